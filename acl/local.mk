@@ -1,0 +1,1 @@
+# acl/: the marking engine (pure C; loads only its data files).

@@ -1,0 +1,83 @@
+/*
+ * cli/cli.h - what the subcommand files of the liaison program share:
+ * the global context, the option-table driven parser and error output.
+ *
+ * Each subcommand lives in cli/cmd-NAME.c and exports one struct cli_cmd
+ * (cli_cmd_NAME) listed in the table in cli/liaison.c.  Its option table
+ * drives both getopt_long parsing and the --help text, so the two cannot
+ * drift apart.  Nothing outside cli/ includes this header.
+ */
+#ifndef LSN_CLI_H
+#define LSN_CLI_H
+
+#include <stdio.h>
+
+#include "common/common.h"
+
+/* Global options, resolved from the command line and the environment. */
+struct cli_ctx {
+	const char *prog;       /* "liaison" */
+	const char *store_dir;  /* --store, LIAISON_STORE */
+	const char *key_file;   /* --key-file, LIAISON_KEY_FILE; NULL: <store>.key */
+	const char *principal;  /* --as, LIAISON_PRINCIPAL; may be NULL */
+	const char *passphrase_env; /* --passphrase-env VAR; NULL: use key file */
+	const char *cmd_path;   /* "init", "marking parse", ... for messages */
+};
+
+/* One option of a subcommand.  id is returned by cli_next_opt(). */
+struct cli_opt {
+	const char *name;  /* long name without "--" */
+	int has_arg;       /* 0 no argument, 1 required */
+	int id;            /* a positive value unique in the table */
+	const char *arg;   /* metavariable for --help ("N"), NULL if none */
+	const char *help;  /* one line */
+};
+
+struct cli_cmd {
+	const char *name;     /* "init" */
+	const char *args;     /* positional synopsis for --help ("FILE...") */
+	const char *summary;  /* one line for `liaison --help` */
+	const struct cli_opt *opts; /* terminated by an entry with name NULL */
+	/*
+	 * Run the command.  argv[0] is the command name; options are parsed
+	 * with cli_next_opt().  Returns the process exit status.
+	 */
+	int (*run)(struct cli_ctx *ctx, const struct cli_cmd *self, int argc,
+	    char **argv);
+};
+
+/*
+ * Return the id of the next option of cmd in argv, setting *arg to its
+ * argument (or NULL); 0 when options end (then optind indexes the first
+ * operand); -1 after printing a usage error.  --help and --version are
+ * handled here: help is printed and the process exits 0.
+ */
+int cli_next_opt(const struct cli_ctx *ctx, const struct cli_cmd *cmd,
+    int argc, char **argv, const char **arg);
+
+/* Print cmd's usage and option table to f. */
+void cli_usage(const struct cli_ctx *ctx, const struct cli_cmd *cmd, FILE *f);
+
+/*
+ * Print "liaison: WHAT: WHY" (one line) to stderr and return the exit
+ * status for status.  WHAT defaults to the command path.
+ */
+int cli_error(const struct cli_ctx *ctx, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Print a usage error ("liaison CMD: ...; try --help") and return 64. */
+int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parse a decimal in [min, max]; 0 ok, -1 on error (message printed). */
+int cli_parse_long(const struct cli_ctx *ctx, const char *opt, const char *s,
+    long min, long max, long *out);
+
+/* Write s to f as a JSON string literal, with quotes and escapes. */
+void cli_json_string(FILE *f, const char *s);
+
+/* The subcommands. */
+extern const struct cli_cmd cli_cmd_init;
+extern const struct cli_cmd cli_cmd_marking;
+
+#endif

@@ -1,0 +1,123 @@
+/* common/common.c - see common.h. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+
+int
+lsn_fail(lsn_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+int
+lsn_exit_code(int status)
+{
+	switch (status) {
+	case LSN_OK:
+		return 0;
+	case LSN_EUSAGE:
+		return 64;
+	case LSN_EINPUT:
+		return 65;
+	case LSN_ENOTFOUND:
+		return 66;
+	case LSN_EEXISTS:
+		return 73;
+	case LSN_EIO:
+		return 74;
+	case LSN_EDENIED:
+		return 77;
+	default:
+		return 70;
+	}
+}
+
+const char *
+lsn_status_name(int status)
+{
+	switch (status) {
+	case LSN_OK:
+		return "ok";
+	case LSN_ENOTFOUND:
+		return "not found";
+	case LSN_EDENIED:
+		return "permission denied";
+	case LSN_EINPUT:
+		return "bad input";
+	case LSN_EIO:
+		return "I/O error";
+	case LSN_EUSAGE:
+		return "usage";
+	case LSN_EEXISTS:
+		return "already exists";
+	default:
+		return "internal error";
+	}
+}
+
+void
+lsn_wipe(void *p, size_t n)
+{
+	if (p != NULL && n > 0)
+		explicit_bzero(p, n);
+}
+
+void
+lsn_wipe_free(void *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	lsn_wipe(p, n);
+	free(p);
+}
+
+int
+lsn_ct_memcmp(const void *a, const void *b, size_t n)
+{
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d != 0;
+}
+
+void
+lsn_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+void
+lsn_put_be64(uint8_t *p, uint64_t v)
+{
+	lsn_put_be32(p, (uint32_t)(v >> 32));
+	lsn_put_be32(p + 4, (uint32_t)v);
+}
+
+uint32_t
+lsn_get_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	    ((uint32_t)p[2] << 8) | p[3];
+}
+
+uint64_t
+lsn_get_be64(const uint8_t *p)
+{
+	return ((uint64_t)lsn_get_be32(p) << 32) | lsn_get_be32(p + 4);
+}

@@ -1,0 +1,65 @@
+/*
+ * common/common.h - status codes, error messages and secret wiping shared by
+ * every liaison folder.
+ *
+ * Every public function in liaison returns 0 (LSN_OK) or a negative
+ * lsn_status.  A function documents which of these it can return; callers
+ * branch on the code and show the message that travels in an lsn_err the
+ * caller owns (never in a global).
+ */
+#ifndef LSN_COMMON_H
+#define LSN_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum lsn_status {
+	LSN_OK = 0,
+	LSN_ENOTFOUND = -1, /* no such store, report, principal: exit 66 */
+	LSN_EDENIED = -2,   /* permission denied or wrong key: exit 77 */
+	LSN_EINPUT = -3,    /* bad input or integrity failure: exit 65 */
+	LSN_EIO = -4,       /* I/O error: exit 74 */
+	LSN_EINTERNAL = -5, /* a bug or an impossible library state: exit 70 */
+	LSN_EUSAGE = -6,    /* bad command line: exit 64 */
+	LSN_EEXISTS = -7,   /* refusing to overwrite something that exists: exit 73 */
+} lsn_status;
+
+/* An error message, owned by the caller and filled by the callee. */
+typedef struct lsn_err {
+	char msg[512];
+} lsn_err;
+
+/*
+ * Record a message in err (err may be NULL) and return code, so that error
+ * paths read `return lsn_fail(err, LSN_EINPUT, "bad %s", x);`.
+ */
+int lsn_fail(lsn_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The sysexits.h exit status for an lsn_status (DESIGN.md section 9). */
+int lsn_exit_code(int status);
+
+/* A short name for a status code ("not found", "denied", ...). */
+const char *lsn_status_name(int status);
+
+/*
+ * Overwrite n bytes at p with zeros in a way the compiler may not remove.
+ * p may be NULL when n is 0.  Every buffer that held key material or report
+ * plaintext goes through this before it is freed.
+ */
+void lsn_wipe(void *p, size_t n);
+
+/* lsn_wipe(p, n) then free(p).  NULL is a no-op. */
+void lsn_wipe_free(void *p, size_t n);
+
+/* Constant-time comparison: 0 when the n bytes at a and b are equal. */
+int lsn_ct_memcmp(const void *a, const void *b, size_t n);
+
+/* Big-endian integer helpers for on-disk encodings. */
+void lsn_put_be32(uint8_t *p, uint32_t v);
+void lsn_put_be64(uint8_t *p, uint64_t v);
+uint32_t lsn_get_be32(const uint8_t *p);
+uint64_t lsn_get_be64(const uint8_t *p);
+
+#endif

@@ -1,0 +1,2 @@
+# store/
+libliaison_a_SOURCES += store/store.h

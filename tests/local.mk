@@ -1,0 +1,37 @@
+# tests/: unit tests (cmocka, tests/unit/), CLI scenarios (tests/cli/),
+# fuzz-corpus replays (tests/fuzz/).  Folder-specific tests are declared in
+# the folder's own local.mk; this file holds what they share.
+
+EXTRA_DIST += tests/cli/lib.sh
+
+# Fuzz targets: each tests/fuzz/fuzz-NAME.c defines LLVMFuzzerTestOneInput
+# and has a seed corpus in tests/fuzz/corpus/NAME/.  `make check` replays the
+# corpus through tests/fuzz/replay.c; `make fuzz` runs libFuzzer (clang).
+FUZZ_TARGETS =
+FUZZ_SECONDS = 60
+
+EXTRA_DIST += tests/fuzz/corpus
+# A target NAME adds to its folder's local.mk:
+#   FUZZ_TARGETS += NAME
+#   check_PROGRAMS += tests/fuzz/replay-NAME
+#   TESTS += tests/fuzz/replay-NAME
+#   tests_fuzz_replay_NAME_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-NAME.c
+#   tests_fuzz_replay_NAME_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"NAME"'
+#   tests_fuzz_replay_NAME_LDADD = $(LSN_LIBS)
+
+fuzz:
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzzing $$t for $(FUZZ_SECONDS)s"; \
+	  $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -I$(top_srcdir) -I$(top_builddir) \
+	    -DLSN_DATADIR='"$(abs_top_srcdir)/data"' \
+	    $(LMDB_CFLAGS) $(GCRYPT_CFLAGS) $(XML_CFLAGS) $(ZSTD_CFLAGS) \
+	    -o fuzz-$$t $(top_srcdir)/tests/fuzz/fuzz-$$t.c \
+	    $(addprefix $(top_srcdir)/,$(filter %.c,$(libliaison_a_SOURCES))) \
+	    $(LMDB_LIBS) $(GCRYPT_LIBS) $(XML_LIBS) $(ZSTD_LIBS) -pthread; \
+	  mkdir -p fuzz-work/$$t; \
+	  LIAISON_DATA_DIR=$(abs_top_srcdir)/data ./fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=fuzz-work/$$t- fuzz-work/$$t $(top_srcdir)/tests/fuzz/corpus/$$t; \
+	done
+.PHONY: fuzz
+CLEANFILES += $(addprefix fuzz-,$(FUZZ_TARGETS))
