@@ -10,6 +10,7 @@
 #ifndef LSN_CLI_H
 #define LSN_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "common/common.h"
@@ -21,6 +22,7 @@ struct cli_ctx {
 	const char *key_file;   /* --key-file, LIAISON_KEY_FILE; NULL: <store>.key */
 	const char *principal;  /* --as, LIAISON_PRINCIPAL; may be NULL */
 	const char *passphrase_env; /* --passphrase-env VAR; NULL: use key file */
+	int passphrase_prompt;  /* --passphrase: ask on the terminal */
 	const char *cmd_path;   /* "init", "marking parse", ... for messages */
 };
 
@@ -75,6 +77,15 @@ int cli_parse_long(const struct cli_ctx *ctx, const char *opt, const char *s,
 
 /* Write s to f as a JSON string literal, with quotes and escapes. */
 void cli_json_string(FILE *f, const char *s);
+
+/*
+ * Open (or, at init, create) the store named by the global options, asking
+ * for the key as they say.  On failure the error is printed and the exit
+ * status returned; 0 on success with *out set.  (cli/keysrc.c)
+ */
+struct store;
+int cli_store_open(struct cli_ctx *ctx, struct store **out);
+int cli_store_create(struct cli_ctx *ctx, struct store **out);
 
 /* The subcommands. */
 extern const struct cli_cmd cli_cmd_init;

@@ -22,7 +22,7 @@ static const struct cli_cmd *const commands[] = {
 	NULL,
 };
 
-enum { G_STORE = 1, G_KEYFILE, G_AS, G_PASSENV, G_HELP, G_VERSION };
+enum { G_STORE = 1, G_KEYFILE, G_AS, G_PASSENV, G_PASSPROMPT, G_HELP, G_VERSION };
 
 static const struct cli_opt global_opts[] = {
 	{ "store", 1, G_STORE, "DIR", "store directory (default $LIAISON_STORE)" },
@@ -30,6 +30,8 @@ static const struct cli_opt global_opts[] = {
 	    "master key file (default $LIAISON_KEY_FILE, else DIR.key)" },
 	{ "passphrase-env", 1, G_PASSENV, "VAR",
 	    "derive the master key from the passphrase in environment VAR" },
+	{ "passphrase", 0, G_PASSPROMPT, NULL,
+	    "derive the master key from a passphrase asked on the terminal" },
 	{ "as", 1, G_AS, "NAME", "act as this principal (default $LIAISON_PRINCIPAL)" },
 	{ "help", 0, G_HELP, NULL, "show this help and exit" },
 	{ "version", 0, G_VERSION, NULL, "show the version and exit" },
@@ -213,7 +215,7 @@ int
 main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { .prog = "liaison" };
-	struct option lo[8];
+	struct option lo[10];
 	int n = 0, c;
 
 	no_core_dumps();
@@ -242,6 +244,9 @@ main(int argc, char **argv)
 			break;
 		case G_PASSENV:
 			ctx.passphrase_env = optarg;
+			break;
+		case G_PASSPROMPT:
+			ctx.passphrase_prompt = 1;
 			break;
 		case G_HELP:
 			global_usage(stdout);

@@ -1,4 +1,327 @@
-/* store/store.h - placeholder, being written. */
+/*
+ * store/store.h - the encrypted LMDB store: sealed records, postings,
+ * principals and the audit chain.
+ *
+ * store/ knows nothing of XML or of what markings mean.  It keeps:
+ *   - sealed records: zstd-compressed, AES-256-GCM-encrypted blobs, each
+ *     under its own random data key wrapped (AES key wrap) into a list of key
+ *     slots; the AAD binds the record's id, serial number, label bytes and
+ *     slots (doc/FORMAT.md describes every byte);
+ *   - label bytes it binds but does not interpret;
+ *   - posting blocks under blinded terms (HMAC-SHA-256 under the index key);
+ *   - principals, as opaque sealed bytes;
+ *   - the audit log: encrypted entries in a keyed hash chain.
+ *
+ * Keys: a 256-bit master key (key file or Argon2id passphrase) from which
+ * HKDF-SHA-256 derives the record-wrapping, index, audit-MAC, audit-
+ * encryption and key-check subkeys.  All key material lives in libgcrypt
+ * secure memory and is wiped on every path.
+ *
+ * Threads: a store handle may be shared by threads.  store_seal(),
+ * store_blind() and the read functions may run concurrently.  A snapshot
+ * (store_snap) is used by one thread at a time.  Batches are committed by
+ * one writer thread at a time (commits are serialised internally).
+ *
+ * Every function returns 0 or a negative lsn_status (common/common.h) and,
+ * on failure, leaves a one-line reason in *err when err is not NULL.
+ */
 #ifndef LSN_STORE_H
 #define LSN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+
+/* The on-disk format version this build reads and writes. */
+#define STORE_FORMAT_VERSION 1u
+
+/* Sizes of the public pieces of the format. */
+#define STORE_KEY_LEN 32    /* master key and subkeys */
+#define STORE_BLIND_LEN 32  /* a blinded term */
+#define STORE_MAC_LEN 32    /* an audit chain MAC */
+#define STORE_MAX_RECORD (64u << 20) /* plaintext cap of one record */
+#define STORE_MAX_ID 255    /* bytes in a record id or principal name */
+
+typedef struct store store;
+typedef struct store_snap store_snap;
+typedef struct store_batch store_batch;
+
+/* Where the master key comes from. */
+typedef struct store_keysrc {
+	/*
+	 * The key file (32 raw bytes).  NULL means "<store dir>.key".
+	 * Ignored when passphrase is set.
+	 */
+	const char *key_file;
+	/* A passphrase for Argon2id, or NULL to use the key file. */
+	const char *passphrase;
+	size_t passphrase_len;
+} store_keysrc;
+
+/* Options for store_create() and store_open(); zero means the default. */
+typedef struct store_opts {
+	/* Initial LMDB map size in bytes (default 1 GiB); it grows on demand. */
+	size_t map_size;
+	/* Train a zstd dictionary once this many records exist (default 1000). */
+	unsigned dict_threshold;
+	/* Argon2id cost at create time: memory in KiB (default 65536), passes (3). */
+	unsigned long kdf_memory_kib;
+	unsigned long kdf_passes;
+	/*
+	 * Called with a one-line warning (a key file readable by others, ...);
+	 * may be NULL.
+	 */
+	void (*warn)(void *ctx, const char *msg);
+	void *warn_ctx;
+} store_opts;
+
+/*
+ * Create a new store in directory dir (created with mode 0700 if missing;
+ * it must not already hold a store) and its master key:
+ *   - with ks->passphrase: derive the key with Argon2id under a random salt
+ *     and keep the salt and cost parameters in meta;
+ *   - otherwise create the key file with O_EXCL|O_NOFOLLOW, mode 0600, from
+ *     32 bytes of strong randomness, never overwriting an existing file.
+ * Records the format version, a random store id and the key check value.
+ * On failure nothing created by this call is left behind.
+ *
+ * out:  receives the open store, to be closed with store_close().
+ * Returns 0, LSN_EEXISTS (a store or key file is already there),
+ * LSN_EINPUT (empty passphrase), LSN_EIO.
+ */
+int store_create(store **out, const char *dir, const store_keysrc *ks,
+    const store_opts *opts, lsn_err *err);
+
+/*
+ * Open an existing store.  The key is checked against meta's key check
+ * value before any record is read or anything is written.
+ * Returns 0, LSN_ENOTFOUND (no store at dir, or no key file),
+ * LSN_EDENIED (wrong key), LSN_EINPUT (not a liaison store, corrupted,
+ * key file of the wrong size, format version newer than this build),
+ * LSN_EIO.
+ */
+int store_open(store **out, const char *dir, const store_keysrc *ks,
+    const store_opts *opts, lsn_err *err);
+
+/* Close the store and wipe its keys.  NULL is a no-op. */
+void store_close(store *st);
+
+/* The default key file path for dir ("<dir>.key", dir without trailing
+ * slashes); the caller frees the result.  NULL on allocation failure. */
+char *store_default_key_file(const char *dir);
+
+/* The store's random 16-byte id (borrowed, lives as long as st). */
+const uint8_t *store_id(const store *st);
+
+/* ---- sealing (thread-safe, no LMDB access) ---- */
+
+/*
+ * Blind a search term: HMAC-SHA-256 under the index subkey.
+ * out receives STORE_BLIND_LEN bytes.  Cannot fail.
+ */
+void store_blind(store *st, const void *term, size_t len,
+    uint8_t out[STORE_BLIND_LEN]);
+
+/* ---- reading ---- */
+
+/*
+ * Begin a consistent read snapshot (an LMDB read transaction).  All reads
+ * through it see the store as of this moment.  End it with store_snap_end().
+ * Returns 0, LSN_EIO.
+ */
+int store_snap_begin(store *st, store_snap **out, lsn_err *err);
+void store_snap_end(store_snap *sn);
+
+/*
+ * Open the record with this id: authenticate and decrypt it.
+ *   plain, plain_len: receive the plaintext, owned by the caller, who must
+ *                     release it with lsn_wipe_free(plain, plain_len).
+ *   serial:           receives the record's serial number (may be NULL).
+ *   label, label_len: receive a malloc'd copy of the authenticated label
+ *                     bytes (may be NULL: not returned).
+ * Returns 0, LSN_ENOTFOUND, LSN_EINPUT (the record fails authentication:
+ * tampered, moved, or sealed under another key), LSN_EIO.
+ */
+int store_record_get(store_snap *sn, const char *id, uint64_t *serial,
+    uint8_t **plain, size_t *plain_len, uint8_t **label, size_t *label_len,
+    lsn_err *err);
+
+/*
+ * Look up a record's serial number and label without decrypting it.  The
+ * label is NOT authenticated here: decide on it, then store_record_get()
+ * authenticates the same bytes before anything is shown.
+ *   label: borrowed; valid until the snapshot ends.
+ * Returns 0, LSN_ENOTFOUND, LSN_EINPUT (corrupted entry).
+ */
+int store_record_peek(store_snap *sn, const char *id, uint64_t *serial,
+    const uint8_t **label, size_t *label_len, lsn_err *err);
+
+/*
+ * Find a record by serial number (the labels index).
+ *   id:    borrowed, NUL-terminated, valid until the snapshot ends.
+ *   label: borrowed, as for store_record_peek().
+ * Returns 0, LSN_ENOTFOUND, LSN_EINPUT.
+ */
+int store_serial_lookup(store_snap *sn, uint64_t serial, const char **id,
+    const uint8_t **label, size_t *label_len, lsn_err *err);
+
+/*
+ * Call fn for every record in serial order, without decrypting.  fn returns
+ * 0 to continue, anything else to stop (that value is returned).  id and
+ * label are borrowed for the duration of the call.
+ */
+typedef int (*store_record_fn)(void *ctx, uint64_t serial, const char *id,
+    const uint8_t *label, size_t label_len);
+int store_record_iter(store_snap *sn, store_record_fn fn, void *ctx,
+    lsn_err *err);
+
+/* Number of records in the snapshot. */
+uint64_t store_record_count(store_snap *sn);
+
+/*
+ * Call fn for each posting block of a blinded term, in order of first
+ * serial.  block is the opened plaintext, borrowed for the call (wiped
+ * afterwards).  fn returns 0 to continue, nonzero to stop.
+ * Returns 0 (also when the term has no postings), LSN_EINPUT (a block
+ * fails authentication), or fn's nonzero value.
+ */
+typedef int (*store_postings_fn)(void *ctx, uint64_t first_serial,
+    const uint8_t *block, size_t len);
+int store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
+    store_postings_fn fn, void *ctx, lsn_err *err);
+
+/*
+ * Open a principal's bytes by name.
+ *   data: owned by the caller; release with lsn_wipe_free(data, len).
+ * Returns 0, LSN_ENOTFOUND, LSN_EINPUT.
+ */
+int store_principal_get(store_snap *sn, const char *name, uint8_t **data,
+    size_t *len, lsn_err *err);
+
+/* Call fn for every principal, in name order; data borrowed for the call. */
+typedef int (*store_principal_fn)(void *ctx, const char *name,
+    const uint8_t *data, size_t len);
+int store_principal_iter(store_snap *sn, store_principal_fn fn, void *ctx,
+    lsn_err *err);
+
+/*
+ * Read a meta value that a higher layer stored with store_batch_put_meta()
+ * (names are namespaced: "data/...").  value is malloc'd, caller frees.
+ * Returns 0, LSN_ENOTFOUND.
+ */
+int store_meta_get(store_snap *sn, const char *name, uint8_t **value,
+    size_t *len, lsn_err *err);
+
+/* ---- the audit chain ---- */
+
+/* One audit entry as read back. */
+typedef struct store_audit_entry {
+	uint64_t seq;       /* 1, 2, ... */
+	uint64_t time_us;   /* UTC microseconds since the epoch */
+	const uint8_t *payload; /* decrypted; borrowed for the callback */
+	size_t payload_len;
+	uint8_t mac[STORE_MAC_LEN];
+} store_audit_entry;
+
+/*
+ * Call fn for each audit entry with seq >= from_seq, decrypted, in order.
+ * fn returns 0 to continue.  Returns 0, LSN_EINPUT (an entry fails
+ * authentication), or fn's value.
+ */
+typedef int (*store_audit_fn)(void *ctx, const store_audit_entry *e);
+int store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn,
+    void *ctx, lsn_err *err);
+
+/*
+ * Recompute the audit chain without decrypting anything.
+ *   bad_seq:  receives the first sequence number whose entry is edited,
+ *             missing, reordered or inserted (0 when the chain is whole).
+ *   head_seq, head_mac: receive the last entry's sequence and MAC
+ *             (0 and the genesis MAC for an empty log).
+ * Returns 0 when the chain verifies, LSN_EINPUT when it does not (bad_seq
+ * set), LSN_EIO.
+ */
+int store_audit_verify(store_snap *sn, uint64_t *bad_seq, uint64_t *head_seq,
+    uint8_t head_mac[STORE_MAC_LEN], lsn_err *err);
+
+/* ---- writing ---- */
+
+/*
+ * Begin a batch of writes.  Puts seal their data immediately (in the
+ * calling thread) and queue the sealed bytes; store_batch_commit() applies
+ * them all in one LMDB write transaction, growing the map and retrying on
+ * MDB_MAP_FULL, so either every queued write lands or none does.
+ * Returns 0, LSN_EINTERNAL (out of memory).
+ */
+int store_batch_new(store *st, store_batch **out, lsn_err *err);
+
+/* Free a batch; uncommitted writes are dropped.  NULL is a no-op. */
+void store_batch_free(store_batch *b);
+
+/*
+ * Queue a new record: seal plain under a fresh data key, binding id,
+ * its serial number and label.  The record gets the next serial number,
+ * returned in *serial (may be NULL).  Putting an id that already exists
+ * makes the commit fail with LSN_EEXISTS: records are never overwritten,
+ * so a caller checks with store_record_peek() first.
+ * Returns 0, LSN_EINPUT (id empty or too long, plaintext over the cap),
+ * LSN_EINTERNAL.
+ */
+int store_batch_put_record(store_batch *b, const char *id, const void *plain,
+    size_t plain_len, const void *label, size_t label_len, uint64_t *serial,
+    lsn_err *err);
+
+/* Queue the deletion of a record (no-op at commit if it does not exist). */
+int store_batch_del_record(store_batch *b, const char *id, lsn_err *err);
+
+/*
+ * Queue a posting block for a blinded term: block is sealed like a record,
+ * keyed by (term, first_serial).  The block's content is the caller's
+ * (query/ and ingest/ agree on its encoding).
+ */
+int store_batch_put_postings(store_batch *b,
+    const uint8_t term[STORE_BLIND_LEN], uint64_t first_serial,
+    const void *block, size_t len, lsn_err *err);
+
+/* Queue a principal (insert or replace), sealed. */
+int store_batch_put_principal(store_batch *b, const char *name,
+    const void *data, size_t len, lsn_err *err);
+
+/* Queue a meta value (insert or replace), stored in clear: no secrets. */
+int store_batch_put_meta(store_batch *b, const char *name, const void *value,
+    size_t len, lsn_err *err);
+
+/*
+ * Queue an audit entry.  At commit it is encrypted under the audit key,
+ * numbered after the current head and chained to it, in the same
+ * transaction as the batch's other writes.
+ */
+int store_batch_audit(store_batch *b, uint64_t time_us, const void *payload,
+    size_t len, lsn_err *err);
+
+/* Number of writes queued. */
+size_t store_batch_size(const store_batch *b);
+
+/*
+ * Apply every queued write in one transaction, durably.  After a successful
+ * commit the batch is empty and may be reused.  When the store has no zstd
+ * dictionary and has reached the training threshold, one is trained after
+ * the commit (a failure to train is not an error: records still seal).
+ * Returns 0, LSN_EEXISTS (a put_record id exists; nothing was written),
+ * LSN_EIO (disk full, ...; nothing was written).
+ */
+int store_batch_commit(store_batch *b, lsn_err *err);
+
+/*
+ * Train a zstd dictionary from up to 2,000 of the store's records and make
+ * it the one new records use.  Records sealed earlier keep naming the
+ * dictionary (or none) they were sealed with, and still open.
+ * Returns 0, LSN_ENOTFOUND (too few records to train), LSN_EIO.
+ */
+int store_dict_train(store *st, lsn_err *err);
+
+/* The id of the dictionary new records use (0: none). */
+uint32_t store_dict_current(const store *st);
+
 #endif

@@ -1,0 +1,214 @@
+/*
+ * store/audit.c - the audit log: AES-256-GCM-encrypted entries in a keyed
+ * hash chain (doc/FORMAT.md, "Audit entries").
+ *
+ *   key   = sequence number, 8 bytes big-endian, from 1
+ *   value = version(1) time_us(8) nonce(12) ciphertext tag(16) mac(32)
+ *   mac   = HMAC-SHA-256(audit MAC key,
+ *               "liaison audit v1" || seq || previous mac || value sans mac)
+ *
+ * The chain covers the ciphertext, so verifying needs no decryption; the
+ * first entry chains to a genesis MAC bound to the store id.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+#define ENTRY_HDR 9 /* version, time */
+#define ENTRY_MIN (ENTRY_HDR + STORE__NONCE_LEN + STORE__TAG_LEN + STORE_MAC_LEN)
+#define CHAIN_LABEL "liaison audit v1"
+
+void
+store__audit_genesis(store *st, uint8_t mac[STORE_MAC_LEN])
+{
+	static const char g[] = "liaison audit genesis";
+
+	store__hmac(st->keys->audit_mac, g, sizeof(g) - 1, st->store_id,
+	    STORE__ID_LEN, mac);
+}
+
+/* mac over (seq, prev, body) */
+static int
+chain_mac(store *st, uint64_t seq, const uint8_t prev[STORE_MAC_LEN],
+    const uint8_t *body, size_t body_len, uint8_t out[STORE_MAC_LEN])
+{
+	gcry_md_hd_t h = NULL;
+	uint8_t sb[8];
+
+	if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
+	    gcry_md_setkey(h, st->keys->audit_mac, STORE_KEY_LEN)) {
+		gcry_md_close(h);
+		return LSN_EINTERNAL;
+	}
+	lsn_put_be64(sb, seq);
+	gcry_md_write(h, CHAIN_LABEL, sizeof(CHAIN_LABEL) - 1);
+	gcry_md_write(h, sb, 8);
+	gcry_md_write(h, prev, STORE_MAC_LEN);
+	gcry_md_write(h, body, body_len);
+	memcpy(out, gcry_md_read(h, GCRY_MD_SHA256), STORE_MAC_LEN);
+	gcry_md_close(h);
+	return 0;
+}
+
+/* The GCM AAD of an entry: store id, sequence number, version and time. */
+static void
+entry_aad(store *st, uint64_t seq, const uint8_t *hdr, uint8_t aad[STORE__ID_LEN + 8 + ENTRY_HDR])
+{
+	memcpy(aad, st->store_id, STORE__ID_LEN);
+	lsn_put_be64(aad + STORE__ID_LEN, seq);
+	memcpy(aad + STORE__ID_LEN + 8, hdr, ENTRY_HDR);
+}
+
+int
+store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
+    const void *payload, size_t len, lsn_err *err)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint8_t prev[STORE_MAC_LEN], kb[8], aad[STORE__ID_LEN + 8 + ENTRY_HDR];
+	uint8_t *e;
+	uint64_t seq = 0;
+	size_t elen = ENTRY_MIN + len;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == MDB_NOTFOUND) {
+		store__audit_genesis(st, prev);
+	} else if (rc != 0) {
+		goto out;
+	} else if (k.mv_size != 8 || v.mv_size < ENTRY_MIN) {
+		rc = lsn_fail(err, LSN_EINPUT, "the audit log's last entry is corrupted");
+		goto out;
+	} else {
+		seq = lsn_get_be64(k.mv_data);
+		memcpy(prev, (uint8_t *)v.mv_data + v.mv_size - STORE_MAC_LEN, STORE_MAC_LEN);
+	}
+	seq++;
+	lsn_put_be64(kb, seq);
+	k.mv_size = 8;
+	k.mv_data = kb;
+	v.mv_size = elen;
+	if ((rc = mdb_cursor_put(c, &k, &v, MDB_APPEND | MDB_RESERVE)) != 0)
+		goto out;
+	e = v.mv_data;
+	e[0] = 1;
+	lsn_put_be64(e + 1, time_us);
+	entry_aad(st, seq, e, aad);
+	if (store__aead_seal(st->keys->audit_enc, aad, sizeof(aad), payload, len,
+		e + ENTRY_HDR) != 0 ||
+	    chain_mac(st, seq, prev, e, elen - STORE_MAC_LEN,
+		e + elen - STORE_MAC_LEN) != 0)
+		rc = lsn_fail(err, LSN_EINTERNAL, "cannot seal an audit entry");
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int
+store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx,
+    lsn_err *err)
+{
+	store *st = sn->st;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint8_t kb[8], aad[STORE__ID_LEN + 8 + ENTRY_HDR], *plain = NULL;
+	size_t plen = 0;
+	store_audit_entry e;
+	int rc, op = MDB_SET_RANGE;
+
+	lsn_put_be64(kb, from_seq);
+	k.mv_size = 8;
+	k.mv_data = kb;
+	if ((rc = mdb_cursor_open(sn->txn, st->audit, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading the audit log");
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size != 8 || v.mv_size < ENTRY_MIN) {
+			rc = lsn_fail(err, LSN_EINPUT, "the audit log is corrupted");
+			goto out;
+		}
+		e.seq = lsn_get_be64(k.mv_data);
+		e.time_us = lsn_get_be64((uint8_t *)v.mv_data + 1);
+		plen = v.mv_size - ENTRY_MIN;
+		if ((plain = malloc(plen ? plen : 1)) == NULL) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			goto out;
+		}
+		entry_aad(st, e.seq, v.mv_data, aad);
+		if (store__aead_open(st->keys->audit_enc, aad, sizeof(aad),
+			(uint8_t *)v.mv_data + ENTRY_HDR, v.mv_size - ENTRY_HDR - STORE_MAC_LEN,
+			plain) != 0) {
+			rc = lsn_fail(err, LSN_EINPUT, "audit entry %llu fails authentication",
+			    (unsigned long long)e.seq);
+			goto out;
+		}
+		memcpy(e.mac, (uint8_t *)v.mv_data + v.mv_size - STORE_MAC_LEN, STORE_MAC_LEN);
+		e.payload = plain;
+		e.payload_len = plen;
+		rc = fn(ctx, &e);
+		lsn_wipe_free(plain, plen);
+		plain = NULL;
+		if (rc != 0)
+			goto out;
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : store__lmdb_err(err, rc, "reading the audit log");
+out:
+	lsn_wipe_free(plain, plen);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int
+store_audit_verify(store_snap *sn, uint64_t *bad_seq, uint64_t *head_seq,
+    uint8_t head_mac[STORE_MAC_LEN], lsn_err *err)
+{
+	store *st = sn->st;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint8_t prev[STORE_MAC_LEN], mac[STORE_MAC_LEN];
+	uint64_t expect = 1, seq;
+	int rc, op = MDB_FIRST;
+
+	*bad_seq = 0;
+	store__audit_genesis(st, prev);
+	if ((rc = mdb_cursor_open(sn->txn, st->audit, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading the audit log");
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		seq = k.mv_size == 8 ? lsn_get_be64(k.mv_data) : 0;
+		/* A gap or a strange key: the expected entry is missing. */
+		if (seq != expect || v.mv_size < ENTRY_MIN) {
+			*bad_seq = expect;
+			break;
+		}
+		if (chain_mac(st, seq, prev, v.mv_data, v.mv_size - STORE_MAC_LEN, mac) != 0) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "cannot compute a MAC");
+			goto out;
+		}
+		if (lsn_ct_memcmp(mac, (uint8_t *)v.mv_data + v.mv_size - STORE_MAC_LEN,
+			STORE_MAC_LEN) != 0) {
+			*bad_seq = seq;
+			break;
+		}
+		memcpy(prev, mac, STORE_MAC_LEN);
+		expect++;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		rc = store__lmdb_err(err, rc, "reading the audit log");
+		goto out;
+	}
+	*head_seq = expect - 1;
+	memcpy(head_mac, prev, STORE_MAC_LEN);
+	rc = 0;
+	if (*bad_seq != 0)
+		rc = lsn_fail(err, LSN_EINPUT, "audit entry %llu is edited, missing, "
+		    "reordered or inserted", (unsigned long long)*bad_seq);
+out:
+	mdb_cursor_close(c);
+	return rc;
+}

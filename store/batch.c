@@ -1,0 +1,373 @@
+/*
+ * store/batch.c - batched writes: sealed in the caller's thread, applied in
+ * one LMDB write transaction that grows the map and retries on MDB_MAP_FULL.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+enum op_type { OP_RECORD, OP_DELETE, OP_POSTINGS, OP_PRINCIPAL, OP_META, OP_AUDIT };
+
+struct op {
+	enum op_type type;
+	uint8_t *key;
+	size_t key_len;
+	uint8_t *val; /* sealed bytes, meta value, or audit plaintext (wiped) */
+	size_t val_len;
+	uint64_t serial;  /* OP_RECORD; OP_AUDIT: time */
+};
+
+struct store_batch {
+	store *st;
+	struct op *ops;
+	size_t n, cap;
+	uint64_t max_serial; /* highest serial handed out by this batch */
+};
+
+int
+store_batch_new(store *st, store_batch **out, lsn_err *err)
+{
+	store_batch *b = calloc(1, sizeof(*b));
+
+	*out = NULL;
+	if (b == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	b->st = st;
+	*out = b;
+	return 0;
+}
+
+static void
+op_free(struct op *o)
+{
+	free(o->key);
+	if (o->type == OP_AUDIT)
+		lsn_wipe_free(o->val, o->val_len);
+	else
+		free(o->val);
+}
+
+static void
+batch_clear(store_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		op_free(&b->ops[i]);
+	b->n = 0;
+	b->max_serial = 0;
+}
+
+void
+store_batch_free(store_batch *b)
+{
+	if (b == NULL)
+		return;
+	batch_clear(b);
+	free(b->ops);
+	free(b);
+}
+
+size_t
+store_batch_size(const store_batch *b)
+{
+	return b->n;
+}
+
+/* Append an op taking ownership of key and val (freed on failure too). */
+static int
+push(store_batch *b, enum op_type t, uint8_t *key, size_t key_len, uint8_t *val,
+    size_t val_len, uint64_t serial, lsn_err *err)
+{
+	struct op o = { t, key, key_len, val, val_len, serial };
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct op *p = realloc(b->ops, cap * sizeof(*p));
+		if (p == NULL) {
+			op_free(&o);
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		}
+		b->ops = p;
+		b->cap = cap;
+	}
+	b->ops[b->n++] = o;
+	return 0;
+}
+
+static uint8_t *
+dup_bytes(const void *p, size_t n)
+{
+	uint8_t *d = malloc(n ? n : 1);
+
+	if (d != NULL && n)
+		memcpy(d, p, n);
+	return d;
+}
+
+static int
+check_id(const char *what, const char *id, lsn_err *err)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > STORE_MAX_ID)
+		return lsn_fail(err, LSN_EINPUT, "%s must have 1 to %d bytes", what,
+		    STORE_MAX_ID);
+	return 0;
+}
+
+int
+store_batch_put_record(store_batch *b, const char *id, const void *plain,
+    size_t plain_len, const void *label, size_t label_len, uint64_t *serial,
+    lsn_err *err)
+{
+	store *st = b->st;
+	uint8_t *sealed = NULL, *key;
+	size_t sealed_len = 0;
+	uint64_t s;
+	int rc;
+
+	if ((rc = check_id("a record id", id, err)) != 0)
+		return rc;
+	/* Serials are never reused, even when a commit fails (DESIGN: a stale
+	 * posting must never point at another report). */
+	pthread_mutex_lock(&st->pool_lock);
+	s = st->next_serial++;
+	pthread_mutex_unlock(&st->pool_lock);
+	rc = store__seal(st, 'r', id, strlen(id), s, label, label_len, plain,
+	    plain_len, &sealed, &sealed_len, err);
+	if (rc != 0)
+		return rc;
+	if ((key = dup_bytes(id, strlen(id))) == NULL) {
+		free(sealed);
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
+	if ((rc = push(b, OP_RECORD, key, strlen(id), sealed, sealed_len, s, err)) != 0)
+		return rc;
+	if (s > b->max_serial)
+		b->max_serial = s;
+	if (serial)
+		*serial = s;
+	return 0;
+}
+
+int
+store_batch_del_record(store_batch *b, const char *id, lsn_err *err)
+{
+	uint8_t *key;
+	int rc;
+
+	if ((rc = check_id("a record id", id, err)) != 0)
+		return rc;
+	if ((key = dup_bytes(id, strlen(id))) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	return push(b, OP_DELETE, key, strlen(id), NULL, 0, 0, err);
+}
+
+int
+store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
+    uint64_t first_serial, const void *block, size_t len, lsn_err *err)
+{
+	uint8_t *key = malloc(STORE_BLIND_LEN + 8), *sealed = NULL;
+	size_t sealed_len = 0;
+	int rc;
+
+	if (key == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	memcpy(key, term, STORE_BLIND_LEN);
+	lsn_put_be64(key + STORE_BLIND_LEN, first_serial);
+	rc = store__seal(b->st, 'i', key, STORE_BLIND_LEN + 8, 0, NULL, 0, block, len,
+	    &sealed, &sealed_len, err);
+	if (rc != 0) {
+		free(key);
+		return rc;
+	}
+	return push(b, OP_POSTINGS, key, STORE_BLIND_LEN + 8, sealed, sealed_len, 0, err);
+}
+
+int
+store_batch_put_principal(store_batch *b, const char *name, const void *data,
+    size_t len, lsn_err *err)
+{
+	uint8_t *key, *sealed = NULL;
+	size_t sealed_len = 0;
+	int rc;
+
+	if ((rc = check_id("a principal name", name, err)) != 0)
+		return rc;
+	rc = store__seal(b->st, 'p', name, strlen(name), 0, NULL, 0, data, len,
+	    &sealed, &sealed_len, err);
+	if (rc != 0)
+		return rc;
+	if ((key = dup_bytes(name, strlen(name))) == NULL) {
+		free(sealed);
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
+	return push(b, OP_PRINCIPAL, key, strlen(name), sealed, sealed_len, 0, err);
+}
+
+int
+store_batch_put_meta(store_batch *b, const char *name, const void *value,
+    size_t len, lsn_err *err)
+{
+	/* Names store/ itself keeps are not writable from outside. */
+	if (strncmp(name, "data/", 5) != 0 || strlen(name) > STORE_MAX_ID)
+		return lsn_fail(err, LSN_EINPUT, "meta names written from outside "
+		    "the store start with \"data/\"");
+	return store__batch_put_meta_raw(b, name, value, len, err);
+}
+
+int
+store__batch_put_meta_raw(store_batch *b, const char *name, const void *value,
+    size_t len, lsn_err *err)
+{
+	uint8_t *key, *val;
+
+	key = dup_bytes(name, strlen(name));
+	val = dup_bytes(value, len);
+	if (key == NULL || val == NULL) {
+		free(key);
+		free(val);
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
+	return push(b, OP_META, key, strlen(name), val, len, 0, err);
+}
+
+int
+store_batch_audit(store_batch *b, uint64_t time_us, const void *payload,
+    size_t len, lsn_err *err)
+{
+	uint8_t *val;
+
+	if (len > STORE_MAX_RECORD)
+		return lsn_fail(err, LSN_EINPUT, "audit entry too large");
+	if ((val = dup_bytes(payload, len)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	return push(b, OP_AUDIT, NULL, 0, val, len, time_us, err);
+}
+
+/* Apply one op in txn.  Returns 0, an LMDB error code, or an lsn_status. */
+static int
+apply(store *st, MDB_txn *txn, const struct op *o, lsn_err *err)
+{
+	MDB_val k = { o->key_len, o->key }, v = { o->val_len, o->val }, old;
+	uint8_t sk[8];
+	MDB_val lk = { 8, sk }, lv;
+	const uint8_t *label;
+	size_t ll;
+	uint64_t serial;
+	int rc;
+
+	switch (o->type) {
+	case OP_RECORD:
+		rc = mdb_put(txn, st->reports, &k, &v, MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST)
+			return lsn_fail(err, LSN_EEXISTS, "report %.*s already exists",
+			    (int)o->key_len, (const char *)o->key);
+		if (rc != 0)
+			return rc;
+		/* labels index: serial -> id NUL label, reserved in place. */
+		store__peek(o->val, o->val_len, NULL, &label, &ll);
+		lsn_put_be64(sk, o->serial);
+		lv.mv_size = o->key_len + 1 + ll;
+		if ((rc = mdb_put(txn, st->labels, &lk, &lv, MDB_NOOVERWRITE | MDB_RESERVE)) != 0)
+			return rc;
+		memcpy(lv.mv_data, o->key, o->key_len);
+		((uint8_t *)lv.mv_data)[o->key_len] = '\0';
+		memcpy((uint8_t *)lv.mv_data + o->key_len + 1, label, ll);
+		return 0;
+	case OP_DELETE:
+		rc = mdb_get(txn, st->reports, &k, &old);
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc != 0)
+			return rc;
+		if (store__peek(old.mv_data, old.mv_size, &serial, NULL, NULL) == 0) {
+			lsn_put_be64(sk, serial);
+			rc = mdb_del(txn, st->labels, &lk, NULL);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				return rc;
+		}
+		return mdb_del(txn, st->reports, &k, NULL);
+	case OP_POSTINGS:
+		return mdb_put(txn, st->postings, &k, &v, 0);
+	case OP_PRINCIPAL:
+		return mdb_put(txn, st->principals, &k, &v, 0);
+	case OP_META:
+		return mdb_put(txn, st->meta, &k, &v, 0);
+	case OP_AUDIT:
+		return store__audit_apply(st, txn, o->serial, o->val, o->val_len, err);
+	}
+	return LSN_EINTERNAL;
+}
+
+/* Double the map.  Waits until no transaction of this process is open. */
+static int
+grow_map(store *st, lsn_err *err)
+{
+	MDB_envinfo info;
+	int rc;
+
+	pthread_rwlock_wrlock(&st->map_lock);
+	mdb_env_info(st->env, &info);
+	rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2);
+	pthread_rwlock_unlock(&st->map_lock);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "cannot grow the store's map");
+	return 0;
+}
+
+int
+store_batch_commit(store_batch *b, lsn_err *err)
+{
+	store *st = b->st;
+	MDB_txn *txn = NULL;
+	uint8_t ns[8];
+	MDB_val nk = { 11, (void *)"next-serial" }, nv = { 8, ns };
+	int rc;
+
+	pthread_mutex_lock(&st->write_lock);
+	for (;;) {
+		if ((rc = store__txn_begin(st, 0, &txn, err)) != 0)
+			break;
+		rc = 0;
+		for (size_t i = 0; i < b->n && rc == 0; i++)
+			rc = apply(st, txn, &b->ops[i], err);
+		if (rc == 0 && b->max_serial != 0) {
+			MDB_val cur;
+			/* next-serial only moves forward. */
+			if (mdb_get(txn, st->meta, &nk, &cur) == 0 && cur.mv_size == 8 &&
+			    lsn_get_be64(cur.mv_data) > b->max_serial)
+				lsn_put_be64(ns, lsn_get_be64(cur.mv_data));
+			else
+				lsn_put_be64(ns, b->max_serial + 1);
+			rc = mdb_put(txn, st->meta, &nk, &nv, 0);
+		}
+		if (rc == 0) {
+			rc = mdb_txn_commit(txn);
+			txn = NULL;
+		}
+		store__txn_end(st, txn, 0); /* aborts txn if still open */
+		txn = NULL;
+		if (rc == MDB_MAP_FULL) {
+			if ((rc = grow_map(st, err)) != 0)
+				break;
+			continue;
+		}
+		/* LMDB's codes (errno values and MDB_*) are outside lsn_status. */
+		if (rc != 0 && (rc > 0 || rc < LSN_EEXISTS))
+			rc = store__lmdb_err(err, rc, "cannot write to the store");
+		break;
+	}
+	pthread_mutex_unlock(&st->write_lock);
+	if (rc == 0) {
+		/* Only batches that add records can reach the training threshold
+		 * (and the dictionary's own batch must not recurse). */
+		int added = b->max_serial != 0;
+		batch_clear(b);
+		if (added)
+			store__maybe_train(st);
+	}
+	return rc;
+}

@@ -1,0 +1,254 @@
+/*
+ * store/dict.c - the zstd dictionary, trained on the store's own records.
+ *
+ * A dictionary is made of report text, so it is sealed like a record (domain
+ * 'd') before it goes into meta as "dict/XXXXXXXX".  Each sealed record names
+ * the dictionary it was compressed with (0: none), so records sealed before
+ * a dictionary existed, or under an older one, still open.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zdict.h>
+
+#include "store/internal.h"
+
+#define DICT_SIZE (110 * 1024)
+#define DICT_MAX_SAMPLES 2000
+#define DICT_MIN_SAMPLES 20
+#define M_DICT_CURRENT "dict-current"
+
+static int
+dict_add(store *st, uint32_t id, const void *buf, size_t len)
+{
+	struct store__dict *d;
+	int rc = LSN_EINTERNAL;
+
+	pthread_mutex_lock(&st->pool_lock);
+	if (st->ndicts == STORE__MAX_DICTS)
+		goto out;
+	d = &st->dicts[st->ndicts];
+	d->id = id;
+	d->cdict = ZSTD_createCDict(buf, len, 3);
+	d->ddict = ZSTD_createDDict(buf, len);
+	if (d->cdict == NULL || d->ddict == NULL) {
+		ZSTD_freeCDict(d->cdict);
+		ZSTD_freeDDict(d->ddict);
+		goto out;
+	}
+	st->ndicts++;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&st->pool_lock);
+	return rc;
+}
+
+struct store__dict *
+store__dict_find(store *st, uint32_t id)
+{
+	struct store__dict *d = NULL;
+
+	pthread_mutex_lock(&st->pool_lock);
+	for (unsigned i = 0; i < st->ndicts; i++)
+		if (st->dicts[i].id == id)
+			d = &st->dicts[i];
+	pthread_mutex_unlock(&st->pool_lock);
+	return d;
+}
+
+void
+store__dict_free_all(store *st)
+{
+	for (unsigned i = 0; i < st->ndicts; i++) {
+		ZSTD_freeCDict(st->dicts[i].cdict);
+		ZSTD_freeDDict(st->dicts[i].ddict);
+	}
+	st->ndicts = 0;
+}
+
+uint32_t
+store_dict_current(const store *st)
+{
+	return st->dict_current;
+}
+
+int
+store__dict_load_all(store *st, MDB_txn *txn, lsn_err *err)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = { 5, (void *)"dict/" }, v;
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	char name[32];
+	unsigned long id;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->meta, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading meta");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 13 || memcmp(k.mv_data, "dict/", 5) != 0)
+			break;
+		memcpy(name, k.mv_data, 13);
+		name[13] = '\0';
+		id = strtoul(name + 5, NULL, 16);
+		rc = store__open(st, 'd', name, 13, v.mv_data, v.mv_size, NULL, &plain,
+		    &plen, NULL, NULL, err);
+		if (rc != 0) {
+			lsn_fail(err, rc, "zstd dictionary %lu fails authentication", id);
+			goto out;
+		}
+		rc = dict_add(st, (uint32_t)id, plain, plen);
+		lsn_wipe_free(plain, plen);
+		if (rc != 0) {
+			lsn_fail(err, rc, "cannot load zstd dictionary %lu", id);
+			goto out;
+		}
+	}
+	rc = 0;
+	k.mv_size = strlen(M_DICT_CURRENT);
+	k.mv_data = (void *)M_DICT_CURRENT;
+	if (mdb_get(txn, st->meta, &k, &v) == 0 && v.mv_size == 4)
+		st->dict_current = lsn_get_be32(v.mv_data);
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
+struct sample_set {
+	store_snap *sn;
+	uint8_t *plain[DICT_MAX_SAMPLES];
+	size_t len[DICT_MAX_SAMPLES];
+	size_t n, total;
+	lsn_err *err;
+};
+
+static int
+collect(void *ctx, uint64_t serial, const char *id, const uint8_t *label,
+    size_t label_len)
+{
+	struct sample_set *s = ctx;
+	int rc;
+
+	(void)serial;
+	(void)label;
+	(void)label_len;
+	rc = store_record_get(s->sn, id, NULL, &s->plain[s->n], &s->len[s->n], NULL,
+	    NULL, s->err);
+	if (rc != 0)
+		return rc;
+	s->total += s->len[s->n];
+	s->n++;
+	return s->n == DICT_MAX_SAMPLES ? 1 : 0;
+}
+
+int
+store_dict_train(store *st, lsn_err *err)
+{
+	struct sample_set *s = calloc(1, sizeof(*s));
+	store_batch *b = NULL;
+	uint8_t *samples = NULL, *dict = NULL, *sealed = NULL, idb[4];
+	size_t off = 0, dlen = 0, sealed_len = 0;
+	char name[32];
+	uint32_t id;
+	int rc;
+
+	if (s == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	s->err = err;
+	if ((rc = store_snap_begin(st, &s->sn, err)) != 0)
+		goto out;
+	rc = store_record_iter(s->sn, collect, s, err);
+	store_snap_end(s->sn);
+	if (rc < 0)
+		goto out;
+	if (s->n < DICT_MIN_SAMPLES) {
+		rc = lsn_fail(err, LSN_ENOTFOUND, "%zu records are too few to train a "
+		    "dictionary (%d needed)", s->n, DICT_MIN_SAMPLES);
+		goto out;
+	}
+	/* One exactly-sized buffer: no realloc leaves plaintext behind. */
+	samples = malloc(s->total ? s->total : 1);
+	dict = malloc(DICT_SIZE);
+	if (samples == NULL || dict == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		memcpy(samples + off, s->plain[i], s->len[i]);
+		off += s->len[i];
+	}
+	dlen = ZDICT_trainFromBuffer(dict, DICT_SIZE, samples, s->len, (unsigned)s->n);
+	if (ZDICT_isError(dlen)) {
+		rc = lsn_fail(err, LSN_ENOTFOUND, "zstd could not train a dictionary: %s",
+		    ZDICT_getErrorName(dlen));
+		goto out;
+	}
+	/* Next id: one past the newest. */
+	pthread_mutex_lock(&st->pool_lock);
+	id = 0;
+	for (unsigned i = 0; i < st->ndicts; i++)
+		if (st->dicts[i].id > id)
+			id = st->dicts[i].id;
+	id++;
+	pthread_mutex_unlock(&st->pool_lock);
+	snprintf(name, sizeof(name), "dict/%08x", id);
+
+	/* Seal the dictionary without a dictionary: it is not one yet. */
+	pthread_mutex_lock(&st->pool_lock);
+	uint32_t cur = st->dict_current;
+	st->dict_current = 0;
+	pthread_mutex_unlock(&st->pool_lock);
+	rc = store__seal(st, 'd', name, strlen(name), 0, NULL, 0, dict, dlen, &sealed,
+	    &sealed_len, err);
+	pthread_mutex_lock(&st->pool_lock);
+	st->dict_current = cur;
+	pthread_mutex_unlock(&st->pool_lock);
+	if (rc != 0)
+		goto out;
+
+	lsn_put_be32(idb, id);
+	if ((rc = store_batch_new(st, &b, err)) != 0 ||
+	    (rc = store__batch_put_meta_raw(b, name, sealed, sealed_len, err)) != 0 ||
+	    (rc = store__batch_put_meta_raw(b, M_DICT_CURRENT, idb, 4, err)) != 0 ||
+	    (rc = store_batch_commit(b, err)) != 0)
+		goto out;
+	if ((rc = dict_add(st, id, dict, dlen)) != 0) {
+		lsn_fail(err, rc, "cannot load the new zstd dictionary");
+		goto out;
+	}
+	pthread_mutex_lock(&st->pool_lock);
+	st->dict_current = id;
+	pthread_mutex_unlock(&st->pool_lock);
+out:
+	if (s != NULL) {
+		for (size_t i = 0; i < s->n; i++)
+			lsn_wipe_free(s->plain[i], s->len[i]);
+		free(s);
+	}
+	lsn_wipe_free(samples, off);
+	lsn_wipe_free(dict, DICT_SIZE);
+	free(sealed);
+	store_batch_free(b);
+	return rc;
+}
+
+void
+store__maybe_train(store *st)
+{
+	store_snap *sn = NULL;
+	uint64_t n;
+
+	if (st->dict_current != 0 || st->dict_failed)
+		return;
+	if (store_snap_begin(st, &sn, NULL) != 0)
+		return;
+	n = store_record_count(sn);
+	store_snap_end(sn);
+	if (n < st->opts.dict_threshold)
+		return;
+	if (store_dict_train(st, NULL) != 0)
+		st->dict_failed = 1;
+}

@@ -1,0 +1,730 @@
+/*
+ * store/env.c - the LMDB environment: creating and opening a store, meta,
+ * snapshots and record, posting and principal reads.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/internal.h"
+
+#define DEFAULT_MAP_SIZE ((size_t)1 << 30)
+#define DEFAULT_DICT_THRESHOLD 1000
+#define DEFAULT_KDF_MEMORY 65536 /* KiB: 64 MiB */
+#define DEFAULT_KDF_PASSES 3
+
+/* meta keys */
+#define M_FORMAT "format"
+#define M_STORE_ID "store-id"
+#define M_KDF "kdf"
+#define M_KEY_CHECK "key-check"
+#define M_NEXT_SERIAL "next-serial"
+
+#define KDF_KEYFILE 0
+#define KDF_ARGON2ID 1
+#define KDF_LEN (1 + STORE__SALT_LEN + 8 + 8)
+
+int
+store__lmdb_err(lsn_err *err, int rc, const char *what)
+{
+	int code = LSN_EIO;
+
+	if (rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_PAGE_NOTFOUND ||
+	    rc == MDB_VERSION_MISMATCH || rc == MDB_INCOMPATIBLE)
+		code = LSN_EINPUT;
+	else if (rc == EACCES || rc == EPERM)
+		code = LSN_EDENIED;
+	return lsn_fail(err, code, "%s: %s", what,
+	    code == LSN_EINPUT ? "the store is corrupted or not a liaison store"
+			       : mdb_strerror(rc));
+}
+
+char *
+store_default_key_file(const char *dir)
+{
+	size_t n = strlen(dir);
+	char *p;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if ((p = malloc(n + 5)) == NULL)
+		return NULL;
+	memcpy(p, dir, n);
+	memcpy(p + n, ".key", 5);
+	return p;
+}
+
+const uint8_t *
+store_id(const store *st)
+{
+	return st->store_id;
+}
+
+int
+store__txn_begin(store *st, unsigned flags, MDB_txn **txn, lsn_err *err)
+{
+	int rc;
+
+	for (;;) {
+		pthread_rwlock_rdlock(&st->map_lock);
+		rc = mdb_txn_begin(st->env, NULL, flags, txn);
+		if (rc == 0)
+			return 0;
+		pthread_rwlock_unlock(&st->map_lock);
+		if (rc != MDB_MAP_RESIZED)
+			return store__lmdb_err(err, rc, "cannot begin a transaction");
+		/* Another process grew the map: adopt its size and retry. */
+		pthread_rwlock_wrlock(&st->map_lock);
+		mdb_env_set_mapsize(st->env, 0);
+		pthread_rwlock_unlock(&st->map_lock);
+	}
+}
+
+void
+store__txn_end(store *st, MDB_txn *txn, int commit_ok)
+{
+	(void)commit_ok;
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&st->map_lock);
+}
+
+static store *
+store_alloc(const char *dir, const store_opts *opts)
+{
+	store *st = calloc(1, sizeof(*st));
+	pthread_rwlockattr_t ra;
+
+	if (st == NULL)
+		return NULL;
+	if (opts != NULL)
+		st->opts = *opts;
+	if (st->opts.map_size == 0)
+		st->opts.map_size = DEFAULT_MAP_SIZE;
+	if (st->opts.dict_threshold == 0)
+		st->opts.dict_threshold = DEFAULT_DICT_THRESHOLD;
+	if (st->opts.kdf_memory_kib == 0)
+		st->opts.kdf_memory_kib = DEFAULT_KDF_MEMORY;
+	if (st->opts.kdf_passes == 0)
+		st->opts.kdf_passes = DEFAULT_KDF_PASSES;
+	pthread_rwlockattr_init(&ra);
+	/* A waiting map grower must not starve behind a stream of readers. */
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&st->map_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	pthread_mutex_init(&st->write_lock, NULL);
+	pthread_mutex_init(&st->pool_lock, NULL);
+	st->dir = strdup(dir);
+	st->keys = gcry_calloc_secure(1, sizeof(*st->keys));
+	if (st->dir == NULL || st->keys == NULL) {
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_close(store *st)
+{
+	struct store__scratch *s;
+
+	if (st == NULL)
+		return;
+	while ((s = st->pool) != NULL) {
+		st->pool = s->next;
+		store__scratch_free(s);
+	}
+	store__dict_free_all(st);
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	if (st->keys != NULL) {
+		lsn_wipe(st->keys, sizeof(*st->keys));
+		gcry_free(st->keys);
+	}
+	pthread_rwlock_destroy(&st->map_lock);
+	pthread_mutex_destroy(&st->write_lock);
+	pthread_mutex_destroy(&st->pool_lock);
+	free(st->dir);
+	free(st);
+}
+
+/* Open the LMDB environment and its named databases. */
+static int
+env_open(store *st, int create, lsn_err *err)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if ((rc = mdb_env_create(&st->env)) != 0)
+		return store__lmdb_err(err, rc, "cannot create LMDB environment");
+	mdb_env_set_maxdbs(st->env, 8);
+	mdb_env_set_mapsize(st->env, st->opts.map_size);
+	rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, st->dir);
+	if ((rc = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY, &txn)) != 0)
+		return store__lmdb_err(err, rc, st->dir);
+	unsigned f = create ? MDB_CREATE : 0;
+	if ((rc = mdb_dbi_open(txn, "meta", f, &st->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "reports", f, &st->reports)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "labels", f, &st->labels)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "postings", f, &st->postings)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "principals", f, &st->principals)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "audit", f, &st->audit)) != 0) {
+		mdb_txn_abort(txn);
+		if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
+			return lsn_fail(err, LSN_EINPUT, "%s is not a liaison store", st->dir);
+		return store__lmdb_err(err, rc, st->dir);
+	}
+	rc = create ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), 0);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, st->dir);
+	return 0;
+}
+
+/*
+ * A data.mdb shorter than the pages LMDB's meta page claims would fault
+ * (SIGBUS) on first access: check the size up front.
+ */
+static int
+check_truncation(store *st, lsn_err *err)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat sb;
+	char *path;
+	int rc = 0;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0)
+		return lsn_fail(err, LSN_EIO, "%s: cannot stat the store", st->dir);
+	if ((path = malloc(strlen(st->dir) + 10)) == NULL)
+		return LSN_EINTERNAL;
+	sprintf(path, "%s/data.mdb", st->dir);
+	if (stat(path, &sb) != 0)
+		rc = lsn_fail(err, LSN_EIO, "%s: %s", path, strerror(errno));
+	else if ((unsigned long long)sb.st_size <
+	    ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize)
+		rc = lsn_fail(err, LSN_EINPUT,
+		    "%s is truncated (%lld bytes; its pages need %llu): the store is corrupted",
+		    path, (long long)sb.st_size,
+		    ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
+	free(path);
+	return rc;
+}
+
+static int
+meta_get(MDB_txn *txn, MDB_dbi dbi, const char *name, MDB_val *v)
+{
+	MDB_val k = { strlen(name), (void *)name };
+
+	return mdb_get(txn, dbi, &k, v);
+}
+
+static int
+meta_put(MDB_txn *txn, MDB_dbi dbi, const char *name, const void *p, size_t n)
+{
+	MDB_val k = { strlen(name), (void *)name }, v = { n, (void *)p };
+
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+/* Load the master key from the key source; salt/params from kdf (open). */
+static int
+load_master(store *st, const store_keysrc *ks, const uint8_t *kdf, lsn_err *err)
+{
+	char *kf = NULL;
+	int rc;
+
+	if (kdf[0] == KDF_ARGON2ID) {
+		if (ks->passphrase == NULL)
+			return lsn_fail(err, LSN_EDENIED,
+			    "this store is keyed by a passphrase: give --passphrase-env VAR");
+		return store__argon2id(ks->passphrase, ks->passphrase_len, kdf + 1,
+		    (unsigned long)lsn_get_be64(kdf + 1 + STORE__SALT_LEN),
+		    (unsigned long)lsn_get_be64(kdf + 1 + STORE__SALT_LEN + 8),
+		    st->keys->master, err);
+	}
+	if (ks->passphrase != NULL)
+		return lsn_fail(err, LSN_EDENIED,
+		    "this store is keyed by a key file, not a passphrase");
+	kf = ks->key_file ? strdup(ks->key_file) : store_default_key_file(st->dir);
+	if (kf == NULL)
+		return LSN_EINTERNAL;
+	rc = store__keyfile_read(kf, st->keys->master, &st->opts, err);
+	free(kf);
+	return rc;
+}
+
+static int
+dir_has_store(const char *dir)
+{
+	char path[4096];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	return stat(path, &sb) == 0;
+}
+
+int
+store_create(store **out, const char *dir, const store_keysrc *ks,
+    const store_opts *opts, lsn_err *err)
+{
+	store *st = NULL;
+	MDB_txn *txn = NULL;
+	char *kf = NULL, path[4096];
+	uint8_t kdf[KDF_LEN] = { 0 }, fmt[4], serial[8];
+	int rc, made_dir = 0, made_key = 0;
+
+	*out = NULL;
+	if ((rc = store__lib_init(err)) != 0)
+		return rc;
+	if (dir_has_store(dir))
+		return lsn_fail(err, LSN_EEXISTS, "%s already holds a store", dir);
+	if ((st = store_alloc(dir, opts)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	gcry_randomize(st->store_id, STORE__ID_LEN, GCRY_STRONG_RANDOM);
+
+	if (ks->passphrase != NULL) {
+		if (ks->passphrase_len == 0) {
+			rc = lsn_fail(err, LSN_EINPUT, "the passphrase is empty");
+			goto out;
+		}
+		kdf[0] = KDF_ARGON2ID;
+		gcry_randomize(kdf + 1, STORE__SALT_LEN, GCRY_STRONG_RANDOM);
+		lsn_put_be64(kdf + 1 + STORE__SALT_LEN, st->opts.kdf_passes);
+		lsn_put_be64(kdf + 1 + STORE__SALT_LEN + 8, st->opts.kdf_memory_kib);
+		rc = store__argon2id(ks->passphrase, ks->passphrase_len, kdf + 1,
+		    st->opts.kdf_passes, st->opts.kdf_memory_kib, st->keys->master, err);
+		if (rc != 0)
+			goto out;
+	} else {
+		kf = ks->key_file ? strdup(ks->key_file) : store_default_key_file(dir);
+		if (kf == NULL) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			goto out;
+		}
+		if ((rc = store__keyfile_create(kf, st->keys->master, err)) != 0)
+			goto out;
+		made_key = 1;
+	}
+	if (mkdir(dir, 0700) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST) {
+		rc = lsn_fail(err, LSN_EIO, "cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = store__derive(st->keys, st->store_id)) != 0)
+		goto out;
+	if ((rc = env_open(st, 1, err)) != 0)
+		goto out;
+
+	lsn_put_be32(fmt, STORE_FORMAT_VERSION);
+	lsn_put_be64(serial, 1);
+	st->next_serial = 1;
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0 ||
+	    (rc = meta_put(txn, st->meta, M_FORMAT, fmt, 4)) != 0 ||
+	    (rc = meta_put(txn, st->meta, M_STORE_ID, st->store_id, STORE__ID_LEN)) != 0 ||
+	    (rc = meta_put(txn, st->meta, M_KDF, kdf, KDF_LEN)) != 0 ||
+	    (rc = meta_put(txn, st->meta, M_KEY_CHECK, st->keys->check, STORE_KEY_LEN)) != 0 ||
+	    (rc = meta_put(txn, st->meta, M_NEXT_SERIAL, serial, 8)) != 0 ||
+	    (rc = mdb_txn_commit(txn)) != 0) {
+		if (txn != NULL && rc != 0)
+			mdb_txn_abort(txn);
+		rc = store__lmdb_err(err, rc, dir);
+		goto out;
+	}
+	*out = st;
+	st = NULL;
+out:
+	if (st != NULL) {
+		/* Leave nothing half-made behind. */
+		if (st->env != NULL) {
+			mdb_env_close(st->env);
+			st->env = NULL;
+			snprintf(path, sizeof(path), "%s/data.mdb", dir);
+			unlink(path);
+			snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+			unlink(path);
+		}
+		if (made_dir)
+			rmdir(dir);
+		if (made_key)
+			unlink(kf);
+		store_close(st);
+	}
+	free(kf);
+	return rc;
+}
+
+int
+store_open(store **out, const char *dir, const store_keysrc *ks,
+    const store_opts *opts, lsn_err *err)
+{
+	store *st = NULL;
+	MDB_txn *txn = NULL;
+	MDB_val v;
+	uint8_t kdf[KDF_LEN];
+	struct stat sb;
+	uint32_t fmt;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store__lib_init(err)) != 0)
+		return rc;
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return lsn_fail(err, LSN_ENOTFOUND, "no store at %s", dir);
+	if (!dir_has_store(dir))
+		return lsn_fail(err, LSN_ENOTFOUND, "%s is not a liaison store", dir);
+	if ((st = store_alloc(dir, opts)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	if ((rc = env_open(st, 0, err)) != 0)
+		goto out;
+	if ((rc = check_truncation(st, err)) != 0)
+		goto out;
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		rc = store__lmdb_err(err, rc, dir);
+		goto out;
+	}
+	rc = LSN_EINPUT;
+	if (meta_get(txn, st->meta, M_FORMAT, &v) != 0 || v.mv_size != 4) {
+		rc = lsn_fail(err, LSN_EINPUT, "%s is not a liaison store", dir);
+		goto out;
+	}
+	fmt = lsn_get_be32(v.mv_data);
+	if (fmt > STORE_FORMAT_VERSION) {
+		rc = lsn_fail(err, LSN_EINPUT,
+		    "%s has store format %u, newer than the %u this liaison reads: "
+		    "use a newer liaison", dir, fmt, STORE_FORMAT_VERSION);
+		goto out;
+	}
+	if (fmt < 1)
+		goto corrupt;
+	if (meta_get(txn, st->meta, M_STORE_ID, &v) != 0 || v.mv_size != STORE__ID_LEN)
+		goto corrupt;
+	memcpy(st->store_id, v.mv_data, STORE__ID_LEN);
+	if (meta_get(txn, st->meta, M_KDF, &v) != 0 || v.mv_size != KDF_LEN)
+		goto corrupt;
+	memcpy(kdf, v.mv_data, KDF_LEN);
+	if (kdf[0] != KDF_KEYFILE && kdf[0] != KDF_ARGON2ID)
+		goto corrupt;
+	mdb_txn_abort(txn);
+	txn = NULL;
+
+	if ((rc = load_master(st, ks, kdf, err)) != 0)
+		goto out;
+	if ((rc = store__derive(st->keys, st->store_id)) != 0)
+		goto out;
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		rc = store__lmdb_err(err, rc, dir);
+		goto out;
+	}
+	if (meta_get(txn, st->meta, M_KEY_CHECK, &v) != 0 || v.mv_size != STORE_KEY_LEN)
+		goto corrupt;
+	/* The key check comes before any record is read or anything written. */
+	if (lsn_ct_memcmp(v.mv_data, st->keys->check, STORE_KEY_LEN) != 0) {
+		rc = lsn_fail(err, LSN_EDENIED, "wrong key for the store at %s", dir);
+		goto out;
+	}
+	if (meta_get(txn, st->meta, M_NEXT_SERIAL, &v) != 0 || v.mv_size != 8)
+		goto corrupt;
+	st->next_serial = lsn_get_be64(v.mv_data);
+	if ((rc = store__dict_load_all(st, txn, err)) != 0)
+		goto out;
+	*out = st;
+	st = NULL;
+	rc = 0;
+	goto out;
+corrupt:
+	rc = lsn_fail(err, LSN_EINPUT, "%s: the store's meta data is corrupted", dir);
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	store_close(st);
+	return rc;
+}
+
+/* ---- snapshots and reads ---- */
+
+int
+store_snap_begin(store *st, store_snap **out, lsn_err *err)
+{
+	store_snap *sn = calloc(1, sizeof(*sn));
+	int rc;
+
+	*out = NULL;
+	if (sn == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	sn->st = st;
+	if ((rc = store__txn_begin(st, MDB_RDONLY, &sn->txn, err)) != 0) {
+		free(sn);
+		return rc;
+	}
+	*out = sn;
+	return 0;
+}
+
+void
+store_snap_end(store_snap *sn)
+{
+	if (sn == NULL)
+		return;
+	store__txn_end(sn->st, sn->txn, 0);
+	free(sn);
+}
+
+static int
+check_name(const char *what, const char *name, lsn_err *err)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > STORE_MAX_ID)
+		return lsn_fail(err, LSN_EINPUT, "%s must have 1 to %d bytes", what,
+		    STORE_MAX_ID);
+	return 0;
+}
+
+int
+store_record_peek(store_snap *sn, const char *id, uint64_t *serial,
+    const uint8_t **label, size_t *label_len, lsn_err *err)
+{
+	MDB_val k = { strlen(id), (void *)id }, v;
+	int rc;
+
+	if ((rc = check_name("a record id", id, err)) != 0)
+		return rc;
+	rc = mdb_get(sn->txn, sn->st->reports, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading a report");
+	if (store__peek(v.mv_data, v.mv_size, serial, label, label_len) != 0)
+		return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", id);
+	return 0;
+}
+
+int
+store_record_get(store_snap *sn, const char *id, uint64_t *serial,
+    uint8_t **plain, size_t *plain_len, uint8_t **label, size_t *label_len,
+    lsn_err *err)
+{
+	MDB_val k = { strlen(id), (void *)id }, v;
+	const uint8_t *lab;
+	size_t ll;
+	int rc;
+
+	*plain = NULL;
+	if (label)
+		*label = NULL;
+	if ((rc = check_name("a record id", id, err)) != 0)
+		return rc;
+	rc = mdb_get(sn->txn, sn->st->reports, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading a report");
+	rc = store__open(sn->st, 'r', id, k.mv_size, v.mv_data, v.mv_size, serial,
+	    plain, plain_len, &lab, &ll, err);
+	if (rc != 0) {
+		if (rc == LSN_EINPUT)
+			lsn_fail(err, rc, "report %s fails authentication: tampered, "
+			    "moved or sealed under another key", id);
+		return rc;
+	}
+	if (label != NULL) {
+		if ((*label = malloc(ll ? ll : 1)) == NULL) {
+			lsn_wipe_free(*plain, *plain_len);
+			*plain = NULL;
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		}
+		memcpy(*label, lab, ll);
+		*label_len = ll;
+	}
+	return 0;
+}
+
+/* labels db: key = serial (8 bytes BE), value = id NUL label */
+static int
+parse_label_entry(const MDB_val *v, const char **id, const uint8_t **label,
+    size_t *label_len)
+{
+	const char *nul = memchr(v->mv_data, '\0', v->mv_size);
+
+	if (nul == NULL)
+		return LSN_EINPUT;
+	*id = v->mv_data;
+	*label = (const uint8_t *)nul + 1;
+	*label_len = v->mv_size - (size_t)(nul + 1 - (const char *)v->mv_data);
+	return 0;
+}
+
+int
+store_serial_lookup(store_snap *sn, uint64_t serial, const char **id,
+    const uint8_t **label, size_t *label_len, lsn_err *err)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	lsn_put_be64(kb, serial);
+	rc = mdb_get(sn->txn, sn->st->labels, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "no report with serial %llu",
+		    (unsigned long long)serial);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading the labels index");
+	if (parse_label_entry(&v, id, label, label_len) != 0)
+		return lsn_fail(err, LSN_EINPUT, "labels index entry %llu is corrupted",
+		    (unsigned long long)serial);
+	return 0;
+}
+
+int
+store_record_iter(store_snap *sn, store_record_fn fn, void *ctx, lsn_err *err)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	const char *id;
+	const uint8_t *label;
+	size_t ll;
+	int rc, op = MDB_FIRST;
+
+	if ((rc = mdb_cursor_open(sn->txn, sn->st->labels, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading the labels index");
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size != 8 || parse_label_entry(&v, &id, &label, &ll) != 0) {
+			rc = lsn_fail(err, LSN_EINPUT, "the labels index is corrupted");
+			goto out;
+		}
+		if ((rc = fn(ctx, lsn_get_be64(k.mv_data), id, label, ll)) != 0)
+			goto out;
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : store__lmdb_err(err, rc, "reading the labels index");
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
+uint64_t
+store_record_count(store_snap *sn)
+{
+	MDB_stat s;
+
+	if (mdb_stat(sn->txn, sn->st->reports, &s) != 0)
+		return 0;
+	return s.ms_entries;
+}
+
+int
+store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
+    store_postings_fn fn, void *ctx, lsn_err *err)
+{
+	MDB_cursor *c = NULL;
+	uint8_t kb[STORE_BLIND_LEN + 8];
+	MDB_val k = { sizeof(kb), kb }, v;
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	int rc, op = MDB_SET_RANGE;
+
+	memcpy(kb, term, STORE_BLIND_LEN);
+	memset(kb + STORE_BLIND_LEN, 0, 8);
+	if ((rc = mdb_cursor_open(sn->txn, sn->st->postings, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading postings");
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size != sizeof(kb) || memcmp(k.mv_data, term, STORE_BLIND_LEN) != 0)
+			break;
+		rc = store__open(sn->st, 'i', k.mv_data, k.mv_size, v.mv_data, v.mv_size,
+		    NULL, &plain, &plen, NULL, NULL, err);
+		if (rc != 0)
+			goto out;
+		rc = fn(ctx, lsn_get_be64((uint8_t *)k.mv_data + STORE_BLIND_LEN), plain, plen);
+		lsn_wipe_free(plain, plen);
+		if (rc != 0)
+			goto out;
+	}
+	rc = (rc == 0 || rc == MDB_NOTFOUND) ? 0 : store__lmdb_err(err, rc, "reading postings");
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int
+store_principal_get(store_snap *sn, const char *name, uint8_t **data,
+    size_t *len, lsn_err *err)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc;
+
+	*data = NULL;
+	if ((rc = check_name("a principal name", name, err)) != 0)
+		return rc;
+	rc = mdb_get(sn->txn, sn->st->principals, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "no principal %s", name);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading principals");
+	return store__open(sn->st, 'p', name, k.mv_size, v.mv_data, v.mv_size, NULL,
+	    data, len, NULL, NULL, err);
+}
+
+int
+store_principal_iter(store_snap *sn, store_principal_fn fn, void *ctx,
+    lsn_err *err)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	char name[STORE_MAX_ID + 1];
+	int rc, op = MDB_FIRST;
+
+	if ((rc = mdb_cursor_open(sn->txn, sn->st->principals, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading principals");
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size == 0 || k.mv_size > STORE_MAX_ID) {
+			rc = lsn_fail(err, LSN_EINPUT, "the principals table is corrupted");
+			goto out;
+		}
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		rc = store__open(sn->st, 'p', name, k.mv_size, v.mv_data, v.mv_size, NULL,
+		    &plain, &plen, NULL, NULL, err);
+		if (rc != 0)
+			goto out;
+		rc = fn(ctx, name, plain, plen);
+		lsn_wipe_free(plain, plen);
+		if (rc != 0)
+			goto out;
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : store__lmdb_err(err, rc, "reading principals");
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int
+store_meta_get(store_snap *sn, const char *name, uint8_t **value, size_t *len,
+    lsn_err *err)
+{
+	MDB_val v;
+	int rc;
+
+	*value = NULL;
+	rc = meta_get(sn->txn, sn->st->meta, name, &v);
+	if (rc == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "no meta value %s", name);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading meta");
+	if ((*value = malloc(v.mv_size ? v.mv_size : 1)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	memcpy(*value, v.mv_data, v.mv_size);
+	*len = v.mv_size;
+	return 0;
+}

@@ -1,0 +1,137 @@
+/*
+ * store/internal.h - what the files of store/ share.  Not for use outside
+ * store/ (store/store.h is the public interface).
+ */
+#ifndef LSN_STORE_INTERNAL_H
+#define LSN_STORE_INTERNAL_H
+
+#include <gcrypt.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <zstd.h>
+
+#include "store/store.h"
+
+#define STORE__ID_LEN 16      /* store id, also the HKDF salt */
+#define STORE__SALT_LEN 16    /* Argon2id salt */
+#define STORE__NONCE_LEN 12   /* AES-GCM nonce */
+#define STORE__TAG_LEN 16     /* AES-GCM tag */
+#define STORE__WRAPPED_LEN 40 /* AES key wrap of a 32-byte key */
+#define STORE__MAX_DICTS 64
+
+/* Key slot types (doc/FORMAT.md).  Slots are a list so that later slot
+ * types (per country and level) can sit beside the store slot. */
+#define STORE__SLOT_STORE 1
+
+/* Subkeys, in one secure-memory block. */
+struct store__keys {
+	uint8_t master[STORE_KEY_LEN];
+	uint8_t check[STORE_KEY_LEN];
+	uint8_t wrap[STORE_KEY_LEN];      /* KEK for record data keys */
+	uint8_t index[STORE_KEY_LEN];     /* term blinding */
+	uint8_t audit_mac[STORE_KEY_LEN]; /* audit chain */
+	uint8_t audit_enc[STORE_KEY_LEN]; /* audit payload encryption */
+};
+
+/* Per-thread working state, pooled: zstd contexts and cipher handles. */
+struct store__scratch {
+	struct store__scratch *next;
+	ZSTD_CCtx *cctx;
+	ZSTD_DCtx *dctx;
+	gcry_cipher_hd_t gcm;   /* key set per record */
+	gcry_cipher_hd_t kw;    /* keyed with the wrapping KEK */
+	gcry_md_hd_t blind;     /* HMAC keyed with the index key */
+	uint8_t *dkey;          /* STORE_KEY_LEN bytes of secure memory */
+};
+
+struct store__dict {
+	uint32_t id;
+	ZSTD_CDict *cdict;
+	ZSTD_DDict *ddict;
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, reports, labels, postings, principals, audit;
+	char *dir;
+	struct store__keys *keys; /* secure memory */
+	uint8_t store_id[STORE__ID_LEN];
+	store_opts opts;
+
+	/* Held for reading by every transaction, for writing to grow the map. */
+	pthread_rwlock_t map_lock;
+	pthread_mutex_t write_lock;  /* one committer at a time */
+	pthread_mutex_t pool_lock;   /* scratch pool, dictionaries */
+	struct store__scratch *pool;
+
+	struct store__dict dicts[STORE__MAX_DICTS];
+	unsigned ndicts;
+	uint32_t dict_current;
+	int dict_failed; /* training was tried and failed: do not retry */
+
+	uint64_t next_serial; /* owned by the writer: under write_lock */
+};
+
+struct store_snap {
+	store *st;
+	MDB_txn *txn;
+};
+
+/* keys.c */
+int store__lib_init(lsn_err *err);
+int store__derive(struct store__keys *k, const uint8_t store_id[STORE__ID_LEN]);
+int store__keyfile_create(const char *path, uint8_t key[STORE_KEY_LEN],
+    lsn_err *err);
+int store__keyfile_read(const char *path, uint8_t key[STORE_KEY_LEN],
+    const store_opts *opts, lsn_err *err);
+int store__argon2id(const char *pass, size_t len, const uint8_t *salt,
+    unsigned long passes, unsigned long mem_kib, uint8_t key[STORE_KEY_LEN],
+    lsn_err *err);
+int store__hmac(const uint8_t key[STORE_KEY_LEN], const void *a, size_t alen,
+    const void *b, size_t blen, uint8_t out[32]);
+
+/* seal.c */
+struct store__scratch *store__scratch_get(store *st);
+void store__scratch_put(store *st, struct store__scratch *s);
+void store__scratch_free(struct store__scratch *s);
+/*
+ * Seal plain as the record named (domain, name, serial) with label.
+ * *out is malloc'd (not secret).  dict_id 0: no dictionary.
+ */
+int store__seal(store *st, char domain, const void *name, size_t name_len,
+    uint64_t serial, const void *label, size_t label_len, const void *plain,
+    size_t plain_len, uint8_t **out, size_t *out_len, lsn_err *err);
+/* Open a sealed record; checks it is named (domain, name). */
+int store__open(store *st, char domain, const void *name, size_t name_len,
+    const uint8_t *rec, size_t rec_len, uint64_t *serial, uint8_t **plain,
+    size_t *plain_len, const uint8_t **label, size_t *label_len, lsn_err *err);
+/* Parse a sealed record's header: serial and label (unauthenticated). */
+int store__peek(const uint8_t *rec, size_t rec_len, uint64_t *serial,
+    const uint8_t **label, size_t *label_len);
+/* AES-256-GCM with a fresh random nonce; out = nonce || ct || tag. */
+int store__aead_seal(const uint8_t key[STORE_KEY_LEN], const void *aad,
+    size_t aad_len, const void *plain, size_t len, uint8_t *out);
+int store__aead_open(const uint8_t key[STORE_KEY_LEN], const void *aad,
+    size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *plain);
+
+/* dict.c */
+int store__dict_load_all(store *st, MDB_txn *txn, lsn_err *err);
+struct store__dict *store__dict_find(store *st, uint32_t id);
+void store__dict_free_all(store *st);
+void store__maybe_train(store *st);
+
+/* env.c */
+int store__txn_begin(store *st, unsigned flags, MDB_txn **txn, lsn_err *err);
+void store__txn_end(store *st, MDB_txn *txn, int commit_ok);
+int store__lmdb_err(lsn_err *err, int rc, const char *what);
+
+/* batch.c: a meta put without the "data/" restriction, for store/ itself. */
+int store__batch_put_meta_raw(store_batch *b, const char *name,
+    const void *value, size_t len, lsn_err *err);
+
+/* audit.c */
+int store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
+    const void *payload, size_t len, lsn_err *err);
+void store__audit_genesis(store *st, uint8_t mac[STORE_MAC_LEN]);
+
+#endif
