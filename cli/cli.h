@@ -89,6 +89,7 @@ int cli_store_create(struct cli_ctx *ctx, struct store **out);
 
 /* The subcommands. */
 extern const struct cli_cmd cli_cmd_init;
+extern const struct cli_cmd cli_cmd_info;
 extern const struct cli_cmd cli_cmd_marking;
 
 #endif

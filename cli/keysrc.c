@@ -75,6 +75,8 @@ keysrc_get(struct cli_ctx *ctx, store_keysrc *ks, char **secret, int confirm)
 	ks->key_file = ctx->key_file;
 	if (ctx->passphrase_env == NULL && !ctx->passphrase_prompt)
 		return 0;
+	if (store_init(NULL) != 0)
+		return cli_error(ctx, LSN_EINTERNAL, "libgcrypt 1.10 or newer is required");
 	if ((*secret = gcry_malloc_secure(MAX_PASSPHRASE)) == NULL)
 		return cli_error(ctx, LSN_EINTERNAL, "%s: out of secure memory", ctx->cmd_path);
 	if (ctx->passphrase_env != NULL) {

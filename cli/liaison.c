@@ -18,6 +18,7 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_init,
+	&cli_cmd_info,
 	&cli_cmd_marking,
 	NULL,
 };

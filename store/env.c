@@ -181,8 +181,8 @@ env_open(store *st, int create, lsn_err *err)
 			return lsn_fail(err, LSN_EINPUT, "%s is not a liaison store", st->dir);
 		return store__lmdb_err(err, rc, st->dir);
 	}
-	rc = create ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), 0);
-	if (rc != 0)
+	/* Commit even a read-only txn: an aborted one would close the handles. */
+	if ((rc = mdb_txn_commit(txn)) != 0)
 		return store__lmdb_err(err, rc, st->dir);
 	return 0;
 }
@@ -281,7 +281,7 @@ store_create(store **out, const char *dir, const store_keysrc *ks,
 	int rc, made_dir = 0, made_key = 0;
 
 	*out = NULL;
-	if ((rc = store__lib_init(err)) != 0)
+	if ((rc = store_init(err)) != 0)
 		return rc;
 	if (dir_has_store(dir))
 		return lsn_fail(err, LSN_EEXISTS, "%s already holds a store", dir);
@@ -374,7 +374,7 @@ store_open(store **out, const char *dir, const store_keysrc *ks,
 	int rc;
 
 	*out = NULL;
-	if ((rc = store__lib_init(err)) != 0)
+	if ((rc = store_init(err)) != 0)
 		return rc;
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return lsn_fail(err, LSN_ENOTFOUND, "no store at %s", dir);
@@ -726,5 +726,45 @@ store_meta_get(store_snap *sn, const char *name, uint8_t **value, size_t *len,
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	memcpy(*value, v.mv_data, v.mv_size);
 	*len = v.mv_size;
+	return 0;
+}
+
+int
+store_info_get(store_snap *sn, store_info *info, lsn_err *err)
+{
+	store *st = sn->st;
+	MDB_stat ms;
+	MDB_envinfo ei;
+	MDB_val v;
+
+	memset(info, 0, sizeof(*info));
+	if (meta_get(sn->txn, st->meta, M_FORMAT, &v) == 0 && v.mv_size == 4)
+		info->format = lsn_get_be32(v.mv_data);
+	if (meta_get(sn->txn, st->meta, M_KDF, &v) == 0 && v.mv_size == KDF_LEN) {
+		const uint8_t *k = v.mv_data;
+		info->passphrase = k[0] == KDF_ARGON2ID;
+		if (info->passphrase) {
+			info->kdf_passes = (unsigned long)lsn_get_be64(k + 1 + STORE__SALT_LEN);
+			info->kdf_memory_kib =
+			    (unsigned long)lsn_get_be64(k + 1 + STORE__SALT_LEN + 8);
+		}
+	}
+	if (meta_get(sn->txn, st->meta, M_NEXT_SERIAL, &v) == 0 && v.mv_size == 8)
+		info->next_serial = lsn_get_be64(v.mv_data);
+	if (mdb_stat(sn->txn, st->reports, &ms) != 0)
+		return lsn_fail(err, LSN_EIO, "cannot read the store's statistics");
+	info->records = ms.ms_entries;
+	info->page_size = ms.ms_psize;
+	if (mdb_stat(sn->txn, st->principals, &ms) == 0)
+		info->principals = ms.ms_entries;
+	if (mdb_stat(sn->txn, st->audit, &ms) == 0)
+		info->audit_entries = ms.ms_entries;
+	if (mdb_stat(sn->txn, st->postings, &ms) == 0)
+		info->posting_blocks = ms.ms_entries;
+	if (mdb_env_info(st->env, &ei) == 0) {
+		info->map_size = ei.me_mapsize;
+		info->file_size = (ei.me_last_pgno + 1) * info->page_size;
+	}
+	info->dict_current = st->dict_current;
 	return 0;
 }

@@ -78,7 +78,6 @@ struct store_snap {
 };
 
 /* keys.c */
-int store__lib_init(lsn_err *err);
 int store__derive(struct store__keys *k, const uint8_t store_id[STORE__ID_LEN]);
 int store__keyfile_create(const char *path, uint8_t key[STORE_KEY_LEN],
     lsn_err *err);

@@ -35,7 +35,7 @@ lib_init_once(void)
 }
 
 int
-store__lib_init(lsn_err *err)
+store_init(lsn_err *err)
 {
 	pthread_once(&lib_once, lib_init_once);
 	if (!lib_ok)

@@ -77,6 +77,14 @@ typedef struct store_opts {
 } store_opts;
 
 /*
+ * Initialise libgcrypt (version check, secure memory).  store_create() and
+ * store_open() call it; call it yourself before allocating secure memory
+ * with gcry_malloc_secure() ahead of them.  Idempotent and thread-safe.
+ * Returns 0, LSN_EINTERNAL (libgcrypt too old).
+ */
+int store_init(lsn_err *err);
+
+/*
  * Create a new store in directory dir (created with mode 0700 if missing;
  * it must not already hold a store) and its master key:
  *   - with ks->passphrase: derive the key with Argon2id under a random salt
@@ -178,6 +186,20 @@ int store_record_iter(store_snap *sn, store_record_fn fn, void *ctx,
 
 /* Number of records in the snapshot. */
 uint64_t store_record_count(store_snap *sn);
+
+/* What an operator may know about a store without reading any record. */
+typedef struct store_info {
+	uint32_t format;          /* on-disk format version */
+	int passphrase;           /* 1: Argon2id passphrase, 0: key file */
+	unsigned long kdf_memory_kib, kdf_passes; /* Argon2id cost */
+	uint64_t records, principals, audit_entries, posting_blocks;
+	uint64_t next_serial;
+	uint32_t dict_current;    /* 0: no zstd dictionary yet */
+	size_t map_size, file_size, page_size;
+} store_info;
+
+/* Fill info from the snapshot.  Returns 0, LSN_EIO. */
+int store_info_get(store_snap *sn, store_info *info, lsn_err *err);
 
 /*
  * Call fn for each posting block of a blinded term, in order of first

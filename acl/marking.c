@@ -1,0 +1,732 @@
+/*
+ * acl/marking.c - the ISM attribute model: tokens and their CVE order,
+ * attribute get/set, structural validation.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl/acl_int.h"
+
+/* CAPCO 2016 Register (Table 4) section 8 order. */
+const char *const acl__dissem_tok[ACL__D_N] = {
+	"RS", "FOUO", "OC", "OC-USGOV", "IMC", "NF", "PR", "REL", "RELIDO",
+	"EYES", "DSEN", "FISA", "DISPLAYONLY",
+};
+/* CAPCO 2016 Register section 9 order. */
+const char *const acl__nonic_tok[ACL__N_N] = {
+	"DS", "XD", "ND", "SBU", "SBU-NF", "LES", "LES-NF", "SSI",
+};
+/* CAPCO 2016 Register section 2 (NATO) order. */
+const char *const acl__nonus_tok[ACL__U_N] = { "ATOMAL", "BALK", "BOHEMIA" };
+
+static const char *const attr_names[] = {
+	"classification", "ownerProducer", "joint", "SCIcontrols",
+	"SARIdentifier", "atomicEnergyMarkings", "FGIsourceOpen",
+	"FGIsourceProtected", "disseminationControls", "releasableTo",
+	"displayOnlyTo", "nonICmarkings", "nonUSControls", "excludeFromRollup",
+	"resourceElement", NULL,
+};
+
+/* ISM attributes with no meaning for access: accepted and ignored. */
+static const char *const ignored_attrs[] = {
+	"classifiedBy", "classificationReason", "declassException", "derivedFrom",
+	"declassDate", "declassEvent", "derivativelyClassifiedBy", "createDate",
+	"DESVersion", "ISMCATCESVersion", "compliesWith", "noticeType", "noticeDate",
+	"noticeReason", "noticeProse", "pocType", "externalNotice",
+	"unregisteredNoticeType", "hasApproximateMarkings", "highWaterNATO",
+	"secondBannerLine", "typeOfExemptedSource", "dateOfExemptedSource", NULL,
+};
+
+const char *const *
+acl_attr_names(void)
+{
+	return attr_names;
+}
+
+int
+acl_marking_new(acl_marking **out, const acl_data *data, lsn_err *err)
+{
+	acl_marking *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (m == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	m->data = data;
+	*out = m;
+	return 0;
+}
+
+void
+acl_marking_free(acl_marking *m)
+{
+	free(m);
+}
+
+int
+acl_marking_dup(acl_marking **out, const acl_marking *src, lsn_err *err)
+{
+	int rc = acl_marking_new(out, src->data, err);
+
+	if (rc == 0)
+		**out = *src;
+	return rc;
+}
+
+int
+acl_marking_excluded(const acl_marking *m)
+{
+	return m->exclude;
+}
+
+int
+acl_marking_is_resource(const acl_marking *m)
+{
+	return m->resource;
+}
+
+int
+acl_marking_level(const acl_marking *m)
+{
+	return m->cls;
+}
+
+/* ---- lists ---- */
+
+void
+acl__clist_add(struct acl__clist *l, int idx)
+{
+	int i;
+
+	for (i = 0; i < l->n && l->v[i] < idx; i++)
+		;
+	if (i < l->n && l->v[i] == idx)
+		return;
+	memmove(&l->v[i + 1], &l->v[i], (size_t)(l->n - i) * sizeof(l->v[0]));
+	l->v[i] = (uint16_t)idx;
+	l->n++;
+}
+
+int
+acl__clist_has(const struct acl__clist *l, int idx)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->v[i] == idx)
+			return 1;
+	return 0;
+}
+
+int
+acl__toks_has(const struct acl__toks *t, const char *s)
+{
+	for (int i = 0; i < t->n; i++)
+		if (strcmp(t->t[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+int
+acl__toks_add(struct acl__toks *t, const char *s, lsn_err *err)
+{
+	if (acl__toks_has(t, s))
+		return 0;
+	if (strlen(s) >= ACL__TOKLEN)
+		return lsn_fail(err, LSN_EINPUT, "token too long: %.40s...", s);
+	if (t->n == ACL__MAXTOK)
+		return lsn_fail(err, LSN_EINPUT, "more than %d tokens in one attribute",
+		    ACL__MAXTOK);
+	strcpy(t->t[t->n++], s);
+	return 0;
+}
+
+static int
+cmp_tok(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+void
+acl__toks_sort(struct acl__toks *t)
+{
+	qsort(t->t, (size_t)t->n, sizeof(t->t[0]), cmp_tok);
+}
+
+/* AEA order: CAPCO 2016 Register section 6 (RD family, FRD family,
+ * DOD UCNI, DOE UCNI, TFNI). */
+static int
+aea_rank(const char *t)
+{
+	if (strncmp(t, "RD", 2) == 0)
+		return 0;
+	if (strncmp(t, "FRD", 3) == 0)
+		return 1;
+	if (strcmp(t, "DCNI") == 0)
+		return 2;
+	if (strcmp(t, "UCNI") == 0)
+		return 3;
+	return 4;
+}
+
+static int
+cmp_aea(const void *a, const void *b)
+{
+	int ra = aea_rank(a), rb = aea_rank(b);
+	const char *sa = a, *sb = b;
+
+	if (ra != rb)
+		return ra - rb;
+	/* RD < RD-CNWDI < RD-SG-N, sigma numbers numerically */
+	if (strstr(sa, "-SG-") && strstr(sb, "-SG-"))
+		return atoi(strstr(sa, "-SG-") + 4) - atoi(strstr(sb, "-SG-") + 4);
+	if (strstr(sa, "-SG-") && !strstr(sb, "-SG-"))
+		return 1;
+	if (!strstr(sa, "-SG-") && strstr(sb, "-SG-"))
+		return -1;
+	return strcmp(sa, sb);
+}
+
+/* ---- token syntax ---- */
+
+static int
+word_ok(const char *s, size_t n, size_t max, int underscore)
+{
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(isupper((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
+		    (underscore && s[i] == '_')))
+			return 0;
+	return 1;
+}
+
+/* SYSTEM[-COMPARTMENT[-SUBCOMPARTMENT]] (CAPCO 2016 Register section 4). */
+static const char *const sci_systems[] = { "EL", "HCS", "KDK", "RSV", "SI", "TK", NULL };
+
+int
+acl__sci_valid(const char *tok)
+{
+	const char *d1 = strchr(tok, '-'), *d2;
+	size_t sl = d1 ? (size_t)(d1 - tok) : strlen(tok);
+	int known = 0;
+
+	for (int i = 0; sci_systems[i]; i++)
+		if (strlen(sci_systems[i]) == sl && strncmp(tok, sci_systems[i], sl) == 0)
+			known = 1;
+	if (!known)
+		return 0;
+	if (d1 == NULL)
+		return 1;
+	d2 = strchr(d1 + 1, '-');
+	if (!word_ok(d1 + 1, d2 ? (size_t)(d2 - d1 - 1) : strlen(d1 + 1), 8, 0))
+		return 0;
+	if (d2 == NULL)
+		return 1;
+	return word_ok(d2 + 1, strlen(d2 + 1), 8, 0);
+}
+
+/* PROGRAM[-COMPARTMENT[-SUB]] (CAPCO 2016 Register section 5). */
+int
+acl__sar_valid(const char *tok)
+{
+	const char *d1 = strchr(tok, '-'), *d2;
+
+	if (!word_ok(tok, d1 ? (size_t)(d1 - tok) : strlen(tok), 40, 1) ||
+	    tok[0] == '_')
+		return 0;
+	if (d1 == NULL)
+		return 1;
+	d2 = strchr(d1 + 1, '-');
+	if (!word_ok(d1 + 1, d2 ? (size_t)(d2 - d1 - 1) : strlen(d1 + 1), 16, 0))
+		return 0;
+	return d2 == NULL || word_ok(d2 + 1, strlen(d2 + 1), 16, 0);
+}
+
+/* CAPCO 2016 Register section 6. */
+int
+acl__aea_valid(const char *tok)
+{
+	static const char *const fixed[] = { "RD", "RD-CNWDI", "FRD", "DCNI",
+		"UCNI", "TFNI", NULL };
+	const char *sg;
+
+	for (int i = 0; fixed[i]; i++)
+		if (strcmp(tok, fixed[i]) == 0)
+			return 1;
+	if ((strncmp(tok, "RD-SG-", 6) == 0 && (sg = tok + 6)) ||
+	    (strncmp(tok, "FRD-SG-", 7) == 0 && (sg = tok + 7))) {
+		size_t n = strlen(sg);
+		return n >= 1 && n <= 2 && word_ok(sg, n, 2, 0) &&
+		    isdigit((unsigned char)sg[0]) && isdigit((unsigned char)sg[n - 1]) &&
+		    atoi(sg) >= 1 && atoi(sg) <= 99;
+	}
+	return 0;
+}
+
+int
+acl__accm_valid(const char *tok)
+{
+	return strncmp(tok, "ACCM-", 5) == 0 && word_ok(tok + 5, strlen(tok + 5), 40, 1) &&
+	    tok[5] != '_';
+}
+
+/* ---- attributes ---- */
+
+static int
+flag_value(const char *name, const char *v, int *out, lsn_err *err)
+{
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || v[0] == '\0')
+		*out = 0;
+	else
+		return lsn_fail(err, LSN_EINPUT, "%s: expected true or false, not '%.40s'",
+		    name, v);
+	return 0;
+}
+
+static int
+find(const char *const *tab, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(tab[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* Split v on whitespace and hand each token to fn. */
+static int
+each_token(acl_marking *m, const char *name, const char *v,
+    int (*fn)(acl_marking *, const char *, const char *, lsn_err *), lsn_err *err)
+{
+	char tok[ACL__TOKLEN];
+	int rc;
+
+	while (*v) {
+		size_t n;
+
+		while (isspace((unsigned char)*v))
+			v++;
+		if (!*v)
+			break;
+		for (n = 0; v[n] && !isspace((unsigned char)v[n]); n++)
+			;
+		if (n >= sizeof(tok))
+			return lsn_fail(err, LSN_EINPUT, "%s: token too long: '%.40s...'", name, v);
+		memcpy(tok, v, n);
+		tok[n] = '\0';
+		if ((rc = fn(m, name, tok, err)) != 0)
+			return rc;
+		v += n;
+	}
+	return 0;
+}
+
+static int
+add_country(acl_marking *m, struct acl__clist *l, const char *name,
+    const char *tok, lsn_err *err)
+{
+	int i = acl__lookup(m->data, tok, strlen(tok));
+
+	if (i < 0)
+		return lsn_fail(err, LSN_EINPUT, "%s: unknown country or tetragraph '%s'",
+		    name, tok);
+	acl__clist_add(l, i);
+	return 0;
+}
+
+static int
+tok_cb(acl_marking *m, const char *name, const char *tok, lsn_err *err)
+{
+	int i;
+
+	if (strcmp(name, "ownerProducer") == 0)
+		return add_country(m, &m->owners, name, tok, err);
+	if (strcmp(name, "FGIsourceOpen") == 0)
+		return add_country(m, &m->fgi_open, name, tok, err);
+	if (strcmp(name, "FGIsourceProtected") == 0)
+		return add_country(m, &m->fgi_prot, name, tok, err);
+	if (strcmp(name, "releasableTo") == 0)
+		return add_country(m, &m->rel, name, tok, err);
+	if (strcmp(name, "displayOnlyTo") == 0)
+		return add_country(m, &m->disp, name, tok, err);
+	if (strcmp(name, "SCIcontrols") == 0) {
+		if (!acl__sci_valid(tok))
+			return lsn_fail(err, LSN_EINPUT, "%s: unknown SCI control '%s'", name, tok);
+		return acl__toks_add(&m->sci, tok, err);
+	}
+	if (strcmp(name, "SARIdentifier") == 0) {
+		if (!acl__sar_valid(tok))
+			return lsn_fail(err, LSN_EINPUT, "%s: malformed SAP identifier '%s'",
+			    name, tok);
+		return acl__toks_add(&m->sar, tok, err);
+	}
+	if (strcmp(name, "atomicEnergyMarkings") == 0) {
+		if (!acl__aea_valid(tok))
+			return lsn_fail(err, LSN_EINPUT, "%s: unknown AEA marking '%s'", name, tok);
+		return acl__toks_add(&m->aea, tok, err);
+	}
+	if (strcmp(name, "disseminationControls") == 0) {
+		if ((i = find(acl__dissem_tok, ACL__D_N, tok)) < 0)
+			return lsn_fail(err, LSN_EINPUT, "%s: unknown dissemination control '%s'",
+			    name, tok);
+		m->dissem |= 1u << i;
+		return 0;
+	}
+	if (strcmp(name, "nonICmarkings") == 0) {
+		if ((i = find(acl__nonic_tok, ACL__N_N, tok)) >= 0) {
+			m->nonic |= 1u << i;
+			return 0;
+		}
+		if (!acl__accm_valid(tok))
+			return lsn_fail(err, LSN_EINPUT, "%s: unknown non-IC marking '%s'", name,
+			    tok);
+		return acl__toks_add(&m->accm, tok, err);
+	}
+	if (strcmp(name, "nonUSControls") == 0) {
+		if ((i = find(acl__nonus_tok, ACL__U_N, tok)) < 0)
+			return lsn_fail(err, LSN_EINPUT, "%s: unknown non-US control '%s'", name,
+			    tok);
+		m->nonus |= 1u << i;
+		return 0;
+	}
+	return lsn_fail(err, LSN_EINTERNAL, "no token handler for %s", name);
+}
+
+int
+acl_marking_set_attr(acl_marking *m, const char *name, const char *value,
+    lsn_err *err)
+{
+	static const char *const levels[] = { "", "U", "R", "C", "S", "TS" };
+	int i, rc;
+
+	if (strncmp(name, "ism:", 4) == 0)
+		name += 4;
+	for (i = 0; ignored_attrs[i]; i++)
+		if (strcmp(name, ignored_attrs[i]) == 0)
+			return 0;
+	if (strcmp(name, "classification") == 0) {
+		for (i = 1; i <= 5; i++)
+			if (strcmp(value, levels[i]) == 0) {
+				m->cls = i;
+				return 0;
+			}
+		return lsn_fail(err, LSN_EINPUT, "classification: unknown level '%.40s'",
+		    value);
+	}
+	if (strcmp(name, "joint") == 0)
+		return flag_value(name, value, &m->joint, err);
+	if (strcmp(name, "excludeFromRollup") == 0)
+		return flag_value(name, value, &m->exclude, err);
+	if (strcmp(name, "resourceElement") == 0)
+		return flag_value(name, value, &m->resource, err);
+	/* Token lists replace the previous value. */
+	if (strcmp(name, "ownerProducer") == 0)
+		m->owners.n = 0;
+	else if (strcmp(name, "FGIsourceOpen") == 0)
+		m->fgi_open.n = 0;
+	else if (strcmp(name, "FGIsourceProtected") == 0)
+		m->fgi_prot.n = 0;
+	else if (strcmp(name, "releasableTo") == 0)
+		m->rel.n = 0;
+	else if (strcmp(name, "displayOnlyTo") == 0)
+		m->disp.n = 0;
+	else if (strcmp(name, "SCIcontrols") == 0)
+		m->sci.n = 0;
+	else if (strcmp(name, "SARIdentifier") == 0)
+		m->sar.n = 0;
+	else if (strcmp(name, "atomicEnergyMarkings") == 0)
+		m->aea.n = 0;
+	else if (strcmp(name, "disseminationControls") == 0)
+		m->dissem = 0;
+	else if (strcmp(name, "nonICmarkings") == 0) {
+		m->nonic = 0;
+		m->accm.n = 0;
+	} else if (strcmp(name, "nonUSControls") == 0)
+		m->nonus = 0;
+	else
+		return lsn_fail(err, LSN_EINPUT, "unknown ISM attribute '%.60s'", name);
+	if ((rc = each_token(m, name, value, tok_cb, err)) != 0)
+		return rc;
+	acl__toks_sort(&m->sci);
+	acl__toks_sort(&m->sar);
+	qsort(m->aea.t, (size_t)m->aea.n, sizeof(m->aea.t[0]), cmp_aea);
+	return 0;
+}
+
+static void
+put_clist(struct acl__buf *b, const acl_data *d, const struct acl__clist *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		if (i)
+			acl__buf_putc(b, ' ');
+		acl__buf_put(b, d->e[l->v[i]].code);
+	}
+}
+
+static void
+put_toks(struct acl__buf *b, const struct acl__toks *t, int sep)
+{
+	for (int i = 0; i < t->n; i++) {
+		if (sep || i)
+			acl__buf_putc(b, ' ');
+		acl__buf_put(b, t->t[i]);
+	}
+}
+
+static void
+put_bits(struct acl__buf *b, const char *const *tab, int n, unsigned bits)
+{
+	for (int i = 0; i < n; i++)
+		if (bits & (1u << i)) {
+			if (b->n)
+				acl__buf_putc(b, ' ');
+			acl__buf_put(b, tab[i]);
+		}
+}
+
+int
+acl_marking_get_attr(char **out, const acl_marking *m, const char *name,
+    lsn_err *err)
+{
+	static const char *const levels[] = { "", "U", "R", "C", "S", "TS" };
+	struct acl__buf b = { 0 };
+
+	*out = NULL;
+	if (strncmp(name, "ism:", 4) == 0)
+		name += 4;
+	acl__buf_put(&b, "");
+	if (strcmp(name, "classification") == 0)
+		acl__buf_put(&b, levels[m->cls]);
+	else if (strcmp(name, "ownerProducer") == 0)
+		put_clist(&b, m->data, &m->owners);
+	else if (strcmp(name, "joint") == 0)
+		acl__buf_put(&b, m->joint ? "true" : "");
+	else if (strcmp(name, "SCIcontrols") == 0)
+		put_toks(&b, &m->sci, 0);
+	else if (strcmp(name, "SARIdentifier") == 0)
+		put_toks(&b, &m->sar, 0);
+	else if (strcmp(name, "atomicEnergyMarkings") == 0)
+		put_toks(&b, &m->aea, 0);
+	else if (strcmp(name, "FGIsourceOpen") == 0)
+		put_clist(&b, m->data, &m->fgi_open);
+	else if (strcmp(name, "FGIsourceProtected") == 0)
+		put_clist(&b, m->data, &m->fgi_prot);
+	else if (strcmp(name, "disseminationControls") == 0)
+		put_bits(&b, acl__dissem_tok, ACL__D_N, m->dissem);
+	else if (strcmp(name, "releasableTo") == 0)
+		put_clist(&b, m->data, &m->rel);
+	else if (strcmp(name, "displayOnlyTo") == 0)
+		put_clist(&b, m->data, &m->disp);
+	else if (strcmp(name, "nonICmarkings") == 0) {
+		put_bits(&b, acl__nonic_tok, ACL__N_N, m->nonic);
+		put_toks(&b, &m->accm, b.n > 0);
+	} else if (strcmp(name, "nonUSControls") == 0)
+		put_bits(&b, acl__nonus_tok, ACL__U_N, m->nonus);
+	else if (strcmp(name, "excludeFromRollup") == 0)
+		acl__buf_put(&b, m->exclude ? "true" : "");
+	else if (strcmp(name, "resourceElement") == 0)
+		acl__buf_put(&b, m->resource ? "true" : "");
+	else {
+		free(b.p);
+		return lsn_fail(err, LSN_EINPUT, "unknown ISM attribute '%.60s'", name);
+	}
+	if (b.oom) {
+		free(b.p);
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
+	*out = b.p;
+	return 0;
+}
+
+int
+acl_marking_from_attrs(acl_marking **out, const acl_data *data,
+    const char *s, lsn_err *err)
+{
+	acl_marking *m = NULL;
+	char name[64], *val = NULL;
+	size_t len = strlen(s);
+	int rc;
+
+	*out = NULL;
+	if ((rc = acl_marking_new(&m, data, err)) != 0)
+		goto out;
+	if ((val = malloc(len + 1)) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	while (*s) {
+		size_t n = 0, vn = 0;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		while (s[n] && s[n] != '=' && !isspace((unsigned char)s[n]))
+			n++;
+		if (s[n] != '=' || n == 0 || n >= sizeof(name)) {
+			rc = lsn_fail(err, LSN_EINPUT,
+			    "expected name=value at '%.30s'", s);
+			goto out;
+		}
+		memcpy(name, s, n);
+		name[n] = '\0';
+		s += n + 1;
+		if (*s == '"' || *s == '\'') {
+			char q = *s++;
+			while (*s && *s != q)
+				val[vn++] = *s++;
+			if (*s != q) {
+				rc = lsn_fail(err, LSN_EINPUT, "%s: unterminated quote", name);
+				goto out;
+			}
+			s++;
+		} else {
+			while (*s && !isspace((unsigned char)*s))
+				val[vn++] = *s++;
+		}
+		val[vn] = '\0';
+		if ((rc = acl_marking_set_attr(m, name, val, err)) != 0)
+			goto out;
+	}
+	*out = m;
+	m = NULL;
+out:
+	free(val);
+	acl_marking_free(m);
+	return rc;
+}
+
+static int
+clist_eq(const struct acl__clist *a, const struct acl__clist *b)
+{
+	return a->n == b->n && memcmp(a->v, b->v, (size_t)a->n * sizeof(a->v[0])) == 0;
+}
+
+static int
+toks_eq(const struct acl__toks *a, const struct acl__toks *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (!acl__toks_has(b, a->t[i]))
+			return 0;
+	return 1;
+}
+
+int
+acl_marking_equal(const acl_marking *a, const acl_marking *b)
+{
+	return a->cls == b->cls && clist_eq(&a->owners, &b->owners) &&
+	    (a->joint || a->owners.n > 1) == (b->joint || b->owners.n > 1) &&
+	    toks_eq(&a->sci, &b->sci) && toks_eq(&a->sar, &b->sar) &&
+	    toks_eq(&a->aea, &b->aea) && toks_eq(&a->accm, &b->accm) &&
+	    clist_eq(&a->fgi_open, &b->fgi_open) &&
+	    clist_eq(&a->fgi_prot, &b->fgi_prot) && a->dissem == b->dissem &&
+	    clist_eq(&a->rel, &b->rel) && clist_eq(&a->disp, &b->disp) &&
+	    a->nonic == b->nonic && a->nonus == b->nonus;
+}
+
+/* Any control marking at all (ISM-Rollup 2.2: "caveated"). */
+int
+acl__caveated(const acl_marking *m)
+{
+	return m->sci.n || m->sar.n || m->aea.n || m->accm.n || m->dissem ||
+	    m->nonic || m->nonus || m->fgi_open.n || m->fgi_prot.n;
+}
+
+int
+acl__required_access(const acl_marking *m, struct acl__toks *out)
+{
+	char buf[ACL__TOKLEN + 8];
+	int rc;
+
+	out->n = 0;
+	for (int i = 0; i < m->sci.n; i++)
+		if ((rc = acl__toks_add(out, m->sci.t[i], NULL)) != 0)
+			return rc;
+	for (int i = 0; i < m->sar.n; i++) {
+		snprintf(buf, sizeof(buf), "SAR-%s", m->sar.t[i]);
+		if ((rc = acl__toks_add(out, buf, NULL)) != 0)
+			return rc;
+	}
+	for (int i = 0; i < m->aea.n; i++)
+		if ((rc = acl__toks_add(out, m->aea.t[i], NULL)) != 0)
+			return rc;
+	return 0;
+}
+
+/* ---- validation ---- */
+
+#define D(x) (m->dissem & (1u << ACL__D_##x))
+#define N(x) (m->nonic & (1u << ACL__N_##x))
+
+int
+acl_marking_validate(const acl_marking *m, lsn_err *err)
+{
+	const acl_data *d = m->data;
+	int usowned = acl__clist_has(&m->owners, d->usa);
+
+	if (m->cls == ACL_LEVEL_NONE)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-CLASSIFICATION: a marking needs a classification (CAPCO 2016 B.8)");
+	if (m->owners.n == 0)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-OWNER: a marking needs an ownerProducer (ISM ownerProducer)");
+	if ((D(REL) && D(NF)) || (D(EYES) && D(NF)) || (D(REL) && D(EYES)))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-REL-EYES-NF: REL, EYES and NF are mutually exclusive (CAPCO 2016 H.8)");
+	if (D(RELIDO) && D(NF))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-RELIDO-NF: RELIDO may not be used with NOFORN (CAPCO 2016 H.8)");
+	if ((D(REL) || D(EYES)) != (m->rel.n > 0))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-REL-LIST: REL (or EYES) is present exactly when releasableTo is "
+		    "(CAPCO 2016 H.8 REL TO)");
+	if (m->rel.n > 0 && !acl__clist_has(&m->rel, d->usa))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-REL-USA: releasableTo must include USA (CAPCO 2016 Register note **)");
+	if (D(DISPLAYONLY) != (m->disp.n > 0))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-DISPLAYONLY-LIST: DISPLAYONLY is present exactly when displayOnlyTo "
+		    "is (CAPCO 2016 H.8 DISPLAY ONLY)");
+	if (D(FOUO) && m->cls != ACL_LEVEL_U)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-FOUO-U: FOUO is used only on UNCLASSIFIED information (CAPCO 2016 H.8 FOUO)");
+	if (D(OC) && m->cls < ACL_LEVEL_C)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-OC-CLASSIFIED: ORCON needs CONFIDENTIAL or higher (CAPCO 2016 H.8 ORCON)");
+	if (D(OC_USGOV) && !D(OC))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-OC-USGOV: OC-USGOV is used with OC (ISM.ACES Table 27)");
+	if (D(EYES) && m->cls < ACL_LEVEL_C)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-EYES-CLASSIFIED: EYES ONLY needs CONFIDENTIAL or higher (CAPCO 2016 H.8 EYES)");
+	for (int i = 0; i < m->sci.n; i++) {
+		if ((strncmp(m->sci.t[i], "HCS", 3) == 0 || strncmp(m->sci.t[i], "KDK", 3) == 0) &&
+		    !D(NF))
+			return lsn_fail(err, LSN_EINPUT,
+			    "ISM-SCI-NF: %s requires NOFORN (CAPCO 2016 H.4)", m->sci.t[i]);
+	}
+	if ((N(ND) || N(XD)) && !D(NF))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-NONIC-NF: %s requires NOFORN (CAPCO 2016 H.9)",
+		    N(ND) ? "NODIS" : "EXDIS");
+	if (m->cls == ACL_LEVEL_R && usowned)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-R-NONUS: RESTRICTED is only for non-US markings (CAPCO 2016 Register "
+		    "sections 1-2)");
+	if (m->joint && m->owners.n < 2)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-JOINT-OWNERS: JOINT needs two or more owners (CAPCO 2016 H.3)");
+	if (m->joint || m->owners.n > 1) {
+		for (int i = 0; i < m->owners.n; i++)
+			if (!acl__clist_has(&m->rel, m->owners.v[i]))
+				return lsn_fail(err, LSN_EINPUT,
+				    "ISM-JOINT-REL: JOINT owner %s must be in releasableTo "
+				    "(CAPCO 2016 H.3)", d->e[m->owners.v[i]].code);
+	}
+	return 0;
+}

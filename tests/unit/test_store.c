@@ -1,0 +1,883 @@
+/*
+ * tests/unit/test_store.c - the store core: sealing, tamper detection, keys,
+ * batches and map growth, dictionaries, postings, principals, audit chain,
+ * and that no plaintext reaches the files.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/internal.h"
+
+struct fx {
+	char dir[256];
+	char key[300];
+	store *st;
+};
+
+static void
+rm_store(const char *dir, const char *key)
+{
+	char p[400];
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
+	unlink(p);
+	rmdir(dir);
+	unlink(key);
+}
+
+static int
+make_store(struct fx *f, const store_opts *opts)
+{
+	store_keysrc ks = { 0 };
+	char tmpl[] = "/tmp/lsn-store-XXXXXX";
+	lsn_err err;
+
+	if (mkdtemp(tmpl) == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/s", tmpl);
+	snprintf(f->key, sizeof(f->key), "%s/s.key", tmpl);
+	ks.key_file = f->key;
+	if (store_create(&f->st, f->dir, &ks, opts, &err) != 0) {
+		fprintf(stderr, "store_create: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || make_store(f, NULL) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char parent[256];
+
+	store_close(f->st);
+	rm_store(f->dir, f->key);
+	snprintf(parent, sizeof(parent), "%s", f->dir);
+	*strrchr(parent, '/') = '\0';
+	rmdir(parent);
+	free(f);
+	return 0;
+}
+
+static int
+reopen(struct fx *f, const store_opts *opts)
+{
+	store_keysrc ks = { .key_file = f->key };
+	lsn_err err;
+
+	store_close(f->st);
+	f->st = NULL;
+	return store_open(&f->st, f->dir, &ks, opts, &err);
+}
+
+/* Put records in one batch. */
+static void
+put_records(store *st, const char *prefix, int n, const uint8_t *data, size_t len)
+{
+	store_batch *b = NULL;
+	char id[64];
+	lsn_err err;
+
+	assert_int_equal(store_batch_new(st, &b, &err), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s-%06d", prefix, i);
+		assert_int_equal(store_batch_put_record(b, id, data, len, "L", 1, NULL, &err), 0);
+	}
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+}
+
+static void
+expect_record(store *st, const char *id, const uint8_t *data, size_t len)
+{
+	store_snap *sn = NULL;
+	uint8_t *plain = NULL, *label = NULL;
+	size_t plen = 0, llen = 0;
+	lsn_err err;
+
+	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
+	int rc = store_record_get(sn, id, NULL, &plain, &plen, &label, &llen, &err);
+	if (rc != 0)
+		fail_msg("record %s: %s", id, err.msg);
+	assert_int_equal(plen, len);
+	if (len)
+		assert_memory_equal(plain, data, len);
+	lsn_wipe_free(plain, plen);
+	free(label);
+	store_snap_end(sn);
+}
+
+static void
+roundtrip(void **state, size_t len, int random)
+{
+	struct fx *f = *state;
+	uint8_t *data = malloc(len ? len : 1);
+
+	for (size_t i = 0; i < len; i++)
+		data[i] = random ? (uint8_t)rand() : (uint8_t)("convoy route "[i % 13]);
+	if (random)
+		gcry_randomize(data, len, GCRY_WEAK_RANDOM);
+	put_records(f->st, "rt", 1, data, len);
+	expect_record(f->st, "rt-000000", data, len);
+	/* ...and again after closing and reopening the store. */
+	assert_int_equal(reopen(f, NULL), 0);
+	expect_record(f->st, "rt-000000", data, len);
+	free(data);
+}
+
+static void test_store_seal__roundtrip_empty(void **s) { roundtrip(s, 0, 0); }
+static void test_store_seal__roundtrip_one_byte(void **s) { roundtrip(s, 1, 0); }
+static void test_store_seal__roundtrip_1mib(void **s) { roundtrip(s, 1 << 20, 0); }
+static void test_store_seal__roundtrip_incompressible(void **s) { roundtrip(s, 300000, 1); }
+
+static void
+test_store_seal__over_cap_rejected(void **state)
+{
+	struct fx *f = *state;
+	store_batch *b = NULL;
+	lsn_err err;
+	static const uint8_t one = 1;
+
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	/* The size check comes before any byte is read. */
+	assert_int_equal(store_batch_put_record(b, "big", &one, STORE_MAX_RECORD + 1,
+	    NULL, 0, NULL, &err), LSN_EINPUT);
+	store_batch_free(b);
+}
+
+static int
+seal(store *st, const char *name, const char *label, const char *text,
+    uint8_t **out, size_t *len)
+{
+	return store__seal(st, 'r', name, strlen(name), 7, label, strlen(label), text,
+	    strlen(text), out, len, NULL);
+}
+
+static int
+open_rec(store *st, const char *name, const uint8_t *rec, size_t len)
+{
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	int rc = store__open(st, 'r', name, strlen(name), rec, len, NULL, &plain, &plen,
+	    NULL, NULL, NULL);
+
+	lsn_wipe_free(plain, plen);
+	return rc;
+}
+
+static void
+test_store_seal__every_bit_flip_detected(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *rec = NULL;
+	size_t len = 0;
+
+	assert_int_equal(seal(f->st, "IIR-1", "label-bytes", "the convoy moved at dawn",
+	    &rec, &len), 0);
+	assert_int_equal(open_rec(f->st, "IIR-1", rec, len), 0);
+	for (size_t i = 0; i < len; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			rec[i] ^= (uint8_t)(1u << bit);
+			if (open_rec(f->st, "IIR-1", rec, len) == 0)
+				fail_msg("flipping bit %d of byte %zu of %zu went undetected", bit, i, len);
+			rec[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	/* Truncation at every length is detected too. */
+	for (size_t n = 0; n < len; n++)
+		if (open_rec(f->st, "IIR-1", rec, n) == 0)
+			fail_msg("truncation to %zu bytes went undetected", n);
+	free(rec);
+}
+
+static void
+test_store_seal__record_bound_to_its_id(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *rec = NULL;
+	size_t len = 0;
+
+	assert_int_equal(seal(f->st, "IIR-1", "L", "text", &rec, &len), 0);
+	assert_int_not_equal(open_rec(f->st, "IIR-2", rec, len), 0);
+	free(rec);
+}
+
+/* Offsets in the v1 layout: label at 22; one slot after it. */
+#define LABEL_OFF 22
+
+static void
+test_store_seal__swapped_labels_detected(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+
+	assert_int_equal(seal(f->st, "A", "NF-portion", "alpha text", &a, &alen), 0);
+	assert_int_equal(seal(f->st, "B", "REL-portion", "bravo text", &b, &blen), 0);
+	/* Same label length on purpose: move B's label into A. */
+	memcpy(a + LABEL_OFF, "REL-portio", 10);
+	assert_int_not_equal(open_rec(f->st, "A", a, alen), 0);
+	free(a);
+	free(b);
+	/* And a label swapped wholesale between equal-length labels. */
+	assert_int_equal(seal(f->st, "A", "LABEL-A", "alpha", &a, &alen), 0);
+	assert_int_equal(seal(f->st, "B", "LABEL-B", "bravo", &b, &blen), 0);
+	uint8_t tmp[7];
+	memcpy(tmp, a + LABEL_OFF, 7);
+	memcpy(a + LABEL_OFF, b + LABEL_OFF, 7);
+	memcpy(b + LABEL_OFF, tmp, 7);
+	assert_int_not_equal(open_rec(f->st, "A", a, alen), 0);
+	assert_int_not_equal(open_rec(f->st, "B", b, blen), 0);
+	free(a);
+	free(b);
+}
+
+static void
+test_store_seal__swapped_key_slots_detected(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *a = NULL, *b = NULL, tmp[45];
+	size_t alen = 0, blen = 0, off = LABEL_OFF + 1 + 1; /* label "L", count */
+
+	assert_int_equal(seal(f->st, "A", "L", "alpha text", &a, &alen), 0);
+	assert_int_equal(seal(f->st, "B", "L", "bravo text", &b, &blen), 0);
+	assert_int_equal(a[LABEL_OFF + 1], 1); /* one slot */
+	memcpy(tmp, a + off, 45);
+	memcpy(a + off, b + off, 45);
+	memcpy(b + off, tmp, 45);
+	assert_int_not_equal(open_rec(f->st, "A", a, alen), 0);
+	assert_int_not_equal(open_rec(f->st, "B", b, blen), 0);
+	free(a);
+	free(b);
+}
+
+static void
+test_store_keys__record_from_another_store_fails(void **state)
+{
+	struct fx *f = *state, g;
+	uint8_t *rec = NULL;
+	size_t len = 0;
+
+	assert_int_equal(make_store(&g, NULL), 0);
+	assert_int_equal(seal(g.st, "IIR-1", "L", "other store", &rec, &len), 0);
+	assert_int_equal(open_rec(g.st, "IIR-1", rec, len), 0);
+	assert_int_equal(open_rec(f->st, "IIR-1", rec, len), LSN_EINPUT);
+	free(rec);
+	store_close(g.st);
+	rm_store(g.dir, g.key);
+}
+
+static void
+test_store_keys__wrong_key_file_denied(void **state)
+{
+	struct fx *f = *state;
+	char other[320];
+	store_keysrc ks = { .key_file = other };
+	store *st = NULL;
+	uint8_t k[32];
+	lsn_err err;
+	FILE *fp;
+
+	snprintf(other, sizeof(other), "%s.other", f->key);
+	gcry_randomize(k, 32, GCRY_WEAK_RANDOM);
+	fp = fopen(other, "wb");
+	assert_non_null(fp);
+	fwrite(k, 1, 32, fp);
+	fclose(fp);
+	chmod(other, 0600);
+	assert_int_equal(store_open(&st, f->dir, &ks, NULL, &err), LSN_EDENIED);
+	assert_non_null(strstr(err.msg, "wrong key"));
+	assert_null(st);
+	unlink(other);
+}
+
+static void
+test_store_keys__passphrase_roundtrip_and_wrong_passphrase(void **state)
+{
+	struct fx *f = *state;
+	char dir[300];
+	store_opts opts = { .kdf_memory_kib = 1024, .kdf_passes = 1 };
+	store_keysrc ks = { .passphrase = "correct horse", .passphrase_len = 13 };
+	store *st = NULL;
+	lsn_err err;
+
+	snprintf(dir, sizeof(dir), "%s.pass", f->dir);
+	assert_int_equal(store_create(&st, dir, &ks, &opts, &err), 0);
+	put_records(st, "p", 1, (const uint8_t *)"x", 1);
+	store_close(st);
+	st = NULL;
+	assert_int_equal(store_open(&st, dir, &ks, NULL, &err), 0);
+	expect_record(st, "p-000000", (const uint8_t *)"x", 1);
+	store_close(st);
+	st = NULL;
+	ks.passphrase = "correct horsf";
+	assert_int_equal(store_open(&st, dir, &ks, NULL, &err), LSN_EDENIED);
+	ks.passphrase_len = 0;
+	assert_int_equal(store_create(&st, dir, &ks, &opts, &err), LSN_EEXISTS);
+	rm_store(dir, "");
+}
+
+static void
+test_store_keys__empty_passphrase_rejected(void **state)
+{
+	struct fx *f = *state;
+	char dir[300];
+	store_keysrc ks = { .passphrase = "", .passphrase_len = 0 };
+	store *st = NULL;
+	lsn_err err;
+	struct stat sb;
+
+	snprintf(dir, sizeof(dir), "%s.empty", f->dir);
+	assert_int_equal(store_create(&st, dir, &ks, NULL, &err), LSN_EINPUT);
+	assert_int_not_equal(stat(dir, &sb), 0); /* nothing half-made */
+}
+
+static void
+test_store_keys__key_file_never_overwritten(void **state)
+{
+	struct fx *f = *state;
+	char dir[300];
+	store_keysrc ks = { .key_file = f->key };
+	store *st = NULL;
+	uint8_t before[32], after[32];
+	lsn_err err;
+	FILE *fp;
+
+	fp = fopen(f->key, "rb");
+	assert_int_equal(fread(before, 1, 32, fp), 32);
+	fclose(fp);
+	snprintf(dir, sizeof(dir), "%s.second", f->dir);
+	assert_int_equal(store_create(&st, dir, &ks, NULL, &err), LSN_EEXISTS);
+	fp = fopen(f->key, "rb");
+	assert_int_equal(fread(after, 1, 32, fp), 32);
+	fclose(fp);
+	assert_memory_equal(before, after, 32);
+}
+
+static int
+cmp_nonce(const void *a, const void *b)
+{
+	return memcmp(a, b, STORE__NONCE_LEN);
+}
+
+static void
+test_store_seal__no_nonce_repeats_in_100000_seals(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 100000 };
+	uint8_t *nonces = malloc((size_t)N * STORE__NONCE_LEN), *rec = NULL;
+	size_t len = 0;
+	/* header 22 + label 1 + count 1 + slot 45 = 69 */
+	const size_t off = LABEL_OFF + 1 + 1 + 45;
+
+	assert_non_null(nonces);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(seal(f->st, "n", "L", "x", &rec, &len), 0);
+		memcpy(nonces + (size_t)i * STORE__NONCE_LEN, rec + off, STORE__NONCE_LEN);
+		free(rec);
+	}
+	qsort(nonces, N, STORE__NONCE_LEN, cmp_nonce);
+	for (int i = 1; i < N; i++)
+		if (memcmp(nonces + (size_t)(i - 1) * STORE__NONCE_LEN,
+			nonces + (size_t)i * STORE__NONCE_LEN, STORE__NONCE_LEN) == 0)
+			fail_msg("a nonce repeated");
+	free(nonces);
+}
+
+static void
+test_store_batch__map_grows_from_tiny(void **state)
+{
+	struct fx *f = *state;
+	store_opts opts = { .map_size = 64 * 1024 };
+	uint8_t data[2048];
+	char id[64];
+	store_info info;
+	store_snap *sn;
+	lsn_err err;
+
+	gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM); /* incompressible */
+	assert_int_equal(reopen(f, &opts), 0);
+	for (int b = 0; b < 4; b++) {
+		snprintf(id, sizeof(id), "grow%d", b);
+		put_records(f->st, id, 500, data, sizeof(data));
+	}
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_info_get(sn, &info, &err), 0);
+	assert_int_equal(info.records, 2000);
+	assert_true(info.map_size > 64 * 1024 * 16);
+	store_snap_end(sn);
+	expect_record(f->st, "grow3-000499", data, sizeof(data));
+	expect_record(f->st, "grow0-000000", data, sizeof(data));
+}
+
+static void
+test_store_batch__existing_id_fails_whole_batch(void **state)
+{
+	struct fx *f = *state;
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	lsn_err err;
+
+	put_records(f->st, "dup", 1, (const uint8_t *)"first", 5);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "fresh", "new", 3, "L", 1, NULL, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "dup-000000", "second", 6, "L", 1, NULL,
+	    &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), LSN_EEXISTS);
+	store_batch_free(b);
+	expect_record(f->st, "dup-000000", (const uint8_t *)"first", 5);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_record_peek(sn, "fresh", NULL, NULL, NULL, &err), LSN_ENOTFOUND);
+	store_snap_end(sn);
+}
+
+static void
+test_store_batch__serials_index_and_delete(void **state)
+{
+	struct fx *f = *state;
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	uint64_t s1, s2, s3 = 0;
+	const char *id;
+	const uint8_t *label;
+	size_t ll;
+	lsn_err err;
+
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "one", "1", 1, "LAB1", 4, &s1, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "two", "2", 1, "LAB2", 4, &s2, &err), 0);
+	assert_true(s2 > s1);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_serial_lookup(sn, s2, &id, &label, &ll, &err), 0);
+	assert_string_equal(id, "two");
+	assert_int_equal(ll, 4);
+	assert_memory_equal(label, "LAB2", 4);
+	store_snap_end(sn);
+
+	assert_int_equal(store_batch_del_record(b, "two", &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	/* A deleted record's serial is never handed out again. */
+	assert_int_equal(reopen(f, NULL), 0);
+	store_batch_free(b);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "three", "3", 1, "L", 1, &s3, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_true(s3 > s2);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_serial_lookup(sn, s2, &id, &label, &ll, &err), LSN_ENOTFOUND);
+	assert_int_equal(store_record_peek(sn, "two", NULL, NULL, NULL, &err), LSN_ENOTFOUND);
+	store_snap_end(sn);
+	store_batch_free(b);
+}
+
+static const char *const words[] = { "convoy", "route", "checkpoint", "battalion",
+	"logistics", "fuel", "depot", "bridge", "river", "patrol", "northern", "sector",
+	"observed", "vehicles", "moving", "toward", "border", "crossing", "reported" };
+
+static size_t
+prose(char *buf, size_t cap, unsigned seed)
+{
+	size_t n = 0;
+
+	while (n + 16 < cap) {
+		seed = seed * 1103515245u + 12345u;
+		n += (size_t)snprintf(buf + n, cap - n, "%s ", words[(seed >> 16) % 19]);
+	}
+	return n;
+}
+
+static void
+test_store_dict__trained_old_and_new_records_open(void **state)
+{
+	struct fx *f = *state;
+	store_opts opts = { .dict_threshold = 60 };
+	char text[3000], id[32];
+	size_t len;
+	store_batch *b = NULL;
+	lsn_err err;
+
+	assert_int_equal(reopen(f, &opts), 0);
+	assert_int_equal(store_dict_current(f->st), 0);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	for (unsigned i = 0; i < 80; i++) {
+		len = prose(text, sizeof(text), i);
+		snprintf(id, sizeof(id), "before-%u", i);
+		assert_int_equal(store_batch_put_record(b, id, text, len, "L", 1, NULL, &err), 0);
+	}
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	uint32_t d = store_dict_current(f->st);
+	assert_int_not_equal(d, 0);
+	for (unsigned i = 0; i < 20; i++) {
+		len = prose(text, sizeof(text), 1000 + i);
+		snprintf(id, sizeof(id), "after-%u", i);
+		assert_int_equal(store_batch_put_record(b, id, text, len, "L", 1, NULL, &err), 0);
+	}
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+	/* The new records name the dictionary; the old ones name none. */
+	assert_int_equal(reopen(f, NULL), 0);
+	assert_int_equal(store_dict_current(f->st), d);
+	for (unsigned i = 0; i < 80; i++) {
+		len = prose(text, sizeof(text), i);
+		snprintf(id, sizeof(id), "before-%u", i);
+		expect_record(f->st, id, (uint8_t *)text, len);
+	}
+	for (unsigned i = 0; i < 20; i++) {
+		len = prose(text, sizeof(text), 1000 + i);
+		snprintf(id, sizeof(id), "after-%u", i);
+		expect_record(f->st, id, (uint8_t *)text, len);
+	}
+}
+
+struct collect {
+	int blocks;
+	uint64_t firsts[4];
+	char text[4][32];
+};
+
+static int
+on_block(void *ctx, uint64_t first, const uint8_t *block, size_t len)
+{
+	struct collect *c = ctx;
+
+	c->firsts[c->blocks] = first;
+	snprintf(c->text[c->blocks], 32, "%.*s", (int)len, (const char *)block);
+	c->blocks++;
+	return 0;
+}
+
+static void
+test_store_postings__blocks_in_order_per_term(void **state)
+{
+	struct fx *f = *state;
+	uint8_t t1[STORE_BLIND_LEN], t2[STORE_BLIND_LEN], t1b[STORE_BLIND_LEN];
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	struct collect c = { 0 };
+	lsn_err err;
+
+	store_blind(f->st, "convoy", 6, t1);
+	store_blind(f->st, "convoy", 6, t1b);
+	store_blind(f->st, "convoz", 6, t2);
+	assert_memory_equal(t1, t1b, STORE_BLIND_LEN);
+	assert_memory_not_equal(t1, t2, STORE_BLIND_LEN);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_put_postings(b, t1, 900, "late", 4, &err), 0);
+	assert_int_equal(store_batch_put_postings(b, t1, 5, "early", 5, &err), 0);
+	assert_int_equal(store_batch_put_postings(b, t2, 1, "other", 5, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_postings_get(sn, t1, on_block, &c, &err), 0);
+	assert_int_equal(c.blocks, 2);
+	assert_int_equal(c.firsts[0], 5);
+	assert_string_equal(c.text[0], "early");
+	assert_int_equal(c.firsts[1], 900);
+	assert_string_equal(c.text[1], "late");
+	store_snap_end(sn);
+}
+
+static int
+count_principal(void *ctx, const char *name, const uint8_t *data, size_t len)
+{
+	(void)name;
+	(void)data;
+	(void)len;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void
+test_store_principals__put_get_replace_iter(void **state)
+{
+	struct fx *f = *state;
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int n = 0;
+	lsn_err err;
+
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_put_principal(b, "alice", "v1", 2, &err), 0);
+	assert_int_equal(store_batch_put_principal(b, "bob", "b", 1, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_int_equal(store_batch_put_principal(b, "alice", "v2", 2, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_principal_get(sn, "alice", &data, &len, &err), 0);
+	assert_int_equal(len, 2);
+	assert_memory_equal(data, "v2", 2);
+	lsn_wipe_free(data, len);
+	assert_int_equal(store_principal_get(sn, "carol", &data, &len, &err), LSN_ENOTFOUND);
+	assert_int_equal(store_principal_iter(sn, count_principal, &n, &err), 0);
+	assert_int_equal(n, 2);
+	store_snap_end(sn);
+}
+
+static int
+collect_audit(void *ctx, const store_audit_entry *e)
+{
+	char *out = ctx;
+
+	strncat(out, (const char *)e->payload, e->payload_len);
+	strcat(out, ";");
+	return 0;
+}
+
+static void
+audit_entries(store *st, int n)
+{
+	store_batch *b = NULL;
+	char payload[32];
+	lsn_err err;
+
+	assert_int_equal(store_batch_new(st, &b, &err), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(payload, sizeof(payload), "e%d", i + 1);
+		assert_int_equal(store_batch_audit(b, 1000 + (uint64_t)i, payload,
+		    strlen(payload), &err), 0);
+	}
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+}
+
+static uint64_t
+verify(store *st, uint64_t *head)
+{
+	store_snap *sn = NULL;
+	uint64_t bad = 0, h = 0;
+	uint8_t mac[STORE_MAC_LEN];
+	lsn_err err;
+
+	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
+	store_audit_verify(sn, &bad, &h, mac, &err);
+	store_snap_end(sn);
+	if (head)
+		*head = h;
+	return bad;
+}
+
+static void
+test_store_audit__chain_appends_reads_and_verifies(void **state)
+{
+	struct fx *f = *state;
+	store_snap *sn = NULL;
+	char out[256] = "";
+	uint64_t head;
+	lsn_err err;
+
+	audit_entries(f->st, 3);
+	audit_entries(f->st, 2);
+	assert_int_equal(verify(f->st, &head), 0);
+	assert_int_equal(head, 5);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_audit_iter(sn, 2, collect_audit, out, &err), 0);
+	store_snap_end(sn);
+	assert_string_equal(out, "e2;e3;e1;e2;");
+}
+
+/* Raw LMDB surgery on the audit table, as an attacker with the files would. */
+static void
+raw_audit(store *st, void (*edit)(MDB_txn *, MDB_dbi))
+{
+	MDB_txn *txn;
+
+	assert_int_equal(mdb_txn_begin(st->env, NULL, 0, &txn), 0);
+	edit(txn, st->audit);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+static MDB_val
+key_of(uint64_t seq, uint8_t *buf)
+{
+	MDB_val k = { 8, buf };
+
+	lsn_put_be64(buf, seq);
+	return k;
+}
+
+static void
+edit_entry3(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t kb[8], copy[256];
+	MDB_val k = key_of(3, kb), v;
+
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[12] ^= 1; /* a ciphertext byte */
+	v.mv_data = copy;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+}
+
+static void
+delete_entry3(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t kb[8];
+	MDB_val k = key_of(3, kb);
+
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+}
+
+static void
+swap_entries_3_4(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t k3b[8], k4b[8], c3[256], c4[256];
+	MDB_val k3 = key_of(3, k3b), k4 = key_of(4, k4b), v3, v4;
+	size_t n3, n4;
+
+	assert_int_equal(mdb_get(txn, dbi, &k3, &v3), 0);
+	n3 = v3.mv_size;
+	memcpy(c3, v3.mv_data, n3);
+	assert_int_equal(mdb_get(txn, dbi, &k4, &v4), 0);
+	n4 = v4.mv_size;
+	memcpy(c4, v4.mv_data, n4);
+	v3.mv_data = c4;
+	v3.mv_size = n4;
+	v4.mv_data = c3;
+	v4.mv_size = n3;
+	assert_int_equal(mdb_put(txn, dbi, &k3, &v3, 0), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k4, &v4, 0), 0);
+}
+
+static void
+tamper(void **state, void (*edit)(MDB_txn *, MDB_dbi), uint64_t want_bad)
+{
+	struct fx *f = *state;
+
+	audit_entries(f->st, 5);
+	assert_int_equal(verify(f->st, NULL), 0);
+	raw_audit(f->st, edit);
+	assert_int_equal(verify(f->st, NULL), want_bad);
+}
+
+static void test_store_audit__edit_named(void **s) { tamper(s, edit_entry3, 3); }
+static void test_store_audit__delete_named(void **s) { tamper(s, delete_entry3, 3); }
+static void test_store_audit__swap_named(void **s) { tamper(s, swap_entries_3_4, 3); }
+
+/* Search a file for a byte string. */
+static int
+file_contains(const char *path, const char *needle)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t n = strlen(needle), len;
+	char *buf;
+	int found = 0;
+
+	if (fp == NULL)
+		return 0;
+	fseek(fp, 0, SEEK_END);
+	len = (size_t)ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	buf = malloc(len + 1);
+	if (fread(buf, 1, len, fp) == len)
+		for (size_t i = 0; i + n <= len && !found; i++)
+			found = memcmp(buf + i, needle, n) == 0;
+	free(buf);
+	fclose(fp);
+	return found;
+}
+
+static void
+test_store_files__hold_no_plaintext(void **state)
+{
+	struct fx *f = *state;
+	static const char marker[] = "ZEBRAFINCH-MARKER-7731";
+	char text[4096], path[400];
+	uint8_t term[STORE_BLIND_LEN];
+	store_batch *b = NULL;
+	size_t n;
+	lsn_err err;
+
+	/* The marker in records (plain and compressible), a principal, a posting
+	 * block, a term, and an audit entry. */
+	n = (size_t)snprintf(text, sizeof(text), "%s ", marker);
+	n += prose(text + n, sizeof(text) - n, 3);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "rec", text, n, "L", 1, NULL, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "rec2", marker, strlen(marker), "L", 1,
+	    NULL, &err), 0);
+	assert_int_equal(store_batch_put_principal(b, "p", marker, strlen(marker), &err), 0);
+	store_blind(f->st, marker, strlen(marker), term);
+	assert_int_equal(store_batch_put_postings(b, term, 1, marker, strlen(marker), &err), 0);
+	assert_int_equal(store_batch_audit(b, 1, marker, strlen(marker), &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+	/* Make sure the marker test itself can fail: it finds a plain write. */
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_put_meta(b, "data/canary", "CANARY-IN-CLEAR", 15, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	assert_true(file_contains(path, "CANARY-IN-CLEAR"));
+	assert_false(file_contains(path, marker));
+	assert_false(file_contains(path, "ZEBRAFINCH"));
+	snprintf(path, sizeof(path), "%s/lock.mdb", f->dir);
+	assert_false(file_contains(path, "ZEBRAFINCH"));
+	assert_int_equal(reopen(f, NULL), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_store_seal__roundtrip_empty),
+		T(test_store_seal__roundtrip_one_byte),
+		T(test_store_seal__roundtrip_1mib),
+		T(test_store_seal__roundtrip_incompressible),
+		T(test_store_seal__over_cap_rejected),
+		T(test_store_seal__every_bit_flip_detected),
+		T(test_store_seal__record_bound_to_its_id),
+		T(test_store_seal__swapped_labels_detected),
+		T(test_store_seal__swapped_key_slots_detected),
+		T(test_store_seal__no_nonce_repeats_in_100000_seals),
+		T(test_store_keys__record_from_another_store_fails),
+		T(test_store_keys__wrong_key_file_denied),
+		T(test_store_keys__passphrase_roundtrip_and_wrong_passphrase),
+		T(test_store_keys__empty_passphrase_rejected),
+		T(test_store_keys__key_file_never_overwritten),
+		T(test_store_batch__map_grows_from_tiny),
+		T(test_store_batch__existing_id_fails_whole_batch),
+		T(test_store_batch__serials_index_and_delete),
+		T(test_store_dict__trained_old_and_new_records_open),
+		T(test_store_postings__blocks_in_order_per_term),
+		T(test_store_principals__put_get_replace_iter),
+		T(test_store_audit__chain_appends_reads_and_verifies),
+		T(test_store_audit__edit_named),
+		T(test_store_audit__delete_named),
+		T(test_store_audit__swap_named),
+		T(test_store_files__hold_no_plaintext),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
