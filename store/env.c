@@ -153,40 +153,6 @@ store_close(store *st)
 	free(st);
 }
 
-/* Open the LMDB environment and its named databases. */
-static int
-env_open(store *st, int create, lsn_err *err)
-{
-	MDB_txn *txn = NULL;
-	int rc;
-
-	if ((rc = mdb_env_create(&st->env)) != 0)
-		return store__lmdb_err(err, rc, "cannot create LMDB environment");
-	mdb_env_set_maxdbs(st->env, 8);
-	mdb_env_set_mapsize(st->env, st->opts.map_size);
-	rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
-	if (rc != 0)
-		return store__lmdb_err(err, rc, st->dir);
-	if ((rc = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY, &txn)) != 0)
-		return store__lmdb_err(err, rc, st->dir);
-	unsigned f = create ? MDB_CREATE : 0;
-	if ((rc = mdb_dbi_open(txn, "meta", f, &st->meta)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "reports", f, &st->reports)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "labels", f, &st->labels)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "postings", f, &st->postings)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "principals", f, &st->principals)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "audit", f, &st->audit)) != 0) {
-		mdb_txn_abort(txn);
-		if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
-			return lsn_fail(err, LSN_EINPUT, "%s is not a liaison store", st->dir);
-		return store__lmdb_err(err, rc, st->dir);
-	}
-	/* Commit even a read-only txn: an aborted one would close the handles. */
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		return store__lmdb_err(err, rc, st->dir);
-	return 0;
-}
-
 /*
  * A data.mdb shorter than the pages LMDB's meta page claims would fault
  * (SIGBUS) on first access: check the size up front.
@@ -215,6 +181,43 @@ check_truncation(store *st, lsn_err *err)
 		    ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
 	free(path);
 	return rc;
+}
+
+/* Open the LMDB environment and its named databases. */
+static int
+env_open(store *st, int create, lsn_err *err)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if ((rc = mdb_env_create(&st->env)) != 0)
+		return store__lmdb_err(err, rc, "cannot create LMDB environment");
+	mdb_env_set_maxdbs(st->env, 8);
+	mdb_env_set_mapsize(st->env, st->opts.map_size);
+	rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, st->dir);
+	/* Before any page is touched: a short file would fault on access. */
+	if (!create && (rc = check_truncation(st, err)) != 0)
+		return rc;
+	if ((rc = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY, &txn)) != 0)
+		return store__lmdb_err(err, rc, st->dir);
+	unsigned f = create ? MDB_CREATE : 0;
+	if ((rc = mdb_dbi_open(txn, "meta", f, &st->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "reports", f, &st->reports)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "labels", f, &st->labels)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "postings", f, &st->postings)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "principals", f, &st->principals)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "audit", f, &st->audit)) != 0) {
+		mdb_txn_abort(txn);
+		if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
+			return lsn_fail(err, LSN_EINPUT, "%s is not a liaison store", st->dir);
+		return store__lmdb_err(err, rc, st->dir);
+	}
+	/* Commit even a read-only txn: an aborted one would close the handles. */
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return store__lmdb_err(err, rc, st->dir);
+	return 0;
 }
 
 static int
@@ -383,8 +386,6 @@ store_open(store **out, const char *dir, const store_keysrc *ks,
 	if ((st = store_alloc(dir, opts)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	if ((rc = env_open(st, 0, err)) != 0)
-		goto out;
-	if ((rc = check_truncation(st, err)) != 0)
 		goto out;
 	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0) {
 		rc = store__lmdb_err(err, rc, dir);

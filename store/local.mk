@@ -6,3 +6,6 @@ check_PROGRAMS += tests/unit/test_store
 TESTS += tests/unit/test_store
 tests_unit_test_store_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_store_LDADD = $(LSN_TEST_LIBS)
+
+TESTS += tests/cli/store.sh
+EXTRA_DIST += tests/cli/store.sh

@@ -1,0 +1,312 @@
+/*
+ * acl/rollup.c - the banner from its portions: CAPCO 2016 D.2 (Table 3,
+ * FD&R precedence) and ODNI ISM-Rollup V2021-NOV section 2.2.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl/acl_int.h"
+
+#define D(m, x) ((m)->dissem & (1u << ACL__D_##x))
+#define BIT(x) (1u << ACL__D_##x)
+
+/* The FD&R controls of Table 3. */
+#define FDR_BITS (BIT(NF) | BIT(REL) | BIT(RELIDO) | BIT(EYES) | BIT(DISPLAYONLY))
+
+/* Countries a list reaches when its decomposable tetragraphs are expanded
+ * (ISM-Rollup 2.2; CAPCO 2016 Table 3 rule 23).  Non-decomposable ones
+ * stay as themselves. */
+static void
+expand(const acl_data *d, const struct acl__clist *l, uint8_t *set)
+{
+	memset(set, 0, ACL__MAXREG);
+	for (int i = 0; i < l->n; i++) {
+		const struct acl__entry *e = &d->e[l->v[i]];
+		set[l->v[i]] = 1;
+		if (e->is_group && e->decomposable)
+			for (int k = 0; k < e->n_members; k++)
+				set[e->members[k]] = 1;
+	}
+}
+
+/*
+ * The intersection of lists[0..n): tokens every list carries literally,
+ * plus countries every list reaches through decomposable tetragraphs
+ * (unless a kept decomposable tetragraph already covers them).
+ */
+static void
+intersect(const acl_data *d, const struct acl__clist *const *lists, int n,
+    struct acl__clist *out)
+{
+	uint8_t *all = calloc(ACL__MAXREG, 1), *one = calloc(ACL__MAXREG, 1);
+
+	out->n = 0;
+	if (all == NULL || one == NULL || n == 0)
+		goto out;
+	/* literal common tokens */
+	for (int k = 0; k < lists[0]->n; k++) {
+		int t = lists[0]->v[k], every = 1;
+		for (int j = 1; j < n && every; j++)
+			every = acl__clist_has(lists[j], t);
+		if (every)
+			acl__clist_add(out, t);
+	}
+	/* countries common after expansion */
+	expand(d, lists[0], all);
+	for (int j = 1; j < n; j++) {
+		expand(d, lists[j], one);
+		for (int i = 0; i < d->n; i++)
+			all[i] &= one[i];
+	}
+	for (int i = 0; i < d->n; i++) {
+		int covered = 0;
+		if (!all[i] || d->e[i].is_group || acl__clist_has(out, i))
+			continue;
+		for (int k = 0; k < out->n && !covered; k++) {
+			const struct acl__entry *g = &d->e[out->v[k]];
+			covered = g->is_group && g->decomposable && acl__is_member(d, i, out->v[k]);
+		}
+		if (!covered)
+			acl__clist_add(out, i);
+	}
+out:
+	free(all);
+	free(one);
+}
+
+static void
+union_toks(struct acl__toks *to, const struct acl__toks *from)
+{
+	for (int i = 0; i < from->n; i++)
+		(void)acl__toks_add(to, from->t[i], NULL);
+}
+
+static void
+union_clist(struct acl__clist *to, const struct acl__clist *from)
+{
+	for (int i = 0; i < from->n; i++)
+		acl__clist_add(to, from->v[i]);
+}
+
+static int
+same_owners(const acl_marking *a, const acl_marking *b)
+{
+	return a->owners.n == b->owners.n &&
+	    memcmp(a->owners.v, b->owners.v, (size_t)a->owners.n * sizeof(a->owners.v[0])) == 0;
+}
+
+int
+acl_rollup(acl_marking **out, const acl_data *d,
+    const acl_marking *const *p, size_t n, lsn_err *err)
+{
+	acl_marking *r = NULL;
+	const acl_marking **part = NULL;
+	const struct acl__clist **lists = NULL;
+	size_t np = 0, nall = 0;
+	const acl_marking *first = NULL;
+	int rc = 0, mixed_owner = 0, nf = 0, oc_all_usgov = 1;
+
+	*out = NULL;
+	if ((rc = acl_marking_new(&r, d, err)) != 0)
+		goto out;
+	if ((part = calloc(n + 1, sizeof(*part))) == NULL ||
+	    (lists = calloc(n + 1, sizeof(*lists))) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const acl_marking *m = p[i];
+
+		if (m->exclude) /* ISM excludeFromRollup */
+			continue;
+		if (m->cls == ACL_LEVEL_NONE || m->owners.n == 0) {
+			rc = lsn_fail(err, LSN_EINPUT,
+			    "portion %zu has no classification or ownerProducer", i + 1);
+			goto out;
+		}
+		nall++;
+		if (first == NULL)
+			first = m;
+		else if (!same_owners(first, m))
+			mixed_owner = 1;
+		/* Classification is the highest (CAPCO 2016 D.2). */
+		if (m->cls > r->cls)
+			r->cls = m->cls;
+		/* SCI, SAP, AEA: all unique markings (CAPCO 2016 D.2). */
+		union_toks(&r->sci, &m->sci);
+		union_toks(&r->sar, &m->sar);
+		union_toks(&r->aea, &m->aea);
+		union_toks(&r->accm, &m->accm);
+		union_clist(&r->fgi_open, &m->fgi_open);
+		union_clist(&r->fgi_prot, &m->fgi_prot);
+		r->nonic |= m->nonic;
+		r->nonus |= m->nonus;
+		/* Non-FD&R dissemination controls: all unique ones. */
+		r->dissem |= m->dissem & ~FDR_BITS;
+		if (D(m, OC) && !D(m, OC_USGOV))
+			oc_all_usgov = 0;
+		/* ISM-Rollup 2.2: unclassified uncaveated portions do not take
+		 * part in the FD&R roll-up. */
+		if (m->cls == ACL_LEVEL_U && !acl__caveated(m))
+			continue;
+		part[np++] = m;
+	}
+	if (nall == 0) {
+		rc = lsn_fail(err, LSN_EINPUT, "no portion takes part in the roll-up");
+		goto out;
+	}
+	/* Owners: one owner set for all portions keeps it (non-US, NATO,
+	 * JOINT); a mixture is a US document carrying FGI (CAPCO 2016 D.2,
+	 * FGI bullet). */
+	if (!mixed_owner) {
+		r->owners = first->owners;
+		r->joint = first->joint || first->owners.n > 1;
+	} else {
+		acl__clist_add(&r->owners, d->usa);
+		for (size_t i = 0; i < n; i++) {
+			if (p[i]->exclude)
+				continue;
+			for (int k = 0; k < p[i]->owners.n; k++)
+				if (p[i]->owners.v[k] != d->usa)
+					acl__clist_add(&r->fgi_open, p[i]->owners.v[k]);
+		}
+	}
+	/* An R portion becomes C in a US banner (CAPCO 2016 Register 1;
+	 * standards README). */
+	if (r->cls == ACL_LEVEL_R && acl__clist_has(&r->owners, d->usa))
+		r->cls = ACL_LEVEL_C;
+	/* FOUO is dropped when the document is classified (CAPCO 2016 H.8 FOUO). */
+	if (r->cls > ACL_LEVEL_U)
+		r->dissem &= ~BIT(FOUO);
+	/* OC-USGOV survives only if every OC portion has it (CAPCO 2016 H.8). */
+	if (!oc_all_usgov)
+		r->dissem &= ~BIT(OC_USGOV);
+	/* Concealed FGI anywhere: the banner shows "FGI" alone (CAPCO 2016 D.2). */
+
+	/* ---- FD&R: CAPCO 2016 Table 3 ---- */
+	for (size_t i = 0; i < np; i++) {
+		/* rules 1-8, 14, 15: NF, SBU-NF, LES-NF anywhere */
+		if (D(part[i], NF) ||
+		    (part[i]->nonic & ((1u << ACL__N_SBU_NF) | (1u << ACL__N_LES_NF))))
+			nf = 1;
+	}
+	if (!nf && np > 0) {
+		size_t none = 0, relido_only = 0, with_rel = 0, with_disp = 0, relido = 0,
+		       eyes = 0;
+
+		for (size_t i = 0; i < np; i++) {
+			const acl_marking *m = part[i];
+			int rel = D(m, REL) || D(m, EYES);
+			if (!(m->dissem & FDR_BITS))
+				none++;
+			if (D(m, RELIDO))
+				relido++;
+			if (D(m, RELIDO) && !rel && !D(m, DISPLAYONLY))
+				relido_only++;
+			if (rel)
+				with_rel++;
+			if (D(m, EYES))
+				eyes++;
+			if (D(m, DISPLAYONLY))
+				with_disp++;
+		}
+		if (none == np) {
+			/* No portion has FD&R: none in the banner either. */
+		} else if (none > 0) {
+			/* rules 12, 16, 17, 19: FD&R mixed with unmarked portions */
+			nf = 1;
+		} else if (relido_only == np) {
+			r->dissem |= BIT(RELIDO); /* rule 24 */
+		} else if (relido_only > 0) {
+			nf = 1; /* rules 10, 18 */
+		} else if (with_rel == np) {
+			/* rules 9, 13, 21, 22, 23 */
+			size_t k = 0;
+			for (size_t i = 0; i < np; i++)
+				lists[k++] = &part[i]->rel;
+			intersect(d, lists, (int)k, &r->rel);
+			if (!acl__clist_has(&r->rel, d->usa) || r->rel.n < 2) {
+				nf = 1;
+			} else {
+				r->dissem |= eyes == np ? BIT(EYES) : BIT(REL);
+				if (with_disp > 0) {
+					/* rule 27: DISPLAY ONLY common to every portion, a
+					 * REL TO country counting as displayable */
+					struct acl__clist *u = calloc(np, sizeof(*u));
+					if (u == NULL) {
+						rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+						goto out;
+					}
+					for (size_t i = 0; i < np; i++) {
+						u[i] = part[i]->disp;
+						union_clist(&u[i], &part[i]->rel);
+						lists[i] = &u[i];
+					}
+					intersect(d, lists, (int)np, &r->disp);
+					free(u);
+					{
+						struct acl__clist keep = { 0 };
+						for (int i = 0; i < r->disp.n; i++)
+							if (!acl__clist_has(&r->rel, r->disp.v[i]) &&
+							    r->disp.v[i] != d->usa)
+								acl__clist_add(&keep, r->disp.v[i]);
+						r->disp = keep;
+					}
+					if (r->disp.n > 0)
+						r->dissem |= BIT(DISPLAYONLY);
+				}
+				if (relido == np)
+					r->dissem |= BIT(RELIDO); /* RELIDO only if on all */
+			}
+		} else {
+			/* rules 11, 20, 25, 26: some DISPLAY ONLY without REL */
+			struct acl__clist *u = calloc(np, sizeof(*u));
+			struct acl__clist keep = { 0 };
+			if (u == NULL) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				goto out;
+			}
+			for (size_t i = 0; i < np; i++) {
+				u[i] = part[i]->disp;
+				union_clist(&u[i], &part[i]->rel);
+				lists[i] = &u[i];
+			}
+			intersect(d, lists, (int)np, &r->disp);
+			free(u);
+			for (int i = 0; i < r->disp.n; i++)
+				if (r->disp.v[i] != d->usa)
+					acl__clist_add(&keep, r->disp.v[i]);
+			r->disp = keep;
+			if (r->disp.n == 0)
+				nf = 1;
+			else
+				r->dissem |= BIT(DISPLAYONLY);
+			if (!nf && relido == np)
+				r->dissem |= BIT(RELIDO);
+		}
+	}
+	if (nf) {
+		r->dissem &= ~(BIT(REL) | BIT(EYES) | BIT(RELIDO) | BIT(DISPLAYONLY));
+		r->dissem |= BIT(NF);
+		r->rel.n = 0;
+		r->disp.n = 0;
+	}
+	acl__toks_sort(&r->sci);
+	acl__toks_sort(&r->sar);
+	{
+		char *v = NULL;
+		if (acl_marking_get_attr(&v, r, "atomicEnergyMarkings", NULL) == 0)
+			(void)acl_marking_set_attr(r, "atomicEnergyMarkings", v, NULL);
+		free(v);
+	}
+	r->resource = 1;
+	*out = r;
+	r = NULL;
+out:
+	free(part);
+	free(lists);
+	acl_marking_free(r);
+	return rc;
+}

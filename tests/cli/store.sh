@@ -1,0 +1,113 @@
+#!/bin/sh
+# CLI scenarios for the store core: init, keys, and what a bad store or key
+# gets.  Each failure must be one line on stderr with the documented status.
+. "$LSN_SRCDIR/tests/cli/lib.sh"
+
+S=$T/store
+K=$T/store.key
+
+run "$LIAISON" --version
+expect_out '^liaison [0-9]' "--version prints the version"
+run "$LIAISON" init --help
+expect_out 'Usage: liaison init' "init --help describes init"
+
+run "$LIAISON" --store "$S" init
+expect_rc 0 "init creates a store"
+check "the key file is 32 bytes" test "$(wc -c <"$K")" -eq 32
+check "the key file has mode 0600" test "$(stat -c %a "$K")" = 600
+check "the store directory has mode 0700" test "$(stat -c %a "$S")" = 700
+run "$LIAISON" --store "$S" info
+expect_rc 0 "the new store opens with its key file"
+expect_out '^records +0$' "a new store holds no records"
+
+cp "$K" "$T/key.before"
+run "$LIAISON" --store "$S" init
+expect_rc 73 "init on an existing store is refused"
+expect_err '^liaison: .*already holds a store$' "...with one line saying so"
+check "...and the key file is unchanged" cmp -s "$K" "$T/key.before"
+
+# A key file already there (store gone): never overwritten.
+run "$LIAISON" --store "$T/other" --key-file "$K" init
+expect_rc 73 "init refuses to overwrite an existing key file"
+expect_err 'key file .* already exists: refusing to overwrite it' "...and says why"
+check "...leaving the key file unchanged" cmp -s "$K" "$T/key.before"
+check "...and creating no store" test ! -e "$T/other"
+
+head -c 32 /dev/urandom >"$T/wrong.key"; chmod 600 "$T/wrong.key"
+run "$LIAISON" --store "$S" --key-file "$T/wrong.key" info
+expect_rc 77 "a wrong key exits 77"
+expect_err '^liaison: wrong key for the store at ' "...with a one-line wrong key error"
+
+run "$LIAISON" --store "$T/missing" info
+expect_rc 66 "a missing store exits 66"
+expect_err '^liaison: no store at ' "...with one line"
+
+run "$LIAISON" info
+expect_rc 64 "no store given is a usage error"
+
+mkdir "$T/plain-dir"
+run "$LIAISON" --store "$T/plain-dir" info
+expect_rc 66 "a directory that is not a store exits 66"
+expect_err 'is not a liaison store$' "...and says it is not a liaison store"
+
+head -c 31 /dev/urandom >"$T/short.key"; chmod 600 "$T/short.key"
+run "$LIAISON" --store "$S" --key-file "$T/short.key" info
+expect_rc 65 "a key file of the wrong size exits 65"
+expect_err 'has 31 bytes, a liaison key file has 32$' "...and names the sizes"
+
+run "$LIAISON" --store "$S" --key-file "$T/nokey" info
+expect_rc 66 "a missing key file exits 66"
+
+chmod 644 "$K"
+run "$LIAISON" --store "$S" info
+expect_rc 0 "a key file readable by others still opens the store"
+expect_err 'warning: key file .* is accessible by group or others \(mode 0644\)' "...with a warning"
+chmod 600 "$K"
+
+ln -s "$K" "$T/link.key"
+run "$LIAISON" --store "$S" --key-file "$T/link.key" info
+expect_rc 77 "a key file that is a symbolic link is refused"
+
+# Passphrase stores.
+PW='correct horse battery staple'; export PW
+run "$LIAISON" --store "$T/pass" --passphrase-env PW init
+expect_rc 0 "init with a passphrase"
+check "...creates no key file" test ! -e "$T/pass.key"
+run "$LIAISON" --store "$T/pass" --passphrase-env PW info
+expect_rc 0 "the passphrase opens the store"
+expect_out 'passphrase \(Argon2id' "...which says it is passphrase-keyed"
+PW='correct horse battery stapl' run "$LIAISON" --store "$T/pass" --passphrase-env PW info
+expect_rc 77 "a wrong passphrase exits 77"
+expect_err 'wrong key' "...as a wrong key"
+run "$LIAISON" --store "$T/pass" info
+expect_rc 77 "a passphrase store opened without a passphrase is refused"
+EMPTY= ; export EMPTY
+run "$LIAISON" --store "$T/empty" --passphrase-env EMPTY init
+expect_rc 65 "an empty passphrase is refused"
+expect_err 'the passphrase is empty' "...saying so"
+check "...and nothing is created" test ! -e "$T/empty"
+run "$LIAISON" --store "$T/unset" --passphrase-env NO_SUCH_VARIABLE_X init
+expect_rc 64 "an unset passphrase variable is a usage error"
+
+# Damaged files.
+cp -r "$S" "$T/trunc"; cp "$K" "$T/trunc.key"
+head -c 8192 "$S/data.mdb" >"$T/trunc/data.mdb"
+run "$LIAISON" --store "$T/trunc" info
+expect_rc 65 "a truncated data.mdb exits 65"
+expect_err 'truncated|corrupted' "...saying the store is damaged"
+
+cp -r "$S" "$T/garbage"; cp "$K" "$T/garbage.key"
+head -c 65536 /dev/urandom >"$T/garbage/data.mdb"
+run "$LIAISON" --store "$T/garbage" info
+expect_rc 65 "a data.mdb of random bytes exits 65"
+expect_err 'corrupted or not a liaison store' "...saying so in one line"
+
+# A store written by a newer liaison: format 2 in meta.
+cp -r "$S" "$T/newer"; cp "$K" "$T/newer.key"
+printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n 666f726d6174\n 00000002\nDATA=END\n' |
+	mdb_load -s meta "$T/newer" 2>"$T/load.err"
+run "$LIAISON" --store "$T/newer" info
+expect_rc 65 "a newer store format is refused"
+expect_err 'format 2, newer than the 1 this liaison reads' "...saying why"
+
+plan_done
