@@ -681,14 +681,14 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 	if (D(RELIDO) && D(NF))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-RELIDO-NF: RELIDO may not be used with NOFORN (CAPCO 2016 H.8)");
-	if ((D(REL) || D(EYES)) != (m->rel.n > 0))
+	if ((D(REL) || D(EYES)) != (m->rel.n > 0) /* both as 0 or 1 */)
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-REL-LIST: REL (or EYES) is present exactly when releasableTo is "
 		    "(CAPCO 2016 H.8 REL TO)");
 	if (m->rel.n > 0 && !acl__clist_has(&m->rel, d->usa))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-REL-USA: releasableTo must include USA (CAPCO 2016 Register note **)");
-	if (D(DISPLAYONLY) != (m->disp.n > 0))
+	if (!!D(DISPLAYONLY) != (m->disp.n > 0))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-DISPLAYONLY-LIST: DISPLAYONLY is present exactly when displayOnlyTo "
 		    "is (CAPCO 2016 H.8 DISPLAY ONLY)");

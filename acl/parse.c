@@ -354,7 +354,7 @@ sci_system(const struct pctx *c, size_t b, size_t e)
 static int
 hier(struct pctx *c, size_t b, size_t e, const char *sys, const char *attr)
 {
-	char base[ACL__TOKLEN], tok[ACL__TOKLEN * 2];
+	char base[ACL__TOKLEN], sub[ACL__TOKLEN], tok[ACL__TOKLEN * 3 + 4];
 	size_t i = b;
 	int sar = strcmp(attr, "SARIdentifier") == 0;
 
@@ -396,8 +396,11 @@ hier(struct pctx *c, size_t b, size_t e, const char *sys, const char *attr)
 			size_t sb = ++w;
 			while (w < ce && c->s[w] != ' ')
 				w++;
-			snprintf(tok, sizeof(tok), "%s-%s-%.*s", base, comp, (int)(w - sb),
-			    c->s + sb);
+			if (w - sb >= sizeof(sub))
+				return fail_at(c, sb, "sub-compartment too long");
+			memcpy(sub, c->s + sb, w - sb);
+			sub[w - sb] = '\0';
+			snprintf(tok, sizeof(tok), "%s-%s-%s", base, comp, sub);
 			if (strlen(tok) >= ACL__TOKLEN ||
 			    !(sar ? acl__sar_valid(tok) : acl__sci_valid(tok)))
 				return fail_at(c, sb, "malformed sub-compartment '%.*s'",

@@ -118,8 +118,8 @@ check_id(const char *what, const char *id, lsn_err *err)
 }
 
 int
-store_batch_put_record(store_batch *b, const char *id, const void *plain,
-    size_t plain_len, const void *label, size_t label_len, uint64_t *serial,
+store_batch_put_record(store_batch *b, const char *id, const store_seg *segs,
+    size_t nseg, const void *label, size_t label_len, uint64_t *serial,
     lsn_err *err)
 {
 	store *st = b->st;
@@ -135,8 +135,8 @@ store_batch_put_record(store_batch *b, const char *id, const void *plain,
 	pthread_mutex_lock(&st->pool_lock);
 	s = st->next_serial++;
 	pthread_mutex_unlock(&st->pool_lock);
-	rc = store__seal(st, 'r', id, strlen(id), s, label, label_len, plain,
-	    plain_len, &sealed, &sealed_len, err);
+	rc = store__seal(st, 'r', id, strlen(id), s, label, label_len, segs, nseg,
+	    &sealed, &sealed_len, err);
 	if (rc != 0)
 		return rc;
 	if ((key = dup_bytes(id, strlen(id))) == NULL) {
@@ -177,8 +177,8 @@ store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	memcpy(key, term, STORE_BLIND_LEN);
 	lsn_put_be64(key + STORE_BLIND_LEN, first_serial);
-	rc = store__seal(b->st, 'i', key, STORE_BLIND_LEN + 8, 0, NULL, 0, block, len,
-	    &sealed, &sealed_len, err);
+	rc = store__seal1(b->st, 'i', key, STORE_BLIND_LEN + 8, block, len, &sealed,
+	    &sealed_len, err);
 	if (rc != 0) {
 		free(key);
 		return rc;
@@ -196,8 +196,8 @@ store_batch_put_principal(store_batch *b, const char *name, const void *data,
 
 	if ((rc = check_id("a principal name", name, err)) != 0)
 		return rc;
-	rc = store__seal(b->st, 'p', name, strlen(name), 0, NULL, 0, data, len,
-	    &sealed, &sealed_len, err);
+	rc = store__seal1(b->st, 'p', name, strlen(name), data, len, &sealed,
+	    &sealed_len, err);
 	if (rc != 0)
 		return rc;
 	if ((key = dup_bytes(name, strlen(name))) == NULL) {

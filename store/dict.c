@@ -16,7 +16,7 @@
 #include "store/internal.h"
 
 #define DICT_SIZE (110 * 1024)
-#define DICT_MAX_SAMPLES 2000
+#define DICT_MAX_SAMPLES 8000
 #define DICT_MIN_SAMPLES 20
 #define M_DICT_CURRENT "dict-current"
 
@@ -94,8 +94,8 @@ store__dict_load_all(store *st, MDB_txn *txn, lsn_err *err)
 		memcpy(name, k.mv_data, 13);
 		name[13] = '\0';
 		id = strtoul(name + 5, NULL, 16);
-		rc = store__open(st, 'd', name, 13, v.mv_data, v.mv_size, NULL, &plain,
-		    &plen, NULL, NULL, err);
+		rc = store__open1(st, 'd', name, 13, v.mv_data, v.mv_size, &plain, &plen,
+		    err);
 		if (rc != 0) {
 			lsn_fail(err, rc, "zstd dictionary %lu fails authentication", id);
 			goto out;
@@ -125,22 +125,30 @@ struct sample_set {
 	lsn_err *err;
 };
 
+/* Every segment of a record is one training sample (segments are what
+ * gets compressed). */
 static int
 collect(void *ctx, uint64_t serial, const char *id, const uint8_t *label,
     size_t label_len)
 {
 	struct sample_set *s = ctx;
+	store_record *r = NULL;
 	int rc;
 
 	(void)serial;
 	(void)label;
 	(void)label_len;
-	rc = store_record_get(s->sn, id, NULL, &s->plain[s->n], &s->len[s->n], NULL,
-	    NULL, s->err);
-	if (rc != 0)
+	if ((rc = store_record_get(s->sn, id, NULL, 0, &r, s->err)) != 0)
 		return rc;
-	s->total += s->len[s->n];
-	s->n++;
+	for (size_t i = 0; i < r->nseg && s->n < DICT_MAX_SAMPLES; i++) {
+		s->plain[s->n] = r->seg[i];
+		s->len[s->n] = r->seg_len[i];
+		r->seg[i] = NULL;
+		r->seg_len[i] = 0;
+		s->total += s->len[s->n];
+		s->n++;
+	}
+	store_record_free(r);
 	return s->n == DICT_MAX_SAMPLES ? 1 : 0;
 }
 
@@ -201,7 +209,7 @@ store_dict_train(store *st, lsn_err *err)
 	uint32_t cur = st->dict_current;
 	st->dict_current = 0;
 	pthread_mutex_unlock(&st->pool_lock);
-	rc = store__seal(st, 'd', name, strlen(name), 0, NULL, 0, dict, dlen, &sealed,
+	rc = store__seal1(st, 'd', name, strlen(name), dict, dlen, &sealed,
 	    &sealed_len, err);
 	pthread_mutex_lock(&st->pool_lock);
 	st->dict_current = cur;

@@ -509,18 +509,13 @@ store_record_peek(store_snap *sn, const char *id, uint64_t *serial,
 }
 
 int
-store_record_get(store_snap *sn, const char *id, uint64_t *serial,
-    uint8_t **plain, size_t *plain_len, uint8_t **label, size_t *label_len,
-    lsn_err *err)
+store_record_get(store_snap *sn, const char *id, const uint8_t *want,
+    size_t nwant, store_record **out, lsn_err *err)
 {
 	MDB_val k = { strlen(id), (void *)id }, v;
-	const uint8_t *lab;
-	size_t ll;
 	int rc;
 
-	*plain = NULL;
-	if (label)
-		*label = NULL;
+	*out = NULL;
 	if ((rc = check_name("a record id", id, err)) != 0)
 		return rc;
 	rc = mdb_get(sn->txn, sn->st->reports, &k, &v);
@@ -528,24 +523,12 @@ store_record_get(store_snap *sn, const char *id, uint64_t *serial,
 		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "reading a report");
-	rc = store__open(sn->st, 'r', id, k.mv_size, v.mv_data, v.mv_size, serial,
-	    plain, plain_len, &lab, &ll, err);
-	if (rc != 0) {
-		if (rc == LSN_EINPUT)
-			lsn_fail(err, rc, "report %s fails authentication: tampered, "
-			    "moved or sealed under another key", id);
-		return rc;
-	}
-	if (label != NULL) {
-		if ((*label = malloc(ll ? ll : 1)) == NULL) {
-			lsn_wipe_free(*plain, *plain_len);
-			*plain = NULL;
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		}
-		memcpy(*label, lab, ll);
-		*label_len = ll;
-	}
-	return 0;
+	rc = store__open(sn->st, 'r', id, k.mv_size, v.mv_data, v.mv_size, want,
+	    nwant, out, err);
+	if (rc == LSN_EINPUT)
+		lsn_fail(err, rc, "report %s fails authentication: tampered, moved or "
+		    "sealed under another key", id);
+	return rc;
 }
 
 /* labels db: key = serial (8 bytes BE), value = id NUL label */
@@ -640,8 +623,8 @@ store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
 		op = MDB_NEXT;
 		if (k.mv_size != sizeof(kb) || memcmp(k.mv_data, term, STORE_BLIND_LEN) != 0)
 			break;
-		rc = store__open(sn->st, 'i', k.mv_data, k.mv_size, v.mv_data, v.mv_size,
-		    NULL, &plain, &plen, NULL, NULL, err);
+		rc = store__open1(sn->st, 'i', k.mv_data, k.mv_size, v.mv_data, v.mv_size,
+		    &plain, &plen, err);
 		if (rc != 0)
 			goto out;
 		rc = fn(ctx, lsn_get_be64((uint8_t *)k.mv_data + STORE_BLIND_LEN), plain, plen);
@@ -670,8 +653,8 @@ store_principal_get(store_snap *sn, const char *name, uint8_t **data,
 		return lsn_fail(err, LSN_ENOTFOUND, "no principal %s", name);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "reading principals");
-	return store__open(sn->st, 'p', name, k.mv_size, v.mv_data, v.mv_size, NULL,
-	    data, len, NULL, NULL, err);
+	return store__open1(sn->st, 'p', name, k.mv_size, v.mv_data, v.mv_size, data,
+	    len, err);
 }
 
 int
@@ -695,8 +678,8 @@ store_principal_iter(store_snap *sn, store_principal_fn fn, void *ctx,
 		}
 		memcpy(name, k.mv_data, k.mv_size);
 		name[k.mv_size] = '\0';
-		rc = store__open(sn->st, 'p', name, k.mv_size, v.mv_data, v.mv_size, NULL,
-		    &plain, &plen, NULL, NULL, err);
+		rc = store__open1(sn->st, 'p', name, k.mv_size, v.mv_data, v.mv_size,
+		    &plain, &plen, err);
 		if (rc != 0)
 			goto out;
 		rc = fn(ctx, name, plain, plen);

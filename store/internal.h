@@ -94,16 +94,27 @@ struct store__scratch *store__scratch_get(store *st);
 void store__scratch_put(store *st, struct store__scratch *s);
 void store__scratch_free(struct store__scratch *s);
 /*
- * Seal plain as the record named (domain, name, serial) with label.
- * *out is malloc'd (not secret).  dict_id 0: no dictionary.
+ * Seal segs[0..nseg) as the record named (domain, name) with serial and
+ * label.  *out is malloc'd (not secret: ciphertext).
  */
 int store__seal(store *st, char domain, const void *name, size_t name_len,
-    uint64_t serial, const void *label, size_t label_len, const void *plain,
-    size_t plain_len, uint8_t **out, size_t *out_len, lsn_err *err);
-/* Open a sealed record; checks it is named (domain, name). */
+    uint64_t serial, const void *label, size_t label_len,
+    const store_seg *segs, size_t nseg, uint8_t **out, size_t *out_len,
+    lsn_err *err);
+/* Seal one plaintext (principals, posting blocks, dictionaries). */
+int store__seal1(store *st, char domain, const void *name, size_t name_len,
+    const void *plain, size_t len, uint8_t **out, size_t *out_len, lsn_err *err);
+/*
+ * Open a sealed record named (domain, name): the segments i with want[i]
+ * nonzero (all when want is NULL).
+ */
 int store__open(store *st, char domain, const void *name, size_t name_len,
-    const uint8_t *rec, size_t rec_len, uint64_t *serial, uint8_t **plain,
-    size_t *plain_len, const uint8_t **label, size_t *label_len, lsn_err *err);
+    const uint8_t *rec, size_t rec_len, const uint8_t *want, size_t nwant,
+    store_record **out, lsn_err *err);
+/* Open a one-segment record; *plain is released with lsn_wipe_free. */
+int store__open1(store *st, char domain, const void *name, size_t name_len,
+    const uint8_t *rec, size_t rec_len, uint8_t **plain, size_t *plain_len,
+    lsn_err *err);
 /* Parse a sealed record's header: serial and label (unauthenticated). */
 int store__peek(const uint8_t *rec, size_t rec_len, uint64_t *serial,
     const uint8_t **label, size_t *label_len);

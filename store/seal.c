@@ -3,11 +3,14 @@
  * key wrapped into key slots.  doc/FORMAT.md describes the layout:
  *
  *   "LSR" version domain flags dict_id serial label_len label
- *   nslots { type generation wrapped_key[40] }... nonce[12] ciphertext tag[16]
+ *   nslots { type generation wrapped_key[40] }... nonce[12]
+ *   nseg { ciphertext_len }...   then per segment: ciphertext tag[16]
  *
- * The AAD is every header byte up to and including the nonce, followed by
- * the record's name (its LMDB key), so a label, slot or whole record moved
- * to another name fails authentication.
+ * Each segment is compressed and encrypted on its own (nonce = base nonce
+ * XOR its index), so a reader decrypts only the segments it may read.  The
+ * AAD of every segment is the whole header, the record's name (its LMDB
+ * key) and the segment's index, so a label, slot, segment or whole record
+ * moved elsewhere fails authentication.
  */
 #include "config.h"
 
@@ -98,39 +101,62 @@ store_blind(store *st, const void *term, size_t len, uint8_t out[STORE_BLIND_LEN
 	store__scratch_put(st, s);
 }
 
-/* The AAD: header bytes, then the name with its length. */
+/*
+ * The AAD of segment i: every header byte (segment table included), the
+ * domain, the name with its length, and the segment's index.
+ */
 static int
 gcm_aad(gcry_cipher_hd_t h, const uint8_t *hdr, size_t hdr_len, char domain,
-    const void *name, size_t name_len)
+    const void *name, size_t name_len, uint32_t seg)
 {
-	uint8_t nl[5];
+	uint8_t nl[5], sb[4];
 
 	nl[0] = (uint8_t)domain;
 	lsn_put_be32(nl + 1, (uint32_t)name_len);
+	lsn_put_be32(sb, seg);
 	if (gcry_cipher_authenticate(h, hdr, hdr_len) ||
 	    gcry_cipher_authenticate(h, nl, sizeof(nl)) ||
-	    (name_len && gcry_cipher_authenticate(h, name, name_len)))
+	    (name_len && gcry_cipher_authenticate(h, name, name_len)) ||
+	    gcry_cipher_authenticate(h, sb, 4))
 		return -1;
 	return 0;
 }
 
+/* Segment i's nonce: the base nonce with its last 4 bytes XOR i. */
+static void
+seg_nonce(const uint8_t *base, uint32_t i, uint8_t out[STORE__NONCE_LEN])
+{
+	memcpy(out, base, STORE__NONCE_LEN);
+	out[8] ^= (uint8_t)(i >> 24);
+	out[9] ^= (uint8_t)(i >> 16);
+	out[10] ^= (uint8_t)(i >> 8);
+	out[11] ^= (uint8_t)i;
+}
+
 int
 store__seal(store *st, char domain, const void *name, size_t name_len,
-    uint64_t serial, const void *label, size_t label_len, const void *plain,
-    size_t plain_len, uint8_t **out, size_t *out_len, lsn_err *err)
+    uint64_t serial, const void *label, size_t label_len,
+    const store_seg *segs, size_t nseg, uint8_t **out, size_t *out_len,
+    lsn_err *err)
 {
 	struct store__scratch *s = NULL;
 	struct store__dict *d = NULL;
-	uint8_t *rec = NULL, *p;
-	size_t hdr_len, bound, clen = 0, cap = 0;
+	uint8_t *rec = NULL, *p, *nonce, *table, iv[STORE__NONCE_LEN];
+	size_t hdr_len, total = 0, cap = 0, off;
 	uint32_t dict_id;
 	int rc = LSN_EINTERNAL;
 
 	*out = NULL;
-	if (plain_len > STORE_MAX_RECORD)
-		return lsn_fail(err, LSN_EINPUT, "record of %zu bytes is over the %u-byte cap",
-		    plain_len, STORE_MAX_RECORD);
-	if (label_len > UINT32_MAX / 2)
+	if (nseg == 0 || nseg > STORE_MAX_SEGMENTS)
+		return lsn_fail(err, LSN_EINPUT, "a record has 1 to %u segments, not %zu",
+		    STORE_MAX_SEGMENTS, nseg);
+	for (size_t i = 0; i < nseg; i++) {
+		if (segs[i].len > STORE_MAX_RECORD - total)
+			return lsn_fail(err, LSN_EINPUT, "record is over the %u-byte cap",
+			    STORE_MAX_RECORD);
+		total += segs[i].len;
+	}
+	if (label_len > STORE_MAX_RECORD)
 		return lsn_fail(err, LSN_EINPUT, "label too large");
 	if ((s = store__scratch_get(st)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
@@ -141,9 +167,10 @@ store__seal(store *st, char domain, const void *name, size_t name_len,
 	if (dict_id != 0 && (d = store__dict_find(st, dict_id)) == NULL)
 		dict_id = 0;
 
-	hdr_len = HDR_FIXED + label_len + 1 + SLOT_LEN + STORE__NONCE_LEN;
-	bound = ZSTD_compressBound(plain_len);
-	cap = hdr_len + bound + STORE__TAG_LEN;
+	hdr_len = HDR_FIXED + label_len + 1 + SLOT_LEN + STORE__NONCE_LEN + 4 + 4 * nseg;
+	cap = hdr_len;
+	for (size_t i = 0; i < nseg; i++)
+		cap += ZSTD_compressBound(segs[i].len) + STORE__TAG_LEN;
 	if ((rec = malloc(cap)) == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto out;
@@ -163,35 +190,53 @@ store__seal(store *st, char domain, const void *name, size_t name_len,
 	lsn_put_be32(p, 1); /* key generation */
 	p += 4;
 
-	/* A fresh data key per record: each key encrypts exactly once. */
+	/* A fresh data key per record; each segment has its own nonce under it. */
 	gcry_randomize(s->dkey, STORE_KEY_LEN, GCRY_STRONG_RANDOM);
 	if (gcry_cipher_encrypt(s->kw, p, STORE__WRAPPED_LEN, s->dkey, STORE_KEY_LEN))
 		goto out;
 	p += STORE__WRAPPED_LEN;
-	gcry_create_nonce(p, STORE__NONCE_LEN);
+	nonce = p;
+	gcry_create_nonce(nonce, STORE__NONCE_LEN);
+	p += STORE__NONCE_LEN;
+	lsn_put_be32(p, (uint32_t)nseg);
+	table = p + 4;
 
-	/* Compress straight into the ciphertext area, then encrypt in place. */
-	if (d != NULL)
-		clen = ZSTD_compress_usingCDict(s->cctx, rec + hdr_len, bound, plain,
-		    plain_len, d->cdict);
-	else
-		clen = ZSTD_compressCCtx(s->cctx, rec + hdr_len, bound, plain,
-		    plain_len, 3);
-	if (ZSTD_isError(clen)) {
-		rc = lsn_fail(err, LSN_EINTERNAL, "zstd: %s", ZSTD_getErrorName(clen));
-		goto out;
+	/* Compress every segment first: the lengths go into the header, which
+	 * every segment's AAD covers. */
+	off = hdr_len;
+	for (size_t i = 0; i < nseg; i++) {
+		size_t bound = ZSTD_compressBound(segs[i].len), clen;
+
+		clen = d ? ZSTD_compress_usingCDict(s->cctx, rec + off, bound,
+				segs[i].data, segs[i].len, d->cdict)
+			 : ZSTD_compressCCtx(s->cctx, rec + off, bound, segs[i].data,
+				segs[i].len, 3);
+		if (ZSTD_isError(clen)) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "zstd: %s", ZSTD_getErrorName(clen));
+			goto out;
+		}
+		lsn_put_be32(table + 4 * i, (uint32_t)clen);
+		off += clen + STORE__TAG_LEN;
 	}
-	if (gcry_cipher_reset(s->gcm) ||
-	    gcry_cipher_setkey(s->gcm, s->dkey, STORE_KEY_LEN) ||
-	    gcry_cipher_setiv(s->gcm, p, STORE__NONCE_LEN) ||
-	    gcm_aad(s->gcm, rec, hdr_len, domain, name, name_len) ||
-	    gcry_cipher_final(s->gcm) ||
-	    gcry_cipher_encrypt(s->gcm, rec + hdr_len, clen, NULL, 0) ||
-	    gcry_cipher_gettag(s->gcm, rec + hdr_len + clen, STORE__TAG_LEN)) {
-		rc = lsn_fail(err, LSN_EINTERNAL, "AES-GCM encryption failed");
-		goto out;
+	/* Then encrypt each packed segment in place. */
+	off = hdr_len;
+	for (size_t i = 0; i < nseg; i++) {
+		size_t clen = lsn_get_be32(table + 4 * i);
+
+		seg_nonce(nonce, (uint32_t)i, iv);
+		if (gcry_cipher_reset(s->gcm) ||
+		    gcry_cipher_setkey(s->gcm, s->dkey, STORE_KEY_LEN) ||
+		    gcry_cipher_setiv(s->gcm, iv, STORE__NONCE_LEN) ||
+		    gcm_aad(s->gcm, rec, hdr_len, domain, name, name_len, (uint32_t)i) ||
+		    gcry_cipher_final(s->gcm) ||
+		    gcry_cipher_encrypt(s->gcm, rec + off, clen, NULL, 0) ||
+		    gcry_cipher_gettag(s->gcm, rec + off + clen, STORE__TAG_LEN)) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "AES-GCM encryption failed");
+			goto out;
+		}
+		off += clen + STORE__TAG_LEN;
 	}
-	*out_len = hdr_len + clen + STORE__TAG_LEN;
+	*out_len = off;
 	*out = rec;
 	rec = NULL;
 	rc = 0;
@@ -222,23 +267,81 @@ store__peek(const uint8_t *rec, size_t rec_len, uint64_t *serial,
 	return 0;
 }
 
-int
-store__open(store *st, char domain, const void *name, size_t name_len,
-    const uint8_t *rec, size_t rec_len, uint64_t *serial, uint8_t **plain,
-    size_t *plain_len, const uint8_t **label, size_t *label_len, lsn_err *err)
+void
+store_record_free(store_record *r)
 {
-	struct store__scratch *s = NULL;
-	struct store__dict *d = NULL;
-	const uint8_t *p, *end = rec + rec_len, *slot = NULL, *nonce;
-	uint8_t *buf = NULL, *out = NULL;
-	size_t hdr_len, clen = 0, ll, nslots;
-	unsigned long long fsize = 0;
-	uint32_t dict_id;
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nseg; i++)
+		lsn_wipe_free(r->seg[i], r->seg_len[i]);
+	free(r->seg);
+	free(r->seg_len);
+	free(r->label);
+	free(r);
+}
+
+/* Decrypt and decompress one segment into a new buffer. */
+static int
+open_segment(store *st, struct store__scratch *s, struct store__dict *d,
+    const uint8_t *rec, size_t hdr_len, char domain, const void *name,
+    size_t name_len, const uint8_t *nonce, uint32_t i, const uint8_t *ct,
+    size_t clen, uint8_t **plain, size_t *plain_len)
+{
+	uint8_t iv[STORE__NONCE_LEN], *buf = NULL, *out = NULL;
+	unsigned long long fsize;
 	size_t n;
 	int rc = LSN_EINPUT;
 
-	*plain = NULL;
-	*plain_len = 0;
+	(void)st;
+	if ((buf = malloc(clen ? clen : 1)) == NULL)
+		return LSN_EINTERNAL;
+	seg_nonce(nonce, i, iv);
+	if (gcry_cipher_reset(s->gcm) ||
+	    gcry_cipher_setkey(s->gcm, s->dkey, STORE_KEY_LEN) ||
+	    gcry_cipher_setiv(s->gcm, iv, STORE__NONCE_LEN) ||
+	    gcm_aad(s->gcm, rec, hdr_len, domain, name, name_len, i) ||
+	    gcry_cipher_final(s->gcm) ||
+	    gcry_cipher_decrypt(s->gcm, buf, clen, ct, clen) ||
+	    gcry_cipher_checktag(s->gcm, ct + clen, STORE__TAG_LEN))
+		goto out;
+	/* Authenticated: now the zstd frame is ours, but stay careful. */
+	fsize = ZSTD_getFrameContentSize(buf, clen);
+	if (fsize == ZSTD_CONTENTSIZE_ERROR || fsize == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    fsize > STORE_MAX_RECORD)
+		goto out;
+	if ((out = malloc(fsize ? fsize : 1)) == NULL) {
+		rc = LSN_EINTERNAL;
+		goto out;
+	}
+	n = d ? ZSTD_decompress_usingDDict(s->dctx, out, fsize, buf, clen, d->ddict)
+	      : ZSTD_decompressDCtx(s->dctx, out, fsize, buf, clen);
+	if (ZSTD_isError(n) || n != fsize) {
+		lsn_wipe_free(out, fsize);
+		out = NULL;
+		goto out;
+	}
+	*plain = out;
+	*plain_len = n;
+	rc = 0;
+out:
+	lsn_wipe_free(buf, clen);
+	return rc;
+}
+
+int
+store__open(store *st, char domain, const void *name, size_t name_len,
+    const uint8_t *rec, size_t rec_len, const uint8_t *want, size_t nwant,
+    store_record **out, lsn_err *err)
+{
+	struct store__scratch *s = NULL;
+	struct store__dict *d = NULL;
+	const uint8_t *p, *end = rec + rec_len, *slot = NULL, *nonce, *table;
+	store_record *r = NULL;
+	size_t hdr_len, ll, nslots, off;
+	uint32_t dict_id, nseg;
+	int rc = LSN_EINPUT;
+
+	*out = NULL;
 	/* Structure first: every length is checked against the record's end. */
 	if (rec_len < HDR_FIXED || memcmp(rec, "LSR", 3) != 0)
 		return lsn_fail(err, LSN_EINPUT, "not a sealed record");
@@ -246,7 +349,7 @@ store__open(store *st, char domain, const void *name, size_t name_len,
 		return lsn_fail(err, LSN_EINPUT, "sealed record version %u is not supported",
 		    rec[3]);
 	if (rec[4] != (uint8_t)domain || rec[5] != FLAG_ZSTD)
-		return lsn_fail(err, LSN_EINPUT, "sealed record fails authentication");
+		goto corrupt;
 	dict_id = lsn_get_be32(rec + 6);
 	ll = lsn_get_be32(rec + 18);
 	if (ll > rec_len - HDR_FIXED)
@@ -260,69 +363,105 @@ store__open(store *st, char domain, const void *name, size_t name_len,
 	for (size_t i = 0; i < nslots; i++, p += SLOT_LEN)
 		if (slot == NULL && p[0] == STORE__SLOT_STORE && lsn_get_be32(p + 1) == 1)
 			slot = p + 5;
-	if (slot == NULL || (size_t)(end - p) < STORE__NONCE_LEN + STORE__TAG_LEN)
+	if (slot == NULL || (size_t)(end - p) < STORE__NONCE_LEN + 4)
 		goto corrupt;
 	nonce = p;
-	hdr_len = (size_t)(p + STORE__NONCE_LEN - rec);
-	clen = rec_len - hdr_len - STORE__TAG_LEN;
-
-	if ((s = store__scratch_get(st)) == NULL) {
-		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if (gcry_cipher_decrypt(s->kw, s->dkey, STORE_KEY_LEN, slot,
-		STORE__WRAPPED_LEN))
-		goto corrupt; /* the wrapped key fails its integrity check */
-	if ((buf = malloc(clen ? clen : 1)) == NULL) {
-		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if (gcry_cipher_reset(s->gcm) ||
-	    gcry_cipher_setkey(s->gcm, s->dkey, STORE_KEY_LEN) ||
-	    gcry_cipher_setiv(s->gcm, nonce, STORE__NONCE_LEN) ||
-	    gcm_aad(s->gcm, rec, hdr_len, domain, name, name_len) ||
-	    gcry_cipher_final(s->gcm) ||
-	    gcry_cipher_decrypt(s->gcm, buf, clen, rec + hdr_len, clen) ||
-	    gcry_cipher_checktag(s->gcm, rec + hdr_len + clen, STORE__TAG_LEN))
+	p += STORE__NONCE_LEN;
+	nseg = lsn_get_be32(p);
+	p += 4;
+	if (nseg == 0 || nseg > STORE_MAX_SEGMENTS || (size_t)(end - p) / 4 < nseg)
 		goto corrupt;
-
-	/* Authenticated: now the zstd frame is ours and may be trusted. */
-	if (dict_id != 0 && (d = store__dict_find(st, dict_id)) == NULL) {
-		rc = lsn_fail(err, LSN_EINPUT, "record names zstd dictionary %u, "
+	table = p;
+	hdr_len = (size_t)(p + 4 * (size_t)nseg - rec);
+	/* The segments must exactly fill the rest of the record. */
+	off = hdr_len;
+	for (uint32_t i = 0; i < nseg; i++) {
+		size_t clen = lsn_get_be32(table + 4 * i);
+		if (clen > rec_len - off || rec_len - off - clen < STORE__TAG_LEN)
+			goto corrupt;
+		off += clen + STORE__TAG_LEN;
+	}
+	if (off != rec_len)
+		goto corrupt;
+	if (dict_id != 0 && (d = store__dict_find(st, dict_id)) == NULL)
+		return lsn_fail(err, LSN_EINPUT, "record names zstd dictionary %u, "
 		    "which the store does not have", dict_id);
-		goto out;
-	}
-	fsize = ZSTD_getFrameContentSize(buf, clen);
-	if (fsize == ZSTD_CONTENTSIZE_ERROR || fsize == ZSTD_CONTENTSIZE_UNKNOWN ||
-	    fsize > STORE_MAX_RECORD)
-		goto corrupt;
-	if ((out = malloc(fsize ? fsize : 1)) == NULL) {
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->seg = calloc(nseg, sizeof(*r->seg))) == NULL ||
+	    (r->seg_len = calloc(nseg, sizeof(*r->seg_len))) == NULL ||
+	    (r->label = malloc(ll ? ll : 1)) == NULL ||
+	    (s = store__scratch_get(st)) == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto out;
 	}
-	n = d ? ZSTD_decompress_usingDDict(s->dctx, out, fsize, buf, clen, d->ddict)
-	      : ZSTD_decompressDCtx(s->dctx, out, fsize, buf, clen);
-	if (ZSTD_isError(n) || n != fsize) {
-		lsn_wipe_free(out, fsize);
-		out = NULL;
-		goto corrupt;
+	r->nseg = nseg;
+	if (gcry_cipher_decrypt(s->kw, s->dkey, STORE_KEY_LEN, slot, STORE__WRAPPED_LEN))
+		goto corrupt; /* the wrapped key fails its integrity check */
+	off = hdr_len;
+	for (uint32_t i = 0; i < nseg; i++) {
+		size_t clen = lsn_get_be32(table + 4 * i);
+
+		if (want == NULL || (i < nwant && want[i])) {
+			rc = open_segment(st, s, d, rec, hdr_len, domain, name, name_len,
+			    nonce, i, rec + off, clen, &r->seg[i], &r->seg_len[i]);
+			if (rc == LSN_EINTERNAL) {
+				lsn_fail(err, rc, "out of memory");
+				goto out;
+			}
+			if (rc != 0)
+				goto corrupt;
+		}
+		off += clen + STORE__TAG_LEN;
 	}
-	*plain = out;
-	*plain_len = n;
-	if (serial)
-		*serial = lsn_get_be64(rec + 10);
-	if (label)
-		*label = rec + HDR_FIXED;
-	if (label_len)
-		*label_len = ll;
+	memcpy(r->label, rec + HDR_FIXED, ll);
+	r->label_len = ll;
+	r->serial = lsn_get_be64(rec + 10);
+	*out = r;
+	r = NULL;
 	rc = 0;
 	goto out;
 corrupt:
 	rc = lsn_fail(err, LSN_EINPUT, "sealed record fails authentication");
 out:
-	lsn_wipe_free(buf, clen);
+	store_record_free(r);
 	store__scratch_put(st, s);
 	return rc;
+}
+
+int
+store__open1(store *st, char domain, const void *name, size_t name_len,
+    const uint8_t *rec, size_t rec_len, uint8_t **plain, size_t *plain_len,
+    lsn_err *err)
+{
+	store_record *r = NULL;
+	int rc;
+
+	*plain = NULL;
+	*plain_len = 0;
+	if ((rc = store__open(st, domain, name, name_len, rec, rec_len, NULL, 0, &r,
+		 err)) != 0)
+		return rc;
+	if (r->nseg != 1) {
+		store_record_free(r);
+		return lsn_fail(err, LSN_EINPUT, "sealed record fails authentication");
+	}
+	*plain = r->seg[0];
+	*plain_len = r->seg_len[0];
+	r->seg[0] = NULL;
+	r->seg_len[0] = 0;
+	store_record_free(r);
+	return 0;
+}
+
+int
+store__seal1(store *st, char domain, const void *name, size_t name_len,
+    const void *plain, size_t len, uint8_t **out, size_t *out_len, lsn_err *err)
+{
+	store_seg seg = { plain, len };
+
+	return store__seal(st, domain, name, name_len, 0, NULL, 0, &seg, 1, out,
+	    out_len, err);
 }
 
 int

@@ -42,6 +42,7 @@
 #define STORE_MAC_LEN 32    /* an audit chain MAC */
 #define STORE_MAX_RECORD (64u << 20) /* plaintext cap of one record */
 #define STORE_MAX_ID 255    /* bytes in a record id or principal name */
+#define STORE_MAX_SEGMENTS 65535u /* segments in one record */
 
 typedef struct store store;
 typedef struct store_snap store_snap;
@@ -142,18 +143,40 @@ int store_snap_begin(store *st, store_snap **out, lsn_err *err);
 void store_snap_end(store_snap *sn);
 
 /*
- * Open the record with this id: authenticate and decrypt it.
- *   plain, plain_len: receive the plaintext, owned by the caller, who must
- *                     release it with lsn_wipe_free(plain, plain_len).
- *   serial:           receives the record's serial number (may be NULL).
- *   label, label_len: receive a malloc'd copy of the authenticated label
- *                     bytes (may be NULL: not returned).
+ * A record's plaintext is a list of segments, each compressed and
+ * encrypted on its own, so that a reader decrypts only what it may read
+ * (ingest/ puts a report's skeleton in segment 0 and each portion in its
+ * own segment).
+ */
+typedef struct store_seg {
+	const void *data;
+	size_t len;
+} store_seg;
+
+/* An opened record.  Free with store_record_free(), which wipes it. */
+typedef struct store_record {
+	uint64_t serial;
+	size_t nseg;
+	uint8_t **seg;      /* seg[i]: segment i's plaintext, NULL if not asked for */
+	size_t *seg_len;
+	uint8_t *label;     /* the authenticated label bytes */
+	size_t label_len;
+} store_record;
+
+/*
+ * Open the record with this id, decrypting only the segments i for which
+ * want[i] is nonzero (i < nwant); want NULL decrypts them all.  Every
+ * decrypted segment is authenticated, and so is the label (with the whole
+ * header) whenever at least one segment is decrypted.
+ *   out: owned by the caller; release with store_record_free().
  * Returns 0, LSN_ENOTFOUND, LSN_EINPUT (the record fails authentication:
  * tampered, moved, or sealed under another key), LSN_EIO.
  */
-int store_record_get(store_snap *sn, const char *id, uint64_t *serial,
-    uint8_t **plain, size_t *plain_len, uint8_t **label, size_t *label_len,
-    lsn_err *err);
+int store_record_get(store_snap *sn, const char *id, const uint8_t *want,
+    size_t nwant, store_record **out, lsn_err *err);
+
+/* Wipe and free an opened record.  NULL is a no-op. */
+void store_record_free(store_record *r);
 
 /*
  * Look up a record's serial number and label without decrypting it.  The
@@ -282,17 +305,17 @@ int store_batch_new(store *st, store_batch **out, lsn_err *err);
 void store_batch_free(store_batch *b);
 
 /*
- * Queue a new record: seal plain under a fresh data key, binding id,
- * its serial number and label.  The record gets the next serial number,
+ * Queue a new record: seal segs[0..nseg) under a fresh data key, binding
+ * id, its serial number and label.  The record gets the next serial number,
  * returned in *serial (may be NULL).  Putting an id that already exists
  * makes the commit fail with LSN_EEXISTS: records are never overwritten,
  * so a caller checks with store_record_peek() first.
- * Returns 0, LSN_EINPUT (id empty or too long, plaintext over the cap),
- * LSN_EINTERNAL.
+ * Returns 0, LSN_EINPUT (id empty or too long, no segment or too many,
+ * plaintext over the cap), LSN_EINTERNAL.
  */
-int store_batch_put_record(store_batch *b, const char *id, const void *plain,
-    size_t plain_len, const void *label, size_t label_len, uint64_t *serial,
-    lsn_err *err);
+int store_batch_put_record(store_batch *b, const char *id,
+    const store_seg *segs, size_t nseg, const void *label, size_t label_len,
+    uint64_t *serial, lsn_err *err);
 
 /* Queue the deletion of a record (no-op at commit if it does not exist). */
 int store_batch_del_record(store_batch *b, const char *id, lsn_err *err);
@@ -336,8 +359,8 @@ size_t store_batch_size(const store_batch *b);
 int store_batch_commit(store_batch *b, lsn_err *err);
 
 /*
- * Train a zstd dictionary from up to 2,000 of the store's records and make
- * it the one new records use.  Records sealed earlier keep naming the
+ * Train a zstd dictionary from up to 8,000 segments of the store's records
+ * and make it the one new records use.  Records sealed earlier keep naming the
  * dictionary (or none) they were sealed with, and still open.
  * Returns 0, LSN_ENOTFOUND (too few records to train), LSN_EIO.
  */

@@ -7,7 +7,6 @@ EXTRA_DIST += tests/cli/lib.sh
 # Fuzz targets: each tests/fuzz/fuzz-NAME.c defines LLVMFuzzerTestOneInput
 # and has a seed corpus in tests/fuzz/corpus/NAME/.  `make check` replays the
 # corpus through tests/fuzz/replay.c; `make fuzz` runs libFuzzer (clang).
-FUZZ_TARGETS =
 FUZZ_SECONDS = 60
 
 EXTRA_DIST += tests/fuzz/corpus

@@ -19,6 +19,10 @@
 
 #include "store/internal.h"
 
+/* One-segment arguments for store_batch_put_record. */
+#define SEGN(p, n) (&(store_seg){ (p), (n) }), 1
+#define SEG(str) SEGN((str), strlen(str))
+
 struct fx {
 	char dir[256];
 	char key[300];
@@ -105,7 +109,8 @@ put_records(store *st, const char *prefix, int n, const uint8_t *data, size_t le
 	assert_int_equal(store_batch_new(st, &b, &err), 0);
 	for (int i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "%s-%06d", prefix, i);
-		assert_int_equal(store_batch_put_record(b, id, data, len, "L", 1, NULL, &err), 0);
+		store_seg seg = { data, len };
+		assert_int_equal(store_batch_put_record(b, id, &seg, 1, "L", 1, NULL, &err), 0);
 	}
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	store_batch_free(b);
@@ -115,19 +120,19 @@ static void
 expect_record(store *st, const char *id, const uint8_t *data, size_t len)
 {
 	store_snap *sn = NULL;
-	uint8_t *plain = NULL, *label = NULL;
-	size_t plen = 0, llen = 0;
+	store_record *r = NULL;
 	lsn_err err;
 
 	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
-	int rc = store_record_get(sn, id, NULL, &plain, &plen, &label, &llen, &err);
+	int rc = store_record_get(sn, id, NULL, 0, &r, &err);
 	if (rc != 0)
 		fail_msg("record %s: %s", id, err.msg);
-	assert_int_equal(plen, len);
+	assert_int_equal(r->nseg, 1);
+	assert_int_equal(r->seg_len[0], len);
 	if (len)
-		assert_memory_equal(plain, data, len);
-	lsn_wipe_free(plain, plen);
-	free(label);
+		assert_memory_equal(r->seg[0], data, len);
+	assert_int_equal(r->label_len, 1);
+	store_record_free(r);
 	store_snap_end(sn);
 }
 
@@ -164,8 +169,11 @@ test_store_seal__over_cap_rejected(void **state)
 
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
 	/* The size check comes before any byte is read. */
-	assert_int_equal(store_batch_put_record(b, "big", &one, STORE_MAX_RECORD + 1,
-	    NULL, 0, NULL, &err), LSN_EINPUT);
+	store_seg big = { &one, STORE_MAX_RECORD + 1 };
+	assert_int_equal(store_batch_put_record(b, "big", &big, 1, NULL, 0, NULL, &err),
+	    LSN_EINPUT);
+	assert_int_equal(store_batch_put_record(b, "none", &big, 0, NULL, 0, NULL, &err),
+	    LSN_EINPUT);
 	store_batch_free(b);
 }
 
@@ -173,19 +181,19 @@ static int
 seal(store *st, const char *name, const char *label, const char *text,
     uint8_t **out, size_t *len)
 {
-	return store__seal(st, 'r', name, strlen(name), 7, label, strlen(label), text,
-	    strlen(text), out, len, NULL);
+	store_seg seg = { text, strlen(text) };
+
+	return store__seal(st, 'r', name, strlen(name), 7, label, strlen(label), &seg,
+	    1, out, len, NULL);
 }
 
 static int
 open_rec(store *st, const char *name, const uint8_t *rec, size_t len)
 {
-	uint8_t *plain = NULL;
-	size_t plen = 0;
-	int rc = store__open(st, 'r', name, strlen(name), rec, len, NULL, &plain, &plen,
-	    NULL, NULL, NULL);
+	store_record *r = NULL;
+	int rc = store__open(st, 'r', name, strlen(name), rec, len, NULL, 0, &r, NULL);
 
-	lsn_wipe_free(plain, plen);
+	store_record_free(r);
 	return rc;
 }
 
@@ -378,6 +386,58 @@ test_store_keys__key_file_never_overwritten(void **state)
 	assert_memory_equal(before, after, 32);
 }
 
+static void
+test_store_seal__segments_open_selectively(void **state)
+{
+	struct fx *f = *state;
+	store_seg segs[3] = { { "skeleton", 8 }, { "REL paragraph", 13 },
+		{ "NOFORN paragraph", 16 } };
+	uint8_t *rec = NULL, want[3] = { 1, 1, 0 };
+	size_t len = 0;
+	store_record *r = NULL;
+
+	assert_int_equal(store__seal(f->st, 'r', "IIR-9", 5, 9, "LBL", 3, segs, 3, &rec,
+	    &len, NULL), 0);
+	assert_int_equal(store__open(f->st, 'r', "IIR-9", 5, rec, len, want, 3, &r, NULL), 0);
+	assert_int_equal(r->nseg, 3);
+	assert_memory_equal(r->seg[1], "REL paragraph", 13);
+	assert_null(r->seg[2]); /* never decrypted */
+	assert_int_equal(r->serial, 9);
+	assert_memory_equal(r->label, "LBL", 3);
+	store_record_free(r);
+	/* Damage the last segment: readers that skip it are unaffected,
+	 * readers that ask for it are refused. */
+	rec[len - 20] ^= 0x40;
+	assert_int_equal(store__open(f->st, 'r', "IIR-9", 5, rec, len, want, 3, &r, NULL), 0);
+	store_record_free(r);
+	assert_int_equal(store__open(f->st, 'r', "IIR-9", 5, rec, len, NULL, 0, &r, NULL),
+	    LSN_EINPUT);
+	assert_null(r);
+	free(rec);
+}
+
+static void
+test_store_seal__swapped_segments_detected(void **state)
+{
+	struct fx *f = *state;
+	store_seg segs[2] = { { "AAAAAAAAAAAAAAAAAAAA", 20 }, { "BBBBBBBBBBBBBBBBBBBB", 20 } };
+	uint8_t *rec = NULL, tmp[64];
+	size_t len = 0, seglen;
+	store_record *r = NULL;
+
+	assert_int_equal(store__seal(f->st, 'r', "X", 1, 1, "L", 1, segs, 2, &rec, &len,
+	    NULL), 0);
+	/* Both segments compress to the same size: swap their bytes. */
+	seglen = (len - (LABEL_OFF + 1 + 1 + 45 + 12 + 4 + 8)) / 2;
+	assert_true(seglen <= sizeof(tmp));
+	memcpy(tmp, rec + len - 2 * seglen, seglen);
+	memcpy(rec + len - 2 * seglen, rec + len - seglen, seglen);
+	memcpy(rec + len - seglen, tmp, seglen);
+	assert_int_equal(store__open(f->st, 'r', "X", 1, rec, len, NULL, 0, &r, NULL),
+	    LSN_EINPUT);
+	free(rec);
+}
+
 static int
 cmp_nonce(const void *a, const void *b)
 {
@@ -444,8 +504,8 @@ test_store_batch__existing_id_fails_whole_batch(void **state)
 
 	put_records(f->st, "dup", 1, (const uint8_t *)"first", 5);
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
-	assert_int_equal(store_batch_put_record(b, "fresh", "new", 3, "L", 1, NULL, &err), 0);
-	assert_int_equal(store_batch_put_record(b, "dup-000000", "second", 6, "L", 1, NULL,
+	assert_int_equal(store_batch_put_record(b, "fresh", SEG("new"), "L", 1, NULL, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "dup-000000", SEG("second"), "L", 1, NULL,
 	    &err), 0);
 	assert_int_equal(store_batch_commit(b, &err), LSN_EEXISTS);
 	store_batch_free(b);
@@ -468,8 +528,8 @@ test_store_batch__serials_index_and_delete(void **state)
 	lsn_err err;
 
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
-	assert_int_equal(store_batch_put_record(b, "one", "1", 1, "LAB1", 4, &s1, &err), 0);
-	assert_int_equal(store_batch_put_record(b, "two", "2", 1, "LAB2", 4, &s2, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "one", SEG("1"), "LAB1", 4, &s1, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "two", SEG("2"), "LAB2", 4, &s2, &err), 0);
 	assert_true(s2 > s1);
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
@@ -485,7 +545,7 @@ test_store_batch__serials_index_and_delete(void **state)
 	assert_int_equal(reopen(f, NULL), 0);
 	store_batch_free(b);
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
-	assert_int_equal(store_batch_put_record(b, "three", "3", 1, "L", 1, &s3, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "three", SEG("3"), "L", 1, &s3, &err), 0);
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	assert_true(s3 > s2);
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
@@ -527,7 +587,7 @@ test_store_dict__trained_old_and_new_records_open(void **state)
 	for (unsigned i = 0; i < 80; i++) {
 		len = prose(text, sizeof(text), i);
 		snprintf(id, sizeof(id), "before-%u", i);
-		assert_int_equal(store_batch_put_record(b, id, text, len, "L", 1, NULL, &err), 0);
+		assert_int_equal(store_batch_put_record(b, id, SEGN(text, len), "L", 1, NULL, &err), 0);
 	}
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	uint32_t d = store_dict_current(f->st);
@@ -535,7 +595,7 @@ test_store_dict__trained_old_and_new_records_open(void **state)
 	for (unsigned i = 0; i < 20; i++) {
 		len = prose(text, sizeof(text), 1000 + i);
 		snprintf(id, sizeof(id), "after-%u", i);
-		assert_int_equal(store_batch_put_record(b, id, text, len, "L", 1, NULL, &err), 0);
+		assert_int_equal(store_batch_put_record(b, id, SEGN(text, len), "L", 1, NULL, &err), 0);
 	}
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	store_batch_free(b);
@@ -820,9 +880,10 @@ test_store_files__hold_no_plaintext(void **state)
 	n = (size_t)snprintf(text, sizeof(text), "%s ", marker);
 	n += prose(text + n, sizeof(text) - n, 3);
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
-	assert_int_equal(store_batch_put_record(b, "rec", text, n, "L", 1, NULL, &err), 0);
-	assert_int_equal(store_batch_put_record(b, "rec2", marker, strlen(marker), "L", 1,
-	    NULL, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "rec", SEGN(text, n), "L", 1, NULL,
+	    &err), 0);
+	assert_int_equal(store_batch_put_record(b, "rec2", SEG(marker), "L", 1, NULL,
+	    &err), 0);
 	assert_int_equal(store_batch_put_principal(b, "p", marker, strlen(marker), &err), 0);
 	store_blind(f->st, marker, strlen(marker), term);
 	assert_int_equal(store_batch_put_postings(b, term, 1, marker, strlen(marker), &err), 0);
@@ -860,6 +921,8 @@ main(void)
 		T(test_store_seal__swapped_labels_detected),
 		T(test_store_seal__swapped_key_slots_detected),
 		T(test_store_seal__no_nonce_repeats_in_100000_seals),
+		T(test_store_seal__segments_open_selectively),
+		T(test_store_seal__swapped_segments_detected),
 		T(test_store_keys__record_from_another_store_fails),
 		T(test_store_keys__wrong_key_file_denied),
 		T(test_store_keys__passphrase_roundtrip_and_wrong_passphrase),
