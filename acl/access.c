@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +46,20 @@ bare_char(unsigned char c)
 }
 
 static int
-fail(struct actx *c, size_t at, const char *fmt, const char *arg)
+fail(struct actx *c, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct actx *c, size_t at, const char *fmt, ...)
 {
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	c->errpos = at;
-	return lsn_fail(c->err, LSN_EINPUT, fmt, arg);
+	return lsn_fail(c->err, LSN_EINPUT, "%s", msg);
 }
 
 static const char *

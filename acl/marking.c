@@ -227,14 +227,26 @@ acl__sci_valid(const char *tok)
 	return word_ok(d2 + 1, strlen(d2 + 1), 8, 0);
 }
 
+/* Words joined by single underscores (spaces on the page): no leading,
+ * trailing or doubled underscore, so rendering parses back the same. */
+static int
+words_ok(const char *s, size_t n, size_t max)
+{
+	if (!word_ok(s, n, max, 1) || s[0] == '_' || s[n - 1] == '_')
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == '_' && s[i - 1] == '_')
+			return 0;
+	return 1;
+}
+
 /* PROGRAM[-COMPARTMENT[-SUB]] (CAPCO 2016 Register section 5). */
 int
 acl__sar_valid(const char *tok)
 {
 	const char *d1 = strchr(tok, '-'), *d2;
 
-	if (!word_ok(tok, d1 ? (size_t)(d1 - tok) : strlen(tok), 40, 1) ||
-	    tok[0] == '_')
+	if (!words_ok(tok, d1 ? (size_t)(d1 - tok) : strlen(tok), 40))
 		return 0;
 	if (d1 == NULL)
 		return 1;
@@ -268,8 +280,7 @@ acl__aea_valid(const char *tok)
 int
 acl__accm_valid(const char *tok)
 {
-	return strncmp(tok, "ACCM-", 5) == 0 && word_ok(tok + 5, strlen(tok + 5), 40, 1) &&
-	    tok[5] != '_';
+	return strncmp(tok, "ACCM-", 5) == 0 && words_ok(tok + 5, strlen(tok + 5), 40);
 }
 
 /* ---- attributes ---- */

@@ -550,7 +550,7 @@ item(struct pctx *c, size_t b, size_t e)
 		for (size_t i = b; i < e; i++)
 			if (!(isupper((unsigned char)c->s[i]) || isdigit((unsigned char)c->s[i]) ||
 			    c->s[i] == ' '))
-				return fail_at(c, i, "unknown marking '%.*s'", (int)(e - b), c->s + b);
+				return fail_at(c, b, "unknown marking '%.*s'", (int)(e - b), c->s + b);
 		for (int i = 0; near_words[i]; i++)
 			if (lev(c->s + b, e - b, near_words[i], strlen(near_words[i])) <= 2)
 				return fail_at(c, b, "unknown marking '%.*s' (did you mean %s?)",
@@ -589,8 +589,16 @@ category(struct pctx *c, size_t b, size_t e)
 			j++;
 		if (j == i)
 			return fail_at(c, i, "empty entry");
-		/* USA/AUS/NATO EYES ONLY: country pieces up to "X EYES ONLY". */
-		if (is_code_piece(c, i, j)) {
+		/* USA/AUS/NATO EYES ONLY: country pieces up to "X EYES ONLY"
+		 * (not in a SAP category, where ARG is a program, not Argentina). */
+		if (!sar && (starts(c, i, j, "SAR-") ||
+		    starts(c, i, j, "SPECIAL ACCESS REQUIRED-"))) {
+			if (item(c, i, j) != 0)
+				return LSN_EINPUT;
+			sar = 1;
+			goto next;
+		}
+		if (!sar && is_code_piece(c, i, j)) {
 			size_t k = j;
 			while (k < e) {
 				size_t kb = k + 1, ke = kb;
@@ -606,10 +614,13 @@ category(struct pctx *c, size_t b, size_t e)
 				k = ke;
 			}
 			if (k >= e)
-				return fail_at(c, i, "unexpected country code '%.*s'", (int)(j - i),
-				    c->s + i);
+				return fail_at(c, i, "country code '%.*s' out of place (a list "
+				    "separated by / must end in EYES ONLY)", (int)(j - i), c->s + i);
 		}
-		if (j - i > 10 && strncmp(c->s + j - 10, " EYES ONLY", 10) == 0) {
+		if (sar) {
+			if (hier(c, i, j, NULL, "SARIdentifier") != 0)
+				return LSN_EINPUT;
+		} else if (j - i > 10 && strncmp(c->s + j - 10, " EYES ONLY", 10) == 0) {
 			size_t p = i;
 			c->m->dissem |= 1u << ACL__D_EYES;
 			while (p < j - 10) {
@@ -623,14 +634,11 @@ category(struct pctx *c, size_t b, size_t e)
 				acl__clist_add(&c->m->rel, idx);
 				p = q + 1;
 			}
-		} else if (sar) {
-			if (hier(c, i, j, NULL, "SARIdentifier") != 0)
-				return LSN_EINPUT;
 		} else {
 			if (item(c, i, j) != 0)
 				return LSN_EINPUT;
-			sar = starts(c, i, j, "SAR-") || starts(c, i, j, "SPECIAL ACCESS REQUIRED-");
 		}
+	next:
 		i = j < e ? j + 1 : j;
 		if (j < e && i == e)
 			return fail_at(c, i, "trailing /");

@@ -87,9 +87,57 @@ struct store;
 int cli_store_open(struct cli_ctx *ctx, struct store **out);
 int cli_store_create(struct cli_ctx *ctx, struct store **out);
 
+/* ---- acting as a principal (cli/principal.c) ---- */
+
+struct acl_data;
+struct acl_principal;
+struct store_audit_event;
+
+/*
+ * Load the marking data (registry and membership) from $LIAISON_DATA_DIR,
+ * else the installed data directory.  Returns 0 with *out set (the caller
+ * frees it with acl_data_free()), or prints one line and returns the exit
+ * status (66 missing file, 65 malformed).
+ */
+int cli_acl_load(struct cli_ctx *ctx, struct acl_data **out);
+
+/*
+ * Resolve --as (ctx->principal) to the principal stored in st, decoded
+ * against data, and check that it is enabled and holds every role in
+ * need_roles (enum acl_role bits; 0: any one role).  Returns 0 with *out
+ * set (the caller frees it with acl_principal_free()), or prints one line
+ * and returns the exit status: 64 no --as, or a malformed name; 77 unknown
+ * or disabled principal, or a missing role; 65 a corrupted principal
+ * record; 74/70 store failures.  Every 77 is first audited in its own
+ * batch (action ACCESS_DECISION, outcome DENY, the reason, detail the
+ * command path); if that audit entry cannot be written, its failure is
+ * reported and returned instead.  Opens and ends its own snapshot.
+ */
+int cli_as_principal(struct cli_ctx *ctx, struct store *st,
+    const struct acl_data *data, unsigned need_roles,
+    struct acl_principal **out);
+
+/*
+ * Write one audit event in its own batch.  Returns 0, or prints one line
+ * and returns the exit status (74, 70).
+ */
+int cli_audit(struct cli_ctx *ctx, struct store *st,
+    const struct store_audit_event *ev);
+
+/* 1 when name is a valid principal name (1-64 of [A-Za-z0-9._@-]). */
+int cli_name_valid(const char *name);
+
+/*
+ * Role bits as "analyst,partner,officer" ("none" when there are none) in
+ * buf (cap bytes, 32 suffice); returns buf.
+ */
+const char *cli_role_names(unsigned roles, char *buf, size_t cap);
+
 /* The subcommands. */
 extern const struct cli_cmd cli_cmd_init;
 extern const struct cli_cmd cli_cmd_info;
+extern const struct cli_cmd cli_cmd_ingest;
 extern const struct cli_cmd cli_cmd_marking;
+extern const struct cli_cmd cli_cmd_principal;
 
 #endif

@@ -19,7 +19,9 @@
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_init,
 	&cli_cmd_info,
+	&cli_cmd_ingest,
 	&cli_cmd_marking,
+	&cli_cmd_principal,
 	NULL,
 };
 

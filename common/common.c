@@ -121,3 +121,57 @@ lsn_get_be64(const uint8_t *p)
 {
 	return ((uint64_t)lsn_get_be32(p) << 32) | lsn_get_be32(p + 4);
 }
+
+static const char *
+json_esc(unsigned char c, char tmp[8])
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(tmp, 8, "\\u%04x", c);
+			return tmp;
+		}
+		return NULL;
+	}
+}
+
+size_t
+lsn_json_escaped_len(const char *s)
+{
+	char tmp[8];
+	const char *e;
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += (e = json_esc(*p, tmp)) ? strlen(e) : 1;
+	return n;
+}
+
+char *
+lsn_json_escape(char *out, const char *s)
+{
+	char tmp[8];
+	const char *e;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((e = json_esc(*p, tmp)) != NULL) {
+			size_t n = strlen(e);
+			memcpy(out, e, n);
+			out += n;
+		} else {
+			*out++ = (char)*p;
+		}
+	}
+	*out = '\0';
+	return out;
+}

@@ -56,6 +56,37 @@ void lsn_wipe_free(void *p, size_t n);
 /* Constant-time comparison: 0 when the n bytes at a and b are equal. */
 int lsn_ct_memcmp(const void *a, const void *b, size_t n);
 
+/*
+ * The number of bytes JSON-escaping s (without quotes) takes, and the
+ * escaping itself into out, which must have room for that many bytes plus
+ * a NUL.  Control characters become \u00XX; bytes >= 0x80 pass through.
+ * Sized first, filled second: no realloc leaves copies of sensitive text.
+ */
+size_t lsn_json_escaped_len(const char *s);
+char *lsn_json_escape(char *out, const char *s);
+
+/*
+ * Words for the full-text index, shared by ingest and query so that both
+ * see the same words: maximal runs of Unicode letters and digits
+ * (iswalnum in the C.UTF-8 locale), lowercased with Unicode simple case
+ * mapping, cut to LSN_TOKEN_MAX bytes on a character boundary.  Invalid
+ * UTF-8 separates words.  (common/token.c)
+ */
+#define LSN_TOKEN_MAX 64
+typedef struct lsn_tokenizer {
+	const unsigned char *p, *end;
+	char word[LSN_TOKEN_MAX + 4];
+} lsn_tokenizer;
+
+/* Start tokenizing text[0..len).  Returns 0, LSN_EINTERNAL (no C.UTF-8). */
+int lsn_token_init(lsn_tokenizer *t, const char *text, size_t len);
+
+/*
+ * The next word: *word points into t (valid until the next call), *len is
+ * its length in bytes.  Returns 1 for a word, 0 at the end.
+ */
+int lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len);
+
 /* Big-endian integer helpers for on-disk encodings. */
 void lsn_put_be32(uint8_t *p, uint32_t v);
 void lsn_put_be64(uint8_t *p, uint64_t v);

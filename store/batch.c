@@ -117,39 +117,82 @@ check_id(const char *what, const char *id, lsn_err *err)
 	return 0;
 }
 
+struct store_sealed {
+	uint8_t *id;
+	size_t id_len;
+	uint8_t *rec;
+	size_t rec_len;
+	uint64_t serial;
+};
+
+void
+store_sealed_free(store_sealed *s)
+{
+	if (s == NULL)
+		return;
+	free(s->id);
+	free(s->rec);
+	free(s);
+}
+
+int
+store_seal_record(store *st, const char *id, const store_seg *segs, size_t nseg,
+    const void *label, size_t label_len, store_sealed **out, uint64_t *serial,
+    lsn_err *err)
+{
+	store_sealed *s;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_id("a record id", id, err)) != 0)
+		return rc;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->id = dup_bytes(id, strlen(id))) == NULL) {
+		store_sealed_free(s);
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
+	s->id_len = strlen(id);
+	/* Serials are never reused, even when a commit fails (DESIGN: a stale
+	 * posting must never point at another report). */
+	pthread_mutex_lock(&st->pool_lock);
+	s->serial = st->next_serial++;
+	pthread_mutex_unlock(&st->pool_lock);
+	rc = store__seal(st, 'r', id, s->id_len, s->serial, label, label_len, segs,
+	    nseg, &s->rec, &s->rec_len, err);
+	if (rc != 0) {
+		store_sealed_free(s);
+		return rc;
+	}
+	if (serial)
+		*serial = s->serial;
+	*out = s;
+	return 0;
+}
+
+int
+store_batch_put_sealed(store_batch *b, store_sealed *s, lsn_err *err)
+{
+	int rc = push(b, OP_RECORD, s->id, s->id_len, s->rec, s->rec_len, s->serial, err);
+
+	if (rc == 0 && s->serial > b->max_serial)
+		b->max_serial = s->serial;
+	/* push() took (or freed) the buffers. */
+	free(s);
+	return rc;
+}
+
 int
 store_batch_put_record(store_batch *b, const char *id, const store_seg *segs,
     size_t nseg, const void *label, size_t label_len, uint64_t *serial,
     lsn_err *err)
 {
-	store *st = b->st;
-	uint8_t *sealed = NULL, *key;
-	size_t sealed_len = 0;
-	uint64_t s;
+	store_sealed *s = NULL;
 	int rc;
 
-	if ((rc = check_id("a record id", id, err)) != 0)
+	if ((rc = store_seal_record(b->st, id, segs, nseg, label, label_len, &s,
+		 serial, err)) != 0)
 		return rc;
-	/* Serials are never reused, even when a commit fails (DESIGN: a stale
-	 * posting must never point at another report). */
-	pthread_mutex_lock(&st->pool_lock);
-	s = st->next_serial++;
-	pthread_mutex_unlock(&st->pool_lock);
-	rc = store__seal(st, 'r', id, strlen(id), s, label, label_len, segs, nseg,
-	    &sealed, &sealed_len, err);
-	if (rc != 0)
-		return rc;
-	if ((key = dup_bytes(id, strlen(id))) == NULL) {
-		free(sealed);
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	}
-	if ((rc = push(b, OP_RECORD, key, strlen(id), sealed, sealed_len, s, err)) != 0)
-		return rc;
-	if (s > b->max_serial)
-		b->max_serial = s;
-	if (serial)
-		*serial = s;
-	return 0;
+	return store_batch_put_sealed(b, s, err);
 }
 
 int

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,6 +121,7 @@ store_alloc(const char *dir, const store_opts *opts)
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&st->write_lock, NULL);
 	pthread_mutex_init(&st->pool_lock, NULL);
+	st->writer_fd = -1;
 	st->dir = strdup(dir);
 	st->keys = gcry_calloc_secure(1, sizeof(*st->keys));
 	if (st->dir == NULL || st->keys == NULL) {
@@ -140,6 +143,8 @@ store_close(store *st)
 		store__scratch_free(s);
 	}
 	store__dict_free_all(st);
+	if (st->writer_fd >= 0)
+		close(st->writer_fd); /* releases the flock */
 	if (st->env != NULL)
 		mdb_env_close(st->env);
 	if (st->keys != NULL) {
@@ -750,5 +755,27 @@ store_info_get(store_snap *sn, store_info *info, lsn_err *err)
 		info->file_size = (ei.me_last_pgno + 1) * info->page_size;
 	}
 	info->dict_current = st->dict_current;
+	return 0;
+}
+
+int
+store_lock_writer(store *st, lsn_err *err)
+{
+	char path[4096];
+	int fd;
+
+	if (st->writer_fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/writer.lock", st->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lsn_fail(err, LSN_EIO, "cannot open %s: %s", path, strerror(errno));
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return lsn_fail(err, LSN_EIO, "cannot lock %s: %s", path, strerror(errno));
+		}
+	}
+	st->writer_fd = fd;
 	return 0;
 }

@@ -69,7 +69,8 @@ struct store {
 	uint32_t dict_current;
 	int dict_failed; /* training was tried and failed: do not retry */
 
-	uint64_t next_serial; /* owned by the writer: under write_lock */
+	uint64_t next_serial; /* under pool_lock */
+	int writer_fd;        /* store_lock_writer(), or -1 */
 };
 
 struct store_snap {

@@ -101,6 +101,37 @@ store_blind(store *st, const void *term, size_t len, uint8_t out[STORE_BLIND_LEN
 	store__scratch_put(st, s);
 }
 
+void
+store_fingerprint(store *st, const store_seg *segs, size_t nseg,
+    uint8_t out[STORE_BLIND_LEN])
+{
+	struct store__scratch *s = store__scratch_get(st);
+	gcry_md_hd_t h = NULL;
+	uint8_t lb[8];
+
+	if (s != NULL) {
+		h = s->blind;
+		gcry_md_reset(h);
+	} else if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
+	    gcry_md_setkey(h, st->keys->index, STORE_KEY_LEN)) {
+		memset(out, 0, STORE_BLIND_LEN); /* out of memory: never equal by chance */
+		gcry_create_nonce(out, STORE_BLIND_LEN);
+		gcry_md_close(h);
+		return;
+	}
+	gcry_md_write(h, "liaison fingerprint", 20); /* includes the NUL */
+	for (size_t i = 0; i < nseg; i++) {
+		lsn_put_be64(lb, segs[i].len);
+		gcry_md_write(h, lb, 8);
+		gcry_md_write(h, segs[i].data, segs[i].len);
+	}
+	memcpy(out, gcry_md_read(h, GCRY_MD_SHA256), STORE_BLIND_LEN);
+	if (s != NULL)
+		store__scratch_put(st, s);
+	else
+		gcry_md_close(h);
+}
+
 /*
  * The AAD of segment i: every header byte (segment table included), the
  * domain, the name with its length, and the segment's index.

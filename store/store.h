@@ -45,6 +45,17 @@
 #define STORE_MAX_SEGMENTS 65535u /* segments in one record */
 
 typedef struct store store;
+
+/*
+ * A record's plaintext is a list of segments, each compressed and
+ * encrypted on its own, so that a reader decrypts only what it may read
+ * (ingest/ puts a report's skeleton in segment 0 and each portion in its
+ * own segment).
+ */
+typedef struct store_seg {
+	const void *data;
+	size_t len;
+} store_seg;
 typedef struct store_snap store_snap;
 typedef struct store_batch store_batch;
 
@@ -132,6 +143,15 @@ const uint8_t *store_id(const store *st);
 void store_blind(store *st, const void *term, size_t len,
     uint8_t out[STORE_BLIND_LEN]);
 
+/*
+ * A keyed fingerprint of a record's content: HMAC-SHA-256 under the index
+ * subkey over the segments (each with its length), domain-separated from
+ * store_blind().  Equal content gives equal fingerprints in one store;
+ * nothing about the content can be learned from it without the key.
+ */
+void store_fingerprint(store *st, const store_seg *segs, size_t nseg,
+    uint8_t out[STORE_BLIND_LEN]);
+
 /* ---- reading ---- */
 
 /*
@@ -141,17 +161,6 @@ void store_blind(store *st, const void *term, size_t len,
  */
 int store_snap_begin(store *st, store_snap **out, lsn_err *err);
 void store_snap_end(store_snap *sn);
-
-/*
- * A record's plaintext is a list of segments, each compressed and
- * encrypted on its own, so that a reader decrypts only what it may read
- * (ingest/ puts a report's skeleton in segment 0 and each portion in its
- * own segment).
- */
-typedef struct store_seg {
-	const void *data;
-	size_t len;
-} store_seg;
 
 /* An opened record.  Free with store_record_free(), which wipes it. */
 typedef struct store_record {
@@ -317,6 +326,29 @@ int store_batch_put_record(store_batch *b, const char *id,
     const store_seg *segs, size_t nseg, const void *label, size_t label_len,
     uint64_t *serial, lsn_err *err);
 
+/*
+ * Seal a record outside any batch (thread-safe: ingest's workers do this),
+ * for store_batch_put_sealed() later.  The serial number is taken now, in
+ * *serial (may be NULL).  *out owned by the caller until put.
+ * Returns as store_batch_put_record().
+ */
+typedef struct store_sealed store_sealed;
+int store_seal_record(store *st, const char *id, const store_seg *segs,
+    size_t nseg, const void *label, size_t label_len, store_sealed **out,
+    uint64_t *serial, lsn_err *err);
+void store_sealed_free(store_sealed *s);
+
+/* Queue a sealed record; takes ownership of s, also on failure. */
+int store_batch_put_sealed(store_batch *b, store_sealed *s, lsn_err *err);
+
+/*
+ * Take the store's record-writer lock (an flock on DIR/writer.lock), held
+ * until store_close().  Writers of records take it for their whole run so
+ * that their duplicate checks cannot race another process's commits.
+ * Blocks while another process holds it.  Returns 0, LSN_EIO.
+ */
+int store_lock_writer(store *st, lsn_err *err);
+
 /* Queue the deletion of a record (no-op at commit if it does not exist). */
 int store_batch_del_record(store_batch *b, const char *id, lsn_err *err);
 
@@ -344,6 +376,35 @@ int store_batch_put_meta(store_batch *b, const char *name, const void *value,
  */
 int store_batch_audit(store_batch *b, uint64_t time_us, const void *payload,
     size_t len, lsn_err *err);
+
+/*
+ * An audit event: what higher layers record.  Strings may be NULL (left
+ * out).  Actions and outcomes use the ODNI AUDIT vocabulary where it fits
+ * (actions READ, RETRIEVE, ACCESS_DECISION, EXPORT, CREATE, MODIFY, ...;
+ * outcomes SUCCESS, FAILURE, GRANT, DENY).
+ */
+typedef struct store_audit_event {
+	uint64_t time_us;        /* 0: now */
+	const char *principal;   /* who */
+	const char *action;      /* what was done */
+	const char *outcome;     /* how it ended */
+	const char *const *objects; /* report ids, principal names, ... */
+	size_t nobjects;
+	const char *reason;      /* why (a denial's rule, an error) */
+	const char *detail;      /* e.g. the query text */
+	int64_t hits, withheld;  /* query results; -1: not applicable */
+} store_audit_event;
+
+/*
+ * Queue an audit event: encoded as one JSON object (keys principal,
+ * action, outcome, objects, reason, detail, hits, withheld), then as
+ * store_batch_audit().  Returns 0, LSN_EINTERNAL.
+ */
+int store_batch_audit_event(store_batch *b, const store_audit_event *e,
+    lsn_err *err);
+
+/* The current time in microseconds since the epoch (UTC). */
+uint64_t store_now_us(void);
 
 /* Number of writes queued. */
 size_t store_batch_size(const store_batch *b);

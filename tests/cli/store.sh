@@ -11,7 +11,7 @@ expect_out '^liaison [0-9]' "--version prints the version"
 run "$LIAISON" init --help
 expect_out 'Usage: liaison init' "init --help describes init"
 
-run "$LIAISON" --store "$S" init
+run "$LIAISON" --as officer1 --store "$S" init --country USA
 expect_rc 0 "init creates a store"
 check "the key file is 32 bytes" test "$(wc -c <"$K")" -eq 32
 check "the key file has mode 0600" test "$(stat -c %a "$K")" = 600
@@ -21,13 +21,13 @@ expect_rc 0 "the new store opens with its key file"
 expect_out '^records +0$' "a new store holds no records"
 
 cp "$K" "$T/key.before"
-run "$LIAISON" --store "$S" init
+run "$LIAISON" --as officer1 --store "$S" init --country USA
 expect_rc 73 "init on an existing store is refused"
 expect_err '^liaison: .*already holds a store$' "...with one line saying so"
 check "...and the key file is unchanged" cmp -s "$K" "$T/key.before"
 
 # A key file already there (store gone): never overwritten.
-run "$LIAISON" --store "$T/other" --key-file "$K" init
+run "$LIAISON" --as officer1 --store "$T/other" --key-file "$K" init --country USA
 expect_rc 73 "init refuses to overwrite an existing key file"
 expect_err 'key file .* already exists: refusing to overwrite it' "...and says why"
 check "...leaving the key file unchanged" cmp -s "$K" "$T/key.before"
@@ -70,7 +70,7 @@ expect_rc 77 "a key file that is a symbolic link is refused"
 
 # Passphrase stores.
 PW='correct horse battery staple'; export PW
-run "$LIAISON" --store "$T/pass" --passphrase-env PW init
+run "$LIAISON" --as officer1 --store "$T/pass" --passphrase-env PW init --country USA
 expect_rc 0 "init with a passphrase"
 check "...creates no key file" test ! -e "$T/pass.key"
 run "$LIAISON" --store "$T/pass" --passphrase-env PW info
@@ -82,11 +82,11 @@ expect_err 'wrong key' "...as a wrong key"
 run "$LIAISON" --store "$T/pass" info
 expect_rc 77 "a passphrase store opened without a passphrase is refused"
 EMPTY= ; export EMPTY
-run "$LIAISON" --store "$T/empty" --passphrase-env EMPTY init
+run "$LIAISON" --as officer1 --store "$T/empty" --passphrase-env EMPTY init --country USA
 expect_rc 65 "an empty passphrase is refused"
 expect_err 'the passphrase is empty' "...saying so"
 check "...and nothing is created" test ! -e "$T/empty"
-run "$LIAISON" --store "$T/unset" --passphrase-env NO_SUCH_VARIABLE_X init
+run "$LIAISON" --as officer1 --store "$T/unset" --passphrase-env NO_SUCH_VARIABLE_X init --country USA
 expect_rc 64 "an unset passphrase variable is a usage error"
 
 # Damaged files.

@@ -1,0 +1,642 @@
+/*
+ * cli/cmd-principal.c - `liaison principal add|list|show|disable`: the
+ * readers and writers the store knows (DESIGN.md sections 2 and 9).
+ *
+ * Every subcommand needs an enabled officer (--as).  Principals are never
+ * deleted: `disable` keeps the record, so the names in the audit trail
+ * stay meaningful.  Each change is audited in the same batch as the
+ * principal write (CREATE or MODIFY, SUCCESS); each read is audited too
+ * (READ), before anything is printed.
+ *
+ * Exit status: 0 ok, 64 usage, 65 bad input (unknown country, clearance
+ * or role; disabling the last enabled officer), 66 no such principal,
+ * 73 the principal already exists, 74 I/O, 77 not an enabled officer.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl/acl.h"
+#include "cli/cli.h"
+#include "store/store.h"
+
+enum { O_COUNTRY = 1, O_CLEARANCE, O_SCI, O_USGOV, O_GROUPS, O_ROLE, O_JSON };
+
+static const struct cli_opt add_opts[] = {
+	{ "country", 1, O_COUNTRY, "CCC", "country of affiliation, a registry trigraph (required)" },
+	{ "clearance", 1, O_CLEARANCE, "LEVEL", "U, C, S or TS (required)" },
+	{ "sci", 1, O_SCI, "A,B", "SCI controls, SAR-PROGRAM, AEA and NATO-x read-ons held" },
+	{ "usgov", 0, O_USGOV, NULL, "the principal is US government" },
+	{ "groups", 1, O_GROUPS, "G,H", "need-to-know groups" },
+	{ "role", 1, O_ROLE, "ROLE",
+	    "analyst, partner or officer; repeatable (default: analyst for USA, else partner)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+static const struct cli_opt json_opts[] = {
+	{ "json", 0, O_JSON, NULL, "one JSON object per principal, one per line" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+static const struct cli_opt no_opts[] = {
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct cli_cmd sub_add = { "add", "NAME",
+	"add a principal (officer only; an existing name is refused)", add_opts, NULL };
+static const struct cli_cmd sub_list = { "list", NULL,
+	"list every principal (officer only)", json_opts, NULL };
+static const struct cli_cmd sub_show = { "show", "NAME",
+	"show one principal (officer only)", json_opts, NULL };
+static const struct cli_cmd sub_disable = { "disable", "NAME",
+	"disable a principal, keeping its record (officer only)", no_opts, NULL };
+
+static const struct cli_cmd *const subs[] = { &sub_add, &sub_list, &sub_show,
+	&sub_disable, NULL };
+
+struct opts {
+	const char *name, *country, *clearance, *sci, *groups, *bad_role;
+	unsigned roles;
+	int usgov, json;
+};
+
+static const char *const level_names[] = { "", "U", "R", "C", "S", "TS" };
+
+/* Add the comma-separated roles in s to o->roles; remember a bad one. */
+static void
+add_roles(struct opts *o, const char *s)
+{
+	static const char *const names[] = { "analyst", "partner", "officer" };
+	static const unsigned bits[] = { ACL_ROLE_ANALYST, ACL_ROLE_PARTNER,
+		ACL_ROLE_OFFICER };
+
+	while (*s != '\0') {
+		size_t n = strcspn(s, ",");
+		int found = 0;
+
+		for (size_t i = 0; i < 3; i++)
+			if (n == strlen(names[i]) && strncmp(s, names[i], n) == 0) {
+				o->roles |= bits[i];
+				found = 1;
+			}
+		if (!found && o->bad_role == NULL)
+			o->bad_role = s;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+}
+
+/*
+ * Parse a subcommand's options and its NAME operand (when sub->args says
+ * it takes one), before or after the options.  Returns 0 or 64 (printed).
+ */
+static int
+get_opts(struct cli_ctx *ctx, const struct cli_cmd *sub, int argc, char **argv,
+    struct opts *o)
+{
+	const char *arg;
+	int id;
+
+	memset(o, 0, sizeof(*o));
+	/* "principal add NAME --country ...": take NAME first, then options. */
+	if (sub->args != NULL && argc > 1 && argv[1][0] != '-') {
+		o->name = argv[1];
+		argc--;
+		argv++;
+	}
+	while ((id = cli_next_opt(ctx, sub, argc, argv, &arg)) > 0) {
+		switch (id) {
+		case O_COUNTRY:
+			o->country = arg;
+			break;
+		case O_CLEARANCE:
+			o->clearance = arg;
+			break;
+		case O_SCI:
+			o->sci = arg;
+			break;
+		case O_USGOV:
+			o->usgov = 1;
+			break;
+		case O_GROUPS:
+			o->groups = arg;
+			break;
+		case O_ROLE:
+			add_roles(o, arg);
+			if (arg[0] == '\0' && o->bad_role == NULL)
+				o->bad_role = arg;
+			break;
+		case O_JSON:
+			o->json = 1;
+			break;
+		}
+	}
+	if (id < 0)
+		return 64;
+	if (sub->args != NULL && o->name == NULL) {
+		if (optind >= argc)
+			return cli_usage_error(ctx, "which principal? give NAME");
+		o->name = argv[optind++];
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if (sub == &sub_add && o->country == NULL)
+		return cli_usage_error(ctx, "--country CCC is required");
+	if (sub == &sub_add && o->clearance == NULL)
+		return cli_usage_error(ctx, "--clearance U|C|S|TS is required");
+	return 0;
+}
+
+/* Load the data, open the store, and check that --as is an officer. */
+static int
+begin(struct cli_ctx *ctx, acl_data **data, store **st, acl_principal **me)
+{
+	int rc;
+
+	if ((rc = cli_acl_load(ctx, data)) != 0 || (rc = cli_store_open(ctx, st)) != 0)
+		return rc;
+	return cli_as_principal(ctx, *st, *data, ACL_ROLE_OFFICER, me);
+}
+
+/*
+ * Read and decode the principal name.  Returns 0 with *out set, or
+ * LSN_ENOTFOUND / another status with the reason in err.
+ */
+static int
+load_one(store *st, const acl_data *data, const char *name, acl_principal **out,
+    lsn_err *err)
+{
+	store_snap *sn = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	lsn_err why;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_snap_begin(st, &sn, err)) != 0)
+		return rc;
+	rc = store_principal_get(sn, name, &buf, &len, err);
+	store_snap_end(sn);
+	if (rc == LSN_ENOTFOUND)
+		return lsn_fail(err, rc, "no principal %s", name);
+	if (rc == 0 && (rc = acl_principal_decode(out, data, buf, len, &why)) != 0)
+		lsn_fail(err, rc, "principal %s: %.400s", name, why.msg);
+	lsn_wipe_free(buf, len);
+	return rc;
+}
+
+/* Every principal, decoded, in name order. */
+struct plist {
+	const acl_data *data;
+	acl_principal **v;
+	size_t n, cap;
+	lsn_err err;
+};
+
+static int
+collect(void *vctx, const char *name, const uint8_t *d, size_t len)
+{
+	struct plist *l = vctx;
+	acl_principal *p = NULL;
+	lsn_err why;
+	int rc;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		acl_principal **v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			return lsn_fail(&l->err, LSN_EINTERNAL, "out of memory");
+		l->v = v;
+		l->cap = cap;
+	}
+	if ((rc = acl_principal_decode(&p, l->data, d, len, &why)) != 0)
+		return lsn_fail(&l->err, rc, "principal %.64s: %.400s", name, why.msg);
+	l->v[l->n++] = p;
+	return 0;
+}
+
+static void
+plist_free(struct plist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		acl_principal_free(l->v[i]);
+	free(l->v);
+}
+
+static int
+load_all(store *st, struct plist *l)
+{
+	store_snap *sn = NULL;
+	int rc;
+
+	if ((rc = store_snap_begin(st, &sn, &l->err)) != 0)
+		return rc;
+	rc = store_principal_iter(sn, collect, l, &l->err);
+	store_snap_end(sn);
+	return rc;
+}
+
+static void
+print_json(const acl_principal *p)
+{
+	char *j = NULL;
+
+	if (acl_principal_json(&j, p, NULL) == 0)
+		printf("%s\n", j);
+	free(j);
+}
+
+static const char *
+or_dash(const char *s)
+{
+	return s[0] != '\0' ? s : "-";
+}
+
+/* The audit event an officer's action on objects leaves. */
+static store_audit_event
+event(const struct cli_ctx *ctx, const acl_principal *me, const char *action,
+    const char *outcome, const char *const *objects, size_t nobjects)
+{
+	return (store_audit_event){ .principal = acl_principal_name(me),
+		.action = action, .outcome = outcome, .objects = objects,
+		.nobjects = nobjects, .detail = ctx->cmd_path, .hits = -1,
+		.withheld = -1 };
+}
+
+/* Queue p and ev in one batch and commit them together. */
+static int
+write_principal(struct cli_ctx *ctx, store *st, const acl_principal *p,
+    const store_audit_event *ev)
+{
+	store_batch *b = NULL;
+	uint8_t *enc = NULL;
+	size_t len = 0;
+	lsn_err err;
+	int rc;
+
+	if ((rc = acl_principal_encode(&enc, &len, p, &err)) != 0 ||
+	    (rc = store_batch_new(st, &b, &err)) != 0 ||
+	    (rc = store_batch_put_principal(b, acl_principal_name(p), enc, len, &err)) != 0 ||
+	    (rc = store_batch_audit_event(b, ev, &err)) != 0 ||
+	    (rc = store_batch_commit(b, &err)) != 0)
+		rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg);
+	store_batch_free(b);
+	free(enc);
+	return rc;
+}
+
+static int
+parse_level(const char *s)
+{
+	for (int i = ACL_LEVEL_U; i <= ACL_LEVEL_TS; i++)
+		if (i != ACL_LEVEL_R && strcmp(s, level_names[i]) == 0)
+			return i;
+	return 0;
+}
+
+static int
+run_add(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o;
+	acl_data *data = NULL;
+	store *st = NULL;
+	acl_principal *me = NULL, *p = NULL, *old = NULL;
+	struct acl_principal_spec spec;
+	store_audit_event ev;
+	const char *obj[1];
+	char roles[32];
+	lsn_err err;
+	int rc, level;
+
+	if ((rc = get_opts(ctx, &sub_add, argc, argv, &o)) != 0)
+		return rc;
+	if ((rc = begin(ctx, &data, &st, &me)) != 0)
+		goto out;
+	/* Only an officer learns what is wrong with the request. */
+	if ((level = parse_level(o.clearance)) == 0) {
+		rc = cli_error(ctx, LSN_EINPUT, "%s: clearance must be U, C, S or TS, not '%.20s'",
+		    ctx->cmd_path, o.clearance);
+		goto out;
+	}
+	if (o.bad_role != NULL) {
+		rc = cli_error(ctx, LSN_EINPUT,
+		    "%s: unknown role '%.*s' (analyst, partner or officer)", ctx->cmd_path,
+		    (int)(strcspn(o.bad_role, ",") > 20 ? 20 : strcspn(o.bad_role, ",")),
+		    o.bad_role);
+		goto out;
+	}
+	if (o.roles == 0)
+		/* The host nation's people analyse; everyone else reads as a partner. */
+		o.roles = strcmp(o.country, "USA") == 0 ? ACL_ROLE_ANALYST : ACL_ROLE_PARTNER;
+	spec = (struct acl_principal_spec){ .name = o.name, .country = o.country,
+		.clearance = level, .accesses = o.sci, .usgov = o.usgov,
+		.groups = o.groups, .roles = o.roles };
+	if ((rc = acl_principal_new(&p, data, &spec, &err)) != 0) {
+		rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg);
+		goto out;
+	}
+	obj[0] = acl_principal_name(p);
+	rc = load_one(st, data, o.name, &old, &err);
+	if (rc != LSN_ENOTFOUND) {
+		if (rc == 0 || rc == LSN_EINPUT) {
+			/* Never overwrite, even a record this data cannot decode. */
+			ev = event(ctx, me, "CREATE", "FAILURE", obj, 1);
+			ev.reason = "already exists";
+			if ((rc = cli_audit(ctx, st, &ev)) == 0)
+				rc = cli_error(ctx, LSN_EEXISTS, "%s: principal %s already exists",
+				    ctx->cmd_path, o.name);
+		} else {
+			rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg);
+		}
+		goto out;
+	}
+	ev = event(ctx, me, "CREATE", "SUCCESS", obj, 1);
+	if ((rc = write_principal(ctx, st, p, &ev)) != 0)
+		goto out;
+	printf("added principal %s: country %s, clearance %s, roles %s\n", o.name,
+	    acl_principal_country(p), level_names[level],
+	    cli_role_names(acl_principal_roles(p), roles, sizeof(roles)));
+out:
+	acl_principal_free(old);
+	acl_principal_free(p);
+	acl_principal_free(me);
+	store_close(st);
+	acl_data_free(data);
+	return rc;
+}
+
+/* The cells of p's line in `principal list`; roles is the role buffer. */
+enum { NCOL = 8 };
+static void
+row(const acl_principal *p, const char *cell[NCOL], char *roles, size_t cap)
+{
+	cell[0] = acl_principal_name(p);
+	cell[1] = acl_principal_country(p);
+	cell[2] = level_names[acl_principal_clearance(p)];
+	cell[3] = cli_role_names(acl_principal_roles(p), roles, cap);
+	cell[4] = acl_principal_disabled(p) ? "disabled" : "enabled";
+	cell[5] = acl_principal_usgov(p) ? "yes" : "no";
+	cell[6] = or_dash(acl_principal_accesses(p));
+	cell[7] = or_dash(acl_principal_groups(p));
+}
+
+static int
+run_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const char *const head[NCOL] = { "NAME", "COUNTRY", "CLEARANCE",
+		"ROLES", "STATUS", "USGOV", "ACCESSES", "GROUPS" };
+	const char *cell[NCOL];
+	struct opts o;
+	acl_data *data = NULL;
+	store *st = NULL;
+	acl_principal *me = NULL;
+	struct plist l = { 0 };
+	store_audit_event ev;
+	size_t w[NCOL];
+	char roles[32];
+	int rc;
+
+	if ((rc = get_opts(ctx, &sub_list, argc, argv, &o)) != 0)
+		return rc;
+	if ((rc = begin(ctx, &data, &st, &me)) != 0)
+		goto out;
+	l.data = data;
+	if ((rc = load_all(st, &l)) != 0) {
+		rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, l.err.msg);
+		goto out;
+	}
+	ev = event(ctx, me, "READ", "SUCCESS", NULL, 0);
+	if ((rc = cli_audit(ctx, st, &ev)) != 0)
+		goto out;
+	if (o.json) {
+		for (size_t i = 0; i < l.n; i++)
+			print_json(l.v[i]);
+		goto out;
+	}
+	for (size_t c = 0; c < NCOL; c++)
+		w[c] = strlen(head[c]);
+	for (size_t i = 0; i < l.n; i++) {
+		row(l.v[i], cell, roles, sizeof(roles));
+		for (size_t c = 0; c < NCOL; c++)
+			if (strlen(cell[c]) > w[c])
+				w[c] = strlen(cell[c]);
+	}
+	for (size_t i = 0; i <= l.n; i++) {
+		const char *const *line = head;
+
+		if (i > 0) {
+			row(l.v[i - 1], cell, roles, sizeof(roles));
+			line = cell;
+		}
+		for (size_t c = 0; c + 1 < NCOL; c++)
+			printf("%-*s  ", (int)w[c], line[c]);
+		printf("%s\n", line[NCOL - 1]);
+	}
+out:
+	plist_free(&l);
+	acl_principal_free(me);
+	store_close(st);
+	acl_data_free(data);
+	return rc;
+}
+
+static int
+run_show(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o;
+	acl_data *data = NULL;
+	store *st = NULL;
+	acl_principal *me = NULL, *p = NULL;
+	store_audit_event ev;
+	const char *obj[1];
+	char roles[32];
+	lsn_err err;
+	int rc;
+
+	if ((rc = get_opts(ctx, &sub_show, argc, argv, &o)) != 0)
+		return rc;
+	if ((rc = begin(ctx, &data, &st, &me)) != 0)
+		goto out;
+	if (!cli_name_valid(o.name)) {
+		rc = cli_error(ctx, LSN_EINPUT,
+		    "%s: a principal name is 1-64 characters of A-Z a-z 0-9 . _ @ -",
+		    ctx->cmd_path);
+		goto out;
+	}
+	obj[0] = o.name;
+	if ((rc = load_one(st, data, o.name, &p, &err)) != 0) {
+		int status = rc;
+
+		ev = event(ctx, me, "READ", "FAILURE", obj, 1);
+		ev.reason = err.msg;
+		if ((rc = cli_audit(ctx, st, &ev)) == 0)
+			rc = cli_error(ctx, status, "%s: %s", ctx->cmd_path, err.msg);
+		goto out;
+	}
+	ev = event(ctx, me, "READ", "SUCCESS", obj, 1);
+	if ((rc = cli_audit(ctx, st, &ev)) != 0)
+		goto out;
+	if (o.json) {
+		print_json(p);
+		goto out;
+	}
+	printf("name: %s\n", acl_principal_name(p));
+	printf("country: %s\n", acl_principal_country(p));
+	printf("clearance: %s\n", level_names[acl_principal_clearance(p)]);
+	printf("accesses: %s\n", acl_principal_accesses(p));
+	printf("usgov: %s\n", acl_principal_usgov(p) ? "yes" : "no");
+	printf("groups: %s\n", acl_principal_groups(p));
+	printf("roles: %s\n", cli_role_names(acl_principal_roles(p), roles, sizeof(roles)));
+	printf("status: %s\n", acl_principal_disabled(p) ? "disabled" : "enabled");
+out:
+	acl_principal_free(p);
+	acl_principal_free(me);
+	store_close(st);
+	acl_data_free(data);
+	return rc;
+}
+
+static int
+run_disable(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o;
+	acl_data *data = NULL;
+	store *st = NULL;
+	acl_principal *me = NULL, *p = NULL, *off = NULL;
+	struct plist l = { 0 };
+	struct acl_principal_spec spec;
+	store_audit_event ev;
+	const char *obj[1];
+	size_t officers = 0;
+	lsn_err err;
+	int rc;
+
+	if ((rc = get_opts(ctx, &sub_disable, argc, argv, &o)) != 0)
+		return rc;
+	if ((rc = begin(ctx, &data, &st, &me)) != 0)
+		goto out;
+	if (!cli_name_valid(o.name)) {
+		rc = cli_error(ctx, LSN_EINPUT,
+		    "%s: a principal name is 1-64 characters of A-Z a-z 0-9 . _ @ -",
+		    ctx->cmd_path);
+		goto out;
+	}
+	obj[0] = o.name;
+	if ((rc = load_one(st, data, o.name, &p, &err)) != 0) {
+		int status = rc;
+
+		ev = event(ctx, me, "MODIFY", "FAILURE", obj, 1);
+		ev.reason = err.msg;
+		if ((rc = cli_audit(ctx, st, &ev)) == 0)
+			rc = cli_error(ctx, status, "%s: %s", ctx->cmd_path, err.msg);
+		goto out;
+	}
+	if (acl_principal_disabled(p)) {
+		printf("principal %s is already disabled\n", o.name);
+		goto out;
+	}
+	if (acl_principal_roles(p) & ACL_ROLE_OFFICER) {
+		/* A store with no enabled officer could never be managed again. */
+		l.data = data;
+		if ((rc = load_all(st, &l)) != 0) {
+			rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, l.err.msg);
+			goto out;
+		}
+		for (size_t i = 0; i < l.n; i++)
+			if ((acl_principal_roles(l.v[i]) & ACL_ROLE_OFFICER) &&
+			    !acl_principal_disabled(l.v[i]) &&
+			    strcmp(acl_principal_name(l.v[i]), o.name) != 0)
+				officers++;
+		if (officers == 0) {
+			ev = event(ctx, me, "MODIFY", "FAILURE", obj, 1);
+			ev.reason = "last enabled officer";
+			if ((rc = cli_audit(ctx, st, &ev)) == 0)
+				rc = cli_error(ctx, LSN_EINPUT,
+				    "%s: %s is the last enabled officer: add another officer first",
+				    ctx->cmd_path, o.name);
+			goto out;
+		}
+	}
+	spec = (struct acl_principal_spec){ .name = acl_principal_name(p),
+		.country = acl_principal_country(p),
+		.clearance = acl_principal_clearance(p),
+		.accesses = acl_principal_accesses(p), .usgov = acl_principal_usgov(p),
+		.groups = acl_principal_groups(p), .roles = acl_principal_roles(p),
+		.disabled = 1 };
+	if ((rc = acl_principal_new(&off, data, &spec, &err)) != 0) {
+		rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg);
+		goto out;
+	}
+	ev = event(ctx, me, "MODIFY", "SUCCESS", obj, 1);
+	ev.reason = "disabled";
+	if ((rc = write_principal(ctx, st, off, &ev)) != 0)
+		goto out;
+	printf("disabled principal %s\n", o.name);
+out:
+	plist_free(&l);
+	acl_principal_free(off);
+	acl_principal_free(p);
+	acl_principal_free(me);
+	store_close(st);
+	acl_data_free(data);
+	return rc;
+}
+
+static void
+principal_usage(FILE *f)
+{
+	fprintf(f, "Usage: liaison [--as OFFICER] principal SUBCOMMAND [OPTIONS] [NAME]\n"
+		   "Manage the principals (readers and writers) of the store; officers only.\n\n"
+		   "Subcommands:\n");
+	for (int i = 0; subs[i]; i++)
+		fprintf(f, "  %-8s %-5s %s\n", subs[i]->name, subs[i]->args ? subs[i]->args : "",
+		    subs[i]->summary);
+	fprintf(f, "\n`liaison principal SUBCOMMAND --help` describes one subcommand.\n");
+}
+
+static int
+run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
+{
+	static char path[64];
+	(void)self;
+
+	if (argc < 2) {
+		principal_usage(stderr);
+		return 64;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		principal_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("liaison %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (int i = 0; subs[i]; i++) {
+		if (strcmp(argv[1], subs[i]->name) != 0)
+			continue;
+		snprintf(path, sizeof(path), "principal %s", subs[i]->name);
+		ctx->cmd_path = path;
+		optind = 0; /* a full getopt reset for the subcommand's options */
+		argc--;
+		argv++;
+		switch (i) {
+		case 0:
+			return run_add(ctx, argc, argv);
+		case 1:
+			return run_list(ctx, argc, argv);
+		case 2:
+			return run_show(ctx, argc, argv);
+		default:
+			return run_disable(ctx, argc, argv);
+		}
+	}
+	return cli_usage_error(ctx, "unknown subcommand '%s'", argv[1]);
+}
+
+const struct cli_cmd cli_cmd_principal = {
+	"principal", "add|list|show|disable ...",
+	"manage principals: add, list, show, disable (officer only)", NULL, run,
+};

@@ -1,0 +1,141 @@
+/*
+ * common/token.c - the word tokenizer shared by ingest and query.
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <pthread.h>
+#include <string.h>
+#include <wctype.h>
+
+#include "common/common.h"
+
+static locale_t utf8;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void
+utf8_init(void)
+{
+	utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+int
+lsn_token_init(lsn_tokenizer *t, const char *text, size_t len)
+{
+	pthread_once(&utf8_once, utf8_init);
+	t->p = (const unsigned char *)text;
+	t->end = t->p + len;
+	return utf8 == (locale_t)0 ? LSN_EINTERNAL : 0;
+}
+
+/* Decode one UTF-8 character; returns its length (0 at end), *c = -1 when
+ * the bytes are not valid UTF-8 (the length is then 1). */
+static size_t
+decode(const unsigned char *p, const unsigned char *end, long *c)
+{
+	size_t n, i;
+	long v;
+
+	if (p >= end)
+		return 0;
+	if (p[0] < 0x80) {
+		*c = p[0];
+		return 1;
+	}
+	if ((p[0] & 0xe0) == 0xc0)
+		n = 2, v = p[0] & 0x1f;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 3, v = p[0] & 0x0f;
+	else if ((p[0] & 0xf8) == 0xf0)
+		n = 4, v = p[0] & 0x07;
+	else
+		goto bad;
+	if ((size_t)(end - p) < n)
+		goto bad;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			goto bad;
+		v = (v << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
+	    (v >= 0xd800 && v <= 0xdfff) || v > 0x10ffff)
+		goto bad;
+	*c = v;
+	return n;
+bad:
+	*c = -1;
+	return 1;
+}
+
+static size_t
+encode(long c, char *out)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | (c >> 6));
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | (c >> 12));
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (c >> 18));
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+static int
+is_word(long c)
+{
+	if (c < 0)
+		return 0;
+	if (c < 0x80) /* fast path */
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+	return iswalnum_l((wint_t)c, utf8) != 0;
+}
+
+int
+lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len)
+{
+	size_t n = 0, k, m;
+	long c;
+	char tmp[4];
+	int cut = 0;
+
+	/* Skip separators. */
+	while ((k = decode(t->p, t->end, &c)) != 0 && !is_word(c))
+		t->p += k;
+	if (k == 0)
+		return 0;
+	while ((k = decode(t->p, t->end, &c)) != 0 && is_word(c)) {
+		t->p += k;
+		if (c < 0x80) {
+			tmp[0] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			m = 1;
+		} else {
+			m = encode((long)towlower_l((wint_t)c, utf8), tmp);
+		}
+		/* Past the cap the word is cut on a character boundary; the rest
+		 * of it is consumed and dropped. */
+		if (!cut && n + m <= LSN_TOKEN_MAX) {
+			memcpy(t->word + n, tmp, m);
+			n += m;
+		} else {
+			cut = 1;
+		}
+	}
+	t->word[n] = '\0';
+	*word = t->word;
+	*len = n;
+	return 1;
+}

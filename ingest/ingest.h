@@ -1,0 +1,245 @@
+/*
+ * ingest/ingest.h - XML reports in: parsed safely, validated, rolled up,
+ * sealed and indexed (DESIGN.md section 6).
+ *
+ * Three things live here:
+ *   - the safe parser that turns one XML document (native liaison report or
+ *     generic ISM document) into an ingest_doc of marked portions;
+ *   - the stored form of a report, shared with query/: the record's label
+ *     bytes (ingest_rlabel, readable without decrypting) and its segments
+ *     (segment 0 the skeleton, segment i+1 portion i);
+ *   - the bulk ingest run: files, directories and streams, worker threads,
+ *     one LMDB writer, batches, postings, audit.
+ *
+ * Every function returns 0 or a negative lsn_status; messages travel in the
+ * caller's lsn_err.
+ */
+#ifndef LSN_INGEST_H
+#define LSN_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acl/acl.h"
+#include "common/common.h"
+#include "store/store.h"
+
+/* ---- limits (defaults; ingest_opts may lower or raise them) ---- */
+#define INGEST_MAX_DOC (16u << 20)    /* bytes in one document */
+#define INGEST_MAX_DEPTH 64           /* element nesting */
+#define INGEST_MAX_PORTIONS 4096      /* marked portions in one report */
+#define INGEST_BATCH_DOCS 1000        /* documents per write transaction */
+#define INGEST_BATCH_BYTES (64u << 20) /* input bytes per write transaction */
+
+/* What a portion is. */
+enum ingest_kind {
+	INGEST_TITLE = 1,
+	INGEST_ORIGINATOR = 2,
+	INGEST_COUNTRY = 3,
+	INGEST_KEYWORDS = 4,
+	INGEST_PARA = 5,
+	INGEST_OTHER = 6, /* a portion of a generic ISM document */
+};
+
+/* Its name ("title", "p", ...), static. */
+const char *ingest_kind_name(int kind);
+
+/* ---- one parsed document ---- */
+
+typedef struct ingest_portion {
+	int kind;            /* enum ingest_kind */
+	char *element;       /* element name (generic documents) */
+	char *text;          /* the portion's text, NUL-terminated */
+	size_t text_len;
+	acl_marking *marking;
+	char *ntk;           /* need-to-know expression (lsn:access) or NULL */
+	unsigned line;       /* line in the source */
+	int inherited;       /* 1: unmarked, took the banner's marking */
+} ingest_portion;
+
+typedef struct ingest_doc {
+	char *id;
+	char date[11];       /* YYYY-MM-DD, or "" */
+	acl_marking *banner; /* as stored (the computed one with --fix-banner) */
+	int generic;         /* 1: a generic ISM document */
+	int banner_fixed;    /* 1: --fix-banner replaced the banner */
+	char *old_banner;    /* the banner as written, when fixed */
+	ingest_portion *portions;
+	size_t nportions;
+} ingest_doc;
+
+/* Parser state shared by threads: the compiled schema, the marking data. */
+typedef struct ingest_parser ingest_parser;
+
+/*
+ * Load the report schema (schemas/report.xsd under $LIAISON_DATA_DIR, else
+ * the installed data directory) for parsing with data.
+ * Returns 0, LSN_ENOTFOUND (no schema), LSN_EINTERNAL.
+ */
+int ingest_parser_new(ingest_parser **out, const acl_data *data,
+    lsn_err *err);
+void ingest_parser_free(ingest_parser *p);
+
+/* Options of one parse. */
+typedef struct ingest_parse_opts {
+	int fix_banner;     /* store the computed banner instead of rejecting */
+	size_t max_doc;     /* 0: INGEST_MAX_DOC */
+	unsigned max_depth; /* 0: INGEST_MAX_DEPTH */
+	/* The id of a generic document with no id attribute (the file's name
+	 * without .xml); NULL: such a document is rejected. */
+	const char *fallback_id;
+} ingest_parse_opts;
+
+/*
+ * Parse one document buf[0..len) safely: no network, no DTD, no external
+ * entity, no entity expansion, size and depth caps, UTF-8 only.  A native
+ * report (namespace urn:liaison:report:1) is validated against the schema;
+ * any other document needs an element with ism:resourceElement="true".
+ * Every portion's marking is validated, an unmarked portion is rejected,
+ * and the banner must equal the roll-up of the portions (or, with
+ * fix_banner, is replaced by it).
+ *   *out: owned by the caller (ingest_doc_free).
+ *   *line: the line of the first problem (0 when none applies).
+ * Returns 0, LSN_EINPUT with a one-line reason.  Thread-safe.
+ */
+int ingest_parse(ingest_parser *p, const char *buf, size_t len,
+    const ingest_parse_opts *opts, ingest_doc **out, unsigned *line,
+    lsn_err *err);
+void ingest_doc_free(ingest_doc *d);
+
+/* ---- the stored form ---- */
+
+/*
+ * Encode d as a record: *segs (nseg = 1 + d->nportions) and its label.
+ * Segment 0 is the skeleton (id, date, banner, generic flag, portion
+ * count); segment i+1 is portion i (kind, element, marking attributes,
+ * need-to-know, text).  fingerprint (32 bytes) identifies the content
+ * (store_blind over the segments) for duplicate detection.
+ * All buffers are owned by the caller: ingest_record_free().
+ */
+typedef struct ingest_record {
+	store_seg *segs;
+	size_t nseg;
+	uint8_t *label;
+	size_t label_len;
+} ingest_record;
+int ingest_record_build(ingest_record *out, store *st, const ingest_doc *d,
+    lsn_err *err);
+void ingest_record_free(ingest_record *r);
+
+/*
+ * A report label (the record's label bytes), viewed in place without
+ * allocating.  Layout (version 1):
+ *   u8 version, u32 date (YYYYMMDD or 0), fingerprint[32],
+ *   u16 ndistinct, then per distinct marking:
+ *     acl label[ACL_LABEL_SIZE], u16 ntk_len, ntk bytes,
+ *   u16 nportions, then per portion: u16 distinct index, u8 kind.
+ */
+typedef struct ingest_rlabel {
+	uint32_t date;
+	const uint8_t *fingerprint;
+	size_t ndistinct;
+	const uint8_t *distinct; /* first distinct entry */
+	size_t nportions;
+	const uint8_t *portions; /* 3 bytes each */
+} ingest_rlabel;
+
+#define INGEST_RLABEL_VERSION 1
+
+/* Check and view buf as a report label.  Returns 0, LSN_EINPUT. */
+int ingest_rlabel_view(ingest_rlabel *v, const uint8_t *buf, size_t len);
+
+/*
+ * Step through the distinct markings: *pos starts at 0 and is advanced;
+ * returns 1 with the ACL label and need-to-know expression (not
+ * NUL-terminated) of the next one, 0 after the last.
+ */
+int ingest_rlabel_next(const ingest_rlabel *v, size_t *pos,
+    const uint8_t **label, const char **ntk, size_t *ntk_len);
+
+/* Portion i's distinct-marking index and kind. */
+void ingest_rlabel_portion(const ingest_rlabel *v, size_t i, unsigned *distinct,
+    int *kind);
+
+/*
+ * Decode segment 0 (the skeleton) and a portion segment back into an
+ * ingest_doc.  Portions whose segment is NULL (not decrypted) are left
+ * empty with marking NULL.  *out owned by the caller.  LSN_EINPUT when a
+ * segment is malformed.
+ */
+int ingest_record_decode(ingest_doc **out, const acl_data *data,
+    const store_record *r, lsn_err *err);
+
+/* ---- posting blocks (the content of store posting blocks) ---- */
+
+/* One posting: portion `portion` of the report with serial `serial`. */
+typedef struct ingest_posting {
+	uint64_t serial;
+	uint32_t portion;
+} ingest_posting;
+
+/*
+ * Encode postings p[0..n), sorted by (serial, portion), as a block:
+ * varint n, then per posting varint(serial - previous serial, the first
+ * relative to first) and varint(portion).  *out malloc'd, caller frees.
+ */
+int ingest_postings_encode(const ingest_posting *p, size_t n, uint64_t first,
+    uint8_t **out, size_t *len, lsn_err *err);
+
+/*
+ * Call fn for each posting of a block stored under first; fn returns 0 to
+ * go on.  Returns 0, LSN_EINPUT (malformed block), or fn's value.
+ */
+int ingest_postings_decode(const uint8_t *block, size_t len, uint64_t first,
+    int (*fn)(void *ctx, uint64_t serial, uint32_t portion), void *ctx);
+
+/* ---- bulk ingest ---- */
+
+/* What happened to one document. */
+enum ingest_status { INGEST_STORED = 0, INGEST_DUPLICATE = 1, INGEST_REJECTED = 2 };
+
+typedef struct ingest_result {
+	const char *source;  /* file name, or "-" with the document's number */
+	unsigned line;       /* where the problem is, 0 if none */
+	const char *id;      /* NULL when not known */
+	int status;          /* enum ingest_status */
+	const char *reason;  /* for rejections; for fixed banners, the note */
+	int banner_fixed;
+} ingest_result;
+
+typedef struct ingest_opts {
+	const char *principal;   /* who ingests: recorded in the audit log */
+	ingest_parse_opts parse;
+	unsigned threads;        /* worker threads; 0: number of CPUs */
+	size_t batch_docs;       /* 0: INGEST_BATCH_DOCS */
+	size_t batch_bytes;      /* 0: INGEST_BATCH_BYTES */
+	/*
+	 * Called in input order for every document once its fate is final:
+	 * a stored document only after its transaction committed.
+	 */
+	void (*on_result)(void *ctx, const ingest_result *r);
+	/* Called now and then with counts so far (for a progress line). */
+	void (*on_progress)(void *ctx, uint64_t done, uint64_t bytes);
+	void *ctx;
+} ingest_opts;
+
+typedef struct ingest_summary {
+	uint64_t stored, duplicates, rejected, bytes;
+} ingest_summary;
+
+/*
+ * Ingest the documents named by paths[0..n): files, directories (every
+ * *.xml below, recursively, in name order) and "-" for standard input (one
+ * document, or a stream of documents each starting with "<?xml").
+ * Documents that fail are reported and skipped; the rest land, in
+ * transactions of batch_docs documents, each with its audit entries.
+ * Returns 0 when every input could be read (rejections are counted, not
+ * errors); LSN_ENOTFOUND when a path does not exist (nothing is ingested);
+ * LSN_EIO when the store cannot be written (what was reported stored
+ * stays stored).
+ */
+int ingest_run(store *st, const acl_data *data, ingest_parser *parser,
+    const char *const *paths, size_t n, const ingest_opts *opts,
+    ingest_summary *sum, lsn_err *err);
+
+#endif

@@ -1,0 +1,489 @@
+/*
+ * ingest/record.c - the stored form of a report: its segments (skeleton and
+ * one per portion) and its label bytes (ingest.h describes both).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/ingest.h"
+
+#define SKEL_MAGIC "LSK1"
+#define PORT_MAGIC "LSP1"
+
+/* ---- a sized writer: measure first, then fill (no realloc of plaintext) ---- */
+
+struct w {
+	uint8_t *p;  /* NULL while measuring */
+	size_t n;
+};
+
+static void
+w_bytes(struct w *w, const void *b, size_t n)
+{
+	if (w->p && n)
+		memcpy(w->p + w->n, b, n);
+	w->n += n;
+}
+
+static void
+w_u8(struct w *w, unsigned v)
+{
+	uint8_t b = (uint8_t)v;
+
+	w_bytes(w, &b, 1);
+}
+
+static void
+w_u32(struct w *w, uint32_t v)
+{
+	uint8_t b[4];
+
+	lsn_put_be32(b, v);
+	w_bytes(w, b, 4);
+}
+
+static void
+w_str(struct w *w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	w_u32(w, (uint32_t)n);
+	w_bytes(w, s, n);
+}
+
+/* A marking as "name=value\n" lines of its non-empty ISM attributes. */
+static int
+w_marking(struct w *w, const acl_marking *m, lsn_err *err)
+{
+	const char *const *names = acl_attr_names();
+	size_t start = w->n;
+	uint8_t lenb[4] = { 0 };
+	int rc;
+
+	w_bytes(w, lenb, 4); /* patched below */
+	for (size_t i = 0; names[i] != NULL; i++) {
+		char *v = NULL;
+		if ((rc = acl_marking_get_attr(&v, m, names[i], err)) != 0)
+			return rc;
+		if (v[0] != '\0') {
+			w_bytes(w, names[i], strlen(names[i]));
+			w_bytes(w, "=", 1);
+			w_bytes(w, v, strlen(v));
+			w_bytes(w, "\n", 1);
+		}
+		free(v);
+	}
+	if (w->p)
+		lsn_put_be32(w->p + start, (uint32_t)(w->n - start - 4));
+	return 0;
+}
+
+static int
+skeleton(struct w *w, const ingest_doc *d, lsn_err *err)
+{
+	w_bytes(w, SKEL_MAGIC, 4);
+	w_u8(w, (unsigned)d->generic);
+	w_str(w, d->id);
+	w_str(w, d->date);
+	w_u32(w, (uint32_t)d->nportions);
+	return w_marking(w, d->banner, err);
+}
+
+static int
+portion(struct w *w, const ingest_portion *p, lsn_err *err)
+{
+	int rc;
+
+	w_bytes(w, PORT_MAGIC, 4);
+	w_u8(w, (unsigned)p->kind);
+	w_u8(w, (unsigned)p->inherited);
+	w_str(w, p->element);
+	w_str(w, p->ntk);
+	if ((rc = w_marking(w, p->marking, err)) != 0)
+		return rc;
+	w_u32(w, (uint32_t)p->text_len);
+	w_bytes(w, p->text, p->text_len);
+	return 0;
+}
+
+/* Measure, allocate, fill. */
+static int
+encode(int (*fn)(struct w *, const void *, lsn_err *), const void *arg,
+    uint8_t **out, size_t *len, lsn_err *err)
+{
+	struct w w = { NULL, 0 };
+	int rc;
+
+	if ((rc = fn(&w, arg, err)) != 0)
+		return rc;
+	if ((w.p = malloc(w.n ? w.n : 1)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	*len = w.n;
+	w.n = 0;
+	if ((rc = fn(&w, arg, err)) != 0) {
+		lsn_wipe_free(w.p, *len);
+		return rc;
+	}
+	*out = w.p;
+	return 0;
+}
+
+static int
+skeleton_fn(struct w *w, const void *arg, lsn_err *err)
+{
+	return skeleton(w, arg, err);
+}
+
+static int
+portion_fn(struct w *w, const void *arg, lsn_err *err)
+{
+	return portion(w, arg, err);
+}
+
+void
+ingest_record_free(ingest_record *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nseg; i++)
+		lsn_wipe_free((void *)r->segs[i].data, r->segs[i].len);
+	free(r->segs);
+	free(r->label);
+	memset(r, 0, sizeof(*r));
+}
+
+static uint32_t
+date_number(const char *s)
+{
+	/* YYYY-MM-DD -> YYYYMMDD; anything else -> 0 */
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return (uint32_t)(atoi(s) * 10000 + atoi(s + 5) * 100 + atoi(s + 8));
+}
+
+int
+ingest_record_build(ingest_record *out, store *st, const ingest_doc *d, lsn_err *err)
+{
+	uint8_t (*labels)[ACL_LABEL_SIZE] = NULL;
+	size_t *dist = NULL, nd = 0, *idx = NULL;
+	struct w w = { NULL, 0 };
+	uint8_t fp[STORE_BLIND_LEN];
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->nseg = 1 + d->nportions;
+	if ((out->segs = calloc(out->nseg, sizeof(*out->segs))) == NULL ||
+	    (labels = calloc(d->nportions ? d->nportions : 1, sizeof(*labels))) == NULL ||
+	    (dist = calloc(d->nportions ? d->nportions : 1, sizeof(*dist))) == NULL ||
+	    (idx = calloc(d->nportions ? d->nportions : 1, sizeof(*idx))) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = encode(skeleton_fn, d, (uint8_t **)&out->segs[0].data,
+		 &out->segs[0].len, err)) != 0)
+		goto out;
+	for (size_t i = 0; i < d->nportions; i++) {
+		const ingest_portion *p = &d->portions[i];
+		if ((rc = encode(portion_fn, p, (uint8_t **)&out->segs[i + 1].data,
+			 &out->segs[i + 1].len, err)) != 0)
+			goto out;
+		if ((rc = acl_label_build(labels[i], p->marking, err)) != 0)
+			goto out;
+		/* Distinct (label, need-to-know) pairs: queries decide each once. */
+		size_t j;
+		for (j = 0; j < nd; j++) {
+			const ingest_portion *q = &d->portions[dist[j]];
+			if (memcmp(labels[dist[j]], labels[i], ACL_LABEL_SIZE) == 0 &&
+			    strcmp(q->ntk ? q->ntk : "", p->ntk ? p->ntk : "") == 0)
+				break;
+		}
+		if (j == nd)
+			dist[nd++] = i;
+		idx[i] = j;
+	}
+	store_fingerprint(st, out->segs, out->nseg, fp);
+
+	/* The label, measured then filled. */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && (w.p = malloc(w.n)) == NULL) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			goto out;
+		}
+		w.n = 0;
+		w_u8(&w, INGEST_RLABEL_VERSION);
+		w_u32(&w, date_number(d->date));
+		w_bytes(&w, fp, sizeof(fp));
+		uint8_t b2[2];
+		b2[0] = (uint8_t)(nd >> 8);
+		b2[1] = (uint8_t)nd;
+		w_bytes(&w, b2, 2);
+		for (size_t j = 0; j < nd; j++) {
+			const char *ntk = d->portions[dist[j]].ntk;
+			size_t nl = ntk ? strlen(ntk) : 0;
+			w_bytes(&w, labels[dist[j]], ACL_LABEL_SIZE);
+			b2[0] = (uint8_t)(nl >> 8);
+			b2[1] = (uint8_t)nl;
+			w_bytes(&w, b2, 2);
+			w_bytes(&w, ntk, nl);
+		}
+		b2[0] = (uint8_t)(d->nportions >> 8);
+		b2[1] = (uint8_t)d->nportions;
+		w_bytes(&w, b2, 2);
+		for (size_t i = 0; i < d->nportions; i++) {
+			b2[0] = (uint8_t)(idx[i] >> 8);
+			b2[1] = (uint8_t)idx[i];
+			w_bytes(&w, b2, 2);
+			w_u8(&w, (unsigned)d->portions[i].kind);
+		}
+	}
+	out->label = w.p;
+	out->label_len = w.n;
+	w.p = NULL;
+out:
+	free(labels);
+	free(dist);
+	free(idx);
+	free(w.p);
+	if (rc != 0)
+		ingest_record_free(out);
+	return rc;
+}
+
+/* ---- reading labels ---- */
+
+int
+ingest_rlabel_view(ingest_rlabel *v, const uint8_t *buf, size_t len)
+{
+	const uint8_t *p = buf, *end = buf + len;
+
+	memset(v, 0, sizeof(*v));
+	if (len < 1 + 4 + STORE_BLIND_LEN + 2 || p[0] != INGEST_RLABEL_VERSION)
+		return LSN_EINPUT;
+	v->date = lsn_get_be32(p + 1);
+	v->fingerprint = p + 5;
+	p += 5 + STORE_BLIND_LEN;
+	v->ndistinct = ((size_t)p[0] << 8) | p[1];
+	p += 2;
+	v->distinct = p;
+	for (size_t i = 0; i < v->ndistinct; i++) {
+		size_t nl;
+		if ((size_t)(end - p) < ACL_LABEL_SIZE + 2)
+			return LSN_EINPUT;
+		p += ACL_LABEL_SIZE;
+		nl = ((size_t)p[0] << 8) | p[1];
+		p += 2;
+		if ((size_t)(end - p) < nl)
+			return LSN_EINPUT;
+		p += nl;
+	}
+	if (end - p < 2)
+		return LSN_EINPUT;
+	v->nportions = ((size_t)p[0] << 8) | p[1];
+	p += 2;
+	if ((size_t)(end - p) != 3 * v->nportions)
+		return LSN_EINPUT;
+	v->portions = p;
+	for (size_t i = 0; i < v->nportions; i++)
+		if ((((size_t)p[3 * i] << 8) | p[3 * i + 1]) >= v->ndistinct)
+			return LSN_EINPUT;
+	return 0;
+}
+
+int
+ingest_rlabel_next(const ingest_rlabel *v, size_t *pos, const uint8_t **label,
+    const char **ntk, size_t *ntk_len)
+{
+	const uint8_t *p;
+	size_t off = *pos;
+
+	/* *pos is a byte offset from v->distinct; the view checked bounds. */
+	if (off == (size_t)-1)
+		return 0;
+	p = v->distinct + off;
+	if (p >= v->portions - 2)
+		return 0;
+	*label = p;
+	*ntk_len = ((size_t)p[ACL_LABEL_SIZE] << 8) | p[ACL_LABEL_SIZE + 1];
+	*ntk = (const char *)p + ACL_LABEL_SIZE + 2;
+	*pos = off + ACL_LABEL_SIZE + 2 + *ntk_len;
+	return 1;
+}
+
+void
+ingest_rlabel_portion(const ingest_rlabel *v, size_t i, unsigned *distinct, int *kind)
+{
+	const uint8_t *p = v->portions + 3 * i;
+
+	*distinct = ((unsigned)p[0] << 8) | p[1];
+	*kind = p[2];
+}
+
+/* ---- decoding segments ---- */
+
+struct rd {
+	const uint8_t *p, *end;
+	int bad;
+};
+
+static const uint8_t *
+r_bytes(struct rd *r, size_t n)
+{
+	const uint8_t *p = r->p;
+
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	r->p += n;
+	return p;
+}
+
+static unsigned
+r_u8(struct rd *r)
+{
+	const uint8_t *p = r_bytes(r, 1);
+
+	return p ? *p : 0;
+}
+
+static uint32_t
+r_u32(struct rd *r)
+{
+	const uint8_t *p = r_bytes(r, 4);
+
+	return p ? lsn_get_be32(p) : 0;
+}
+
+/* A length-prefixed string, copied and NUL-terminated (NULL when empty
+ * and null_if_empty). */
+static char *
+r_str(struct rd *r, int null_if_empty)
+{
+	uint32_t n = r_u32(r);
+	const uint8_t *p = r_bytes(r, n);
+	char *s;
+
+	if (p == NULL || (n == 0 && null_if_empty))
+		return NULL;
+	if ((s = malloc(n + 1)) == NULL) {
+		r->bad = 1;
+		return NULL;
+	}
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+static int
+r_marking(struct rd *r, const acl_data *data, acl_marking **out, lsn_err *err)
+{
+	uint32_t n = r_u32(r);
+	const uint8_t *p = r_bytes(r, n), *end;
+	acl_marking *m = NULL;
+	char name[64], *val;
+	int rc;
+
+	*out = NULL;
+	if (p == NULL)
+		return lsn_fail(err, LSN_EINPUT, "stored marking is truncated");
+	if ((rc = acl_marking_new(&m, data, err)) != 0)
+		return rc;
+	end = p + n;
+	while (p < end) {
+		const uint8_t *eq = memchr(p, '=', (size_t)(end - p));
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		if (eq == NULL || nl == NULL || eq > nl || (size_t)(eq - p) >= sizeof(name)) {
+			acl_marking_free(m);
+			return lsn_fail(err, LSN_EINPUT, "stored marking is malformed");
+		}
+		memcpy(name, p, (size_t)(eq - p));
+		name[eq - p] = '\0';
+		if ((val = strndup((const char *)eq + 1, (size_t)(nl - eq - 1))) == NULL) {
+			acl_marking_free(m);
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		}
+		rc = acl_marking_set_attr(m, name, val, err);
+		free(val);
+		if (rc != 0) {
+			acl_marking_free(m);
+			return rc;
+		}
+		p = nl + 1;
+	}
+	*out = m;
+	return 0;
+}
+
+int
+ingest_record_decode(ingest_doc **out, const acl_data *data, const store_record *r,
+    lsn_err *err)
+{
+	ingest_doc *d = NULL;
+	struct rd rd;
+	char *date = NULL;
+	uint32_t n;
+	int rc = LSN_EINPUT;
+
+	*out = NULL;
+	if (r->nseg < 1 || r->seg[0] == NULL || r->seg_len[0] < 4 ||
+	    memcmp(r->seg[0], SKEL_MAGIC, 4) != 0)
+		return lsn_fail(err, LSN_EINPUT, "stored report skeleton is malformed");
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	rd = (struct rd){ r->seg[0] + 4, r->seg[0] + r->seg_len[0], 0 };
+	d->generic = (int)r_u8(&rd);
+	d->id = r_str(&rd, 0);
+	date = r_str(&rd, 0);
+	n = r_u32(&rd);
+	if (rd.bad || d->id == NULL || date == NULL || n != r->nseg - 1) {
+		rc = lsn_fail(err, LSN_EINPUT, "stored report skeleton is malformed");
+		goto out;
+	}
+	snprintf(d->date, sizeof(d->date), "%s", date);
+	if ((rc = r_marking(&rd, data, &d->banner, err)) != 0)
+		goto out;
+	if ((d->portions = calloc(n ? n : 1, sizeof(*d->portions))) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	d->nportions = n;
+	for (uint32_t i = 0; i < n; i++) {
+		ingest_portion *p = &d->portions[i];
+		const uint8_t *s = r->seg[i + 1];
+		size_t len = r->seg_len[i + 1];
+		if (s == NULL)
+			continue; /* not decrypted: not the reader's to see */
+		if (len < 4 || memcmp(s, PORT_MAGIC, 4) != 0) {
+			rc = lsn_fail(err, LSN_EINPUT, "stored portion %u is malformed", i);
+			goto out;
+		}
+		rd = (struct rd){ s + 4, s + len, 0 };
+		p->kind = (int)r_u8(&rd);
+		p->inherited = (int)r_u8(&rd);
+		p->element = r_str(&rd, 0);
+		p->ntk = r_str(&rd, 1);
+		if (rd.bad || (rc = r_marking(&rd, data, &p->marking, err)) != 0) {
+			rc = lsn_fail(err, LSN_EINPUT, "stored portion %u is malformed", i);
+			goto out;
+		}
+		p->text = r_str(&rd, 0);
+		if (rd.bad || p->text == NULL || p->element == NULL) {
+			rc = lsn_fail(err, LSN_EINPUT, "stored portion %u is malformed", i);
+			goto out;
+		}
+		p->text_len = strlen(p->text);
+	}
+	*out = d;
+	d = NULL;
+	rc = 0;
+out:
+	free(date);
+	ingest_doc_free(d);
+	return rc;
+}

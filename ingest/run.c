@@ -1,0 +1,958 @@
+/*
+ * ingest/run.c - bulk ingest: a reader thread splits the inputs into
+ * documents, worker threads parse, validate, tokenize and seal them, and
+ * this (the calling) thread is the one LMDB writer: it checks duplicates,
+ * gathers postings and commits batches with their audit entries.  Results
+ * are reported in input order, a stored document only after its commit.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingest/ingest.h"
+
+#define QUEUE 256                  /* documents in flight */
+#define INFLIGHT_BYTES (64u << 20) /* input bytes in flight */
+#define CACHE_SLOTS 65536          /* blinded-term cache per worker */
+#define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
+
+struct term_ref {
+	uint8_t blind[STORE_BLIND_LEN];
+	uint32_t portion;
+};
+
+struct job {
+	char *source;
+	char *fallback_id;
+	char *buf;
+	size_t len;
+	size_t bytes;        /* input size, also for rejected-unread inputs */
+	char *pre_reject;    /* rejected before parsing (too large, unreadable) */
+	int done;
+	/* results */
+	int rc;
+	unsigned line;
+	lsn_err err;
+	char *id;
+	char *fix_note;
+	uint8_t fingerprint[STORE_BLIND_LEN];
+	store_sealed *sealed;
+	uint64_t serial;
+	struct term_ref *terms;
+	size_t nterms;
+};
+
+struct cache_slot {
+	uint8_t len; /* 0: empty */
+	char term[LSN_TOKEN_MAX];
+	uint8_t blind[STORE_BLIND_LEN];
+};
+
+struct run {
+	store *st;
+	const acl_data *data;
+	ingest_parser *parser;
+	const ingest_opts *opts;
+	const char *const *paths;
+	size_t npaths;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *ring[QUEUE];
+	uint64_t head, next_work, tail; /* produced, taken by workers, written */
+	size_t inflight;
+	int eof;     /* the reader has produced everything */
+	int stop;    /* the writer gave up: everyone stops */
+	int read_rc; /* the reader's failure, if any */
+	lsn_err read_err;
+};
+
+/* ---- jobs ---- */
+
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->source);
+	free(j->fallback_id);
+	lsn_wipe_free(j->buf, j->len);
+	free(j->pre_reject);
+	free(j->id);
+	free(j->fix_note);
+	store_sealed_free(j->sealed);
+	free(j->terms);
+	free(j);
+}
+
+/* Queue a job; blocks while the queue is full.  Returns -1 when stopping. */
+static int
+produce(struct run *r, struct job *j)
+{
+	pthread_mutex_lock(&r->mu);
+	while (!r->stop && (r->head - r->tail == QUEUE ||
+			       (r->inflight > INFLIGHT_BYTES && r->head != r->tail)))
+		pthread_cond_wait(&r->cv, &r->mu);
+	if (r->stop) {
+		pthread_mutex_unlock(&r->mu);
+		job_free(j);
+		return -1;
+	}
+	r->ring[r->head % QUEUE] = j;
+	r->head++;
+	r->inflight += j->len;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+static struct job *
+new_job(const char *source, const char *fallback_id)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return NULL;
+	j->source = strdup(source);
+	j->fallback_id = fallback_id ? strdup(fallback_id) : NULL;
+	if (j->source == NULL || (fallback_id && j->fallback_id == NULL)) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- the reader ---- */
+
+static size_t
+max_doc(const struct run *r)
+{
+	return r->opts->parse.max_doc ? r->opts->parse.max_doc : INGEST_MAX_DOC;
+}
+
+/* The id a generic document falls back to: the file name without .xml. */
+static char *
+file_id(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *id;
+	size_t n;
+
+	base = base ? base + 1 : path;
+	id = strdup(base);
+	if (id != NULL && (n = strlen(id)) > 4 && strcmp(id + n - 4, ".xml") == 0)
+		id[n - 4] = '\0';
+	return id;
+}
+
+static int
+read_file(struct run *r, const char *path)
+{
+	struct job *j;
+	struct stat sb;
+	char *fid = file_id(path);
+	int fd;
+	size_t cap = max_doc(r);
+
+	j = new_job(path, fid);
+	free(fid);
+	if (j == NULL)
+		return lsn_fail(&r->read_err, LSN_EINTERNAL, "out of memory");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "cannot read: %s", strerror(errno));
+		j->pre_reject = strdup(msg);
+	} else if (!S_ISREG(sb.st_mode)) {
+		j->pre_reject = strdup("not a regular file");
+	} else if ((size_t)sb.st_size > cap) {
+		char msg[300];
+		/* Refused unread: a 100 MB document costs nothing. */
+		snprintf(msg, sizeof(msg), "document of %lld bytes is over the %zu-byte cap",
+		    (long long)sb.st_size, cap);
+		j->pre_reject = strdup(msg);
+		j->bytes = (size_t)sb.st_size;
+	} else if ((j->buf = malloc((size_t)sb.st_size + 1)) != NULL) {
+		size_t got = 0;
+		ssize_t n;
+		while (got < (size_t)sb.st_size &&
+		    (n = read(fd, j->buf + got, (size_t)sb.st_size - got)) > 0)
+			got += (size_t)n;
+		j->len = j->bytes = got;
+		if (got != (size_t)sb.st_size)
+			j->pre_reject = strdup("file changed or could not be read completely");
+	} else {
+		j->pre_reject = strdup("out of memory");
+	}
+	if (fd >= 0)
+		close(fd);
+	return produce(r, j) == 0 ? 0 : LSN_EIO;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.xml below dir, in name order; symbolic links are not followed. */
+static int
+read_dir(struct run *r, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (d == NULL)
+		return lsn_fail(&r->read_err, LSN_EIO, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (nn == NULL) {
+				rc = lsn_fail(&r->read_err, LSN_EINTERNAL, "out of memory");
+				goto out;
+			}
+			names = nn;
+		}
+		if ((names[n] = malloc(strlen(dir) + strlen(e->d_name) + 2)) == NULL) {
+			rc = lsn_fail(&r->read_err, LSN_EINTERNAL, "out of memory");
+			goto out;
+		}
+		size_t dl = strlen(dir);
+		while (dl > 1 && dir[dl - 1] == '/')
+			dl--;
+		sprintf(names[n++], "%.*s/%s", (int)dl, dir, e->d_name);
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct stat sb;
+		size_t len = strlen(names[i]);
+		if (lstat(names[i], &sb) != 0 || S_ISLNK(sb.st_mode))
+			continue;
+		if (S_ISDIR(sb.st_mode))
+			rc = read_dir(r, names[i]);
+		else if (S_ISREG(sb.st_mode) && len > 4 && strcmp(names[i] + len - 4, ".xml") == 0)
+			rc = read_file(r, names[i]);
+	}
+out:
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* Where the next document starts in buf[from..len): a "<?xml" at the
+ * start of the stream or of a line.  Returns len if none. */
+static size_t
+next_decl(const char *buf, size_t from, size_t len)
+{
+	for (size_t i = from; i + 5 <= len; i++) {
+		const char *q = memchr(buf + i, '<', len - i);
+		if (q == NULL)
+			return len;
+		i = (size_t)(q - buf);
+		if (i + 5 <= len && memcmp(q, "<?xml", 5) == 0 && (i == 0 || buf[i - 1] == '\n'))
+			return i;
+	}
+	return len;
+}
+
+static int
+emit_stdin_doc(struct run *r, const char *buf, size_t len, unsigned num, int oversize)
+{
+	char source[64];
+	struct job *j;
+
+	snprintf(source, sizeof(source), "stdin#%u", num);
+	if ((j = new_job(source, NULL)) == NULL)
+		return lsn_fail(&r->read_err, LSN_EINTERNAL, "out of memory");
+	j->bytes = len;
+	if (oversize) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "document of more than %zu bytes is over the cap",
+		    max_doc(r));
+		j->pre_reject = strdup(msg);
+	} else if ((j->buf = malloc(len + 1)) == NULL) {
+		j->pre_reject = strdup("out of memory");
+	} else {
+		memcpy(j->buf, buf, len);
+		j->len = len;
+	}
+	return produce(r, j) == 0 ? 0 : LSN_EIO;
+}
+
+/*
+ * Standard input: one document, or documents each beginning with "<?xml"
+ * at the start of a line.  The buffer is fixed (cap + one read): no realloc
+ * leaves report text behind.
+ */
+static int
+read_stdin(struct run *r)
+{
+	size_t cap = max_doc(r), chunk = 1 << 16, size = cap + chunk, len = 0, start;
+	char *buf = malloc(size);
+	unsigned num = 0;
+	int oversize = 0, rc = 0;
+	ssize_t n;
+
+	if (buf == NULL)
+		return lsn_fail(&r->read_err, LSN_EINTERNAL, "out of memory");
+	for (;;) {
+		n = read(0, buf + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = lsn_fail(&r->read_err, LSN_EIO, "reading standard input: %s",
+			    strerror(errno));
+			break;
+		}
+		len += (size_t)n;
+		/* Emit every complete document: one followed by another "<?xml". */
+		start = 0;
+		for (;;) {
+			/* After an over-size document was dropped, a declaration at
+			 * offset 0 is the next document's. */
+			size_t next = next_decl(buf, start + (oversize && start == 0 ? 0 : 1), len);
+			if (next == len)
+				break;
+			if (next > start || oversize)
+				rc = emit_stdin_doc(r, buf + start, next - start, ++num, oversize);
+			oversize = 0;
+			start = next;
+			if (rc != 0)
+				goto out;
+		}
+		if (start > 0) {
+			memmove(buf, buf + start, len - start);
+			lsn_wipe(buf + len - start, start);
+			len -= start;
+		}
+		if (n == 0)
+			break;
+		if (len > cap) {
+			/* Over the cap: drop what we have, keep looking for the
+			 * next document. */
+			oversize = 1;
+			size_t keep = len > 5 ? 5 : len; /* a split "\n<?xml" */
+			memmove(buf, buf + len - keep, keep);
+			lsn_wipe(buf + keep, len - keep);
+			len = keep;
+		}
+	}
+	if (len > 0 || oversize) {
+		/* The last (or only) document; whitespace alone is nothing. */
+		size_t k = 0;
+		while (k < len && (buf[k] == ' ' || buf[k] == '\n' || buf[k] == '\r' ||
+			       buf[k] == '\t'))
+			k++;
+		if (k < len || oversize)
+			rc = emit_stdin_doc(r, buf, len, ++num, oversize);
+	}
+out:
+	lsn_wipe_free(buf, size);
+	return rc;
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct run *r = arg;
+	int rc = 0;
+
+	for (size_t i = 0; i < r->npaths && rc == 0; i++) {
+		struct stat sb;
+		if (strcmp(r->paths[i], "-") == 0)
+			rc = read_stdin(r);
+		else if (stat(r->paths[i], &sb) == 0 && S_ISDIR(sb.st_mode))
+			rc = read_dir(r, r->paths[i]);
+		else
+			rc = read_file(r, r->paths[i]);
+	}
+	pthread_mutex_lock(&r->mu);
+	r->eof = 1;
+	if (rc != 0 && r->read_rc == 0)
+		r->read_rc = rc;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* ---- workers ---- */
+
+static uint32_t
+hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+/* Blind a word, through a small per-worker cache (frequent words are most
+ * of the text; HMAC on every occurrence would dominate ingest). */
+static void
+blind(store *st, struct cache_slot *cache, const char *w, size_t n,
+    uint8_t out[STORE_BLIND_LEN])
+{
+	struct cache_slot *c = &cache[hash(w, n) % CACHE_SLOTS];
+
+	if (c->len == n && memcmp(c->term, w, n) == 0) {
+		memcpy(out, c->blind, STORE_BLIND_LEN);
+		return;
+	}
+	store_blind(st, w, n, out);
+	c->len = (uint8_t)n;
+	memcpy(c->term, w, n);
+	memcpy(c->blind, out, STORE_BLIND_LEN);
+}
+
+static int
+cmp_term(const void *a, const void *b)
+{
+	const struct term_ref *x = a, *y = b;
+	int c = memcmp(x->blind, y->blind, STORE_BLIND_LEN);
+
+	if (c != 0)
+		return c;
+	return (x->portion > y->portion) - (x->portion < y->portion);
+}
+
+/* The distinct (word, portion) pairs of a document, sorted. */
+static int
+index_doc(struct run *r, struct cache_slot *cache, const ingest_doc *d, struct job *j)
+{
+	size_t n = 0, cap = 256;
+	struct term_ref *t = malloc(cap * sizeof(*t));
+	lsn_tokenizer tk;
+	const char *w;
+	size_t wl;
+
+	if (t == NULL)
+		return lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < d->nportions; i++) {
+		if (lsn_token_init(&tk, d->portions[i].text, d->portions[i].text_len) != 0) {
+			free(t);
+			return lsn_fail(&j->err, LSN_EINTERNAL, "no C.UTF-8 locale");
+		}
+		while (lsn_token_next(&tk, &w, &wl)) {
+			if (n == cap) {
+				struct term_ref *nt = realloc(t, 2 * cap * sizeof(*t));
+				if (nt == NULL) {
+					free(t);
+					return lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
+				}
+				t = nt;
+				cap *= 2;
+			}
+			blind(r->st, cache, w, wl, t[n].blind);
+			t[n].portion = (uint32_t)i;
+			n++;
+		}
+		lsn_wipe(tk.word, sizeof(tk.word));
+	}
+	qsort(t, n, sizeof(*t), cmp_term);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || cmp_term(&t[k - 1], &t[i]) != 0)
+			t[k++] = t[i];
+	j->terms = t;
+	j->nterms = k;
+	return 0;
+}
+
+static void
+process(struct run *r, struct cache_slot *cache, struct job *j)
+{
+	ingest_parse_opts po = r->opts->parse;
+	ingest_doc *d = NULL;
+	ingest_record rec = { 0 };
+	ingest_rlabel v;
+
+	if (j->pre_reject != NULL) {
+		j->rc = lsn_fail(&j->err, LSN_EINPUT, "%s", j->pre_reject);
+		return;
+	}
+	po.fallback_id = j->fallback_id;
+	j->rc = ingest_parse(r->parser, j->buf, j->len, &po, &d, &j->line, &j->err);
+	lsn_wipe_free(j->buf, j->len);
+	j->buf = NULL;
+	j->len = 0;
+	if (j->rc != 0)
+		goto out;
+	if ((j->id = strdup(d->id)) == NULL) {
+		j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (d->banner_fixed) {
+		char *now = NULL, note[600];
+		acl_marking_render(&now, d->banner, ACL_BANNER, NULL);
+		snprintf(note, sizeof(note), "banner fixed: %s was written, %s stored",
+		    d->old_banner ? d->old_banner : "?", now ? now : "?");
+		free(now);
+		j->fix_note = strdup(note);
+	}
+	if ((j->rc = ingest_record_build(&rec, r->st, d, &j->err)) != 0)
+		goto out;
+	if (ingest_rlabel_view(&v, rec.label, rec.label_len) != 0) {
+		j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "built a malformed label");
+		goto out;
+	}
+	memcpy(j->fingerprint, v.fingerprint, STORE_BLIND_LEN);
+	if ((j->rc = index_doc(r, cache, d, j)) != 0)
+		goto out;
+	j->rc = store_seal_record(r->st, d->id, rec.segs, rec.nseg, rec.label,
+	    rec.label_len, &j->sealed, &j->serial, &j->err);
+out:
+	ingest_record_free(&rec);
+	ingest_doc_free(d);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct run *r = arg;
+	struct cache_slot *cache = calloc(CACHE_SLOTS, sizeof(*cache));
+	struct job *j;
+
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		while (!r->stop && r->next_work == r->head && !r->eof)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->stop || (r->next_work == r->head && r->eof)) {
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		j = r->ring[r->next_work % QUEUE];
+		r->next_work++;
+		pthread_mutex_unlock(&r->mu);
+
+		if (cache == NULL)
+			j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
+		else
+			process(r, cache, j);
+
+		pthread_mutex_lock(&r->mu);
+		j->done = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+	}
+	lsn_wipe_free(cache, cache ? CACHE_SLOTS * sizeof(*cache) : 0);
+	return NULL;
+}
+
+/* ---- the writer ---- */
+
+struct posting_ref {
+	uint8_t blind[STORE_BLIND_LEN];
+	uint64_t serial;
+	uint32_t portion;
+};
+
+struct pending {
+	struct job *job;
+	int status;
+	char *reason;
+};
+
+struct writer {
+	struct run *r;
+	store_batch *b;
+	store_snap *sn;
+	struct pending *pend;
+	size_t npend, cap_pend;
+	size_t docs;       /* stored documents in the batch */
+	size_t bytes;
+	struct posting_ref *post;
+	size_t npost, cap_post;
+	ingest_summary *sum;
+	uint64_t done_docs, done_bytes;
+	struct timespec last_progress;
+};
+
+static int
+cmp_posting(const void *a, const void *b)
+{
+	const struct posting_ref *x = a, *y = b;
+	int c = memcmp(x->blind, y->blind, STORE_BLIND_LEN);
+
+	if (c != 0)
+		return c;
+	if (x->serial != y->serial)
+		return x->serial < y->serial ? -1 : 1;
+	return (x->portion > y->portion) - (x->portion < y->portion);
+}
+
+static void
+report(struct writer *w, struct pending *p)
+{
+	const ingest_opts *o = w->r->opts;
+	ingest_result res = { p->job->source, p->job->line, p->job->id, p->status,
+		p->reason, p->job->fix_note != NULL };
+
+	if (p->status == INGEST_STORED) {
+		w->sum->stored++;
+		if (p->job->fix_note != NULL)
+			res.reason = p->job->fix_note;
+	} else if (p->status == INGEST_DUPLICATE)
+		w->sum->duplicates++;
+	else
+		w->sum->rejected++;
+	if (o->on_result != NULL)
+		o->on_result(o->ctx, &res);
+}
+
+static void
+pending_clear(struct writer *w)
+{
+	for (size_t i = 0; i < w->npend; i++) {
+		job_free(w->pend[i].job);
+		free(w->pend[i].reason);
+	}
+	w->npend = 0;
+	w->docs = 0;
+	w->bytes = 0;
+	w->npost = 0;
+}
+
+/* Add the batch's postings, one block per word, and commit everything. */
+static int
+commit(struct writer *w, lsn_err *err)
+{
+	const acl_data *data = w->r->data;
+	ingest_posting *run = NULL;
+	size_t cap_run = 0;
+	int rc = 0;
+
+	store_snap_end(w->sn); /* no snapshot may be held across a commit */
+	w->sn = NULL;
+	if (w->npend == 0)
+		return 0;
+	qsort(w->post, w->npost, sizeof(*w->post), cmp_posting);
+	for (size_t i = 0; i < w->npost && rc == 0;) {
+		size_t k = i;
+		while (k < w->npost && memcmp(w->post[k].blind, w->post[i].blind,
+					   STORE_BLIND_LEN) == 0)
+			k++;
+		if (k - i > cap_run) {
+			free(run);
+			cap_run = (k - i) * 2;
+			if ((run = malloc(cap_run * sizeof(*run))) == NULL) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				break;
+			}
+		}
+		for (size_t m = i; m < k; m++) {
+			run[m - i].serial = w->post[m].serial;
+			run[m - i].portion = w->post[m].portion;
+		}
+		uint8_t *block = NULL;
+		size_t blen = 0;
+		rc = ingest_postings_encode(run, k - i, run[0].serial, &block, &blen, err);
+		if (rc == 0)
+			rc = store_batch_put_postings(w->b, w->post[i].blind, run[0].serial,
+			    block, blen, err);
+		free(block);
+		i = k;
+	}
+	free(run);
+	if (rc == 0)
+		rc = store_batch_put_meta(w->b, "data/acl-version", acl_data_version(data),
+		    strlen(acl_data_version(data)), err);
+	if (rc == 0)
+		rc = store_batch_commit(w->b, err);
+	if (rc != 0) {
+		/* Nothing of this batch landed: say so for each document. */
+		for (size_t i = 0; i < w->npend; i++) {
+			if (w->pend[i].status != INGEST_STORED)
+				continue;
+			w->pend[i].status = INGEST_REJECTED;
+			free(w->pend[i].reason);
+			w->pend[i].reason = strdup("not stored: the store could not be written");
+		}
+	}
+	for (size_t i = 0; i < w->npend; i++)
+		report(w, &w->pend[i]);
+	pending_clear(w);
+	return rc;
+}
+
+static int
+pending_add(struct writer *w, struct job *j, int status, const char *reason)
+{
+	if (w->npend == w->cap_pend) {
+		size_t cap = w->cap_pend ? w->cap_pend * 2 : 256;
+		struct pending *p = realloc(w->pend, cap * sizeof(*p));
+		if (p == NULL)
+			return LSN_EINTERNAL;
+		w->pend = p;
+		w->cap_pend = cap;
+	}
+	w->pend[w->npend].job = j;
+	w->pend[w->npend].status = status;
+	w->pend[w->npend].reason = reason ? strdup(reason) : NULL;
+	w->npend++;
+	return 0;
+}
+
+/* Is id already stored (or earlier in this batch)?  0 no, 1 same content,
+ * 2 different content. */
+static int
+existing(struct writer *w, struct job *j)
+{
+	const uint8_t *label;
+	size_t ll;
+	ingest_rlabel v;
+
+	for (size_t i = 0; i < w->npend; i++) {
+		struct pending *p = &w->pend[i];
+		if (p->status == INGEST_STORED && strcmp(p->job->id, j->id) == 0)
+			return memcmp(p->job->fingerprint, j->fingerprint, STORE_BLIND_LEN) == 0
+			    ? 1 : 2;
+	}
+	if (w->sn == NULL && store_snap_begin(w->r->st, &w->sn, NULL) != 0)
+		return 2; /* cannot tell: refuse rather than overwrite */
+	if (store_record_peek(w->sn, j->id, NULL, &label, &ll, NULL) != 0)
+		return 0;
+	if (ingest_rlabel_view(&v, label, ll) != 0)
+		return 2;
+	return memcmp(v.fingerprint, j->fingerprint, STORE_BLIND_LEN) == 0 ? 1 : 2;
+}
+
+static int
+audit_job(struct writer *w, struct job *j, const char *outcome, const char *reason,
+    lsn_err *err)
+{
+	const char *objs[1] = { j->id };
+	char where[300];
+	store_audit_event e = { 0 };
+
+	snprintf(where, sizeof(where), "%s%s%u", j->source, j->line ? ":" : "",
+	    j->line);
+	if (!j->line)
+		snprintf(where, sizeof(where), "%s", j->source);
+	e.principal = w->r->opts->principal;
+	e.action = "CREATE";
+	e.outcome = outcome;
+	e.objects = objs;
+	e.nobjects = j->id ? 1 : 0;
+	e.reason = reason;
+	e.detail = where;
+	e.hits = e.withheld = -1;
+	return store_batch_audit_event(w->b, &e, err);
+}
+
+/* Take one finished job into the batch. */
+static int
+take(struct writer *w, struct job *j, lsn_err *err)
+{
+	int rc, same;
+
+	w->done_docs++;
+	w->done_bytes += j->bytes;
+	w->sum->bytes += j->bytes;
+	if (j->rc != 0) {
+		if ((rc = audit_job(w, j, "FAILURE", j->err.msg, err)) != 0)
+			return rc;
+		return pending_add(w, j, INGEST_REJECTED, j->err.msg);
+	}
+	same = existing(w, j);
+	if (same == 1) {
+		if ((rc = audit_job(w, j, "SUCCESS", "identical content already stored", err)) != 0)
+			return rc;
+		return pending_add(w, j, INGEST_DUPLICATE, NULL);
+	}
+	if (same == 2) {
+		char msg[400];
+		snprintf(msg, sizeof(msg), "report %s is already stored with different "
+		    "content: nothing was overwritten", j->id);
+		j->line = 0;
+		if ((rc = audit_job(w, j, "FAILURE", msg, err)) != 0)
+			return rc;
+		return pending_add(w, j, INGEST_REJECTED, msg);
+	}
+	/* Stored: the record, its postings and its audit entry. */
+	for (size_t i = 0; i < j->nterms; i++) {
+		if (w->npost == w->cap_post) {
+			size_t cap = w->cap_post ? w->cap_post * 2 : 65536;
+			struct posting_ref *p = realloc(w->post, cap * sizeof(*p));
+			if (p == NULL)
+				return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			w->post = p;
+			w->cap_post = cap;
+		}
+		memcpy(w->post[w->npost].blind, j->terms[i].blind, STORE_BLIND_LEN);
+		w->post[w->npost].serial = j->serial;
+		w->post[w->npost].portion = j->terms[i].portion;
+		w->npost++;
+	}
+	free(j->terms);
+	j->terms = NULL;
+	rc = store_batch_put_sealed(w->b, j->sealed, err);
+	j->sealed = NULL;
+	if (rc == 0)
+		rc = audit_job(w, j, "SUCCESS", NULL, err);
+	if (rc == 0)
+		rc = pending_add(w, j, INGEST_STORED, NULL);
+	w->docs++;
+	w->bytes += j->bytes;
+	return rc;
+}
+
+static long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+int
+ingest_run(store *st, const acl_data *data, ingest_parser *parser,
+    const char *const *paths, size_t n, const ingest_opts *opts,
+    ingest_summary *sum, lsn_err *err)
+{
+	struct run r = { 0 };
+	struct writer w = { 0 };
+	pthread_t reader, workers[16];
+	unsigned nworkers = opts->threads;
+	size_t batch_docs = opts->batch_docs ? opts->batch_docs : INGEST_BATCH_DOCS;
+	size_t batch_bytes = opts->batch_bytes ? opts->batch_bytes : INGEST_BATCH_BYTES;
+	unsigned started = 0;
+	int rc = 0, reader_started = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	for (size_t i = 0; i < n; i++) {
+		struct stat sb;
+		if (strcmp(paths[i], "-") != 0 && stat(paths[i], &sb) != 0)
+			return lsn_fail(err, LSN_ENOTFOUND, "%s: %s", paths[i], strerror(errno));
+	}
+	if ((rc = store_lock_writer(st, err)) != 0)
+		return rc;
+	if (nworkers == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		nworkers = c > 0 ? (unsigned)c : 2;
+	}
+	if (nworkers > 16)
+		nworkers = 16;
+	r.st = st;
+	r.data = data;
+	r.parser = parser;
+	r.opts = opts;
+	r.paths = paths;
+	r.npaths = n;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	w.r = &r;
+	w.sum = sum;
+	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
+	if ((rc = store_batch_new(st, &w.b, err)) != 0)
+		goto out;
+	if (pthread_create(&reader, NULL, reader_main, &r) != 0) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "cannot start a thread");
+		goto out;
+	}
+	reader_started = 1;
+	for (; started < nworkers; started++)
+		if (pthread_create(&workers[started], NULL, worker_main, &r) != 0)
+			break;
+	if (started == 0) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "cannot start a thread");
+		goto out;
+	}
+
+	for (;;) {
+		struct job *j = NULL;
+		int idle = 0;
+
+		pthread_mutex_lock(&r.mu);
+		for (;;) {
+			if (r.tail < r.head && r.ring[r.tail % QUEUE]->done) {
+				j = r.ring[r.tail % QUEUE];
+				r.tail++;
+				r.inflight -= j->len;
+				pthread_cond_broadcast(&r.cv);
+				break;
+			}
+			if (r.eof && r.tail == r.head)
+				break;
+			if (w.npend > 0) {
+				/* A slow input: commit what we have rather than wait. */
+				struct timespec until;
+				clock_gettime(CLOCK_REALTIME, &until);
+				until.tv_nsec += IDLE_COMMIT_MS * 1000000L;
+				if (until.tv_nsec >= 1000000000L) {
+					until.tv_sec++;
+					until.tv_nsec -= 1000000000L;
+				}
+				if (pthread_cond_timedwait(&r.cv, &r.mu, &until) == ETIMEDOUT) {
+					idle = 1;
+					break;
+				}
+			} else {
+				pthread_cond_wait(&r.cv, &r.mu);
+			}
+		}
+		pthread_mutex_unlock(&r.mu);
+
+		if (j == NULL && !idle)
+			break; /* everything written */
+		if (j != NULL && (rc = take(&w, j, err)) != 0) {
+			job_free(j);
+			break;
+		}
+		if (idle || w.docs >= batch_docs || w.bytes >= batch_bytes)
+			if ((rc = commit(&w, err)) != 0)
+				break;
+		if (opts->on_progress != NULL && ms_since(&w.last_progress) >= 250) {
+			opts->on_progress(opts->ctx, w.done_docs, w.done_bytes);
+			clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
+		}
+	}
+	if (rc == 0)
+		rc = commit(&w, err);
+out:
+	pthread_mutex_lock(&r.mu);
+	if (rc != 0)
+		r.stop = 1;
+	pthread_cond_broadcast(&r.cv);
+	pthread_mutex_unlock(&r.mu);
+	if (reader_started)
+		pthread_join(reader, NULL);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
+	/* After a failure: what is left in the queue was never stored. */
+	for (uint64_t i = r.tail; i < r.head; i++)
+		job_free(r.ring[i % QUEUE]);
+	pending_clear(&w);
+	store_snap_end(w.sn);
+	store_batch_free(w.b);
+	free(w.pend);
+	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
+	if (rc == 0 && r.read_rc != 0) {
+		rc = r.read_rc;
+		if (err != NULL)
+			*err = r.read_err;
+	}
+	if (opts->on_progress != NULL)
+		opts->on_progress(opts->ctx, w.done_docs, w.done_bytes);
+	pthread_cond_destroy(&r.cv);
+	pthread_mutex_destroy(&r.mu);
+	return rc;
+}

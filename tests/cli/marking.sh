@@ -1,0 +1,131 @@
+#!/bin/sh
+# tests/cli/marking.sh - `liaison marking`: parse, render, rollup, check,
+# decide; output, --json, messages and exit status.
+. "$LSN_SRCDIR/tests/cli/lib.sh"
+
+M="$LIAISON marking"
+
+run $M parse 'secret // rel to usa,gbr'
+expect_rc 0 "parse: lenient banner accepted"
+expect_out '^banner: SECRET//REL TO USA, GBR$' "parse: banner normalised"
+expect_out '^portion: \(S//REL TO USA, GBR\)$' "parse: portion mark rendered"
+
+run $M parse --json '(S//REL TO USA, AUS, NATO/DISPLAY ONLY AFG, IRQ)'
+expect_rc 0 "parse --json: accepted"
+expect_out '^\{"classification":"S","ownerProducer":\["USA"\],"disseminationControls":\["REL","DISPLAYONLY"\],"releasableTo":\["USA","AUS","NATO"\],"displayOnlyTo":\["AFG","IRQ"\],"banner":"SECRET//REL TO USA, AUS, NATO/DISPLAY ONLY AFG, IRQ","portion":"\(S//REL TO USA, AUS, NATO/DISPLAY ONLY AFG, IRQ\)"\}$' \
+	"parse --json: ISM attribute keys, arrays, banner and portion"
+
+run $M parse 'SECRET//NOFORM'
+expect_rc 65 "parse: a non-marking exits 65"
+expect_err '^liaison: marking parse: at position 8: unknown marking .NOFORM. \(did you mean NOFORN\?\)$' \
+	"parse: position and reason"
+
+run $M parse 'SECRET//REL TO USA, GBR//NOFORN'
+expect_rc 65 "parse: a broken structural rule exits 65"
+expect_err 'ISM-REL-EYES-NF' "parse: message names the rule"
+
+run $M parse '(S//REL)'
+expect_rc 65 "parse: REL shorthand without banner rejected"
+run $M parse --banner 'SECRET//REL TO USA, GBR' '(S//REL)'
+expect_rc 0 "parse: REL shorthand resolved with --banner"
+expect_out '^releasableTo: USA GBR$' "parse: shorthand takes the banner's list"
+
+run $M render classification=S ownerProducer="DEU USA" disseminationControls=REL releasableTo="USA DEU NATO"
+expect_rc 0 "render: JOINT attributes"
+expect_out '^banner: //JOINT SECRET DEU USA//REL TO USA, DEU, NATO$' "render: JOINT banner"
+
+run $M render classification=S ownerProducer=USA releasableTo="USA XYZ"
+expect_rc 65 "render: unknown country exits 65"
+expect_err "unknown country or tetragraph 'XYZ'" "render: names the unknown country"
+
+run $M render
+expect_rc 64 "render: no ATTRS is a usage error"
+
+run $M frobnicate
+expect_rc 64 "unknown subcommand is a usage error"
+
+run $M decide --help
+expect_rc 0 "decide --help"
+expect_out '--country' "decide --help lists options"
+
+run $M decide --country GBR --clearance S 'SECRET//REL TO USA, FVEY'
+expect_rc 0 "decide: FVEY partner may read REL TO FVEY"
+expect_out '^allow' "decide: says allow"
+
+run $M decide --country FRA --clearance S 'SECRET//REL TO USA, FVEY'
+expect_rc 77 "decide: non-member denied, exit 77"
+expect_out '^deny: not releasable' "decide: says why"
+
+run $M decide --country USA --clearance TS 'SECRET//NOFORN'
+expect_rc 77 "decide: NOFORN needs US government"
+run $M decide --country USA --clearance TS --usgov 'SECRET//NOFORN'
+expect_rc 0 "decide: US government reads NOFORN"
+
+run $M decide --json --country DEU --clearance S 'SECRET//DISPLAY ONLY DEU'
+expect_rc 0 "decide: DISPLAY ONLY is view"
+expect_out '^\{"decision":"view",.*"export":false\}$' "decide --json: view, no export"
+
+run $M decide --country USA --clearance S --usgov --groups J2 --access 'J2&OPS' 'SECRET//NOFORN'
+expect_rc 77 "decide: need-to-know expression false denies"
+
+run $M decide --country GBR 'SECRET'
+expect_rc 64 "decide: --clearance required"
+
+cat >"$T/doc.xml" <<'XML'
+<?xml version="1.0"?>
+<report xmlns="urn:liaison:report:1" xmlns:ism="urn:us:gov:ic:ism"
+        id="IIR-1" ism:resourceElement="true" ism:classification="S" ism:ownerProducer="USA"
+        ism:disseminationControls="REL" ism:releasableTo="USA AUS GBR">
+  <title ism:classification="U" ism:ownerProducer="USA">Convoy</title>
+  <body>
+    <p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL"
+       ism:releasableTo="USA AUS GBR">a</p>
+    <p ism:classification="C" ism:ownerProducer="USA" ism:disseminationControls="REL"
+       ism:releasableTo="USA GBR FVEY">b</p>
+    <p ism:classification="TS" ism:ownerProducer="USA" ism:disseminationControls="NF"
+       ism:excludeFromRollup="true">c</p>
+  </body>
+</report>
+XML
+
+run $M rollup "$T/doc.xml"
+expect_rc 0 "rollup: computes the banner"
+expect_out '^banner: SECRET//REL TO USA, AUS, GBR$' "rollup: intersection (FVEY expanded), excluded portion ignored"
+
+run $M rollup --json "$T/doc.xml"
+expect_out '"releasableTo":\["USA","AUS","GBR"\]' "rollup --json"
+
+run $M check "$T/doc.xml"
+expect_rc 0 "check: consistent file passes"
+
+sed '/ism:releasableTo="USA AUS GBR">$/s/USA AUS GBR/USA GBR/' "$T/doc.xml" >"$T/bad.xml"
+run $M check "$T/bad.xml"
+expect_rc 65 "check: banner not equal to roll-up exits 65"
+expect_out 'does not equal the roll-up' "check: reports the banner"
+expect_err '1 problem' "check: one-line summary on stderr"
+
+sed 's/ism:classification="C" ism:ownerProducer="USA" ism:disseminationControls="REL"/ism:classification="C" ism:ownerProducer="USA" ism:disseminationControls="REL NF"/' \
+	"$T/doc.xml" >"$T/bad2.xml"
+run $M check "$T/bad2.xml"
+expect_rc 65 "check: invalid portion exits 65"
+expect_out ':(9|10): <p>: ISM-REL-EYES-NF' "check: file, line, element, rule"
+
+cat >"$T/xxe.xml" <<'XML'
+<?xml version="1.0"?>
+<!DOCTYPE r [ <!ENTITY x SYSTEM "file:///etc/passwd"> ]>
+<r xmlns:ism="urn:us:gov:ic:ism" ism:resourceElement="true" ism:classification="U"
+   ism:ownerProducer="USA"><p ism:classification="U" ism:ownerProducer="USA">&x;</p></r>
+XML
+run $M check "$T/xxe.xml"
+expect_rc 65 "check: DTD / external entity refused"
+expect_err 'DTDs are not accepted' "check: says why"
+
+printf '<r><p' >"$T/broken.xml"
+run $M rollup "$T/broken.xml"
+expect_rc 65 "rollup: malformed XML exits 65"
+expect_err '^liaison: marking rollup: .*malformed XML' "rollup: one-line message"
+
+run $M rollup "$T/missing.xml"
+expect_rc 66 "rollup: missing file exits 66"
+
+plan_done

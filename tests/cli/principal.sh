@@ -1,0 +1,161 @@
+#!/bin/sh
+# CLI scenarios for principals: init's first officer, principal add, list,
+# show and disable, the officer-only rule, and the audit entries each
+# leaves.  Every refusal must be one line on stderr with its documented
+# status, and must leave nothing behind.
+. "$LSN_SRCDIR/tests/cli/lib.sh"
+
+S=$T/store
+L() { "$LIAISON" --store "$S" "$@"; }
+# count KEY: a number from `info --json` (principals, audit_entries).
+count() { L info --json | sed -E "s/.*\"$1\":([0-9]+).*/\\1/"; }
+
+# ---- init and its officer ----
+run "$LIAISON" --store "$S" init --country USA
+expect_rc 64 "init without --as is a usage error"
+expect_err 'use --as NAME' "...saying how to name the officer"
+check "...and creates nothing" test ! -e "$S" -a ! -e "$S.key"
+
+run "$LIAISON" --store "$S" --as officer1 init
+expect_rc 64 "init without --country is a usage error"
+check "...and creates nothing" test ! -e "$S" -a ! -e "$S.key"
+
+run "$LIAISON" --store "$S" --as officer1 init --country ZZZ
+expect_rc 65 "init with an unknown officer country is refused"
+expect_err "unknown country 'ZZZ'" "...naming the country"
+check "...and creates nothing" test ! -e "$S" -a ! -e "$S.key"
+
+run "$LIAISON" --store "$S" --as 'bad name' init --country USA
+expect_rc 65 "init with a malformed officer name is refused"
+check "...and creates nothing" test ! -e "$S" -a ! -e "$S.key"
+
+run "$LIAISON" --store "$S" --as officer1 init --country USA --clearance TS
+expect_rc 0 "init creates the store with its first officer"
+expect_out '^created officer officer1 \(USA, clearance TS\)$' "...and says so"
+check "the new store holds one principal" test "$(count principals)" -eq 1
+check "...and one audit entry (its creation)" test "$(count audit_entries)" -eq 1
+
+run L --as officer1 principal show --json officer1
+expect_rc 0 "the first officer can show itself"
+expect_out '"roles":\["officer"\]' "...and holds the officer role"
+expect_out '"country":"USA","clearance":"TS"' "...with the country and clearance given"
+
+# ---- add ----
+a0=$(count audit_entries)
+run L --as officer1 principal add analyst1 --country USA --clearance TS --sci SI,TK \
+	--usgov --groups ops,red
+expect_rc 0 "an officer adds a US analyst"
+expect_out '^added principal analyst1: country USA, clearance TS, roles analyst$' \
+	"...who defaults to the analyst role"
+run L --as officer1 principal add partner1 --country GBR --clearance S
+expect_rc 0 "an officer adds a British partner"
+expect_out 'roles partner$' "...who defaults to the partner role"
+run L --as officer1 principal add officer2 --country AUS --clearance S --role officer \
+	--role analyst
+expect_rc 0 "an officer adds a second officer with two --role options"
+expect_out 'roles analyst,officer$' "...holding both roles"
+check "the principal count rose to 4" test "$(count principals)" -eq 4
+check "...with one audit entry per add" test "$(count audit_entries)" -eq $((a0 + 3))
+
+# ---- list and show ----
+run L --as officer1 principal list
+expect_rc 0 "principal list"
+expect_out '^NAME +COUNTRY +CLEARANCE +ROLES +STATUS' "...prints a header"
+expect_out '^partner1 +GBR +S +partner +enabled +no ' "...and one line per principal"
+check "...four principals and the header" test "$(wc -l <"$T/out")" -eq 5
+check "...in aligned columns" test "$(awk '{ match($0, /^[^ ]+ +/); print RLENGTH }' \
+	"$T/out" | sort -u | wc -l)" -eq 1
+
+run L --as officer1 principal list --json
+expect_rc 0 "principal list --json"
+check "...prints one JSON object per principal" \
+	test "$(grep -c '^{"name":"[a-z0-9]*",.*}$' "$T/out")" -eq 4
+expect_out '^\{"name":"analyst1","country":"USA","clearance":"TS","accesses":\["SI","TK"\],"usgov":true,"groups":\["ops","red"\]' \
+	"...with accesses, usgov and groups"
+
+run L --as officer1 principal show partner1
+expect_rc 0 "principal show"
+expect_out '^country: GBR$' "...prints key: value lines"
+expect_out '^roles: partner$' "...with the roles"
+expect_out '^status: enabled$' "...and the status"
+
+run L --as officer1 principal show nobody
+expect_rc 66 "showing an unknown principal exits 66"
+expect_err '^liaison: principal show: no principal nobody$' "...with one line"
+
+# ---- refusals ----
+run L --as officer1 principal add partner1 --country AUS --clearance TS
+expect_rc 73 "adding an existing name exits 73"
+expect_err '^liaison: principal add: principal partner1 already exists$' "...with one line"
+run L --as officer1 principal show --json partner1
+expect_out '"country":"GBR","clearance":"S"' "...and the existing record is untouched"
+
+run L --as officer1 principal add ghost1 --country ZZZ --clearance S
+expect_rc 65 "an unknown country is refused"
+expect_err "unknown country 'ZZZ'" "...naming the country"
+run L --as officer1 principal add ghost2 --country GBR --clearance Q
+expect_rc 65 "a bad clearance is refused"
+expect_err "clearance must be U, C, S or TS, not 'Q'" "...naming the value"
+run L --as officer1 principal add ghost3 --country GBR --clearance S --role admin
+expect_rc 65 "an unknown role is refused"
+expect_err "unknown role 'admin'" "...naming the role"
+run L --as officer1 principal add ghost4 --clearance S
+expect_rc 64 "add without --country is a usage error"
+
+a0=$(count audit_entries)
+run L --as analyst1 principal add ghost5 --country USA --clearance S
+expect_rc 77 "an analyst may not add principals"
+expect_err '^liaison: analyst1 may not run principal add: it needs the officer role$' \
+	"...and is told so in one line"
+check "...and the refusal is audited" test "$(count audit_entries)" -eq $((a0 + 1))
+for g in ghost1 ghost2 ghost3 ghost4 ghost5; do
+	run L --as officer1 principal show "$g"
+	expect_rc 66 "...no principal $g was left behind"
+done
+check "...and the principal count is still 4" test "$(count principals)" -eq 4
+
+run L --as analyst1 principal list
+expect_rc 77 "an analyst may not list principals"
+run L --as nobody principal list
+expect_rc 77 "an unknown --as is refused"
+expect_err '^liaison: principal list: unknown principal nobody$' "...naming it"
+run L principal list
+expect_rc 64 "no --as is a usage error"
+expect_err 'no principal given: use --as NAME or set LIAISON_PRINCIPAL' "...saying how to give one"
+run env LIAISON_PRINCIPAL=officer1 "$LIAISON" --store "$S" principal list
+expect_rc 0 "LIAISON_PRINCIPAL stands in for --as"
+run L --as officer1 principal
+expect_rc 64 "principal without a subcommand is a usage error"
+run L --as officer1 principal remove partner1
+expect_rc 64 "an unknown subcommand is a usage error"
+
+# ---- disable ----
+a0=$(count audit_entries)
+run L --as officer1 principal disable partner1
+expect_rc 0 "an officer disables a principal"
+check "...which is audited" test "$(count audit_entries)" -eq $((a0 + 1))
+run L --as officer1 principal show partner1
+expect_out '^status: disabled$' "...whose record is kept, marked disabled"
+check "...and still counted" test "$(count principals)" -eq 4
+run L --as partner1 principal list
+expect_rc 77 "a disabled principal is refused"
+expect_err 'partner1 may not run principal list: the principal is disabled' "...saying why"
+
+run L --as officer2 principal disable officer1
+expect_rc 0 "one officer may disable another while one stays enabled"
+run L --as officer1 principal list
+expect_rc 77 "...after which the disabled officer is refused"
+run L --as officer2 principal disable officer2
+expect_rc 65 "the last enabled officer may not disable itself"
+expect_err 'officer2 is the last enabled officer' "...and is told why"
+run L --as officer2 principal show officer2
+expect_out '^status: enabled$' "...and stays enabled"
+
+# ---- audit counts ----
+a0=$(count audit_entries)
+run L --as officer2 principal list
+check "a principal list is audited" test "$(count audit_entries)" -eq $((a0 + 1))
+run L --as officer2 principal show analyst1
+check "...and so is a principal show" test "$(count audit_entries)" -eq $((a0 + 2))
+
+plan_done

@@ -1,0 +1,199 @@
+/*
+ * tests/unit/test_acl_rollup.c - the banner from its portions: one test per
+ * rule of CAPCO 2016 Table 3 (FD&R precedence, the manual's examples), and
+ * the other roll-up rules of CAPCO 2016 D.2 and ISM-Rollup 2.2.
+ */
+#include "config.h"
+
+#include "tests/unit/test_acl_util.h"
+
+struct rcase {
+	const char *name;
+	const char *portions[4]; /* banners or portion marks */
+	const char *want;
+};
+
+static void
+check_rollup(const char *name, const char *const *portions, const char *want)
+{
+	const acl_marking *p[4];
+	acl_marking *r = NULL;
+	size_t n = 0;
+	lsn_err err;
+
+	for (; n < 4 && portions[n]; n++)
+		p[n] = t_parse(portions[n]);
+	if (acl_rollup(&r, T_data, p, n, &err) != 0)
+		fail_msg("%s: roll-up failed: %s", name, err.msg);
+	if (strcmp(t_banner(r), want) != 0)
+		fail_msg("%s: got '%s', want '%s'", name, t_banner(r), want);
+	for (size_t i = 0; i < n; i++)
+		acl_marking_free((acl_marking *)p[i]);
+	acl_marking_free(r);
+}
+
+static void
+run_case(void **state)
+{
+	const struct rcase *c = *state;
+	check_rollup(c->name, c->portions, c->want);
+}
+
+#define NF_BANNER "SECRET//NOFORN"
+
+static const struct rcase table3[] = {
+	{ "test_acl_rollup__table3_rule_01_nf_alone",
+	    { "(S//NF)", "(S)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_02_nf_dominates_rel",
+	    { "(S//NF)", "(S//REL TO USA, GBR)", "(S//RELIDO)", "(S//USA/AUS EYES ONLY)" },
+	    NF_BANNER },
+	{ "test_acl_rollup__table3_rule_03_nf_with_sbu_nf",
+	    { "(S//NF)", "(U//SBU-NF)", NULL }, "SECRET//NOFORN//SBU NOFORN" },
+	{ "test_acl_rollup__table3_rule_04_unmarked_with_sbu_nf",
+	    { "(S)", "(U//SBU-NF)", NULL }, "SECRET//NOFORN//SBU NOFORN" },
+	{ "test_acl_rollup__table3_rule_05_mixture_with_sbu_nf",
+	    { "(S//REL TO USA, GBR)", "(S)", "(U//SBU-NF)", NULL }, "SECRET//NOFORN//SBU NOFORN" },
+	{ "test_acl_rollup__table3_rule_06_nf_with_les_nf",
+	    { "(S//NF)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES NOFORN" },
+	{ "test_acl_rollup__table3_rule_07_unmarked_with_les_nf",
+	    { "(S)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES NOFORN" },
+	{ "test_acl_rollup__table3_rule_08_mixture_with_les_nf",
+	    { "(S//REL TO USA, GBR)", "(S)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES NOFORN" },
+	{ "test_acl_rollup__table3_rule_09_rel_lists_without_common_country",
+	    { "(S//REL TO USA, GBR)", "(S//REL TO USA, AUS)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_10_rel_with_relido",
+	    { "(S//REL TO USA, GBR)", "(S//RELIDO)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_11_rel_with_display_only_no_common",
+	    { "(S//REL TO USA, GBR)", "(S//DISPLAY ONLY AFG)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_12_rel_relido_with_unmarked",
+	    { "(S//REL TO USA, GBR/RELIDO)", "(S)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_13_rel_with_eyes_no_common",
+	    { "(S//REL TO USA, GBR)", "(S//USA/AUS EYES ONLY)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_14_rel_with_sbu_nf",
+	    { "(S//REL TO USA, GBR)", "(U//SBU-NF)", NULL }, "SECRET//NOFORN//SBU NOFORN" },
+	{ "test_acl_rollup__table3_rule_15_rel_with_les_nf",
+	    { "(S//REL TO USA, GBR)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES NOFORN" },
+	{ "test_acl_rollup__table3_rule_16_rel_with_unmarked",
+	    { "(S//REL TO USA, GBR)", "(C)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_17_relido_with_unmarked",
+	    { "(S//RELIDO)", "(C)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_18_relido_with_display_only",
+	    { "(S//RELIDO)", "(S//DISPLAY ONLY AFG)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_19_display_only_with_unmarked",
+	    { "(S//DISPLAY ONLY AFG)", "(S)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_20_display_only_no_common",
+	    { "(S//DISPLAY ONLY AFG)", "(S//DISPLAY ONLY IRQ)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__table3_rule_21_rel_common_countries",
+	    { "(S//REL TO USA, AUS, GBR)", "(C//REL TO USA, GBR, NZL)", NULL },
+	    "SECRET//REL TO USA, GBR" },
+	{ "test_acl_rollup__table3_rule_22_rel_with_eyes_common",
+	    { "(S//REL TO USA, AUS, GBR)", "(S//USA/GBR EYES ONLY)", NULL },
+	    "SECRET//REL TO USA, GBR" },
+	{ "test_acl_rollup__table3_rule_23_fvey_expanded",
+	    { "(S//REL TO USA, FVEY)", "(S//REL TO USA, FRA, GBR)", NULL },
+	    "SECRET//REL TO USA, GBR" },
+	{ "test_acl_rollup__table3_rule_24_relido_on_all",
+	    { "(S//RELIDO)", "(C//RELIDO)", NULL }, "SECRET//RELIDO" },
+	{ "test_acl_rollup__table3_rule_25_display_only_common",
+	    { "(S//DISPLAY ONLY AFG, IRQ)", "(S//DISPLAY ONLY AFG)", NULL },
+	    "SECRET//DISPLAY ONLY AFG" },
+	{ "test_acl_rollup__table3_rule_26_display_only_with_rel_common",
+	    { "(S//DISPLAY ONLY AFG)", "(S//REL TO USA, AFG, GBR)", NULL },
+	    "SECRET//DISPLAY ONLY AFG" },
+	{ "test_acl_rollup__table3_rule_27_rel_and_display_only",
+	    { "(S//REL TO USA, AUS, GBR/DISPLAY ONLY AFG)",
+		"(S//REL TO USA, GBR/DISPLAY ONLY AFG, IRQ)", NULL },
+	    "SECRET//REL TO USA, GBR/DISPLAY ONLY AFG" },
+};
+
+static const struct rcase other[] = {
+	{ "test_acl_rollup__classification_is_max",
+	    { "(U)", "(C//NF)", "(TS//NF)", NULL }, "TOP SECRET//NOFORN" },
+	{ "test_acl_rollup__r_portion_becomes_c_in_us_banner",
+	    { "(//GBR R)", "(U)", NULL }, "CONFIDENTIAL//FGI GBR" },
+	{ "test_acl_rollup__sci_sap_aea_union",
+	    { "(TS//SI-G ABCD//NF)", "(S//TK//SAR-ABC//RD//NF)", "(S//SI-G ACDE//NF)", NULL },
+	    "TOP SECRET//SI-G ABCD ACDE/TK//SAR-ABC//RD//NOFORN" },
+	{ "test_acl_rollup__rel_relido_survives_only_on_all",
+	    { "(S//REL TO USA, GBR/RELIDO)", "(S//REL TO USA, GBR)", NULL },
+	    "SECRET//REL TO USA, GBR" },
+	{ "test_acl_rollup__relido_kept_when_every_portion_has_it",
+	    { "(S//REL TO USA, GBR/RELIDO)", "(S//REL TO USA, GBR/RELIDO)", NULL },
+	    "SECRET//REL TO USA, GBR/RELIDO" },
+	{ "test_acl_rollup__decomposable_tetragraph_expanded_frme",
+	    { "(S//REL TO USA, AUS, CAN, FRA, YEM)", "(S//REL TO USA, FRME)", NULL },
+	    "SECRET//REL TO USA, AUS, CAN, FRA" },
+	{ "test_acl_rollup__non_decomposable_tetragraph_kept_when_on_all",
+	    { "(S//REL TO USA, AUS, CAN, GFNX)", "(S//REL TO USA, GFNX)", NULL },
+	    "SECRET//REL TO USA, GFNX" },
+	{ "test_acl_rollup__non_decomposable_tetragraph_not_on_all_is_nf",
+	    { "(S//REL TO USA, GFNX)", "(S//REL TO USA, GBR)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__unclassified_uncaveated_does_not_take_part",
+	    { "(U)", "(S//REL TO USA, GFNX)", NULL }, "SECRET//REL TO USA, GFNX" },
+	{ "test_acl_rollup__unclassified_caveated_counts_as_unmarked",
+	    { "(U//FOUO)", "(S//REL TO USA, GFNX)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__fouo_dropped_when_classified",
+	    { "(U//FOUO)", "(C//NF)", NULL }, "CONFIDENTIAL//NOFORN" },
+	{ "test_acl_rollup__fouo_kept_when_unclassified",
+	    { "(U//FOUO)", "(U)", NULL }, "UNCLASSIFIED//FOUO" },
+	{ "test_acl_rollup__oc_usgov_only_if_every_oc_portion",
+	    { "(S//OC-USGOV/NF)", "(S//OC/NF)", NULL }, "SECRET//ORCON/NOFORN" },
+	{ "test_acl_rollup__oc_usgov_kept_when_every_oc_portion",
+	    { "(S//OC-USGOV/NF)", "(C//OC-USGOV/NF)", "(S//NF)", NULL },
+	    "SECRET//ORCON-USGOV/NOFORN" },
+	{ "test_acl_rollup__fgi_from_foreign_portions",
+	    { "(//GBR S)", "(S//NF)", "(//AUS C)", NULL }, "SECRET//FGI AUS GBR//NOFORN" },
+	{ "test_acl_rollup__nato_only_document_stays_nato",
+	    { "(//NS)", "(//NC)", NULL }, "//NATO SECRET" },
+	{ "test_acl_rollup__joint_document_stays_joint",
+	    { "(//JOINT S CAN USA//REL TO USA, CAN, GBR)", "(//JOINT C CAN USA//REL TO USA, CAN)",
+		NULL },
+	    "//JOINT SECRET CAN USA//REL TO USA, CAN" },
+};
+
+static void
+test_acl_rollup__exclude_from_rollup_honoured(void **state)
+{
+	const acl_marking *p[2];
+	acl_marking *r = NULL;
+	lsn_err err;
+
+	(void)state;
+	p[0] = t_attrs("classification=S ownerProducer=USA disseminationControls=REL "
+		       "releasableTo=\"USA GBR\"");
+	p[1] = t_attrs("classification=TS ownerProducer=USA disseminationControls=NF "
+		       "excludeFromRollup=true");
+	assert_int_equal(acl_rollup(&r, T_data, p, 2, &err), 0);
+	assert_string_equal(t_banner(r), "SECRET//REL TO USA, GBR");
+	acl_marking_free(r);
+	acl_marking_free((acl_marking *)p[0]);
+	acl_marking_free((acl_marking *)p[1]);
+}
+
+static void
+test_acl_rollup__no_portion_is_an_error(void **state)
+{
+	acl_marking *r = NULL;
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(acl_rollup(&r, T_data, NULL, 0, &err), LSN_EINPUT);
+	assert_null(r);
+}
+
+int
+main(void)
+{
+	struct CMUnitTest tests[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(table3) / sizeof(table3[0]); i++)
+		tests[n++] = (struct CMUnitTest){ table3[i].name, run_case, NULL, NULL,
+			(void *)&table3[i] };
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		tests[n++] = (struct CMUnitTest){ other[i].name, run_case, NULL, NULL,
+			(void *)&other[i] };
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_rollup__exclude_from_rollup_honoured);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_rollup__no_portion_is_an_error);
+	return _cmocka_run_group_tests("acl_rollup", tests, n, t_setup, t_teardown);
+}

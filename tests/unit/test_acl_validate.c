@@ -1,0 +1,159 @@
+/*
+ * tests/unit/test_acl_validate.c - the ISM structural rules: for each, a
+ * marking that keeps it (accepted) and one that breaks it (rejected with a
+ * message naming the rule).
+ */
+#include "config.h"
+
+#include "tests/unit/test_acl_util.h"
+
+static void
+ok(const char *attrs)
+{
+	acl_marking *m = t_attrs(attrs);
+	lsn_err err;
+
+	if (acl_marking_validate(m, &err) != 0)
+		fail_msg("'%s' should be valid: %s", attrs, err.msg);
+	acl_marking_free(m);
+}
+
+static void
+bad(const char *attrs, const char *rule)
+{
+	acl_marking *m = t_attrs(attrs);
+	lsn_err err;
+
+	if (acl_marking_validate(m, &err) != LSN_EINPUT)
+		fail_msg("'%s' should break %s", attrs, rule);
+	if (strncmp(err.msg, rule, strlen(rule)) != 0)
+		fail_msg("'%s': message '%s' does not name %s", attrs, err.msg, rule);
+	acl_marking_free(m);
+}
+
+#define US "ownerProducer=USA "
+
+static void
+test_acl_validate__rel_eyes_nf_exclusive(void **state)
+{
+	(void)state;
+	ok("classification=S " US "disseminationControls=NF");
+	ok("classification=S " US "disseminationControls=REL releasableTo=\"USA GBR\"");
+	bad("classification=S " US "disseminationControls=\"REL NF\" releasableTo=\"USA GBR\"",
+	    "ISM-REL-EYES-NF");
+	bad("classification=S " US "disseminationControls=\"EYES NF\" releasableTo=\"USA GBR\"",
+	    "ISM-REL-EYES-NF");
+	bad("classification=S " US "disseminationControls=\"REL EYES\" releasableTo=\"USA GBR\"",
+	    "ISM-REL-EYES-NF");
+}
+
+static void
+test_acl_validate__rel_exactly_with_releasable_to(void **state)
+{
+	(void)state;
+	ok("classification=S " US "disseminationControls=EYES releasableTo=\"USA GBR\"");
+	bad("classification=S " US "disseminationControls=REL", "ISM-REL-LIST");
+	bad("classification=S " US "releasableTo=\"USA GBR\"", "ISM-REL-LIST");
+	bad("classification=S " US "disseminationControls=REL releasableTo=\"GBR\"",
+	    "ISM-REL-USA");
+}
+
+static void
+test_acl_validate__displayonly_exactly_with_list(void **state)
+{
+	(void)state;
+	ok("classification=S " US "disseminationControls=DISPLAYONLY displayOnlyTo=AFG");
+	bad("classification=S " US "disseminationControls=DISPLAYONLY", "ISM-DISPLAYONLY-LIST");
+	bad("classification=S " US "displayOnlyTo=AFG", "ISM-DISPLAYONLY-LIST");
+}
+
+static void
+test_acl_validate__fouo_only_on_u(void **state)
+{
+	(void)state;
+	ok("classification=U " US "disseminationControls=FOUO");
+	bad("classification=C " US "disseminationControls=FOUO", "ISM-FOUO-U");
+}
+
+static void
+test_acl_validate__oc_and_eyes_need_c(void **state)
+{
+	(void)state;
+	ok("classification=C " US "disseminationControls=\"OC NF\"");
+	bad("classification=U " US "disseminationControls=OC", "ISM-OC-CLASSIFIED");
+	ok("classification=C " US "disseminationControls=EYES releasableTo=\"USA GBR\"");
+	bad("classification=U " US "disseminationControls=EYES releasableTo=\"USA GBR\"",
+	    "ISM-EYES-CLASSIFIED");
+}
+
+static void
+test_acl_validate__hcs_kdk_nd_xd_need_nf(void **state)
+{
+	(void)state;
+	ok("classification=TS " US "SCIcontrols=HCS disseminationControls=NF");
+	bad("classification=TS " US "SCIcontrols=HCS", "ISM-SCI-NF");
+	bad("classification=TS " US "SCIcontrols=\"KDK KDK-BLFH\"", "ISM-SCI-NF");
+	ok("classification=S " US "nonICmarkings=ND disseminationControls=NF");
+	bad("classification=S " US "nonICmarkings=ND", "ISM-NONIC-NF");
+	bad("classification=S " US "nonICmarkings=XD", "ISM-NONIC-NF");
+}
+
+static void
+test_acl_validate__r_only_non_us(void **state)
+{
+	(void)state;
+	ok("classification=R ownerProducer=GBR");
+	ok("classification=R ownerProducer=NATO");
+	bad("classification=R " US, "ISM-R-NONUS");
+}
+
+static void
+test_acl_validate__joint_owners_in_rel(void **state)
+{
+	(void)state;
+	ok("classification=S ownerProducer=\"DEU USA\" disseminationControls=REL "
+	   "releasableTo=\"USA DEU NATO\"");
+	bad("classification=S ownerProducer=\"DEU USA\" disseminationControls=REL "
+	    "releasableTo=\"USA NATO\"", "ISM-JOINT-REL");
+	bad("classification=S ownerProducer=\"CAN USA\"", "ISM-JOINT-REL");
+	bad("classification=S ownerProducer=USA joint=true", "ISM-JOINT-OWNERS");
+}
+
+static void
+test_acl_validate__classification_and_owner_required(void **state)
+{
+	(void)state;
+	bad("ownerProducer=USA", "ISM-CLASSIFICATION");
+	bad("classification=S", "ISM-OWNER");
+}
+
+static void
+test_acl_validate__unknown_country_rejected_on_input(void **state)
+{
+	acl_marking *m = NULL;
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(acl_marking_from_attrs(&m, T_data,
+			     "classification=S ownerProducer=USA releasableTo=\"USA QQQ\"", &err),
+	    LSN_EINPUT);
+	assert_non_null(strstr(err.msg, "QQQ"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_acl_validate__rel_eyes_nf_exclusive),
+		cmocka_unit_test(test_acl_validate__rel_exactly_with_releasable_to),
+		cmocka_unit_test(test_acl_validate__displayonly_exactly_with_list),
+		cmocka_unit_test(test_acl_validate__fouo_only_on_u),
+		cmocka_unit_test(test_acl_validate__oc_and_eyes_need_c),
+		cmocka_unit_test(test_acl_validate__hcs_kdk_nd_xd_need_nf),
+		cmocka_unit_test(test_acl_validate__r_only_non_us),
+		cmocka_unit_test(test_acl_validate__joint_owners_in_rel),
+		cmocka_unit_test(test_acl_validate__classification_and_owner_required),
+		cmocka_unit_test(test_acl_validate__unknown_country_rejected_on_input),
+	};
+	return cmocka_run_group_tests(tests, t_setup, t_teardown);
+}
