@@ -60,10 +60,38 @@ clear_progress(struct out *o)
 	}
 }
 
+static const char *const status_names[] = { "stored", "duplicate", "rejected" };
+
+/* With --json, one object per document, in input order, as soon as its fate
+ * is final (a stored document only after its transaction committed). */
+static void
+json_result(const ingest_result *r)
+{
+	printf("{\"source\":");
+	cli_json_string(stdout, r->source);
+	printf(",\"id\":");
+	if (r->id)
+		cli_json_string(stdout, r->id);
+	else
+		fputs("null", stdout);
+	printf(",\"status\":\"%s\"", status_names[r->status]);
+	if (r->line)
+		printf(",\"line\":%u", r->line);
+	if (r->reason) {
+		printf(",\"%s\":", r->status == INGEST_REJECTED ? "reason" : "note");
+		cli_json_string(stdout, r->reason);
+	}
+	printf("}\n");
+	fflush(stdout);
+}
+
 static void
 on_result(void *ctx, const ingest_result *r)
 {
 	struct out *o = ctx;
+
+	if (o->json)
+		json_result(r);
 
 	if (r->status == INGEST_REJECTED) {
 		clear_progress(o);

@@ -230,7 +230,8 @@ typedef struct ingest_summary {
 /*
  * Ingest the documents named by paths[0..n): files, directories (every
  * *.xml below, recursively, in name order) and "-" for standard input (one
- * document, or a stream of documents each starting with "<?xml").
+ * document, or a stream of documents each starting with an XML
+ * declaration "<?xml").
  * Documents that fail are reported and skipped; the rest land, in
  * transactions of batch_docs documents, each with its audit entries.
  * Returns 0 when every input could be read (rejections are counted, not

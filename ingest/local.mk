@@ -2,3 +2,6 @@
 libliaison_a_SOURCES += ingest/ingest.h ingest/parse.c ingest/record.c \
 	ingest/postings.c ingest/run.c
 dist_pkgdata_DATA += schemas/report.xsd schemas/ism.xsd
+
+TESTS += tests/cli/ingest.sh
+EXTRA_DIST += tests/cli/ingest.sh tests/bad-input

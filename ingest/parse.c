@@ -62,16 +62,23 @@ ingest_parser_new(ingest_parser **out, const acl_data *data, lsn_err *err)
 {
 	ingest_parser *p = NULL;
 	xmlSchemaParserCtxtPtr pc = NULL;
-	const char *dir = getenv("LIAISON_DATA_DIR");
-	char path[4096];
-	FILE *f;
+	const char *dirs[] = { getenv("LIAISON_SCHEMA_DIR"), getenv("LIAISON_DATA_DIR"),
+		LSN_DATADIR };
+	char path[4096] = "";
+	FILE *f = NULL;
 	int rc = 0;
 
 	*out = NULL;
 	xmlInitParser();
 	quiet_libxml();
-	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : LSN_DATADIR, SCHEMA_FILE);
-	if ((f = fopen(path, "r")) == NULL)
+	/* $LIAISON_SCHEMA_DIR, else $LIAISON_DATA_DIR, else the installed copy. */
+	for (size_t i = 0; i < 3 && f == NULL; i++) {
+		if (dirs[i] == NULL || dirs[i][0] == '\0')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], SCHEMA_FILE);
+		f = fopen(path, "r");
+	}
+	if (f == NULL)
 		return lsn_fail(err, LSN_ENOTFOUND, "cannot open the report schema %s", path);
 	fclose(f);
 	if ((p = calloc(1, sizeof(*p))) == NULL)

@@ -256,8 +256,9 @@ out:
 	return rc;
 }
 
-/* Where the next document starts in buf[from..len): a "<?xml" at the
- * start of the stream or of a line.  Returns len if none. */
+/* Where the next document starts in buf[from..len): the next "<?xml"
+ * declaration (it can begin nowhere else in a well-formed document, so a
+ * truncated document does not swallow the next one).  Returns len if none. */
 static size_t
 next_decl(const char *buf, size_t from, size_t len)
 {
@@ -266,7 +267,7 @@ next_decl(const char *buf, size_t from, size_t len)
 		if (q == NULL)
 			return len;
 		i = (size_t)(q - buf);
-		if (i + 5 <= len && memcmp(q, "<?xml", 5) == 0 && (i == 0 || buf[i - 1] == '\n'))
+		if (i + 5 <= len && memcmp(q, "<?xml", 5) == 0)
 			return i;
 	}
 	return len;
@@ -297,8 +298,8 @@ emit_stdin_doc(struct run *r, const char *buf, size_t len, unsigned num, int ove
 }
 
 /*
- * Standard input: one document, or documents each beginning with "<?xml"
- * at the start of a line.  The buffer is fixed (cap + one read): no realloc
+ * Standard input: one document, or documents each beginning with an XML
+ * declaration "<?xml".  The buffer is fixed (cap + one read): no realloc
  * leaves report text behind.
  */
 static int
@@ -348,7 +349,7 @@ read_stdin(struct run *r)
 			/* Over the cap: drop what we have, keep looking for the
 			 * next document. */
 			oversize = 1;
-			size_t keep = len > 5 ? 5 : len; /* a split "\n<?xml" */
+			size_t keep = len > 4 ? 4 : len; /* a split "<?xml" */
 			memmove(buf, buf + len - keep, keep);
 			lsn_wipe(buf + keep, len - keep);
 			len = keep;

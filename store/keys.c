@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,7 +123,13 @@ store__keyfile_create(const char *path, uint8_t key[STORE_KEY_LEN], lsn_err *err
 		return lsn_fail(err, LSN_EIO, "cannot create key file %s: %s", path,
 		    strerror(errno));
 	}
-	gcry_randomize(key, STORE_KEY_LEN, GCRY_VERY_STRONG_RANDOM);
+	/* The long-term key comes straight from the kernel's CSPRNG (libgcrypt's
+	 * VERY_STRONG level would keep a pool allocated for the process's life). */
+	if (getrandom(key, STORE_KEY_LEN, 0) != STORE_KEY_LEN) {
+		close(fd);
+		unlink(path);
+		return lsn_fail(err, LSN_EIO, "cannot draw random bytes: %s", strerror(errno));
+	}
 	n = write(fd, key, STORE_KEY_LEN);
 	if (n != STORE_KEY_LEN || fsync(fd) != 0) {
 		rc = lsn_fail(err, LSN_EIO, "cannot write key file %s: %s", path,

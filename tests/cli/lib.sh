@@ -10,6 +10,8 @@ set -u
 : "${LSN_SRCDIR:?LSN_SRCDIR must name the source tree (make check sets it)}"
 LIAISON_DATA_DIR="${LIAISON_DATA_DIR:-$LSN_SRCDIR/data}"
 export LIAISON_DATA_DIR
+LIAISON_SCHEMA_DIR="${LIAISON_SCHEMA_DIR:-$LSN_SRCDIR/schemas}"
+export LIAISON_SCHEMA_DIR
 unset LIAISON_STORE LIAISON_KEY_FILE LIAISON_PRINCIPAL
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/liaison-test.XXXXXX")

@@ -1,0 +1,129 @@
+#!/bin/sh
+# CLI scenarios for ingest: the samples, re-ingest, duplicates, stdin
+# streams, --json, --fix-banner, roles, and the bad-input catalogue
+# (tests/bad-input/): each bad document is rejected with its reason and
+# exit 65, nothing is stored for it, and the good document beside it lands.
+. "$LSN_SRCDIR/tests/cli/lib.sh"
+
+S=$T/store
+L() { "$LIAISON" --store "$S" "$@"; }
+records() { L info --json | sed -n 's/.*"records":\([0-9]*\).*/\1/p'; }
+# good ID: a valid report with a fresh id, written to $T/ID.xml
+good() { sed "s/IIR-2024-0001/$1/" "$LSN_SRCDIR/samples/IIR-2024-0001.xml" >"$T/$1.xml"; }
+
+L --as off init --country USA >/dev/null 2>&1
+L --as off principal add ana --country USA --clearance TS --usgov --role analyst >/dev/null
+L --as off principal add gbr --country GBR --clearance S --role partner >/dev/null
+
+nsamples=$(find "$LSN_SRCDIR/samples" -name '*.xml' | wc -l)
+run L --as ana ingest --json "$LSN_SRCDIR/samples"
+expect_rc 0 "every bundled sample ingests"
+expect_out "\"stored\":$nsamples,\"duplicates\":0,\"rejected\":0" "...all $nsamples of them stored"
+check "...one record each" test "$(records)" -eq "$nsamples"
+check "...one JSON line per document plus the summary" \
+	test "$(wc -l <"$T/out")" -eq $((nsamples + 1))
+
+run L --as ana ingest --json "$LSN_SRCDIR/samples"
+expect_rc 0 "re-ingesting identical content succeeds"
+expect_out "\"stored\":0,\"duplicates\":$nsamples,\"rejected\":0" "...as a no-op for every document"
+check "...and stores nothing new" test "$(records)" -eq "$nsamples"
+
+# Same id, different content: rejected, nothing overwritten.
+sed 's/Route 4/Route 9/' "$LSN_SRCDIR/samples/IIR-2024-0001.xml" >"$T/changed.xml"
+run L --as ana ingest --quiet "$T/changed.xml"
+expect_rc 65 "the same id with different content is rejected"
+expect_err 'IIR-2024-0001 is already stored with different content: nothing was overwritten' \
+	"...saying nothing was overwritten"
+run L --as ana ingest --json "$LSN_SRCDIR/samples/IIR-2024-0001.xml"
+expect_out '"status":"duplicate"' "...and the stored report is still the original"
+
+# A partner may not ingest; neither may an unknown principal.
+good GBR-TRY
+run L --as gbr ingest "$T/GBR-TRY.xml"
+expect_rc 77 "a partner may not ingest"
+run L --as nobody ingest "$T/GBR-TRY.xml"
+expect_rc 77 "an unknown principal may not ingest"
+run L ingest "$T/GBR-TRY.xml"
+expect_rc 64 "ingest without --as is a usage error"
+run L --as ana ingest "$T/does-not-exist.xml"
+expect_rc 66 "a path that does not exist exits 66"
+check "...and nothing was ingested" test "$(records)" -eq "$nsamples"
+
+# Standard input: one document, and a stream of documents.
+good STDIN-ONE
+run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json - <\"$T/STDIN-ONE.xml\""
+expect_rc 0 "one document on stdin"
+expect_out '"source":"stdin#1","id":"STDIN-ONE","status":"stored"' "...is stored"
+good STREAM-A; good STREAM-B; good STREAM-C
+cat "$T/STREAM-A.xml" "$T/STREAM-B.xml" "$LSN_SRCDIR/tests/bad-input/truncated.xml" \
+	"$T/STREAM-C.xml" >"$T/stream"
+run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json - <\"$T/stream\""
+expect_rc 65 "a stream with a truncated document in it"
+expect_out '"stored":3,"duplicates":0,"rejected":1' "...stores the three good documents"
+expect_out '"source":"stdin#3","id":null,"status":"rejected"' "...and names the bad one by its place"
+
+# --fix-banner.
+run L --as ana ingest "$LSN_SRCDIR/tests/bad-input/banner-mismatch.xml"
+expect_rc 65 "a banner that does not match its portions is rejected"
+run L --as ana ingest --fix-banner "$LSN_SRCDIR/tests/bad-input/banner-mismatch.xml"
+expect_rc 0 "...and stored with --fix-banner"
+check "...which says what it stored" grep -q \
+	'banner-mismatch.xml: banner fixed: SECRET//REL TO USA, GBR was written, SECRET//NOFORN stored' "$T/err"
+run L --as ana ingest --json --fix-banner "$LSN_SRCDIR/tests/bad-input/banner-mismatch.xml"
+expect_out '"status":"duplicate"' "...and fixing it again is a no-op"
+
+# The bad-input catalogue: FILE REGEX, one per class.
+while read -r file regex; do
+	[ -n "$file" ] || continue
+	id=$(echo "GOOD-$file" | tr -c 'A-Za-z0-9\n' '-' | cut -c1-60)
+	good "$id"
+	before=$(records)
+	run L --as ana ingest --json "$LSN_SRCDIR/tests/bad-input/$file" "$T/$id.xml"
+	expect_rc 65 "$file is rejected with exit 65"
+	if grep -Eq "\"status\":\"rejected\",.*\"reason\":\".*$regex" "$T/out" &&
+		grep -Eq "^liaison: .*$file(:[0-9]+)?: .*$regex" "$T/err"; then
+		ok "...with a one-line reason: $regex"
+	else
+		not_ok "...with a one-line reason: $regex" "stderr: $(cat "$T/err")"
+	fi
+	check "...nothing of it is stored, the good document beside it is" \
+		test "$(records)" -eq $((before + 1))
+done <<'EOF_LIST'
+xxe-file.xml a DOCTYPE \(DTD\) is not accepted
+xxe-network.xml a DOCTYPE \(DTD\) is not accepted
+billion-laughs.xml a DOCTYPE \(DTD\) is not accepted
+quadratic-blowup.xml a DOCTYPE \(DTD\) is not accepted
+malformed.xml malformed XML
+truncated.xml malformed XML: Premature end of data
+invalid-utf8.xml invalid UTF-8 at byte
+nul-byte.xml a NUL byte at byte
+binary-garbage.xml invalid UTF-8 at byte
+unknown-namespace.xml not a liaison report and no element carries ism:resourceElement
+missing-markings.xml does not match schemas/report.xsd: .*classification.* is required
+contradictory-markings.xml ISM-REL-EYES-NF
+banner-mismatch.xml does not equal the roll-up of its portions
+unknown-country.xml unknown country or tetragraph 'ZZX'
+EOF_LIST
+
+# Made here rather than kept in the tree: a 100 MB document and one nested
+# 100,000 deep.
+head -c 104857600 /dev/zero | tr '\0' ' ' >"$T/huge.xml"
+good HUGE-NEIGHBOUR
+before=$(records)
+run L --as ana ingest --quiet "$T/huge.xml" "$T/HUGE-NEIGHBOUR.xml"
+expect_rc 65 "a 100 MB document is rejected"
+expect_err 'huge.xml: document of 104857600 bytes is over the 16777216-byte cap' "...by its size"
+check "...and its neighbour is stored" test "$(records)" -eq $((before + 1))
+
+{ printf '<?xml version="1.0"?>\n'; i=0; while [ $i -lt 1000 ]; do printf '<a><a><a><a><a><a><a><a><a><a>'; i=$((i+1)); done; } >"$T/deep.xml"
+i=0; while [ $i -lt 9 ]; do cat "$T/deep.xml" "$T/deep.xml" >"$T/deep2.xml" 2>/dev/null; mv "$T/deep2.xml" "$T/deep.xml"; i=$((i+1)); done
+run L --as ana ingest --quiet "$T/deep.xml"
+expect_rc 65 "a document nested 100,000 deep is rejected"
+expect_err 'deep.xml:[0-9]+: elements nested deeper than' "...for its depth"
+
+# The plaintext check: words from the reports are nowhere in the files.
+check "report text is not readable in the store's files" \
+	sh -c "! grep -qa 'KESTRELVANE' '$S/data.mdb' && ! grep -qa 'Karrow' '$S/data.mdb'"
+check "...nor ids of generic documents' text" sh -c "! grep -qa 'convoy' '$S/data.mdb'"
+
+plan_done
