@@ -674,6 +674,23 @@ acl__required_access(const acl_marking *m, struct acl__toks *out)
 #define D(x) (m->dissem & (1u << ACL__D_##x))
 #define N(x) (m->nonic & (1u << ACL__N_##x))
 
+/*
+ * Whether a REL TO list names country c, literally or through a
+ * decomposable tetragraph: CAPCO 2016 H.3's own example releases a JOINT
+ * CAN GBR USA portion "REL TO USA, FVEY".
+ */
+static int
+rel_covers(const acl_data *d, const struct acl__clist *rel, int c)
+{
+	if (acl__clist_has(rel, c))
+		return 1;
+	for (int i = 0; i < rel->n; i++)
+		if (d->e[rel->v[i]].is_group && d->e[rel->v[i]].decomposable &&
+		    acl__is_member(d, c, rel->v[i]))
+			return 1;
+	return 0;
+}
+
 int
 acl_marking_validate(const acl_marking *m, lsn_err *err)
 {
@@ -734,7 +751,7 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 		    "ISM-JOINT-OWNERS: JOINT needs two or more owners (CAPCO 2016 H.3)");
 	if (m->joint || m->owners.n > 1) {
 		for (int i = 0; i < m->owners.n; i++)
-			if (!acl__clist_has(&m->rel, m->owners.v[i]))
+			if (!rel_covers(d, &m->rel, m->owners.v[i]))
 				return lsn_fail(err, LSN_EINPUT,
 				    "ISM-JOINT-REL: JOINT owner %s must be in releasableTo "
 				    "(CAPCO 2016 H.3)", d->e[m->owners.v[i]].code);

@@ -216,6 +216,33 @@ out:
 	return rc;
 }
 
+int
+store_audit_entry_mac(store_snap *sn, uint64_t seq, uint8_t mac[STORE_MAC_LEN],
+    lsn_err *err)
+{
+	MDB_val k, v;
+	uint8_t kb[8];
+	int rc;
+
+	if (seq == 0) {
+		store__audit_genesis(sn->st, mac);
+		return 0;
+	}
+	lsn_put_be64(kb, seq);
+	k.mv_size = 8;
+	k.mv_data = kb;
+	if ((rc = mdb_get(sn->txn, sn->st->audit, &k, &v)) == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "the audit log has no entry %llu",
+		    (unsigned long long)seq);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading the audit log");
+	if (v.mv_size < ENTRY_MIN)
+		return lsn_fail(err, LSN_EINPUT, "audit entry %llu is corrupted",
+		    (unsigned long long)seq);
+	memcpy(mac, (uint8_t *)v.mv_data + v.mv_size - STORE_MAC_LEN, STORE_MAC_LEN);
+	return 0;
+}
+
 uint64_t
 store_now_us(void)
 {

@@ -299,6 +299,18 @@ int store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn,
 int store_audit_verify(store_snap *sn, uint64_t *bad_seq, uint64_t *head_seq,
     uint8_t head_mac[STORE_MAC_LEN], lsn_err *err);
 
+/*
+ * The chain MAC stored with audit entry seq, without decrypting or
+ * verifying anything (compare it with a head noted earlier, after
+ * store_audit_verify() has checked the chain up to there).  seq 0 gives the
+ * genesis MAC, which the first entry chains to.
+ *   mac: receives STORE_MAC_LEN bytes.
+ * Returns 0, LSN_ENOTFOUND (no entry seq), LSN_EINPUT (the entry is too
+ * short to hold a MAC), LSN_EIO.
+ */
+int store_audit_entry_mac(store_snap *sn, uint64_t seq,
+    uint8_t mac[STORE_MAC_LEN], lsn_err *err);
+
 /* ---- writing ---- */
 
 /*

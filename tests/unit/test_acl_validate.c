@@ -113,8 +113,14 @@ test_acl_validate__joint_owners_in_rel(void **state)
 	(void)state;
 	ok("classification=S ownerProducer=\"DEU USA\" disseminationControls=REL "
 	   "releasableTo=\"USA DEU NATO\"");
+	/* A decomposable tetragraph covers its members: CAPCO 2016 H.3's own
+	 * example is (//JOINT S CAN GBR USA//REL TO USA, FVEY). */
+	ok("classification=S ownerProducer=\"CAN GBR USA\" joint=true "
+	   "disseminationControls=REL releasableTo=\"USA FVEY\"");
+	ok("classification=S ownerProducer=\"DEU USA\" disseminationControls=REL "
+	   "releasableTo=\"USA NATO\"");
 	bad("classification=S ownerProducer=\"DEU USA\" disseminationControls=REL "
-	    "releasableTo=\"USA NATO\"", "ISM-JOINT-REL");
+	    "releasableTo=\"USA FVEY\"", "ISM-JOINT-REL");
 	bad("classification=S ownerProducer=\"CAN USA\"", "ISM-JOINT-REL");
 	bad("classification=S ownerProducer=USA joint=true", "ISM-JOINT-OWNERS");
 }
