@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,7 +238,6 @@ puts_(struct buf *b, const char *s)
 static void
 putf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#include <stdarg.h>
 static void
 putf(struct buf *b, const char *fmt, ...)
 {
@@ -348,11 +348,18 @@ corpus_doc_make(corpus *c, uint64_t i)
 	/* The title: U, no control. */
 	d->portions[0].level = 1;
 	offs[0] = t.n;
-	prose(c, &s, &t, 30 + pick(&s, 40), 0);
-	t.n--; /* no final period in a title */
-	t.p[t.n] = '\0';
-	puts_(&t, "");
-	t.n++;
+	{
+		unsigned nw = 4 + pick(&s, 7);
+		for (unsigned k = 0; k < nw; k++) {
+			const char *wd = c->word[zipf_draw(c->cdf, CORPUS_VOCAB, &s)];
+			char up = (char)(wd[0] - 'a' + 'A');
+			if (k)
+				puts_(&t, " ");
+			put(&t, &up, 1);
+			puts_(&t, wd + 1);
+		}
+		t.n++; /* keep the NUL */
+	}
 	for (size_t k = 1; k <= npara; k++) {
 		corpus_portion *p = &d->portions[k];
 		unsigned r = pick(&s, 100);
@@ -398,8 +405,8 @@ corpus_doc_make(corpus *c, uint64_t i)
 	putf(&x, "  <originator>%s</originator>\n", originators[pick(&s, 7)]);
 	putf(&x, "  <date>%s</date>\n", d->date);
 	putf(&x, "  <country>%s</country>\n", countries[pick(&s, 10)]);
-	putf(&x, "  <keywords>%s %s %s</keywords>\n", c->word[zipf_draw(c->cdf, 2000, &s)],
-	    c->word[zipf_draw(c->cdf, 2000, &s)], c->word[zipf_draw(c->cdf, 2000, &s)]);
+	putf(&x, "  <keywords>%s %s %s</keywords>\n", c->word[zipf_draw(c->cdf, CORPUS_VOCAB, &s)],
+	    c->word[zipf_draw(c->cdf, CORPUS_VOCAB, &s)], c->word[zipf_draw(c->cdf, CORPUS_VOCAB, &s)]);
 	puts_(&x, "  <body>\n");
 	for (size_t k = 1; k < d->nportions; k++) {
 		puts_(&x, "    <p");

@@ -42,7 +42,7 @@ typedef struct corpus_portion {
 /* A report, borrowed from the corpus until the next corpus_doc() call. */
 typedef struct corpus_doc {
 	char id[32];
-	char date[11];        /* YYYY-MM-DD */
+	char date[24];        /* YYYY-MM-DD */
 	uint32_t date_num;    /* YYYYMMDD */
 	int level;            /* the banner's classification */
 	int nf;               /* the banner is NOFORN */

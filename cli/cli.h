@@ -137,7 +137,11 @@ const char *cli_role_names(unsigned roles, char *buf, size_t cap);
 extern const struct cli_cmd cli_cmd_init;
 extern const struct cli_cmd cli_cmd_info;
 extern const struct cli_cmd cli_cmd_ingest;
+extern const struct cli_cmd cli_cmd_query;
+extern const struct cli_cmd cli_cmd_get;
+extern const struct cli_cmd cli_cmd_stats;
 extern const struct cli_cmd cli_cmd_marking;
 extern const struct cli_cmd cli_cmd_principal;
+extern const struct cli_cmd cli_cmd_audit;
 
 #endif

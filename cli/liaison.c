@@ -20,8 +20,12 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_init,
 	&cli_cmd_info,
 	&cli_cmd_ingest,
+	&cli_cmd_query,
+	&cli_cmd_get,
+	&cli_cmd_stats,
 	&cli_cmd_marking,
 	&cli_cmd_principal,
+	&cli_cmd_audit,
 	NULL,
 };
 

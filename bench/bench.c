@@ -1,0 +1,784 @@
+/*
+ * bench/bench.c - liaison-bench: ingest, storage, stage limits, label
+ * decisions and query latency, liaison against SQLite+FTS5 in one run
+ * (bench/README.md explains every row).
+ *
+ *   liaison-bench [--scale N]... [--seed N] [--liaison PATH]
+ *                 [--results DIR] [--tmp DIR]
+ *
+ * Environment: LIAISON_DATA_DIR and LIAISON_SCHEMA_DIR as for liaison.
+ * No timed assertion anywhere: it measures and reports.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <gcrypt.h>
+#include <getopt.h>
+#include <libxml/xmlversion.h>
+#include <limits.h>
+#include <math.h>
+#include <lmdb.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "acl/acl.h"
+#include "bench/bench.h"
+#include "ingest/ingest.h"
+#include "store/store.h"
+
+#if defined(__has_include)
+#if __has_include("query/query.h")
+#define BENCH_QUERY_HEADER 1
+#endif
+#endif
+
+const char *const bench_qnames[BQ_NTYPES] = { "one term", "three-term AND", "phrase",
+	"date range (30 days)" };
+
+/* ---- small helpers ---- */
+
+double
+bench_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+void
+bench_pct_of(bench_pct *out, double *s, size_t n)
+{
+	memset(out, 0, sizeof(*out));
+	out->n = n;
+	if (n == 0)
+		return;
+	qsort(s, n, sizeof(*s), cmp_double);
+	out->p50 = s[(n - 1) * 50 / 100];
+	out->p95 = s[(n - 1) * 95 / 100];
+	out->p99 = s[(n - 1) * 99 / 100];
+}
+
+const char *
+bench_fmt(const char *fmt, ...)
+{
+	static char slot[64][256];
+	static unsigned next;
+	char *b = slot[next++ % 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof(slot[0]), fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+static uint64_t du_total;
+
+static int
+du_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)p;
+	(void)f;
+	if (flag == FTW_F)
+		du_total += (uint64_t)sb->st_blocks * 512;
+	return 0;
+}
+
+uint64_t
+bench_du(const char *dir)
+{
+	du_total = 0;
+	nftw(dir, du_one, 16, FTW_PHYS);
+	return du_total;
+}
+
+static int
+rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)f;
+	if (flag == FTW_DP)
+		rmdir(p);
+	else
+		unlink(p);
+	return 0;
+}
+
+void
+bench_rmrf(const char *dir)
+{
+	if (dir && *dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- the table ---- */
+
+static FILE *table;
+static char *table_buf;
+static size_t table_len;
+
+void
+bench_row(const char *measure, const char *liaison, const char *sqlite, const char *ratio,
+    const char *target, const char *verdict)
+{
+	fprintf(table, "| %s | %s | %s | %s | %s | %s |\n", measure, liaison,
+	    sqlite ? sqlite : "", ratio ? ratio : "", target ? target : "", verdict ? verdict : "");
+	printf("| %s | %s | %s | %s | %s | %s |\n", measure, liaison, sqlite ? sqlite : "",
+	    ratio ? ratio : "", target ? target : "", verdict ? verdict : "");
+	fflush(stdout);
+}
+
+static void
+section(const char *title)
+{
+	static const char head[] = "| Measure | liaison | SQLite+FTS5 | liaison/SQLite | target | met? |\n"
+	                           "|---|---|---|---|---|---|\n";
+	fprintf(table, "\n### %s\n\n%s", title, head);
+	printf("\n### %s\n\n%s", title, head);
+}
+
+static const char *
+us(double s)
+{
+	return s >= 1e-3 ? bench_fmt("%.2f ms", s * 1e3) : bench_fmt("%.1f µs", s * 1e6);
+}
+
+static const char *
+pct3(const bench_pct *p)
+{
+	if (p->n == 0)
+		return "n/a";
+	return bench_fmt("%s / %s / %s", us(p->p50), us(p->p95), us(p->p99));
+}
+
+static const char *
+yes(int ok)
+{
+	return ok ? "met" : "**missed**";
+}
+
+/* ---- queries ---- */
+
+void
+bench_queries_make(bench_queries *q, corpus *c, size_t n)
+{
+	uint64_t s = 4242;
+
+	for (size_t i = 0; i < BENCH_NQ; i++) {
+		/* Log-uniform ranks: from very common to rare words. */
+		size_t r = (size_t)(5 * pow(1000.0, (corpus_rand(&s) >> 11) / 9007199254740992.0));
+		snprintf(q->one[i], sizeof(q->one[i]), "%s", corpus_word(c, r));
+		for (int k = 0; k < 3; k++)
+			snprintf(q->and3[i][k], sizeof(q->and3[i][k]), "%s",
+			    corpus_word(c, 5 + corpus_rand(&s) % 300));
+		{
+			uint32_t y = 2020 + (uint32_t)(corpus_rand(&s) % 6), m = 1 + (uint32_t)(corpus_rand(&s) % 11);
+			q->date[i][0] = y * 10000 + m * 100 + 1;
+			q->date[i][1] = y * 10000 + (m + 1) * 100 + 1;
+		}
+		/* A phrase: two adjacent words of a generated paragraph. */
+		{
+			const corpus_doc *d = corpus_doc_make(c, corpus_rand(&s) % n);
+			const corpus_portion *p = &d->portions[1 + corpus_rand(&s) % (d->nportions - 1)];
+			const char *t = p->text;
+			char w[2][32];
+			int k = 0;
+			size_t skip = corpus_rand(&s) % 4;
+			while (*t && k < 2) {
+				size_t l = 0;
+				while (*t && (*t == ' ' || *t == ',' || *t == '.'))
+					t++;
+				while (t[l] && t[l] != ' ' && t[l] != ',' && t[l] != '.' && l < 31)
+					l++;
+				if (skip > 0 && t[l] == ' ') {
+					skip--;
+					t += l;
+					continue;
+				}
+				for (size_t j = 0; j < l; j++)
+					w[k][j] = (char)(t[j] >= 'A' && t[j] <= 'Z' ? t[j] + 32 : t[j]);
+				w[k][l] = '\0';
+				k++;
+				t += l;
+			}
+			snprintf(q->phrase[i][0], 32, "%s", w[0]);
+			snprintf(q->phrase[i][1], 32, "%s", k > 1 ? w[1] : w[0]);
+		}
+	}
+}
+
+/* ---- the corpus file ---- */
+
+static int
+corpus_file(corpus *c, uint64_t seed, size_t n, const char *tmpdir, bench_corpus *bc, double *secs)
+{
+	static char path[4096];
+	FILE *f;
+	int fd;
+	size_t off = 0;
+	double t = bench_now();
+
+	memset(bc, 0, sizeof(*bc));
+	snprintf(path, sizeof(path), "%s/corpus-%zu.xml", tmpdir, n);
+	bc->seed = seed;
+	bc->n = n;
+	bc->path = path;
+	if ((bc->off = malloc(n * sizeof(size_t))) == NULL ||
+	    (bc->len = malloc(n * sizeof(size_t))) == NULL || (f = fopen(path, "w")) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const corpus_doc *d = corpus_doc_make(c, i);
+		bc->off[i] = off;
+		bc->len[i] = d->xml_len;
+		off += d->xml_len;
+		if (fwrite(d->xml, 1, d->xml_len, f) != d->xml_len) {
+			fclose(f);
+			return -1;
+		}
+	}
+	if (fclose(f) != 0 || (fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	bc->bytes = off;
+	bc->map = mmap(NULL, off, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	*secs = bench_now() - t;
+	return bc->map == MAP_FAILED ? -1 : 0;
+}
+
+static void
+corpus_file_free(bench_corpus *bc)
+{
+	if (bc->map && bc->map != MAP_FAILED)
+		munmap((void *)bc->map, bc->bytes);
+	if (bc->path)
+		unlink(bc->path);
+	free(bc->off);
+	free(bc->len);
+}
+
+/* ---- liaison in process ---- */
+
+struct counts {
+	uint64_t rejected;
+};
+
+static void
+on_result(void *ctx, const ingest_result *r)
+{
+	struct counts *k = ctx;
+	if (r->status == INGEST_REJECTED && k->rejected++ < 3)
+		fprintf(stderr, "liaison-bench: rejected %s: %s\n", r->source, r->reason);
+}
+
+struct inproc {
+	double secs;
+	uint64_t stored, rejected, bytes;
+	bench_pct get;
+};
+
+/*
+ * Ingest the corpus stream through ingest_run() ("-", standard input
+ * pointed at the corpus file), into a new store at dir.
+ */
+static int
+ingest_inproc(const bench_corpus *bc, const acl_data *data, ingest_parser *parser,
+    const char *dir, unsigned dict_threshold, struct inproc *out)
+{
+	char key[4200];
+	store_keysrc ks = { .key_file = key };
+	store_opts so = { .dict_threshold = dict_threshold };
+	ingest_opts io = { .principal = "bench", .on_result = on_result };
+	ingest_summary sum;
+	struct counts k = { 0 };
+	const char *paths[] = { "-" };
+	store *st = NULL;
+	lsn_err err;
+	int in = -1, saved = -1, rc = -1;
+	double t;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(key, sizeof(key), "%s.key", dir);
+	bench_rmrf(dir);
+	unlink(key);
+	io.ctx = &k;
+	if (store_create(&st, dir, &ks, &so, &err) != 0) {
+		fprintf(stderr, "liaison-bench: %s: %s\n", dir, err.msg);
+		goto out;
+	}
+	if ((in = open(bc->path, O_RDONLY)) < 0 || (saved = dup(0)) < 0 || dup2(in, 0) < 0)
+		goto out;
+	t = bench_now();
+	rc = ingest_run(st, data, parser, paths, 1, &io, &sum, &err);
+	out->secs = bench_now() - t;
+	dup2(saved, 0);
+	if (rc != 0) {
+		fprintf(stderr, "liaison-bench: ingest: %s\n", err.msg);
+		goto out;
+	}
+	out->stored = sum.stored;
+	out->rejected = sum.rejected;
+	out->bytes = sum.bytes;
+
+	/* get: open a whole record (every segment) by id. */
+	{
+		enum { N = 2000 };
+		static double lat[N];
+		store_snap *sn = NULL;
+		uint64_t s = 99;
+		if (store_snap_begin(st, &sn, &err) != 0)
+			goto out;
+		for (size_t i = 0; i < N; i++) {
+			char id[64];
+			store_record *r = NULL;
+			double t0;
+			snprintf(id, sizeof(id), "BENCH-%llu-%08llu", (unsigned long long)bc->seed,
+			    (unsigned long long)(corpus_rand(&s) % bc->n));
+			t0 = bench_now();
+			if (store_record_get(sn, id, NULL, 0, &r, &err) != 0) {
+				fprintf(stderr, "liaison-bench: get %s: %s\n", id, err.msg);
+				store_snap_end(sn);
+				goto out;
+			}
+			store_record_free(r);
+			lat[i] = bench_now() - t0;
+		}
+		store_snap_end(sn);
+		bench_pct_of(&out->get, lat, N);
+	}
+	rc = 0;
+out:
+	if (saved >= 0)
+		close(saved);
+	if (in >= 0)
+		close(in);
+	store_close(st);
+	return rc;
+}
+
+/* ---- liaison through the CLI ---- */
+
+static int
+run_cmd(const char *liaison, char *const argv[], const char *in_path, struct rusage *ru,
+    double *secs)
+{
+	pid_t pid;
+	int status;
+	double t = bench_now();
+
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+		if (in_path) {
+			int fd = open(in_path, O_RDONLY);
+			if (fd < 0 || dup2(fd, 0) < 0)
+				_exit(127);
+		}
+		if (nul >= 0)
+			dup2(nul, 1);
+		execv(liaison, argv);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, ru) < 0)
+		return -1;
+	if (secs)
+		*secs = bench_now() - t;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "liaison-bench: %s %s: exit status %d\n", liaison, argv[5],
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ingest_cli(const bench_corpus *bc, const char *liaison, const char *dir, double *secs,
+    long *maxrss_kib)
+{
+	char key[4200];
+	char *init[] = { (char *)liaison, "--store", (char *)dir, "--as", "officer1", "init",
+		"--country", "USA", "--clearance", "TS", "--usgov", NULL };
+	char *add[] = { (char *)liaison, "--store", (char *)dir, "--as", "officer1", "principal",
+		"add", "ana", "--country", "USA", "--clearance", "TS", "--usgov", "--role",
+		"analyst", NULL };
+	char *ing[] = { (char *)liaison, "--store", (char *)dir, "--as", "ana", "ingest",
+		"--quiet", "-", NULL };
+	struct rusage ru;
+	int rc;
+
+	snprintf(key, sizeof(key), "%s.key", dir);
+	bench_rmrf(dir);
+	unlink(key);
+	if (run_cmd(liaison, init, NULL, &ru, NULL) != 0 || run_cmd(liaison, add, NULL, &ru, NULL) != 0)
+		return -1;
+	rc = run_cmd(liaison, ing, bc->path, &ru, secs);
+	*maxrss_kib = ru.ru_maxrss;
+	bench_rmrf(dir);
+	unlink(key);
+	return rc;
+}
+
+/* ---- label decisions ---- */
+
+static int
+label_cost(const acl_data *data, double *partner_ns, double *cleared_ns)
+{
+	static const char *const attrs[] = {
+		"classification=S ownerProducer=USA disseminationControls=REL releasableTo=\"USA FVEY\"",
+		"classification=TS ownerProducer=USA disseminationControls=NF",
+		"classification=C ownerProducer=USA disseminationControls=REL releasableTo=\"USA NATO\"",
+		"classification=U ownerProducer=USA",
+	};
+	struct acl_principal_spec ps = { .name = "partner", .country = "GBR",
+		.clearance = ACL_LEVEL_S, .roles = ACL_ROLE_PARTNER };
+	struct acl_principal_spec cs = { .name = "cleared", .country = "USA",
+		.clearance = ACL_LEVEL_TS, .usgov = 1, .roles = ACL_ROLE_ANALYST };
+	uint8_t labels[4][ACL_LABEL_SIZE];
+	acl_principal *p[2] = { NULL, NULL };
+	volatile int sink = 0;
+	lsn_err err;
+	int rc = -1;
+
+	for (int i = 0; i < 4; i++) {
+		acl_marking *m = NULL;
+		if (acl_marking_from_attrs(&m, data, attrs[i], &err) != 0 ||
+		    acl_label_build(labels[i], m, &err) != 0) {
+			fprintf(stderr, "liaison-bench: label: %s\n", err.msg);
+			acl_marking_free(m);
+			goto out;
+		}
+		acl_marking_free(m);
+	}
+	if (acl_principal_new(&p[0], data, &ps, &err) != 0 ||
+	    acl_principal_new(&p[1], data, &cs, &err) != 0) {
+		fprintf(stderr, "liaison-bench: principal: %s\n", err.msg);
+		goto out;
+	}
+	for (int w = 0; w < 2; w++) {
+		enum { N = 4000000 };
+		double t = bench_now();
+		for (unsigned i = 0; i < N; i++)
+			sink += acl_label_decide(p[w], labels[i & 3], ACL_LABEL_SIZE, NULL);
+		*(w ? cleared_ns : partner_ns) = (bench_now() - t) / N * 1e9;
+	}
+	(void)sink;
+	rc = 0;
+out:
+	acl_principal_free(p[0]);
+	acl_principal_free(p[1]);
+	return rc;
+}
+
+/* ---- one scale ---- */
+
+static const char *
+mib(uint64_t b)
+{
+	return bench_fmt("%.1f MiB", b / 1048576.0);
+}
+
+static int
+run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *liaison,
+    const acl_data *data, ingest_parser *parser)
+{
+	bench_corpus bc;
+	stages_result sr;
+	lite_result lr;
+	struct inproc dict, nodict;
+	char dir[4096];
+	double gen_s, cli_s = 0, raw1, raw2, rate, lite_rate, cli_rate = 0;
+	long rss = 0;
+	uint64_t size_dict, size_nodict;
+	int cli_ok;
+
+	fprintf(stderr, "liaison-bench: %zu reports: generating the corpus\n", n);
+	if (corpus_file(c, seed, n, tmpdir, &bc, &gen_s) != 0) {
+		fprintf(stderr, "liaison-bench: cannot write the corpus in %s\n", tmpdir);
+		return -1;
+	}
+	fprintf(stderr, "liaison-bench: %zu reports: stage limits\n", n);
+	if (stages_run(&bc, tmpdir, &sr) != 0)
+		goto fail;
+	fprintf(stderr, "liaison-bench: %zu reports: ingest in process (dictionary)\n", n);
+	snprintf(dir, sizeof(dir), "%s/store-dict", tmpdir);
+	if (ingest_inproc(&bc, data, parser, dir, 0, &dict) != 0)
+		goto fail;
+	size_dict = bench_du(dir);
+	bench_rmrf(dir);
+	fprintf(stderr, "liaison-bench: %zu reports: ingest in process (no dictionary)\n", n);
+	snprintf(dir, sizeof(dir), "%s/store-nodict", tmpdir);
+	if (ingest_inproc(&bc, data, parser, dir, UINT_MAX, &nodict) != 0)
+		goto fail;
+	size_nodict = bench_du(dir);
+	bench_rmrf(dir);
+	fprintf(stderr, "liaison-bench: %zu reports: ingest through the CLI\n", n);
+	snprintf(dir, sizeof(dir), "%s/store-cli", tmpdir);
+	cli_ok = ingest_cli(&bc, liaison, dir, &cli_s, &rss) == 0;
+	if (cli_ok)
+		cli_rate = n / cli_s;
+	fprintf(stderr, "liaison-bench: %zu reports: SQLite+FTS5\n", n);
+	if (lite_run(c, &bc, tmpdir, &lr) != 0)
+		goto fail;
+
+	rate = n / dict.secs;
+	lite_rate = n / lr.ingest_s;
+	raw1 = 1.0 / (sr.parse + sr.zstd_dict + sr.aes + sr.lmdb);
+	{
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		double par = (sr.parse + sr.zstd_dict + sr.aes) / (cores > 0 ? cores : 1);
+		/* Parse, compress and encrypt spread over the cores; one writer. */
+		raw2 = 1.0 / (par > sr.lmdb ? par + sr.lmdb / (cores > 0 ? cores : 1) : sr.lmdb);
+		(void)raw2;
+		raw2 = (cores > 0 ? cores : 1) / (sr.parse + sr.zstd_dict + sr.aes + sr.lmdb);
+		if (raw2 > 1.0 / sr.lmdb)
+			raw2 = 1.0 / sr.lmdb;
+	}
+
+	section(bench_fmt("%zu reports (%.1f MB of XML, %.2f KB per report, seed %llu)", n,
+	    bc.bytes / 1e6, bc.bytes / 1e3 / n, (unsigned long long)seed));
+	bench_row("ingest in process (ingest_run, all cores)",
+	    bench_fmt("%.0f reports/s, %.1f MB/s", rate, bc.bytes / 1e6 / dict.secs),
+	    bench_fmt("%.0f reports/s, %.1f MB/s", lite_rate, bc.bytes / 1e6 / lr.ingest_s),
+	    bench_fmt("%.2f×", rate / lite_rate), "≥ 10,000 reports/s; ≥ 1.5× SQLite",
+	    bench_fmt("%s; %s", yes(rate >= 10000), yes(rate >= 1.5 * lite_rate)));
+	if (dict.rejected || dict.stored != n)
+		bench_row("  reports stored / rejected", bench_fmt("%llu / %llu",
+		    (unsigned long long)dict.stored, (unsigned long long)dict.rejected), NULL, NULL,
+		    NULL, NULL);
+	bench_row("ingest through the CLI (liaison ingest - < corpus)",
+	    cli_ok ? bench_fmt("%.0f reports/s, %.1f MB/s", cli_rate, bc.bytes / 1e6 / cli_s) : "failed",
+	    NULL, cli_ok ? bench_fmt("%.2f×", cli_rate / lite_rate) : NULL, "≥ 10,000 reports/s",
+	    cli_ok ? yes(cli_rate >= 10000) : NULL);
+	bench_row("ingest in process, no zstd dictionary",
+	    bench_fmt("%.0f reports/s", n / nodict.secs), NULL, NULL, NULL, NULL);
+	bench_row("peak RSS of the CLI ingest", cli_ok ? bench_fmt("%.1f MiB", rss / 1024.0) : "n/a",
+	    NULL, NULL, "< 256 MiB", cli_ok ? yes(rss < 256 * 1024) : NULL);
+	bench_row("store size / raw XML, with dictionary",
+	    bench_fmt("%s (%.2f)", mib(size_dict), (double)size_dict / bc.bytes),
+	    bench_fmt("%s (%.2f)", mib(lr.db_bytes), (double)lr.db_bytes / bc.bytes),
+	    bench_fmt("%.2f", (double)size_dict / lr.db_bytes), NULL, NULL);
+	bench_row("store size / raw XML, no dictionary",
+	    bench_fmt("%s (%.2f)", mib(size_nodict), (double)size_nodict / bc.bytes), NULL, NULL,
+	    NULL, NULL);
+	bench_row(bench_fmt("stage: libxml2 parse (%zu reports)", sr.n), bench_fmt("%s/report", us(sr.parse)),
+	    NULL, NULL, NULL, NULL);
+	bench_row("stage: zstd level 3, no dictionary",
+	    bench_fmt("%s/report, ratio %.2f", us(sr.zstd), sr.ratio), NULL, NULL, NULL, NULL);
+	bench_row("stage: zstd level 3, 110 KiB dictionary",
+	    bench_fmt("%s/report, ratio %.2f", us(sr.zstd_dict), sr.ratio_dict), NULL, NULL, NULL,
+	    NULL);
+	bench_row("stage: AES-256-GCM (libgcrypt)", bench_fmt("%s/report", us(sr.aes)), NULL, NULL,
+	    NULL, NULL);
+	bench_row("stage: LMDB put, 1,000 per transaction", bench_fmt("%s/report", us(sr.lmdb)),
+	    NULL, NULL, NULL, NULL);
+	bench_row("raw pipeline ceiling (no indexing), 1 core / all cores",
+	    bench_fmt("%.0f / %.0f reports/s", raw1, raw2), NULL, NULL, NULL, NULL);
+	bench_row("ingest / raw ceiling (all cores)", bench_fmt("%.2f", rate / raw2), NULL, NULL,
+	    "≥ 0.33", yes(rate >= raw2 / 3));
+	bench_row("get by id (store_record_get, whole record), p50/p95/p99", pct3(&dict.get),
+	    pct3(&lr.get_cleared), bench_fmt("%.2f", dict.get.p50 / lr.get_cleared.p50),
+	    n >= 1000000 ? "p50 < 50 µs (1M)" : "p50 < 50 µs (on 1M)", yes(dict.get.p50 < 50e-6));
+	bench_row("get, releasable view (query/), p50/p95/p99", "n/a (query/ not built yet)",
+	    bench_fmt("partner: %s", pct3(&lr.get_partner)), NULL, NULL, NULL);
+	for (int t = 0; t < BQ_NTYPES; t++) {
+		static const char *const target[BQ_NTYPES] = { "p50 < 2 ms (1M)", "p50 < 10 ms (1M)",
+			NULL, NULL };
+		for (int who = 0; who < 2; who++)
+			bench_row(bench_fmt("query: %s, newest 20, %s, p50/p95/p99", bench_qnames[t],
+			              who ? "fully cleared" : "partner GBR/S"),
+			    "n/a (query/ not built yet)", pct3(&lr.q[t][who]), NULL, target[t], NULL);
+		bench_row(bench_fmt("query: %s, partner filtering overhead (p50)", bench_qnames[t]),
+		    "n/a (query/ not built yet)",
+		    bench_fmt("%+.0f%%", (lr.q[t][0].p50 / lr.q[t][1].p50 - 1) * 100), NULL, "< 10%",
+		    NULL);
+	}
+	bench_row("(corpus generation, not part of any figure)", bench_fmt("%.1f s", gen_s), NULL,
+	    NULL, NULL, NULL);
+	corpus_file_free(&bc);
+	return 0;
+fail:
+	corpus_file_free(&bc);
+	return -1;
+}
+
+/* ---- the machine ---- */
+
+static void
+cpu_model(char *out, size_t len)
+{
+	char line[512];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(out, len, "unknown");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p;
+		if (strncmp(line, "model name", 10) == 0 && (p = strchr(line, ':'))) {
+			p += 2;
+			p[strcspn(p, "\n")] = '\0';
+			snprintf(out, len, "%s", p);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: liaison-bench [--scale N]... [--seed N] [--liaison PATH] [--results DIR] "
+	      "[--tmp DIR]\n", f);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "scale", 1, NULL, 'n' }, { "seed", 1, NULL, 's' }, { "liaison", 1, NULL, 'l' },
+		{ "results", 1, NULL, 'r' }, { "tmp", 1, NULL, 't' }, { "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t scales[8], nscales = 0;
+	unsigned long long seed = 1;
+	const char *liaison = "./liaison", *results = NULL, *tmpbase = "/tmp";
+	char tmpdir[1024], cpu[256], host[256], date[32], path[8192], cmdline[4096] = "";
+	acl_data *data = NULL;
+	ingest_parser *parser = NULL;
+	corpus *c = NULL;
+	lsn_err err;
+	double part_ns = 0, clr_ns = 0, t0 = bench_now();
+	time_t now = time(NULL);
+	int ch, rc = 1;
+	FILE *f;
+
+	while ((ch = getopt_long(argc, argv, "n:s:l:r:t:h", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (nscales < 8 && (scales[nscales] = strtoull(optarg, NULL, 10)) >= 1000)
+				nscales++;
+			else {
+				fprintf(stderr, "liaison-bench: --scale: at least 1000\n");
+				return 64;
+			}
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 10);
+			break;
+		case 'l':
+			liaison = optarg;
+			break;
+		case 'r':
+			results = optarg;
+			break;
+		case 't':
+			tmpbase = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 64;
+		}
+	}
+	if (nscales == 0) {
+		scales[nscales++] = 10000;
+		scales[nscales++] = 100000;
+	}
+	for (int i = 0; i < argc; i++) {
+		size_t l = strlen(cmdline);
+		snprintf(cmdline + l, sizeof(cmdline) - l, "%s%s", i ? " " : "", argv[i]);
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "%s/liaison-bench-XXXXXX", tmpbase);
+	if (mkdtemp(tmpdir) == NULL) {
+		fprintf(stderr, "liaison-bench: %s: %s\n", tmpdir, strerror(errno));
+		return 1;
+	}
+	if ((table = open_memstream(&table_buf, &table_len)) == NULL)
+		goto out;
+	if (store_init(&err) != 0 || acl_data_load(&data, NULL, NULL, &err) != 0 ||
+	    ingest_parser_new(&parser, data, &err) != 0) {
+		fprintf(stderr, "liaison-bench: %s\n", err.msg);
+		goto out;
+	}
+	if (corpus_new(&c, seed) != 0)
+		goto out;
+	cpu_model(cpu, sizeof(cpu));
+	gethostname(host, sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	strftime(date, sizeof(date), "%Y-%m-%d", localtime(&now));
+	printf("liaison-bench on %s: %ld cores, %s\n", host, sysconf(_SC_NPROCESSORS_ONLN), cpu);
+
+	if (label_cost(data, &part_ns, &clr_ns) != 0)
+		goto out;
+	section("Independent of the corpus size");
+	bench_row("label decision (acl_label_decide), partner GBR/S",
+	    bench_fmt("%.1f ns/decision", part_ns), NULL, NULL, "well under 1 µs", yes(part_ns < 1000));
+	bench_row("label decision (acl_label_decide), fully cleared USA/TS",
+	    bench_fmt("%.1f ns/decision", clr_ns), NULL, NULL, "well under 1 µs", yes(clr_ns < 1000));
+#ifdef BENCH_QUERY_HEADER
+	bench_row("query/query.h", "present, not wired in this build of the bench", NULL, NULL,
+	    NULL, NULL);
+#endif
+	for (size_t i = 0; i < nscales; i++)
+		if (run_scale(c, seed, scales[i], tmpdir, liaison, data, parser) != 0)
+			goto out;
+	fclose(table);
+	table = NULL;
+	printf("\ntotal %.0f s\n", bench_now() - t0);
+
+	if (results) {
+		snprintf(path, sizeof(path), "%s/%s-%s.md", results, date, host);
+		if ((f = fopen(path, "w")) == NULL) {
+			fprintf(stderr, "liaison-bench: %s: %s\n", path, strerror(errno));
+			goto out;
+		}
+		fprintf(f, "# liaison bench, %s on %s\n\n", date, host);
+		fprintf(f, "## Machine\n\n- cores: %ld\n- CPU: %s\n- memory: %.1f GiB\n\n",
+		    sysconf(_SC_NPROCESSORS_ONLN), cpu,
+		    (double)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / (1 << 30));
+		fprintf(f, "## Libraries\n\n- lmdb: %s\n- libgcrypt: %s\n- libxml2: %s\n- zstd: %s\n"
+		           "- sqlite3: %s\n\n",
+		    mdb_version(NULL, NULL, NULL), gcry_check_version(NULL), LIBXML_DOTTED_VERSION,
+		    ZSTD_versionString(), sqlite3_libversion());
+		fprintf(f, "## Command\n\n    %s%s\n\n(run by `make bench`%s; %.0f s in all)\n\n",
+		    getenv("BENCH_SCALE") ? bench_fmt("BENCH_SCALE=%s ", getenv("BENCH_SCALE")) : "",
+		    cmdline, getenv("BENCH_SCALE") ? "" : " at the default scale",
+		    bench_now() - t0);
+		fprintf(f, "## Results\n\nLatencies are p50 / p95 / p99.  Ratios are liaison "
+		           "over SQLite: above 1 is better for rates, below 1 for latencies and "
+		           "sizes.  bench/README.md explains each row.\n%s", table_buf);
+		if (fclose(f) != 0)
+			goto out;
+		printf("results: %s\n", path);
+	}
+	rc = 0;
+out:
+	if (table)
+		fclose(table);
+	free(table_buf);
+	bench_rmrf(tmpdir);
+	corpus_free(c);
+	ingest_parser_free(parser);
+	acl_data_free(data);
+	return rc;
+}

@@ -1,0 +1,142 @@
+/*
+ * cli/cmd-query.c - liaison query: search what the principal may read.
+ *
+ * Exit status: 0 (also for zero hits), 64 usage, 65 a query that does not
+ * parse (the message gives the position), 77 not a principal.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acl/acl.h"
+#include "cli/cli.h"
+#include "query/query.h"
+#include "store/store.h"
+
+enum { O_JSON = 1, O_LIMIT, O_OFFSET };
+
+static const struct cli_opt opts[] = {
+	{ "json", 0, O_JSON, NULL, "one JSON object per hit: id, title, banner, date" },
+	{ "limit", 1, O_LIMIT, "N", "at most N hits (default 20, at most 100000)" },
+	{ "offset", 1, O_OFFSET, "N", "skip the first N hits" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+struct out {
+	int json;
+};
+
+static int
+on_hit(void *ctx, const query_hit *h)
+{
+	struct out *o = ctx;
+
+	if (o->json) {
+		fputs("{\"id\":", stdout);
+		cli_json_string(stdout, h->id);
+		fputs(",\"title\":", stdout);
+		cli_json_string(stdout, h->title);
+		fputs(",\"banner\":", stdout);
+		cli_json_string(stdout, h->banner);
+		fputs(",\"date\":", stdout);
+		cli_json_string(stdout, h->date);
+		if (h->view_only)
+			fputs(",\"display_only\":true", stdout);
+		fputs("}\n", stdout);
+	} else {
+		printf("%-16s %-10s %s\n%16s %s\n", h->id, h->date, h->title, "", h->banner);
+	}
+	return 0;
+}
+
+static int
+run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
+{
+	const char *arg;
+	struct out o = { 0 };
+	query_opts qo = { 20, 0 };
+	query_result res;
+	acl_data *data = NULL;
+	acl_principal *who = NULL;
+	query *q = NULL;
+	store *st = NULL;
+	char *text = NULL;
+	size_t len = 0, errpos = 0;
+	lsn_err err;
+	long v;
+	int c, rc;
+
+	while ((c = cli_next_opt(ctx, self, argc, argv, &arg)) > 0) {
+		switch (c) {
+		case O_JSON:
+			o.json = 1;
+			break;
+		case O_LIMIT:
+			if (cli_parse_long(ctx, "limit", arg, 1, QUERY_MAX_LIMIT, &v) != 0)
+				return 64;
+			qo.limit = (size_t)v;
+			break;
+		case O_OFFSET:
+			if (cli_parse_long(ctx, "offset", arg, 0, 1L << 40, &v) != 0)
+				return 64;
+			qo.offset = (size_t)v;
+			break;
+		}
+	}
+	if (c < 0)
+		return 64;
+	if (optind >= argc)
+		return cli_usage_error(ctx, "no query given");
+	/* The words of the command line, joined by spaces, are the query. */
+	for (int i = optind; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if ((text = calloc(len + 1, 1)) == NULL)
+		return cli_error(ctx, LSN_EINTERNAL, "query: out of memory");
+	for (int i = optind; i < argc; i++) {
+		strcat(text, argv[i]);
+		if (i + 1 < argc)
+			strcat(text, " ");
+	}
+	if ((rc = cli_store_open(ctx, &st)) != 0)
+		goto out;
+	if ((rc = cli_acl_load(ctx, &data)) != 0)
+		goto out;
+	if ((rc = cli_as_principal(ctx, st, data, 0, &who)) != 0)
+		goto out;
+	store_audit_event ev = { .principal = acl_principal_name(who), .action = "READ",
+		.detail = text, .hits = -1, .withheld = -1 };
+	if ((rc = query_parse(&q, text, &errpos, &err)) != 0) {
+		ev.outcome = "FAILURE";
+		ev.reason = err.msg;
+		if ((rc = cli_audit(ctx, st, &ev)) == 0)
+			rc = cli_error(ctx, LSN_EINPUT, "query: %s", err.msg);
+		goto out;
+	}
+	rc = query_run(st, data, who, q, &qo, on_hit, &o, &res, &err);
+	ev.outcome = rc == 0 ? "SUCCESS" : "FAILURE";
+	ev.reason = rc == 0 ? NULL : err.msg;
+	ev.hits = (int64_t)res.returned;
+	ev.withheld = (int64_t)res.withheld;
+	/* A query whose audit entry cannot be written fails (exit 74). */
+	if (cli_audit(ctx, st, &ev) != 0) {
+		rc = 74;
+		goto out;
+	}
+	if (rc != 0)
+		rc = cli_error(ctx, rc, "query: %s", err.msg);
+out:
+	free(text);
+	query_free(q);
+	acl_principal_free(who);
+	store_close(st);
+	acl_data_free(data);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_query = {
+	"query", "QUERY...",
+	"search what you may read: words, \"phrases\", AND OR NOT, fields (see liaison-query(1))",
+	opts, run,
+};

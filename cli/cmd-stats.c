@@ -1,0 +1,93 @@
+/*
+ * cli/cmd-stats.c - liaison stats: counts over what the principal may read.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "acl/acl.h"
+#include "cli/cli.h"
+#include "query/query.h"
+#include "store/store.h"
+
+enum { O_JSON = 1 };
+
+static const struct cli_opt opts[] = {
+	{ "json", 0, O_JSON, NULL, "one JSON object per count: dimension, key, count" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+struct out {
+	int json;
+	const char *last;
+};
+
+static int
+on_count(void *ctx, const char *dim, const char *key, uint64_t n)
+{
+	struct out *o = ctx;
+
+	if (o->json) {
+		printf("{\"dimension\":\"%s\",\"key\":", dim);
+		cli_json_string(stdout, key);
+		printf(",\"count\":%llu}\n", (unsigned long long)n);
+		return 0;
+	}
+	if (o->last == NULL || strcmp(o->last, dim) != 0)
+		printf("%s%s\n", o->last ? "\n" : "", dim);
+	o->last = dim;
+	printf("  %-20s %llu\n", key, (unsigned long long)n);
+	return 0;
+}
+
+static int
+run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
+{
+	const char *arg;
+	struct out o = { 0 };
+	acl_data *data = NULL;
+	acl_principal *who = NULL;
+	store *st = NULL;
+	uint64_t visible = 0;
+	lsn_err err;
+	int c, rc;
+
+	while ((c = cli_next_opt(ctx, self, argc, argv, &arg)) > 0)
+		if (c == O_JSON)
+			o.json = 1;
+	if (c < 0)
+		return 64;
+	if (optind < argc)
+		return cli_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_store_open(ctx, &st)) != 0)
+		return rc;
+	if ((rc = cli_acl_load(ctx, &data)) != 0)
+		goto out;
+	if ((rc = cli_as_principal(ctx, st, data, 0, &who)) != 0)
+		goto out;
+	{
+		store_audit_event ev = { .principal = acl_principal_name(who),
+			.action = "READ", .detail = "stats", .hits = -1, .withheld = -1 };
+		rc = query_stats(st, data, who, on_count, &o, &visible, &err);
+		ev.outcome = rc == 0 ? "SUCCESS" : "FAILURE";
+		ev.reason = rc == 0 ? NULL : err.msg;
+		ev.hits = (int64_t)visible;
+		if (cli_audit(ctx, st, &ev) != 0) {
+			rc = 74;
+			goto out;
+		}
+	}
+	if (rc != 0)
+		rc = cli_error(ctx, rc, "stats: %s", err.msg);
+out:
+	acl_principal_free(who);
+	store_close(st);
+	acl_data_free(data);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_stats = {
+	"stats", NULL, "counts by classification, country and month of what you may read",
+	opts, run,
+};

@@ -1,0 +1,53 @@
+/*
+ * query/internal.h - what the files of query/ share.
+ */
+#ifndef LSN_QUERY_INTERNAL_H
+#define LSN_QUERY_INTERNAL_H
+
+#include "query/query.h"
+
+enum { Q_AND = 1, Q_OR, Q_NOT, Q_WORDS, Q_ID, Q_CLASS, Q_REL, Q_DATE };
+
+struct query__node {
+	int type;
+	struct query__node *a, *b;
+	/* Q_WORDS: one word, or a phrase of several, in portions of kind
+	 * (0: any) */
+	char **words;
+	size_t nwords;
+	int kind;
+	char *text;        /* Q_ID: the id; Q_REL: the country */
+	int cmp, level;    /* Q_CLASS: '=', '<', '>', 'l' (<=), 'g' (>=) */
+	uint32_t from, to; /* Q_DATE: YYYYMMDD, inclusive */
+	size_t *word_ix;   /* at run time: each word's index in the word table */
+};
+
+struct query {
+	struct query__node *root;
+};
+
+void query__node_free(struct query__node *n);
+
+/*
+ * What p may read of a report, from its label: readable[i] for each
+ * portion (1 view and export, 2 view only), kinds[i].  Returns the number
+ * of readable portions, or -1 when the label is malformed.
+ * readable and kinds have room for INGEST_MAX_PORTIONS entries.
+ */
+int query__decide(const acl_principal *p, const uint8_t *label, size_t len,
+    ingest_rlabel *v, uint8_t *readable, uint8_t *kinds);
+
+/*
+ * Open the readable portions (and the skeleton) of a report, checking that
+ * the label decided on is the authenticated one, and decode them.
+ * Returns 0, LSN_EINPUT, LSN_ENOTFOUND.
+ */
+int query__open(store_snap *sn, const acl_data *data, const char *id,
+    const uint8_t *label, size_t label_len, const uint8_t *readable,
+    size_t nportions, ingest_doc **out, lsn_err *err);
+
+/* The roll-up of the decoded (readable) portions of d. */
+int query__banner(const acl_data *data, const ingest_doc *d, acl_marking **out,
+    lsn_err *err);
+
+#endif

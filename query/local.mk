@@ -1,0 +1,3 @@
+# query/: the query language, search, releasable views and stats.
+libliaison_a_SOURCES += query/query.h query/internal.h query/parse.c \
+	query/run.c query/view.c

@@ -1,0 +1,642 @@
+/*
+ * query/run.c - running a query for a principal.
+ *
+ * 1. Read the postings of every word (blinded) into per-word arrays.
+ * 2. Candidates: the reports those postings name, or every report when the
+ *    query could match without any word (NOT, date:, class: alone).
+ * 3. Per candidate: decide each distinct marking of its label (acl/), then
+ *    evaluate the query over the readable portions only.
+ * 4. Sort the matches newest first; for the hits asked for, open only the
+ *    readable portions and build title and banner from them.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/internal.h"
+
+#define WITHHELD_TITLE "[title withheld]"
+
+struct word {
+	char *text;
+	uint8_t blind[STORE_BLIND_LEN];
+	ingest_posting *p; /* sorted by (serial, portion) */
+	size_t n, cap;
+};
+
+struct run {
+	store *st;
+	store_snap *sn;
+	const acl_data *data;
+	const acl_principal *who;
+	const query *q;
+	struct word *words;
+	size_t nwords;
+	lsn_err *err;
+};
+
+/* Everything known about one candidate while it is evaluated. */
+struct cand {
+	uint64_t serial;
+	const char *id;
+	const uint8_t *label;
+	size_t label_len;
+	ingest_rlabel v;
+	uint8_t readable[INGEST_MAX_PORTIONS];
+	uint8_t kinds[INGEST_MAX_PORTIONS];
+	int all;           /* evaluating as if every portion were readable */
+	ingest_doc *doc;   /* opened lazily (phrases, class:, rel:) */
+	acl_marking *banner;
+	int opened, failed;
+};
+
+/* ---- deciding ---- */
+
+int
+query__decide(const acl_principal *p, const uint8_t *label, size_t len,
+    ingest_rlabel *v, uint8_t *readable, uint8_t *kinds)
+{
+	uint8_t dist[INGEST_MAX_PORTIONS];
+	const uint8_t *l;
+	const char *ntk;
+	size_t pos = 0, nl, i = 0;
+	int n = 0;
+
+	if (ingest_rlabel_view(v, label, len) != 0 || v->nportions > INGEST_MAX_PORTIONS ||
+	    v->ndistinct > INGEST_MAX_PORTIONS)
+		return -1;
+	/* One decision per distinct marking, not per portion. */
+	while (ingest_rlabel_next(v, &pos, &l, &ntk, &nl)) {
+		struct acl_decision d;
+		acl_label_decide(p, l, ACL_LABEL_SIZE, &d);
+		dist[i] = d.verdict == ACL_ALLOW ? 1 : d.verdict == ACL_VIEW ? 2 : 0;
+		if (dist[i] && nl > 0) {
+			char expr[1024];
+			if (nl >= sizeof(expr) ||
+			    (snprintf(expr, sizeof(expr), "%.*s", (int)nl, ntk),
+				acl_ntk_check(p, expr, NULL) != 1))
+				dist[i] = 0; /* false or malformed: deny */
+		}
+		i++;
+	}
+	for (size_t k = 0; k < v->nportions; k++) {
+		unsigned di;
+		int kind;
+		ingest_rlabel_portion(v, k, &di, &kind);
+		readable[k] = dist[di];
+		kinds[k] = (uint8_t)kind;
+		n += readable[k] != 0;
+	}
+	return n;
+}
+
+/* ---- opening ---- */
+
+int
+query__open(store_snap *sn, const acl_data *data, const char *id,
+    const uint8_t *label, size_t label_len, const uint8_t *readable,
+    size_t nportions, ingest_doc **out, lsn_err *err)
+{
+	uint8_t *want = calloc(nportions + 1, 1);
+	store_record *r = NULL;
+	int rc;
+
+	*out = NULL;
+	if (want == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	want[0] = 1; /* the skeleton */
+	for (size_t i = 0; i < nportions; i++)
+		want[i + 1] = readable[i] != 0;
+	rc = store_record_get(sn, id, want, nportions + 1, &r, err);
+	free(want);
+	if (rc != 0)
+		return rc;
+	/* The label decided on must be the one sealed with the record. */
+	if (r->label_len != label_len || memcmp(r->label, label, label_len) != 0) {
+		store_record_free(r);
+		return lsn_fail(err, LSN_EINPUT, "report %s: its label index entry does not "
+		    "match the sealed record", id);
+	}
+	rc = ingest_record_decode(out, data, r, err);
+	store_record_free(r);
+	return rc;
+}
+
+int
+query__banner(const acl_data *data, const ingest_doc *d, acl_marking **out,
+    lsn_err *err)
+{
+	const acl_marking **m = calloc(d->nportions ? d->nportions : 1, sizeof(*m));
+	size_t n = 0;
+	int rc;
+
+	if (m == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < d->nportions; i++)
+		if (d->portions[i].marking != NULL)
+			m[n++] = d->portions[i].marking;
+	rc = acl_rollup(out, data, m, n, err);
+	free(m);
+	return rc;
+}
+
+static int
+cand_open(struct run *r, struct cand *c)
+{
+	if (c->opened)
+		return c->failed ? -1 : 0;
+	c->opened = 1;
+	if (query__open(r->sn, r->data, c->id, c->label, c->label_len, c->readable,
+		c->v.nportions, &c->doc, r->err) != 0 ||
+	    query__banner(r->data, c->doc, &c->banner, r->err) != 0) {
+		c->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cand_clear(struct cand *c)
+{
+	ingest_doc_free(c->doc);
+	acl_marking_free(c->banner);
+	c->doc = NULL;
+	c->banner = NULL;
+	c->opened = c->failed = 0;
+}
+
+/* ---- postings ---- */
+
+static int
+cmp_posting(const void *a, const void *b)
+{
+	const ingest_posting *x = a, *y = b;
+
+	if (x->serial != y->serial)
+		return x->serial < y->serial ? -1 : 1;
+	return (x->portion > y->portion) - (x->portion < y->portion);
+}
+
+static int
+add_posting(void *ctx, uint64_t serial, uint32_t portion)
+{
+	struct word *w = ctx;
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		ingest_posting *p = realloc(w->p, cap * sizeof(*p));
+		if (p == NULL)
+			return LSN_EINTERNAL;
+		w->p = p;
+		w->cap = cap;
+	}
+	w->p[w->n].serial = serial;
+	w->p[w->n].portion = portion;
+	w->n++;
+	return 0;
+}
+
+static int
+on_block(void *ctx, uint64_t first, const uint8_t *block, size_t len)
+{
+	return ingest_postings_decode(block, len, first, add_posting, ctx);
+}
+
+/* The postings of word w for serial s: [*lo, *hi). */
+static void
+postings_of(const struct word *w, uint64_t s, size_t *lo, size_t *hi)
+{
+	size_t a = 0, b = w->n;
+
+	while (a < b) {
+		size_t m = (a + b) / 2;
+		if (w->p[m].serial < s)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*lo = a;
+	while (a < w->n && w->p[a].serial == s)
+		a++;
+	*hi = a;
+}
+
+/* Register the words of every Q_WORDS node (deduplicated). */
+static int
+collect_words(struct run *r, struct query__node *n)
+{
+	int rc;
+
+	if (n == NULL)
+		return 0;
+	if ((rc = collect_words(r, n->a)) != 0 || (rc = collect_words(r, n->b)) != 0)
+		return rc;
+	if (n->type != Q_WORDS)
+		return 0;
+	if (n->word_ix == NULL && (n->word_ix = calloc(n->nwords, sizeof(size_t))) == NULL)
+		return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < n->nwords; i++) {
+		size_t k;
+		for (k = 0; k < r->nwords; k++)
+			if (strcmp(r->words[k].text, n->words[i]) == 0)
+				break;
+		if (k == r->nwords) {
+			struct word *w = realloc(r->words, (r->nwords + 1) * sizeof(*w));
+			if (w == NULL)
+				return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+			r->words = w;
+			memset(&w[k], 0, sizeof(*w));
+			w[k].text = n->words[i];
+			r->nwords++;
+		}
+		n->word_ix[i] = k;
+	}
+	return 0;
+}
+
+/* ---- evaluation ---- */
+
+/* Does the phrase occur, word after word, in this text?  The last nwords
+ * words are kept in a ring and compared at each word: O(words x length). */
+static int
+phrase_in(const struct query__node *n, const char *text, size_t len)
+{
+	char ring[QUERY_MAX_TERMS][LSN_TOKEN_MAX + 1];
+	size_t seen = 0, wl, m = n->nwords;
+	lsn_tokenizer tk;
+	const char *w;
+	int found = 0;
+
+	if (lsn_token_init(&tk, text, len) != 0)
+		return 0;
+	while (!found && lsn_token_next(&tk, &w, &wl)) {
+		memcpy(ring[seen % m], w, wl + 1);
+		seen++;
+		if (seen < m)
+			continue;
+		found = 1;
+		for (size_t k = 0; k < m && found; k++)
+			found = strcmp(ring[(seen - m + k) % m], n->words[k]) == 0;
+	}
+	lsn_wipe(ring, sizeof(ring));
+	lsn_wipe(tk.word, sizeof(tk.word));
+	return found;
+}
+
+static int
+kind_ok(const struct query__node *n, int kind)
+{
+	return n->kind == 0 || n->kind == kind;
+}
+
+/*
+ * Is a word node true for the candidate: every word in one portion that
+ * may be read (of the field's kind); phrases verified on the text, which
+ * needs the portion opened (only when not evaluating "as if all").
+ */
+static int
+eval_words(struct run *r, struct cand *c, const struct query__node *n)
+{
+	const struct word *w0 = &r->words[n->word_ix[0]];
+	size_t lo, hi;
+
+	postings_of(w0, c->serial, &lo, &hi);
+	for (size_t i = lo; i < hi; i++) {
+		uint32_t portion = w0->p[i].portion;
+		int all_words = 1;
+
+		if (portion >= c->v.nportions || !kind_ok(n, c->kinds[portion]))
+			continue;
+		if (!c->all && !c->readable[portion])
+			continue;
+		for (size_t k = 1; k < n->nwords && all_words; k++) {
+			const struct word *wk = &r->words[n->word_ix[k]];
+			size_t a, b, j;
+			postings_of(wk, c->serial, &a, &b);
+			for (j = a; j < b && wk->p[j].portion != portion; j++)
+				;
+			all_words = j < b;
+		}
+		if (!all_words)
+			continue;
+		if (n->nwords == 1 || c->all)
+			return 1; /* "as if all" is for the audit count only: no decryption */
+		if (cand_open(r, c) != 0)
+			return -1;
+		if (c->doc->portions[portion].text != NULL &&
+		    phrase_in(n, c->doc->portions[portion].text, c->doc->portions[portion].text_len))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is country (a trigraph or group) in the releasable view's REL TO? */
+static int
+rel_has(struct run *r, struct cand *c, const char *country)
+{
+	char *rel = NULL;
+	int yes = 0;
+
+	if (cand_open(r, c) != 0)
+		return -1;
+	if (acl_marking_get_attr(&rel, c->banner, "releasableTo", NULL) != 0)
+		return 0;
+	/* The banner lists the tokens common to every released portion. */
+	for (char *t = strtok(rel, " "); t != NULL && !yes; t = strtok(NULL, " "))
+		yes = strcmp(t, country) == 0;
+	free(rel);
+	return yes;
+}
+
+static int
+eval(struct run *r, struct cand *c, const struct query__node *n)
+{
+	int a, b;
+
+	switch (n->type) {
+	case Q_AND:
+		if ((a = eval(r, c, n->a)) <= 0)
+			return a;
+		return eval(r, c, n->b);
+	case Q_OR:
+		if ((a = eval(r, c, n->a)) != 0)
+			return a;
+		return eval(r, c, n->b);
+	case Q_NOT:
+		a = eval(r, c, n->a);
+		return a < 0 ? a : !a;
+	case Q_WORDS:
+		return eval_words(r, c, n);
+	case Q_ID:
+		return strcmp(c->id, n->text) == 0;
+	case Q_DATE:
+		return c->v.date != 0 && c->v.date >= n->from && c->v.date <= n->to;
+	case Q_CLASS:
+		if (c->all)
+			return 1;
+		if (cand_open(r, c) != 0)
+			return -1;
+		b = acl_marking_level(c->banner);
+		switch (n->cmp) {
+		case '<': return b < n->level;
+		case '>': return b > n->level;
+		case 'l': return b <= n->level;
+		case 'g': return b >= n->level;
+		default: return b == n->level;
+		}
+	case Q_REL:
+		return c->all ? 1 : rel_has(r, c, n->text);
+	}
+	return 0;
+}
+
+/* Could the query match with every word absent?  Then every report is a
+ * candidate, not only those the postings name. */
+static int
+needs_all(const struct query__node *n, int negated)
+{
+	switch (n->type) {
+	case Q_AND:
+		return negated ? needs_all(n->a, 1) || needs_all(n->b, 1)
+			       : needs_all(n->a, 0) && needs_all(n->b, 0);
+	case Q_OR:
+		return negated ? needs_all(n->a, 1) && needs_all(n->b, 1)
+			       : needs_all(n->a, 0) || needs_all(n->b, 0);
+	case Q_NOT:
+		return needs_all(n->a, !negated);
+	case Q_WORDS:
+		return negated; /* absent word: NOT word is true */
+	default:
+		return 1; /* filters may be true of any report */
+	}
+}
+
+/* ---- the run ---- */
+
+struct match {
+	uint32_t date;
+	uint64_t serial;
+};
+
+struct matches {
+	struct match *m;
+	size_t n, cap;
+	uint64_t withheld;
+};
+
+static int
+cmp_match(const void *a, const void *b)
+{
+	const struct match *x = a, *y = b;
+
+	if (x->date != y->date)
+		return x->date > y->date ? -1 : 1;
+	return x->serial > y->serial ? -1 : x->serial < y->serial;
+}
+
+struct iter_ctx {
+	struct run *r;
+	struct matches *ms;
+	struct cand *c;
+	int rc;
+};
+
+/* Evaluate one candidate; record a match. */
+static int
+consider(struct iter_ctx *ic, uint64_t serial, const char *id, const uint8_t *label,
+    size_t label_len)
+{
+	struct cand *c = ic->c;
+	struct matches *ms = ic->ms;
+	int n, m;
+
+	c->serial = serial;
+	c->id = id;
+	c->label = label;
+	c->label_len = label_len;
+	cand_clear(c);
+	n = query__decide(ic->r->who, label, label_len, &c->v, c->readable, c->kinds);
+	if (n < 0)
+		return lsn_fail(ic->r->err, LSN_EINPUT, "report %s: malformed label", id);
+	c->all = 0;
+	m = n > 0 ? eval(ic->r, c, ic->r->q->root) : 0;
+	if (m < 0)
+		return LSN_EINPUT;
+	if (!m) {
+		/* For the audit log only: would it have matched on everything? */
+		c->all = 1;
+		if (eval(ic->r, c, ic->r->q->root) == 1)
+			ms->withheld++;
+		c->all = 0;
+		cand_clear(c);
+		return 0;
+	}
+	cand_clear(c);
+	if (ms->n == ms->cap) {
+		size_t cap = ms->cap ? ms->cap * 2 : 1024;
+		struct match *p = realloc(ms->m, cap * sizeof(*p));
+		if (p == NULL)
+			return lsn_fail(ic->r->err, LSN_EINTERNAL, "out of memory");
+		ms->m = p;
+		ms->cap = cap;
+	}
+	ms->m[ms->n].date = c->v.date;
+	ms->m[ms->n].serial = serial;
+	ms->n++;
+	return 0;
+}
+
+static int
+iter_all(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size_t len)
+{
+	struct iter_ctx *ic = ctx;
+
+	return ic->rc = consider(ic, serial, id, label, len);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+date_str(uint32_t d, char out[16])
+{
+	if (d == 0)
+		out[0] = '\0';
+	else
+		snprintf(out, 16, "%04u-%02u-%02u", d / 10000 % 10000, d / 100 % 100, d % 100);
+}
+
+/* Build and hand over one hit. */
+static int
+emit(struct run *r, struct cand *c, query_hit_fn fn, void *ctx)
+{
+	query_hit h = { 0 };
+	char *banner = NULL, date[16];
+	int rc;
+
+	if (cand_open(r, c) != 0)
+		return LSN_EINPUT;
+	h.id = c->id;
+	h.title = "(untitled)"; /* a generic document may have no title */
+	for (size_t i = 0; i < c->doc->nportions; i++) {
+		const ingest_portion *p = &c->doc->portions[i];
+		if (c->kinds[i] != INGEST_TITLE)
+			continue;
+		h.title = p->marking != NULL ? p->text : WITHHELD_TITLE;
+		break;
+	}
+	for (size_t i = 0; i < c->v.nportions; i++)
+		h.view_only |= c->readable[i] == 2;
+	if ((rc = acl_marking_render(&banner, c->banner, ACL_BANNER, r->err)) != 0)
+		return rc;
+	h.banner = banner;
+	date_str(c->v.date, date);
+	h.date = date;
+	rc = fn(ctx, &h);
+	free(banner);
+	return rc;
+}
+
+int
+query_run(store *st, const acl_data *data, const acl_principal *p, const query *q,
+    const query_opts *o, query_hit_fn fn, void *ctx, query_result *res, lsn_err *err)
+{
+	struct run r = { st, NULL, data, p, q, NULL, 0, err };
+	struct matches ms = { 0 };
+	struct cand *c = calloc(1, sizeof(*c));
+	struct iter_ctx ic = { &r, &ms, c, 0 };
+	size_t limit = o && o->limit ? o->limit : 20, offset = o ? o->offset : 0;
+	uint64_t *serials = NULL;
+	size_t nserials = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (c == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	if ((rc = store_snap_begin(st, &r.sn, err)) != 0)
+		goto out;
+	if ((rc = collect_words(&r, q->root)) != 0)
+		goto out;
+	for (size_t i = 0; i < r.nwords; i++) {
+		struct word *w = &r.words[i];
+		store_blind(st, w->text, strlen(w->text), w->blind);
+		if ((rc = store_postings_get(r.sn, w->blind, on_block, w, err)) != 0) {
+			if (rc > 0 || rc == LSN_EINTERNAL)
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			goto out;
+		}
+		qsort(w->p, w->n, sizeof(*w->p), cmp_posting);
+	}
+
+	if (needs_all(q->root, 0)) {
+		rc = store_record_iter(r.sn, iter_all, &ic, err);
+		if (rc != 0)
+			goto out;
+	} else {
+		/* Candidates: every serial some word's postings name. */
+		size_t total = 0;
+		for (size_t i = 0; i < r.nwords; i++)
+			total += r.words[i].n;
+		if ((serials = malloc((total ? total : 1) * sizeof(*serials))) == NULL) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < r.nwords; i++)
+			for (size_t k = 0; k < r.words[i].n; k++)
+				serials[nserials++] = r.words[i].p[k].serial;
+		qsort(serials, nserials, sizeof(*serials), cmp_u64);
+		for (size_t i = 0; i < nserials; i++) {
+			const char *id;
+			const uint8_t *label;
+			size_t ll;
+			if (i > 0 && serials[i] == serials[i - 1])
+				continue;
+			/* A posting whose report was deleted names nothing. */
+			if (store_serial_lookup(r.sn, serials[i], &id, &label, &ll, NULL) != 0)
+				continue;
+			if ((rc = consider(&ic, serials[i], id, label, ll)) != 0)
+				goto out;
+		}
+	}
+	res->matched = ms.n;
+	res->withheld = ms.withheld;
+	qsort(ms.m, ms.n, sizeof(*ms.m), cmp_match);
+	for (size_t i = offset; i < ms.n && i < offset + limit; i++) {
+		const char *id;
+		const uint8_t *label;
+		size_t ll;
+		if ((rc = store_serial_lookup(r.sn, ms.m[i].serial, &id, &label, &ll, err)) != 0)
+			goto out;
+		cand_clear(c);
+		c->serial = ms.m[i].serial;
+		c->id = id;
+		c->label = label;
+		c->label_len = ll;
+		if (query__decide(p, label, ll, &c->v, c->readable, c->kinds) <= 0) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "a match changed under the query");
+			goto out;
+		}
+		if ((rc = emit(&r, c, fn, ctx)) != 0)
+			goto out;
+		res->returned++;
+	}
+out:
+	if (c != NULL) {
+		cand_clear(c);
+		free(c);
+	}
+	for (size_t i = 0; i < r.nwords; i++)
+		free(r.words[i].p);
+	free(r.words);
+	free(serials);
+	free(ms.m);
+	store_snap_end(r.sn);
+	return rc;
+}

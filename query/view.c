@@ -1,0 +1,464 @@
+/*
+ * query/view.c - releasable views (get), their renderings, and stats.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/internal.h"
+
+#define WITHHELD_TITLE "[title withheld]"
+
+/* The one answer for "missing" and "not yours to read". */
+static int
+no_report(lsn_err *err, const char *id)
+{
+	return lsn_fail(err, LSN_ENOTFOUND, "no report %.255s", id);
+}
+
+int
+query_get(store *st, const acl_data *data, const acl_principal *p, const char *id,
+    ingest_doc **view, acl_marking **banner, size_t *withheld, lsn_err *err)
+{
+	store_snap *sn = NULL;
+	ingest_doc *d = NULL;
+	ingest_rlabel v;
+	uint8_t *readable = NULL, *kinds = NULL;
+	const uint8_t *label;
+	size_t ll, k = 0;
+	int n, rc, title_withheld = 0;
+
+	*view = NULL;
+	*banner = NULL;
+	*withheld = 0;
+	if ((readable = malloc(INGEST_MAX_PORTIONS)) == NULL ||
+	    (kinds = malloc(INGEST_MAX_PORTIONS)) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = store_snap_begin(st, &sn, err)) != 0)
+		goto out;
+	rc = store_record_peek(sn, id, NULL, &label, &ll, NULL);
+	if (rc == LSN_ENOTFOUND || (rc == LSN_EINPUT && strlen(id) > STORE_MAX_ID)) {
+		rc = no_report(err, id);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = lsn_fail(err, rc, "report %s is corrupted", id);
+		goto out;
+	}
+	n = query__decide(p, label, ll, &v, readable, kinds);
+	if (n < 0) {
+		rc = lsn_fail(err, LSN_EINPUT, "report %s: malformed label", id);
+		goto out;
+	}
+	if (n == 0) {
+		/* Exactly as if it did not exist (DESIGN.md section 4); only
+		 * *withheld, for the audit log, tells the two apart. */
+		*withheld = v.nportions;
+		rc = no_report(err, id);
+		goto out;
+	}
+	if ((rc = query__open(sn, data, id, label, ll, readable, v.nportions, &d, err)) != 0)
+		goto out;
+	/* Keep what may be read; a title that may not becomes a placeholder. */
+	for (size_t i = 0; i < d->nportions; i++) {
+		ingest_portion *pt = &d->portions[i];
+		if (readable[i]) {
+			d->portions[k++] = *pt;
+			continue;
+		}
+		(*withheld)++;
+		if (kinds[i] == INGEST_TITLE && !title_withheld) {
+			title_withheld = 1;
+			memset(pt, 0, sizeof(*pt));
+			pt->kind = INGEST_TITLE;
+			pt->element = strdup("title");
+			pt->text = strdup(WITHHELD_TITLE);
+			if (pt->element == NULL || pt->text == NULL) {
+				free(pt->element);
+				free(pt->text);
+				d->nportions = k;
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				goto out;
+			}
+			pt->text_len = strlen(pt->text);
+			d->portions[k++] = *pt;
+		}
+	}
+	d->nportions = k;
+	/* The stored banner describes everything: the view's is recomputed. */
+	acl_marking_free(d->banner);
+	d->banner = NULL;
+	if ((rc = query__banner(data, d, banner, err)) != 0)
+		goto out;
+	*view = d;
+	d = NULL;
+out:
+	ingest_doc_free(d);
+	store_snap_end(sn);
+	free(readable);
+	free(kinds);
+	return rc;
+}
+
+/* ---- renderings ---- */
+
+/* Write text into f with XML escapes. */
+static void
+xml_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	size_t n = lsn_json_escaped_len(s);
+	char *buf = malloc(n + 1);
+
+	fputc('"', f);
+	if (buf != NULL) {
+		lsn_json_escape(buf, s);
+		fputs(buf, f);
+		lsn_wipe_free(buf, n + 1);
+	}
+	fputc('"', f);
+}
+
+/*
+ * Render into an exactly sized buffer: run the writer once on /dev/null
+ * through a counting FILE, then into the buffer with fmemopen, so report
+ * text never sits in a buffer that realloc grew.
+ */
+static int
+render(char **out, int (*fn)(FILE *, const ingest_doc *, const acl_marking *),
+    const ingest_doc *v, const acl_marking *b, lsn_err *err)
+{
+	FILE *f = fopen("/dev/null", "w");
+	long n;
+	char *buf;
+
+	*out = NULL;
+	if (f == NULL)
+		return lsn_fail(err, LSN_EIO, "cannot open /dev/null");
+	if (fn(f, v, b) != 0) {
+		fclose(f);
+		return lsn_fail(err, LSN_EINTERNAL, "cannot render the view");
+	}
+	n = ftell(f);
+	fclose(f);
+	if (n < 0 || (buf = calloc((size_t)n + 1, 1)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	if ((f = fmemopen(buf, (size_t)n + 1, "w")) == NULL) {
+		free(buf);
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	fn(f, v, b);
+	fclose(f);
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static char *
+mark(const acl_marking *m, enum acl_form form)
+{
+	char *s = NULL;
+
+	if (m == NULL || acl_marking_render(&s, m, form, NULL) != 0)
+		return NULL;
+	return s;
+}
+
+static int
+text_fn(FILE *f, const ingest_doc *v, const acl_marking *b)
+{
+	char *banner = mark(b, ACL_BANNER);
+
+	if (banner == NULL)
+		return -1;
+	fprintf(f, "%s\n\n", banner);
+	fprintf(f, "%s", v->id);
+	if (v->date[0])
+		fprintf(f, "    %s", v->date);
+	fputs("\n\n", f);
+	for (size_t i = 0; i < v->nportions; i++) {
+		const ingest_portion *p = &v->portions[i];
+		char *pm = mark(p->marking, ACL_PORTION);
+		const char *label = p->kind == INGEST_ORIGINATOR ? "Originator: "
+		    : p->kind == INGEST_COUNTRY ? "Country: "
+		    : p->kind == INGEST_KEYWORDS ? "Keywords: " : "";
+		if (p->marking == NULL) /* the withheld title */
+			fprintf(f, "%s\n\n", p->text);
+		else
+			fprintf(f, "%s %s%s\n\n", pm ? pm : "(?)", label, p->text);
+		free(pm);
+	}
+	fprintf(f, "%s\n", banner);
+	free(banner);
+	return 0;
+}
+
+/* The ISM attributes of m as XML attributes. */
+static void
+xml_marking(FILE *f, const acl_marking *m)
+{
+	const char *const *names = acl_attr_names();
+
+	for (size_t i = 0; names[i] != NULL; i++) {
+		char *val = NULL;
+		if (strcmp(names[i], "resourceElement") == 0)
+			continue;
+		if (acl_marking_get_attr(&val, m, names[i], NULL) == 0 && val[0] != '\0') {
+			fprintf(f, " ism:%s=\"", names[i]);
+			xml_text(f, val);
+			fputc('"', f);
+		}
+		free(val);
+	}
+}
+
+static void
+xml_portion(FILE *f, const char *el, const ingest_portion *p)
+{
+	fprintf(f, "  <%s", el);
+	if (p->marking != NULL)
+		xml_marking(f, p->marking);
+	else /* the withheld title: unclassified placeholder, kept out of roll-up */
+		fputs(" ism:classification=\"U\" ism:ownerProducer=\"USA\" "
+		      "ism:excludeFromRollup=\"true\"", f);
+	if (p->ntk != NULL) {
+		fputs(" lsn:access=\"", f);
+		xml_text(f, p->ntk);
+		fputc('"', f);
+	}
+	fputc('>', f);
+	xml_text(f, p->text);
+	fprintf(f, "</%s>\n", el);
+}
+
+static int
+xml_fn(FILE *f, const ingest_doc *v, const acl_marking *b)
+{
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+	fputs("<report xmlns=\"urn:liaison:report:1\" xmlns:lsn=\"urn:liaison:report:1\" "
+	      "xmlns:ism=\"urn:us:gov:ic:ism\" id=\"", f);
+	xml_text(f, v->id);
+	fputs("\" ism:resourceElement=\"true\"", f);
+	if (v->date[0])
+		fprintf(f, " ism:createDate=\"%s\"", v->date);
+	xml_marking(f, b);
+	fputs(">\n", f);
+	/* Schema order: title, originator, date, country*, keywords, body. */
+	for (size_t i = 0; i < v->nportions; i++)
+		if (v->portions[i].kind == INGEST_TITLE)
+			xml_portion(f, "title", &v->portions[i]);
+	for (size_t i = 0; i < v->nportions; i++)
+		if (v->portions[i].kind == INGEST_ORIGINATOR)
+			xml_portion(f, "originator", &v->portions[i]);
+	fprintf(f, "  <date>%s</date>\n", v->date[0] ? v->date : "1970-01-01");
+	for (size_t i = 0; i < v->nportions; i++)
+		if (v->portions[i].kind == INGEST_COUNTRY)
+			xml_portion(f, "country", &v->portions[i]);
+	for (size_t i = 0; i < v->nportions; i++)
+		if (v->portions[i].kind == INGEST_KEYWORDS)
+			xml_portion(f, "keywords", &v->portions[i]);
+	fputs("  <body>\n", f);
+	for (size_t i = 0; i < v->nportions; i++)
+		if (v->portions[i].kind == INGEST_PARA || v->portions[i].kind == INGEST_OTHER) {
+			fputs("  ", f);
+			xml_portion(f, "p", &v->portions[i]);
+		}
+	fputs("  </body>\n</report>\n", f);
+	return 0;
+}
+
+static int
+json_fn(FILE *f, const ingest_doc *v, const acl_marking *b)
+{
+	char *banner = mark(b, ACL_BANNER);
+	size_t n = 0;
+
+	if (banner == NULL)
+		return -1;
+	fputs("{\"id\":", f);
+	json_str(f, v->id);
+	fputs(",\"date\":", f);
+	json_str(f, v->date);
+	fputs(",\"banner\":", f);
+	json_str(f, banner);
+	fputs(",\"portions\":[", f);
+	for (size_t i = 0; i < v->nportions; i++) {
+		const ingest_portion *p = &v->portions[i];
+		char *pm = mark(p->marking, ACL_PORTION);
+		fprintf(f, "%s{\"kind\":\"%s\",\"portion\":", n++ ? "," : "",
+		    ingest_kind_name(p->kind));
+		if (pm)
+			json_str(f, pm);
+		else
+			fputs("null", f);
+		fputs(",\"text\":", f);
+		json_str(f, p->text);
+		fputc('}', f);
+		free(pm);
+	}
+	fputs("]}\n", f);
+	free(banner);
+	return 0;
+}
+
+int
+query_view_text(char **out, const ingest_doc *v, const acl_marking *b, lsn_err *err)
+{
+	return render(out, text_fn, v, b, err);
+}
+
+int
+query_view_xml(char **out, const ingest_doc *v, const acl_marking *b, lsn_err *err)
+{
+	return render(out, xml_fn, v, b, err);
+}
+
+int
+query_view_json(char **out, const ingest_doc *v, const acl_marking *b, lsn_err *err)
+{
+	return render(out, json_fn, v, b, err);
+}
+
+/* ---- stats ---- */
+
+#define MAX_KEYS 4096
+
+struct counter {
+	char *key[MAX_KEYS];
+	uint64_t n[MAX_KEYS];
+	size_t len;
+};
+
+static void
+count(struct counter *c, const char *key)
+{
+	for (size_t i = 0; i < c->len; i++)
+		if (strcmp(c->key[i], key) == 0) {
+			c->n[i]++;
+			return;
+		}
+	if (c->len < MAX_KEYS && (c->key[c->len] = strdup(key)) != NULL)
+		c->n[c->len++] = 1;
+}
+
+static int
+report_counts(struct counter *c, const char *dim, query_stats_fn fn, void *ctx)
+{
+	int rc = 0;
+
+	/* Key order: a simple selection sort; MAX_KEYS is small. */
+	for (size_t i = 0; i < c->len; i++)
+		for (size_t j = i + 1; j < c->len; j++)
+			if (strcmp(c->key[j], c->key[i]) < 0) {
+				char *k = c->key[i];
+				uint64_t n = c->n[i];
+				c->key[i] = c->key[j];
+				c->n[i] = c->n[j];
+				c->key[j] = k;
+				c->n[j] = n;
+			}
+	for (size_t i = 0; i < c->len && rc == 0; i++)
+		rc = fn(ctx, dim, c->key[i], c->n[i]);
+	return rc;
+}
+
+struct stats_ctx {
+	store_snap *sn;
+	const acl_data *data;
+	const acl_principal *p;
+	struct counter cls, country, month;
+	uint8_t readable[INGEST_MAX_PORTIONS], kinds[INGEST_MAX_PORTIONS];
+	uint64_t visible;
+	lsn_err *err;
+};
+
+static const char *const level_names[] = { "none", "U", "R", "C", "S", "TS" };
+
+static int
+stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size_t ll)
+{
+	struct stats_ctx *s = ctx;
+	ingest_rlabel v;
+	ingest_doc *d = NULL;
+	acl_marking *b = NULL;
+	char month[16];
+	int n, rc;
+
+	(void)serial;
+	n = query__decide(s->p, label, ll, &v, s->readable, s->kinds);
+	if (n < 0)
+		return lsn_fail(s->err, LSN_EINPUT, "report %s: malformed label", id);
+	if (n == 0)
+		return 0;
+	/* Only readable portions are opened; the banner is their roll-up. */
+	if ((rc = query__open(s->sn, s->data, id, label, ll, s->readable, v.nportions, &d,
+		 s->err)) != 0)
+		return rc;
+	if ((rc = query__banner(s->data, d, &b, s->err)) == 0) {
+		int lv = acl_marking_level(b);
+		s->visible++;
+		count(&s->cls, level_names[lv >= 0 && lv <= 5 ? lv : 0]);
+		for (size_t i = 0; i < d->nportions; i++)
+			if (d->portions[i].marking != NULL && s->kinds[i] == INGEST_COUNTRY)
+				count(&s->country, d->portions[i].text);
+		if (v.date) {
+			snprintf(month, sizeof(month), "%04u-%02u", v.date / 10000 % 10000,
+			    v.date / 100 % 100);
+			count(&s->month, month);
+		}
+	}
+	acl_marking_free(b);
+	ingest_doc_free(d);
+	return rc;
+}
+
+int
+query_stats(store *st, const acl_data *data, const acl_principal *p,
+    query_stats_fn fn, void *ctx, uint64_t *visible, lsn_err *err)
+{
+	struct stats_ctx *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*visible = 0;
+	if (s == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	s->data = data;
+	s->p = p;
+	s->err = err;
+	if ((rc = store_snap_begin(st, &s->sn, err)) != 0)
+		goto out;
+	if ((rc = store_record_iter(s->sn, stats_one, s, err)) != 0)
+		goto out;
+	*visible = s->visible;
+	if ((rc = report_counts(&s->cls, "classification", fn, ctx)) == 0 &&
+	    (rc = report_counts(&s->country, "country", fn, ctx)) == 0)
+		rc = report_counts(&s->month, "month", fn, ctx);
+out:
+	store_snap_end(s->sn);
+	for (size_t i = 0; i < s->cls.len; i++)
+		free(s->cls.key[i]);
+	for (size_t i = 0; i < s->country.len; i++)
+		free(s->country.key[i]);
+	for (size_t i = 0; i < s->month.len; i++)
+		free(s->month.key[i]);
+	free(s);
+	return rc;
+}
