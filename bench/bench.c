@@ -38,9 +38,11 @@
 #include "ingest/ingest.h"
 #include "store/store.h"
 
+/* query/ arrived after the bench: measure it when its header is there. */
 #if defined(__has_include)
 #if __has_include("query/query.h")
 #define BENCH_QUERY_HEADER 1
+#include "query/query.h"
 #endif
 #endif
 
@@ -293,15 +295,130 @@ struct inproc {
 	double secs;
 	uint64_t stored, rejected, bytes;
 	bench_pct get;
+	int have_q;           /* query/ measured */
+	bench_pct q[BQ_NTYPES][2], qget[2]; /* [partner, cleared] */
 };
+
+static int
+principals(const acl_data *data, acl_principal *p[2])
+{
+	struct acl_principal_spec ps = { .name = "partner", .country = "GBR",
+		.clearance = ACL_LEVEL_S, .roles = ACL_ROLE_PARTNER };
+	struct acl_principal_spec cs = { .name = "cleared", .country = "USA",
+		.clearance = ACL_LEVEL_TS, .usgov = 1, .roles = ACL_ROLE_ANALYST };
+	lsn_err err;
+
+	if (acl_principal_new(&p[0], data, &ps, &err) != 0 ||
+	    acl_principal_new(&p[1], data, &cs, &err) != 0) {
+		fprintf(stderr, "liaison-bench: principal: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+#ifdef BENCH_QUERY_HEADER
+static int
+count_hit(void *ctx, const query_hit *h)
+{
+	(void)h;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/* The same queries as SQLite's, through query_run() and query_get(). */
+static int
+query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
+    struct inproc *out)
+{
+	static double lat[2000];
+	acl_principal *p[2] = { NULL, NULL };
+	bench_queries *q = malloc(sizeof(*q));
+	query_opts qo = { .limit = 20 };
+	lsn_err err;
+	int rc = -1;
+
+	if (q == NULL || principals(data, p) != 0)
+		goto out;
+	bench_queries_make(q, c, bc->n);
+	for (int t = 0; t < BQ_NTYPES; t++)
+		for (int who = 0; who < 2; who++) {
+			double start = bench_now();
+			size_t n = 0;
+			for (size_t i = 0; i < BENCH_NQ && bench_now() - start < 10.0; i++) {
+				char text[256];
+				query *pq = NULL;
+				query_result res;
+				size_t hits = 0, errpos;
+				double t0;
+				switch (t) {
+				case BQ_ONE:
+					snprintf(text, sizeof(text), "%s", q->one[i]);
+					break;
+				case BQ_AND3:
+					snprintf(text, sizeof(text), "%s %s %s", q->and3[i][0], q->and3[i][1],
+					    q->and3[i][2]);
+					break;
+				case BQ_PHRASE:
+					snprintf(text, sizeof(text), "\"%s %s\"", q->phrase[i][0], q->phrase[i][1]);
+					break;
+				default:
+					snprintf(text, sizeof(text), "date:%04u-%02u-%02u..%04u-%02u-%02u",
+					    q->date[i][0] / 10000, q->date[i][0] / 100 % 100, q->date[i][0] % 100,
+					    q->date[i][1] / 10000, q->date[i][1] / 100 % 100, q->date[i][1] % 100);
+				}
+				t0 = bench_now();
+				if (query_parse(&pq, text, &errpos, &err) != 0 ||
+				    query_run(st, data, p[who], pq, &qo, count_hit, &hits, &res, &err) != 0) {
+					fprintf(stderr, "liaison-bench: query %s: %s\n", text, err.msg);
+					query_free(pq);
+					goto out;
+				}
+				lat[n++] = bench_now() - t0;
+				query_free(pq);
+			}
+			bench_pct_of(&out->q[t][who], lat, n);
+		}
+	for (int who = 0; who < 2; who++) {
+		uint64_t s = 99;
+		for (size_t i = 0; i < 2000; i++) {
+			char id[64];
+			ingest_doc *v = NULL;
+			acl_marking *b = NULL;
+			size_t withheld;
+			double t0;
+			int r;
+			snprintf(id, sizeof(id), "BENCH-%llu-%08llu", (unsigned long long)bc->seed,
+			    (unsigned long long)(corpus_rand(&s) % bc->n));
+			t0 = bench_now();
+			r = query_get(st, data, p[who], id, &v, &b, &withheld, &err);
+			lat[i] = bench_now() - t0;
+			ingest_doc_free(v);
+			acl_marking_free(b);
+			if (r != 0 && r != LSN_ENOTFOUND) {
+				fprintf(stderr, "liaison-bench: query_get %s: %s\n", id, err.msg);
+				goto out;
+			}
+		}
+		bench_pct_of(&out->qget[who], lat, 2000);
+	}
+	out->have_q = 1;
+	rc = 0;
+out:
+	acl_principal_free(p[0]);
+	acl_principal_free(p[1]);
+	free(q);
+	return rc;
+}
+#endif
 
 /*
  * Ingest the corpus stream through ingest_run() ("-", standard input
  * pointed at the corpus file), into a new store at dir.
  */
 static int
-ingest_inproc(const bench_corpus *bc, const acl_data *data, ingest_parser *parser,
-    const char *dir, unsigned dict_threshold, struct inproc *out)
+ingest_inproc(corpus *c, const bench_corpus *bc, const acl_data *data,
+    ingest_parser *parser, const char *dir, unsigned dict_threshold, int queries,
+    struct inproc *out)
 {
 	char key[4200];
 	store_keysrc ks = { .key_file = key };
@@ -364,6 +481,13 @@ ingest_inproc(const bench_corpus *bc, const acl_data *data, ingest_parser *parse
 		store_snap_end(sn);
 		bench_pct_of(&out->get, lat, N);
 	}
+#ifdef BENCH_QUERY_HEADER
+	if (queries && query_bench(st, data, c, bc, out) != 0)
+		goto out;
+#else
+	(void)c;
+	(void)queries;
+#endif
 	rc = 0;
 out:
 	if (saved >= 0)
@@ -448,10 +572,6 @@ label_cost(const acl_data *data, double *partner_ns, double *cleared_ns)
 		"classification=C ownerProducer=USA disseminationControls=REL releasableTo=\"USA NATO\"",
 		"classification=U ownerProducer=USA",
 	};
-	struct acl_principal_spec ps = { .name = "partner", .country = "GBR",
-		.clearance = ACL_LEVEL_S, .roles = ACL_ROLE_PARTNER };
-	struct acl_principal_spec cs = { .name = "cleared", .country = "USA",
-		.clearance = ACL_LEVEL_TS, .usgov = 1, .roles = ACL_ROLE_ANALYST };
 	uint8_t labels[4][ACL_LABEL_SIZE];
 	acl_principal *p[2] = { NULL, NULL };
 	volatile int sink = 0;
@@ -468,11 +588,8 @@ label_cost(const acl_data *data, double *partner_ns, double *cleared_ns)
 		}
 		acl_marking_free(m);
 	}
-	if (acl_principal_new(&p[0], data, &ps, &err) != 0 ||
-	    acl_principal_new(&p[1], data, &cs, &err) != 0) {
-		fprintf(stderr, "liaison-bench: principal: %s\n", err.msg);
+	if (principals(data, p) != 0)
 		goto out;
-	}
 	for (int w = 0; w < 2; w++) {
 		enum { N = 4000000 };
 		double t = bench_now();
@@ -489,6 +606,8 @@ out:
 }
 
 /* ---- one scale ---- */
+
+#define NA "n/a (query/ not built yet)"
 
 static const char *
 mib(uint64_t b)
@@ -520,13 +639,13 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 		goto fail;
 	fprintf(stderr, "liaison-bench: %zu reports: ingest in process (dictionary)\n", n);
 	snprintf(dir, sizeof(dir), "%s/store-dict", tmpdir);
-	if (ingest_inproc(&bc, data, parser, dir, 0, &dict) != 0)
+	if (ingest_inproc(c, &bc, data, parser, dir, 0, 1, &dict) != 0)
 		goto fail;
 	size_dict = bench_du(dir);
 	bench_rmrf(dir);
 	fprintf(stderr, "liaison-bench: %zu reports: ingest in process (no dictionary)\n", n);
 	snprintf(dir, sizeof(dir), "%s/store-nodict", tmpdir);
-	if (ingest_inproc(&bc, data, parser, dir, UINT_MAX, &nodict) != 0)
+	if (ingest_inproc(c, &bc, data, parser, dir, UINT_MAX, 0, &nodict) != 0)
 		goto fail;
 	size_nodict = bench_du(dir);
 	bench_rmrf(dir);
@@ -597,19 +716,28 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 	bench_row("get by id (store_record_get, whole record), p50/p95/p99", pct3(&dict.get),
 	    pct3(&lr.get_cleared), bench_fmt("%.2f", dict.get.p50 / lr.get_cleared.p50),
 	    n >= 1000000 ? "p50 < 50 µs (1M)" : "p50 < 50 µs (on 1M)", yes(dict.get.p50 < 50e-6));
-	bench_row("get, releasable view (query/), p50/p95/p99", "n/a (query/ not built yet)",
-	    bench_fmt("partner: %s", pct3(&lr.get_partner)), NULL, NULL, NULL);
+	for (int who = 0; who < 2; who++) {
+		const bench_pct *lg = who ? &lr.get_cleared : &lr.get_partner;
+		bench_row(bench_fmt("get, releasable view (query_get), %s, p50/p95/p99",
+		              who ? "fully cleared" : "partner GBR/S"),
+		    dict.have_q ? pct3(&dict.qget[who]) : NA, pct3(lg),
+		    dict.have_q ? bench_fmt("%.2f", dict.qget[who].p50 / lg->p50) : NULL,
+		    "p50 < 50 µs (1M)", dict.have_q ? yes(dict.qget[who].p50 < 50e-6) : NULL);
+	}
 	for (int t = 0; t < BQ_NTYPES; t++) {
 		static const char *const target[BQ_NTYPES] = { "p50 < 2 ms (1M)", "p50 < 10 ms (1M)",
 			NULL, NULL };
 		for (int who = 0; who < 2; who++)
 			bench_row(bench_fmt("query: %s, newest 20, %s, p50/p95/p99", bench_qnames[t],
 			              who ? "fully cleared" : "partner GBR/S"),
-			    "n/a (query/ not built yet)", pct3(&lr.q[t][who]), NULL, target[t], NULL);
+			    dict.have_q ? pct3(&dict.q[t][who]) : NA, pct3(&lr.q[t][who]),
+			    dict.have_q ? bench_fmt("%.2f", dict.q[t][who].p50 / lr.q[t][who].p50) : NULL,
+			    target[t], dict.have_q && target[t] ?
+			        yes(dict.q[t][who].p50 < (t == BQ_ONE ? 2e-3 : 10e-3)) : NULL);
 		bench_row(bench_fmt("query: %s, partner filtering overhead (p50)", bench_qnames[t]),
-		    "n/a (query/ not built yet)",
+		    dict.have_q ? bench_fmt("%+.0f%%", (dict.q[t][0].p50 / dict.q[t][1].p50 - 1) * 100) : NA,
 		    bench_fmt("%+.0f%%", (lr.q[t][0].p50 / lr.q[t][1].p50 - 1) * 100), NULL, "< 10%",
-		    NULL);
+		    dict.have_q ? yes(dict.q[t][0].p50 < 1.1 * dict.q[t][1].p50) : NULL);
 	}
 	bench_row("(corpus generation, not part of any figure)", bench_fmt("%.1f s", gen_s), NULL,
 	    NULL, NULL, NULL);
@@ -735,10 +863,6 @@ main(int argc, char **argv)
 	    bench_fmt("%.1f ns/decision", part_ns), NULL, NULL, "well under 1 µs", yes(part_ns < 1000));
 	bench_row("label decision (acl_label_decide), fully cleared USA/TS",
 	    bench_fmt("%.1f ns/decision", clr_ns), NULL, NULL, "well under 1 µs", yes(clr_ns < 1000));
-#ifdef BENCH_QUERY_HEADER
-	bench_row("query/query.h", "present, not wired in this build of the bench", NULL, NULL,
-	    NULL, NULL);
-#endif
 	for (size_t i = 0; i < nscales; i++)
 		if (run_scale(c, seed, scales[i], tmpdir, liaison, data, parser) != 0)
 			goto out;

@@ -237,7 +237,8 @@ read_dir(struct run *r, const char *dir)
 			dl--;
 		sprintf(names[n++], "%.*s/%s", (int)dl, dir, e->d_name);
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct stat sb;
 		size_t len = strlen(names[i]);
@@ -467,7 +468,8 @@ index_doc(struct run *r, struct cache_slot *cache, const ingest_doc *d, struct j
 		}
 		lsn_wipe(tk.word, sizeof(tk.word));
 	}
-	qsort(t, n, sizeof(*t), cmp_term);
+	if (n > 1)
+		qsort(t, n, sizeof(*t), cmp_term);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || cmp_term(&t[k - 1], &t[i]) != 0)
@@ -644,7 +646,8 @@ commit(struct writer *w, lsn_err *err)
 	w->sn = NULL;
 	if (w->npend == 0)
 		return 0;
-	qsort(w->post, w->npost, sizeof(*w->post), cmp_posting);
+	if (w->npost > 1)
+		qsort(w->post, w->npost, sizeof(*w->post), cmp_posting);
 	for (size_t i = 0; i < w->npost && rc == 0;) {
 		size_t k = i;
 		while (k < w->npost && memcmp(w->post[k].blind, w->post[i].blind,

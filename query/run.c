@@ -572,7 +572,8 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 			goto out;
 		}
-		qsort(w->p, w->n, sizeof(*w->p), cmp_posting);
+		if (w->n > 1)
+			qsort(w->p, w->n, sizeof(*w->p), cmp_posting);
 	}
 
 	if (needs_all(q->root, 0)) {
@@ -591,7 +592,8 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		for (size_t i = 0; i < r.nwords; i++)
 			for (size_t k = 0; k < r.words[i].n; k++)
 				serials[nserials++] = r.words[i].p[k].serial;
-		qsort(serials, nserials, sizeof(*serials), cmp_u64);
+		if (nserials > 1)
+			qsort(serials, nserials, sizeof(*serials), cmp_u64);
 		for (size_t i = 0; i < nserials; i++) {
 			const char *id;
 			const uint8_t *label;
@@ -607,7 +609,8 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	}
 	res->matched = ms.n;
 	res->withheld = ms.withheld;
-	qsort(ms.m, ms.n, sizeof(*ms.m), cmp_match);
+	if (ms.n > 1)
+		qsort(ms.m, ms.n, sizeof(*ms.m), cmp_match);
 	for (size_t i = offset; i < ms.n && i < offset + limit; i++) {
 		const char *id;
 		const uint8_t *label;

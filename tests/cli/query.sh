@@ -1,0 +1,150 @@
+#!/bin/sh
+# CLI scenarios for query, get and stats: a partner sees exactly what is
+# releasable to it, and a report it may not read answers like a missing one.
+. "$LSN_SRCDIR/tests/cli/lib.sh"
+
+S=$T/store
+L() { "$LIAISON" --store "$S" "$@"; }
+L --as off init --country USA >/dev/null 2>&1
+L --as off principal add ana --country USA --clearance TS --usgov --role analyst --sci SI,TK,HCS >/dev/null
+L --as off principal add gbr --country GBR --clearance S --role partner >/dev/null
+L --as off principal add deu --country DEU --clearance S --role partner >/dev/null
+
+# A report nothing of which is releasable to GBR, ingested later.
+cat >"$T/secret.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<report xmlns="urn:liaison:report:1" xmlns:ism="urn:us:gov:ic:ism" id="NF-ONLY-1"
+        ism:resourceElement="true" ism:createDate="2024-03-01"
+        ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF">
+  <title ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF">Quillfeather sources</title>
+  <date>2024-03-01</date>
+  <body>
+    <p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF">Quillfeather met the courier.</p>
+  </body>
+</report>
+XML
+
+# Before it exists: what GBR is told for a missing id.
+run L --as gbr get NF-ONLY-1
+cp "$T/out" "$T/missing.out"; cp "$T/err" "$T/missing.err"; missing_rc=$rc
+expect_rc 66 "get of a missing report exits 66"
+
+L --as ana ingest --quiet "$LSN_SRCDIR/samples" "$T/secret.xml"
+
+run L --as gbr get NF-ONLY-1
+check "get of an unreleasable report exits as for a missing one" test "$rc" -eq "$missing_rc"
+check "...with byte-identical stdout" cmp -s "$T/out" "$T/missing.out"
+check "...and byte-identical stderr" cmp -s "$T/err" "$T/missing.err"
+run L --as ana get NF-ONLY-1
+expect_rc 0 "the analyst reads it"
+expect_out '^\(S//NF\) Quillfeather met the courier' "...with its NOFORN paragraph"
+
+# NOFORN-only words never produce a hit for a partner.
+for w in KESTRELVANE IRONQUILL GLASSHORN MARROWLIGHT SABLEMOTH Quillfeather; do
+	run L --as gbr query --json "$w"
+	check "the NOFORN-only word $w gives GBR no hit" test ! -s "$T/out"
+	run L --as ana query --json "$w"
+	check "...but gives the analyst at least one" test -s "$T/out"
+done
+run L --as gbr query --json 'KESTRELVANE OR IRONQUILL OR convoy'
+check "an OR with NOFORN words only finds the releasable part" \
+	sh -c "! grep -q 'IIR-2024-0002\"' '$T/out' && grep -q 'IIR-2024-0001' '$T/out'"
+
+# Bilateral releases: GBR sees BRAMBLEGATE, not WATTLEBRIDGE; DEU sees neither.
+run L --as gbr query --json BRAMBLEGATE
+expect_out '"id":"IIR-2024-0005"' "REL TO USA, GBR words reach GBR"
+run L --as gbr query --json WATTLEBRIDGE
+check "REL TO USA, AUS words do not reach GBR" test ! -s "$T/out"
+run L --as deu query --json BRAMBLEGATE
+check "...nor DEU" test ! -s "$T/out"
+run L --as deu query --json NORTHGALE
+expect_out '"id":"IIR-2024-0004"' "REL TO USA, NATO words reach DEU (NATO member)"
+
+# The releasable view: unreadable portions removed, banner recomputed.
+run L --as gbr get IIR-2024-0002
+expect_rc 0 "GBR gets the releasable view of a report with a NOFORN paragraph"
+check "...without the NOFORN paragraph" sh -c "! grep -q '(S//NF)' '$T/out'"
+check "...and a banner recomputed without NOFORN" \
+	sh -c "head -n 1 '$T/out' | grep -qx 'SECRET//REL TO USA, FVEY'"
+check "...at the bottom too" sh -c "tail -n 1 '$T/out' | grep -qx 'SECRET//REL TO USA, FVEY'"
+run L --as gbr get --format xml IIR-2024-0002
+expect_rc 0 "the XML view"
+check "...is valid against schemas/report.xsd" \
+	sh -c "xmllint --noout --schema '$LSN_SRCDIR/schemas/report.xsd' '$T/out' 2>/dev/null"
+check "...and carries the recomputed banner as ISM attributes" \
+	grep -q 'ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA FVEY"' "$T/out"
+run L --as gbr get --format json IIR-2024-0002
+expect_out '^\{"id":"IIR-2024-0002","date":"2024-01-22","banner":"SECRET//REL TO USA, FVEY","portions":\[' "the JSON view"
+
+# A title the partner may not read.
+cat >"$T/title.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<report xmlns="urn:liaison:report:1" xmlns:ism="urn:us:gov:ic:ism" id="TITLE-NF"
+        ism:resourceElement="true" ism:createDate="2024-03-02"
+        ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF">
+  <title ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF">Halyardmoon title words</title>
+  <date>2024-03-02</date>
+  <body>
+    <p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR">Releasable weatherglass paragraph.</p>
+  </body>
+</report>
+XML
+L --as ana ingest --quiet --fix-banner "$T/title.xml"
+run L --as gbr query --json weatherglass
+expect_out '"id":"TITLE-NF","title":"\[title withheld\]","banner":"SECRET//REL TO USA, GBR"' \
+	"an unreadable title shows as [title withheld], the banner as the readable roll-up"
+run L --as gbr query --json Halyardmoon
+check "...and its words give no hit" test ! -s "$T/out"
+run L --as gbr query --json 'title:weatherglass'
+check "a field query only looks in that field" test ! -s "$T/out"
+
+# Fields, operators, order, limits.
+run L --as ana query --json 'country:AFG'
+expect_out '"id":"IIR-2024-0001"' "country: finds the report about AFG"
+run L --as ana query --json 'convoy AND NOT route'
+check "NOT excludes" sh -c "! grep -q 'IIR-2024-0001\"' '$T/out'"
+run L --as ana query --json 'date:2024-01-01..2024-01-31'
+check "date ranges" test "$(grep -c '"date":"2024-01' "$T/out")" -eq "$(wc -l <"$T/out")"
+check "...find every January report" test "$(wc -l <"$T/out")" -eq 2
+run L --as ana query --json --limit 3 'date:2024-01-01..2025-12-31'
+check "--limit caps the hits" test "$(wc -l <"$T/out")" -eq 3
+check "...newest first" sh -c "cut -d'\"' -f16 '$T/out' | sort -r | cmp -s - '$T/dates' 2>/dev/null || { cut -d'\"' -f16 '$T/out' >'$T/d1'; sort -r '$T/d1' | cmp -s - '$T/d1'; }"
+run L --as ana query --json --offset 1 --limit 2 'date:2024-01-01..2025-12-31'
+check "--offset skips" test "$(wc -l <"$T/out")" -eq 2
+run L --as ana query --json 'class:<=C'
+check "class:<=C finds only C and U views" sh -c "! grep -Eq 'banner\":\"(SECRET|TOP SECRET)' '$T/out' && test -s '$T/out'"
+run L --as ana query --json 'rel:GBR'
+expect_out '"id":"IIR-2024-0005"' "rel:GBR finds REL TO USA, GBR reports"
+
+run L --as ana query 'convoy AND (route OR'
+expect_rc 65 "a bad query exits 65"
+expect_err 'at position [0-9]+:' "...naming the position"
+run L --as ana query 'nofield:value'
+expect_err '^liaison: query: at position 0: unknown field "nofield"' "an unknown field is named"
+q=""; i=0; while [ $i -lt 1000 ]; do q="$q w$i OR"; i=$((i+1)); done
+run L --as ana query "$q last"
+expect_rc 65 "1,000 ORs are refused"
+expect_err 'longer than 4096 bytes|more than 64 terms' "...with a clear message"
+q=""; i=0; while [ $i -lt 100 ]; do q="$q w$i OR"; i=$((i+1)); done
+run L --as ana query "$q last"
+expect_rc 65 "100 ORs are refused too"
+expect_err 'at position [0-9]+: more than 64 terms: narrow the query' "...for their number of terms"
+
+# stats count only what the principal may read.
+run L --as gbr stats --json
+check "stats never count a report GBR cannot read" sh -c "! grep -q 'TITLE-NF\|NF-ONLY' '$T/out'"
+g=$(sed -n 's/.*"dimension":"classification".*"count":\([0-9]*\).*/\1/p' "$T/out" | paste -sd+ | bc 2>/dev/null || echo 0)
+a_out=$(L --as ana stats --json | sed -n 's/.*"dimension":"classification".*"count":\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s}')
+g_out=$(sed -n 's/.*"dimension":"classification".*"count":\([0-9]*\).*/\1/p' "$T/out" | awk '{s+=$1} END {print s}')
+check "the analyst counts more reports than GBR" test "$a_out" -gt "$g_out"
+run L --as ana stats
+expect_out '^classification$' "stats prints a table"
+
+# Every query and get is audited, including the empty and the denied ones.
+before=$(L info --json | sed -n 's/.*"audit_entries":\([0-9]*\).*/\1/p')
+L --as gbr query nothingmatchesthis >/dev/null
+L --as gbr get NF-ONLY-1 >/dev/null 2>&1
+after=$(L info --json | sed -n 's/.*"audit_entries":\([0-9]*\).*/\1/p')
+check "an empty query and a denied get are both audited" test "$after" -eq $((before + 2))
+
+plan_done
