@@ -4,3 +4,8 @@ libliaison_a_SOURCES += query/query.h query/internal.h query/parse.c \
 
 TESTS += tests/cli/query.sh
 EXTRA_DIST += tests/cli/query.sh
+
+check_PROGRAMS += tests/unit/test_query
+TESTS += tests/unit/test_query
+tests_unit_test_query_CFLAGS = $(LSN_TEST_CFLAGS)
+tests_unit_test_query_LDADD = $(LSN_TEST_LIBS)

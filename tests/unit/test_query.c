@@ -1,0 +1,489 @@
+/*
+ * tests/unit/test_query.c - query results against a brute-force reference.
+ *
+ * A generated corpus with random portion markings is ingested; for random
+ * principals and random queries, query_run() must return exactly the
+ * reports a naive reference finds by deciding every portion on its full
+ * marking (acl_decide, not the labels the query uses) and matching words
+ * and phrases in the readable portions' text.  Zero extra hits, zero
+ * missing hits.  Also: NOFORN-only words never reach a partner, and
+ * query_get() answers an unreadable report exactly like a missing one.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "query/query.h"
+
+#define NDOCS 150
+#define MAXP 7
+#define NWORDS 24
+#define NQUERIES 80
+
+static const char *const vocab[NWORDS] = { "convoy", "route", "fuel", "depot",
+	"bridge", "river", "patrol", "sector", "border", "vessel", "harbour", "drone",
+	"militia", "courier", "radar", "signal", "airfield", "ammunition", "checkpoint",
+	"battalion", "smuggling", "cache", "launch", "noforna" };
+
+/* Portion markings: XML attributes, and the same as ATTRS for acl. */
+static const struct {
+	const char *xml, *attrs;
+} pool[] = {
+	{ "ism:classification=\"U\" ism:ownerProducer=\"USA\"",
+	    "classification=U ownerProducer=USA" },
+	{ "ism:classification=\"C\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"NF\"",
+	    "classification=C ownerProducer=USA disseminationControls=NF" },
+	{ "ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"NF\"",
+	    "classification=S ownerProducer=USA disseminationControls=NF" },
+	{ "ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"REL\" "
+	  "ism:releasableTo=\"USA GBR\"",
+	    "classification=S ownerProducer=USA disseminationControls=REL releasableTo=\"USA GBR\"" },
+	{ "ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"REL\" "
+	  "ism:releasableTo=\"USA FVEY\"",
+	    "classification=S ownerProducer=USA disseminationControls=REL releasableTo=\"USA FVEY\"" },
+	{ "ism:classification=\"C\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"REL\" "
+	  "ism:releasableTo=\"USA NATO\"",
+	    "classification=C ownerProducer=USA disseminationControls=REL releasableTo=\"USA NATO\"" },
+	{ "ism:classification=\"TS\" ism:ownerProducer=\"USA\" ism:SCIcontrols=\"SI\" "
+	  "ism:disseminationControls=\"REL\" ism:releasableTo=\"USA FVEY\"",
+	    "classification=TS ownerProducer=USA SCIcontrols=SI disseminationControls=REL "
+	    "releasableTo=\"USA FVEY\"" },
+	{ "ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"REL\" "
+	  "ism:releasableTo=\"USA AUS\"",
+	    "classification=S ownerProducer=USA disseminationControls=REL releasableTo=\"USA AUS\"" },
+	{ "ism:classification=\"U\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"FOUO\"",
+	    "classification=U ownerProducer=USA disseminationControls=FOUO" },
+};
+#define NPOOL (sizeof(pool) / sizeof(pool[0]))
+
+struct portion {
+	int kind;
+	int mark;
+	int ntk;  /* carries lsn:access="J2&OPS" */
+	char text[256];
+};
+
+struct doc {
+	char id[32];
+	char date[11];
+	int np;
+	struct portion p[MAXP];
+	int stored;
+};
+
+static struct {
+	char dir[256];
+	store *st;
+	acl_data *data;
+	acl_marking *marks[NPOOL];
+	struct doc docs[NDOCS];
+	acl_principal *who[8];
+	size_t nwho;
+	unsigned seed;
+} G;
+
+static unsigned
+rnd(unsigned n)
+{
+	G.seed = G.seed * 1103515245u + 12345u;
+	return (G.seed >> 8) % n;
+}
+
+static void
+on_result(void *ctx, const ingest_result *r)
+{
+	(void)ctx;
+	if (r->status == INGEST_STORED && r->id != NULL)
+		for (int i = 0; i < NDOCS; i++)
+			if (strcmp(G.docs[i].id, r->id) == 0)
+				G.docs[i].stored = 1;
+}
+
+static void
+write_doc(const struct doc *d, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	/* The banner is left to --fix-banner: it becomes the roll-up. */
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		   "<report xmlns=\"urn:liaison:report:1\" xmlns:lsn=\"urn:liaison:report:1\" "
+		   "xmlns:ism=\"urn:us:gov:ic:ism\" id=\"%s\" ism:resourceElement=\"true\" "
+		   "ism:classification=\"U\" ism:ownerProducer=\"USA\">\n", d->id);
+	for (int i = 0; i < d->np; i++) {
+		const struct portion *p = &d->p[i];
+		if (i == 1)
+			fprintf(f, "<date>%s</date>\n<body>\n", d->date);
+		fprintf(f, "<%s %s%s>%s</%s>\n", i == 0 ? "title" : "p", pool[p->mark].xml,
+		    p->ntk ? " lsn:access=\"J2&amp;OPS\"" : "", p->text, i == 0 ? "title" : "p");
+	}
+	fprintf(f, "</body>\n</report>\n");
+	fclose(f);
+}
+
+static int
+setup(void **state)
+{
+	char tmpl[] = "/tmp/lsn-query-XXXXXX", path[400], docs[300];
+	store_keysrc ks = { 0 };
+	ingest_parser *parser = NULL;
+	ingest_opts io = { 0 };
+	ingest_summary sum;
+	const char *paths[1];
+	lsn_err err;
+
+	(void)state;
+	G.seed = 4774;
+	if (mkdtemp(tmpl) == NULL)
+		return -1;
+	snprintf(G.dir, sizeof(G.dir), "%s", tmpl);
+	snprintf(path, sizeof(path), "%s/s", G.dir);
+	snprintf(docs, sizeof(docs), "%s/docs", G.dir);
+	char kf[400];
+	snprintf(kf, sizeof(kf), "%s/s.key", G.dir);
+	ks.key_file = kf;
+	if (store_create(&G.st, path, &ks, NULL, &err) != 0 ||
+	    acl_data_load(&G.data, NULL, NULL, &err) != 0 ||
+	    ingest_parser_new(&parser, G.data, &err) != 0) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	for (size_t i = 0; i < NPOOL; i++)
+		if (acl_marking_from_attrs(&G.marks[i], G.data, pool[i].attrs, &err) != 0) {
+			fprintf(stderr, "pool %zu: %s\n", i, err.msg);
+			return -1;
+		}
+	if (mkdir(docs, 0700) != 0)
+		return -1;
+	for (int i = 0; i < NDOCS; i++) {
+		struct doc *d = &G.docs[i];
+		snprintf(d->id, sizeof(d->id), "GEN-%04d", i);
+		snprintf(d->date, sizeof(d->date), "2024-%02u-%02u", 1 + rnd(12), 1 + rnd(28));
+		d->np = 2 + (int)rnd(MAXP - 1);
+		for (int k = 0; k < d->np; k++) {
+			struct portion *p = &d->p[k];
+			size_t n = 0, words = 2 + rnd(8);
+			p->kind = k == 0 ? INGEST_TITLE : INGEST_PARA;
+			p->mark = (int)rnd(NPOOL);
+			p->ntk = rnd(10) == 0;
+			for (size_t w = 0; w < words; w++) {
+				/* "noforna" only ever in NOFORN portions */
+				unsigned x = rnd(NWORDS - 1);
+				if ((p->mark == 1 || p->mark == 2) && rnd(4) == 0)
+					x = NWORDS - 1;
+				n += (size_t)snprintf(p->text + n, sizeof(p->text) - n, "%s%s",
+				    w ? (rnd(5) ? " " : ", ") : "", vocab[x]);
+			}
+		}
+		snprintf(path, sizeof(path), "%s/%s.xml", docs, d->id);
+		write_doc(d, path);
+	}
+	paths[0] = docs;
+	io.parse.fix_banner = 1;
+	io.on_result = on_result;
+	io.batch_docs = 40; /* several batches: postings blocks across them */
+	if (ingest_run(G.st, G.data, parser, paths, 1, &io, &sum, &err) != 0) {
+		fprintf(stderr, "ingest: %s\n", err.msg);
+		return -1;
+	}
+	ingest_parser_free(parser);
+	if (sum.stored < NDOCS * 3 / 4) {
+		fprintf(stderr, "only %llu of %d generated documents stored\n",
+		    (unsigned long long)sum.stored, NDOCS);
+		return -1;
+	}
+
+	static const struct acl_principal_spec specs[] = {
+		{ "us-cleared", "USA", ACL_LEVEL_TS, "SI", 1, "J2 OPS", ACL_ROLE_ANALYST, 0 },
+		{ "us-contractor", "USA", ACL_LEVEL_S, NULL, 0, NULL, ACL_ROLE_ANALYST, 0 },
+		{ "gbr", "GBR", ACL_LEVEL_S, NULL, 0, "J2 OPS", ACL_ROLE_PARTNER, 0 },
+		{ "aus", "AUS", ACL_LEVEL_TS, "SI", 0, NULL, ACL_ROLE_PARTNER, 0 },
+		{ "deu", "DEU", ACL_LEVEL_S, NULL, 0, NULL, ACL_ROLE_PARTNER, 0 },
+		{ "nzl", "NZL", ACL_LEVEL_C, NULL, 0, NULL, ACL_ROLE_PARTNER, 0 },
+		{ "ind", "IND", ACL_LEVEL_TS, NULL, 0, NULL, ACL_ROLE_PARTNER, 0 },
+	};
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		if (acl_principal_new(&G.who[i], G.data, &specs[i], &err) != 0) {
+			fprintf(stderr, "principal: %s\n", err.msg);
+			return -1;
+		}
+		G.nwho++;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	for (size_t i = 0; i < G.nwho; i++)
+		acl_principal_free(G.who[i]);
+	for (size_t i = 0; i < NPOOL; i++)
+		acl_marking_free(G.marks[i]);
+	store_close(G.st);
+	acl_data_free(G.data);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", G.dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- the reference ---- */
+
+static int
+readable(const acl_principal *who, const struct portion *p)
+{
+	struct acl_decision d;
+
+	if (acl_decide(who, G.marks[p->mark], &d) == ACL_DENY)
+		return 0;
+	return !p->ntk || acl_ntk_check(who, "J2&OPS", NULL) == 1;
+}
+
+/* Do the words w[0..n) occur consecutively in text? */
+static int
+has_phrase(const char *text, const char *const *w, size_t n)
+{
+	char toks[64][LSN_TOKEN_MAX + 1];
+	size_t nt = 0, wl;
+	lsn_tokenizer tk;
+	const char *t;
+
+	lsn_token_init(&tk, text, strlen(text));
+	while (nt < 64 && lsn_token_next(&tk, &t, &wl))
+		memcpy(toks[nt++], t, wl + 1);
+	for (size_t i = 0; i + n <= nt; i++) {
+		size_t k;
+		for (k = 0; k < n && strcmp(toks[i + k], w[k]) == 0; k++)
+			;
+		if (k == n)
+			return 1;
+	}
+	return 0;
+}
+
+enum { R_WORD, R_AND, R_OR, R_ANDNOT, R_PHRASE, R_TITLE, R_OR_AND, R_NOT };
+
+struct rq {
+	int type;
+	const char *w[3];
+	char text[200];
+};
+
+static int
+word_in(const struct doc *d, const uint8_t *ok, const char *w, int kind)
+{
+	const char *one[1] = { w };
+
+	for (int i = 0; i < d->np; i++)
+		if (ok[i] && (kind == 0 || d->p[i].kind == kind) && has_phrase(d->p[i].text, one, 1))
+			return 1;
+	return 0;
+}
+
+static int
+ref_match(const struct doc *d, const acl_principal *who, const struct rq *q)
+{
+	uint8_t ok[MAXP];
+	int any = 0;
+
+	for (int i = 0; i < d->np; i++)
+		any |= ok[i] = (uint8_t)readable(who, &d->p[i]);
+	if (!any)
+		return 0;
+	switch (q->type) {
+	case R_WORD:
+		return word_in(d, ok, q->w[0], 0);
+	case R_AND:
+		return word_in(d, ok, q->w[0], 0) && word_in(d, ok, q->w[1], 0);
+	case R_OR:
+		return word_in(d, ok, q->w[0], 0) || word_in(d, ok, q->w[1], 0);
+	case R_ANDNOT:
+		return word_in(d, ok, q->w[0], 0) && !word_in(d, ok, q->w[1], 0);
+	case R_NOT:
+		return !word_in(d, ok, q->w[0], 0);
+	case R_TITLE:
+		return word_in(d, ok, q->w[0], INGEST_TITLE);
+	case R_OR_AND:
+		return (word_in(d, ok, q->w[0], 0) || word_in(d, ok, q->w[1], 0)) &&
+		    word_in(d, ok, q->w[2], 0);
+	case R_PHRASE:
+		for (int i = 0; i < d->np; i++)
+			if (ok[i] && has_phrase(d->p[i].text, q->w, 2))
+				return 1;
+		return 0;
+	}
+	return 0;
+}
+
+static void
+random_query(struct rq *q)
+{
+	const char *a, *b, *c;
+
+	q->type = (int)rnd(8);
+	for (int i = 0; i < 3; i++)
+		q->w[i] = vocab[rnd(NWORDS)];
+	a = q->w[0];
+	b = q->w[1];
+	c = q->w[2];
+	switch (q->type) {
+	case R_WORD: snprintf(q->text, sizeof(q->text), "%s", a); break;
+	case R_AND: snprintf(q->text, sizeof(q->text), "%s %s", a, b); break;
+	case R_OR: snprintf(q->text, sizeof(q->text), "%s OR %s", a, b); break;
+	case R_ANDNOT: snprintf(q->text, sizeof(q->text), "%s AND NOT %s", a, b); break;
+	case R_PHRASE: snprintf(q->text, sizeof(q->text), "\"%s %s\"", a, b); break;
+	case R_TITLE: snprintf(q->text, sizeof(q->text), "title:%s", a); break;
+	case R_OR_AND: snprintf(q->text, sizeof(q->text), "(%s OR %s) AND %s", a, b, c); break;
+	default: snprintf(q->text, sizeof(q->text), "NOT %s", a); break;
+	}
+}
+
+struct got {
+	char ids[NDOCS][32];
+	char dates[NDOCS][11];
+	int n;
+};
+
+static int
+collect(void *ctx, const query_hit *h)
+{
+	struct got *g = ctx;
+
+	if (g->n < NDOCS) {
+		snprintf(g->ids[g->n], 32, "%s", h->id);
+		snprintf(g->dates[g->n], 11, "%s", h->date);
+	}
+	g->n++;
+	return 0;
+}
+
+static void
+test_query__equals_brute_force_reference(void **state)
+{
+	query_opts o = { QUERY_MAX_LIMIT, 0 };
+	query_result res;
+	lsn_err err;
+	int compared = 0, nonempty = 0;
+
+	(void)state;
+	for (size_t w = 0; w < G.nwho; w++) {
+		for (int i = 0; i < NQUERIES; i++) {
+			struct rq rq;
+			struct got got = { .n = 0 };
+			query *q = NULL;
+			int want = 0;
+
+			random_query(&rq);
+			assert_int_equal(query_parse(&q, rq.text, NULL, &err), 0);
+			if (query_run(G.st, G.data, G.who[w], q, &o, collect, &got, &res, &err) != 0)
+				fail_msg("query %s: %s", rq.text, err.msg);
+			query_free(q);
+			for (int d = 0; d < NDOCS; d++) {
+				const struct doc *doc = &G.docs[d];
+				int in_ref = doc->stored && ref_match(doc, G.who[w], &rq);
+				int in_got = 0;
+				for (int k = 0; k < got.n; k++)
+					in_got |= strcmp(got.ids[k], doc->id) == 0;
+				if (in_ref != in_got)
+					fail_msg("principal %s, query [%s]: %s is %s", acl_principal_name(G.who[w]),
+					    rq.text, doc->id, in_ref ? "missing" : "an extra hit");
+				want += in_ref;
+			}
+			assert_int_equal(got.n, want);
+			/* Newest first. */
+			for (int k = 1; k < got.n; k++)
+				assert_true(strcmp(got.dates[k - 1], got.dates[k]) >= 0);
+			compared++;
+			nonempty += want > 0;
+		}
+	}
+	/* The comparison must have had something to compare. */
+	assert_true(compared == (int)G.nwho * NQUERIES);
+	assert_true(nonempty > compared / 4);
+}
+
+static void
+test_query__noforn_words_never_reach_partners(void **state)
+{
+	query_opts o = { QUERY_MAX_LIMIT, 0 };
+	query_result res;
+	struct got got;
+	query *q = NULL;
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(query_parse(&q, "noforna", NULL, &err), 0);
+	for (size_t w = 2; w < G.nwho; w++) { /* the partners */
+		got.n = 0;
+		assert_int_equal(query_run(G.st, G.data, G.who[w], q, &o, collect, &got, &res,
+		    &err), 0);
+		assert_int_equal(got.n, 0);
+	}
+	got.n = 0;
+	assert_int_equal(query_run(G.st, G.data, G.who[0], q, &o, collect, &got, &res, &err), 0);
+	assert_true(got.n > 0); /* the test can fail: the word is there */
+	query_free(q);
+}
+
+static void
+test_query__unreadable_answers_like_missing(void **state)
+{
+	ingest_doc *view = NULL;
+	acl_marking *banner = NULL;
+	size_t withheld = 0;
+	lsn_err e1, e2;
+	int r1, r2, found = 0;
+
+	(void)state;
+	/* A stored report IND may read nothing of. */
+	for (int d = 0; d < NDOCS && !found; d++) {
+		const struct doc *doc = &G.docs[d];
+		int any = 0;
+		if (!doc->stored)
+			continue;
+		for (int i = 0; i < doc->np; i++)
+			any |= readable(G.who[6], &doc->p[i]);
+		if (any)
+			continue;
+		found = 1;
+		r1 = query_get(G.st, G.data, G.who[6], doc->id, &view, &banner, &withheld, &e1);
+		assert_null(view);
+		assert_true(withheld > 0); /* the audit log knows */
+		char missing[32];
+		snprintf(missing, sizeof(missing), "%s", doc->id);
+		missing[0] = 'X'; /* same length, never stored */
+		r2 = query_get(G.st, G.data, G.who[6], missing, &view, &banner, &withheld, &e2);
+		assert_int_equal(r1, LSN_ENOTFOUND);
+		assert_int_equal(r2, LSN_ENOTFOUND);
+		/* The same message, but for the id asked about. */
+		char want1[64], want2[64];
+		snprintf(want1, sizeof(want1), "no report %s", doc->id);
+		snprintf(want2, sizeof(want2), "no report %s", missing);
+		assert_string_equal(e1.msg, want1);
+		assert_string_equal(e2.msg, want2);
+	}
+	assert_true(found);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_query__equals_brute_force_reference),
+		cmocka_unit_test(test_query__noforn_words_never_reach_partners),
+		cmocka_unit_test(test_query__unreadable_answers_like_missing),
+	};
+
+	return cmocka_run_group_tests_name("query", tests, setup, teardown);
+}
