@@ -681,9 +681,11 @@ cell(FILE *f, int c, const store_audit_entry *e, const struct ev *ev)
 			return cell_put(f, "-");
 		if (ev->withheld < 0)
 			snprintf(buf, sizeof(buf), "%" PRId64, ev->hits);
+		else if (ev->hits < 0)
+			snprintf(buf, sizeof(buf), "-/%" PRId64, ev->withheld);
 		else
-			snprintf(buf, sizeof(buf), "%" PRId64 "/%" PRId64,
-			    ev->hits < 0 ? 0 : ev->hits, ev->withheld);
+			snprintf(buf, sizeof(buf), "%" PRId64 "/%" PRId64, ev->hits,
+			    ev->withheld);
 		return cell_put(f, buf);
 	case C_OBJECTS:
 		if (ev->nobjects == 0)

@@ -34,3 +34,17 @@ fuzz:
 	done
 .PHONY: fuzz
 CLEANFILES += $(addprefix fuzz-,$(FUZZ_TARGETS))
+
+# Fuzz targets of ingest/, query/ and store/ (acl/'s are in acl/local.mk).
+FUZZ_TARGETS += ingest query record
+check_PROGRAMS += tests/fuzz/replay-ingest tests/fuzz/replay-query tests/fuzz/replay-record
+TESTS += tests/fuzz/replay-ingest tests/fuzz/replay-query tests/fuzz/replay-record
+tests_fuzz_replay_ingest_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-ingest.c
+tests_fuzz_replay_ingest_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"ingest"'
+tests_fuzz_replay_ingest_LDADD = $(LSN_LIBS)
+tests_fuzz_replay_query_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-query.c
+tests_fuzz_replay_query_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"query"'
+tests_fuzz_replay_query_LDADD = $(LSN_LIBS)
+tests_fuzz_replay_record_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-record.c
+tests_fuzz_replay_record_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"record"'
+tests_fuzz_replay_record_LDADD = $(LSN_LIBS)
