@@ -5,3 +5,5 @@ dist_pkgdata_DATA += schemas/report.xsd schemas/ism.xsd
 
 TESTS += tests/cli/ingest.sh
 EXTRA_DIST += tests/cli/ingest.sh tests/bad-input
+TESTS += tests/cli/crash.sh
+EXTRA_DIST += tests/cli/crash.sh
