@@ -122,6 +122,13 @@ int acl_marking_is_resource(const acl_marking *m);
 /* The classification level (enum acl_level). */
 int acl_marking_level(const acl_marking *m);
 
+/*
+ * Whether m's releasableTo covers code: the code itself is listed, or a
+ * decomposable tetragraph whose members include it (membership data).
+ * Returns 1 or 0; LSN_EINPUT when code is not in the registry.
+ */
+int acl_marking_rel_covers(const acl_marking *m, const char *code, lsn_err *err);
+
 /* 1 when a and b carry the same access-relevant attributes, else 0. */
 int acl_marking_equal(const acl_marking *a, const acl_marking *b);
 

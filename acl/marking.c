@@ -692,6 +692,16 @@ rel_covers(const acl_data *d, const struct acl__clist *rel, int c)
 }
 
 int
+acl_marking_rel_covers(const acl_marking *m, const char *code, lsn_err *err)
+{
+	int c = acl__lookup(m->data, code, strlen(code));
+
+	if (c < 0)
+		return lsn_fail(err, LSN_EINPUT, "unknown country or tetragraph '%s'", code);
+	return rel_covers(m->data, &m->rel, c);
+}
+
+int
 acl_marking_validate(const acl_marking *m, lsn_err *err)
 {
 	const acl_data *d = m->data;

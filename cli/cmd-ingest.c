@@ -21,7 +21,8 @@
 enum { O_JSON = 1, O_QUIET, O_FIX, O_THREADS, O_BATCH, O_MAXDOC };
 
 static const struct cli_opt opts[] = {
-	{ "json", 0, O_JSON, NULL, "print a JSON summary: stored, duplicates, rejected with reasons" },
+	{ "json", 0, O_JSON, NULL,
+	    "one JSON object per document as its fate is final, then a summary object" },
 	{ "quiet", 0, O_QUIET, NULL, "print nothing but errors" },
 	{ "fix-banner", 0, O_FIX, NULL,
 	    "store the computed roll-up when a banner does not match its portions" },

@@ -24,15 +24,50 @@ static const struct cli_opt opts[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
+/* Hits are kept until the audit entry is written, then printed. */
+struct kept {
+	char *id, *title, *banner, *date;
+	int view_only;
+};
+
 struct out {
 	int json;
+	struct kept *hits;
+	size_t n, cap;
 };
 
 static int
 on_hit(void *ctx, const query_hit *h)
 {
 	struct out *o = ctx;
+	struct kept *k;
 
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 32;
+		struct kept *p = calloc(cap, sizeof(*p));
+		if (p == NULL)
+			return LSN_EINTERNAL;
+		if (o->n)
+			memcpy(p, o->hits, o->n * sizeof(*p));
+		free(o->hits); /* holds pointers only, no text */
+		o->hits = p;
+		o->cap = cap;
+	}
+	k = &o->hits[o->n];
+	k->id = strdup(h->id);
+	k->title = strdup(h->title);
+	k->banner = strdup(h->banner);
+	k->date = strdup(h->date);
+	k->view_only = h->view_only;
+	if (!k->id || !k->title || !k->banner || !k->date)
+		return LSN_EINTERNAL;
+	o->n++;
+	return 0;
+}
+
+static void
+print_hit(const struct out *o, const struct kept *h)
+{
 	if (o->json) {
 		fputs("{\"id\":", stdout);
 		cli_json_string(stdout, h->id);
@@ -48,7 +83,18 @@ on_hit(void *ctx, const query_hit *h)
 	} else {
 		printf("%-16s %-10s %s\n%16s %s\n", h->id, h->date, h->title, "", h->banner);
 	}
-	return 0;
+}
+
+static void
+kept_free(struct out *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->hits[i].id);
+		lsn_wipe_free(o->hits[i].title, o->hits[i].title ? strlen(o->hits[i].title) : 0);
+		free(o->hits[i].banner);
+		free(o->hits[i].date);
+	}
+	free(o->hits);
 }
 
 static int
@@ -119,15 +165,20 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	ev.reason = rc == 0 ? NULL : err.msg;
 	ev.hits = (int64_t)res.returned;
 	ev.withheld = (int64_t)res.withheld;
-	/* A query whose audit entry cannot be written fails (exit 74). */
+	/* Nothing is shown before its audit entry is written (else exit 74). */
 	if (cli_audit(ctx, st, &ev) != 0) {
 		rc = 74;
 		goto out;
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		rc = cli_error(ctx, rc, "query: %s", err.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < o.n; i++)
+		print_hit(&o, &o.hits[i]);
 out:
-	free(text);
+	kept_free(&o);
+	lsn_wipe_free(text, len + 1);
 	query_free(q);
 	acl_principal_free(who);
 	store_close(st);

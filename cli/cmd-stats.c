@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "acl/acl.h"
@@ -18,16 +19,43 @@ static const struct cli_opt opts[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
+/* Counts are kept until the audit entry is written, then printed. */
+struct count {
+	const char *dim;
+	char *key;
+	uint64_t n;
+};
+
 struct out {
 	int json;
 	const char *last;
+	struct count *c;
+	size_t n, cap;
 };
 
 static int
-on_count(void *ctx, const char *dim, const char *key, uint64_t n)
+keep(void *ctx, const char *dim, const char *key, uint64_t n)
 {
 	struct out *o = ctx;
 
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 64;
+		struct count *p = realloc(o->c, cap * sizeof(*p));
+		if (p == NULL)
+			return LSN_EINTERNAL;
+		o->c = p;
+		o->cap = cap;
+	}
+	o->c[o->n].dim = dim; /* static strings */
+	if ((o->c[o->n].key = strdup(key)) == NULL)
+		return LSN_EINTERNAL;
+	o->c[o->n++].n = n;
+	return 0;
+}
+
+static int
+on_count(struct out *o, const char *dim, const char *key, uint64_t n)
+{
 	if (o->json) {
 		printf("{\"dimension\":\"%s\",\"key\":", dim);
 		cli_json_string(stdout, key);
@@ -69,7 +97,7 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	{
 		store_audit_event ev = { .principal = acl_principal_name(who),
 			.action = "READ", .detail = "stats", .hits = -1, .withheld = -1 };
-		rc = query_stats(st, data, who, on_count, &o, &visible, &err);
+		rc = query_stats(st, data, who, keep, &o, &visible, &err);
 		ev.outcome = rc == 0 ? "SUCCESS" : "FAILURE";
 		ev.reason = rc == 0 ? NULL : err.msg;
 		ev.hits = (int64_t)visible;
@@ -78,9 +106,16 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		rc = cli_error(ctx, rc, "stats: %s", err.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < o.n; i++)
+		on_count(&o, o.c[i].dim, o.c[i].key, o.c[i].n);
 out:
+	for (size_t i = 0; i < o.n; i++)
+		free(o.c[i].key);
+	free(o.c);
 	acl_principal_free(who);
 	store_close(st);
 	acl_data_free(data);

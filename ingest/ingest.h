@@ -72,8 +72,9 @@ typedef struct ingest_doc {
 typedef struct ingest_parser ingest_parser;
 
 /*
- * Load the report schema (schemas/report.xsd under $LIAISON_DATA_DIR, else
- * the installed data directory) for parsing with data.
+ * Load the report schema (report.xsd from $LIAISON_SCHEMA_DIR, else
+ * $LIAISON_DATA_DIR, else the installed data directory) for parsing with
+ * data.
  * Returns 0, LSN_ENOTFOUND (no schema), LSN_EINTERNAL.
  */
 int ingest_parser_new(ingest_parser **out, const acl_data *data,

@@ -214,7 +214,7 @@ field_value(struct parser *p, struct query__node *n, int type, size_t vpos)
 			k = 1;
 		}
 		if ((n->level = parse_level(v + k, vl - k)) == 0)
-			return fail_at(p, vpos + k, "class: takes U, C, S or TS");
+			return fail_at(p, vpos + k, "class: takes U, R, C, S or TS");
 		return 0;
 	}
 	case Q_DATE: {

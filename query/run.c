@@ -332,22 +332,18 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n)
 	return 0;
 }
 
-/* Is country (a trigraph or group) in the releasable view's REL TO? */
+/* Is country (a trigraph or group) in the releasable view's REL TO,
+ * literally or through a decomposable tetragraph (REL TO USA, FVEY covers
+ * GBR)? */
 static int
 rel_has(struct run *r, struct cand *c, const char *country)
 {
-	char *rel = NULL;
-	int yes = 0;
+	int rc;
 
 	if (cand_open(r, c) != 0)
 		return -1;
-	if (acl_marking_get_attr(&rel, c->banner, "releasableTo", NULL) != 0)
-		return 0;
-	/* The banner lists the tokens common to every released portion. */
-	for (char *t = strtok(rel, " "); t != NULL && !yes; t = strtok(NULL, " "))
-		yes = strcmp(t, country) == 0;
-	free(rel);
-	return yes;
+	rc = acl_marking_rel_covers(c->banner, country, r->err);
+	return rc < 0 ? -1 : rc;
 }
 
 static int
@@ -411,6 +407,28 @@ needs_all(const struct query__node *n, int negated)
 	default:
 		return 1; /* filters may be true of any report */
 	}
+}
+
+/* rel: names a country or tetragraph of the registry (deny by default:
+ * an unknown code is an error, not an empty answer). */
+static int
+check_rel(struct run *r, const struct query__node *n)
+{
+	acl_marking *m = NULL;
+	int rc;
+
+	if (n == NULL)
+		return 0;
+	if ((rc = check_rel(r, n->a)) != 0 || (rc = check_rel(r, n->b)) != 0)
+		return rc;
+	if (n->type != Q_REL)
+		return 0;
+	if ((rc = acl_marking_new(&m, r->data, r->err)) != 0)
+		return rc;
+	rc = acl_marking_rel_covers(m, n->text, r->err);
+	acl_marking_free(m);
+	return rc < 0 ? lsn_fail(r->err, LSN_EINPUT, "rel:%s: not a country or tetragraph "
+	    "of the registry", n->text) : 0;
 }
 
 /* ---- the run ---- */
@@ -562,7 +580,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	if ((rc = store_snap_begin(st, &r.sn, err)) != 0)
 		goto out;
-	if ((rc = collect_words(&r, q->root)) != 0)
+	if ((rc = collect_words(&r, q->root)) != 0 || (rc = check_rel(&r, q->root)) != 0)
 		goto out;
 	for (size_t i = 0; i < r.nwords; i++) {
 		struct word *w = &r.words[i];

@@ -359,6 +359,25 @@ count(struct counter *c, const char *key)
 		c->n[c->len++] = 1;
 }
 
+static const char *const level_names[] = { "none", "U", "R", "C", "S", "TS" };
+
+/* Classifications sort by level, other keys by bytes. */
+static int
+key_cmp(const char *dim, const char *a, const char *b)
+{
+	if (strcmp(dim, "classification") == 0) {
+		int x = 0, y = 0;
+		for (int i = 0; i < 6; i++) {
+			if (strcmp(a, level_names[i]) == 0)
+				x = i;
+			if (strcmp(b, level_names[i]) == 0)
+				y = i;
+		}
+		return x - y;
+	}
+	return strcmp(a, b);
+}
+
 static int
 report_counts(struct counter *c, const char *dim, query_stats_fn fn, void *ctx)
 {
@@ -367,7 +386,7 @@ report_counts(struct counter *c, const char *dim, query_stats_fn fn, void *ctx)
 	/* Key order: a simple selection sort; MAX_KEYS is small. */
 	for (size_t i = 0; i < c->len; i++)
 		for (size_t j = i + 1; j < c->len; j++)
-			if (strcmp(c->key[j], c->key[i]) < 0) {
+			if (key_cmp(dim, c->key[j], c->key[i]) < 0) {
 				char *k = c->key[i];
 				uint64_t n = c->n[i];
 				c->key[i] = c->key[j];
@@ -389,8 +408,6 @@ struct stats_ctx {
 	uint64_t visible;
 	lsn_err *err;
 };
-
-static const char *const level_names[] = { "none", "U", "R", "C", "S", "TS" };
 
 static int
 stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size_t ll)
@@ -416,9 +433,17 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 		int lv = acl_marking_level(b);
 		s->visible++;
 		count(&s->cls, level_names[lv >= 0 && lv <= 5 ? lv : 0]);
-		for (size_t i = 0; i < d->nportions; i++)
-			if (d->portions[i].marking != NULL && s->kinds[i] == INGEST_COUNTRY)
+		/* Each country once per report, however often it is named. */
+		for (size_t i = 0; i < d->nportions; i++) {
+			int dup = 0;
+			if (d->portions[i].marking == NULL || s->kinds[i] != INGEST_COUNTRY)
+				continue;
+			for (size_t j = 0; j < i && !dup; j++)
+				dup = d->portions[j].marking != NULL && s->kinds[j] == INGEST_COUNTRY &&
+				    strcmp(d->portions[j].text, d->portions[i].text) == 0;
+			if (!dup)
 				count(&s->country, d->portions[i].text);
+		}
 		if (v.date) {
 			snprintf(month, sizeof(month), "%04u-%02u", v.date / 10000 % 10000,
 			    v.date / 100 % 100);
