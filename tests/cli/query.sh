@@ -115,6 +115,11 @@ run L --as ana query --json 'class:<=C'
 check "class:<=C finds only C and U views" sh -c "! grep -Eq 'banner\":\"(SECRET|TOP SECRET)' '$T/out' && test -s '$T/out'"
 run L --as ana query --json 'rel:GBR'
 expect_out '"id":"IIR-2024-0005"' "rel:GBR finds REL TO USA, GBR reports"
+expect_out '"id":"IIR-2024-0001".*"banner":"SECRET//REL TO USA, FVEY"' "...and REL TO USA, FVEY ones (GBR is a member)"
+check "...but not REL TO USA, AUS ones" sh -c "! grep -q 'REL TO USA, AUS\"' '$T/out'"
+run L --as ana query 'rel:ZZZ'
+expect_rc 65 "rel: with a code not in the registry is refused"
+expect_err 'rel:ZZZ: not a country or tetragraph of the registry' "...saying so"
 
 run L --as ana query 'convoy AND (route OR'
 expect_rc 65 "a bad query exits 65"
