@@ -9,3 +9,5 @@ check_PROGRAMS += tests/unit/test_query
 TESTS += tests/unit/test_query
 tests_unit_test_query_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_query_LDADD = $(LSN_TEST_LIBS)
+TESTS += tests/cli/concurrency.sh
+EXTRA_DIST += tests/cli/concurrency.sh
