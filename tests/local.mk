@@ -48,3 +48,23 @@ tests_fuzz_replay_query_LDADD = $(LSN_LIBS)
 tests_fuzz_replay_record_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-record.c
 tests_fuzz_replay_record_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"record"'
 tests_fuzz_replay_record_LDADD = $(LSN_LIBS)
+
+# The CLI scenarios once under valgrind memcheck (slow: not in make check;
+# tools/test runs it).  The passphrase and crash scenarios are left out:
+# Argon2id's 64 MiB and SIGKILL timing make no sense under valgrind.
+VALGRIND_SCENARIOS = tests/cli/principal.sh tests/cli/query.sh tests/cli/marking.sh
+EXTRA_DIST += tests/valgrind-liaison
+check-valgrind: liaison
+	@command -v valgrind >/dev/null || { echo "check-valgrind needs valgrind (apt-get install valgrind)"; exit 1; }
+	@fail=0; for t in $(VALGRIND_SCENARIOS); do \
+	  echo "== $$t under valgrind"; \
+	  LIAISON='$(abs_top_srcdir)/tests/valgrind-liaison' LSN_SRCDIR='$(abs_top_srcdir)' \
+	  LSN_BUILDDIR='$(abs_top_builddir)' LIAISON_DATA_DIR='$(abs_top_srcdir)/data' \
+	  LIAISON_SCHEMA_DIR='$(abs_top_srcdir)/schemas' \
+	    $(SHELL) $(top_srcdir)/$$t > $$(basename $$t).valgrind.log 2>&1; \
+	  grep -E '^(ok|not ok)' $$(basename $$t).valgrind.log | sed 's/^/   /' | grep -E 'not ok' ; \
+	  p=$$(grep -c '^ok' $$(basename $$t).valgrind.log); f=$$(grep -c '^not ok' $$(basename $$t).valgrind.log); \
+	  echo "# PASS: $$p"; echo "# FAIL: $$f"; [ $$f -eq 0 ] || fail=1; \
+	done; exit $$fail
+.PHONY: check-valgrind
+CLEANFILES += *.valgrind.log

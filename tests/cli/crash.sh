@@ -5,7 +5,7 @@
 # the source again is a no-op) and opens, and the audit chain verifies.
 . "$LSN_SRCDIR/tests/cli/lib.sh"
 
-KILLS=${CRASH_KILLS:-8}
+KILLS=${CRASH_KILLS:-20}
 S=$T/store
 L() { "$LIAISON" --store "$S" "$@"; }
 L --as off init --country USA >/dev/null 2>&1
