@@ -103,6 +103,7 @@ missing-markings.xml does not match schemas/report.xsd: .*classification.* is re
 contradictory-markings.xml ISM-REL-EYES-NF
 banner-mismatch.xml does not equal the roll-up of its portions
 unknown-country.xml unknown country or tetragraph 'ZZX'
+duplicate-id.xml report IIR-2024-0001 is already stored with different content: nothing was overwritten
 EOF_LIST
 
 # Made here rather than kept in the tree: a 100 MB document and one nested
