@@ -57,6 +57,15 @@ struct cli_cmd {
 int cli_next_opt(const struct cli_ctx *ctx, const struct cli_cmd *cmd,
     int argc, char **argv, const char **arg);
 
+/*
+ * Run a command made of subcommands ("principal add", "audit show", ...):
+ * subs is NULL-terminated; the subcommand named by argv[1] runs with
+ * argv shifted, ctx->cmd_path set to "GROUP SUB" and getopt reset.  --help
+ * lists the subcommands from the table.  Returns the exit status.
+ */
+int cli_dispatch(struct cli_ctx *ctx, const struct cli_cmd *group,
+    const struct cli_cmd *const *subs, int argc, char **argv);
+
 /* Print cmd's usage and option table to f. */
 void cli_usage(const struct cli_ctx *ctx, const struct cli_cmd *cmd, FILE *f);
 

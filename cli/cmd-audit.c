@@ -65,14 +65,18 @@ static const struct cli_opt export_opts[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
+static int run_show(struct cli_ctx *, const struct cli_cmd *, int, char **);
+static int run_verify(struct cli_ctx *, const struct cli_cmd *, int, char **);
+static int run_export(struct cli_ctx *, const struct cli_cmd *, int, char **);
+
 static const struct cli_cmd sub_show = { "show", NULL,
-	"print audit entries as a table, filtered (officer only)", show_opts, NULL };
+	"print audit entries as a table, filtered (officer only)", show_opts, run_show };
 static const struct cli_cmd sub_verify = { "verify", NULL,
 	"recompute the audit chain and print its head SEQ:MAC (officer only)",
-	verify_opts, NULL };
+	verify_opts, run_verify };
 static const struct cli_cmd sub_export = { "export", "[OUT]",
 	"write audit entries as JSON Lines to OUT (mode 0600) or stdout (officer only)",
-	export_opts, NULL };
+	export_opts, run_export };
 
 static const struct cli_cmd *const subs[] = { &sub_show, &sub_verify, &sub_export,
 	NULL };
@@ -554,9 +558,9 @@ map_word(const char *w, int outcome)
 
 /* ---- output ---- */
 
-/* Our stdio buffers (stdout's and OUT's), so that the plaintext they held
- * can be wiped. */
-static char outbuf[1 << 16], filebuf[1 << 16];
+/* OUT's stdio buffer, ours so that the plaintext it held can be wiped
+ * (stdout's is wiped by cli/liaison.c for every command). */
+static char filebuf[1 << 16];
 
 static void
 time_iso(uint64_t us, int micro, char *buf, size_t cap)
@@ -826,7 +830,7 @@ walk_log(store *st, struct walk *wk, int mode)
 }
 
 static int
-run_show(struct cli_ctx *ctx, int argc, char **argv)
+run_show(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	struct opts o;
 	acl_data *data = NULL;
@@ -837,7 +841,7 @@ run_show(struct cli_ctx *ctx, int argc, char **argv)
 	struct walk wk = { 0 };
 	int rc;
 
-	if ((rc = get_opts(ctx, &sub_show, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if ((rc = begin(ctx, &data, &st, &me)) != 0)
 		goto out;
@@ -877,7 +881,7 @@ out:
 }
 
 static int
-run_verify(struct cli_ctx *ctx, int argc, char **argv)
+run_verify(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	struct opts o;
 	acl_data *data = NULL;
@@ -892,7 +896,7 @@ run_verify(struct cli_ctx *ctx, int argc, char **argv)
 	lsn_err err, aerr;
 	int rc, status = 0, arc;
 
-	if ((rc = get_opts(ctx, &sub_verify, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if ((rc = begin(ctx, &data, &st, &me)) != 0)
 		goto out;
@@ -958,7 +962,7 @@ out:
 }
 
 static int
-run_export(struct cli_ctx *ctx, int argc, char **argv)
+run_export(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	struct opts o;
 	acl_data *data = NULL;
@@ -969,7 +973,7 @@ run_export(struct cli_ctx *ctx, int argc, char **argv)
 	FILE *f = NULL;
 	int rc, fd = -1, created = 0;
 
-	if ((rc = get_opts(ctx, &sub_export, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if ((rc = begin(ctx, &data, &st, &me)) != 0)
 		goto out;
@@ -1025,54 +1029,10 @@ out:
 	return rc;
 }
 
-static void
-audit_usage(FILE *f)
-{
-	fprintf(f, "Usage: liaison [--as OFFICER] audit SUBCOMMAND [OPTIONS]\n"
-		   "Read, verify and export the audit trail; officers only.\n\n"
-		   "Subcommands:\n");
-	for (int i = 0; subs[i]; i++)
-		fprintf(f, "  %-7s %-6s %s\n", subs[i]->name, subs[i]->args ? subs[i]->args : "",
-		    subs[i]->summary);
-	fprintf(f, "\n`liaison audit SUBCOMMAND --help` describes one subcommand.\n");
-}
-
 static int
 run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
-	static char path[64];
-	int rc;
-	(void)self;
-
-	if (argc < 2) {
-		audit_usage(stderr);
-		return 64;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		audit_usage(stdout);
-		return 0;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("liaison %s\n", PACKAGE_VERSION);
-		return 0;
-	}
-	for (int i = 0; subs[i]; i++) {
-		if (strcmp(argv[1], subs[i]->name) != 0)
-			continue;
-		snprintf(path, sizeof(path), "audit %s", subs[i]->name);
-		ctx->cmd_path = path;
-		optind = 0; /* a full getopt reset for the subcommand's options */
-		argc--;
-		argv++;
-		/* Decrypted entries pass through stdout's buffer: make it ours. */
-		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-		rc = i == 0 ? run_show(ctx, argc, argv) :
-		    i == 1 ? run_verify(ctx, argc, argv) : run_export(ctx, argc, argv);
-		fflush(stdout);
-		lsn_wipe(outbuf, sizeof(outbuf));
-		return rc;
-	}
-	return cli_usage_error(ctx, "unknown subcommand '%s'", argv[1]);
+	return cli_dispatch(ctx, self, subs, argc, argv);
 }
 
 const struct cli_cmd cli_cmd_audit = {

@@ -53,20 +53,26 @@ static const struct cli_opt decide_opts[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
+static int run_parse(struct cli_ctx *, const struct cli_cmd *, int, char **);
+static int run_render(struct cli_ctx *, const struct cli_cmd *, int, char **);
+static int run_rollup(struct cli_ctx *, const struct cli_cmd *, int, char **);
+static int run_check(struct cli_ctx *, const struct cli_cmd *, int, char **);
+static int run_decide(struct cli_ctx *, const struct cli_cmd *, int, char **);
+
 static const struct cli_cmd sub_parse = { "parse", "BANNER",
-	"parse a banner line or portion mark into ISM attributes", parse_opts, NULL };
+	"parse a banner line or portion mark into ISM attributes", parse_opts, run_parse };
 static const struct cli_cmd sub_render = { "render", "ATTRS...",
 	"render ISM attributes (classification=S releasableTo=\"USA GBR\") as banner and portion",
-	render_opts, NULL };
+	render_opts, run_render };
 static const struct cli_cmd sub_rollup = { "rollup", "FILE",
 	"compute the resource marking of an ISM XML file from its portions", render_opts,
-	NULL };
+	run_rollup };
 static const struct cli_cmd sub_check = { "check", "FILE",
 	"validate every portion of an ISM XML file and its banner against the roll-up",
-	render_opts, NULL };
+	render_opts, run_check };
 static const struct cli_cmd sub_decide = { "decide", "BANNER",
 	"explain the access decision for a reader and a marking (exit 77: denied)",
-	decide_opts, NULL };
+	decide_opts, run_decide };
 
 static const struct cli_cmd *const subs[] = { &sub_parse, &sub_render, &sub_rollup,
 	&sub_check, &sub_decide, NULL };
@@ -219,7 +225,7 @@ out:
 }
 
 static int
-run_parse(struct cli_ctx *ctx, int argc, char **argv)
+run_parse(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	struct opts o;
 	acl_data *d = NULL;
@@ -227,7 +233,7 @@ run_parse(struct cli_ctx *ctx, int argc, char **argv)
 	lsn_err err;
 	int rc;
 
-	if ((rc = get_opts(ctx, &sub_parse, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, "expected one BANNER (quote it)");
@@ -254,7 +260,7 @@ out:
 }
 
 static int
-run_render(struct cli_ctx *ctx, int argc, char **argv)
+run_render(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	struct opts o;
 	acl_data *d = NULL;
@@ -264,7 +270,7 @@ run_render(struct cli_ctx *ctx, int argc, char **argv)
 	size_t len = 1;
 	int rc;
 
-	if ((rc = get_opts(ctx, &sub_render, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if (argc - optind < 1)
 		return cli_usage_error(ctx, "expected ATTRS, e.g. classification=S ownerProducer=USA");
@@ -491,7 +497,7 @@ rollup_of(struct cli_ctx *ctx, acl_data *d, struct xdoc *x, acl_marking **out)
 }
 
 static int
-run_rollup(struct cli_ctx *ctx, int argc, char **argv)
+run_rollup(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	struct opts o;
 	acl_data *d = NULL;
@@ -499,7 +505,7 @@ run_rollup(struct cli_ctx *ctx, int argc, char **argv)
 	struct xdoc x = { 0 };
 	int rc;
 
-	if ((rc = get_opts(ctx, &sub_rollup, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, "expected one FILE");
@@ -517,7 +523,7 @@ out:
 }
 
 static int
-run_check(struct cli_ctx *ctx, int argc, char **argv)
+run_check(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	struct opts o;
 	acl_data *d = NULL;
@@ -528,7 +534,7 @@ run_check(struct cli_ctx *ctx, int argc, char **argv)
 	lsn_err err;
 	int rc, bad;
 
-	if ((rc = get_opts(ctx, &sub_check, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, "expected one FILE");
@@ -578,7 +584,7 @@ out:
 }
 
 static int
-run_decide(struct cli_ctx *ctx, int argc, char **argv)
+run_decide(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	static const char *const verdicts[] = { "deny", "view", "allow" };
 	struct opts o;
@@ -590,7 +596,7 @@ run_decide(struct cli_ctx *ctx, int argc, char **argv)
 	lsn_err err;
 	int rc, ntk = 1;
 
-	if ((rc = get_opts(ctx, &sub_decide, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, "expected one BANNER (quote it)");
@@ -634,57 +640,10 @@ out:
 	return rc;
 }
 
-static void
-marking_usage(FILE *f)
-{
-	fprintf(f, "Usage: liaison marking SUBCOMMAND [OPTIONS] ARGS\n"
-		   "Parse, render, roll up, check and decide on ISM markings.\n\n"
-		   "Subcommands:\n");
-	for (int i = 0; subs[i]; i++)
-		fprintf(f, "  %-8s %-10s %s\n", subs[i]->name, subs[i]->args, subs[i]->summary);
-	fprintf(f, "\n`liaison marking SUBCOMMAND --help` describes one subcommand.\n");
-}
-
 static int
 run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
-	static char path[64];
-	(void)self;
-
-	if (argc < 2) {
-		marking_usage(stderr);
-		return 64;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		marking_usage(stdout);
-		return 0;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("liaison %s\n", PACKAGE_VERSION);
-		return 0;
-	}
-	for (int i = 0; subs[i]; i++) {
-		if (strcmp(argv[1], subs[i]->name) != 0)
-			continue;
-		snprintf(path, sizeof(path), "marking %s", subs[i]->name);
-		ctx->cmd_path = path;
-		optind = 0; /* a full getopt reset for the subcommand's options */
-		argc--;
-		argv++;
-		switch (i) {
-		case 0:
-			return run_parse(ctx, argc, argv);
-		case 1:
-			return run_render(ctx, argc, argv);
-		case 2:
-			return run_rollup(ctx, argc, argv);
-		case 3:
-			return run_check(ctx, argc, argv);
-		default:
-			return run_decide(ctx, argc, argv);
-		}
-	}
-	return cli_usage_error(ctx, "unknown subcommand '%s'", argv[1]);
+	return cli_dispatch(ctx, self, subs, argc, argv);
 }
 
 const struct cli_cmd cli_cmd_marking = { "marking", "SUBCOMMAND [ARGS]",

@@ -43,14 +43,19 @@ static const struct cli_opt no_opts[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
+static int run_add(struct cli_ctx *, const struct cli_cmd *, int, char **);
+static int run_list(struct cli_ctx *, const struct cli_cmd *, int, char **);
+static int run_show(struct cli_ctx *, const struct cli_cmd *, int, char **);
+static int run_disable(struct cli_ctx *, const struct cli_cmd *, int, char **);
+
 static const struct cli_cmd sub_add = { "add", "NAME",
-	"add a principal (officer only; an existing name is refused)", add_opts, NULL };
+	"add a principal (officer only; an existing name is refused)", add_opts, run_add };
 static const struct cli_cmd sub_list = { "list", NULL,
-	"list every principal (officer only)", json_opts, NULL };
+	"list every principal (officer only)", json_opts, run_list };
 static const struct cli_cmd sub_show = { "show", "NAME",
-	"show one principal (officer only)", json_opts, NULL };
+	"show one principal (officer only)", json_opts, run_show };
 static const struct cli_cmd sub_disable = { "disable", "NAME",
-	"disable a principal, keeping its record (officer only)", no_opts, NULL };
+	"disable a principal, keeping its record (officer only)", no_opts, run_disable };
 
 static const struct cli_cmd *const subs[] = { &sub_add, &sub_list, &sub_show,
 	&sub_disable, NULL };
@@ -297,7 +302,7 @@ parse_level(const char *s)
 }
 
 static int
-run_add(struct cli_ctx *ctx, int argc, char **argv)
+run_add(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	struct opts o;
 	acl_data *data = NULL;
@@ -310,7 +315,7 @@ run_add(struct cli_ctx *ctx, int argc, char **argv)
 	lsn_err err;
 	int rc, level;
 
-	if ((rc = get_opts(ctx, &sub_add, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if ((rc = begin(ctx, &data, &st, &me)) != 0)
 		goto out;
@@ -383,7 +388,7 @@ row(const acl_principal *p, const char *cell[NCOL], char *roles, size_t cap)
 }
 
 static int
-run_list(struct cli_ctx *ctx, int argc, char **argv)
+run_list(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	static const char *const head[NCOL] = { "NAME", "COUNTRY", "CLEARANCE",
 		"ROLES", "STATUS", "USGOV", "ACCESSES", "GROUPS" };
@@ -398,7 +403,7 @@ run_list(struct cli_ctx *ctx, int argc, char **argv)
 	char roles[32];
 	int rc;
 
-	if ((rc = get_opts(ctx, &sub_list, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if ((rc = begin(ctx, &data, &st, &me)) != 0)
 		goto out;
@@ -443,7 +448,7 @@ out:
 }
 
 static int
-run_show(struct cli_ctx *ctx, int argc, char **argv)
+run_show(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	struct opts o;
 	acl_data *data = NULL;
@@ -455,7 +460,7 @@ run_show(struct cli_ctx *ctx, int argc, char **argv)
 	lsn_err err;
 	int rc;
 
-	if ((rc = get_opts(ctx, &sub_show, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if ((rc = begin(ctx, &data, &st, &me)) != 0)
 		goto out;
@@ -499,7 +504,7 @@ out:
 }
 
 static int
-run_disable(struct cli_ctx *ctx, int argc, char **argv)
+run_disable(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	struct opts o;
 	acl_data *data = NULL;
@@ -513,7 +518,7 @@ run_disable(struct cli_ctx *ctx, int argc, char **argv)
 	lsn_err err;
 	int rc;
 
-	if ((rc = get_opts(ctx, &sub_disable, argc, argv, &o)) != 0)
+	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
 	if ((rc = begin(ctx, &data, &st, &me)) != 0)
 		goto out;
@@ -584,56 +589,10 @@ out:
 	return rc;
 }
 
-static void
-principal_usage(FILE *f)
-{
-	fprintf(f, "Usage: liaison [--as OFFICER] principal SUBCOMMAND [OPTIONS] [NAME]\n"
-		   "Manage the principals (readers and writers) of the store; officers only.\n\n"
-		   "Subcommands:\n");
-	for (int i = 0; subs[i]; i++)
-		fprintf(f, "  %-8s %-5s %s\n", subs[i]->name, subs[i]->args ? subs[i]->args : "",
-		    subs[i]->summary);
-	fprintf(f, "\n`liaison principal SUBCOMMAND --help` describes one subcommand.\n");
-}
-
 static int
 run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
-	static char path[64];
-	(void)self;
-
-	if (argc < 2) {
-		principal_usage(stderr);
-		return 64;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		principal_usage(stdout);
-		return 0;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("liaison %s\n", PACKAGE_VERSION);
-		return 0;
-	}
-	for (int i = 0; subs[i]; i++) {
-		if (strcmp(argv[1], subs[i]->name) != 0)
-			continue;
-		snprintf(path, sizeof(path), "principal %s", subs[i]->name);
-		ctx->cmd_path = path;
-		optind = 0; /* a full getopt reset for the subcommand's options */
-		argc--;
-		argv++;
-		switch (i) {
-		case 0:
-			return run_add(ctx, argc, argv);
-		case 1:
-			return run_list(ctx, argc, argv);
-		case 2:
-			return run_show(ctx, argc, argv);
-		default:
-			return run_disable(ctx, argc, argv);
-		}
-	}
-	return cli_usage_error(ctx, "unknown subcommand '%s'", argv[1]);
+	return cli_dispatch(ctx, self, subs, argc, argv);
 }
 
 const struct cli_cmd cli_cmd_principal = {

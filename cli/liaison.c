@@ -133,6 +133,48 @@ cli_next_opt(const struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
 	}
 }
 
+static void
+group_usage(const struct cli_ctx *ctx, const struct cli_cmd *group,
+    const struct cli_cmd *const *subs, FILE *f)
+{
+	fprintf(f, "Usage: %s %s SUBCOMMAND [OPTIONS] [ARGS]\n%s\n\nSubcommands:\n",
+	    ctx->prog, group->name, group->summary);
+	for (int i = 0; subs[i] != NULL; i++)
+		fprintf(f, "  %-8s %-12s %s\n", subs[i]->name,
+		    subs[i]->args ? subs[i]->args : "", subs[i]->summary);
+	fprintf(f, "\n`%s %s SUBCOMMAND --help` describes one subcommand.\n", ctx->prog,
+	    group->name);
+}
+
+int
+cli_dispatch(struct cli_ctx *ctx, const struct cli_cmd *group,
+    const struct cli_cmd *const *subs, int argc, char **argv)
+{
+	static char path[64];
+
+	if (argc < 2) {
+		group_usage(ctx, group, subs, stderr);
+		return 64;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		group_usage(ctx, group, subs, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("liaison %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (int i = 0; subs[i] != NULL; i++) {
+		if (strcmp(argv[1], subs[i]->name) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s %s", group->name, subs[i]->name);
+		ctx->cmd_path = path;
+		optind = 0; /* a full getopt reset for the subcommand's options */
+		return subs[i]->run(ctx, subs[i], argc - 1, argv + 1);
+	}
+	return cli_usage_error(ctx, "unknown subcommand '%s'", argv[1]);
+}
+
 int
 cli_error(const struct cli_ctx *ctx, int status, const char *fmt, ...)
 {
@@ -218,6 +260,23 @@ no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* stdout's buffer carries report text and decrypted audit entries: it is
+ * ours, and wiped when the command is done. */
+static char outbuf[1 << 16];
+
+static int
+run_command(struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc, char **argv)
+{
+	int rc;
+
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	rc = cmd->run(ctx, cmd, argc, argv);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = cli_error(ctx, LSN_EIO, "%s: cannot write the output", ctx->cmd_path);
+	lsn_wipe(outbuf, sizeof(outbuf));
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -277,7 +336,7 @@ main(int argc, char **argv)
 			argc -= optind;
 			argv += optind;
 			optind = 0; /* full getopt reset for the command's own options */
-			return commands[i]->run(&ctx, commands[i], argc, argv);
+			return run_command(&ctx, commands[i], argc, argv);
 		}
 	}
 	fprintf(stderr, "liaison: unknown command '%s' (try --help)\n", argv[optind]);
