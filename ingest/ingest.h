@@ -182,16 +182,16 @@ typedef struct ingest_posting {
 /*
  * Encode postings p[0..n), sorted by (serial, portion), as a block:
  * varint n, then per posting varint(serial - previous serial, the first
- * relative to first) and varint(portion).  *out malloc'd, caller frees.
+ * from 0) and varint(portion).  *out malloc'd, caller frees.
  */
-int ingest_postings_encode(const ingest_posting *p, size_t n, uint64_t first,
-    uint8_t **out, size_t *len, lsn_err *err);
+int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
+    size_t *len, lsn_err *err);
 
 /*
- * Call fn for each posting of a block stored under first; fn returns 0 to
- * go on.  Returns 0, LSN_EINPUT (malformed block), or fn's value.
+ * Call fn for each posting of a block; fn returns 0 to go on.
+ * Returns 0, LSN_EINPUT (malformed block), or fn's value.
  */
-int ingest_postings_decode(const uint8_t *block, size_t len, uint64_t first,
+int ingest_postings_decode(const uint8_t *block, size_t len,
     int (*fn)(void *ctx, uint64_t serial, uint32_t portion), void *ctx);
 
 /* ---- bulk ingest ---- */

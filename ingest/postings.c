@@ -39,11 +39,11 @@ get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 }
 
 int
-ingest_postings_encode(const ingest_posting *p, size_t n, uint64_t first,
-    uint8_t **out, size_t *len, lsn_err *err)
+ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
+    size_t *len, lsn_err *err)
 {
 	uint8_t *buf = malloc(10 + n * 15), *q;
-	uint64_t prev = first;
+	uint64_t prev = 0;
 
 	*out = NULL;
 	if (buf == NULL)
@@ -64,11 +64,11 @@ ingest_postings_encode(const ingest_posting *p, size_t n, uint64_t first,
 }
 
 int
-ingest_postings_decode(const uint8_t *block, size_t len, uint64_t first,
+ingest_postings_decode(const uint8_t *block, size_t len,
     int (*fn)(void *ctx, uint64_t serial, uint32_t portion), void *ctx)
 {
 	const uint8_t *p = block, *end = block + len;
-	uint64_t n, d, portion, serial = first;
+	uint64_t n, d, portion, serial = 0;
 	int rc;
 
 	if (get_varint(&p, end, &n) != 0 || n > len)

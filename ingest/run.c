@@ -667,10 +667,9 @@ commit(struct writer *w, lsn_err *err)
 		}
 		uint8_t *block = NULL;
 		size_t blen = 0;
-		rc = ingest_postings_encode(run, k - i, run[0].serial, &block, &blen, err);
+		rc = ingest_postings_encode(run, k - i, &block, &blen, err);
 		if (rc == 0)
-			rc = store_batch_put_postings(w->b, w->post[i].blind, run[0].serial,
-			    block, blen, err);
+			rc = store_batch_put_postings(w->b, w->post[i].blind, block, blen, err);
 		free(block);
 		i = k;
 	}

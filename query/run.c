@@ -199,9 +199,9 @@ add_posting(void *ctx, uint64_t serial, uint32_t portion)
 }
 
 static int
-on_block(void *ctx, uint64_t first, const uint8_t *block, size_t len)
+on_block(void *ctx, const uint8_t *block, size_t len)
 {
-	return ingest_postings_decode(block, len, first, add_posting, ctx);
+	return ingest_postings_decode(block, len, add_posting, ctx);
 }
 
 /* The postings of word w for serial s: [*lo, *hi). */

@@ -25,6 +25,7 @@ struct store_batch {
 	struct op *ops;
 	size_t n, cap;
 	uint64_t max_serial; /* highest serial handed out by this batch */
+	uint64_t number;     /* posting batch number, 0 until one is needed */
 };
 
 int
@@ -57,6 +58,7 @@ batch_clear(store_batch *b)
 		op_free(&b->ops[i]);
 	b->n = 0;
 	b->max_serial = 0;
+	b->number = 0;
 }
 
 void
@@ -210,23 +212,29 @@ store_batch_del_record(store_batch *b, const char *id, lsn_err *err)
 
 int
 store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
-    uint64_t first_serial, const void *block, size_t len, lsn_err *err)
+    const void *block, size_t len, lsn_err *err)
 {
-	uint8_t *key = malloc(STORE_BLIND_LEN + 8), *sealed = NULL;
+	uint8_t *key = malloc(8 + STORE_BLIND_LEN), *sealed = NULL;
 	size_t sealed_len = 0;
 	int rc;
 
 	if (key == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	memcpy(key, term, STORE_BLIND_LEN);
-	lsn_put_be64(key + STORE_BLIND_LEN, first_serial);
-	rc = store__seal1(b->st, 'i', key, STORE_BLIND_LEN + 8, block, len, &sealed,
+	if (b->number == 0) {
+		/* Like serials, a batch number is never reused. */
+		pthread_mutex_lock(&b->st->pool_lock);
+		b->number = b->st->next_batch++;
+		pthread_mutex_unlock(&b->st->pool_lock);
+	}
+	lsn_put_be64(key, b->number);
+	memcpy(key + 8, term, STORE_BLIND_LEN);
+	rc = store__seal_block(b->st, key, 8 + STORE_BLIND_LEN, block, len, &sealed,
 	    &sealed_len, err);
 	if (rc != 0) {
 		free(key);
 		return rc;
 	}
-	return push(b, OP_POSTINGS, key, STORE_BLIND_LEN + 8, sealed, sealed_len, 0, err);
+	return push(b, OP_POSTINGS, key, 8 + STORE_BLIND_LEN, sealed, sealed_len, 0, err);
 }
 
 int
@@ -366,8 +374,9 @@ store_batch_commit(store_batch *b, lsn_err *err)
 {
 	store *st = b->st;
 	MDB_txn *txn = NULL;
-	uint8_t ns[8];
+	uint8_t ns[8], nb[8];
 	MDB_val nk = { 11, (void *)"next-serial" }, nv = { 8, ns };
+	MDB_val bk = { 10, (void *)"next-batch" }, bv = { 8, nb };
 	int rc;
 
 	pthread_mutex_lock(&st->write_lock);
@@ -386,6 +395,14 @@ store_batch_commit(store_batch *b, lsn_err *err)
 			else
 				lsn_put_be64(ns, b->max_serial + 1);
 			rc = mdb_put(txn, st->meta, &nk, &nv, 0);
+		}
+		if (rc == 0 && b->number != 0) {
+			MDB_val cur;
+			lsn_put_be64(nb, b->number + 1);
+			if (mdb_get(txn, st->meta, &bk, &cur) == 0 && cur.mv_size == 8 &&
+			    lsn_get_be64(cur.mv_data) > b->number)
+				memcpy(nb, cur.mv_data, 8);
+			rc = mdb_put(txn, st->meta, &bk, &bv, 0);
 		}
 		if (rc == 0) {
 			rc = mdb_txn_commit(txn);

@@ -334,6 +334,7 @@ store_create(store **out, const char *dir, const store_keysrc *ks,
 	lsn_put_be32(fmt, STORE_FORMAT_VERSION);
 	lsn_put_be64(serial, 1);
 	st->next_serial = 1;
+	st->next_batch = 1;
 	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0 ||
 	    (rc = meta_put(txn, st->meta, M_FORMAT, fmt, 4)) != 0 ||
 	    (rc = meta_put(txn, st->meta, M_STORE_ID, st->store_id, STORE__ID_LEN)) != 0 ||
@@ -439,6 +440,9 @@ store_open(store **out, const char *dir, const store_keysrc *ks,
 	if (meta_get(txn, st->meta, M_NEXT_SERIAL, &v) != 0 || v.mv_size != 8)
 		goto corrupt;
 	st->next_serial = lsn_get_be64(v.mv_data);
+	st->next_batch = 1;
+	if (meta_get(txn, st->meta, "next-batch", &v) == 0 && v.mv_size == 8)
+		st->next_batch = lsn_get_be64(v.mv_data);
 	if ((rc = store__dict_load_all(st, txn, err)) != 0)
 		goto out;
 	*out = st;
@@ -613,34 +617,35 @@ int
 store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     store_postings_fn fn, void *ctx, lsn_err *err)
 {
-	MDB_cursor *c = NULL;
-	uint8_t kb[STORE_BLIND_LEN + 8];
-	MDB_val k = { sizeof(kb), kb }, v;
+	uint8_t kb[8 + STORE_BLIND_LEN];
+	MDB_val k = { sizeof(kb), kb }, v, nb;
+	uint64_t last = 0;
 	uint8_t *plain = NULL;
 	size_t plen = 0;
-	int rc, op = MDB_SET_RANGE;
+	int rc;
 
-	memcpy(kb, term, STORE_BLIND_LEN);
-	memset(kb + STORE_BLIND_LEN, 0, 8);
-	if ((rc = mdb_cursor_open(sn->txn, sn->st->postings, &c)) != 0)
-		return store__lmdb_err(err, rc, "reading postings");
-	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
-		op = MDB_NEXT;
-		if (k.mv_size != sizeof(kb) || memcmp(k.mv_data, term, STORE_BLIND_LEN) != 0)
-			break;
-		rc = store__open1(sn->st, 'i', k.mv_data, k.mv_size, v.mv_data, v.mv_size,
-		    &plain, &plen, err);
+	/* One exact lookup per batch, oldest first. */
+	if (meta_get(sn->txn, sn->st->meta, "next-batch", &nb) == 0 && nb.mv_size == 8)
+		last = lsn_get_be64(nb.mv_data);
+	memcpy(kb + 8, term, STORE_BLIND_LEN);
+	for (uint64_t b = 1; b < last; b++) {
+		lsn_put_be64(kb, b);
+		k.mv_size = sizeof(kb);
+		k.mv_data = kb;
+		rc = mdb_get(sn->txn, sn->st->postings, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			continue;
 		if (rc != 0)
-			goto out;
-		rc = fn(ctx, lsn_get_be64((uint8_t *)k.mv_data + STORE_BLIND_LEN), plain, plen);
+			return store__lmdb_err(err, rc, "reading postings");
+		if ((rc = store__open_block(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, &plain,
+			 &plen, err)) != 0)
+			return rc;
+		rc = fn(ctx, plain, plen);
 		lsn_wipe_free(plain, plen);
 		if (rc != 0)
-			goto out;
+			return rc;
 	}
-	rc = (rc == 0 || rc == MDB_NOTFOUND) ? 0 : store__lmdb_err(err, rc, "reading postings");
-out:
-	mdb_cursor_close(c);
-	return rc;
+	return 0;
 }
 
 int

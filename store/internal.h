@@ -29,6 +29,7 @@ struct store__keys {
 	uint8_t check[STORE_KEY_LEN];
 	uint8_t wrap[STORE_KEY_LEN];      /* KEK for record data keys */
 	uint8_t index[STORE_KEY_LEN];     /* term blinding */
+	uint8_t postings[STORE_KEY_LEN];  /* posting block encryption */
 	uint8_t audit_mac[STORE_KEY_LEN]; /* audit chain */
 	uint8_t audit_enc[STORE_KEY_LEN]; /* audit payload encryption */
 };
@@ -41,6 +42,9 @@ struct store__scratch {
 	gcry_cipher_hd_t gcm;   /* key set per record */
 	gcry_cipher_hd_t kw;    /* keyed with the wrapping KEK */
 	gcry_md_hd_t blind;     /* HMAC keyed with the index key */
+	gcry_cipher_hd_t pgcm;  /* GCM keyed with the postings key */
+	uint8_t pnonce[STORE__NONCE_LEN]; /* random base; low 32 bits count */
+	uint32_t pcount;
 	uint8_t *dkey;          /* STORE_KEY_LEN bytes of secure memory */
 };
 
@@ -70,6 +74,7 @@ struct store {
 	int dict_failed; /* training was tried and failed: do not retry */
 
 	uint64_t next_serial; /* under pool_lock */
+	uint64_t next_batch;  /* posting batch numbers, under pool_lock */
 	int writer_fd;        /* store_lock_writer(), or -1 */
 };
 
@@ -116,6 +121,18 @@ int store__open(store *st, char domain, const void *name, size_t name_len,
 int store__open1(store *st, char domain, const void *name, size_t name_len,
     const uint8_t *rec, size_t rec_len, uint8_t **plain, size_t *plain_len,
     lsn_err *err);
+/*
+ * Posting blocks: one AES-256-GCM under the postings subkey, a random
+ * per-context nonce base plus a counter, zstd only when it pays.
+ *   "LSB" version flags nonce[12] ciphertext tag[16]
+ * The AAD binds the header and the block's name (its LMDB key).
+ */
+int store__seal_block(store *st, const void *name, size_t name_len,
+    const void *plain, size_t len, uint8_t **out, size_t *out_len, lsn_err *err);
+int store__open_block(store *st, const void *name, size_t name_len,
+    const uint8_t *rec, size_t rec_len, uint8_t **plain, size_t *plain_len,
+    lsn_err *err);
+
 /* Parse a sealed record's header: serial and label (unauthenticated). */
 int store__peek(const uint8_t *rec, size_t rec_len, uint64_t *serial,
     const uint8_t **label, size_t *label_len);

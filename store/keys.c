@@ -98,6 +98,7 @@ store__derive(struct store__keys *k, const uint8_t store_id[STORE__ID_LEN])
 	if (hkdf32(prk, "liaison v1 key check", k->check) ||
 	    hkdf32(prk, "liaison v1 record wrap", k->wrap) ||
 	    hkdf32(prk, "liaison v1 index", k->index) ||
+	    hkdf32(prk, "liaison v1 postings", k->postings) ||
 	    hkdf32(prk, "liaison v1 audit mac", k->audit_mac) ||
 	    hkdf32(prk, "liaison v1 audit encryption", k->audit_enc))
 		goto out;

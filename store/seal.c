@@ -49,7 +49,10 @@ store__scratch_get(store *st)
 	    gcry_cipher_setkey(s->kw, st->keys->wrap, STORE_KEY_LEN) ||
 	    gcry_md_open(&s->blind, GCRY_MD_SHA256,
 		GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
-	    gcry_md_setkey(s->blind, st->keys->index, STORE_KEY_LEN)) {
+	    gcry_md_setkey(s->blind, st->keys->index, STORE_KEY_LEN) ||
+	    gcry_cipher_open(&s->pgcm, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM,
+		GCRY_CIPHER_SECURE) ||
+	    gcry_cipher_setkey(s->pgcm, st->keys->postings, STORE_KEY_LEN)) {
 		store__scratch_free(s);
 		return NULL;
 	}
@@ -78,6 +81,7 @@ store__scratch_free(struct store__scratch *s)
 	gcry_cipher_close(s->gcm);
 	gcry_cipher_close(s->kw);
 	gcry_md_close(s->blind);
+	gcry_cipher_close(s->pgcm);
 	if (s->dkey != NULL) {
 		lsn_wipe(s->dkey, STORE_KEY_LEN);
 		gcry_free(s->dkey);
@@ -543,5 +547,141 @@ store__aead_open(const uint8_t key[STORE_KEY_LEN], const void *aad,
 	rc = 0;
 out:
 	gcry_cipher_close(h);
+	return rc;
+}
+
+/* ---- posting blocks ---- */
+
+#define BLOCK_HDR 5 /* "LSB" version flags */
+#define BLOCK_ZSTD_MIN 256 /* smaller blocks are stored uncompressed */
+
+static int
+block_aad(gcry_cipher_hd_t h, const uint8_t *hdr, const void *name, size_t name_len)
+{
+	uint8_t nl[5];
+
+	nl[0] = 'i';
+	lsn_put_be32(nl + 1, (uint32_t)name_len);
+	if (gcry_cipher_authenticate(h, hdr, BLOCK_HDR + STORE__NONCE_LEN) ||
+	    gcry_cipher_authenticate(h, nl, sizeof(nl)) ||
+	    gcry_cipher_authenticate(h, name, name_len))
+		return -1;
+	return 0;
+}
+
+int
+store__seal_block(store *st, const void *name, size_t name_len, const void *plain,
+    size_t len, uint8_t **out, size_t *out_len, lsn_err *err)
+{
+	struct store__scratch *s = NULL;
+	uint8_t *rec = NULL, *nonce;
+	size_t cap, clen;
+	int rc = LSN_EINTERNAL, zstd = len >= BLOCK_ZSTD_MIN;
+
+	*out = NULL;
+	if (len > STORE_MAX_RECORD)
+		return lsn_fail(err, LSN_EINPUT, "posting block too large");
+	if ((s = store__scratch_get(st)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	cap = BLOCK_HDR + STORE__NONCE_LEN + (zstd ? ZSTD_compressBound(len) : len) +
+	    STORE__TAG_LEN;
+	if ((rec = malloc(cap)) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(rec, "LSB", 3);
+	rec[3] = STORE_FORMAT_VERSION;
+	rec[4] = zstd ? FLAG_ZSTD : 0;
+	nonce = rec + BLOCK_HDR;
+	/* A fresh random base every 2^32 blocks; a counter in between: unique
+	 * nonces under the one postings key without an RNG call per block. */
+	if (s->pcount == 0)
+		gcry_create_nonce(s->pnonce, STORE__NONCE_LEN);
+	memcpy(nonce, s->pnonce, STORE__NONCE_LEN);
+	lsn_put_be32(nonce + 8, lsn_get_be32(s->pnonce + 8) ^ s->pcount);
+	s->pcount++;
+	if (zstd) {
+		clen = ZSTD_compressCCtx(s->cctx, nonce + STORE__NONCE_LEN,
+		    cap - BLOCK_HDR - STORE__NONCE_LEN - STORE__TAG_LEN, plain, len, 3);
+		if (ZSTD_isError(clen)) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "zstd: %s", ZSTD_getErrorName(clen));
+			goto out;
+		}
+	} else {
+		memcpy(nonce + STORE__NONCE_LEN, plain, len);
+		clen = len;
+	}
+	if (gcry_cipher_reset(s->pgcm) ||
+	    gcry_cipher_setiv(s->pgcm, nonce, STORE__NONCE_LEN) ||
+	    block_aad(s->pgcm, rec, name, name_len) ||
+	    gcry_cipher_final(s->pgcm) ||
+	    gcry_cipher_encrypt(s->pgcm, nonce + STORE__NONCE_LEN, clen, NULL, 0) ||
+	    gcry_cipher_gettag(s->pgcm, nonce + STORE__NONCE_LEN + clen, STORE__TAG_LEN)) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "AES-GCM encryption failed");
+		goto out;
+	}
+	*out_len = BLOCK_HDR + STORE__NONCE_LEN + clen + STORE__TAG_LEN;
+	*out = rec;
+	rec = NULL;
+	rc = 0;
+out:
+	if (rec != NULL)
+		lsn_wipe_free(rec, cap);
+	store__scratch_put(st, s);
+	return rc;
+}
+
+int
+store__open_block(store *st, const void *name, size_t name_len, const uint8_t *rec,
+    size_t rec_len, uint8_t **plain, size_t *plain_len, lsn_err *err)
+{
+	struct store__scratch *s = NULL;
+	uint8_t *buf = NULL, *out = NULL;
+	size_t clen;
+	unsigned long long fsize;
+	int rc = LSN_EINPUT;
+
+	*plain = NULL;
+	*plain_len = 0;
+	if (rec_len < BLOCK_HDR + STORE__NONCE_LEN + STORE__TAG_LEN ||
+	    memcmp(rec, "LSB", 3) != 0 || rec[3] != STORE_FORMAT_VERSION ||
+	    (rec[4] & ~FLAG_ZSTD) != 0)
+		return lsn_fail(err, LSN_EINPUT, "posting block fails authentication");
+	clen = rec_len - BLOCK_HDR - STORE__NONCE_LEN - STORE__TAG_LEN;
+	if ((s = store__scratch_get(st)) == NULL || (buf = malloc(clen ? clen : 1)) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (gcry_cipher_reset(s->pgcm) ||
+	    gcry_cipher_setiv(s->pgcm, rec + BLOCK_HDR, STORE__NONCE_LEN) ||
+	    block_aad(s->pgcm, rec, name, name_len) ||
+	    gcry_cipher_final(s->pgcm) ||
+	    gcry_cipher_decrypt(s->pgcm, buf, clen, rec + BLOCK_HDR + STORE__NONCE_LEN, clen) ||
+	    gcry_cipher_checktag(s->pgcm, rec + rec_len - STORE__TAG_LEN, STORE__TAG_LEN))
+		goto corrupt;
+	if (!(rec[4] & FLAG_ZSTD)) {
+		*plain = buf;
+		*plain_len = clen;
+		buf = NULL;
+		rc = 0;
+		goto out;
+	}
+	fsize = ZSTD_getFrameContentSize(buf, clen);
+	if (fsize == ZSTD_CONTENTSIZE_ERROR || fsize == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    fsize > STORE_MAX_RECORD || (out = malloc(fsize ? fsize : 1)) == NULL)
+		goto corrupt;
+	if (ZSTD_decompressDCtx(s->dctx, out, fsize, buf, clen) != fsize) {
+		lsn_wipe_free(out, fsize);
+		goto corrupt;
+	}
+	*plain = out;
+	*plain_len = fsize;
+	rc = 0;
+	goto out;
+corrupt:
+	rc = lsn_fail(err, LSN_EINPUT, "posting block fails authentication");
+out:
+	lsn_wipe_free(buf, clen);
+	store__scratch_put(st, s);
 	return rc;
 }

@@ -234,14 +234,13 @@ typedef struct store_info {
 int store_info_get(store_snap *sn, store_info *info, lsn_err *err);
 
 /*
- * Call fn for each posting block of a blinded term, in order of first
- * serial.  block is the opened plaintext, borrowed for the call (wiped
- * afterwards).  fn returns 0 to continue, nonzero to stop.
+ * Call fn for each posting block of a blinded term, oldest batch first.
+ * block is the opened plaintext, borrowed for the call (wiped afterwards).
+ * fn returns 0 to continue, nonzero to stop.
  * Returns 0 (also when the term has no postings), LSN_EINPUT (a block
  * fails authentication), or fn's nonzero value.
  */
-typedef int (*store_postings_fn)(void *ctx, uint64_t first_serial,
-    const uint8_t *block, size_t len);
+typedef int (*store_postings_fn)(void *ctx, const uint8_t *block, size_t len);
 int store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     store_postings_fn fn, void *ctx, lsn_err *err);
 
@@ -365,13 +364,17 @@ int store_lock_writer(store *st, lsn_err *err);
 int store_batch_del_record(store_batch *b, const char *id, lsn_err *err);
 
 /*
- * Queue a posting block for a blinded term: block is sealed like a record,
- * keyed by (term, first_serial).  The block's content is the caller's
- * (query/ and ingest/ agree on its encoding).
+ * Queue the posting block of a blinded term for this batch (one block per
+ * term and batch: a second put for the same term replaces the first).
+ * Blocks are keyed (batch number, term): a batch's blocks are appended
+ * after every earlier batch's, so a commit touches only the end of the
+ * postings tree however large the store is, and a term's blocks are found
+ * with one exact lookup per batch.  The block is sealed under the postings
+ * subkey; its content is the caller's (ingest/ and query/ agree on it).
  */
 int store_batch_put_postings(store_batch *b,
-    const uint8_t term[STORE_BLIND_LEN], uint64_t first_serial,
-    const void *block, size_t len, lsn_err *err);
+    const uint8_t term[STORE_BLIND_LEN], const void *block, size_t len,
+    lsn_err *err);
 
 /* Queue a principal (insert or replace), sealed. */
 int store_batch_put_principal(store_batch *b, const char *name,
