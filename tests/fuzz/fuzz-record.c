@@ -1,6 +1,6 @@
 /*
- * tests/fuzz/fuzz-record.c - libFuzzer target for the sealed-record opener:
- * random bytes given as a record must be refused (they can only open if
+ * tests/fuzz/fuzz-record.c - libFuzzer target for the sealed-record and
+ * posting-block openers: random bytes given as a record must be refused (they can only open if
  * they forge AES-GCM), never read out of bounds.  The first bytes choose
  * which segments to ask for.
  */
@@ -53,6 +53,12 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 		abort();
 	}
 	if (r != NULL)
+		abort();
+	/* The same bytes as a posting block. */
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	if (store__open_block(st, "FUZZ", 4, buf, size, &plain, &plen, NULL) == 0 ||
+	    plain != NULL)
 		abort();
 	return 0;
 }
