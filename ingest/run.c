@@ -561,10 +561,23 @@ worker_main(void *arg)
 
 /* ---- the writer ---- */
 
-struct posting_ref {
+/*
+ * The batch's postings: a hash table of the distinct words (by their blind
+ * form, which is uniformly random: its first 8 bytes are the hash) and a
+ * flat list of (word, serial, portion).  At commit the list is bucketed by
+ * word (a counting sort) and the words are sorted once: sorting every
+ * posting by its 32-byte blind form cost more than the rest of the writer.
+ */
+struct word_acc {
 	uint8_t blind[STORE_BLIND_LEN];
-	uint64_t serial;
+	uint32_t n;      /* postings of the word in this batch */
+	uint32_t start;  /* at commit: its first posting in the bucketed list */
+};
+
+struct posting_ref {
+	uint32_t word;
 	uint32_t portion;
+	uint64_t serial;
 };
 
 struct pending {
@@ -583,22 +596,80 @@ struct writer {
 	size_t bytes;
 	struct posting_ref *post;
 	size_t npost, cap_post;
+	struct word_acc *words;
+	size_t nwords, cap_words;
+	uint32_t *slots;  /* word index + 1, 0 empty; nslots a power of two */
+	size_t nslots;
 	ingest_summary *sum;
 	uint64_t done_docs, done_bytes;
 	struct timespec last_progress;
 };
 
-static int
-cmp_posting(const void *a, const void *b)
+static size_t
+slot_of(const struct writer *w, const uint8_t *blind)
 {
-	const struct posting_ref *x = a, *y = b;
-	int c = memcmp(x->blind, y->blind, STORE_BLIND_LEN);
+	size_t mask = w->nslots - 1, i = (size_t)lsn_get_be64(blind) & mask;
 
-	if (c != 0)
-		return c;
+	while (w->slots[i] != 0 &&
+	    memcmp(w->words[w->slots[i] - 1].blind, blind, STORE_BLIND_LEN) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* The index of a word in the batch's table, added if new; -1: no memory. */
+static long
+word_index(struct writer *w, const uint8_t *blind)
+{
+	size_t i;
+
+	if (2 * (w->nwords + 1) > w->nslots) {
+		size_t n = w->nslots ? w->nslots * 2 : 1 << 15;
+		uint32_t *old = w->slots;
+		size_t oldn = w->nslots;
+		if ((w->slots = calloc(n, sizeof(*w->slots))) == NULL) {
+			w->slots = old;
+			return -1;
+		}
+		w->nslots = n;
+		for (size_t k = 0; k < oldn; k++)
+			if (old[k] != 0)
+				w->slots[slot_of(w, w->words[old[k] - 1].blind)] = old[k];
+		free(old);
+	}
+	i = slot_of(w, blind);
+	if (w->slots[i] != 0)
+		return w->slots[i] - 1;
+	if (w->nwords == w->cap_words) {
+		size_t cap = w->cap_words ? w->cap_words * 2 : 16384;
+		struct word_acc *p = realloc(w->words, cap * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		w->words = p;
+		w->cap_words = cap;
+	}
+	memcpy(w->words[w->nwords].blind, blind, STORE_BLIND_LEN);
+	w->words[w->nwords].n = 0;
+	w->slots[i] = (uint32_t)(w->nwords + 1);
+	return (long)w->nwords++;
+}
+
+static int
+cmp_serial(const void *a, const void *b)
+{
+	const ingest_posting *x = a, *y = b;
+
 	if (x->serial != y->serial)
 		return x->serial < y->serial ? -1 : 1;
 	return (x->portion > y->portion) - (x->portion < y->portion);
+}
+
+static const struct word_acc *sort_words; /* for cmp_word: commit is single-threaded */
+
+static int
+cmp_word(const void *a, const void *b)
+{
+	return memcmp(sort_words[*(const uint32_t *)a].blind,
+	    sort_words[*(const uint32_t *)b].blind, STORE_BLIND_LEN);
 }
 
 static void
@@ -631,6 +702,9 @@ pending_clear(struct writer *w)
 	w->docs = 0;
 	w->bytes = 0;
 	w->npost = 0;
+	w->nwords = 0;
+	if (w->slots != NULL)
+		memset(w->slots, 0, w->nslots * sizeof(*w->slots));
 }
 
 /* Add the batch's postings, one block per word, and commit everything. */
@@ -646,34 +720,47 @@ commit(struct writer *w, lsn_err *err)
 	w->sn = NULL;
 	if (w->npend == 0)
 		return 0;
-	if (w->npost > 1)
-		qsort(w->post, w->npost, sizeof(*w->post), cmp_posting);
-	for (size_t i = 0; i < w->npost && rc == 0;) {
-		size_t k = i;
-		while (k < w->npost && memcmp(w->post[k].blind, w->post[i].blind,
-					   STORE_BLIND_LEN) == 0)
-			k++;
-		if (k - i > cap_run) {
-			free(run);
-			cap_run = (k - i) * 2;
-			if ((run = malloc(cap_run * sizeof(*run))) == NULL) {
-				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-				break;
-			}
-		}
-		for (size_t m = i; m < k; m++) {
-			run[m - i].serial = w->post[m].serial;
-			run[m - i].portion = w->post[m].portion;
-		}
-		uint8_t *block = NULL;
-		size_t blen = 0;
-		rc = ingest_postings_encode(run, k - i, &block, &blen, err);
-		if (rc == 0)
-			rc = store_batch_put_postings(w->b, w->post[i].blind, block, blen, err);
-		free(block);
-		i = k;
+	/* Bucket the postings by word, then walk the words in blind order (so
+	 * the batch's keys are written in order, at the end of the tree). */
+	uint32_t *order = malloc((w->nwords ? w->nwords : 1) * sizeof(*order));
+	if ((run = malloc((w->npost ? w->npost : 1) * sizeof(*run))) == NULL || order == NULL) {
+		free(order);
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto done;
 	}
-	free(run);
+	cap_run = w->npost;
+	uint32_t at = 0;
+	for (size_t i = 0; i < w->nwords; i++) {
+		w->words[i].start = at;
+		at += w->words[i].n;
+		order[i] = (uint32_t)i;
+	}
+	for (size_t i = 0; i < w->npost; i++) {
+		struct word_acc *wa = &w->words[w->post[i].word];
+		run[wa->start].serial = w->post[i].serial;
+		run[wa->start].portion = w->post[i].portion;
+		wa->start++;
+	}
+	sort_words = w->words;
+	if (w->nwords > 1)
+		qsort(order, w->nwords, sizeof(*order), cmp_word);
+	for (size_t i = 0; i < w->nwords && rc == 0; i++) {
+		const struct word_acc *wa = &w->words[order[i]];
+		ingest_posting *p = run + wa->start - wa->n; /* start moved past it */
+		uint8_t *block = NULL;
+		size_t blen = 0, sorted = 1;
+		for (size_t k = 1; k < wa->n && sorted; k++)
+			sorted = cmp_serial(&p[k - 1], &p[k]) <= 0;
+		if (!sorted) /* documents arrive nearly in serial order */
+			qsort(p, wa->n, sizeof(*p), cmp_serial);
+		rc = ingest_postings_encode(p, wa->n, &block, &blen, err);
+		if (rc == 0)
+			rc = store_batch_put_postings(w->b, wa->blind, block, blen, err);
+		free(block);
+	}
+	free(order);
+done:
+	lsn_wipe_free(run, cap_run * sizeof(*run));
 	if (rc == 0)
 		rc = store_batch_put_meta(w->b, "data/acl-version", acl_data_version(data),
 		    strlen(acl_data_version(data)), err);
@@ -791,6 +878,9 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	}
 	/* Stored: the record, its postings and its audit entry. */
 	for (size_t i = 0; i < j->nterms; i++) {
+		long word = word_index(w, j->terms[i].blind);
+		if (word < 0)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		if (w->npost == w->cap_post) {
 			size_t cap = w->cap_post ? w->cap_post * 2 : 65536;
 			struct posting_ref *p = realloc(w->post, cap * sizeof(*p));
@@ -799,7 +889,8 @@ take(struct writer *w, struct job *j, lsn_err *err)
 			w->post = p;
 			w->cap_post = cap;
 		}
-		memcpy(w->post[w->npost].blind, j->terms[i].blind, STORE_BLIND_LEN);
+		w->words[word].n++;
+		w->post[w->npost].word = (uint32_t)word;
 		w->post[w->npost].serial = j->serial;
 		w->post[w->npost].portion = j->terms[i].portion;
 		w->npost++;
@@ -948,6 +1039,8 @@ out:
 	store_batch_free(w.b);
 	free(w.pend);
 	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
+	free(w.words);
+	free(w.slots);
 	if (rc == 0 && r.read_rc != 0) {
 		rc = r.read_rc;
 		if (err != NULL)
