@@ -20,7 +20,7 @@ enum { O_JSON = 1, O_LIMIT, O_OFFSET };
 static const struct cli_opt opts[] = {
 	{ "json", 0, O_JSON, NULL, "one JSON object per hit: id, title, banner, date" },
 	{ "limit", 1, O_LIMIT, "N", "at most N hits (default 20, at most 100000)" },
-	{ "offset", 1, O_OFFSET, "N", "skip the first N hits" },
+	{ "offset", 1, O_OFFSET, "N", "skip the first N hits (at most 1000000)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -125,7 +125,7 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 			qo.limit = (size_t)v;
 			break;
 		case O_OFFSET:
-			if (cli_parse_long(ctx, "offset", arg, 0, 1L << 40, &v) != 0)
+			if (cli_parse_long(ctx, "offset", arg, 0, QUERY_MAX_OFFSET, &v) != 0)
 				return 64;
 			qo.offset = (size_t)v;
 			break;

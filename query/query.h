@@ -26,6 +26,7 @@
 #define QUERY_MAX_TERMS 64
 #define QUERY_MAX_LEN 4096
 #define QUERY_MAX_LIMIT 100000
+#define QUERY_MAX_OFFSET 1000000
 
 /* ---- the query language ---- */
 
@@ -75,7 +76,11 @@ typedef int (*query_hit_fn)(void *ctx, const query_hit *hit);
 /*
  * Run q for principal p, newest first (by date, then by ingest order),
  * calling fn for hits offset..offset+limit-1.  fn returns 0 to go on.
- * Returns 0, LSN_EINPUT (a stored record fails authentication), LSN_EIO.
+ * Memory is bounded by offset + limit and by one ingest batch's postings of
+ * the query's words, however many reports match (a query that can match
+ * without any word, such as date: alone, holds its words' postings whole).
+ * Returns 0, LSN_EINPUT (a stored record fails authentication), LSN_EIO,
+ * LSN_EUSAGE (offset above QUERY_MAX_OFFSET).
  */
 int query_run(store *st, const acl_data *data, const acl_principal *p,
     const query *q, const query_opts *o, query_hit_fn fn, void *ctx,

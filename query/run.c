@@ -438,10 +438,14 @@ struct match {
 	uint64_t serial;
 };
 
+/*
+ * The best k matches so far (newest first), a heap whose root is the worst
+ * kept one: memory is O(offset + limit) however many reports match.
+ */
 struct matches {
 	struct match *m;
-	size_t n, cap;
-	uint64_t withheld;
+	size_t n, k;
+	uint64_t total, withheld;
 };
 
 static int
@@ -452,6 +456,51 @@ cmp_match(const void *a, const void *b)
 	if (x->date != y->date)
 		return x->date > y->date ? -1 : 1;
 	return x->serial > y->serial ? -1 : x->serial < y->serial;
+}
+
+/* x sorts before y: newer, or as new and ingested later. */
+static int
+better(const struct match *x, const struct match *y)
+{
+	return cmp_match(x, y) < 0;
+}
+
+static void
+sift_down(struct matches *ms, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, worst = i;
+		if (l < ms->n && better(&ms->m[worst], &ms->m[l]))
+			worst = l;
+		if (r < ms->n && better(&ms->m[worst], &ms->m[r]))
+			worst = r;
+		if (worst == i)
+			return;
+		struct match t = ms->m[i];
+		ms->m[i] = ms->m[worst];
+		ms->m[worst] = t;
+		i = worst;
+	}
+}
+
+static void
+keep_match(struct matches *ms, uint32_t date, uint64_t serial)
+{
+	struct match m = { date, serial };
+
+	if (ms->n < ms->k) {
+		size_t i = ms->n++;
+		ms->m[i] = m;
+		while (i > 0 && better(&ms->m[(i - 1) / 2], &ms->m[i])) {
+			struct match t = ms->m[i];
+			ms->m[i] = ms->m[(i - 1) / 2];
+			ms->m[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+	} else if (ms->k > 0 && better(&m, &ms->m[0])) {
+		ms->m[0] = m;
+		sift_down(ms, 0);
+	}
 }
 
 struct iter_ctx {
@@ -492,17 +541,8 @@ consider(struct iter_ctx *ic, uint64_t serial, const char *id, const uint8_t *la
 		return 0;
 	}
 	cand_clear(c);
-	if (ms->n == ms->cap) {
-		size_t cap = ms->cap ? ms->cap * 2 : 1024;
-		struct match *p = realloc(ms->m, cap * sizeof(*p));
-		if (p == NULL)
-			return lsn_fail(ic->r->err, LSN_EINTERNAL, "out of memory");
-		ms->m = p;
-		ms->cap = cap;
-	}
-	ms->m[ms->n].date = c->v.date;
-	ms->m[ms->n].serial = serial;
-	ms->n++;
+	ms->total++;
+	keep_match(ms, c->v.date, serial);
 	return 0;
 }
 
@@ -582,50 +622,82 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		goto out;
 	if ((rc = collect_words(&r, q->root)) != 0 || (rc = check_rel(&r, q->root)) != 0)
 		goto out;
-	for (size_t i = 0; i < r.nwords; i++) {
-		struct word *w = &r.words[i];
-		store_blind(st, w->text, strlen(w->text), w->blind);
-		if ((rc = store_postings_get(r.sn, w->blind, on_block, w, err)) != 0) {
-			if (rc > 0 || rc == LSN_EINTERNAL)
-				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-			goto out;
-		}
-		if (w->n > 1)
-			qsort(w->p, w->n, sizeof(*w->p), cmp_posting);
+	for (size_t i = 0; i < r.nwords; i++)
+		store_blind(st, r.words[i].text, strlen(r.words[i].text), r.words[i].blind);
+	if (offset > QUERY_MAX_OFFSET) {
+		rc = lsn_fail(err, LSN_EUSAGE, "an offset above %d", QUERY_MAX_OFFSET);
+		goto out;
+	}
+	ms.k = offset + limit;
+	if ((ms.m = malloc(ms.k * sizeof(*ms.m))) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
 	}
 
 	if (needs_all(q->root, 0)) {
+		/* Every report is a candidate: the postings still tell the words
+		 * apart, batch by batch inside consider() would be costlier than
+		 * reading them all once here; they are bounded by the query's
+		 * words. */
+		for (size_t i = 0; i < r.nwords; i++) {
+			struct word *w = &r.words[i];
+			if ((rc = store_postings_get(r.sn, w->blind, on_block, w, err)) != 0)
+				goto out;
+			if (w->n > 1)
+				qsort(w->p, w->n, sizeof(*w->p), cmp_posting);
+		}
 		rc = store_record_iter(r.sn, iter_all, &ic, err);
 		if (rc != 0)
 			goto out;
 	} else {
-		/* Candidates: every serial some word's postings name. */
-		size_t total = 0;
-		for (size_t i = 0; i < r.nwords; i++)
-			total += r.words[i].n;
-		if ((serials = malloc((total ? total : 1) * sizeof(*serials))) == NULL) {
-			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < r.nwords; i++)
-			for (size_t k = 0; k < r.words[i].n; k++)
-				serials[nserials++] = r.words[i].p[k].serial;
-		if (nserials > 1)
-			qsort(serials, nserials, sizeof(*serials), cmp_u64);
-		for (size_t i = 0; i < nserials; i++) {
-			const char *id;
-			const uint8_t *label;
-			size_t ll;
-			if (i > 0 && serials[i] == serials[i - 1])
+		/* Batch by batch: every posting of a report is in the batch that
+		 * stored it, so memory holds one batch's postings of the query's
+		 * words at a time, however many reports match. */
+		uint64_t batches = store_postings_batches(r.sn);
+		size_t cap = 0;
+		for (uint64_t b = 1; b < batches; b++) {
+			size_t total = 0;
+			for (size_t i = 0; i < r.nwords; i++) {
+				struct word *w = &r.words[i];
+				w->n = 0;
+				rc = store_postings_get_batch(r.sn, w->blind, b, on_block, w, err);
+				if (rc != 0)
+					goto out;
+				if (w->n > 1)
+					qsort(w->p, w->n, sizeof(*w->p), cmp_posting);
+				total += w->n;
+			}
+			if (total == 0)
 				continue;
-			/* A posting whose report was deleted names nothing. */
-			if (store_serial_lookup(r.sn, serials[i], &id, &label, &ll, NULL) != 0)
-				continue;
-			if ((rc = consider(&ic, serials[i], id, label, ll)) != 0)
-				goto out;
+			if (total > cap) {
+				free(serials);
+				cap = total * 2;
+				if ((serials = malloc(cap * sizeof(*serials))) == NULL) {
+					rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+					goto out;
+				}
+			}
+			nserials = 0;
+			for (size_t i = 0; i < r.nwords; i++)
+				for (size_t k = 0; k < r.words[i].n; k++)
+					serials[nserials++] = r.words[i].p[k].serial;
+			if (nserials > 1)
+				qsort(serials, nserials, sizeof(*serials), cmp_u64);
+			for (size_t i = 0; i < nserials; i++) {
+				const char *id;
+				const uint8_t *label;
+				size_t ll;
+				if (i > 0 && serials[i] == serials[i - 1])
+					continue;
+				/* A posting whose report was deleted names nothing. */
+				if (store_serial_lookup(r.sn, serials[i], &id, &label, &ll, NULL) != 0)
+					continue;
+				if ((rc = consider(&ic, serials[i], id, label, ll)) != 0)
+					goto out;
+			}
 		}
 	}
-	res->matched = ms.n;
+	res->matched = ms.total;
 	res->withheld = ms.withheld;
 	if (ms.n > 1)
 		qsort(ms.m, ms.n, sizeof(*ms.m), cmp_match);

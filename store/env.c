@@ -613,38 +613,52 @@ store_record_count(store_snap *sn)
 	return s.ms_entries;
 }
 
+uint64_t
+store_postings_batches(store_snap *sn)
+{
+	MDB_val nb;
+
+	if (meta_get(sn->txn, sn->st->meta, "next-batch", &nb) == 0 && nb.mv_size == 8)
+		return lsn_get_be64(nb.mv_data);
+	return 1;
+}
+
 int
-store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
-    store_postings_fn fn, void *ctx, lsn_err *err)
+store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
+    uint64_t batch, store_postings_fn fn, void *ctx, lsn_err *err)
 {
 	uint8_t kb[8 + STORE_BLIND_LEN];
-	MDB_val k = { sizeof(kb), kb }, v, nb;
-	uint64_t last = 0;
+	MDB_val k = { sizeof(kb), kb }, v;
 	uint8_t *plain = NULL;
 	size_t plen = 0;
 	int rc;
 
-	/* One exact lookup per batch, oldest first. */
-	if (meta_get(sn->txn, sn->st->meta, "next-batch", &nb) == 0 && nb.mv_size == 8)
-		last = lsn_get_be64(nb.mv_data);
+	lsn_put_be64(kb, batch);
 	memcpy(kb + 8, term, STORE_BLIND_LEN);
-	for (uint64_t b = 1; b < last; b++) {
-		lsn_put_be64(kb, b);
-		k.mv_size = sizeof(kb);
-		k.mv_data = kb;
-		rc = mdb_get(sn->txn, sn->st->postings, &k, &v);
-		if (rc == MDB_NOTFOUND)
-			continue;
-		if (rc != 0)
-			return store__lmdb_err(err, rc, "reading postings");
-		if ((rc = store__open_block(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, &plain,
-			 &plen, err)) != 0)
+	rc = mdb_get(sn->txn, sn->st->postings, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading postings");
+	if ((rc = store__open_block(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, &plain,
+		 &plen, err)) != 0)
+		return rc;
+	rc = fn(ctx, plain, plen);
+	lsn_wipe_free(plain, plen);
+	return rc;
+}
+
+int
+store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
+    store_postings_fn fn, void *ctx, lsn_err *err)
+{
+	uint64_t last = store_postings_batches(sn);
+	int rc;
+
+	/* One exact lookup per batch, oldest first. */
+	for (uint64_t b = 1; b < last; b++)
+		if ((rc = store_postings_get_batch(sn, term, b, fn, ctx, err)) != 0)
 			return rc;
-		rc = fn(ctx, plain, plen);
-		lsn_wipe_free(plain, plen);
-		if (rc != 0)
-			return rc;
-	}
 	return 0;
 }
 

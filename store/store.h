@@ -245,6 +245,16 @@ int store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     store_postings_fn fn, void *ctx, lsn_err *err);
 
 /*
+ * The same, one batch at a time, for readers that work batch by batch
+ * (every posting of a report is in the batch that stored it).  Batches are
+ * numbered from 1 to store_postings_batches() - 1; a batch may hold no
+ * block for the term (fn is then not called).
+ */
+uint64_t store_postings_batches(store_snap *sn);
+int store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
+    uint64_t batch, store_postings_fn fn, void *ctx, lsn_err *err);
+
+/*
  * Open a principal's bytes by name.
  *   data: owned by the caller; release with lsn_wipe_free(data, len).
  * Returns 0, LSN_ENOTFOUND, LSN_EINPUT.

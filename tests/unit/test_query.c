@@ -404,6 +404,18 @@ test_query__equals_brute_force_reference(void **state)
 			/* Newest first. */
 			for (int k = 1; k < got.n; k++)
 				assert_true(strcmp(got.dates[k - 1], got.dates[k]) >= 0);
+			/* A page of it is the same slice of the same order (the run
+			 * keeps only offset + limit matches). */
+			query_opts page = { 3, 2 };
+			struct got part = { .n = 0 };
+			assert_int_equal(query_parse(&q, rq.text, NULL, &err), 0);
+			assert_int_equal(query_run(G.st, G.data, G.who[w], q, &page, collect, &part,
+			    &res, &err), 0);
+			query_free(q);
+			assert_int_equal(part.n, got.n <= 2 ? 0 : got.n - 2 < 3 ? got.n - 2 : 3);
+			for (int k = 0; k < part.n; k++)
+				assert_string_equal(part.ids[k], got.ids[k + 2]);
+			assert_int_equal(res.matched, (uint64_t)want);
 			compared++;
 			nonempty += want > 0;
 		}
