@@ -297,6 +297,7 @@ struct inproc {
 	bench_pct get;
 	int have_q;           /* query/ measured */
 	bench_pct q[BQ_NTYPES][2], qget[2]; /* [partner, cleared] */
+	double qps_plain, qps_audited; /* one-term queries/s, partner */
 };
 
 static int
@@ -400,6 +401,39 @@ query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
 			}
 		}
 		bench_pct_of(&out->qget[who], lat, 2000);
+	}
+	/* Queries per second with and without an audit entry committed per
+	 * query (as the CLI does), one-term queries as the partner. */
+	for (int audited = 0; audited < 2; audited++) {
+		size_t n = 0;
+		double start = bench_now();
+		while (bench_now() - start < 5.0 && n < BENCH_NQ) {
+			query *pq = NULL;
+			query_result res;
+			size_t hits = 0, errpos;
+			if (query_parse(&pq, q->one[n], &errpos, &err) != 0 ||
+			    query_run(st, data, p[0], pq, &qo, count_hit, &hits, &res, &err) != 0) {
+				query_free(pq);
+				goto out;
+			}
+			query_free(pq);
+			if (audited) {
+				store_batch *b = NULL;
+				store_audit_event ev = { .principal = "partner", .action = "READ",
+					.outcome = "SUCCESS", .detail = q->one[n],
+					.hits = (int64_t)res.returned, .withheld = (int64_t)res.withheld };
+				if (store_batch_new(st, &b, &err) != 0 ||
+				    store_batch_audit_event(b, &ev, &err) != 0 ||
+				    store_batch_commit(b, &err) != 0) {
+					fprintf(stderr, "liaison-bench: audit: %s\n", err.msg);
+					store_batch_free(b);
+					goto out;
+				}
+				store_batch_free(b);
+			}
+			n++;
+		}
+		*(audited ? &out->qps_audited : &out->qps_plain) = n / (bench_now() - start);
 	}
 	out->have_q = 1;
 	rc = 0;
@@ -534,9 +568,32 @@ run_cmd(const char *liaison, char *const argv[], const char *in_path, struct rus
 	return 0;
 }
 
+/* One-term queries through the CLI (process start, store open, audit
+ * entry included), as the partner and as the analyst. */
+static void
+cli_queries(const char *liaison, const char *dir, const bench_queries *q,
+    bench_pct out[2])
+{
+	static double lat[60];
+	struct rusage ru;
+
+	for (int who = 0; who < 2; who++) {
+		size_t n = 0;
+		for (size_t i = 0; i < 60; i++) {
+			char *argv[] = { (char *)liaison, "--store", (char *)dir, "--as",
+				who ? "ana" : "gbr", "query", "--limit", "20", (char *)q->one[i], NULL };
+			double t;
+			if (run_cmd(liaison, argv, NULL, &ru, &t) != 0)
+				break;
+			lat[n++] = t;
+		}
+		bench_pct_of(&out[who], lat, n);
+	}
+}
+
 static int
 ingest_cli(const bench_corpus *bc, const char *liaison, const char *dir, double *secs,
-    long *maxrss_kib)
+    long *maxrss_kib, const bench_queries *q, bench_pct cliq[2])
 {
 	char key[4200];
 	char *init[] = { (char *)liaison, "--store", (char *)dir, "--as", "officer1", "init",
@@ -556,6 +613,12 @@ ingest_cli(const bench_corpus *bc, const char *liaison, const char *dir, double 
 		return -1;
 	rc = run_cmd(liaison, ing, bc->path, &ru, secs);
 	*maxrss_kib = ru.ru_maxrss;
+	if (rc == 0 && q != NULL) {
+		char *gbr[] = { (char *)liaison, "--store", (char *)dir, "--as", "officer1",
+			"principal", "add", "gbr", "--country", "GBR", "--clearance", "S", NULL };
+		if (run_cmd(liaison, gbr, NULL, &ru, NULL) == 0)
+			cli_queries(liaison, dir, q, cliq);
+	}
 	bench_rmrf(dir);
 	unlink(key);
 	return rc;
@@ -651,7 +714,13 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 	bench_rmrf(dir);
 	fprintf(stderr, "liaison-bench: %zu reports: ingest through the CLI\n", n);
 	snprintf(dir, sizeof(dir), "%s/store-cli", tmpdir);
-	cli_ok = ingest_cli(&bc, liaison, dir, &cli_s, &rss) == 0;
+	bench_queries *bq = malloc(sizeof(*bq));
+	bench_pct cliq[2];
+	memset(cliq, 0, sizeof(cliq));
+	if (bq != NULL)
+		bench_queries_make(bq, c, bc.n);
+	cli_ok = ingest_cli(&bc, liaison, dir, &cli_s, &rss, bq, cliq) == 0;
+	free(bq);
 	if (cli_ok)
 		cli_rate = n / cli_s;
 	fprintf(stderr, "liaison-bench: %zu reports: SQLite+FTS5\n", n);
@@ -739,6 +808,16 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 		    bench_fmt("%+.0f%%", (lr.q[t][0].p50 / lr.q[t][1].p50 - 1) * 100), NULL, "< 10%",
 		    dict.have_q ? yes(dict.q[t][0].p50 < 1.1 * dict.q[t][1].p50) : NULL);
 	}
+	for (int who = 0; who < 2; who++)
+		bench_row(bench_fmt("query through the CLI (liaison query), one term, %s, p50/p95/p99",
+		              who ? "fully cleared" : "partner GBR/S"),
+		    cli_ok && cliq[who].p50 > 0 ? pct3(&cliq[who]) : "n/a", NULL, NULL, NULL, NULL);
+	bench_row("one-term queries/s, partner: without / with an audit entry each",
+	    dict.have_q ? bench_fmt("%.0f / %.0f", dict.qps_plain, dict.qps_audited) : NA, NULL,
+	    dict.have_q && dict.qps_plain > 0 ? bench_fmt("%.2f", dict.qps_audited / dict.qps_plain)
+	                                       : NULL,
+	    "audited ≥ 0.5× (issue 6)",
+	    dict.have_q ? yes(dict.qps_audited >= dict.qps_plain / 2) : NULL);
 	bench_row("(corpus generation, not part of any figure)", bench_fmt("%.1f s", gen_s), NULL,
 	    NULL, NULL, NULL);
 	corpus_file_free(&bc);
