@@ -22,7 +22,7 @@
 
 #define QUEUE 256                  /* documents in flight */
 #define INFLIGHT_BYTES (64u << 20) /* input bytes in flight */
-#define CACHE_SLOTS 65536          /* blinded-term cache per worker */
+#define CACHE_SLOTS (1u << 17)     /* blinded-term cache per worker, 2-way */
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
 
 struct term_ref {
@@ -406,19 +406,32 @@ hash(const char *s, size_t n)
 	return h;
 }
 
-/* Blind a word, through a small per-worker cache (frequent words are most
- * of the text; HMAC on every occurrence would dominate ingest). */
+/* Blind a word, through a per-worker cache (frequent words are most of
+ * the text; HMAC on every occurrence would dominate ingest).  Two-way: a
+ * rare word does not evict a frequent one that shares its slot; the older
+ * of the two slots is replaced. */
 static void
-blind(store *st, struct cache_slot *cache, const char *w, size_t n,
+blind(store_blinder *bl, struct cache_slot *cache, const char *w, size_t n,
     uint8_t out[STORE_BLIND_LEN])
 {
-	struct cache_slot *c = &cache[hash(w, n) % CACHE_SLOTS];
+	size_t i = (hash(w, n) % CACHE_SLOTS) & ~(size_t)1;
+	struct cache_slot *c;
 
-	if (c->len == n && memcmp(c->term, w, n) == 0) {
-		memcpy(out, c->blind, STORE_BLIND_LEN);
-		return;
+	for (size_t k = 0; k < 2; k++) {
+		c = &cache[i + k];
+		if (c->len == n && memcmp(c->term, w, n) == 0) {
+			memcpy(out, c->blind, STORE_BLIND_LEN);
+			if (k == 1) { /* keep the most recent in the first way */
+				struct cache_slot t = cache[i];
+				cache[i] = cache[i + 1];
+				cache[i + 1] = t;
+			}
+			return;
+		}
 	}
-	store_blind(st, w, n, out);
+	store_blinder_blind(bl, w, n, out);
+	cache[i + 1] = cache[i];
+	c = &cache[i];
 	c->len = (uint8_t)n;
 	memcpy(c->term, w, n);
 	memcpy(c->blind, out, STORE_BLIND_LEN);
@@ -437,7 +450,7 @@ cmp_term(const void *a, const void *b)
 
 /* The distinct (word, portion) pairs of a document, sorted. */
 static int
-index_doc(struct run *r, struct cache_slot *cache, const ingest_doc *d, struct job *j)
+index_doc(store_blinder *bl, struct cache_slot *cache, const ingest_doc *d, struct job *j)
 {
 	size_t n = 0, cap = 256;
 	struct term_ref *t = malloc(cap * sizeof(*t));
@@ -462,7 +475,7 @@ index_doc(struct run *r, struct cache_slot *cache, const ingest_doc *d, struct j
 				t = nt;
 				cap *= 2;
 			}
-			blind(r->st, cache, w, wl, t[n].blind);
+			blind(bl, cache, w, wl, t[n].blind);
 			t[n].portion = (uint32_t)i;
 			n++;
 		}
@@ -480,7 +493,7 @@ index_doc(struct run *r, struct cache_slot *cache, const ingest_doc *d, struct j
 }
 
 static void
-process(struct run *r, struct cache_slot *cache, struct job *j)
+process(struct run *r, store_blinder *bl, struct cache_slot *cache, struct job *j)
 {
 	ingest_parse_opts po = r->opts->parse;
 	ingest_doc *d = NULL;
@@ -517,7 +530,7 @@ process(struct run *r, struct cache_slot *cache, struct job *j)
 		goto out;
 	}
 	memcpy(j->fingerprint, v.fingerprint, STORE_BLIND_LEN);
-	if ((j->rc = index_doc(r, cache, d, j)) != 0)
+	if ((j->rc = index_doc(bl, cache, d, j)) != 0)
 		goto out;
 	j->rc = store_seal_record(r->st, d->id, rec.segs, rec.nseg, rec.label,
 	    rec.label_len, &j->sealed, &j->serial, &j->err);
@@ -531,6 +544,7 @@ worker_main(void *arg)
 {
 	struct run *r = arg;
 	struct cache_slot *cache = calloc(CACHE_SLOTS, sizeof(*cache));
+	store_blinder *bl = store_blinder_new(r->st);
 	struct job *j;
 
 	for (;;) {
@@ -545,10 +559,10 @@ worker_main(void *arg)
 		r->next_work++;
 		pthread_mutex_unlock(&r->mu);
 
-		if (cache == NULL)
+		if (cache == NULL || bl == NULL)
 			j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
 		else
-			process(r, cache, j);
+			process(r, bl, cache, j);
 
 		pthread_mutex_lock(&r->mu);
 		j->done = 1;
@@ -556,6 +570,7 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&r->mu);
 	}
 	lsn_wipe_free(cache, cache ? CACHE_SLOTS * sizeof(*cache) : 0);
+	store_blinder_free(bl);
 	return NULL;
 }
 

@@ -136,6 +136,44 @@ store_fingerprint(store *st, const store_seg *segs, size_t nseg,
 		gcry_md_close(h);
 }
 
+struct store_blinder {
+	gcry_md_hd_t h;
+};
+
+store_blinder *
+store_blinder_new(store *st)
+{
+	store_blinder *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	if (gcry_md_open(&b->h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
+	    gcry_md_setkey(b->h, st->keys->index, STORE_KEY_LEN)) {
+		store_blinder_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void
+store_blinder_blind(store_blinder *b, const void *term, size_t len,
+    uint8_t out[STORE_BLIND_LEN])
+{
+	/* The same HMAC as store_blind(): reset keeps the key. */
+	gcry_md_reset(b->h);
+	gcry_md_write(b->h, term, len);
+	memcpy(out, gcry_md_read(b->h, GCRY_MD_SHA256), STORE_BLIND_LEN);
+}
+
+void
+store_blinder_free(store_blinder *b)
+{
+	if (b == NULL)
+		return;
+	gcry_md_close(b->h); /* secure memory: wiped by libgcrypt */
+	free(b);
+}
+
 /*
  * The AAD of segment i: every header byte (segment table included), the
  * domain, the name with its length, and the segment's index.

@@ -144,6 +144,17 @@ void store_blind(store *st, const void *term, size_t len,
     uint8_t out[STORE_BLIND_LEN]);
 
 /*
+ * A blinder: store_blind() for one thread, holding its own keyed HMAC
+ * state (no lock, no pool).  Free with store_blinder_free(), which wipes it.
+ * NULL from store_blinder_new() means out of memory.
+ */
+typedef struct store_blinder store_blinder;
+store_blinder *store_blinder_new(store *st);
+void store_blinder_blind(store_blinder *b, const void *term, size_t len,
+    uint8_t out[STORE_BLIND_LEN]);
+void store_blinder_free(store_blinder *b);
+
+/*
  * A keyed fingerprint of a record's content: HMAC-SHA-256 under the index
  * subkey over the segments (each with its length), domain-separated from
  * store_blind().  Equal content gives equal fingerprints in one store;
