@@ -78,6 +78,16 @@ enum acl_level {
 };
 
 /*
+ * A classification level from its token (U, R, C, S, TS; any case) in
+ * s[0..n): the enum acl_level, or 0 when it is none of them.  The one
+ * parser for --clearance options and the query language's class:.
+ */
+int acl_level_parse(const char *s, size_t n);
+
+/* The token of a level ("U" ... "TS"), "" for ACL_LEVEL_NONE.  Static. */
+const char *acl_level_name(int level);
+
+/*
  * The ISM attribute names the model covers (without the "ism:" prefix),
  * in the order the CLI prints them; NULL-terminated.  Borrowed, static.
  */

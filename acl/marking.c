@@ -88,6 +88,23 @@ acl_marking_is_resource(const acl_marking *m)
 	return m->resource;
 }
 
+static const char *const level_tokens[] = { "", "U", "R", "C", "S", "TS" };
+
+int
+acl_level_parse(const char *s, size_t n)
+{
+	for (int i = ACL_LEVEL_U; i <= ACL_LEVEL_TS; i++)
+		if (strlen(level_tokens[i]) == n && strncasecmp(s, level_tokens[i], n) == 0)
+			return i;
+	return 0;
+}
+
+const char *
+acl_level_name(int level)
+{
+	return level >= ACL_LEVEL_U && level <= ACL_LEVEL_TS ? level_tokens[level] : "";
+}
+
 int
 acl_marking_level(const acl_marking *m)
 {
@@ -410,7 +427,7 @@ int
 acl_marking_set_attr(acl_marking *m, const char *name, const char *value,
     lsn_err *err)
 {
-	static const char *const levels[] = { "", "U", "R", "C", "S", "TS" };
+	const char *const *levels = level_tokens;
 	int i, rc;
 
 	if (strncmp(name, "ism:", 4) == 0)
@@ -502,7 +519,7 @@ int
 acl_marking_get_attr(char **out, const acl_marking *m, const char *name,
     lsn_err *err)
 {
-	static const char *const levels[] = { "", "U", "R", "C", "S", "TS" };
+	const char *const *levels = level_tokens;
 	struct acl__buf b = { 0 };
 
 	*out = NULL;

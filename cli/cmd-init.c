@@ -59,7 +59,6 @@ static int
 run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	const char *arg, *country = NULL, *clearance = "U", *version;
-	static const char *const levels[] = { "", "U", "R", "C", "S", "TS" };
 	struct acl_principal_spec spec;
 	acl_data *data = NULL;
 	acl_principal *officer = NULL;
@@ -91,10 +90,8 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		    "name the first officer: use --as NAME (or set LIAISON_PRINCIPAL)");
 	if (country == NULL)
 		return cli_usage_error(ctx, "--country CCC is required (the first officer's country)");
-	for (int i = ACL_LEVEL_U; i <= ACL_LEVEL_TS; i++)
-		if (i != ACL_LEVEL_R && strcmp(clearance, levels[i]) == 0)
-			level = i;
-	if (level == 0)
+	level = acl_level_parse(clearance, strlen(clearance));
+	if (level == 0 || level == ACL_LEVEL_R)
 		return cli_error(ctx, LSN_EINPUT, "%s: clearance must be U, C, S or TS, not '%.20s'",
 		    ctx->cmd_path, clearance);
 
@@ -141,7 +138,7 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		printf("created store %s keyed by a passphrase (Argon2id)\n", ctx->store_dir);
 	}
 	printf("created officer %s (%s, clearance %s)\n", obj[0],
-	    acl_principal_country(officer), levels[level]);
+	    acl_principal_country(officer), acl_level_name(level));
 	rc = 0;
 out:
 	free(kf);

@@ -108,15 +108,8 @@ get_opts(struct cli_ctx *ctx, const struct cli_cmd *sub, int argc, char **argv,
 			o->country = arg;
 			break;
 		case O_CLEARANCE:
-			if (strcmp(arg, "U") == 0)
-				o->clearance = ACL_LEVEL_U;
-			else if (strcmp(arg, "C") == 0)
-				o->clearance = ACL_LEVEL_C;
-			else if (strcmp(arg, "S") == 0)
-				o->clearance = ACL_LEVEL_S;
-			else if (strcmp(arg, "TS") == 0)
-				o->clearance = ACL_LEVEL_TS;
-			else
+			o->clearance = acl_level_parse(arg, strlen(arg));
+			if (o->clearance == 0 || o->clearance == ACL_LEVEL_R)
 				return cli_usage_error(ctx, "--clearance must be U, C, S or TS, not '%s'",
 				    arg);
 			break;

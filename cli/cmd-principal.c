@@ -66,7 +66,6 @@ struct opts {
 	int usgov, json;
 };
 
-static const char *const level_names[] = { "", "U", "R", "C", "S", "TS" };
 
 /* Add the comma-separated roles in s to o->roles; remember a bad one. */
 static void
@@ -292,13 +291,13 @@ write_principal(struct cli_ctx *ctx, store *st, const acl_principal *p,
 	return rc;
 }
 
+/* A clearance: a level, but never R (RESTRICTED is not a US clearance). */
 static int
 parse_level(const char *s)
 {
-	for (int i = ACL_LEVEL_U; i <= ACL_LEVEL_TS; i++)
-		if (i != ACL_LEVEL_R && strcmp(s, level_names[i]) == 0)
-			return i;
-	return 0;
+	int l = acl_level_parse(s, strlen(s));
+
+	return l == ACL_LEVEL_R ? 0 : l;
 }
 
 static int
@@ -361,7 +360,7 @@ run_add(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	if ((rc = write_principal(ctx, st, p, &ev)) != 0)
 		goto out;
 	printf("added principal %s: country %s, clearance %s, roles %s\n", o.name,
-	    acl_principal_country(p), level_names[level],
+	    acl_principal_country(p), acl_level_name(level),
 	    cli_role_names(acl_principal_roles(p), roles, sizeof(roles)));
 out:
 	acl_principal_free(old);
@@ -379,7 +378,7 @@ row(const acl_principal *p, const char *cell[NCOL], char *roles, size_t cap)
 {
 	cell[0] = acl_principal_name(p);
 	cell[1] = acl_principal_country(p);
-	cell[2] = level_names[acl_principal_clearance(p)];
+	cell[2] = acl_level_name(acl_principal_clearance(p));
 	cell[3] = cli_role_names(acl_principal_roles(p), roles, cap);
 	cell[4] = acl_principal_disabled(p) ? "disabled" : "enabled";
 	cell[5] = acl_principal_usgov(p) ? "yes" : "no";
@@ -489,7 +488,7 @@ run_show(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	}
 	printf("name: %s\n", acl_principal_name(p));
 	printf("country: %s\n", acl_principal_country(p));
-	printf("clearance: %s\n", level_names[acl_principal_clearance(p)]);
+	printf("clearance: %s\n", acl_level_name(acl_principal_clearance(p)));
 	printf("accesses: %s\n", acl_principal_accesses(p));
 	printf("usgov: %s\n", acl_principal_usgov(p) ? "yes" : "no");
 	printf("groups: %s\n", acl_principal_groups(p));

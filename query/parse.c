@@ -129,22 +129,6 @@ static const struct {
 	{ "date", 0, Q_DATE },
 };
 
-static int
-parse_level(const char *s, size_t n)
-{
-	if (n == 1 && (s[0] == 'U' || s[0] == 'u'))
-		return ACL_LEVEL_U;
-	if (n == 1 && (s[0] == 'R' || s[0] == 'r'))
-		return ACL_LEVEL_R;
-	if (n == 1 && (s[0] == 'C' || s[0] == 'c'))
-		return ACL_LEVEL_C;
-	if (n == 1 && (s[0] == 'S' || s[0] == 's'))
-		return ACL_LEVEL_S;
-	if (n == 2 && strncasecmp(s, "TS", 2) == 0)
-		return ACL_LEVEL_TS;
-	return 0;
-}
-
 /* YYYY-MM-DD as YYYYMMDD, or 0. */
 static uint32_t
 parse_date(const char *s, size_t n)
@@ -213,7 +197,7 @@ field_value(struct parser *p, struct query__node *n, int type, size_t vpos)
 			n->cmp = v[0];
 			k = 1;
 		}
-		if ((n->level = parse_level(v + k, vl - k)) == 0)
+		if ((n->level = acl_level_parse(v + k, vl - k)) == 0)
 			return fail_at(p, vpos + k, "class: takes U, R, C, S or TS");
 		return 0;
 	}

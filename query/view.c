@@ -359,22 +359,12 @@ count(struct counter *c, const char *key)
 		c->n[c->len++] = 1;
 }
 
-static const char *const level_names[] = { "none", "U", "R", "C", "S", "TS" };
-
 /* Classifications sort by level, other keys by bytes. */
 static int
 key_cmp(const char *dim, const char *a, const char *b)
 {
-	if (strcmp(dim, "classification") == 0) {
-		int x = 0, y = 0;
-		for (int i = 0; i < 6; i++) {
-			if (strcmp(a, level_names[i]) == 0)
-				x = i;
-			if (strcmp(b, level_names[i]) == 0)
-				y = i;
-		}
-		return x - y;
-	}
+	if (strcmp(dim, "classification") == 0)
+		return acl_level_parse(a, strlen(a)) - acl_level_parse(b, strlen(b));
 	return strcmp(a, b);
 }
 
@@ -432,7 +422,7 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 	if ((rc = query__banner(s->data, d, &b, s->err)) == 0) {
 		int lv = acl_marking_level(b);
 		s->visible++;
-		count(&s->cls, level_names[lv >= 0 && lv <= 5 ? lv : 0]);
+		count(&s->cls, lv ? acl_level_name(lv) : "none");
 		/* Each country once per report, however often it is named. */
 		for (size_t i = 0; i < d->nportions; i++) {
 			int dup = 0;
