@@ -229,6 +229,17 @@ acl__sci_valid(const char *tok)
 	size_t sl = d1 ? (size_t)(d1 - tok) : strlen(tok);
 	int known = 0;
 
+	/* "EYES" and "ONLY" as compartment names would make a banner that
+	 * ends "...-SR EYES ONLY" read back as an EYES ONLY control (found by
+	 * fuzz-banner): refuse them rather than render what parses otherwise. */
+	for (const char *w = d1; w != NULL; w = strchr(w + 1, '-')) {
+		const char *e = strchr(w + 1, '-');
+		size_t n = e ? (size_t)(e - w - 1) : strlen(w + 1);
+		if ((n == 4 && strncmp(w + 1, "EYES", 4) == 0) ||
+		    (n == 4 && strncmp(w + 1, "ONLY", 4) == 0))
+			return 0;
+	}
+
 	for (int i = 0; sci_systems[i]; i++)
 		if (strlen(sci_systems[i]) == sl && strncmp(tok, sci_systems[i], sl) == 0)
 			known = 1;
