@@ -128,48 +128,40 @@ need_store(struct cli_ctx *ctx)
 	return 0;
 }
 
-int
-cli_store_open(struct cli_ctx *ctx, store **out)
+/* Open the store (create: make it), with the key the options name; the
+ * passphrase, if any, is wiped whatever happens. */
+static int
+store_get(struct cli_ctx *ctx, store **out, int create)
 {
 	store_opts opts = { .warn = warn_stderr, .warn_ctx = ctx };
 	store_keysrc ks;
 	char *secret = NULL;
-	lsn_err err;
+	lsn_err err = { .msg = "" };
 	int rc;
 
 	*out = NULL;
 	if ((rc = need_store(ctx)) != 0)
 		return rc;
-	if ((rc = keysrc_get(ctx, &ks, &secret, 0)) != 0) {
-		secret_free(secret);
-		return rc;
-	}
-	rc = store_open(out, ctx->store_dir, &ks, &opts, &err);
+	/* keysrc_get prints its own error and returns an exit status (> 0);
+	 * the store returns a negative lsn_status with its message. */
+	if ((rc = keysrc_get(ctx, &ks, &secret, create)) == 0)
+		rc = create ? store_create(out, ctx->store_dir, &ks, &opts, &err)
+			    : store_open(out, ctx->store_dir, &ks, &opts, &err);
 	secret_free(secret);
-	if (rc != 0)
-		return cli_error(ctx, rc, "%s", err.msg);
-	return 0;
+	if (rc < 0)
+		return err.msg[0] ? cli_error(ctx, rc, "%s", err.msg)
+				  : cli_error(ctx, rc, "%s: %s", ctx->store_dir, lsn_status_name(rc));
+	return rc;
+}
+
+int
+cli_store_open(struct cli_ctx *ctx, store **out)
+{
+	return store_get(ctx, out, 0);
 }
 
 int
 cli_store_create(struct cli_ctx *ctx, store **out)
 {
-	store_opts opts = { .warn = warn_stderr, .warn_ctx = ctx };
-	store_keysrc ks;
-	char *secret = NULL;
-	lsn_err err;
-	int rc;
-
-	*out = NULL;
-	if ((rc = need_store(ctx)) != 0)
-		return rc;
-	if ((rc = keysrc_get(ctx, &ks, &secret, 1)) != 0) {
-		secret_free(secret);
-		return rc;
-	}
-	rc = store_create(out, ctx->store_dir, &ks, &opts, &err);
-	secret_free(secret);
-	if (rc != 0)
-		return cli_error(ctx, rc, "%s", err.msg);
-	return 0;
+	return store_get(ctx, out, 1);
 }
