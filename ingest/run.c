@@ -822,10 +822,12 @@ pending_add(struct writer *w, struct job *j, int status, const char *reason)
 }
 
 /* Is id already stored (or earlier in this batch)?  0 no, 1 same content,
- * 2 different content. */
+ * 2 different content, 3 a stored report with this id whose label cannot be
+ * read; a negative lsn_status when the store cannot be read at all. */
 static int
-existing(struct writer *w, struct job *j)
+existing(struct writer *w, struct job *j, lsn_err *err)
 {
+	int rc;
 	const uint8_t *label;
 	size_t ll;
 	ingest_rlabel v;
@@ -836,12 +838,13 @@ existing(struct writer *w, struct job *j)
 			return memcmp(p->job->fingerprint, j->fingerprint, STORE_BLIND_LEN) == 0
 			    ? 1 : 2;
 	}
-	if (w->sn == NULL && store_snap_begin(w->r->st, &w->sn, NULL) != 0)
-		return 2; /* cannot tell: refuse rather than overwrite */
-	if (store_record_peek(w->sn, j->id, NULL, &label, &ll, NULL) != 0)
+	if (w->sn == NULL && (rc = store_snap_begin(w->r->st, &w->sn, err)) != 0)
+		return rc;
+	rc = store_record_peek(w->sn, j->id, NULL, &label, &ll, NULL);
+	if (rc == LSN_ENOTFOUND)
 		return 0;
-	if (ingest_rlabel_view(&v, label, ll) != 0)
-		return 2;
+	if (rc != 0 || ingest_rlabel_view(&v, label, ll) != 0)
+		return 3;
 	return memcmp(v.fingerprint, j->fingerprint, STORE_BLIND_LEN) == 0 ? 1 : 2;
 }
 
@@ -882,16 +885,18 @@ take(struct writer *w, struct job *j, lsn_err *err)
 			return rc;
 		return pending_add(w, j, INGEST_REJECTED, j->err.msg);
 	}
-	same = existing(w, j);
+	if ((same = existing(w, j, err)) < 0)
+		return same;
 	if (same == 1) {
 		if ((rc = audit_job(w, j, "SUCCESS", "identical content already stored", err)) != 0)
 			return rc;
 		return pending_add(w, j, INGEST_DUPLICATE, NULL);
 	}
-	if (same == 2) {
+	if (same >= 2) {
 		char msg[400];
-		snprintf(msg, sizeof(msg), "report %s is already stored with different "
-		    "content: nothing was overwritten", j->id);
+		snprintf(msg, sizeof(msg), same == 2 ? "report %s is already stored with "
+		    "different content: nothing was overwritten" : "a stored report %s "
+		    "cannot be read (corrupted?): nothing was overwritten", j->id);
 		j->line = 0;
 		if ((rc = audit_job(w, j, "FAILURE", msg, err)) != 0)
 			return rc;
