@@ -59,6 +59,7 @@ struct acl__clist {
 	uint16_t v[ACL__MAXREG];
 };
 
+/* A new field must be set in acl_marking_new and copied in _dup. */
 struct acl_marking {
 	const acl_data *data;
 	int cls; /* enum acl_level */

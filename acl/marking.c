@@ -50,14 +50,40 @@ acl_attr_names(void)
 int
 acl_marking_new(acl_marking **out, const acl_data *data, lsn_err *err)
 {
-	acl_marking *m = calloc(1, sizeof(*m));
+	/* Not calloc: the struct is over 12 KB of fixed arrays, and ingest
+	 * makes one per portion.  Every field is set here; array entries past
+	 * their count are never read (valgrind runs in tools/test). */
+	acl_marking *m = malloc(sizeof(*m));
 
 	*out = NULL;
 	if (m == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	m->data = data;
+	m->cls = 0;
+	m->owners.n = 0;
+	m->joint = 0;
+	m->sci.n = m->sar.n = m->aea.n = m->accm.n = 0;
+	m->fgi_open.n = m->fgi_prot.n = 0;
+	m->dissem = 0;
+	m->rel.n = m->disp.n = 0;
+	m->nonic = m->nonus = 0;
+	m->exclude = m->resource = 0;
 	*out = m;
 	return 0;
+}
+
+static void
+clist_copy(struct acl__clist *d, const struct acl__clist *s)
+{
+	d->n = s->n;
+	memcpy(d->v, s->v, (size_t)s->n * sizeof(s->v[0]));
+}
+
+static void
+toks_copy(struct acl__toks *d, const struct acl__toks *s)
+{
+	d->n = s->n;
+	memcpy(d->t, s->t, (size_t)s->n * sizeof(s->t[0]));
 }
 
 void
@@ -70,10 +96,28 @@ int
 acl_marking_dup(acl_marking **out, const acl_marking *src, lsn_err *err)
 {
 	int rc = acl_marking_new(out, src->data, err);
+	acl_marking *m = *out;
 
-	if (rc == 0)
-		**out = *src;
-	return rc;
+	if (rc != 0)
+		return rc;
+	/* Field by field, each list up to its count (see acl_marking_new). */
+	m->cls = src->cls;
+	clist_copy(&m->owners, &src->owners);
+	m->joint = src->joint;
+	toks_copy(&m->sci, &src->sci);
+	toks_copy(&m->sar, &src->sar);
+	toks_copy(&m->aea, &src->aea);
+	toks_copy(&m->accm, &src->accm);
+	clist_copy(&m->fgi_open, &src->fgi_open);
+	clist_copy(&m->fgi_prot, &src->fgi_prot);
+	m->dissem = src->dissem;
+	clist_copy(&m->rel, &src->rel);
+	clist_copy(&m->disp, &src->disp);
+	m->nonic = src->nonic;
+	m->nonus = src->nonus;
+	m->exclude = src->exclude;
+	m->resource = src->resource;
+	return 0;
 }
 
 int

@@ -104,27 +104,70 @@ is_word(long c)
 	return iswalnum_l((wint_t)c, utf8) != 0;
 }
 
+/* ASCII: a word byte's lower-case form, 0 for a separator. */
+static const unsigned char ascii_lower[128] = {
+	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+	['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+	['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e',
+	['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j',
+	['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o',
+	['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+	['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y',
+	['z'] = 'z',
+	['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e',
+	['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
+	['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o',
+	['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
+	['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+	['Z'] = 'z',
+};
+
+/*
+ * Most text is ASCII: those bytes are classified and lower-cased by table,
+ * in tight loops; any other byte goes through decode / iswalnum_l /
+ * towlower_l.  Both paths give the same words (tests/unit/test_token.c).
+ */
 int
 lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len)
 {
-	size_t n = 0, k, m;
+	const unsigned char *p = t->p, *end = t->end;
+	size_t n = 0, k = 0, m;
 	long c;
 	char tmp[4];
 	int cut = 0;
 
 	/* Skip separators. */
-	while ((k = decode(t->p, t->end, &c)) != 0 && !is_word(c))
-		t->p += k;
-	if (k == 0)
-		return 0;
-	while ((k = decode(t->p, t->end, &c)) != 0 && is_word(c)) {
-		t->p += k;
-		if (c < 0x80) {
-			tmp[0] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-			m = 1;
-		} else {
-			m = encode((long)towlower_l((wint_t)c, utf8), tmp);
+	for (;;) {
+		while (p < end && *p < 0x80 && ascii_lower[*p] == 0)
+			p++;
+		if (p == end) {
+			t->p = p;
+			return 0;
 		}
+		if (*p < 0x80)
+			break;
+		k = decode(p, end, &c);
+		if (is_word(c))
+			break;
+		p += k;
+	}
+	for (;;) {
+		while (p < end && *p < 0x80 && ascii_lower[*p] != 0 && !cut &&
+		    n < LSN_TOKEN_MAX)
+			t->word[n++] = (char)ascii_lower[*p++];
+		if (p == end)
+			break;
+		if (*p < 0x80) {
+			if (ascii_lower[*p] == 0)
+				break;
+			cut = 1; /* at the cap: the rest of the word is dropped */
+			p++;
+			continue;
+		}
+		if ((k = decode(p, end, &c)) == 0 || !is_word(c))
+			break;
+		p += k;
+		m = encode((long)towlower_l((wint_t)c, utf8), tmp);
 		/* Past the cap the word is cut on a character boundary; the rest
 		 * of it is consumed and dropped. */
 		if (!cut && n + m <= LSN_TOKEN_MAX) {
@@ -134,6 +177,7 @@ lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len)
 			cut = 1;
 		}
 	}
+	t->p = p;
 	t->word[n] = '\0';
 	*word = t->word;
 	*len = n;

@@ -194,6 +194,32 @@ int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
 int ingest_postings_decode(const uint8_t *block, size_t len,
     int (*fn)(void *ctx, uint64_t serial, uint32_t portion), void *ctx);
 
+/* ---- the words of a document (ingest/terms.c) ---- */
+
+/* One distinct (word, portion) pair of a document: the word blinded. */
+typedef struct ingest_term {
+	uint8_t blind[STORE_BLIND_LEN];
+	uint32_t portion;
+} ingest_term;
+
+/*
+ * A worker's word dictionary: each word is blinded once, not once per
+ * occurrence.  At most max_words words (0: 262,144) are kept; then the
+ * dictionary is wiped and starts again.  Not thread-safe: one per worker.
+ * NULL: out of memory.  Free wipes the words.
+ */
+typedef struct ingest_terms ingest_terms;
+ingest_terms *ingest_terms_new(store *st, size_t max_words);
+void ingest_terms_free(ingest_terms *t);
+
+/*
+ * The distinct (word, portion) pairs of d's portions, words as the query
+ * tokenizer cuts them.  *out belongs to t and is valid until the next call.
+ * Returns 0, LSN_EINTERNAL.
+ */
+int ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
+    size_t *n, lsn_err *err);
+
 /* ---- bulk ingest ---- */
 
 /* What happened to one document. */

@@ -1,9 +1,14 @@
 # ingest/: XML reports in (parse, validate, roll up, seal, index).
 libliaison_a_SOURCES += ingest/ingest.h ingest/parse.c ingest/record.c \
-	ingest/postings.c ingest/run.c
+	ingest/postings.c ingest/run.c ingest/terms.c
 dist_pkgdata_DATA += schemas/report.xsd schemas/ism.xsd
 
 TESTS += tests/cli/ingest.sh
 EXTRA_DIST += tests/cli/ingest.sh tests/bad-input
 TESTS += tests/cli/crash.sh
 EXTRA_DIST += tests/cli/crash.sh
+
+check_PROGRAMS += tests/unit/test_token
+TESTS += tests/unit/test_token
+tests_unit_test_token_CFLAGS = $(LSN_TEST_CFLAGS)
+tests_unit_test_token_LDADD = $(LSN_TEST_LIBS)

@@ -311,6 +311,8 @@ own_text(xmlNodePtr n, char *out, int top, int direct)
 
 /* ---- building the document ---- */
 
+#define MARK_CACHE 8
+
 struct build {
 	const acl_data *data;
 	ingest_doc *doc;
@@ -318,7 +320,80 @@ struct build {
 	unsigned line;
 	unsigned max_depth;
 	lsn_err *err;
+	/* Portions of a report mostly repeat a few markings: the ISM
+	 * attributes as written (key) and the portion that already has that
+	 * marking, parsed and validated. */
+	struct {
+		char *key;
+		size_t portion;
+	} seen[MARK_CACHE];
+	size_t nseen;
 };
+
+/* An element's ism:* attributes as "name=value\n" lines, in document
+ * order; NULL when out of memory. */
+static char *
+marking_key(xmlNodePtr n)
+{
+	size_t len = 0, cap = 256;
+	char *k = malloc(cap);
+
+	for (xmlAttrPtr a = n->properties; a != NULL && k != NULL; a = a->next) {
+		if (a->ns == NULL || xmlStrcmp(a->ns->href, BAD_CAST ISM_NS) != 0)
+			continue;
+		char *v = attr_value(a);
+		size_t need = v ? strlen((const char *)a->name) + strlen(v) + 3 : 0;
+		if (v == NULL || (len + need > cap && (cap = 2 * (len + need)) &&
+				     (k = realloc(k, cap)) == NULL)) {
+			free(v);
+			free(k);
+			return NULL;
+		}
+		len += (size_t)sprintf(k + len, "%s=%s\n", (const char *)a->name, v);
+		free(v);
+	}
+	if (k != NULL)
+		k[len] = '\0';
+	return k;
+}
+
+static void
+build_clear(struct build *b)
+{
+	for (size_t i = 0; i < b->nseen; i++)
+		free(b->seen[i].key);
+	b->nseen = 0;
+}
+
+/* p's marking from element n's attributes: a copy of an earlier portion's
+ * when they are written the same, else parsed and validated. */
+static int
+portion_marking(struct build *b, xmlNodePtr n, ingest_portion *p)
+{
+	char *key = marking_key(n);
+	int rc;
+
+	if (key == NULL)
+		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < b->nseen; i++)
+		if (strcmp(b->seen[i].key, key) == 0) {
+			free(key);
+			return acl_marking_dup(&p->marking,
+			    b->doc->portions[b->seen[i].portion].marking, b->err);
+		}
+	if ((rc = element_marking(b->data, n, &p->marking, b->err)) != 0 ||
+	    (rc = acl_marking_validate(p->marking, b->err)) != 0) {
+		free(key);
+		return rc;
+	}
+	if (b->nseen < MARK_CACHE) {
+		b->seen[b->nseen].key = key;
+		b->seen[b->nseen++].portion = (size_t)(p - b->doc->portions);
+	} else {
+		free(key);
+	}
+	return 0;
+}
 
 static int
 add_portion(struct build *b, xmlNodePtr n, int kind)
@@ -358,9 +433,7 @@ add_portion(struct build *b, xmlNodePtr n, int kind)
 	p->text[len] = '\0';
 	p->text_len = len;
 	if (has_marking(n)) {
-		if ((rc = element_marking(b->data, n, &p->marking, b->err)) != 0)
-			return rc;
-		if ((rc = acl_marking_validate(p->marking, b->err)) != 0)
+		if ((rc = portion_marking(b, n, p)) != 0)
 			return rc;
 	} else {
 		/* Unmarked originator, country or keywords: the banner's marking
@@ -772,6 +845,7 @@ ingest_parse(ingest_parser *p, const char *buf, size_t len,
 	*out = b.doc;
 	b.doc = NULL;
 out:
+	build_clear(&b);
 	ingest_doc_free(b.doc);
 	if (vctxt != NULL)
 		xmlSchemaFreeValidCtxt(vctxt);

@@ -54,56 +54,81 @@ w_str(struct w *w, const char *s)
 	w_bytes(w, s, n);
 }
 
-/* A marking as "name=value\n" lines of its non-empty ISM attributes. */
+/* A marking as "name=value\n" lines of its non-empty ISM attributes, once
+ * into *out (malloc'd, caller wipes and frees). */
 static int
-w_marking(struct w *w, const acl_marking *m, lsn_err *err)
+marking_text(const acl_marking *m, char **out, size_t *len, lsn_err *err)
 {
 	const char *const *names = acl_attr_names();
-	size_t start = w->n;
-	uint8_t lenb[4] = { 0 };
-	int rc;
+	char *v[64] = { NULL };
+	size_t n = 0, k;
+	int rc = 0;
 
-	w_bytes(w, lenb, 4); /* patched below */
-	for (size_t i = 0; names[i] != NULL; i++) {
-		char *v = NULL;
-		if ((rc = acl_marking_get_attr(&v, m, names[i], err)) != 0)
-			return rc;
-		if (v[0] != '\0') {
-			w_bytes(w, names[i], strlen(names[i]));
-			w_bytes(w, "=", 1);
-			w_bytes(w, v, strlen(v));
-			w_bytes(w, "\n", 1);
-		}
-		free(v);
+	*out = NULL;
+	*len = 0;
+	for (k = 0; names[k] != NULL && k < 64 && rc == 0; k++) {
+		if ((rc = acl_marking_get_attr(&v[k], m, names[k], err)) == 0 && v[k][0] != '\0')
+			n += strlen(names[k]) + strlen(v[k]) + 2;
 	}
-	if (w->p)
-		lsn_put_be32(w->p + start, (uint32_t)(w->n - start - 4));
+	if (rc == 0 && (*out = malloc(n ? n : 1)) == NULL)
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < k; i++) {
+		if (rc == 0 && v[i][0] != '\0') {
+			size_t a = strlen(names[i]), b = strlen(v[i]);
+			memcpy(*out + *len, names[i], a);
+			(*out)[*len + a] = '=';
+			memcpy(*out + *len + a + 1, v[i], b);
+			(*out)[*len + a + 1 + b] = '\n';
+			*len += a + b + 2;
+		}
+		free(v[i]);
+	}
+	return rc;
+}
+
+static void
+w_marking(struct w *w, const char *text, size_t len)
+{
+	w_u32(w, (uint32_t)len);
+	w_bytes(w, text, len);
+}
+
+/* What the skeleton and a portion segment are written from. */
+struct skel_arg {
+	const ingest_doc *d;
+	const char *mtext;
+	size_t mlen;
+};
+
+struct portion_arg {
+	const ingest_portion *p;
+	const char *mtext;
+	size_t mlen;
+};
+
+static int
+skeleton(struct w *w, const struct skel_arg *a)
+{
+	w_bytes(w, SKEL_MAGIC, 4);
+	w_u8(w, (unsigned)a->d->generic);
+	w_str(w, a->d->id);
+	w_str(w, a->d->date);
+	w_u32(w, (uint32_t)a->d->nportions);
+	w_marking(w, a->mtext, a->mlen);
 	return 0;
 }
 
 static int
-skeleton(struct w *w, const ingest_doc *d, lsn_err *err)
+portion(struct w *w, const struct portion_arg *a)
 {
-	w_bytes(w, SKEL_MAGIC, 4);
-	w_u8(w, (unsigned)d->generic);
-	w_str(w, d->id);
-	w_str(w, d->date);
-	w_u32(w, (uint32_t)d->nportions);
-	return w_marking(w, d->banner, err);
-}
-
-static int
-portion(struct w *w, const ingest_portion *p, lsn_err *err)
-{
-	int rc;
+	const ingest_portion *p = a->p;
 
 	w_bytes(w, PORT_MAGIC, 4);
 	w_u8(w, (unsigned)p->kind);
 	w_u8(w, (unsigned)p->inherited);
 	w_str(w, p->element);
 	w_str(w, p->ntk);
-	if ((rc = w_marking(w, p->marking, err)) != 0)
-		return rc;
+	w_marking(w, a->mtext, a->mlen);
 	w_u32(w, (uint32_t)p->text_len);
 	w_bytes(w, p->text, p->text_len);
 	return 0;
@@ -134,13 +159,15 @@ encode(int (*fn)(struct w *, const void *, lsn_err *), const void *arg,
 static int
 skeleton_fn(struct w *w, const void *arg, lsn_err *err)
 {
-	return skeleton(w, arg, err);
+	(void)err;
+	return skeleton(w, arg);
 }
 
 static int
 portion_fn(struct w *w, const void *arg, lsn_err *err)
 {
-	return portion(w, arg, err);
+	(void)err;
+	return portion(w, arg);
 }
 
 void
@@ -185,13 +212,25 @@ ingest_record_build(ingest_record *out, store *st, const ingest_doc *d, lsn_err 
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = encode(skeleton_fn, d, (uint8_t **)&out->segs[0].data,
-		 &out->segs[0].len, err)) != 0)
+	struct skel_arg sa = { d, NULL, 0 };
+	char *mt = NULL;
+	if ((rc = marking_text(d->banner, &mt, &sa.mlen, err)) != 0)
+		goto out;
+	sa.mtext = mt;
+	rc = encode(skeleton_fn, &sa, (uint8_t **)&out->segs[0].data, &out->segs[0].len, err);
+	lsn_wipe_free(mt, sa.mlen);
+	if (rc != 0)
 		goto out;
 	for (size_t i = 0; i < d->nportions; i++) {
 		const ingest_portion *p = &d->portions[i];
-		if ((rc = encode(portion_fn, p, (uint8_t **)&out->segs[i + 1].data,
-			 &out->segs[i + 1].len, err)) != 0)
+		struct portion_arg pa = { p, NULL, 0 };
+		if ((rc = marking_text(p->marking, &mt, &pa.mlen, err)) != 0)
+			goto out;
+		pa.mtext = mt;
+		rc = encode(portion_fn, &pa, (uint8_t **)&out->segs[i + 1].data,
+		    &out->segs[i + 1].len, err);
+		lsn_wipe_free(mt, pa.mlen);
+		if (rc != 0)
 			goto out;
 		if ((rc = acl_label_build(labels[i], p->marking, err)) != 0)
 			goto out;

@@ -22,14 +22,7 @@
 
 #define QUEUE 256                  /* documents in flight */
 #define INFLIGHT_BYTES (64u << 20) /* input bytes in flight */
-#define CACHE_SLOTS (1u << 17)     /* blinded-term cache per worker, 2-way */
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
-
-struct term_ref {
-	uint64_t key;    /* the blind form's first 8 bytes: a cheap sort key */
-	uint32_t portion;
-	uint8_t blind[STORE_BLIND_LEN];
-};
 
 struct job {
 	char *source;
@@ -48,14 +41,8 @@ struct job {
 	uint8_t fingerprint[STORE_BLIND_LEN];
 	store_sealed *sealed;
 	uint64_t serial;
-	struct term_ref *terms;
+	ingest_term *terms;  /* distinct (word, portion) pairs */
 	size_t nterms;
-};
-
-struct cache_slot {
-	uint8_t len; /* 0: empty */
-	char term[LSN_TOKEN_MAX];
-	uint8_t blind[STORE_BLIND_LEN];
 };
 
 struct run {
@@ -67,7 +54,7 @@ struct run {
 	size_t npaths;
 
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t work, done, space; /* for workers, the writer, the reader */
 	struct job *ring[QUEUE];
 	uint64_t head, next_work, tail; /* produced, taken by workers, written */
 	size_t inflight;
@@ -102,7 +89,7 @@ produce(struct run *r, struct job *j)
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop && (r->head - r->tail == QUEUE ||
 			       (r->inflight > INFLIGHT_BYTES && r->head != r->tail)))
-		pthread_cond_wait(&r->cv, &r->mu);
+		pthread_cond_wait(&r->space, &r->mu);
 	if (r->stop) {
 		pthread_mutex_unlock(&r->mu);
 		job_free(j);
@@ -111,7 +98,7 @@ produce(struct run *r, struct job *j)
 	r->ring[r->head % QUEUE] = j;
 	r->head++;
 	r->inflight += j->len;
-	pthread_cond_broadcast(&r->cv);
+	pthread_cond_signal(&r->work);
 	pthread_mutex_unlock(&r->mu);
 	return 0;
 }
@@ -390,116 +377,34 @@ reader_main(void *arg)
 	r->eof = 1;
 	if (rc != 0 && r->read_rc == 0)
 		r->read_rc = rc;
-	pthread_cond_broadcast(&r->cv);
+	pthread_cond_broadcast(&r->work);
+	pthread_cond_signal(&r->done);
 	pthread_mutex_unlock(&r->mu);
 	return NULL;
 }
 
 /* ---- workers ---- */
 
-static uint32_t
-hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
-}
-
-/* Blind a word, through a per-worker cache (frequent words are most of
- * the text; HMAC on every occurrence would dominate ingest).  Two-way: a
- * rare word does not evict a frequent one that shares its slot; the older
- * of the two slots is replaced. */
-static void
-blind(store_blinder *bl, struct cache_slot *cache, const char *w, size_t n,
-    uint8_t out[STORE_BLIND_LEN])
-{
-	size_t i = (hash(w, n) % CACHE_SLOTS) & ~(size_t)1;
-	struct cache_slot *c;
-
-	for (size_t k = 0; k < 2; k++) {
-		c = &cache[i + k];
-		if (c->len == n && memcmp(c->term, w, n) == 0) {
-			memcpy(out, c->blind, STORE_BLIND_LEN);
-			if (k == 1) { /* keep the most recent in the first way */
-				struct cache_slot t = cache[i];
-				cache[i] = cache[i + 1];
-				cache[i + 1] = t;
-			}
-			return;
-		}
-	}
-	store_blinder_blind(bl, w, n, out);
-	cache[i + 1] = cache[i];
-	c = &cache[i];
-	c->len = (uint8_t)n;
-	memcpy(c->term, w, n);
-	memcpy(c->blind, out, STORE_BLIND_LEN);
-}
-
+/* The document's distinct (word, portion) pairs, copied into the job. */
 static int
-cmp_term(const void *a, const void *b)
+index_doc(ingest_terms *tm, const ingest_doc *d, struct job *j)
 {
-	const struct term_ref *x = a, *y = b;
-	int c;
+	const ingest_term *t;
+	size_t n;
+	int rc;
 
-	/* Blind forms are uniformly random: the first 8 bytes almost always
-	 * decide, and the rest is compared only when they tie. */
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	if ((c = memcmp(x->blind, y->blind, STORE_BLIND_LEN)) != 0)
-		return c;
-	return (x->portion > y->portion) - (x->portion < y->portion);
-}
-
-/* The distinct (word, portion) pairs of a document, sorted. */
-static int
-index_doc(store_blinder *bl, struct cache_slot *cache, const ingest_doc *d, struct job *j)
-{
-	size_t n = 0, cap = 256;
-	struct term_ref *t = malloc(cap * sizeof(*t));
-	lsn_tokenizer tk;
-	const char *w;
-	size_t wl;
-
-	if (t == NULL)
+	if ((rc = ingest_terms_doc(tm, d, &t, &n, &j->err)) != 0)
+		return rc;
+	if ((j->terms = malloc((n ? n : 1) * sizeof(*j->terms))) == NULL)
 		return lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
-	for (size_t i = 0; i < d->nportions; i++) {
-		if (lsn_token_init(&tk, d->portions[i].text, d->portions[i].text_len) != 0) {
-			free(t);
-			return lsn_fail(&j->err, LSN_EINTERNAL, "no C.UTF-8 locale");
-		}
-		while (lsn_token_next(&tk, &w, &wl)) {
-			if (n == cap) {
-				struct term_ref *nt = realloc(t, 2 * cap * sizeof(*t));
-				if (nt == NULL) {
-					free(t);
-					return lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
-				}
-				t = nt;
-				cap *= 2;
-			}
-			blind(bl, cache, w, wl, t[n].blind);
-			t[n].key = lsn_get_be64(t[n].blind);
-			t[n].portion = (uint32_t)i;
-			n++;
-		}
-		lsn_wipe(tk.word, sizeof(tk.word));
-	}
-	if (n > 1)
-		qsort(t, n, sizeof(*t), cmp_term);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || cmp_term(&t[k - 1], &t[i]) != 0)
-			t[k++] = t[i];
-	j->terms = t;
-	j->nterms = k;
+	if (n > 0)
+		memcpy(j->terms, t, n * sizeof(*t));
+	j->nterms = n;
 	return 0;
 }
 
 static void
-process(struct run *r, store_blinder *bl, struct cache_slot *cache, struct job *j)
+process(struct run *r, ingest_terms *tm, struct job *j)
 {
 	ingest_parse_opts po = r->opts->parse;
 	ingest_doc *d = NULL;
@@ -536,7 +441,7 @@ process(struct run *r, store_blinder *bl, struct cache_slot *cache, struct job *
 		goto out;
 	}
 	memcpy(j->fingerprint, v.fingerprint, STORE_BLIND_LEN);
-	if ((j->rc = index_doc(bl, cache, d, j)) != 0)
+	if ((j->rc = index_doc(tm, d, j)) != 0)
 		goto out;
 	j->rc = store_seal_record(r->st, d->id, rec.segs, rec.nseg, rec.label,
 	    rec.label_len, &j->sealed, &j->serial, &j->err);
@@ -549,14 +454,13 @@ static void *
 worker_main(void *arg)
 {
 	struct run *r = arg;
-	struct cache_slot *cache = calloc(CACHE_SLOTS, sizeof(*cache));
-	store_blinder *bl = store_blinder_new(r->st);
+	ingest_terms *tm = ingest_terms_new(r->st, 0);
 	struct job *j;
 
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
 		while (!r->stop && r->next_work == r->head && !r->eof)
-			pthread_cond_wait(&r->cv, &r->mu);
+			pthread_cond_wait(&r->work, &r->mu);
 		if (r->stop || (r->next_work == r->head && r->eof)) {
 			pthread_mutex_unlock(&r->mu);
 			break;
@@ -565,18 +469,17 @@ worker_main(void *arg)
 		r->next_work++;
 		pthread_mutex_unlock(&r->mu);
 
-		if (cache == NULL || bl == NULL)
+		if (tm == NULL)
 			j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
 		else
-			process(r, bl, cache, j);
+			process(r, tm, j);
 
 		pthread_mutex_lock(&r->mu);
 		j->done = 1;
-		pthread_cond_broadcast(&r->cv);
+		pthread_cond_signal(&r->done);
 		pthread_mutex_unlock(&r->mu);
 	}
-	lsn_wipe_free(cache, cache ? CACHE_SLOTS * sizeof(*cache) : 0);
-	store_blinder_free(bl);
+	ingest_terms_free(tm);
 	return NULL;
 }
 
@@ -621,6 +524,8 @@ struct writer {
 	size_t nwords, cap_words;
 	uint32_t *slots;  /* word index + 1, 0 empty; nslots a power of two */
 	size_t nslots;
+	uint32_t *ids;    /* the batch's stored ids: pending index + 1, 0 empty */
+	size_t nids;      /* a power of two, over twice the pending count */
 	ingest_summary *sum;
 	uint64_t done_docs, done_bytes;
 	struct timespec last_progress;
@@ -726,6 +631,51 @@ pending_clear(struct writer *w)
 	w->nwords = 0;
 	if (w->slots != NULL)
 		memset(w->slots, 0, w->nslots * sizeof(*w->slots));
+	if (w->ids != NULL)
+		memset(w->ids, 0, w->nids * sizeof(*w->ids));
+}
+
+static uint32_t
+id_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of id in the batch's id table: where it is, or the empty slot
+ * where it would go. */
+static size_t
+id_slot(const struct writer *w, const char *id)
+{
+	size_t mask = w->nids - 1, i = id_hash(id) & mask;
+
+	while (w->ids[i] != 0 && strcmp(w->pend[w->ids[i] - 1].job->id, id) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Remember that pending entry k (stored) has its id; -1: no memory. */
+static int
+id_add(struct writer *w, size_t k)
+{
+	if (2 * (w->npend + 1) > w->nids) {
+		size_t n = w->nids ? 2 * w->nids : 4096, old = w->nids;
+		uint32_t *o = w->ids;
+		if ((w->ids = calloc(n, sizeof(*w->ids))) == NULL) {
+			w->ids = o;
+			return -1;
+		}
+		w->nids = n;
+		for (size_t i = 0; i < old; i++)
+			if (o[i] != 0)
+				w->ids[id_slot(w, w->pend[o[i] - 1].job->id)] = o[i];
+		free(o);
+	}
+	w->ids[id_slot(w, w->pend[k].job->id)] = (uint32_t)(k + 1);
+	return 0;
 }
 
 /* Add the batch's postings, one block per word, and commit everything. */
@@ -832,11 +782,11 @@ existing(struct writer *w, struct job *j, lsn_err *err)
 	size_t ll;
 	ingest_rlabel v;
 
-	for (size_t i = 0; i < w->npend; i++) {
-		struct pending *p = &w->pend[i];
-		if (p->status == INGEST_STORED && strcmp(p->job->id, j->id) == 0)
-			return memcmp(p->job->fingerprint, j->fingerprint, STORE_BLIND_LEN) == 0
-			    ? 1 : 2;
+	if (w->nids > 0) {
+		size_t i = id_slot(w, j->id);
+		if (w->ids[i] != 0)
+			return memcmp(w->pend[w->ids[i] - 1].job->fingerprint, j->fingerprint,
+				   STORE_BLIND_LEN) == 0 ? 1 : 2;
 	}
 	if (w->sn == NULL && (rc = store_snap_begin(w->r->st, &w->sn, err)) != 0)
 		return rc;
@@ -929,6 +879,8 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		rc = audit_job(w, j, "SUCCESS", NULL, err);
 	if (rc == 0)
 		rc = pending_add(w, j, INGEST_STORED, NULL);
+	if (rc == 0 && id_add(w, w->npend - 1) != 0)
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	w->docs++;
 	w->bytes += j->bytes;
 	return rc;
@@ -978,7 +930,9 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	r.paths = paths;
 	r.npaths = n;
 	pthread_mutex_init(&r.mu, NULL);
-	pthread_cond_init(&r.cv, NULL);
+	pthread_cond_init(&r.work, NULL);
+	pthread_cond_init(&r.done, NULL);
+	pthread_cond_init(&r.space, NULL);
 	w.r = &r;
 	w.sum = sum;
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
@@ -1007,7 +961,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 				j = r.ring[r.tail % QUEUE];
 				r.tail++;
 				r.inflight -= j->len;
-				pthread_cond_broadcast(&r.cv);
+				pthread_cond_signal(&r.space);
 				break;
 			}
 			if (r.eof && r.tail == r.head)
@@ -1021,12 +975,12 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 					until.tv_sec++;
 					until.tv_nsec -= 1000000000L;
 				}
-				if (pthread_cond_timedwait(&r.cv, &r.mu, &until) == ETIMEDOUT) {
+				if (pthread_cond_timedwait(&r.done, &r.mu, &until) == ETIMEDOUT) {
 					idle = 1;
 					break;
 				}
 			} else {
-				pthread_cond_wait(&r.cv, &r.mu);
+				pthread_cond_wait(&r.done, &r.mu);
 			}
 		}
 		pthread_mutex_unlock(&r.mu);
@@ -1037,7 +991,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 			job_free(j);
 			break;
 		}
-		if (idle || w.docs >= batch_docs || w.bytes >= batch_bytes)
+		if (idle || w.npend >= batch_docs || w.bytes >= batch_bytes)
 			if ((rc = commit(&w, err)) != 0)
 				break;
 		if (opts->on_progress != NULL && ms_since(&w.last_progress) >= 250) {
@@ -1051,7 +1005,8 @@ out:
 	pthread_mutex_lock(&r.mu);
 	if (rc != 0)
 		r.stop = 1;
-	pthread_cond_broadcast(&r.cv);
+	pthread_cond_broadcast(&r.work);
+	pthread_cond_broadcast(&r.space);
 	pthread_mutex_unlock(&r.mu);
 	if (reader_started)
 		pthread_join(reader, NULL);
@@ -1067,6 +1022,7 @@ out:
 	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
 	free(w.words);
 	free(w.slots);
+	free(w.ids);
 	if (rc == 0 && r.read_rc != 0) {
 		rc = r.read_rc;
 		if (err != NULL)
@@ -1074,7 +1030,9 @@ out:
 	}
 	if (opts->on_progress != NULL)
 		opts->on_progress(opts->ctx, w.done_docs, w.done_bytes);
-	pthread_cond_destroy(&r.cv);
+	pthread_cond_destroy(&r.work);
+	pthread_cond_destroy(&r.done);
+	pthread_cond_destroy(&r.space);
 	pthread_mutex_destroy(&r.mu);
 	return rc;
 }

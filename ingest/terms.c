@@ -1,0 +1,273 @@
+/*
+ * ingest/terms.c - the distinct (word, portion) pairs of a document, with
+ * each word blinded (HMAC under the index key) once per worker rather than
+ * once per occurrence.
+ *
+ * A worker keeps a dictionary of the words it has seen: an open-addressing
+ * table of (hash, entry) pairs over compact entries (blind form, the last
+ * document and portion the word was emitted for) and an arena of the word
+ * bytes.  Portions are tokenized in order, so a (word, portion) pair is a
+ * repeat exactly when the word's entry already carries this document's
+ * stamp and this portion: no sort, no per-document set.  When the
+ * dictionary is full it is wiped and starts again (a vocabulary is Zipf:
+ * the frequent words come straight back).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/ingest.h"
+
+#define DEFAULT_WORDS (1u << 18)
+
+#define INLINE_LEN 19 /* words this long or shorter live in their entry */
+
+/* One cache line per word: a lookup touches its slot and its entry. */
+struct entry {
+	uint8_t blind[STORE_BLIND_LEN];
+	uint32_t doc;      /* stamp of the last document that emitted it */
+	uint32_t portion;  /* and the portion */
+	uint32_t off;      /* a longer word: where it is in the arena */
+	uint8_t len;
+	char inl[INLINE_LEN];
+};
+
+struct ingest_terms {
+	store_blinder *bl;
+	size_t max_words;
+	uint64_t *slots;   /* hash << 32 | (entry index + 1); 0: empty */
+	size_t nslots;     /* a power of two, at least twice the words */
+	struct entry *e;
+	size_t n;
+	char *arena;
+	size_t arena_len, arena_cap;
+	uint32_t doc;      /* the current document's stamp, from 1 */
+	int overflowed;    /* the dictionary was reset during this document */
+	ingest_term *out;  /* the pairs of the current document */
+	size_t out_cap;
+};
+
+static uint32_t
+hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h ? h : 1;
+}
+
+/* Forget every word (and wipe them). */
+static void
+reset(ingest_terms *t)
+{
+	memset(t->slots, 0, t->nslots * sizeof(*t->slots));
+	lsn_wipe(t->e, t->n * sizeof(*t->e));
+	lsn_wipe(t->arena, t->arena_len);
+	t->n = 0;
+	t->arena_len = 0;
+	t->doc = 0;
+}
+
+ingest_terms *
+ingest_terms_new(store *st, size_t max_words)
+{
+	ingest_terms *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->max_words = max_words ? max_words : DEFAULT_WORDS;
+	t->nslots = 1u << 12; /* grows with the words: small tables stay in cache */
+	t->arena_cap = t->max_words * 8 + LSN_TOKEN_MAX;
+	t->bl = store_blinder_new(st);
+	t->slots = calloc(t->nslots, sizeof(*t->slots));
+	t->e = malloc(t->max_words * sizeof(*t->e));
+	t->arena = malloc(t->arena_cap);
+	if (t->bl == NULL || t->slots == NULL || t->e == NULL || t->arena == NULL) {
+		ingest_terms_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+ingest_terms_free(ingest_terms *t)
+{
+	if (t == NULL)
+		return;
+	if (t->slots != NULL && t->e != NULL && t->arena != NULL)
+		reset(t);
+	store_blinder_free(t->bl);
+	free(t->slots);
+	free(t->e);
+	free(t->arena);
+	lsn_wipe_free(t->out, t->out_cap * sizeof(*t->out));
+	free(t);
+}
+
+static const char *
+word_of(const ingest_terms *t, const struct entry *e)
+{
+	return e->len <= INLINE_LEN ? e->inl : t->arena + e->off;
+}
+
+static int
+same(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) /* short words: no call to memcmp */
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* Double the slot table; 0, or -1 when out of memory (the table stays). */
+static int
+grow(ingest_terms *t)
+{
+	size_t n = t->nslots * 2, mask = n - 1;
+	uint64_t *s = calloc(n, sizeof(*s));
+
+	if (s == NULL)
+		return -1;
+	for (size_t k = 0; k < t->nslots; k++) {
+		uint64_t v = t->slots[k];
+		size_t i;
+		if (v == 0)
+			continue;
+		for (i = (v >> 32) & mask; s[i] != 0; i = (i + 1) & mask)
+			;
+		s[i] = v;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->nslots = n;
+	return 0;
+}
+
+/* The entry of word w[0..n), added (and blinded) if new; NULL: no memory. */
+static struct entry *
+lookup(ingest_terms *t, const char *w, size_t n)
+{
+	uint32_t h = hash(w, n);
+	size_t mask = t->nslots - 1, i = h & mask;
+	struct entry *e;
+
+	for (;; i = (i + 1) & mask) {
+		uint64_t s = t->slots[i];
+		if (s == 0)
+			break;
+		if ((uint32_t)(s >> 32) != h)
+			continue;
+		e = &t->e[(uint32_t)s - 1];
+		if (e->len == n && same(word_of(t, e), w, n))
+			return e;
+	}
+	if (t->n == t->max_words || t->arena_len + n > t->arena_cap) {
+		/* Full: start again.  Words of this document emitted before
+		 * the reset are forgotten, so a pair may now repeat: the
+		 * document's list is deduplicated at its end. */
+		uint32_t doc = t->doc;
+		reset(t);
+		t->doc = doc;
+		t->overflowed = 1;
+		i = h & mask;
+	}
+	if (2 * (t->n + 1) > t->nslots) {
+		if (grow(t) != 0)
+			return NULL;
+		mask = t->nslots - 1;
+		for (i = h & mask; t->slots[i] != 0; i = (i + 1) & mask)
+			;
+	}
+	e = &t->e[t->n];
+	e->len = (uint8_t)n;
+	e->doc = 0;
+	e->portion = 0;
+	if (n <= INLINE_LEN) {
+		memcpy(e->inl, w, n);
+	} else {
+		e->off = (uint32_t)t->arena_len;
+		memcpy(t->arena + t->arena_len, w, n);
+		t->arena_len += n;
+	}
+	store_blinder_blind(t->bl, w, n, e->blind);
+	t->slots[i] = (uint64_t)h << 32 | (uint64_t)(t->n + 1);
+	t->n++;
+	return e;
+}
+
+static int
+cmp_term(const void *a, const void *b)
+{
+	const ingest_term *x = a, *y = b;
+	int c = memcmp(x->blind, y->blind, STORE_BLIND_LEN);
+
+	if (c != 0)
+		return c;
+	return (x->portion > y->portion) - (x->portion < y->portion);
+}
+
+int
+ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
+    size_t *nout, lsn_err *err)
+{
+	lsn_tokenizer tk;
+	const char *w;
+	size_t wl, n = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	t->overflowed = 0;
+	if (++t->doc == 0) { /* 2^32 documents: stamps would repeat */
+		reset(t);
+		t->doc = 1;
+	}
+	for (size_t i = 0; i < d->nportions && rc == 0; i++) {
+		if (lsn_token_init(&tk, d->portions[i].text, d->portions[i].text_len) != 0)
+			return lsn_fail(err, LSN_EINTERNAL, "no C.UTF-8 locale");
+		while (lsn_token_next(&tk, &w, &wl)) {
+			struct entry *e = lookup(t, w, wl);
+			if (e == NULL) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				break;
+			}
+			if (e->doc == t->doc && e->portion == (uint32_t)i)
+				continue; /* this word already counted for this portion */
+			e->doc = t->doc;
+			e->portion = (uint32_t)i;
+			if (n == t->out_cap) {
+				size_t cap = t->out_cap ? 2 * t->out_cap : 1024;
+				ingest_term *p = malloc(cap * sizeof(*p));
+				if (p == NULL) {
+					rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+					break;
+				}
+				if (n > 0)
+					memcpy(p, t->out, n * sizeof(*p));
+				lsn_wipe_free(t->out, t->out_cap * sizeof(*t->out));
+				t->out = p;
+				t->out_cap = cap;
+			}
+			memcpy(t->out[n].blind, e->blind, STORE_BLIND_LEN);
+			t->out[n].portion = (uint32_t)i;
+			n++;
+		}
+		lsn_wipe(tk.word, sizeof(tk.word));
+	}
+	if (rc != 0)
+		return rc;
+	if (t->overflowed && n > 1) { /* rare: a document of a huge vocabulary */
+		size_t k = 1;
+		qsort(t->out, n, sizeof(*t->out), cmp_term);
+		for (size_t i = 1; i < n; i++)
+			if (cmp_term(&t->out[k - 1], &t->out[i]) != 0)
+				t->out[k++] = t->out[i];
+		n = k;
+	}
+	t->overflowed = 0;
+	*out = t->out;
+	*nout = n;
+	return 0;
+}

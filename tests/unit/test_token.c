@@ -1,0 +1,360 @@
+/*
+ * tests/unit/test_token.c - the word tokenizer and the ingest word
+ * dictionary against naive references.
+ *
+ * The tokenizer has an ASCII fast path; the reference here decodes every
+ * character and asks iswalnum_l / towlower_l, with the same 64-byte cut.
+ * ingest_terms_doc() must give exactly the set of distinct (blinded word,
+ * portion) pairs that tokenizing and blinding every occurrence gives, also
+ * when its dictionary is tiny and is wiped in the middle of a document.
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
+#include <cmocka.h>
+
+#include "ingest/ingest.h"
+
+static locale_t utf8;
+
+/* ---- the reference tokenizer ---- */
+
+/* One character: its length, *c = -1 for bytes that are not UTF-8. */
+static size_t
+ref_decode(const unsigned char *p, const unsigned char *end, long *c)
+{
+	size_t n;
+	long v;
+
+	if (p[0] < 0x80) {
+		*c = p[0];
+		return 1;
+	}
+	if ((p[0] & 0xe0) == 0xc0)
+		n = 2, v = p[0] & 0x1f;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 3, v = p[0] & 0x0f;
+	else if ((p[0] & 0xf8) == 0xf0)
+		n = 4, v = p[0] & 0x07;
+	else
+		return *c = -1, 1;
+	if ((size_t)(end - p) < n)
+		return *c = -1, 1;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return *c = -1, 1;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
+	    (v >= 0xd800 && v <= 0xdfff) || v > 0x10ffff)
+		return *c = -1, 1;
+	*c = v;
+	return n;
+}
+
+static size_t
+ref_encode(long c, char *o)
+{
+	if (c < 0x80)
+		return o[0] = (char)c, 1;
+	if (c < 0x800) {
+		o[0] = (char)(0xc0 | c >> 6);
+		o[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		o[0] = (char)(0xe0 | c >> 12);
+		o[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | c >> 18);
+	o[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	o[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	o[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* Words of s[0..len) as "w1 w2 ..." in out (NUL-separated, counted). */
+static size_t
+ref_words(const char *s, size_t len, char words[][LSN_TOKEN_MAX + 1], size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t nw = 0;
+
+	while (p < end) {
+		long c;
+		size_t k = ref_decode(p, end, &c);
+		if (c < 0 || !iswalnum_l((wint_t)c, utf8)) {
+			p += k;
+			continue;
+		}
+		size_t n = 0;
+		int cut = 0;
+		while (p < end) {
+			k = ref_decode(p, end, &c);
+			if (c < 0 || !iswalnum_l((wint_t)c, utf8))
+				break;
+			p += k;
+			char tmp[4];
+			size_t m = ref_encode((long)towlower_l((wint_t)c, utf8), tmp);
+			if (!cut && n + m <= LSN_TOKEN_MAX) {
+				memcpy(words[nw] + n, tmp, m);
+				n += m;
+			} else {
+				cut = 1;
+			}
+		}
+		words[nw][n] = '\0';
+		if (++nw == max)
+			break;
+	}
+	return nw;
+}
+
+/* A random text: ASCII words and separators, letters of other scripts,
+ * invalid bytes, and now and then a word over the 64-byte cap. */
+static size_t
+random_text(unsigned *seed, char *buf, size_t cap)
+{
+	static const char *const pieces[] = { "a", "Z", "q", "7", "0", " ", ",", ".",
+		"-", "\n", "\xc3\xa9" /* é */, "\xc3\x89" /* É */, "\xd0\x96" /* Ж */,
+		"\xe4\xb8\xad" /* 中 */, "\xf0\x9d\x90\x80" /* 𝐀 */,
+		"\xe2\x80\x94" /* — */, "\xff", "\x80", "\xc3", "\xe4\xb8",
+		"\xc0\xaf" /* overlong */, "\xed\xa0\x80" /* surrogate */, "_", "'" };
+	size_t n = 0, len = (size_t)(rand_r(seed) % 200);
+
+	for (size_t i = 0; i < len; i++) {
+		const char *p;
+		if (rand_r(seed) % 50 == 0) { /* a long word */
+			size_t run = 55 + (size_t)(rand_r(seed) % 20);
+			for (size_t k = 0; k < run && n + 4 < cap; k++) {
+				p = rand_r(seed) % 5 ? "x" : "\xc3\xa9";
+				memcpy(buf + n, p, strlen(p));
+				n += strlen(p);
+			}
+			continue;
+		}
+		p = pieces[(size_t)rand_r(seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+		if (n + strlen(p) >= cap)
+			break;
+		memcpy(buf + n, p, strlen(p));
+		n += strlen(p);
+	}
+	return n;
+}
+
+static void
+check_text(const char *s, size_t len)
+{
+	static char want[512][LSN_TOKEN_MAX + 1];
+	size_t nw = ref_words(s, len, want, 512), k = 0;
+	lsn_tokenizer tk;
+	const char *w;
+	size_t wl;
+
+	assert_int_equal(lsn_token_init(&tk, s, len), 0);
+	while (lsn_token_next(&tk, &w, &wl)) {
+		assert_true(k < nw);
+		assert_int_equal(wl, strlen(want[k]));
+		assert_memory_equal(w, want[k], wl);
+		assert_true(wl <= LSN_TOKEN_MAX);
+		k++;
+	}
+	assert_int_equal(k, nw);
+}
+
+static void
+test_token__fixed_cases(void **state)
+{
+	static const char *const cases[] = { "", " ", "Convoy", "ROUTE 66, fuel-depot.",
+		"Ünïcödé WORDS Straße ΣΊΣΥΦΟΣ", "日本語のテキスト", "bad\xff" "bytes\x80here",
+		"trunc\xc3", "a\xe2\x80\x94" "b", "x",
+		"0123456789012345678901234567890123456789012345678901234567890123456789",
+		/* 63 ASCII bytes, then a 2-byte letter that does not fit */
+		"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk\xc3\xa9xyz next",
+		/* 64 ASCII bytes exactly, then more */
+		"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl after",
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		"\xc3\xa9\xc3\xa9\xc3\xa9" "ABC done" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_text(cases[i], strlen(cases[i]));
+}
+
+static void
+test_token__random_texts_match_reference(void **state)
+{
+	unsigned seed = 20261202;
+	char buf[4096];
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		size_t n = random_text(&seed, buf, sizeof(buf));
+		check_text(buf, n);
+	}
+}
+
+/* ---- the ingest word dictionary ---- */
+
+struct pair {
+	uint8_t blind[STORE_BLIND_LEN];
+	uint32_t portion;
+};
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+	int c = memcmp(x->blind, y->blind, STORE_BLIND_LEN);
+
+	return c ? c : (x->portion > y->portion) - (x->portion < y->portion);
+}
+
+static store *st;
+static char dir[64];
+
+static int
+setup(void **state)
+{
+	char path[128], kf[128];
+	store_keysrc ks = { 0 };
+	lsn_err err;
+
+	(void)state;
+	if ((utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) == (locale_t)0)
+		return -1;
+	snprintf(dir, sizeof(dir), "/tmp/lsn-token-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(kf, sizeof(kf), "%s/s.key", dir);
+	ks.key_file = kf;
+	if (store_create(&st, path, &ks, NULL, &err) != 0) {
+		fprintf(stderr, "store_create: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	store_close(st);
+	freelocale(utf8);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The pairs the dictionary gives for a document equal the reference. */
+static void
+check_doc(ingest_terms *t, store_blinder *bl, char texts[][2048], size_t np)
+{
+	static char words[512][LSN_TOKEN_MAX + 1];
+	ingest_portion ps[8];
+	ingest_doc d = { 0 };
+	struct pair *want = NULL, *got = NULL;
+	size_t nwant = 0, k = 0, ngot;
+	const ingest_term *out;
+	lsn_err err;
+
+	memset(ps, 0, sizeof(ps));
+	for (size_t i = 0; i < np; i++) {
+		ps[i].text = texts[i];
+		ps[i].text_len = strlen(texts[i]);
+		size_t nw = ref_words(texts[i], ps[i].text_len, words, 512);
+		want = realloc(want, (nwant + nw + 1) * sizeof(*want));
+		assert_non_null(want);
+		for (size_t w = 0; w < nw; w++, nwant++) {
+			store_blinder_blind(bl, words[w], strlen(words[w]), want[nwant].blind);
+			want[nwant].portion = (uint32_t)i;
+		}
+	}
+	d.portions = ps;
+	d.nportions = np;
+	qsort(want, nwant, sizeof(*want), cmp_pair);
+	for (size_t i = 0; i < nwant; i++) /* distinct */
+		if (k == 0 || cmp_pair(&want[k - 1], &want[i]) != 0)
+			want[k++] = want[i];
+	nwant = k;
+
+	assert_int_equal(ingest_terms_doc(t, &d, &out, &ngot, &err), 0);
+	got = malloc((ngot + 1) * sizeof(*got));
+	assert_non_null(got);
+	for (size_t i = 0; i < ngot; i++) {
+		memcpy(got[i].blind, out[i].blind, STORE_BLIND_LEN);
+		got[i].portion = out[i].portion;
+	}
+	qsort(got, ngot, sizeof(*got), cmp_pair);
+	for (size_t i = 1; i < ngot; i++) /* no pair twice */
+		assert_int_not_equal(cmp_pair(&got[i - 1], &got[i]), 0);
+	assert_int_equal(ngot, nwant);
+	for (size_t i = 0; i < ngot; i++)
+		assert_int_equal(cmp_pair(&got[i], &want[i]), 0);
+	free(want);
+	free(got);
+}
+
+static void
+run_docs(size_t max_words)
+{
+	static char texts[8][2048];
+	ingest_terms *t = ingest_terms_new(st, max_words);
+	store_blinder *bl = store_blinder_new(st);
+	unsigned seed = (unsigned)max_words + 7;
+
+	assert_non_null(t);
+	assert_non_null(bl);
+	for (int doc = 0; doc < 400; doc++) {
+		size_t np = 1 + (size_t)(rand_r(&seed) % 8);
+		for (size_t i = 0; i < np; i++) {
+			size_t n = random_text(&seed, texts[i], sizeof(texts[i]) - 1);
+			texts[i][n] = '\0';
+		}
+		check_doc(t, bl, texts, np);
+	}
+	ingest_terms_free(t);
+	store_blinder_free(bl);
+}
+
+static void
+test_terms__distinct_pairs_match_reference(void **state)
+{
+	(void)state;
+	run_docs(0); /* the default dictionary: never full here */
+}
+
+static void
+test_terms__tiny_dictionary_wiped_mid_document(void **state)
+{
+	(void)state;
+	run_docs(5); /* full every few words: wiped inside documents */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_token__fixed_cases),
+		cmocka_unit_test(test_token__random_texts_match_reference),
+		cmocka_unit_test(test_terms__distinct_pairs_match_reference),
+		cmocka_unit_test(test_terms__tiny_dictionary_wiped_mid_document),
+	};
+
+	return cmocka_run_group_tests_name("token", tests, setup, teardown);
+}
