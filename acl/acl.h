@@ -142,6 +142,10 @@ int acl_marking_rel_covers(const acl_marking *m, const char *code, lsn_err *err)
 /* 1 when a and b carry the same access-relevant attributes, else 0. */
 int acl_marking_equal(const acl_marking *a, const acl_marking *b);
 
+/* 1 when a and b are the same in every attribute of the model (what
+ * acl_marking_get_attr renders), else 0. */
+int acl_marking_identical(const acl_marking *a, const acl_marking *b);
+
 /* ------------------------------------------------------------------ */
 /* Rendering and parsing CAPCO banners and portion marks.              */
 

@@ -712,6 +712,13 @@ acl_marking_equal(const acl_marking *a, const acl_marking *b)
 	    a->nonic == b->nonic && a->nonus == b->nonus;
 }
 
+int
+acl_marking_identical(const acl_marking *a, const acl_marking *b)
+{
+	return acl_marking_equal(a, b) && a->joint == b->joint &&
+	    a->exclude == b->exclude && a->resource == b->resource;
+}
+
 /* Any control marking at all (ISM-Rollup 2.2: "caveated"). */
 int
 acl__caveated(const acl_marking *m)

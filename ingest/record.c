@@ -221,19 +221,45 @@ ingest_record_build(ingest_record *out, store *st, const ingest_doc *d, lsn_err 
 	lsn_wipe_free(mt, sa.mlen);
 	if (rc != 0)
 		goto out;
-	for (size_t i = 0; i < d->nportions; i++) {
+	/* Portions mostly repeat a few markings: each distinct one is
+	 * rendered once (texts[] of the portions in seen[]). */
+	struct {
+		size_t portion;
+		char *text;
+		size_t len;
+	} seen[8];
+	size_t nseen = 0;
+	for (size_t i = 0; i < d->nportions && rc == 0; i++) {
 		const ingest_portion *p = &d->portions[i];
 		struct portion_arg pa = { p, NULL, 0 };
-		if ((rc = marking_text(p->marking, &mt, &pa.mlen, err)) != 0)
-			goto out;
-		pa.mtext = mt;
-		rc = encode(portion_fn, &pa, (uint8_t **)&out->segs[i + 1].data,
-		    &out->segs[i + 1].len, err);
+		size_t k, reuse;
+		for (k = 0; k < nseen; k++)
+			if (acl_marking_identical(d->portions[seen[k].portion].marking, p->marking))
+				break;
+		reuse = k < nseen;
+		if (reuse) {
+			pa.mtext = seen[k].text;
+			pa.mlen = seen[k].len;
+			mt = NULL;
+		} else if ((rc = marking_text(p->marking, &mt, &pa.mlen, err)) == 0) {
+			pa.mtext = mt;
+			if (nseen < sizeof(seen) / sizeof(seen[0])) {
+				seen[nseen].portion = i;
+				seen[nseen].text = mt;
+				seen[nseen++].len = pa.mlen;
+				mt = NULL; /* kept: freed below */
+			}
+		}
+		if (rc == 0)
+			rc = encode(portion_fn, &pa, (uint8_t **)&out->segs[i + 1].data,
+			    &out->segs[i + 1].len, err);
 		lsn_wipe_free(mt, pa.mlen);
 		if (rc != 0)
-			goto out;
-		if ((rc = acl_label_build(labels[i], p->marking, err)) != 0)
-			goto out;
+			break;
+		if (reuse) /* the same marking: the same label */
+			memcpy(labels[i], labels[seen[k].portion], ACL_LABEL_SIZE);
+		else if ((rc = acl_label_build(labels[i], p->marking, err)) != 0)
+			break;
 		/* Distinct (label, need-to-know) pairs: queries decide each once. */
 		size_t j;
 		for (j = 0; j < nd; j++) {
@@ -246,6 +272,10 @@ ingest_record_build(ingest_record *out, store *st, const ingest_doc *d, lsn_err 
 			dist[nd++] = i;
 		idx[i] = j;
 	}
+	for (size_t k = 0; k < nseen; k++)
+		lsn_wipe_free(seen[k].text, seen[k].len);
+	if (rc != 0)
+		goto out;
 	store_fingerprint(st, out->segs, out->nseg, fp);
 
 	/* The label, measured then filled. */
