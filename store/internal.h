@@ -46,7 +46,17 @@ struct store__scratch {
 	uint8_t pnonce[STORE__NONCE_LEN]; /* random base; low 32 bits count */
 	uint32_t pcount;
 	uint8_t *dkey;          /* STORE_KEY_LEN bytes of secure memory */
+	/* Fresh data keys, drawn from the strong RNG STORE__KEYPOOL at a time
+	 * (one 32-byte draw costs about as much as 15 in one call); secure
+	 * memory, each key wiped as it is taken. */
+	uint8_t *keypool;
+	unsigned keys_left;
 };
+
+#define STORE__KEYPOOL 64
+
+/* A fresh random data key into s->dkey.  Cannot fail. */
+void store__new_data_key(struct store__scratch *s);
 
 struct store__dict {
 	uint32_t id;

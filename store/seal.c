@@ -41,7 +41,8 @@ store__scratch_get(store *st)
 	s->cctx = ZSTD_createCCtx();
 	s->dctx = ZSTD_createDCtx();
 	s->dkey = gcry_malloc_secure(STORE_KEY_LEN);
-	if (s->cctx == NULL || s->dctx == NULL || s->dkey == NULL ||
+	s->keypool = gcry_malloc_secure(STORE__KEYPOOL * STORE_KEY_LEN);
+	if (s->cctx == NULL || s->dctx == NULL || s->dkey == NULL || s->keypool == NULL ||
 	    gcry_cipher_open(&s->gcm, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM,
 		GCRY_CIPHER_SECURE) ||
 	    gcry_cipher_open(&s->kw, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP,
@@ -86,7 +87,25 @@ store__scratch_free(struct store__scratch *s)
 		lsn_wipe(s->dkey, STORE_KEY_LEN);
 		gcry_free(s->dkey);
 	}
+	if (s->keypool != NULL) {
+		lsn_wipe(s->keypool, STORE__KEYPOOL * STORE_KEY_LEN);
+		gcry_free(s->keypool);
+	}
 	free(s);
+}
+
+void
+store__new_data_key(struct store__scratch *s)
+{
+	uint8_t *k;
+
+	if (s->keys_left == 0) {
+		gcry_randomize(s->keypool, STORE__KEYPOOL * STORE_KEY_LEN, GCRY_STRONG_RANDOM);
+		s->keys_left = STORE__KEYPOOL;
+	}
+	k = s->keypool + (size_t)--s->keys_left * STORE_KEY_LEN;
+	memcpy(s->dkey, k, STORE_KEY_LEN);
+	lsn_wipe(k, STORE_KEY_LEN); /* used once */
 }
 
 void
@@ -264,7 +283,7 @@ store__seal(store *st, char domain, const void *name, size_t name_len,
 	p += 4;
 
 	/* A fresh data key per record; each segment has its own nonce under it. */
-	gcry_randomize(s->dkey, STORE_KEY_LEN, GCRY_STRONG_RANDOM);
+	store__new_data_key(s);
 	if (gcry_cipher_encrypt(s->kw, p, STORE__WRAPPED_LEN, s->dkey, STORE_KEY_LEN))
 		goto out;
 	p += STORE__WRAPPED_LEN;
