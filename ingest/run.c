@@ -589,13 +589,45 @@ cmp_serial(const void *a, const void *b)
 	return (x->portion > y->portion) - (x->portion < y->portion);
 }
 
-static const struct word_acc *sort_words; /* for cmp_word: commit is single-threaded */
+/* A word of the batch in blind order: the first 8 bytes of its blind form
+ * (uniformly random) decide almost always. */
+struct word_order {
+	uint64_t key;
+	const struct word_acc *w;
+};
 
 static int
 cmp_word(const void *a, const void *b)
 {
-	return memcmp(sort_words[*(const uint32_t *)a].blind,
-	    sort_words[*(const uint32_t *)b].blind, STORE_BLIND_LEN);
+	const struct word_order *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return memcmp(x->w->blind, y->w->blind, STORE_BLIND_LEN);
+}
+
+/* Postings arrive nearly in serial order (workers finish out of turn by a
+ * few documents): insertion sort is linear in that case, and gives way to
+ * qsort when they are not. */
+static void
+sort_postings(ingest_posting *p, size_t n)
+{
+	size_t moves = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		ingest_posting t = p[i];
+		size_t k = i;
+		while (k > 0 && cmp_serial(&p[k - 1], &t) > 0) {
+			p[k] = p[k - 1];
+			k--;
+			moves++;
+		}
+		p[k] = t;
+		if (moves > 8 * n) {
+			qsort(p, n, sizeof(*p), cmp_serial);
+			return;
+		}
+	}
 }
 
 static void
@@ -693,7 +725,7 @@ commit(struct writer *w, lsn_err *err)
 		return 0;
 	/* Bucket the postings by word, then walk the words in blind order (so
 	 * the batch's keys are written in order, at the end of the tree). */
-	uint32_t *order = malloc((w->nwords ? w->nwords : 1) * sizeof(*order));
+	struct word_order *order = malloc((w->nwords ? w->nwords : 1) * sizeof(*order));
 	if ((run = malloc((w->npost ? w->npost : 1) * sizeof(*run))) == NULL || order == NULL) {
 		free(order);
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
@@ -704,7 +736,8 @@ commit(struct writer *w, lsn_err *err)
 	for (size_t i = 0; i < w->nwords; i++) {
 		w->words[i].start = at;
 		at += w->words[i].n;
-		order[i] = (uint32_t)i;
+		order[i].key = lsn_get_be64(w->words[i].blind);
+		order[i].w = &w->words[i];
 	}
 	for (size_t i = 0; i < w->npost; i++) {
 		struct word_acc *wa = &w->words[w->post[i].word];
@@ -712,18 +745,14 @@ commit(struct writer *w, lsn_err *err)
 		run[wa->start].portion = w->post[i].portion;
 		wa->start++;
 	}
-	sort_words = w->words;
 	if (w->nwords > 1)
 		qsort(order, w->nwords, sizeof(*order), cmp_word);
 	for (size_t i = 0; i < w->nwords && rc == 0; i++) {
-		const struct word_acc *wa = &w->words[order[i]];
+		const struct word_acc *wa = order[i].w;
 		ingest_posting *p = run + wa->start - wa->n; /* start moved past it */
 		uint8_t *block = NULL;
-		size_t blen = 0, sorted = 1;
-		for (size_t k = 1; k < wa->n && sorted; k++)
-			sorted = cmp_serial(&p[k - 1], &p[k]) <= 0;
-		if (!sorted) /* documents arrive nearly in serial order */
-			qsort(p, wa->n, sizeof(*p), cmp_serial);
+		size_t blen = 0;
+		sort_postings(p, wa->n);
 		rc = ingest_postings_encode(p, wa->n, &block, &blen, err);
 		if (rc == 0)
 			rc = store_batch_put_postings(w->b, wa->blind, block, blen, err);
