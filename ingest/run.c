@@ -20,7 +20,7 @@
 
 #include "ingest/ingest.h"
 
-#define QUEUE 256                  /* documents in flight */
+#define QUEUE 2048                 /* documents in flight */
 #define INFLIGHT_BYTES (64u << 20) /* input bytes in flight */
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
 
@@ -30,6 +30,7 @@ struct job {
 	char *buf;
 	size_t len;
 	size_t bytes;        /* input size, also for rejected-unread inputs */
+	size_t queued;       /* what it counts in run.inflight */
 	char *pre_reject;    /* rejected before parsing (too large, unreadable) */
 	int done;
 	/* results */
@@ -97,7 +98,8 @@ produce(struct run *r, struct job *j)
 	}
 	r->ring[r->head % QUEUE] = j;
 	r->head++;
-	r->inflight += j->len;
+	j->queued = j->len; /* j->len is zeroed once the worker has parsed it */
+	r->inflight += j->queued;
 	pthread_cond_signal(&r->work);
 	pthread_mutex_unlock(&r->mu);
 	return 0;
@@ -989,7 +991,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 			if (r.tail < r.head && r.ring[r.tail % QUEUE]->done) {
 				j = r.ring[r.tail % QUEUE];
 				r.tail++;
-				r.inflight -= j->len;
+				r.inflight -= j->queued;
 				pthread_cond_signal(&r.space);
 				break;
 			}
@@ -1041,6 +1043,12 @@ out:
 		pthread_join(reader, NULL);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(workers[i], NULL);
+	/* Every job taken: nothing may be counted in flight.  (A count that
+	 * only grew once throttled the reader to one document at a time after
+	 * 64 MB of input; every ingest test now checks it.) */
+	if (rc == 0 && r.tail == r.head && r.inflight != 0)
+		rc = lsn_fail(err, LSN_EINTERNAL, "internal: %zu bytes still counted in flight",
+		    r.inflight);
 	/* After a failure: what is left in the queue was never stored. */
 	for (uint64_t i = r.tail; i < r.head; i++)
 		job_free(r.ring[i % QUEUE]);
