@@ -204,6 +204,18 @@ on_block(void *ctx, const uint8_t *block, size_t len)
 	return ingest_postings_decode(block, len, add_posting, ctx);
 }
 
+/* Sort postings (or serials) only when they are out of order: a block is
+ * written sorted, so one word's postings of one batch already are. */
+static void
+sort_postings(ingest_posting *p, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (cmp_posting(&p[i - 1], &p[i]) > 0) {
+			qsort(p, n, sizeof(*p), cmp_posting);
+			return;
+		}
+}
+
 /* The postings of word w for serial s: [*lo, *hi). */
 static void
 postings_of(const struct word *w, uint64_t s, size_t *lo, size_t *hi)
@@ -643,8 +655,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			struct word *w = &r.words[i];
 			if ((rc = store_postings_get(r.sn, w->blind, on_block, w, err)) != 0)
 				goto out;
-			if (w->n > 1)
-				qsort(w->p, w->n, sizeof(*w->p), cmp_posting);
+			sort_postings(w->p, w->n);
 		}
 		rc = store_record_iter(r.sn, iter_all, &ic, err);
 		if (rc != 0)
@@ -663,8 +674,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				rc = store_postings_get_batch(r.sn, w->blind, b, on_block, w, err);
 				if (rc != 0)
 					goto out;
-				if (w->n > 1)
-					qsort(w->p, w->n, sizeof(*w->p), cmp_posting);
+				sort_postings(w->p, w->n);
 				total += w->n;
 			}
 			if (total == 0)
@@ -678,10 +688,16 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				}
 			}
 			nserials = 0;
+			int sorted = 1;
 			for (size_t i = 0; i < r.nwords; i++)
-				for (size_t k = 0; k < r.words[i].n; k++)
-					serials[nserials++] = r.words[i].p[k].serial;
-			if (nserials > 1)
+				for (size_t k = 0; k < r.words[i].n; k++) {
+					uint64_t sv = r.words[i].p[k].serial;
+					if (nserials > 0 && sv == serials[nserials - 1])
+						continue; /* the same report, another portion */
+					sorted &= nserials == 0 || sv > serials[nserials - 1];
+					serials[nserials++] = sv;
+				}
+			if (!sorted) /* more than one word: merge */
 				qsort(serials, nserials, sizeof(*serials), cmp_u64);
 			for (size_t i = 0; i < nserials; i++) {
 				const char *id;
