@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "ingest/ingest.h" /* INGEST_BATCH_DOCS */
 
 #define PARTNER " AND cls <= 4 AND nf = 0 AND (rel = '*' OR instr(rel, ' GBR ') > 0)"
 #define BUDGET_S 10.0 /* seconds per query set at most */
@@ -71,7 +72,7 @@ ingest(sqlite3 *db, corpus *c, const bench_corpus *bc, double *secs)
 		sqlite3_int64 serial = (sqlite3_int64)i + 1;
 
 		t0 = bench_now();
-		if (i % 1000 == 0 && exec(db, "BEGIN") != 0)
+		if (i % INGEST_BATCH_DOCS == 0 && exec(db, "BEGIN") != 0)
 			goto out;
 		sqlite3_bind_int64(rep, 1, serial);
 		sqlite3_bind_text(rep, 2, d->id, -1, SQLITE_STATIC);
@@ -92,7 +93,8 @@ ingest(sqlite3 *db, corpus *c, const bench_corpus *bc, double *secs)
 			if (drain(por) < 0)
 				goto out;
 		}
-		if ((i % 1000 == 999 || i + 1 == bc->n) && exec(db, "COMMIT") != 0)
+		if ((i % INGEST_BATCH_DOCS == INGEST_BATCH_DOCS - 1 || i + 1 == bc->n) &&
+		    exec(db, "COMMIT") != 0)
 			goto out;
 		t += bench_now() - t0;
 	}
@@ -228,7 +230,7 @@ lite_run(corpus *c, const bench_corpus *bc, const char *tmpdir, lite_result *out
 	unlink(wal);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		goto out;
-	/* Durable commits of 1,000 reports, as liaison's batches. */
+	/* Durable commits of INGEST_BATCH_DOCS reports, as liaison's batches. */
 	if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	             "CREATE TABLE reports(serial INTEGER PRIMARY KEY, id TEXT UNIQUE,"
 	             " date INTEGER, level INTEGER, nf INTEGER, rel TEXT);"

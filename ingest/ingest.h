@@ -28,7 +28,7 @@
 #define INGEST_MAX_DOC (16u << 20)    /* bytes in one document */
 #define INGEST_MAX_DEPTH 64           /* element nesting */
 #define INGEST_MAX_PORTIONS 4096      /* marked portions in one report */
-#define INGEST_BATCH_DOCS 1000        /* documents per write transaction */
+#define INGEST_BATCH_DOCS 2000        /* documents per write transaction */
 #define INGEST_BATCH_BYTES (64u << 20) /* input bytes per write transaction */
 
 /* What a portion is. */
