@@ -173,26 +173,58 @@ int ingest_record_decode(ingest_doc **out, const acl_data *data,
 
 /* ---- posting blocks (the content of store posting blocks) ---- */
 
-/* One posting: portion `portion` of the report with serial `serial`. */
+/*
+ * One posting: portion `portion` of the report with serial `serial`, with
+ * what a query needs to decide it without reading the report's label: the
+ * portion's marking entry (below) and the report's date.
+ */
 typedef struct ingest_posting {
 	uint64_t serial;
 	uint32_t portion;
+	uint32_t entry;  /* the portion's marking entry, 1 and up */
+	uint32_t date;   /* the report's date as YYYYMMDD, 0 if none */
 } ingest_posting;
 
 /*
  * Encode postings p[0..n), sorted by (serial, portion), as a block:
  * varint n, then per posting varint(serial - previous serial, the first
- * from 0) and varint(portion).  *out malloc'd, caller frees.
+ * from 0), varint(portion), varint(entry), and varint(date) when the
+ * posting starts a report (the first, or a serial step above 0).
+ * *out malloc'd, caller frees.
  */
 int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
     size_t *len, lsn_err *err);
 
 /*
- * Call fn for each posting of a block; fn returns 0 to go on.
- * Returns 0, LSN_EINPUT (malformed block), or fn's value.
+ * Call fn for each posting of a block (fn's posting is borrowed); fn
+ * returns 0 to go on.  Returns 0, LSN_EINPUT (malformed block), or fn's
+ * value.
  */
 int ingest_postings_decode(const uint8_t *block, size_t len,
-    int (*fn)(void *ctx, uint64_t serial, uint32_t portion), void *ctx);
+    int (*fn)(void *ctx, const ingest_posting *p), void *ctx);
+
+/*
+ * A marking entry: a portion kind with an ACL label and need-to-know
+ * expression, numbered store-wide (store_batch_put_index_entry) so that a
+ * posting names its portion's marking in a few bits.  Bytes: u8 version
+ * (1), u8 kind, ACL_LABEL_SIZE label bytes, u16 ntk length, ntk.
+ */
+#define INGEST_ENTRY_VERSION 1
+int ingest_entry_encode(int kind, const uint8_t *label, const char *ntk,
+    size_t ntk_len, uint8_t **out, size_t *len, lsn_err *err);
+/* View an entry's bytes.  Returns 0, LSN_EINPUT. */
+int ingest_entry_view(const uint8_t *buf, size_t len, int *kind,
+    const uint8_t **label, const char **ntk, size_t *ntk_len);
+
+/* The ingest writer's map of the store's entries (ingest/entries.c). */
+typedef struct ingest_entries ingest_entries;
+/* Load them all; the caller holds the store's writer lock. */
+int ingest_entries_load(ingest_entries **out, store *st, lsn_err *err);
+void ingest_entries_free(ingest_entries *e);
+/* The number of entry (kind, label, ntk); a new one is queued into b. */
+int ingest_entries_id(ingest_entries *e, store_batch *b, int kind,
+    const uint8_t *label, const char *ntk, size_t ntk_len, uint32_t *id,
+    lsn_err *err);
 
 /* ---- the words of a document (ingest/terms.c) ---- */
 

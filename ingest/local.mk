@@ -1,6 +1,6 @@
 # ingest/: XML reports in (parse, validate, roll up, seal, index).
 libliaison_a_SOURCES += ingest/ingest.h ingest/parse.c ingest/record.c \
-	ingest/postings.c ingest/run.c ingest/terms.c
+	ingest/postings.c ingest/run.c ingest/terms.c ingest/entries.c
 dist_pkgdata_DATA += schemas/report.xsd schemas/ism.xsd
 
 TESTS += tests/cli/ingest.sh

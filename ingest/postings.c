@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "ingest/ingest.h"
 
@@ -42,7 +43,7 @@ int
 ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
     size_t *len, lsn_err *err)
 {
-	uint8_t *buf = malloc(10 + n * 15), *q;
+	uint8_t *buf = malloc(10 + n * 30), *q;
 	uint64_t prev = 0;
 
 	*out = NULL;
@@ -50,12 +51,16 @@ ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	q = buf + put_varint(buf, n);
 	for (size_t i = 0; i < n; i++) {
-		if (p[i].serial < prev) {
+		if (p[i].serial < prev || (i > 0 && p[i].serial == prev &&
+					      p[i].portion <= p[i - 1].portion)) {
 			free(buf);
 			return lsn_fail(err, LSN_EINTERNAL, "postings out of order");
 		}
 		q += put_varint(q, p[i].serial - prev);
 		q += put_varint(q, p[i].portion);
+		q += put_varint(q, p[i].entry);
+		if (i == 0 || p[i].serial != prev)
+			q += put_varint(q, p[i].date);
 		prev = p[i].serial;
 	}
 	*out = buf;
@@ -65,21 +70,69 @@ ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
 
 int
 ingest_postings_decode(const uint8_t *block, size_t len,
-    int (*fn)(void *ctx, uint64_t serial, uint32_t portion), void *ctx)
+    int (*fn)(void *ctx, const ingest_posting *p), void *ctx)
 {
 	const uint8_t *p = block, *end = block + len;
-	uint64_t n, d, portion, serial = 0;
+	uint64_t n, d, portion, entry, date = 0;
+	ingest_posting po = { 0, 0, 0, 0 };
 	int rc;
 
 	if (get_varint(&p, end, &n) != 0 || n > len)
 		return LSN_EINPUT;
 	for (uint64_t i = 0; i < n; i++) {
 		if (get_varint(&p, end, &d) != 0 || get_varint(&p, end, &portion) != 0 ||
-		    portion > UINT32_MAX || d > UINT64_MAX - serial)
+		    get_varint(&p, end, &entry) != 0 || portion > UINT32_MAX ||
+		    entry > UINT32_MAX || d > UINT64_MAX - po.serial ||
+		    ((i == 0 || d > 0) && (get_varint(&p, end, &date) != 0 ||
+					     date > UINT32_MAX)))
 			return LSN_EINPUT;
-		serial += d;
-		if ((rc = fn(ctx, serial, (uint32_t)portion)) != 0)
+		po.serial += d;
+		po.portion = (uint32_t)portion;
+		po.entry = (uint32_t)entry;
+		po.date = (uint32_t)date;
+		if ((rc = fn(ctx, &po)) != 0)
 			return rc;
 	}
 	return p == end ? 0 : LSN_EINPUT;
+}
+
+int
+ingest_entry_encode(int kind, const uint8_t *label, const char *ntk, size_t ntk_len,
+    uint8_t **out, size_t *len, lsn_err *err)
+{
+	uint8_t *b;
+
+	*out = NULL;
+	if (ntk_len > 0xffff)
+		return lsn_fail(err, LSN_EINPUT, "need-to-know expression too long");
+	if ((b = malloc(2 + ACL_LABEL_SIZE + 2 + ntk_len)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	b[0] = INGEST_ENTRY_VERSION;
+	b[1] = (uint8_t)kind;
+	memcpy(b + 2, label, ACL_LABEL_SIZE);
+	b[2 + ACL_LABEL_SIZE] = (uint8_t)(ntk_len >> 8);
+	b[3 + ACL_LABEL_SIZE] = (uint8_t)ntk_len;
+	if (ntk_len)
+		memcpy(b + 4 + ACL_LABEL_SIZE, ntk, ntk_len);
+	*out = b;
+	*len = 4 + ACL_LABEL_SIZE + ntk_len;
+	return 0;
+}
+
+int
+ingest_entry_view(const uint8_t *buf, size_t len, int *kind, const uint8_t **label,
+    const char **ntk, size_t *ntk_len)
+{
+	size_t nl;
+
+	if (len < 4 + ACL_LABEL_SIZE || buf[0] != INGEST_ENTRY_VERSION)
+		return LSN_EINPUT;
+	nl = (size_t)buf[2 + ACL_LABEL_SIZE] << 8 | buf[3 + ACL_LABEL_SIZE];
+	if (len != 4 + ACL_LABEL_SIZE + nl)
+		return LSN_EINPUT;
+	*kind = buf[1];
+	*label = buf + 2;
+	*ntk = (const char *)buf + 4 + ACL_LABEL_SIZE;
+	*ntk_len = nl;
+	return 0;
 }

@@ -44,6 +44,8 @@ struct job {
 	uint64_t serial;
 	ingest_term *terms;  /* distinct (word, portion) pairs */
 	size_t nterms;
+	uint8_t *label;      /* the report label (ingest_rlabel) */
+	size_t label_len;
 };
 
 struct run {
@@ -80,6 +82,7 @@ job_free(struct job *j)
 	free(j->fix_note);
 	store_sealed_free(j->sealed);
 	free(j->terms);
+	free(j->label);
 	free(j);
 }
 
@@ -443,6 +446,12 @@ process(struct run *r, ingest_terms *tm, struct job *j)
 		goto out;
 	}
 	memcpy(j->fingerprint, v.fingerprint, STORE_BLIND_LEN);
+	if ((j->label = malloc(rec.label_len)) == NULL) {
+		j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(j->label, rec.label, rec.label_len);
+	j->label_len = rec.label_len;
 	if ((j->rc = index_doc(tm, d, j)) != 0)
 		goto out;
 	j->rc = store_seal_record(r->st, d->id, rec.segs, rec.nseg, rec.label,
@@ -504,6 +513,8 @@ struct posting_ref {
 	uint32_t word;
 	uint32_t portion;
 	uint64_t serial;
+	uint32_t entry;
+	uint32_t date;
 };
 
 struct pending {
@@ -528,6 +539,8 @@ struct writer {
 	size_t nslots;
 	uint32_t *ids;    /* the batch's stored ids: pending index + 1, 0 empty */
 	size_t nids;      /* a power of two, over twice the pending count */
+	ingest_entries *entries;
+	uint32_t portion_entry[INGEST_MAX_PORTIONS];
 	ingest_summary *sum;
 	uint64_t done_docs, done_bytes;
 	struct timespec last_progress;
@@ -745,6 +758,8 @@ commit(struct writer *w, lsn_err *err)
 		struct word_acc *wa = &w->words[w->post[i].word];
 		run[wa->start].serial = w->post[i].serial;
 		run[wa->start].portion = w->post[i].portion;
+		run[wa->start].entry = w->post[i].entry;
+		run[wa->start].date = w->post[i].date;
 		wa->start++;
 	}
 	if (w->nwords > 1)
@@ -883,7 +898,30 @@ take(struct writer *w, struct job *j, lsn_err *err)
 			return rc;
 		return pending_add(w, j, INGEST_REJECTED, msg);
 	}
-	/* Stored: the record, its postings and its audit entry. */
+	/* Stored: the record, its postings and its audit entry.  Each
+	 * posting names its portion's marking entry and the report's date. */
+	ingest_rlabel v;
+	if (ingest_rlabel_view(&v, j->label, j->label_len) != 0 ||
+	    v.nportions > INGEST_MAX_PORTIONS)
+		return lsn_fail(err, LSN_EINTERNAL, "built a malformed label");
+	{
+		const uint8_t *dl[INGEST_MAX_PORTIONS];
+		const char *dn[INGEST_MAX_PORTIONS];
+		size_t dnl[INGEST_MAX_PORTIONS], pos = 0, nd = 0;
+		while (nd < INGEST_MAX_PORTIONS &&
+		    ingest_rlabel_next(&v, &pos, &dl[nd], &dn[nd], &dnl[nd]))
+			nd++;
+		for (size_t i = 0; i < v.nportions; i++) {
+			unsigned di;
+			int kind;
+			ingest_rlabel_portion(&v, i, &di, &kind);
+			if (di >= nd)
+				return lsn_fail(err, LSN_EINTERNAL, "built a malformed label");
+			if ((rc = ingest_entries_id(w->entries, w->b, kind, dl[di], dn[di],
+				 dnl[di], &w->portion_entry[i], err)) != 0)
+				return rc;
+		}
+	}
 	for (size_t i = 0; i < j->nterms; i++) {
 		long word = word_index(w, j->terms[i].blind);
 		if (word < 0)
@@ -900,6 +938,10 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		w->post[w->npost].word = (uint32_t)word;
 		w->post[w->npost].serial = j->serial;
 		w->post[w->npost].portion = j->terms[i].portion;
+		if (j->terms[i].portion >= v.nportions)
+			return lsn_fail(err, LSN_EINTERNAL, "a posting past the last portion");
+		w->post[w->npost].entry = w->portion_entry[j->terms[i].portion];
+		w->post[w->npost].date = v.date;
 		w->npost++;
 	}
 	free(j->terms);
@@ -967,7 +1009,8 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	w.r = &r;
 	w.sum = sum;
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
-	if ((rc = store_batch_new(st, &w.b, err)) != 0)
+	if ((rc = store_batch_new(st, &w.b, err)) != 0 ||
+	    (rc = ingest_entries_load(&w.entries, st, err)) != 0)
 		goto out;
 	if (pthread_create(&reader, NULL, reader_main, &r) != 0) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "cannot start a thread");
@@ -1060,6 +1103,7 @@ out:
 	free(w.words);
 	free(w.slots);
 	free(w.ids);
+	ingest_entries_free(w.entries);
 	if (rc == 0 && r.read_rc != 0) {
 		rc = r.read_rc;
 		if (err != NULL)

@@ -34,6 +34,11 @@ void query__node_free(struct query__node *n);
  * of readable portions, or -1 when the label is malformed.
  * readable and kinds have room for INGEST_MAX_PORTIONS entries.
  */
+/* One marking (ACL label and need-to-know expression): 0 unreadable, 1
+ * readable, 2 view only. */
+int query__decide_one(const acl_principal *p, const uint8_t *label, const char *ntk,
+    size_t ntk_len);
+
 int query__decide(const acl_principal *p, const uint8_t *label, size_t len,
     ingest_rlabel *v, uint8_t *readable, uint8_t *kinds);
 

@@ -1,13 +1,17 @@
 /*
  * query/run.c - running a query for a principal.
  *
- * 1. Read the postings of every word (blinded) into per-word arrays.
+ * 1. Read the postings of every word (blinded) into per-word arrays, batch
+ *    by batch.
  * 2. Candidates: the reports those postings name, or every report when the
  *    query could match without any word (NOT, date:, class: alone).
- * 3. Per candidate: decide each distinct marking of its label (acl/), then
- *    evaluate the query over the readable portions only.
- * 4. Sort the matches newest first; for the hits asked for, open only the
- *    readable portions and build title and banner from them.
+ * 3. Per candidate: evaluate the query over the readable portions only.  A
+ *    posting names its portion's marking entry and the report's date, and
+ *    each entry is decided once per query (acl/), so words and dates are
+ *    evaluated without reading the report's label; id:, class:, rel: and
+ *    phrases read the label (and open the readable portions) when reached.
+ * 4. Keep the newest matches; for the hits asked for, read the label, open
+ *    only the readable portions and build title and banner from them.
  */
 #include "config.h"
 
@@ -26,6 +30,13 @@ struct word {
 	size_t n, cap;
 };
 
+/* A marking entry as decided for this query's principal. */
+struct entry_state {
+	uint8_t known;
+	uint8_t readable; /* 0 no, 1 yes, 2 view only */
+	uint8_t kind;
+};
+
 struct run {
 	store *st;
 	store_snap *sn;
@@ -34,12 +45,18 @@ struct run {
 	const query *q;
 	struct word *words;
 	size_t nwords;
+	struct entry_state *entries; /* by entry number */
+	size_t nentries;
 	lsn_err *err;
 };
 
-/* Everything known about one candidate while it is evaluated. */
+/* Everything known about one candidate while it is evaluated.  Until
+ * `full` only serial and date are known (from the postings). */
 struct cand {
 	uint64_t serial;
+	uint32_t date;
+	int full;          /* id, label, v, readable and kinds are set */
+	int gone;          /* the postings name a report no longer stored */
 	const char *id;
 	const uint8_t *label;
 	size_t label_len;
@@ -55,6 +72,25 @@ struct cand {
 /* ---- deciding ---- */
 
 int
+query__decide_one(const acl_principal *p, const uint8_t *label, const char *ntk,
+    size_t nl)
+{
+	struct acl_decision d;
+	int v;
+
+	acl_label_decide(p, label, ACL_LABEL_SIZE, &d);
+	v = d.verdict == ACL_ALLOW ? 1 : d.verdict == ACL_VIEW ? 2 : 0;
+	if (v && nl > 0) {
+		char expr[1024];
+		if (nl >= sizeof(expr) ||
+		    (snprintf(expr, sizeof(expr), "%.*s", (int)nl, ntk),
+			acl_ntk_check(p, expr, NULL) != 1))
+			v = 0; /* false or malformed: deny */
+	}
+	return v;
+}
+
+int
 query__decide(const acl_principal *p, const uint8_t *label, size_t len,
     ingest_rlabel *v, uint8_t *readable, uint8_t *kinds)
 {
@@ -68,19 +104,8 @@ query__decide(const acl_principal *p, const uint8_t *label, size_t len,
 	    v->ndistinct > INGEST_MAX_PORTIONS)
 		return -1;
 	/* One decision per distinct marking, not per portion. */
-	while (ingest_rlabel_next(v, &pos, &l, &ntk, &nl)) {
-		struct acl_decision d;
-		acl_label_decide(p, l, ACL_LABEL_SIZE, &d);
-		dist[i] = d.verdict == ACL_ALLOW ? 1 : d.verdict == ACL_VIEW ? 2 : 0;
-		if (dist[i] && nl > 0) {
-			char expr[1024];
-			if (nl >= sizeof(expr) ||
-			    (snprintf(expr, sizeof(expr), "%.*s", (int)nl, ntk),
-				acl_ntk_check(p, expr, NULL) != 1))
-				dist[i] = 0; /* false or malformed: deny */
-		}
-		i++;
-	}
+	while (ingest_rlabel_next(v, &pos, &l, &ntk, &nl))
+		dist[i++] = (uint8_t)query__decide_one(p, l, ntk, nl);
 	for (size_t k = 0; k < v->nportions; k++) {
 		unsigned di;
 		int kind;
@@ -142,9 +167,43 @@ query__banner(const acl_data *data, const ingest_doc *d, acl_marking **out,
 	return rc;
 }
 
+/* Read the candidate's label and decide every portion (once).  Returns
+ * 1, 0 when its report is no longer stored, -1 (r->err set). */
+static int
+cand_full(struct run *r, struct cand *c)
+{
+	const char *id;
+	const uint8_t *label;
+	size_t ll;
+
+	if (c->full)
+		return c->gone ? 0 : 1;
+	c->full = 1;
+	/* A posting whose report was deleted names nothing. */
+	if (store_serial_lookup(r->sn, c->serial, &id, &label, &ll, NULL) != 0) {
+		c->gone = 1;
+		return 0;
+	}
+	c->id = id;
+	c->label = label;
+	c->label_len = ll;
+	if (query__decide(r->who, label, ll, &c->v, c->readable, c->kinds) < 0) {
+		lsn_fail(r->err, LSN_EINPUT, "report %s: malformed label", id);
+		return -1;
+	}
+	c->date = c->v.date;
+	return 1;
+}
+
+/* Open the candidate's readable portions.  Returns 0, -1 (r->err set),
+ * -2 when its report is no longer stored. */
 static int
 cand_open(struct run *r, struct cand *c)
 {
+	int rc;
+
+	if ((rc = cand_full(r, c)) <= 0)
+		return rc < 0 ? -1 : -2;
 	if (c->opened)
 		return c->failed ? -1 : 0;
 	c->opened = 1;
@@ -165,6 +224,57 @@ cand_clear(struct cand *c)
 	c->doc = NULL;
 	c->banner = NULL;
 	c->opened = c->failed = 0;
+	c->full = c->gone = 0;
+}
+
+static int
+entry_loaded(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct entry_state *es = ((void **)ctx)[0];
+	struct run *r = ((void **)ctx)[1];
+	const uint8_t *label;
+	const char *ntk;
+	size_t nl;
+	int kind;
+
+	if (ingest_entry_view(buf, len, &kind, &label, &ntk, &nl) != 0)
+		return LSN_EINPUT;
+	es->readable = (uint8_t)query__decide_one(r->who, label, ntk, nl);
+	es->kind = (uint8_t)kind;
+	es->known = 1;
+	return 0;
+}
+
+/* Marking entry e as decided for the principal (decided on first use);
+ * NULL (r->err set) when it cannot be read. */
+static const struct entry_state *
+entry_of(struct run *r, uint32_t e)
+{
+	if (e == 0)
+		goto bad;
+	if (e >= r->nentries) {
+		size_t n = r->nentries ? r->nentries : 64;
+		while (n <= e)
+			n *= 2;
+		struct entry_state *ne = realloc(r->entries, n * sizeof(*ne));
+		if (ne == NULL) {
+			lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+			return NULL;
+		}
+		memset(ne + r->nentries, 0, (n - r->nentries) * sizeof(*ne));
+		r->entries = ne;
+		r->nentries = n;
+	}
+	if (!r->entries[e].known) {
+		void *ctx[2] = { &r->entries[e], r };
+		if (store_index_entry_get(r->sn, e, entry_loaded, ctx, r->err) != 0)
+			goto bad;
+	}
+	return &r->entries[e];
+bad:
+	lsn_fail(r->err, LSN_EINPUT, "a posting names marking entry %u, which cannot be "
+	    "read (damaged store?)", (unsigned)e);
+	return NULL;
 }
 
 /* ---- postings ---- */
@@ -180,7 +290,7 @@ cmp_posting(const void *a, const void *b)
 }
 
 static int
-add_posting(void *ctx, uint64_t serial, uint32_t portion)
+add_posting(void *ctx, const ingest_posting *po)
 {
 	struct word *w = ctx;
 
@@ -192,9 +302,7 @@ add_posting(void *ctx, uint64_t serial, uint32_t portion)
 		w->p = p;
 		w->cap = cap;
 	}
-	w->p[w->n].serial = serial;
-	w->p[w->n].portion = portion;
-	w->n++;
+	w->p[w->n++] = *po;
 	return 0;
 }
 
@@ -313,15 +421,28 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n)
 {
 	const struct word *w0 = &r->words[n->word_ix[0]];
 	size_t lo, hi;
+	int rc;
 
 	postings_of(w0, c->serial, &lo, &hi);
 	for (size_t i = lo; i < hi; i++) {
 		uint32_t portion = w0->p[i].portion;
-		int all_words = 1;
+		int all_words = 1, kind, readable;
 
-		if (portion >= c->v.nportions || !kind_ok(n, c->kinds[portion]))
+		if (c->full) { /* from the label */
+			if (c->gone || portion >= c->v.nportions)
+				continue;
+			kind = c->kinds[portion];
+			readable = c->readable[portion];
+		} else { /* from the posting's marking entry */
+			const struct entry_state *es = entry_of(r, w0->p[i].entry);
+			if (es == NULL)
+				return -1;
+			kind = es->kind;
+			readable = es->readable;
+		}
+		if (!kind_ok(n, kind))
 			continue;
-		if (!c->all && !c->readable[portion])
+		if (!c->all && !readable)
 			continue;
 		for (size_t k = 1; k < n->nwords && all_words; k++) {
 			const struct word *wk = &r->words[n->word_ix[k]];
@@ -335,8 +456,8 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n)
 			continue;
 		if (n->nwords == 1 || c->all)
 			return 1; /* "as if all" is for the audit count only: no decryption */
-		if (cand_open(r, c) != 0)
-			return -1;
+		if ((rc = cand_open(r, c)) != 0)
+			return rc == -2 ? 0 : -1;
 		if (c->doc->portions[portion].text != NULL &&
 		    phrase_in(n, c->doc->portions[portion].text, c->doc->portions[portion].text_len))
 			return 1;
@@ -352,8 +473,8 @@ rel_has(struct run *r, struct cand *c, const char *country)
 {
 	int rc;
 
-	if (cand_open(r, c) != 0)
-		return -1;
+	if ((rc = cand_open(r, c)) != 0)
+		return rc == -2 ? 0 : -1;
 	rc = acl_marking_rel_covers(c->banner, country, r->err);
 	return rc < 0 ? -1 : rc;
 }
@@ -378,14 +499,16 @@ eval(struct run *r, struct cand *c, const struct query__node *n)
 	case Q_WORDS:
 		return eval_words(r, c, n);
 	case Q_ID:
+		if ((a = cand_full(r, c)) <= 0)
+			return a;
 		return strcmp(c->id, n->text) == 0;
 	case Q_DATE:
-		return c->v.date != 0 && c->v.date >= n->from && c->v.date <= n->to;
+		return c->date != 0 && c->date >= n->from && c->date <= n->to;
 	case Q_CLASS:
 		if (c->all)
 			return 1;
-		if (cand_open(r, c) != 0)
-			return -1;
+		if ((a = cand_open(r, c)) != 0)
+			return a == -2 ? 0 : -1;
 		b = acl_marking_level(c->banner);
 		switch (n->cmp) {
 		case '<': return b < n->level;
@@ -522,39 +645,52 @@ struct iter_ctx {
 	int rc;
 };
 
-/* Evaluate one candidate; record a match. */
+/*
+ * Evaluate one candidate; record a match.  With its label (the every-report
+ * path) it is decided at once; from postings (label NULL: serial and date
+ * only), the label is read only if the query reaches id:, class:, rel: or
+ * a phrase.
+ */
 static int
-consider(struct iter_ctx *ic, uint64_t serial, const char *id, const uint8_t *label,
-    size_t label_len)
+consider(struct iter_ctx *ic, uint64_t serial, uint32_t date, const char *id,
+    const uint8_t *label, size_t label_len)
 {
 	struct cand *c = ic->c;
 	struct matches *ms = ic->ms;
-	int n, m;
+	int m;
 
-	c->serial = serial;
-	c->id = id;
-	c->label = label;
-	c->label_len = label_len;
 	cand_clear(c);
-	n = query__decide(ic->r->who, label, label_len, &c->v, c->readable, c->kinds);
-	if (n < 0)
-		return lsn_fail(ic->r->err, LSN_EINPUT, "report %s: malformed label", id);
+	c->serial = serial;
+	c->date = date;
 	c->all = 0;
-	m = n > 0 ? eval(ic->r, c, ic->r->q->root) : 0;
+	if (label != NULL) {
+		int n;
+		c->full = 1;
+		c->id = id;
+		c->label = label;
+		c->label_len = label_len;
+		n = query__decide(ic->r->who, label, label_len, &c->v, c->readable, c->kinds);
+		if (n < 0)
+			return lsn_fail(ic->r->err, LSN_EINPUT, "report %s: malformed label", id);
+		c->date = c->v.date;
+		m = n > 0 ? eval(ic->r, c, ic->r->q->root) : 0;
+	} else {
+		m = eval(ic->r, c, ic->r->q->root);
+	}
 	if (m < 0)
 		return LSN_EINPUT;
 	if (!m) {
 		/* For the audit log only: would it have matched on everything? */
 		c->all = 1;
-		if (eval(ic->r, c, ic->r->q->root) == 1)
+		if (!c->gone && eval(ic->r, c, ic->r->q->root) == 1)
 			ms->withheld++;
 		c->all = 0;
 		cand_clear(c);
 		return 0;
 	}
-	cand_clear(c);
 	ms->total++;
-	keep_match(ms, c->v.date, serial);
+	keep_match(ms, c->date, serial);
+	cand_clear(c);
 	return 0;
 }
 
@@ -563,13 +699,19 @@ iter_all(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size_
 {
 	struct iter_ctx *ic = ctx;
 
-	return ic->rc = consider(ic, serial, id, label, len);
+	return ic->rc = consider(ic, serial, 0, id, label, len);
 }
 
+/* A report named by the postings, with its date (from the postings). */
+struct named {
+	uint64_t serial;
+	uint32_t date;
+};
+
 static int
-cmp_u64(const void *a, const void *b)
+cmp_named(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x = ((const struct named *)a)->serial, y = ((const struct named *)b)->serial;
 
 	return (x > y) - (x < y);
 }
@@ -618,12 +760,12 @@ int
 query_run(store *st, const acl_data *data, const acl_principal *p, const query *q,
     const query_opts *o, query_hit_fn fn, void *ctx, query_result *res, lsn_err *err)
 {
-	struct run r = { st, NULL, data, p, q, NULL, 0, err };
+	struct run r = { st, NULL, data, p, q, NULL, 0, NULL, 0, err };
 	struct matches ms = { 0 };
 	struct cand *c = calloc(1, sizeof(*c));
 	struct iter_ctx ic = { &r, &ms, c, 0 };
 	size_t limit = o && o->limit ? o->limit : 20, offset = o ? o->offset : 0;
-	uint64_t *serials = NULL;
+	struct named *serials = NULL;
 	size_t nserials = 0;
 	int rc;
 
@@ -692,23 +834,19 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			for (size_t i = 0; i < r.nwords; i++)
 				for (size_t k = 0; k < r.words[i].n; k++) {
 					uint64_t sv = r.words[i].p[k].serial;
-					if (nserials > 0 && sv == serials[nserials - 1])
+					if (nserials > 0 && sv == serials[nserials - 1].serial)
 						continue; /* the same report, another portion */
-					sorted &= nserials == 0 || sv > serials[nserials - 1];
-					serials[nserials++] = sv;
+					sorted &= nserials == 0 || sv > serials[nserials - 1].serial;
+					serials[nserials].serial = sv;
+					serials[nserials++].date = r.words[i].p[k].date;
 				}
 			if (!sorted) /* more than one word: merge */
-				qsort(serials, nserials, sizeof(*serials), cmp_u64);
+				qsort(serials, nserials, sizeof(*serials), cmp_named);
 			for (size_t i = 0; i < nserials; i++) {
-				const char *id;
-				const uint8_t *label;
-				size_t ll;
-				if (i > 0 && serials[i] == serials[i - 1])
+				if (i > 0 && serials[i].serial == serials[i - 1].serial)
 					continue;
-				/* A posting whose report was deleted names nothing. */
-				if (store_serial_lookup(r.sn, serials[i], &id, &label, &ll, NULL) != 0)
-					continue;
-				if ((rc = consider(&ic, serials[i], id, label, ll)) != 0)
+				if ((rc = consider(&ic, serials[i].serial, serials[i].date, NULL,
+					 NULL, 0)) != 0)
 					goto out;
 			}
 		}
@@ -728,10 +866,12 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		c->id = id;
 		c->label = label;
 		c->label_len = ll;
+		c->full = 1;
 		if (query__decide(p, label, ll, &c->v, c->readable, c->kinds) <= 0) {
 			rc = lsn_fail(err, LSN_EINTERNAL, "a match changed under the query");
 			goto out;
 		}
+		c->date = c->v.date;
 		if ((rc = emit(&r, c, fn, ctx)) != 0)
 			goto out;
 		res->returned++;
@@ -744,6 +884,7 @@ out:
 	for (size_t i = 0; i < r.nwords; i++)
 		free(r.words[i].p);
 	free(r.words);
+	free(r.entries);
 	free(serials);
 	free(ms.m);
 	store_snap_end(r.sn);

@@ -237,6 +237,38 @@ store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
 	return push(b, OP_POSTINGS, key, 8 + STORE_BLIND_LEN, sealed, sealed_len, 0, err);
 }
 
+/* The postings key of index entry id: batch 0, the id, zeros. */
+void
+store__entry_key(uint32_t id, uint8_t key[8 + STORE_BLIND_LEN])
+{
+	memset(key, 0, 8 + STORE_BLIND_LEN);
+	lsn_put_be32(key + 8, id);
+}
+
+int
+store_batch_put_index_entry(store_batch *b, uint32_t id, const void *data,
+    size_t len, lsn_err *err)
+{
+	uint8_t *key = malloc(8 + STORE_BLIND_LEN), *sealed = NULL;
+	size_t sealed_len = 0;
+	int rc;
+
+	if (key == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	if (id == 0) {
+		free(key);
+		return lsn_fail(err, LSN_EINTERNAL, "index entry 0");
+	}
+	store__entry_key(id, key);
+	rc = store__seal_block(b->st, key, 8 + STORE_BLIND_LEN, data, len, &sealed,
+	    &sealed_len, err);
+	if (rc != 0) {
+		free(key);
+		return rc;
+	}
+	return push(b, OP_POSTINGS, key, 8 + STORE_BLIND_LEN, sealed, sealed_len, 0, err);
+}
+
 int
 store_batch_put_principal(store_batch *b, const char *name, const void *data,
     size_t len, lsn_err *err)

@@ -649,6 +649,64 @@ store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
 }
 
 int
+store_index_entry_get(store_snap *sn, uint32_t id, store_postings_fn fn,
+    void *ctx, lsn_err *err)
+{
+	uint8_t kb[8 + STORE_BLIND_LEN];
+	MDB_val k = { sizeof(kb), kb }, v;
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	int rc;
+
+	store__entry_key(id, kb);
+	rc = mdb_get(sn->txn, sn->st->postings, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "no index entry %u", (unsigned)id);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading index entries");
+	if ((rc = store__open_block(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, &plain,
+		 &plen, err)) != 0)
+		return rc;
+	rc = fn(ctx, plain, plen);
+	lsn_wipe_free(plain, plen);
+	return rc;
+}
+
+int
+store_index_entry_iter(store_snap *sn, store_entry_fn fn, void *ctx, lsn_err *err)
+{
+	uint8_t kb[8 + STORE_BLIND_LEN];
+	MDB_cursor *c = NULL;
+	MDB_val k = { sizeof(kb), kb }, v;
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	int rc;
+
+	store__entry_key(0, kb);
+	if ((rc = mdb_cursor_open(sn->txn, sn->st->postings, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading index entries");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != sizeof(kb) || lsn_get_be64(k.mv_data) != 0)
+			break; /* past batch 0 */
+		memcpy(kb, k.mv_data, sizeof(kb));
+		if ((rc = store__open_block(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size,
+			 &plain, &plen, err)) != 0)
+			break;
+		rc = fn(ctx, lsn_get_be32(kb + 8), plain, plen);
+		lsn_wipe_free(plain, plen);
+		if (rc != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc > 0 || rc < LSN_EEXISTS) /* LMDB's, not an lsn_status */
+		return store__lmdb_err(err, rc, "reading index entries");
+	return rc;
+}
+
+int
 store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     store_postings_fn fn, void *ctx, lsn_err *err)
 {

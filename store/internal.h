@@ -55,6 +55,9 @@ struct store__scratch {
 
 #define STORE__KEYPOOL 64
 
+/* The postings-tree key of index entry id (batch 0). */
+void store__entry_key(uint32_t id, uint8_t key[8 + STORE_BLIND_LEN]);
+
 /* A fresh random data key into s->dkey.  Cannot fail. */
 void store__new_data_key(struct store__scratch *s);
 

@@ -266,6 +266,19 @@ int store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN]
     uint64_t batch, store_postings_fn fn, void *ctx, lsn_err *err);
 
 /*
+ * Index entries: small blocks numbered from 1 that postings refer to (for
+ * ingest/ and query/, the distinct portion markings).  Kept beside the
+ * posting blocks under batch number 0, sealed the same way.
+ * store_index_entry_get: fn is called once with the opened bytes; returns
+ * 0, LSN_ENOTFOUND, LSN_EINPUT (fails authentication) or fn's value.
+ * store_index_entry_iter: every entry in id order, as above.
+ */
+int store_index_entry_get(store_snap *sn, uint32_t id, store_postings_fn fn,
+    void *ctx, lsn_err *err);
+typedef int (*store_entry_fn)(void *ctx, uint32_t id, const uint8_t *data, size_t len);
+int store_index_entry_iter(store_snap *sn, store_entry_fn fn, void *ctx, lsn_err *err);
+
+/*
  * Open a principal's bytes by name.
  *   data: owned by the caller; release with lsn_wipe_free(data, len).
  * Returns 0, LSN_ENOTFOUND, LSN_EINPUT.
@@ -396,6 +409,10 @@ int store_batch_del_record(store_batch *b, const char *id, lsn_err *err);
 int store_batch_put_postings(store_batch *b,
     const uint8_t term[STORE_BLIND_LEN], const void *block, size_t len,
     lsn_err *err);
+
+/* Queue index entry id (1 and up; see store_index_entry_get), sealed. */
+int store_batch_put_index_entry(store_batch *b, uint32_t id, const void *data,
+    size_t len, lsn_err *err);
 
 /* Queue a principal (insert or replace), sealed. */
 int store_batch_put_principal(store_batch *b, const char *name,
