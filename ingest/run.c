@@ -20,7 +20,7 @@
 
 #include "ingest/ingest.h"
 
-#define QUEUE 2048                 /* documents in flight */
+#define QUEUE 1024                 /* documents in flight */
 #define INFLIGHT_BYTES (64u << 20) /* input bytes in flight */
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
 
@@ -946,6 +946,8 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	}
 	free(j->terms);
 	j->terms = NULL;
+	free(j->label); /* both held only until here */
+	j->label = NULL;
 	rc = store_batch_put_sealed(w->b, j->sealed, err);
 	j->sealed = NULL;
 	if (rc == 0)
