@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,32 @@ load_one(void *ctx, uint32_t id, const uint8_t *data, size_t len)
 	return rc;
 }
 
+int
+ingest_index_format_check(store_snap *sn, lsn_err *err)
+{
+	uint8_t *v = NULL;
+	size_t len = 0;
+	int ok;
+
+	if (store_postings_batches(sn) <= 1)
+		return 0; /* nothing indexed yet */
+	if (store_meta_get(sn, "data/index-format", &v, &len, NULL) != 0)
+		len = 0;
+	ok = len == strlen(INGEST_INDEX_FORMAT) &&
+	    memcmp(v, INGEST_INDEX_FORMAT, len) == 0;
+	if (!ok) {
+		char was[16];
+		snprintf(was, sizeof(was), "%.*s", len ? (int)(len < 8 ? len : 8) : 1,
+		    len ? (const char *)v : "1");
+		free(v);
+		return lsn_fail(err, LSN_EINPUT, "this store's search index has layout %s, "
+		    "and this liaison reads layout %s: ingest the reports again into a "
+		    "new store", was, INGEST_INDEX_FORMAT);
+	}
+	free(v);
+	return 0;
+}
+
 void
 ingest_entries_free(ingest_entries *e)
 {
@@ -117,13 +144,15 @@ ingest_entries_load(ingest_entries **out, store *st, lsn_err *err)
 	if (e == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	if ((rc = store_snap_begin(st, &sn, err)) == 0) {
-		rc = store_index_entry_iter(sn, load_one, e, err);
+		if ((rc = ingest_index_format_check(sn, err)) == 0) {
+			rc = store_index_entry_iter(sn, load_one, e, err);
+			if (rc == LSN_EINTERNAL)
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			else if (rc == LSN_EINPUT)
+				rc = lsn_fail(err, LSN_EINPUT, "the store's marking entries "
+				    "cannot be read or are not numbered 1, 2, ... (damaged?)");
+		}
 		store_snap_end(sn);
-		if (rc == LSN_EINTERNAL)
-			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		else if (rc == LSN_EINPUT)
-			rc = lsn_fail(err, LSN_EINPUT, "the store's marking entries are not "
-			    "numbered 1, 2, ... (damaged?)");
 	}
 	if (rc != 0) {
 		ingest_entries_free(e);

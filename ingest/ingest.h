@@ -216,6 +216,16 @@ int ingest_entry_encode(int kind, const uint8_t *label, const char *ntk,
 int ingest_entry_view(const uint8_t *buf, size_t len, int *kind,
     const uint8_t **label, const char **ntk, size_t *ntk_len);
 
+/*
+ * The layout of posting blocks and marking entries, recorded in meta
+ * "data/index-format" by every ingest.  A store whose postings were written
+ * in another layout is refused by ingest and query alike (0 when the store
+ * has no postings yet, or its layout is this one; else LSN_EINPUT naming
+ * both).
+ */
+#define INGEST_INDEX_FORMAT "2"
+int ingest_index_format_check(store_snap *sn, lsn_err *err);
+
 /* The ingest writer's map of the store's entries (ingest/entries.c). */
 typedef struct ingest_entries ingest_entries;
 /* Load them all; the caller holds the store's writer lock. */

@@ -782,6 +782,9 @@ done:
 		rc = store_batch_put_meta(w->b, "data/acl-version", acl_data_version(data),
 		    strlen(acl_data_version(data)), err);
 	if (rc == 0)
+		rc = store_batch_put_meta(w->b, "data/index-format", INGEST_INDEX_FORMAT,
+		    strlen(INGEST_INDEX_FORMAT), err);
+	if (rc == 0)
 		rc = store_batch_commit(w->b, err);
 	if (rc != 0) {
 		/* Nothing of this batch landed: say so for each document. */

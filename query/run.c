@@ -772,7 +772,8 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	memset(res, 0, sizeof(*res));
 	if (c == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	if ((rc = store_snap_begin(st, &r.sn, err)) != 0)
+	if ((rc = store_snap_begin(st, &r.sn, err)) != 0 ||
+	    (rc = ingest_index_format_check(r.sn, err)) != 0)
 		goto out;
 	if ((rc = collect_words(&r, q->root)) != 0 || (rc = check_rel(&r, q->root)) != 0)
 		goto out;

@@ -2,7 +2,9 @@
  * tests/fuzz/fuzz-record.c - libFuzzer target for the sealed-record and
  * posting-block openers: random bytes given as a record must be refused (they can only open if
  * they forge AES-GCM), never read out of bounds.  The first bytes choose
- * which segments to ask for.
+ * which segments to ask for.  The same bytes then go, as if they had been
+ * opened, through the decoders of what blocks and labels hold: posting
+ * blocks, marking entries and report labels (bounds only: any verdict).
  */
 #include "config.h"
 
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ingest/ingest.h"
 #include "store/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,6 +35,13 @@ make_store(void)
 	ks.key_file = key;
 	if (store_create(&st, path, &ks, NULL, &err) != 0)
 		abort();
+}
+
+static int
+count_posting(void *ctx, const ingest_posting *p)
+{
+	*(uint64_t *)ctx += p->serial + p->portion + p->entry + p->date;
+	return 0;
 }
 
 int
@@ -60,5 +70,29 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 	if (store__open_block(st, "FUZZ", 4, buf, size, &plain, &plen, NULL) == 0 ||
 	    plain != NULL)
 		abort();
+	/* The plaintext decoders, on the bytes as they are. */
+	uint64_t sum = 0;
+	(void)ingest_postings_decode(buf, size, count_posting, &sum);
+	int kind;
+	const uint8_t *label;
+	const char *ntk;
+	size_t nl;
+	if (ingest_entry_view(buf, size, &kind, &label, &ntk, &nl) == 0 &&
+	    (label + ACL_LABEL_SIZE > buf + size || ntk + nl != (const char *)buf + size))
+		abort();
+	ingest_rlabel v;
+	if (ingest_rlabel_view(&v, buf, size) == 0) {
+		size_t pos = 0, n = 0;
+		while (ingest_rlabel_next(&v, &pos, &label, &ntk, &nl))
+			n++;
+		if (n != v.ndistinct)
+			abort();
+		for (size_t i = 0; i < v.nportions; i++) {
+			unsigned di;
+			ingest_rlabel_portion(&v, i, &di, &kind);
+			if (di >= v.ndistinct)
+				abort();
+		}
+	}
 	return 0;
 }
