@@ -28,6 +28,7 @@ struct word {
 	uint8_t blind[STORE_BLIND_LEN];
 	ingest_posting *p; /* sorted by (serial, portion) */
 	size_t n, cap;
+	size_t at;         /* where postings_of last answered */
 };
 
 /* A marking entry as decided for this query's principal. */
@@ -324,12 +325,19 @@ sort_postings(ingest_posting *p, size_t n)
 		}
 }
 
-/* The postings of word w for serial s: [*lo, *hi). */
+/* The postings of word w for serial s: [*lo, *hi).  Candidates mostly come
+ * in serial order: the search starts at the last answer when it can, and
+ * steps a few postings before it bisects. */
 static void
-postings_of(const struct word *w, uint64_t s, size_t *lo, size_t *hi)
+postings_of(struct word *w, uint64_t s, size_t *lo, size_t *hi)
 {
 	size_t a = 0, b = w->n;
 
+	if (w->at <= w->n && (w->at == 0 || w->p[w->at - 1].serial < s)) {
+		a = w->at;
+		for (int k = 0; k < 8 && a < b && w->p[a].serial < s; k++)
+			a++;
+	}
 	while (a < b) {
 		size_t m = (a + b) / 2;
 		if (w->p[m].serial < s)
@@ -338,6 +346,7 @@ postings_of(const struct word *w, uint64_t s, size_t *lo, size_t *hi)
 			b = m;
 	}
 	*lo = a;
+	w->at = a;
 	while (a < w->n && w->p[a].serial == s)
 		a++;
 	*hi = a;
@@ -419,7 +428,7 @@ kind_ok(const struct query__node *n, int kind)
 static int
 eval_words(struct run *r, struct cand *c, const struct query__node *n)
 {
-	const struct word *w0 = &r->words[n->word_ix[0]];
+	struct word *w0 = &r->words[n->word_ix[0]];
 	size_t lo, hi;
 	int rc;
 
@@ -445,7 +454,7 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n)
 		if (!c->all && !readable)
 			continue;
 		for (size_t k = 1; k < n->nwords && all_words; k++) {
-			const struct word *wk = &r->words[n->word_ix[k]];
+			struct word *wk = &r->words[n->word_ix[k]];
 			size_t a, b, j;
 			postings_of(wk, c->serial, &a, &b);
 			for (j = a; j < b && wk->p[j].portion != portion; j++)
@@ -813,7 +822,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			size_t total = 0;
 			for (size_t i = 0; i < r.nwords; i++) {
 				struct word *w = &r.words[i];
-				w->n = 0;
+				w->n = w->at = 0;
 				rc = store_postings_get_batch(r.sn, w->blind, b, on_block, w, err);
 				if (rc != 0)
 					goto out;
