@@ -532,6 +532,24 @@ eval(struct run *r, struct cand *c, const struct query__node *n)
 	return 0;
 }
 
+/* Mark in req[] (by word index) the words every match must contain: the
+ * words of word nodes reached through ANDs only (under OR or NOT a word is
+ * not required).  A report without one of them cannot match, readable or
+ * not, so the rarest one's postings are the candidates. */
+static void
+required_words(const struct query__node *n, uint8_t *req)
+{
+	if (n == NULL)
+		return;
+	if (n->type == Q_AND) {
+		required_words(n->a, req);
+		required_words(n->b, req);
+	} else if (n->type == Q_WORDS) {
+		for (size_t i = 0; i < n->nwords; i++)
+			req[n->word_ix[i]] = 1;
+	}
+}
+
 /* Could the query match with every word absent?  Then every report is a
  * candidate, not only those the postings name. */
 static int
@@ -776,6 +794,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	size_t limit = o && o->limit ? o->limit : 20, offset = o ? o->offset : 0;
 	struct named *serials = NULL;
 	size_t nserials = 0;
+	uint8_t *req = NULL;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -818,6 +837,11 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		 * words at a time, however many reports match. */
 		uint64_t batches = store_postings_batches(r.sn);
 		size_t cap = 0;
+		if ((req = calloc(r.nwords ? r.nwords : 1, 1)) == NULL) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			goto out;
+		}
+		required_words(q->root, req);
 		for (uint64_t b = 1; b < batches; b++) {
 			size_t total = 0;
 			for (size_t i = 0; i < r.nwords; i++) {
@@ -831,6 +855,18 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			}
 			if (total == 0)
 				continue;
+			/* Candidates: the reports of the rarest required word, or
+			 * else of any word. */
+			size_t from = 0, to = r.nwords, best = r.nwords;
+			for (size_t i = 0; i < r.nwords; i++)
+				if (req[i] && (best == r.nwords || r.words[i].n < r.words[best].n))
+					best = i;
+			if (best < r.nwords) {
+				if (r.words[best].n == 0)
+					continue;
+				from = best;
+				to = best + 1;
+			}
 			if (total > cap) {
 				free(serials);
 				cap = total * 2;
@@ -841,7 +877,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			}
 			nserials = 0;
 			int sorted = 1;
-			for (size_t i = 0; i < r.nwords; i++)
+			for (size_t i = from; i < to; i++)
 				for (size_t k = 0; k < r.words[i].n; k++) {
 					uint64_t sv = r.words[i].p[k].serial;
 					if (nserials > 0 && sv == serials[nserials - 1].serial)
@@ -896,6 +932,7 @@ out:
 	free(r.words);
 	free(r.entries);
 	free(serials);
+	free(req);
 	free(ms.m);
 	store_snap_end(r.sn);
 	return rc;
