@@ -175,3 +175,14 @@ lsn_json_escape(char *out, const char *s)
 	*out = '\0';
 	return out;
 }
+
+uint32_t
+lsn_hash32(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}

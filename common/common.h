@@ -53,6 +53,9 @@ void lsn_wipe(void *p, size_t n);
 /* lsn_wipe(p, n) then free(p).  NULL is a no-op. */
 void lsn_wipe_free(void *p, size_t n);
 
+/* FNV-1a of p[0..n): for in-memory hash tables, never stored. */
+uint32_t lsn_hash32(const void *p, size_t n);
+
 /* Constant-time comparison: 0 when the n bytes at a and b are equal. */
 int lsn_ct_memcmp(const void *a, const void *b, size_t n);
 

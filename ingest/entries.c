@@ -22,21 +22,11 @@ struct ingest_entries {
 	size_t nslots;
 };
 
-static uint32_t
-hash(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
 /* The slot of bytes b: where it is, or the empty slot where it would go. */
 static size_t
 slot_of(const ingest_entries *e, const uint8_t *b, size_t len)
 {
-	size_t mask = e->nslots - 1, i = hash(b, len) & mask;
+	size_t mask = e->nslots - 1, i = lsn_hash32(b, len) & mask;
 
 	while (e->slots[i] != 0 && (e->len[e->slots[i] - 1] != len ||
 				       memcmp(e->bytes[e->slots[i] - 1], b, len) != 0))

@@ -682,22 +682,12 @@ pending_clear(struct writer *w)
 		memset(w->ids, 0, w->nids * sizeof(*w->ids));
 }
 
-static uint32_t
-id_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 /* The slot of id in the batch's id table: where it is, or the empty slot
  * where it would go. */
 static size_t
 id_slot(const struct writer *w, const char *id)
 {
-	size_t mask = w->nids - 1, i = id_hash(id) & mask;
+	size_t mask = w->nids - 1, i = lsn_hash32(id, strlen(id)) & mask;
 
 	while (w->ids[i] != 0 && strcmp(w->pend[w->ids[i] - 1].job->id, id) != 0)
 		i = (i + 1) & mask;

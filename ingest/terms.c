@@ -48,13 +48,12 @@ struct ingest_terms {
 	size_t out_cap;
 };
 
+/* Never 0: a slot's upper half 0 with a nonzero index is still taken. */
 static uint32_t
 hash(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = lsn_hash32(s, n);
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
 	return h ? h : 1;
 }
 

@@ -623,14 +623,30 @@ store_postings_batches(store_snap *sn)
 	return 1;
 }
 
+/* Open the block v stored under postings key kb, hand its plaintext to fn
+ * and wipe it.  Returns 0, LSN_EINPUT (fails authentication), fn's value. */
+static int
+with_block(store_snap *sn, const uint8_t kb[8 + STORE_BLIND_LEN], const MDB_val *v,
+    store_postings_fn fn, void *ctx, lsn_err *err)
+{
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	int rc;
+
+	if ((rc = store__open_block(sn->st, kb, 8 + STORE_BLIND_LEN, v->mv_data,
+		 v->mv_size, &plain, &plen, err)) != 0)
+		return rc;
+	rc = fn(ctx, plain, plen);
+	lsn_wipe_free(plain, plen);
+	return rc;
+}
+
 int
 store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     uint64_t batch, store_postings_fn fn, void *ctx, lsn_err *err)
 {
 	uint8_t kb[8 + STORE_BLIND_LEN];
 	MDB_val k = { sizeof(kb), kb }, v;
-	uint8_t *plain = NULL;
-	size_t plen = 0;
 	int rc;
 
 	lsn_put_be64(kb, batch);
@@ -640,12 +656,7 @@ store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
 		return 0;
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "reading postings");
-	if ((rc = store__open_block(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, &plain,
-		 &plen, err)) != 0)
-		return rc;
-	rc = fn(ctx, plain, plen);
-	lsn_wipe_free(plain, plen);
-	return rc;
+	return with_block(sn, kb, &v, fn, ctx, err);
 }
 
 int
@@ -654,8 +665,6 @@ store_index_entry_get(store_snap *sn, uint32_t id, store_postings_fn fn,
 {
 	uint8_t kb[8 + STORE_BLIND_LEN];
 	MDB_val k = { sizeof(kb), kb }, v;
-	uint8_t *plain = NULL;
-	size_t plen = 0;
 	int rc;
 
 	store__entry_key(id, kb);
@@ -664,12 +673,7 @@ store_index_entry_get(store_snap *sn, uint32_t id, store_postings_fn fn,
 		return lsn_fail(err, LSN_ENOTFOUND, "no index entry %u", (unsigned)id);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "reading index entries");
-	if ((rc = store__open_block(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, &plain,
-		 &plen, err)) != 0)
-		return rc;
-	rc = fn(ctx, plain, plen);
-	lsn_wipe_free(plain, plen);
-	return rc;
+	return with_block(sn, kb, &v, fn, ctx, err);
 }
 
 int
