@@ -342,12 +342,19 @@ marking_key(xmlNodePtr n)
 		if (a->ns == NULL || xmlStrcmp(a->ns->href, BAD_CAST ISM_NS) != 0)
 			continue;
 		char *v = attr_value(a);
-		size_t need = v ? strlen((const char *)a->name) + strlen(v) + 3 : 0;
-		if (v == NULL || (len + need > cap && (cap = 2 * (len + need)) &&
-				     (k = realloc(k, cap)) == NULL)) {
-			free(v);
+		if (v == NULL) {
 			free(k);
 			return NULL;
+		}
+		size_t need = strlen((const char *)a->name) + strlen(v) + 3;
+		if (len + need > cap) {
+			char *nk = realloc(k, cap = 2 * (len + need));
+			if (nk == NULL) {
+				free(v);
+				free(k);
+				return NULL;
+			}
+			k = nk;
 		}
 		len += (size_t)sprintf(k + len, "%s=%s\n", (const char *)a->name, v);
 		free(v);

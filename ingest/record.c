@@ -70,6 +70,8 @@ marking_text(const acl_marking *m, char **out, size_t *len, lsn_err *err)
 		if ((rc = acl_marking_get_attr(&v[k], m, names[k], err)) == 0 && v[k][0] != '\0')
 			n += strlen(names[k]) + strlen(v[k]) + 2;
 	}
+	if (rc == 0 && names[k] != NULL) /* never drop an attribute silently */
+		rc = lsn_fail(err, LSN_EINTERNAL, "more ISM attributes than marking_text holds");
 	if (rc == 0 && (*out = malloc(n ? n : 1)) == NULL)
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	for (size_t i = 0; i < k; i++) {
@@ -222,7 +224,7 @@ ingest_record_build(ingest_record *out, store *st, const ingest_doc *d, lsn_err 
 	if (rc != 0)
 		goto out;
 	/* Portions mostly repeat a few markings: each distinct one is
-	 * rendered once (texts[] of the portions in seen[]). */
+	 * rendered once and its text reused (seen[]: up to 8 of them). */
 	struct {
 		size_t portion;
 		char *text;
