@@ -5,12 +5,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "store/internal.h"
@@ -94,6 +96,48 @@ store__txn_end(store *st, MDB_txn *txn, int commit_ok)
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&st->map_lock);
+}
+
+int
+store__map_find(store *st, uint8_t **base, size_t *len)
+{
+	struct stat sb;
+	char line[PATH_MAX + 128], path[PATH_MAX], *real;
+	mdb_filehandle_t fd;
+	FILE *f;
+	int found = -1;
+
+	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
+		return -1;
+	/* Matched by device and inode, or by path where a stacked file system
+	 * (overlayfs) shows the underlying file's numbers in the maps. */
+	snprintf(path, sizeof(path), "%s/data.mdb", st->dir);
+	if ((real = realpath(path, NULL)) == NULL)
+		return -1;
+	if ((f = fopen("/proc/self/maps", "re")) == NULL) {
+		free(real);
+		return -1;
+	}
+	while (found != 0 && fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi, off, ino;
+		unsigned maj, min;
+		int at = 0;
+		size_t n;
+
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu %n", &lo, &hi, &off, &maj, &min,
+			&ino, &at) < 6 || off != 0)
+			continue;
+		n = strcspn(line + at, "\n");
+		if ((ino == (unsigned long)sb.st_ino && makedev(maj, min) == sb.st_dev) ||
+		    (at > 0 && n == strlen(real) && memcmp(line + at, real, n) == 0)) {
+			*base = (uint8_t *)(uintptr_t)lo;
+			*len = hi - lo;
+			found = 0;
+		}
+	}
+	fclose(f);
+	free(real);
+	return found;
 }
 
 static store *

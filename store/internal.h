@@ -164,6 +164,9 @@ void store__maybe_train(store *st);
 /* env.c */
 int store__txn_begin(store *st, unsigned flags, MDB_txn **txn, lsn_err *err);
 void store__txn_end(store *st, MDB_txn *txn, int commit_ok);
+/* Where this process maps the store's data file (LMDB does not say:
+ * me_mapaddr is set only with MDB_FIXEDMAP).  Returns 0, -1 if not found. */
+int store__map_find(store *st, uint8_t **base, size_t *len);
 int store__lmdb_err(lsn_err *err, int rc, const char *what);
 
 /* batch.c: a meta put without the "data/" restriction, for store/ itself. */

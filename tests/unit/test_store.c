@@ -494,6 +494,62 @@ test_store_batch__map_grows_from_tiny(void **state)
 	expect_record(f->st, "grow0-000000", data, sizeof(data));
 }
 
+/* Resident KiB of this process's mapping of the store's data file. */
+static long
+map_rss_kib(store *st)
+{
+	uint8_t *base;
+	size_t len;
+	char line[512], want[32];
+	long kib = -1;
+	int in = 0;
+	FILE *f;
+
+	assert_int_equal(store__map_find(st, &base, &len), 0);
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)(uintptr_t)base);
+	assert_non_null(f = fopen("/proc/self/smaps", "r"));
+	while (kib < 0 && fgets(line, sizeof(line), f) != NULL) {
+		if (strchr(line, '-') != NULL && strchr(line, ':') != NULL &&
+		    strncmp(line, want, strlen(want)) == 0)
+			in = 1;
+		else if (in && sscanf(line, "Rss: %ld kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	assert_true(kib >= 0);
+	return kib;
+}
+
+/* A commit drops this process's mapping of the pages it (and earlier reads)
+ * touched, so a long ingest's resident set does not grow with the store. */
+static void
+test_store_batch__commit_releases_mapped_pages(void **state)
+{
+	struct fx *f = *state;
+	uint8_t data[3000];
+	char id[64];
+
+	gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM);
+	for (int b = 0; b < 4; b++) {
+		snprintf(id, sizeof(id), "rss%d", b);
+		put_records(f->st, id, 500, data, sizeof(data));
+	}
+	for (int b = 0; b < 4; b++)
+		for (int i = 0; i < 500; i++) {
+			snprintf(id, sizeof(id), "rss%d-%06d", b, i);
+			expect_record(f->st, id, data, sizeof(data));
+		}
+	/* 2,000 records of one 4 KiB page each, all read through the map. */
+	long before = map_rss_kib(f->st);
+	if (before < 4000)
+		fail_msg("reading 2,000 records mapped only %ld KiB", before);
+	put_records(f->st, "rss-after", 1, data, sizeof(data));
+	long after = map_rss_kib(f->st);
+	if (after > 256)
+		fail_msg("after a commit %ld KiB of the map stay resident (was %ld)", after,
+		    before);
+}
+
 static void
 test_store_batch__existing_id_fails_whole_batch(void **state)
 {
@@ -934,6 +990,7 @@ main(void)
 		T(test_store_keys__empty_passphrase_rejected),
 		T(test_store_keys__key_file_never_overwritten),
 		T(test_store_batch__map_grows_from_tiny),
+		T(test_store_batch__commit_releases_mapped_pages),
 		T(test_store_batch__existing_id_fails_whole_batch),
 		T(test_store_batch__serials_index_and_delete),
 		T(test_store_dict__trained_old_and_new_records_open),
