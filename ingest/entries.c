@@ -1,13 +1,15 @@
 /*
- * ingest/entries.c - the store's marking entries as the ingest writer sees
- * them: every distinct (portion kind, ACL label, need-to-know) triple has
- * a number, and postings carry it, so that a query decides a posting
- * without reading its report's label.  The writer loads the entries once
- * (it holds the store's writer lock, so numbers cannot collide) and adds
- * new ones to the batch that first uses them.
+ * ingest/entries.c - the store's marking entries during an ingest run:
+ * every distinct (portion kind, ACL label, need-to-know) triple has a
+ * number, and report labels and postings carry it, so that a query decides
+ * a portion without reading any ACL label but the entry's.  The run loads
+ * the entries once (it holds the store's writer lock, so numbers cannot
+ * collide); workers number new ones as they seal reports, and the writer
+ * stores each in the batch that first stores a report naming it.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +17,14 @@
 #include "ingest/ingest.h"
 
 struct ingest_entries {
-	uint8_t **bytes;  /* entry id - 1 -> its encoded bytes */
+	pthread_mutex_t mu;
+	uint8_t **bytes;  /* entry id - 1 -> its encoded bytes, NULL for a gap */
 	size_t *len;
-	size_t n, cap;
+	uint8_t *stored;  /* in the store, or queued into a batch of this run */
+	size_t n, cap;    /* ids 1..n are known */
 	uint32_t *slots;  /* id, 0 empty; nslots a power of two */
 	size_t nslots;
+	size_t count;     /* entries (ids without a gap) */
 };
 
 /* The slot of bytes b: where it is, or the empty slot where it would go. */
@@ -34,14 +39,16 @@ slot_of(const ingest_entries *e, const uint8_t *b, size_t len)
 	return i;
 }
 
-/* Remember entry id (= e->n + 1) with bytes b (taken over). */
+/* Remember entry id (above every known one) with bytes b (taken over). */
 static int
-add(ingest_entries *e, uint32_t id, uint8_t *b, size_t len)
+add(ingest_entries *e, uint32_t id, uint8_t *b, size_t len, int stored)
 {
-	if (id != e->n + 1)
-		return LSN_EINPUT; /* numbers are dense from 1 */
-	if (e->n == e->cap) {
+	if (id <= e->n)
+		return LSN_EINPUT; /* numbers only grow */
+	if (id > e->cap) {
 		size_t cap = e->cap ? 2 * e->cap : 64;
+		while (cap < id)
+			cap *= 2;
 		uint8_t **nb = realloc(e->bytes, cap * sizeof(*nb));
 		if (nb == NULL)
 			return LSN_EINTERNAL;
@@ -50,9 +57,13 @@ add(ingest_entries *e, uint32_t id, uint8_t *b, size_t len)
 		if (nl == NULL)
 			return LSN_EINTERNAL;
 		e->len = nl;
+		uint8_t *ns = realloc(e->stored, cap);
+		if (ns == NULL)
+			return LSN_EINTERNAL;
+		e->stored = ns;
 		e->cap = cap;
 	}
-	if (2 * (e->n + 1) > e->nslots) {
+	if (2 * (e->count + 1) > e->nslots) {
 		size_t n = e->nslots ? 2 * e->nslots : 256;
 		uint32_t *s = calloc(n, sizeof(*s)), *old = e->slots;
 		if (s == NULL)
@@ -60,13 +71,21 @@ add(ingest_entries *e, uint32_t id, uint8_t *b, size_t len)
 		e->slots = s;
 		e->nslots = n;
 		for (size_t k = 0; k < e->n; k++)
-			e->slots[slot_of(e, e->bytes[k], e->len[k])] = (uint32_t)(k + 1);
+			if (e->bytes[k] != NULL)
+				e->slots[slot_of(e, e->bytes[k], e->len[k])] = (uint32_t)(k + 1);
 		free(old);
 	}
-	e->bytes[e->n] = b;
-	e->len[e->n] = len;
+	for (size_t k = e->n; k + 1 < id; k++) { /* a gap */
+		e->bytes[k] = NULL;
+		e->len[k] = 0;
+		e->stored[k] = 1;
+	}
+	e->bytes[id - 1] = b;
+	e->len[id - 1] = len;
+	e->stored[id - 1] = (uint8_t)stored;
 	e->slots[slot_of(e, b, len)] = id;
-	e->n++;
+	e->n = id;
+	e->count++;
 	return 0;
 }
 
@@ -79,9 +98,11 @@ load_one(void *ctx, uint32_t id, const uint8_t *data, size_t len)
 	if (b == NULL)
 		return LSN_EINTERNAL;
 	memcpy(b, data, len);
-	if ((rc = add(ctx, id, b, len)) != 0)
+	if (id == 0 || (rc = add(ctx, id, b, len, 1)) != 0) {
 		free(b);
-	return rc;
+		return id == 0 ? LSN_EINPUT : rc;
+	}
+	return 0;
 }
 
 int
@@ -119,7 +140,9 @@ ingest_entries_free(ingest_entries *e)
 		free(e->bytes[i]);
 	free(e->bytes);
 	free(e->len);
+	free(e->stored);
 	free(e->slots);
+	pthread_mutex_destroy(&e->mu);
 	free(e);
 }
 
@@ -133,6 +156,7 @@ ingest_entries_load(ingest_entries **out, store *st, lsn_err *err)
 	*out = NULL;
 	if (e == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	pthread_mutex_init(&e->mu, NULL);
 	if ((rc = store_snap_begin(st, &sn, err)) == 0) {
 		if ((rc = ingest_index_format_check(sn, err)) == 0) {
 			rc = store_index_entry_iter(sn, load_one, e, err);
@@ -140,7 +164,7 @@ ingest_entries_load(ingest_entries **out, store *st, lsn_err *err)
 				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 			else if (rc == LSN_EINPUT)
 				rc = lsn_fail(err, LSN_EINPUT, "the store's marking entries "
-				    "cannot be read or are not numbered 1, 2, ... (damaged?)");
+				    "cannot be read or are not numbered 1 and up (damaged?)");
 		}
 		store_snap_end(sn);
 	}
@@ -153,7 +177,7 @@ ingest_entries_load(ingest_entries **out, store *st, lsn_err *err)
 }
 
 int
-ingest_entries_id(ingest_entries *e, store_batch *b, int kind, const uint8_t *label,
+ingest_entries_number(ingest_entries *e, int kind, const uint8_t *label,
     const char *ntk, size_t ntk_len, uint32_t *id, lsn_err *err)
 {
 	uint8_t *bytes;
@@ -162,19 +186,37 @@ ingest_entries_id(ingest_entries *e, store_batch *b, int kind, const uint8_t *la
 
 	if ((rc = ingest_entry_encode(kind, label, ntk, ntk_len, &bytes, &len, err)) != 0)
 		return rc;
+	pthread_mutex_lock(&e->mu);
 	if (e->nslots > 0 && e->slots[i = slot_of(e, bytes, len)] != 0) {
 		*id = e->slots[i];
 		free(bytes);
-		return 0;
-	}
-	*id = (uint32_t)(e->n + 1);
-	if ((rc = store_batch_put_index_entry(b, *id, bytes, len, err)) != 0) {
+	} else if (e->n >= UINT32_MAX - 1) {
 		free(bytes);
-		return rc;
+		rc = lsn_fail(err, LSN_EINPUT, "the store has too many marking entries");
+	} else {
+		*id = (uint32_t)(e->n + 1);
+		if (add(e, *id, bytes, len, 0) != 0) {
+			free(bytes);
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		}
 	}
-	if (add(e, *id, bytes, len) != 0) {
-		free(bytes);
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	}
-	return 0;
+	pthread_mutex_unlock(&e->mu);
+	return rc;
+}
+
+int
+ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id, lsn_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&e->mu);
+	if (id == 0 || id > e->n || e->bytes[id - 1] == NULL)
+		rc = lsn_fail(err, LSN_EINTERNAL, "internal: a label names marking entry "
+		    "%u, which was never numbered", (unsigned)id);
+	else if (!e->stored[id - 1] &&
+	    (rc = store_batch_put_index_entry(b, id, e->bytes[id - 1], e->len[id - 1],
+		 err)) == 0)
+		e->stored[id - 1] = 1;
+	pthread_mutex_unlock(&e->mu);
+	return rc;
 }

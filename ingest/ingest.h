@@ -110,13 +110,18 @@ void ingest_doc_free(ingest_doc *d);
 
 /* ---- the stored form ---- */
 
+/* The store's marking entries during an ingest (ingest/entries.c). */
+typedef struct ingest_entries ingest_entries;
+
 /*
  * Encode d as a record: *segs (nseg = 1 + d->nportions) and its label.
  * Segment 0 is the skeleton (id, date, banner, generic flag, portion
  * count); segment i+1 is portion i (kind, element, marking attributes,
- * need-to-know, text).  fingerprint (32 bytes) identifies the content
- * (store_blind over the segments) for duplicate detection.
- * All buffers are owned by the caller: ingest_record_free().
+ * need-to-know, text).  The label's fingerprint (32 bytes) identifies the
+ * content (store_blind over the segments) for duplicate detection; its
+ * portions name their marking entries, numbered in entries (new ones are
+ * stored by the writer: ingest_entries_queue).
+ * All buffers are owned by the caller: ingest_record_free().  Thread-safe.
  */
 typedef struct ingest_record {
 	store_seg *segs;
@@ -124,43 +129,33 @@ typedef struct ingest_record {
 	uint8_t *label;
 	size_t label_len;
 } ingest_record;
-int ingest_record_build(ingest_record *out, store *st, const ingest_doc *d,
-    lsn_err *err);
+int ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
+    const ingest_doc *d, lsn_err *err);
 void ingest_record_free(ingest_record *r);
 
 /*
  * A report label (the record's label bytes), viewed in place without
- * allocating.  Layout (version 1):
+ * allocating.  Layout (version 2):
  *   u8 version, u32 date (YYYYMMDD or 0), fingerprint[32],
- *   u16 ndistinct, then per distinct marking:
- *     acl label[ACL_LABEL_SIZE], u16 ntk_len, ntk bytes,
- *   u16 nportions, then per portion: u16 distinct index, u8 kind.
+ *   u16 nportions, then per portion: u32 its marking entry (1 and up).
+ * Version 1 held each distinct marking's 288-byte ACL label in every
+ * label (1.4 KB a report, twice: in the record and in the labels index).
  */
 typedef struct ingest_rlabel {
 	uint32_t date;
 	const uint8_t *fingerprint;
-	size_t ndistinct;
-	const uint8_t *distinct; /* first distinct entry */
 	size_t nportions;
-	const uint8_t *portions; /* 3 bytes each */
+	const uint8_t *portions; /* 4 bytes each */
 } ingest_rlabel;
 
-#define INGEST_RLABEL_VERSION 1
+#define INGEST_RLABEL_VERSION 2
+#define INGEST_RLABEL_FIXED (1 + 4 + STORE_BLIND_LEN + 2)
 
 /* Check and view buf as a report label.  Returns 0, LSN_EINPUT. */
 int ingest_rlabel_view(ingest_rlabel *v, const uint8_t *buf, size_t len);
 
-/*
- * Step through the distinct markings: *pos starts at 0 and is advanced;
- * returns 1 with the ACL label and need-to-know expression (not
- * NUL-terminated) of the next one, 0 after the last.
- */
-int ingest_rlabel_next(const ingest_rlabel *v, size_t *pos,
-    const uint8_t **label, const char **ntk, size_t *ntk_len);
-
-/* Portion i's distinct-marking index and kind. */
-void ingest_rlabel_portion(const ingest_rlabel *v, size_t i, unsigned *distinct,
-    int *kind);
+/* Portion i's marking entry. */
+uint32_t ingest_rlabel_entry(const ingest_rlabel *v, size_t i);
 
 /*
  * Decode segment 0 (the skeleton) and a portion segment back into an
@@ -217,23 +212,32 @@ int ingest_entry_view(const uint8_t *buf, size_t len, int *kind,
     const uint8_t **label, const char **ntk, size_t *ntk_len);
 
 /*
- * The layout of posting blocks and marking entries, recorded in meta
- * "data/index-format" by every ingest.  A store whose postings were written
+ * The layout of posting blocks, marking entries and report labels, recorded
+ * in meta "data/index-format" by every ingest.  A store whose postings were written
  * in another layout is refused by ingest and query alike (0 when the store
  * has no postings yet, or its layout is this one; else LSN_EINPUT naming
  * both).
  */
-#define INGEST_INDEX_FORMAT "2"
+#define INGEST_INDEX_FORMAT "3"
 int ingest_index_format_check(store_snap *sn, lsn_err *err);
 
-/* The ingest writer's map of the store's entries (ingest/entries.c). */
-typedef struct ingest_entries ingest_entries;
-/* Load them all; the caller holds the store's writer lock. */
+/*
+ * The store's marking entries during one ingest run.  Loaded once (the
+ * caller holds the store's writer lock, so numbers cannot collide); workers
+ * number the entries of the reports they seal (ingest_record_build), and
+ * the writer stores each new one in the batch that first stores a report
+ * naming it.  Numbers a run gives but never stores (its report was a
+ * duplicate, rejected, or the run failed) are simply never used: the
+ * numbers in a store may have gaps.  Thread-safe.
+ */
 int ingest_entries_load(ingest_entries **out, store *st, lsn_err *err);
 void ingest_entries_free(ingest_entries *e);
-/* The number of entry (kind, label, ntk); a new one is queued into b. */
-int ingest_entries_id(ingest_entries *e, store_batch *b, int kind,
-    const uint8_t *label, const char *ntk, size_t ntk_len, uint32_t *id,
+/* The number of entry (kind, label, ntk): its own, or the next free one. */
+int ingest_entries_number(ingest_entries *e, int kind, const uint8_t *label,
+    const char *ntk, size_t ntk_len, uint32_t *id, lsn_err *err);
+/* Entry id is stored once b commits: it is put into b unless the store or
+ * an earlier batch of this run already has it. */
+int ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id,
     lsn_err *err);
 
 /* ---- the words of a document (ingest/terms.c) ---- */

@@ -197,10 +197,11 @@ date_number(const char *s)
 }
 
 int
-ingest_record_build(ingest_record *out, store *st, const ingest_doc *d, lsn_err *err)
+ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
+    const ingest_doc *d, lsn_err *err)
 {
 	uint8_t (*labels)[ACL_LABEL_SIZE] = NULL;
-	size_t *dist = NULL, nd = 0, *idx = NULL;
+	uint32_t *num = NULL;
 	struct w w = { NULL, 0 };
 	uint8_t fp[STORE_BLIND_LEN];
 	int rc = 0;
@@ -209,8 +210,7 @@ ingest_record_build(ingest_record *out, store *st, const ingest_doc *d, lsn_err 
 	out->nseg = 1 + d->nportions;
 	if ((out->segs = calloc(out->nseg, sizeof(*out->segs))) == NULL ||
 	    (labels = calloc(d->nportions ? d->nportions : 1, sizeof(*labels))) == NULL ||
-	    (dist = calloc(d->nportions ? d->nportions : 1, sizeof(*dist))) == NULL ||
-	    (idx = calloc(d->nportions ? d->nportions : 1, sizeof(*idx))) == NULL) {
+	    (num = calloc(d->nportions ? d->nportions : 1, sizeof(*num))) == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -262,17 +262,22 @@ ingest_record_build(ingest_record *out, store *st, const ingest_doc *d, lsn_err 
 			memcpy(labels[i], labels[seen[k].portion], ACL_LABEL_SIZE);
 		else if ((rc = acl_label_build(labels[i], p->marking, err)) != 0)
 			break;
-		/* Distinct (label, need-to-know) pairs: queries decide each once. */
+		/* The portion's marking entry: an earlier portion's with the same
+		 * (kind, label, need-to-know), else the store-wide number. */
+		const char *ntk = p->ntk ? p->ntk : "";
 		size_t j;
-		for (j = 0; j < nd; j++) {
-			const ingest_portion *q = &d->portions[dist[j]];
-			if (memcmp(labels[dist[j]], labels[i], ACL_LABEL_SIZE) == 0 &&
-			    strcmp(q->ntk ? q->ntk : "", p->ntk ? p->ntk : "") == 0)
+		for (j = 0; j < i; j++) {
+			const ingest_portion *q = &d->portions[j];
+			if (q->kind == p->kind &&
+			    memcmp(labels[j], labels[i], ACL_LABEL_SIZE) == 0 &&
+			    strcmp(q->ntk ? q->ntk : "", ntk) == 0)
 				break;
 		}
-		if (j == nd)
-			dist[nd++] = i;
-		idx[i] = j;
+		if (j < i)
+			num[i] = num[j];
+		else
+			rc = ingest_entries_number(entries, (int)p->kind, labels[i], ntk,
+			    strlen(ntk), &num[i], err);
 	}
 	for (size_t k = 0; k < nseen; k++)
 		lsn_wipe_free(seen[k].text, seen[k].len);
@@ -280,46 +285,26 @@ ingest_record_build(ingest_record *out, store *st, const ingest_doc *d, lsn_err 
 		goto out;
 	store_fingerprint(st, out->segs, out->nseg, fp);
 
-	/* The label, measured then filled. */
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1 && (w.p = malloc(w.n)) == NULL) {
-			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-			goto out;
-		}
-		w.n = 0;
-		w_u8(&w, INGEST_RLABEL_VERSION);
-		w_u32(&w, date_number(d->date));
-		w_bytes(&w, fp, sizeof(fp));
-		uint8_t b2[2];
-		b2[0] = (uint8_t)(nd >> 8);
-		b2[1] = (uint8_t)nd;
-		w_bytes(&w, b2, 2);
-		for (size_t j = 0; j < nd; j++) {
-			const char *ntk = d->portions[dist[j]].ntk;
-			size_t nl = ntk ? strlen(ntk) : 0;
-			w_bytes(&w, labels[dist[j]], ACL_LABEL_SIZE);
-			b2[0] = (uint8_t)(nl >> 8);
-			b2[1] = (uint8_t)nl;
-			w_bytes(&w, b2, 2);
-			w_bytes(&w, ntk, nl);
-		}
-		b2[0] = (uint8_t)(d->nportions >> 8);
-		b2[1] = (uint8_t)d->nportions;
-		w_bytes(&w, b2, 2);
-		for (size_t i = 0; i < d->nportions; i++) {
-			b2[0] = (uint8_t)(idx[i] >> 8);
-			b2[1] = (uint8_t)idx[i];
-			w_bytes(&w, b2, 2);
-			w_u8(&w, (unsigned)d->portions[i].kind);
-		}
+	/* The label: version, date, fingerprint, each portion's entry. */
+	w.n = INGEST_RLABEL_FIXED + 4 * d->nportions;
+	if ((w.p = malloc(w.n)) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
 	}
+	w.n = 0;
+	w_u8(&w, INGEST_RLABEL_VERSION);
+	w_u32(&w, date_number(d->date));
+	w_bytes(&w, fp, sizeof(fp));
+	uint8_t b2[2] = { (uint8_t)(d->nportions >> 8), (uint8_t)d->nportions };
+	w_bytes(&w, b2, 2);
+	for (size_t i = 0; i < d->nportions; i++)
+		w_u32(&w, num[i]);
 	out->label = w.p;
 	out->label_len = w.n;
 	w.p = NULL;
 out:
 	free(labels);
-	free(dist);
-	free(idx);
+	free(num);
 	free(w.p);
 	if (rc != 0)
 		ingest_record_free(out);
@@ -331,68 +316,29 @@ out:
 int
 ingest_rlabel_view(ingest_rlabel *v, const uint8_t *buf, size_t len)
 {
-	const uint8_t *p = buf, *end = buf + len;
+	const uint8_t *p = buf;
 
 	memset(v, 0, sizeof(*v));
-	if (len < 1 + 4 + STORE_BLIND_LEN + 2 || p[0] != INGEST_RLABEL_VERSION)
+	if (len < INGEST_RLABEL_FIXED || p[0] != INGEST_RLABEL_VERSION)
 		return LSN_EINPUT;
 	v->date = lsn_get_be32(p + 1);
 	v->fingerprint = p + 5;
 	p += 5 + STORE_BLIND_LEN;
-	v->ndistinct = ((size_t)p[0] << 8) | p[1];
-	p += 2;
-	v->distinct = p;
-	for (size_t i = 0; i < v->ndistinct; i++) {
-		size_t nl;
-		if ((size_t)(end - p) < ACL_LABEL_SIZE + 2)
-			return LSN_EINPUT;
-		p += ACL_LABEL_SIZE;
-		nl = ((size_t)p[0] << 8) | p[1];
-		p += 2;
-		if ((size_t)(end - p) < nl)
-			return LSN_EINPUT;
-		p += nl;
-	}
-	if (end - p < 2)
-		return LSN_EINPUT;
 	v->nportions = ((size_t)p[0] << 8) | p[1];
 	p += 2;
-	if ((size_t)(end - p) != 3 * v->nportions)
+	if (len - INGEST_RLABEL_FIXED != 4 * v->nportions)
 		return LSN_EINPUT;
 	v->portions = p;
 	for (size_t i = 0; i < v->nportions; i++)
-		if ((((size_t)p[3 * i] << 8) | p[3 * i + 1]) >= v->ndistinct)
-			return LSN_EINPUT;
+		if (lsn_get_be32(p + 4 * i) == 0)
+			return LSN_EINPUT; /* entries are numbered from 1 */
 	return 0;
 }
 
-int
-ingest_rlabel_next(const ingest_rlabel *v, size_t *pos, const uint8_t **label,
-    const char **ntk, size_t *ntk_len)
+uint32_t
+ingest_rlabel_entry(const ingest_rlabel *v, size_t i)
 {
-	const uint8_t *p;
-	size_t off = *pos;
-
-	/* *pos is a byte offset from v->distinct; the view checked bounds. */
-	if (off == (size_t)-1)
-		return 0;
-	p = v->distinct + off;
-	if (p >= v->portions - 2)
-		return 0;
-	*label = p;
-	*ntk_len = ((size_t)p[ACL_LABEL_SIZE] << 8) | p[ACL_LABEL_SIZE + 1];
-	*ntk = (const char *)p + ACL_LABEL_SIZE + 2;
-	*pos = off + ACL_LABEL_SIZE + 2 + *ntk_len;
-	return 1;
-}
-
-void
-ingest_rlabel_portion(const ingest_rlabel *v, size_t i, unsigned *distinct, int *kind)
-{
-	const uint8_t *p = v->portions + 3 * i;
-
-	*distinct = ((unsigned)p[0] << 8) | p[1];
-	*kind = p[2];
+	return lsn_get_be32(v->portions + 4 * i);
 }
 
 /* ---- decoding segments ---- */

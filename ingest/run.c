@@ -55,6 +55,7 @@ struct run {
 	const ingest_opts *opts;
 	const char *const *paths;
 	size_t npaths;
+	ingest_entries *entries; /* numbered by workers, stored by the writer */
 
 	pthread_mutex_t mu;
 	pthread_cond_t work, done, space; /* for workers, the writer, the reader */
@@ -439,7 +440,7 @@ process(struct run *r, ingest_terms *tm, struct job *j)
 		free(now);
 		j->fix_note = strdup(note);
 	}
-	if ((j->rc = ingest_record_build(&rec, r->st, d, &j->err)) != 0)
+	if ((j->rc = ingest_record_build(&rec, r->st, r->entries, d, &j->err)) != 0)
 		goto out;
 	if (ingest_rlabel_view(&v, rec.label, rec.label_len) != 0) {
 		j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "built a malformed label");
@@ -539,7 +540,6 @@ struct writer {
 	size_t nslots;
 	uint32_t *ids;    /* the batch's stored ids: pending index + 1, 0 empty */
 	size_t nids;      /* a power of two, over twice the pending count */
-	ingest_entries *entries;
 	uint32_t portion_entry[INGEST_MAX_PORTIONS];
 	ingest_summary *sum;
 	uint64_t done_docs, done_bytes;
@@ -897,23 +897,13 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	if (ingest_rlabel_view(&v, j->label, j->label_len) != 0 ||
 	    v.nportions > INGEST_MAX_PORTIONS)
 		return lsn_fail(err, LSN_EINTERNAL, "built a malformed label");
-	{
-		const uint8_t *dl[INGEST_MAX_PORTIONS];
-		const char *dn[INGEST_MAX_PORTIONS];
-		size_t dnl[INGEST_MAX_PORTIONS], pos = 0, nd = 0;
-		while (nd < INGEST_MAX_PORTIONS &&
-		    ingest_rlabel_next(&v, &pos, &dl[nd], &dn[nd], &dnl[nd]))
-			nd++;
-		for (size_t i = 0; i < v.nportions; i++) {
-			unsigned di;
-			int kind;
-			ingest_rlabel_portion(&v, i, &di, &kind);
-			if (di >= nd)
-				return lsn_fail(err, LSN_EINTERNAL, "built a malformed label");
-			if ((rc = ingest_entries_id(w->entries, w->b, kind, dl[di], dn[di],
-				 dnl[di], &w->portion_entry[i], err)) != 0)
-				return rc;
-		}
+	for (size_t i = 0; i < v.nportions; i++) {
+		w->portion_entry[i] = ingest_rlabel_entry(&v, i);
+		/* Consecutive portions mostly share an entry: queue each once. */
+		if ((i == 0 || w->portion_entry[i] != w->portion_entry[i - 1]) &&
+		    (rc = ingest_entries_queue(w->r->entries, w->b, w->portion_entry[i],
+			 err)) != 0)
+			return rc;
 	}
 	for (size_t i = 0; i < j->nterms; i++) {
 		long word = word_index(w, j->terms[i].blind);
@@ -1005,7 +995,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	w.sum = sum;
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
 	if ((rc = store_batch_new(st, &w.b, err)) != 0 ||
-	    (rc = ingest_entries_load(&w.entries, st, err)) != 0)
+	    (rc = ingest_entries_load(&r.entries, st, err)) != 0)
 		goto out;
 	if (pthread_create(&reader, NULL, reader_main, &r) != 0) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "cannot start a thread");
@@ -1098,7 +1088,7 @@ out:
 	free(w.words);
 	free(w.slots);
 	free(w.ids);
-	ingest_entries_free(w.entries);
+	ingest_entries_free(r.entries);
 	if (rc == 0 && r.read_rc != 0) {
 		rc = r.read_rc;
 		if (err != NULL)

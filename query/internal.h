@@ -28,19 +28,39 @@ struct query {
 
 void query__node_free(struct query__node *n);
 
-/*
- * What p may read of a report, from its label: readable[i] for each
- * portion (1 view and export, 2 view only), kinds[i].  Returns the number
- * of readable portions, or -1 when the label is malformed.
- * readable and kinds have room for INGEST_MAX_PORTIONS entries.
- */
 /* One marking (ACL label and need-to-know expression): 0 unreadable, 1
  * readable, 2 view only. */
 int query__decide_one(const acl_principal *p, const uint8_t *label, const char *ntk,
     size_t ntk_len);
 
-int query__decide(const acl_principal *p, const uint8_t *label, size_t len,
-    ingest_rlabel *v, uint8_t *readable, uint8_t *kinds);
+/* The store's marking entries as decided for one principal, each read and
+ * decided on first use, from snapshot sn. */
+struct query__entry {
+	uint8_t known;
+	uint8_t readable; /* 0 no, 1 yes, 2 view only */
+	uint8_t kind;     /* the portion kind (INGEST_TITLE ...) */
+};
+typedef struct query__entries {
+	store_snap *sn;
+	const acl_principal *who;
+	struct query__entry *e; /* by entry number */
+	size_t n;
+} query__entries;
+
+/* Entry id as decided; NULL (err set) when it cannot be read. */
+const struct query__entry *query__entry(query__entries *es, uint32_t id,
+    lsn_err *err);
+void query__entries_clear(query__entries *es);
+
+/*
+ * What es->who may read of report id, from its label: readable[i] for each
+ * portion (1 view and export, 2 view only), kinds[i].  Returns the number
+ * of readable portions, or LSN_EINPUT (err set) when the label is malformed
+ * or names an entry that cannot be read.  readable and kinds have room for
+ * INGEST_MAX_PORTIONS entries.
+ */
+int query__decide(query__entries *es, const char *id, const uint8_t *label,
+    size_t len, ingest_rlabel *v, uint8_t *readable, uint8_t *kinds, lsn_err *err);
 
 /*
  * Open the readable portions (and the skeleton) of a report, checking that

@@ -31,13 +31,6 @@ struct word {
 	size_t at;         /* where postings_of last answered */
 };
 
-/* A marking entry as decided for this query's principal. */
-struct entry_state {
-	uint8_t known;
-	uint8_t readable; /* 0 no, 1 yes, 2 view only */
-	uint8_t kind;
-};
-
 struct run {
 	store *st;
 	store_snap *sn;
@@ -46,8 +39,7 @@ struct run {
 	const query *q;
 	struct word *words;
 	size_t nwords;
-	struct entry_state *entries; /* by entry number */
-	size_t nentries;
+	query__entries ents; /* the marking entries, decided for who */
 	lsn_err *err;
 };
 
@@ -91,28 +83,77 @@ query__decide_one(const acl_principal *p, const uint8_t *label, const char *ntk,
 	return v;
 }
 
-int
-query__decide(const acl_principal *p, const uint8_t *label, size_t len,
-    ingest_rlabel *v, uint8_t *readable, uint8_t *kinds)
+static int
+entry_loaded(void *ctx, const uint8_t *buf, size_t len)
 {
-	uint8_t dist[INGEST_MAX_PORTIONS];
-	const uint8_t *l;
+	struct query__entry *e = ((void **)ctx)[0];
+	const acl_principal *who = ((void **)ctx)[1];
+	const uint8_t *label;
 	const char *ntk;
-	size_t pos = 0, nl, i = 0;
+	size_t nl;
+	int kind;
+
+	if (ingest_entry_view(buf, len, &kind, &label, &ntk, &nl) != 0)
+		return LSN_EINPUT;
+	e->readable = (uint8_t)query__decide_one(who, label, ntk, nl);
+	e->kind = (uint8_t)kind;
+	e->known = 1;
+	return 0;
+}
+
+const struct query__entry *
+query__entry(query__entries *es, uint32_t id, lsn_err *err)
+{
+	if (id == 0)
+		goto bad;
+	if (id >= es->n) {
+		size_t n = es->n ? es->n : 64;
+		while (n <= id)
+			n *= 2;
+		struct query__entry *ne = realloc(es->e, n * sizeof(*ne));
+		if (ne == NULL) {
+			lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			return NULL;
+		}
+		memset(ne + es->n, 0, (n - es->n) * sizeof(*ne));
+		es->e = ne;
+		es->n = n;
+	}
+	if (!es->e[id].known) {
+		void *ctx[2] = { &es->e[id], (void *)es->who };
+		if (store_index_entry_get(es->sn, id, entry_loaded, ctx, err) != 0)
+			goto bad;
+	}
+	return &es->e[id];
+bad:
+	lsn_fail(err, LSN_EINPUT, "marking entry %u cannot be read (damaged store?)",
+	    (unsigned)id);
+	return NULL;
+}
+
+void
+query__entries_clear(query__entries *es)
+{
+	free(es->e);
+	es->e = NULL;
+	es->n = 0;
+}
+
+int
+query__decide(query__entries *es, const char *id, const uint8_t *label, size_t len,
+    ingest_rlabel *v, uint8_t *readable, uint8_t *kinds, lsn_err *err)
+{
 	int n = 0;
 
-	if (ingest_rlabel_view(v, label, len) != 0 || v->nportions > INGEST_MAX_PORTIONS ||
-	    v->ndistinct > INGEST_MAX_PORTIONS)
-		return -1;
-	/* One decision per distinct marking, not per portion. */
-	while (ingest_rlabel_next(v, &pos, &l, &ntk, &nl))
-		dist[i++] = (uint8_t)query__decide_one(p, l, ntk, nl);
+	if (ingest_rlabel_view(v, label, len) != 0 || v->nportions > INGEST_MAX_PORTIONS)
+		return lsn_fail(err, LSN_EINPUT, "report %s: malformed label", id);
+	/* One decision per marking entry, made once per query. */
 	for (size_t k = 0; k < v->nportions; k++) {
-		unsigned di;
-		int kind;
-		ingest_rlabel_portion(v, k, &di, &kind);
-		readable[k] = dist[di];
-		kinds[k] = (uint8_t)kind;
+		const struct query__entry *e = query__entry(es, ingest_rlabel_entry(v, k), err);
+		if (e == NULL)
+			return LSN_EINPUT;
+		readable[k] = e->readable;
+		kinds[k] = e->kind;
 		n += readable[k] != 0;
 	}
 	return n;
@@ -188,10 +229,8 @@ cand_full(struct run *r, struct cand *c)
 	c->id = id;
 	c->label = label;
 	c->label_len = ll;
-	if (query__decide(r->who, label, ll, &c->v, c->readable, c->kinds) < 0) {
-		lsn_fail(r->err, LSN_EINPUT, "report %s: malformed label", id);
+	if (query__decide(&r->ents, id, label, ll, &c->v, c->readable, c->kinds, r->err) < 0)
 		return -1;
-	}
 	c->date = c->v.date;
 	return 1;
 }
@@ -226,56 +265,6 @@ cand_clear(struct cand *c)
 	c->banner = NULL;
 	c->opened = c->failed = 0;
 	c->full = c->gone = 0;
-}
-
-static int
-entry_loaded(void *ctx, const uint8_t *buf, size_t len)
-{
-	struct entry_state *es = ((void **)ctx)[0];
-	struct run *r = ((void **)ctx)[1];
-	const uint8_t *label;
-	const char *ntk;
-	size_t nl;
-	int kind;
-
-	if (ingest_entry_view(buf, len, &kind, &label, &ntk, &nl) != 0)
-		return LSN_EINPUT;
-	es->readable = (uint8_t)query__decide_one(r->who, label, ntk, nl);
-	es->kind = (uint8_t)kind;
-	es->known = 1;
-	return 0;
-}
-
-/* Marking entry e as decided for the principal (decided on first use);
- * NULL (r->err set) when it cannot be read. */
-static const struct entry_state *
-entry_of(struct run *r, uint32_t e)
-{
-	if (e == 0)
-		goto bad;
-	if (e >= r->nentries) {
-		size_t n = r->nentries ? r->nentries : 64;
-		while (n <= e)
-			n *= 2;
-		struct entry_state *ne = realloc(r->entries, n * sizeof(*ne));
-		if (ne == NULL) {
-			lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
-			return NULL;
-		}
-		memset(ne + r->nentries, 0, (n - r->nentries) * sizeof(*ne));
-		r->entries = ne;
-		r->nentries = n;
-	}
-	if (!r->entries[e].known) {
-		void *ctx[2] = { &r->entries[e], r };
-		if (store_index_entry_get(r->sn, e, entry_loaded, ctx, r->err) != 0)
-			goto bad;
-	}
-	return &r->entries[e];
-bad:
-	lsn_fail(r->err, LSN_EINPUT, "a posting names marking entry %u, which cannot be "
-	    "read (damaged store?)", (unsigned)e);
-	return NULL;
 }
 
 /* ---- postings ---- */
@@ -443,7 +432,8 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n)
 			kind = c->kinds[portion];
 			readable = c->readable[portion];
 		} else { /* from the posting's marking entry */
-			const struct entry_state *es = entry_of(r, w0->p[i].entry);
+			const struct query__entry *es = query__entry(&r->ents, w0->p[i].entry,
+			    r->err);
 			if (es == NULL)
 				return -1;
 			kind = es->kind;
@@ -696,9 +686,10 @@ consider(struct iter_ctx *ic, uint64_t serial, uint32_t date, const char *id,
 		c->id = id;
 		c->label = label;
 		c->label_len = label_len;
-		n = query__decide(ic->r->who, label, label_len, &c->v, c->readable, c->kinds);
+		n = query__decide(&ic->r->ents, id, label, label_len, &c->v, c->readable,
+		    c->kinds, ic->r->err);
 		if (n < 0)
-			return lsn_fail(ic->r->err, LSN_EINPUT, "report %s: malformed label", id);
+			return n;
 		c->date = c->v.date;
 		m = n > 0 ? eval(ic->r, c, ic->r->q->root) : 0;
 	} else {
@@ -787,7 +778,7 @@ int
 query_run(store *st, const acl_data *data, const acl_principal *p, const query *q,
     const query_opts *o, query_hit_fn fn, void *ctx, query_result *res, lsn_err *err)
 {
-	struct run r = { st, NULL, data, p, q, NULL, 0, NULL, 0, err };
+	struct run r = { st, NULL, data, p, q, NULL, 0, { NULL, p, NULL, 0 }, err };
 	struct matches ms = { 0 };
 	struct cand *c = calloc(1, sizeof(*c));
 	struct iter_ctx ic = { &r, &ms, c, 0 };
@@ -803,6 +794,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	if ((rc = store_snap_begin(st, &r.sn, err)) != 0 ||
 	    (rc = ingest_index_format_check(r.sn, err)) != 0)
 		goto out;
+	r.ents.sn = r.sn;
 	if ((rc = collect_words(&r, q->root)) != 0 || (rc = check_rel(&r, q->root)) != 0)
 		goto out;
 	for (size_t i = 0; i < r.nwords; i++)
@@ -913,8 +905,9 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		c->label = label;
 		c->label_len = ll;
 		c->full = 1;
-		if (query__decide(p, label, ll, &c->v, c->readable, c->kinds) <= 0) {
-			rc = lsn_fail(err, LSN_EINTERNAL, "a match changed under the query");
+		int n = query__decide(&r.ents, id, label, ll, &c->v, c->readable, c->kinds, err);
+		if (n <= 0) {
+			rc = n < 0 ? n : lsn_fail(err, LSN_EINTERNAL, "a match changed under the query");
 			goto out;
 		}
 		c->date = c->v.date;
@@ -930,7 +923,7 @@ out:
 	for (size_t i = 0; i < r.nwords; i++)
 		free(r.words[i].p);
 	free(r.words);
-	free(r.entries);
+	query__entries_clear(&r.ents);
 	free(serials);
 	free(req);
 	free(ms.m);

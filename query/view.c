@@ -25,6 +25,7 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 	store_snap *sn = NULL;
 	ingest_doc *d = NULL;
 	ingest_rlabel v;
+	query__entries ents = { NULL, p, NULL, 0 };
 	uint8_t *readable = NULL, *kinds = NULL;
 	const uint8_t *label;
 	size_t ll, k = 0;
@@ -38,7 +39,8 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = store_snap_begin(st, &sn, err)) != 0)
+	if ((rc = store_snap_begin(st, &sn, err)) != 0 ||
+	    (rc = ingest_index_format_check(sn, err)) != 0)
 		goto out;
 	rc = store_record_peek(sn, id, NULL, &label, &ll, NULL);
 	if (rc == LSN_ENOTFOUND || (rc == LSN_EINPUT && strlen(id) > STORE_MAX_ID)) {
@@ -49,9 +51,9 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 		rc = lsn_fail(err, rc, "report %s is corrupted", id);
 		goto out;
 	}
-	n = query__decide(p, label, ll, &v, readable, kinds);
-	if (n < 0) {
-		rc = lsn_fail(err, LSN_EINPUT, "report %s: malformed label", id);
+	ents.sn = sn;
+	if ((n = query__decide(&ents, id, label, ll, &v, readable, kinds, err)) < 0) {
+		rc = n;
 		goto out;
 	}
 	if (n == 0) {
@@ -98,6 +100,7 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 	d = NULL;
 out:
 	ingest_doc_free(d);
+	query__entries_clear(&ents);
 	store_snap_end(sn);
 	free(readable);
 	free(kinds);
@@ -393,6 +396,7 @@ struct stats_ctx {
 	store_snap *sn;
 	const acl_data *data;
 	const acl_principal *p;
+	query__entries ents; /* decided for p */
 	struct counter cls, country, month;
 	uint8_t readable[INGEST_MAX_PORTIONS], kinds[INGEST_MAX_PORTIONS];
 	uint64_t visible;
@@ -410,9 +414,9 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 	int n, rc;
 
 	(void)serial;
-	n = query__decide(s->p, label, ll, &v, s->readable, s->kinds);
+	n = query__decide(&s->ents, id, label, ll, &v, s->readable, s->kinds, s->err);
 	if (n < 0)
-		return lsn_fail(s->err, LSN_EINPUT, "report %s: malformed label", id);
+		return n;
 	if (n == 0)
 		return 0;
 	/* Only readable portions are opened; the banner is their roll-up. */
@@ -458,8 +462,11 @@ query_stats(store *st, const acl_data *data, const acl_principal *p,
 	s->data = data;
 	s->p = p;
 	s->err = err;
-	if ((rc = store_snap_begin(st, &s->sn, err)) != 0)
+	if ((rc = store_snap_begin(st, &s->sn, err)) != 0 ||
+	    (rc = ingest_index_format_check(s->sn, err)) != 0)
 		goto out;
+	s->ents.sn = s->sn;
+	s->ents.who = p;
 	if ((rc = store_record_iter(s->sn, stats_one, s, err)) != 0)
 		goto out;
 	*visible = s->visible;
@@ -467,6 +474,7 @@ query_stats(store *st, const acl_data *data, const acl_principal *p,
 	    (rc = report_counts(&s->country, "country", fn, ctx)) == 0)
 		rc = report_counts(&s->month, "month", fn, ctx);
 out:
+	query__entries_clear(&s->ents);
 	store_snap_end(s->sn);
 	for (size_t i = 0; i < s->cls.len; i++)
 		free(s->cls.key[i]);

@@ -166,14 +166,20 @@ if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; t
 		cp "$S.key" "$T/old.key"
 	run "$LIAISON" --store "$T/old" --as ana query convoy
 	expect_rc 65 "a store with an unrecorded index layout: query exits 65"
-	expect_err '^liaison: query: this store.s search index has layout 1, and this liaison reads layout 2: ingest the reports again into a new store$' \
+	expect_err '^liaison: query: this store.s search index has layout 1, and this liaison reads layout 3: ingest the reports again into a new store$' \
 		"...saying what to do"
 	run "$LIAISON" --store "$T/old" --as ana ingest "$LSN_SRCDIR/samples"
 	expect_err 'search index has layout 1' "ingest refuses to add to it"
+	run "$LIAISON" --store "$T/old" --as ana get NF-ONLY-1
+	expect_err 'search index has layout 1' "get refuses it (its report labels are in the old layout too)"
+	run "$LIAISON" --store "$T/old" --as ana stats
+	expect_err 'search index has layout 1' "and so does stats"
 	run "$LIAISON" --store "$S" --as ana query convoy
 	expect_rc 0 "the original store still answers"
 else
 	ok "# SKIP mdb_dump/mdb_load not installed"
+	ok "# SKIP"
+	ok "# SKIP"
 	ok "# SKIP"
 	ok "# SKIP"
 	ok "# SKIP"

@@ -82,17 +82,11 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 		abort();
 	ingest_rlabel v;
 	if (ingest_rlabel_view(&v, buf, size) == 0) {
-		size_t pos = 0, n = 0;
-		while (ingest_rlabel_next(&v, &pos, &label, &ntk, &nl))
-			n++;
-		if (n != v.ndistinct)
+		if (v.portions + 4 * v.nportions != buf + size)
 			abort();
-		for (size_t i = 0; i < v.nportions; i++) {
-			unsigned di;
-			ingest_rlabel_portion(&v, i, &di, &kind);
-			if (di >= v.ndistinct)
+		for (size_t i = 0; i < v.nportions; i++)
+			if (ingest_rlabel_entry(&v, i) == 0)
 				abort();
-		}
 	}
 	return 0;
 }
