@@ -56,7 +56,6 @@ struct cand {
 	ingest_rlabel v;
 	uint8_t readable[INGEST_MAX_PORTIONS];
 	uint8_t kinds[INGEST_MAX_PORTIONS];
-	int all;           /* evaluating as if every portion were readable */
 	ingest_doc *doc;   /* opened lazily (phrases, class:, rel:) */
 	acl_marking *banner;
 	int opened, failed;
@@ -410,16 +409,25 @@ kind_ok(const struct query__node *n, int kind)
 }
 
 /*
- * Is a word node true for the candidate: every word in one portion that
- * may be read (of the field's kind); phrases verified on the text, which
- * needs the portion opened (only when not evaluating "as if all").
+ * A node is evaluated once for two questions, as two bits: does it match
+ * on the portions the principal may read (M_READ: the answer), and would
+ * it match were every portion readable (M_ALL: for the audit log's
+ * withheld count only)?  `need` says which bits still matter; bits outside
+ * it are not meaningful.  M_ALL never opens a portion: a phrase counts
+ * there when its words are in one portion, class: and rel: as true.
+ */
+enum { M_READ = 1, M_ALL = 2, M_BOTH = 3 };
+
+/*
+ * A word node: every word in one portion (of the field's kind); a phrase
+ * is verified on the text, which opens the portion (readable ones only).
  */
 static int
-eval_words(struct run *r, struct cand *c, const struct query__node *n)
+eval_words(struct run *r, struct cand *c, const struct query__node *n, int need)
 {
 	struct word *w0 = &r->words[n->word_ix[0]];
 	size_t lo, hi;
-	int rc;
+	int rc, m = 0;
 
 	postings_of(w0, c->serial, &lo, &hi);
 	for (size_t i = lo; i < hi; i++) {
@@ -441,8 +449,6 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n)
 		}
 		if (!kind_ok(n, kind))
 			continue;
-		if (!c->all && !readable)
-			continue;
 		for (size_t k = 1; k < n->nwords && all_words; k++) {
 			struct word *wk = &r->words[n->word_ix[k]];
 			size_t a, b, j;
@@ -453,15 +459,20 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n)
 		}
 		if (!all_words)
 			continue;
-		if (n->nwords == 1 || c->all)
-			return 1; /* "as if all" is for the audit count only: no decryption */
+		m = M_ALL;
+		if (!(need & M_READ))
+			return m;
+		if (!readable)
+			continue;
+		if (n->nwords == 1)
+			return M_BOTH;
 		if ((rc = cand_open(r, c)) != 0)
 			return rc == -2 ? 0 : -1;
 		if (c->doc->portions[portion].text != NULL &&
 		    phrase_in(n, c->doc->portions[portion].text, c->doc->portions[portion].text_len))
-			return 1;
+			return M_BOTH;
 	}
-	return 0;
+	return m;
 }
 
 /* Is country (a trigraph or group) in the releasable view's REL TO,
@@ -478,46 +489,57 @@ rel_has(struct run *r, struct cand *c, const char *country)
 	return rc < 0 ? -1 : rc;
 }
 
+/* A true/false answer the same for both questions. */
+#define BOTH(x) ((x) ? M_BOTH : 0)
+
 static int
-eval(struct run *r, struct cand *c, const struct query__node *n)
+eval(struct run *r, struct cand *c, const struct query__node *n, int need)
 {
 	int a, b;
 
 	switch (n->type) {
-	case Q_AND:
-		if ((a = eval(r, c, n->a)) <= 0)
+	case Q_AND: /* b matters only where a is true */
+		if ((a = eval(r, c, n->a, need)) < 0 || (a & need) == 0)
+			return a < 0 ? a : 0;
+		if ((b = eval(r, c, n->b, need & a)) < 0)
+			return b;
+		return a & b;
+	case Q_OR: /* b matters only where a is false */
+		if ((a = eval(r, c, n->a, need)) < 0 || (need & ~a) == 0)
 			return a;
-		return eval(r, c, n->b);
-	case Q_OR:
-		if ((a = eval(r, c, n->a)) != 0)
-			return a;
-		return eval(r, c, n->b);
+		if ((b = eval(r, c, n->b, need & ~a)) < 0)
+			return b;
+		return a | b;
 	case Q_NOT:
-		a = eval(r, c, n->a);
-		return a < 0 ? a : !a;
+		a = eval(r, c, n->a, need);
+		return a < 0 ? a : M_BOTH & ~a;
 	case Q_WORDS:
-		return eval_words(r, c, n);
+		return eval_words(r, c, n, need);
 	case Q_ID:
 		if ((a = cand_full(r, c)) <= 0)
 			return a;
-		return strcmp(c->id, n->text) == 0;
+		return BOTH(strcmp(c->id, n->text) == 0);
 	case Q_DATE:
-		return c->date != 0 && c->date >= n->from && c->date <= n->to;
-	case Q_CLASS:
-		if (c->all)
-			return 1;
+		return BOTH(c->date != 0 && c->date >= n->from && c->date <= n->to);
+	case Q_CLASS: /* on the releasable view's banner */
+		if (!(need & M_READ))
+			return M_ALL;
 		if ((a = cand_open(r, c)) != 0)
 			return a == -2 ? 0 : -1;
 		b = acl_marking_level(c->banner);
 		switch (n->cmp) {
-		case '<': return b < n->level;
-		case '>': return b > n->level;
-		case 'l': return b <= n->level;
-		case 'g': return b >= n->level;
-		default: return b == n->level;
+		case '<': return M_ALL | (b < n->level);
+		case '>': return M_ALL | (b > n->level);
+		case 'l': return M_ALL | (b <= n->level);
+		case 'g': return M_ALL | (b >= n->level);
+		default: return M_ALL | (b == n->level);
 		}
 	case Q_REL:
-		return c->all ? 1 : rel_has(r, c, n->text);
+		if (!(need & M_READ))
+			return M_ALL;
+		if ((a = rel_has(r, c, n->text)) < 0)
+			return a;
+		return M_ALL | a;
 	}
 	return 0;
 }
@@ -674,12 +696,11 @@ consider(struct iter_ctx *ic, uint64_t serial, uint32_t date, const char *id,
 {
 	struct cand *c = ic->c;
 	struct matches *ms = ic->ms;
-	int m;
+	int m, need = M_BOTH;
 
 	cand_clear(c);
 	c->serial = serial;
 	c->date = date;
-	c->all = 0;
 	if (label != NULL) {
 		int n;
 		c->full = 1;
@@ -691,18 +712,16 @@ consider(struct iter_ctx *ic, uint64_t serial, uint32_t date, const char *id,
 		if (n < 0)
 			return n;
 		c->date = c->v.date;
-		m = n > 0 ? eval(ic->r, c, ic->r->q->root) : 0;
-	} else {
-		m = eval(ic->r, c, ic->r->q->root);
+		/* Nothing readable: it cannot match, only be withheld. */
+		need = n > 0 ? M_BOTH : M_ALL;
 	}
-	if (m < 0)
+	if ((m = eval(ic->r, c, ic->r->q->root, need)) < 0)
 		return LSN_EINPUT;
-	if (!m) {
+	m &= need;
+	if (!(m & M_READ)) {
 		/* For the audit log only: would it have matched on everything? */
-		c->all = 1;
-		if (!c->gone && eval(ic->r, c, ic->r->q->root) == 1)
+		if ((m & M_ALL) && !c->gone)
 			ms->withheld++;
-		c->all = 0;
 		cand_clear(c);
 		return 0;
 	}

@@ -291,16 +291,12 @@ word_in(const struct doc *d, const uint8_t *ok, const char *w, int kind)
 	return 0;
 }
 
+/* Does q match d on the portions ok[] marks?  all: the audit log's "as if
+ * every portion were readable", which never decrypts to verify a phrase:
+ * its words in one portion count. */
 static int
-ref_match(const struct doc *d, const acl_principal *who, const struct rq *q)
+ref_eval(const struct doc *d, const uint8_t *ok, const struct rq *q, int all)
 {
-	uint8_t ok[MAXP];
-	int any = 0;
-
-	for (int i = 0; i < d->np; i++)
-		any |= ok[i] = (uint8_t)readable(who, &d->p[i]);
-	if (!any)
-		return 0;
 	switch (q->type) {
 	case R_WORD:
 		return word_in(d, ok, q->w[0], 0);
@@ -318,12 +314,39 @@ ref_match(const struct doc *d, const acl_principal *who, const struct rq *q)
 		return (word_in(d, ok, q->w[0], 0) || word_in(d, ok, q->w[1], 0)) &&
 		    word_in(d, ok, q->w[2], 0);
 	case R_PHRASE:
-		for (int i = 0; i < d->np; i++)
-			if (ok[i] && has_phrase(d->p[i].text, q->w, 2))
+		for (int i = 0; i < d->np; i++) {
+			const char *one[2][1] = { { q->w[0] }, { q->w[1] } };
+			if (!ok[i])
+				continue;
+			if (all ? has_phrase(d->p[i].text, one[0], 1) &&
+				has_phrase(d->p[i].text, one[1], 1)
+				: has_phrase(d->p[i].text, q->w, 2))
 				return 1;
+		}
 		return 0;
 	}
 	return 0;
+}
+
+static int
+ref_match(const struct doc *d, const acl_principal *who, const struct rq *q)
+{
+	uint8_t ok[MAXP];
+	int any = 0;
+
+	for (int i = 0; i < d->np; i++)
+		any |= ok[i] = (uint8_t)readable(who, &d->p[i]);
+	return any && ref_eval(d, ok, q, 0);
+}
+
+/* Would d have matched had every portion been readable (and did not)? */
+static int
+ref_withheld(const struct doc *d, const acl_principal *who, const struct rq *q)
+{
+	uint8_t all[MAXP];
+
+	memset(all, 1, sizeof(all));
+	return !ref_match(d, who, q) && ref_eval(d, all, q, 1);
 }
 
 static void
@@ -374,7 +397,7 @@ test_query__equals_brute_force_reference(void **state)
 	query_opts o = { QUERY_MAX_LIMIT, 0 };
 	query_result res;
 	lsn_err err;
-	int compared = 0, nonempty = 0;
+	int compared = 0, nonempty = 0, nwithheld = 0;
 
 	(void)state;
 	for (size_t w = 0; w < G.nwho; w++) {
@@ -382,7 +405,7 @@ test_query__equals_brute_force_reference(void **state)
 			struct rq rq;
 			struct got got = { .n = 0 };
 			query *q = NULL;
-			int want = 0;
+			int want = 0, withheld = 0;
 
 			random_query(&rq);
 			assert_int_equal(query_parse(&q, rq.text, NULL, &err), 0);
@@ -399,7 +422,12 @@ test_query__equals_brute_force_reference(void **state)
 					fail_msg("principal %s, query [%s]: %s is %s", acl_principal_name(G.who[w]),
 					    rq.text, doc->id, in_ref ? "missing" : "an extra hit");
 				want += in_ref;
+				withheld += doc->stored && ref_withheld(doc, G.who[w], &rq);
 			}
+			if (res.withheld != (uint64_t)withheld)
+				fail_msg("principal %s, query [%s]: %llu withheld, the reference says %d",
+				    acl_principal_name(G.who[w]), rq.text,
+				    (unsigned long long)res.withheld, withheld);
 			assert_int_equal(got.n, want);
 			/* Newest first. */
 			for (int k = 1; k < got.n; k++)
@@ -418,11 +446,13 @@ test_query__equals_brute_force_reference(void **state)
 			assert_int_equal(res.matched, (uint64_t)want);
 			compared++;
 			nonempty += want > 0;
+			nwithheld += withheld > 0;
 		}
 	}
 	/* The comparison must have had something to compare. */
 	assert_true(compared == (int)G.nwho * NQUERIES);
 	assert_true(nonempty > compared / 4);
+	assert_true(nwithheld > compared / 4); /* the audit count was exercised */
 }
 
 static void
