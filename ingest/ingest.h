@@ -114,13 +114,17 @@ void ingest_doc_free(ingest_doc *d);
 typedef struct ingest_entries ingest_entries;
 
 /*
- * Encode d as a record: *segs (nseg = 1 + d->nportions) and its label.
- * Segment 0 is the skeleton (id, date, banner, generic flag, portion
- * count); segment i+1 is portion i (kind, element, marking attributes,
- * need-to-know, text).  The label's fingerprint (32 bytes) identifies the
+ * Encode d as a record: *segs and its label.  Segment 0 is the skeleton
+ * (id, date, banner, generic flag, portion count); each further segment is
+ * a group: the portions of one distinct (ACL label, need-to-know) pair, in
+ * document order, each with its index, kind, element, marking attributes,
+ * need-to-know and text.  A principal may read all of a group or none of
+ * it, so a reader decrypts exactly the groups it may read, and a report
+ * has a few segments (one zstd and AES-GCM call each) however many
+ * portions it has.  The label's fingerprint (32 bytes) identifies the
  * content (store_blind over the segments) for duplicate detection; its
  * portions name their marking entries, numbered in entries (new ones are
- * stored by the writer: ingest_entries_queue).
+ * stored by the writer: ingest_entries_queue), and their segments.
  * All buffers are owned by the caller: ingest_record_free().  Thread-safe.
  */
 typedef struct ingest_record {
@@ -137,28 +141,33 @@ void ingest_record_free(ingest_record *r);
  * A report label (the record's label bytes), viewed in place without
  * allocating.  Layout (version 2):
  *   u8 version, u32 date (YYYYMMDD or 0), fingerprint[32],
- *   u16 nportions, then per portion: u32 its marking entry (1 and up).
+ *   u16 nportions, then per portion: u32 its marking entry (1 and up),
+ *   u16 its segment (1 and up, each new one the next number).
  * Version 1 held each distinct marking's 288-byte ACL label in every
- * label (1.4 KB a report, twice: in the record and in the labels index).
+ * label (1.4 KB a report, twice: in the record and in the labels index),
+ * and each portion had a segment of its own.
  */
 typedef struct ingest_rlabel {
 	uint32_t date;
 	const uint8_t *fingerprint;
 	size_t nportions;
-	const uint8_t *portions; /* 4 bytes each */
+	size_t nsegments;        /* the record's: 1 + the groups */
+	const uint8_t *portions; /* INGEST_RLABEL_PORTION bytes each */
 } ingest_rlabel;
 
 #define INGEST_RLABEL_VERSION 2
 #define INGEST_RLABEL_FIXED (1 + 4 + STORE_BLIND_LEN + 2)
+#define INGEST_RLABEL_PORTION 6
 
 /* Check and view buf as a report label.  Returns 0, LSN_EINPUT. */
 int ingest_rlabel_view(ingest_rlabel *v, const uint8_t *buf, size_t len);
 
-/* Portion i's marking entry. */
+/* Portion i's marking entry, and the segment that holds it. */
 uint32_t ingest_rlabel_entry(const ingest_rlabel *v, size_t i);
+unsigned ingest_rlabel_segment(const ingest_rlabel *v, size_t i);
 
 /*
- * Decode segment 0 (the skeleton) and a portion segment back into an
+ * Decode segment 0 (the skeleton) and the group segments back into an
  * ingest_doc.  Portions whose segment is NULL (not decrypted) are left
  * empty with marking NULL.  *out owned by the caller.  LSN_EINPUT when a
  * segment is malformed.

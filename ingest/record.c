@@ -136,6 +136,37 @@ portion(struct w *w, const struct portion_arg *a)
 	return 0;
 }
 
+/* A group segment: the portions of one (ACL label, need-to-know) pair,
+ * each preceded by its index: all readable to a principal, or none. */
+struct group_arg {
+	const ingest_doc *d;
+	const uint16_t *seg; /* each portion's segment */
+	unsigned s;          /* this one */
+	char *const *mtext;  /* each portion's marking text */
+	const size_t *mlen;
+};
+
+#define GROUP_MAGIC "LSG1"
+
+static int
+group(struct w *w, const struct group_arg *a)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < a->d->nportions; i++)
+		n += a->seg[i] == a->s;
+	w_bytes(w, GROUP_MAGIC, 4);
+	w_u32(w, n);
+	for (size_t i = 0; i < a->d->nportions; i++) {
+		if (a->seg[i] != a->s)
+			continue;
+		struct portion_arg pa = { &a->d->portions[i], a->mtext[i], a->mlen[i] };
+		w_u32(w, (uint32_t)i);
+		portion(w, &pa);
+	}
+	return 0;
+}
+
 /* Measure, allocate, fill. */
 static int
 encode(int (*fn)(struct w *, const void *, lsn_err *), const void *arg,
@@ -166,10 +197,10 @@ skeleton_fn(struct w *w, const void *arg, lsn_err *err)
 }
 
 static int
-portion_fn(struct w *w, const void *arg, lsn_err *err)
+group_fn(struct w *w, const void *arg, lsn_err *err)
 {
 	(void)err;
-	return portion(w, arg);
+	return group(w, arg);
 }
 
 void
@@ -200,93 +231,85 @@ int
 ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
     const ingest_doc *d, lsn_err *err)
 {
+	size_t np = d->nportions ? d->nportions : 1, nseg = 1;
 	uint8_t (*labels)[ACL_LABEL_SIZE] = NULL;
 	uint32_t *num = NULL;
+	uint16_t *seg = NULL;
+	char **mtext = NULL;
+	size_t *mlen = NULL;
 	struct w w = { NULL, 0 };
 	uint8_t fp[STORE_BLIND_LEN];
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->nseg = 1 + d->nportions;
-	if ((out->segs = calloc(out->nseg, sizeof(*out->segs))) == NULL ||
-	    (labels = calloc(d->nportions ? d->nportions : 1, sizeof(*labels))) == NULL ||
-	    (num = calloc(d->nportions ? d->nportions : 1, sizeof(*num))) == NULL) {
+	if ((labels = calloc(np, sizeof(*labels))) == NULL ||
+	    (num = calloc(np, sizeof(*num))) == NULL ||
+	    (seg = calloc(np, sizeof(*seg))) == NULL ||
+	    (mtext = calloc(np, sizeof(*mtext))) == NULL ||
+	    (mlen = calloc(np, sizeof(*mlen))) == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto out;
 	}
-	struct skel_arg sa = { d, NULL, 0 };
-	char *mt = NULL;
-	if ((rc = marking_text(d->banner, &mt, &sa.mlen, err)) != 0)
-		goto out;
-	sa.mtext = mt;
-	rc = encode(skeleton_fn, &sa, (uint8_t **)&out->segs[0].data, &out->segs[0].len, err);
-	lsn_wipe_free(mt, sa.mlen);
-	if (rc != 0)
-		goto out;
-	/* Portions mostly repeat a few markings: each distinct one is
-	 * rendered once and its text reused (seen[]: up to 8 of them). */
-	struct {
-		size_t portion;
-		char *text;
-		size_t len;
-	} seen[8];
-	size_t nseen = 0;
+	/* Each portion: its marking rendered (once per distinct marking), its
+	 * ACL label, its marking entry and its segment: portions of the same
+	 * (label, need-to-know) pair share a segment, which every principal
+	 * may read all of or none of. */
 	for (size_t i = 0; i < d->nportions && rc == 0; i++) {
 		const ingest_portion *p = &d->portions[i];
-		struct portion_arg pa = { p, NULL, 0 };
-		size_t k, reuse;
-		for (k = 0; k < nseen; k++)
-			if (acl_marking_identical(d->portions[seen[k].portion].marking, p->marking))
-				break;
-		reuse = k < nseen;
-		if (reuse) {
-			pa.mtext = seen[k].text;
-			pa.mlen = seen[k].len;
-			mt = NULL;
-		} else if ((rc = marking_text(p->marking, &mt, &pa.mlen, err)) == 0) {
-			pa.mtext = mt;
-			if (nseen < sizeof(seen) / sizeof(seen[0])) {
-				seen[nseen].portion = i;
-				seen[nseen].text = mt;
-				seen[nseen++].len = pa.mlen;
-				mt = NULL; /* kept: freed below */
-			}
-		}
-		if (rc == 0)
-			rc = encode(portion_fn, &pa, (uint8_t **)&out->segs[i + 1].data,
-			    &out->segs[i + 1].len, err);
-		lsn_wipe_free(mt, pa.mlen);
-		if (rc != 0)
-			break;
-		if (reuse) /* the same marking: the same label */
-			memcpy(labels[i], labels[seen[k].portion], ACL_LABEL_SIZE);
-		else if ((rc = acl_label_build(labels[i], p->marking, err)) != 0)
-			break;
-		/* The portion's marking entry: an earlier portion's with the same
-		 * (kind, label, need-to-know), else the store-wide number. */
 		const char *ntk = p->ntk ? p->ntk : "";
 		size_t j;
-		for (j = 0; j < i; j++) {
-			const ingest_portion *q = &d->portions[j];
-			if (q->kind == p->kind &&
-			    memcmp(labels[j], labels[i], ACL_LABEL_SIZE) == 0 &&
-			    strcmp(q->ntk ? q->ntk : "", ntk) == 0)
+		for (j = 0; j < i; j++)
+			if (acl_marking_identical(d->portions[j].marking, p->marking))
 				break;
+		if (j < i) { /* the same marking: the same text and label */
+			mtext[i] = mtext[j];
+			mlen[i] = mlen[j];
+			memcpy(labels[i], labels[j], ACL_LABEL_SIZE);
+		} else if ((rc = marking_text(p->marking, &mtext[i], &mlen[i], err)) != 0 ||
+		    (rc = acl_label_build(labels[i], p->marking, err)) != 0) {
+			break;
 		}
+		for (j = 0; j < i; j++)
+			if (memcmp(labels[j], labels[i], ACL_LABEL_SIZE) == 0 &&
+			    strcmp(d->portions[j].ntk ? d->portions[j].ntk : "", ntk) == 0)
+				break;
+		seg[i] = j < i ? seg[j] : (uint16_t)nseg++;
+		/* The entry: an earlier portion's with the same kind as well. */
+		for (j = 0; j < i; j++)
+			if (seg[j] == seg[i] && d->portions[j].kind == p->kind)
+				break;
 		if (j < i)
 			num[i] = num[j];
 		else
 			rc = ingest_entries_number(entries, (int)p->kind, labels[i], ntk,
 			    strlen(ntk), &num[i], err);
 	}
-	for (size_t k = 0; k < nseen; k++)
-		lsn_wipe_free(seen[k].text, seen[k].len);
+	if (rc != 0)
+		goto out;
+
+	out->nseg = nseg;
+	if ((out->segs = calloc(nseg, sizeof(*out->segs))) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	struct skel_arg sa = { d, NULL, 0 };
+	char *bt = NULL;
+	if ((rc = marking_text(d->banner, &bt, &sa.mlen, err)) != 0)
+		goto out;
+	sa.mtext = bt;
+	rc = encode(skeleton_fn, &sa, (uint8_t **)&out->segs[0].data, &out->segs[0].len, err);
+	lsn_wipe_free(bt, sa.mlen);
+	for (unsigned k = 1; k < nseg && rc == 0; k++) {
+		struct group_arg ga = { d, seg, k, mtext, mlen };
+		rc = encode(group_fn, &ga, (uint8_t **)&out->segs[k].data, &out->segs[k].len, err);
+	}
 	if (rc != 0)
 		goto out;
 	store_fingerprint(st, out->segs, out->nseg, fp);
 
-	/* The label: version, date, fingerprint, each portion's entry. */
-	w.n = INGEST_RLABEL_FIXED + 4 * d->nportions;
+	/* The label: version, date, fingerprint, each portion's entry and
+	 * segment. */
+	w.n = INGEST_RLABEL_FIXED + INGEST_RLABEL_PORTION * d->nportions;
 	if ((w.p = malloc(w.n)) == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto out;
@@ -297,14 +320,28 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 	w_bytes(&w, fp, sizeof(fp));
 	uint8_t b2[2] = { (uint8_t)(d->nportions >> 8), (uint8_t)d->nportions };
 	w_bytes(&w, b2, 2);
-	for (size_t i = 0; i < d->nportions; i++)
+	for (size_t i = 0; i < d->nportions; i++) {
 		w_u32(&w, num[i]);
+		b2[0] = (uint8_t)(seg[i] >> 8);
+		b2[1] = (uint8_t)seg[i];
+		w_bytes(&w, b2, 2);
+	}
 	out->label = w.p;
 	out->label_len = w.n;
 	w.p = NULL;
 out:
+	for (size_t i = 0; mtext != NULL && i < d->nportions; i++) {
+		size_t j;
+		for (j = 0; j < i && mtext[j] != mtext[i]; j++)
+			;
+		if (j == i) /* each distinct text once */
+			lsn_wipe_free(mtext[i], mlen[i]);
+	}
+	free(mtext);
+	free(mlen);
 	free(labels);
 	free(num);
+	free(seg);
 	free(w.p);
 	if (rc != 0)
 		ingest_record_free(out);
@@ -326,19 +363,32 @@ ingest_rlabel_view(ingest_rlabel *v, const uint8_t *buf, size_t len)
 	p += 5 + STORE_BLIND_LEN;
 	v->nportions = ((size_t)p[0] << 8) | p[1];
 	p += 2;
-	if (len - INGEST_RLABEL_FIXED != 4 * v->nportions)
+	if (len - INGEST_RLABEL_FIXED != INGEST_RLABEL_PORTION * v->nportions)
 		return LSN_EINPUT;
 	v->portions = p;
-	for (size_t i = 0; i < v->nportions; i++)
-		if (lsn_get_be32(p + 4 * i) == 0)
-			return LSN_EINPUT; /* entries are numbered from 1 */
+	v->nsegments = 1;
+	for (size_t i = 0; i < v->nportions; i++) {
+		unsigned s = ingest_rlabel_segment(v, i);
+		if (ingest_rlabel_entry(v, i) == 0 || s == 0 || s > v->nsegments)
+			return LSN_EINPUT; /* entries from 1; segments from 1, in order */
+		if (s == v->nsegments)
+			v->nsegments++;
+	}
 	return 0;
 }
 
 uint32_t
 ingest_rlabel_entry(const ingest_rlabel *v, size_t i)
 {
-	return lsn_get_be32(v->portions + 4 * i);
+	return lsn_get_be32(v->portions + INGEST_RLABEL_PORTION * i);
+}
+
+unsigned
+ingest_rlabel_segment(const ingest_rlabel *v, size_t i)
+{
+	const uint8_t *p = v->portions + INGEST_RLABEL_PORTION * i + 4;
+
+	return ((unsigned)p[0] << 8) | p[1];
 }
 
 /* ---- decoding segments ---- */
@@ -458,7 +508,8 @@ ingest_record_decode(ingest_doc **out, const acl_data *data, const store_record 
 	d->id = r_str(&rd, 0);
 	date = r_str(&rd, 0);
 	n = r_u32(&rd);
-	if (rd.bad || d->id == NULL || date == NULL || n != r->nseg - 1) {
+	if (rd.bad || d->id == NULL || date == NULL || n > INGEST_MAX_PORTIONS ||
+	    r->nseg > (size_t)n + 1) {
 		rc = lsn_fail(err, LSN_EINPUT, "stored report skeleton is malformed");
 		goto out;
 	}
@@ -470,31 +521,47 @@ ingest_record_decode(ingest_doc **out, const acl_data *data, const store_record 
 		goto out;
 	}
 	d->nportions = n;
-	for (uint32_t i = 0; i < n; i++) {
-		ingest_portion *p = &d->portions[i];
-		const uint8_t *s = r->seg[i + 1];
-		size_t len = r->seg_len[i + 1];
+	/* The group segments that were decrypted: each names its portions. */
+	for (size_t k = 1; k < r->nseg; k++) {
+		const uint8_t *s = r->seg[k];
+		uint32_t count;
 		if (s == NULL)
 			continue; /* not decrypted: not the reader's to see */
-		if (len < 4 || memcmp(s, PORT_MAGIC, 4) != 0) {
-			rc = lsn_fail(err, LSN_EINPUT, "stored portion %u is malformed", i);
+		if (r->seg_len[k] < 8 || memcmp(s, GROUP_MAGIC, 4) != 0) {
+			rc = lsn_fail(err, LSN_EINPUT, "stored segment %zu is malformed", k);
 			goto out;
 		}
-		rd = (struct rd){ s + 4, s + len, 0 };
-		p->kind = (int)r_u8(&rd);
-		p->inherited = (int)r_u8(&rd);
-		p->element = r_str(&rd, 0);
-		p->ntk = r_str(&rd, 1);
-		if (rd.bad || (rc = r_marking(&rd, data, &p->marking, err)) != 0) {
-			rc = lsn_fail(err, LSN_EINPUT, "stored portion %u is malformed", i);
+		rd = (struct rd){ s + 4, s + r->seg_len[k], 0 };
+		count = r_u32(&rd);
+		for (uint32_t c = 0; c < count && !rd.bad; c++) {
+			uint32_t i = r_u32(&rd);
+			const uint8_t *magic = r_bytes(&rd, 4);
+			ingest_portion *p;
+			if (rd.bad || i >= n || d->portions[i].element != NULL ||
+			    memcmp(magic, PORT_MAGIC, 4) != 0) {
+				rc = lsn_fail(err, LSN_EINPUT, "stored segment %zu is malformed", k);
+				goto out;
+			}
+			p = &d->portions[i];
+			p->kind = (int)r_u8(&rd);
+			p->inherited = (int)r_u8(&rd);
+			p->element = r_str(&rd, 0);
+			p->ntk = r_str(&rd, 1);
+			if (rd.bad || (rc = r_marking(&rd, data, &p->marking, err)) != 0) {
+				rc = lsn_fail(err, LSN_EINPUT, "stored portion %u is malformed", i);
+				goto out;
+			}
+			p->text = r_str(&rd, 0);
+			if (rd.bad || p->text == NULL || p->element == NULL) {
+				rc = lsn_fail(err, LSN_EINPUT, "stored portion %u is malformed", i);
+				goto out;
+			}
+			p->text_len = strlen(p->text);
+		}
+		if (rd.bad || rd.p != rd.end) {
+			rc = lsn_fail(err, LSN_EINPUT, "stored segment %zu is malformed", k);
 			goto out;
 		}
-		p->text = r_str(&rd, 0);
-		if (rd.bad || p->text == NULL || p->element == NULL) {
-			rc = lsn_fail(err, LSN_EINPUT, "stored portion %u is malformed", i);
-			goto out;
-		}
-		p->text_len = strlen(p->text);
 	}
 	*out = d;
 	d = NULL;

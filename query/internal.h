@@ -64,12 +64,14 @@ int query__decide(query__entries *es, const char *id, const uint8_t *label,
 
 /*
  * Open the readable portions (and the skeleton) of a report, checking that
- * the label decided on is the authenticated one, and decode them.
+ * the label decided on (v, viewed from label) is the authenticated one,
+ * and decode them: only the segments holding readable portions are
+ * decrypted, and the result holds exactly the readable portions.
  * Returns 0, LSN_EINPUT, LSN_ENOTFOUND.
  */
 int query__open(store_snap *sn, const acl_data *data, const char *id,
-    const uint8_t *label, size_t label_len, const uint8_t *readable,
-    size_t nportions, ingest_doc **out, lsn_err *err);
+    const uint8_t *label, size_t label_len, const ingest_rlabel *v,
+    const uint8_t *readable, ingest_doc **out, lsn_err *err);
 
 /* The roll-up of the decoded (readable) portions of d. */
 int query__banner(const acl_data *data, const ingest_doc *d, acl_marking **out,

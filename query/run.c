@@ -162,10 +162,10 @@ query__decide(query__entries *es, const char *id, const uint8_t *label, size_t l
 
 int
 query__open(store_snap *sn, const acl_data *data, const char *id,
-    const uint8_t *label, size_t label_len, const uint8_t *readable,
-    size_t nportions, ingest_doc **out, lsn_err *err)
+    const uint8_t *label, size_t label_len, const ingest_rlabel *v,
+    const uint8_t *readable, ingest_doc **out, lsn_err *err)
 {
-	uint8_t *want = calloc(nportions + 1, 1);
+	uint8_t *want = calloc(v->nsegments, 1);
 	store_record *r = NULL;
 	int rc;
 
@@ -173,9 +173,9 @@ query__open(store_snap *sn, const acl_data *data, const char *id,
 	if (want == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	want[0] = 1; /* the skeleton */
-	for (size_t i = 0; i < nportions; i++)
-		want[i + 1] = readable[i] != 0;
-	rc = store_record_get(sn, id, want, nportions + 1, &r, err);
+	for (size_t i = 0; i < v->nportions; i++)
+		want[ingest_rlabel_segment(v, i)] |= readable[i] != 0;
+	rc = store_record_get(sn, id, want, v->nsegments, &r, err);
 	free(want);
 	if (rc != 0)
 		return rc;
@@ -185,9 +185,29 @@ query__open(store_snap *sn, const acl_data *data, const char *id,
 		return lsn_fail(err, LSN_EINPUT, "report %s: its label index entry does not "
 		    "match the sealed record", id);
 	}
+	if (r->nseg != v->nsegments) {
+		store_record_free(r);
+		return lsn_fail(err, LSN_EINPUT, "report %s: its segments do not match its "
+		    "label", id);
+	}
 	rc = ingest_record_decode(out, data, r, err);
 	store_record_free(r);
-	return rc;
+	if (rc != 0)
+		return rc;
+	/* Exactly the readable portions, whatever the segments held (they
+	 * are sealed with the label, so only a writer with the keys could
+	 * make them disagree; deny rather than trust it). */
+	if ((*out)->nportions != v->nportions)
+		goto mismatch;
+	for (size_t i = 0; i < v->nportions; i++)
+		if (((*out)->portions[i].element != NULL) != (readable[i] != 0))
+			goto mismatch;
+	return 0;
+mismatch:
+	ingest_doc_free(*out);
+	*out = NULL;
+	return lsn_fail(err, LSN_EINPUT, "report %s: its segments do not match its label",
+	    id);
 }
 
 int
@@ -246,8 +266,8 @@ cand_open(struct run *r, struct cand *c)
 	if (c->opened)
 		return c->failed ? -1 : 0;
 	c->opened = 1;
-	if (query__open(r->sn, r->data, c->id, c->label, c->label_len, c->readable,
-		c->v.nportions, &c->doc, r->err) != 0 ||
+	if (query__open(r->sn, r->data, c->id, c->label, c->label_len, &c->v, c->readable,
+		&c->doc, r->err) != 0 ||
 	    query__banner(r->data, c->doc, &c->banner, r->err) != 0) {
 		c->failed = 1;
 		return -1;

@@ -63,7 +63,7 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 		rc = no_report(err, id);
 		goto out;
 	}
-	if ((rc = query__open(sn, data, id, label, ll, readable, v.nportions, &d, err)) != 0)
+	if ((rc = query__open(sn, data, id, label, ll, &v, readable, &d, err)) != 0)
 		goto out;
 	/* Keep what may be read; a title that may not becomes a placeholder. */
 	for (size_t i = 0; i < d->nportions; i++) {
@@ -420,7 +420,7 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 	if (n == 0)
 		return 0;
 	/* Only readable portions are opened; the banner is their roll-up. */
-	if ((rc = query__open(s->sn, s->data, id, label, ll, s->readable, v.nportions, &d,
+	if ((rc = query__open(s->sn, s->data, id, label, ll, &v, s->readable, &d,
 		 s->err)) != 0)
 		return rc;
 	if ((rc = query__banner(s->data, d, &b, s->err)) == 0) {

@@ -3,8 +3,9 @@
  * posting-block openers: random bytes given as a record must be refused (they can only open if
  * they forge AES-GCM), never read out of bounds.  The first bytes choose
  * which segments to ask for.  The same bytes then go, as if they had been
- * opened, through the decoders of what blocks and labels hold: posting
- * blocks, marking entries and report labels (bounds only: any verdict).
+ * opened, through the decoders of what blocks, labels and records hold:
+ * posting blocks, marking entries, report labels, and a report's group
+ * segment after a valid skeleton (bounds only: any verdict).
  */
 #include "config.h"
 
@@ -20,6 +21,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static store *st;
+static acl_data *acl;
+
+/* A skeleton: LSK1, generic 0, id "F", date "", 8 portions, no banner. */
+static const uint8_t skeleton[] = { 'L', 'S', 'K', '1', 0, 0, 0, 0, 1, 'F', 0, 0, 0, 0,
+	0, 0, 0, 8, 0, 0, 0, 0 };
 
 static void
 make_store(void)
@@ -33,7 +39,8 @@ make_store(void)
 	snprintf(path, sizeof(path), "%s/s", dir);
 	snprintf(key, sizeof(key), "%s/s.key", dir);
 	ks.key_file = key;
-	if (store_create(&st, path, &ks, NULL, &err) != 0)
+	if (store_create(&st, path, &ks, NULL, &err) != 0 ||
+	    acl_data_load(&acl, NULL, NULL, &err) != 0)
 		abort();
 }
 
@@ -80,12 +87,26 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 	if (ingest_entry_view(buf, size, &kind, &label, &ntk, &nl) == 0 &&
 	    (label + ACL_LABEL_SIZE > buf + size || ntk + nl != (const char *)buf + size))
 		abort();
+	/* The same bytes as a report's group segment. */
+	uint8_t *segs[2] = { (uint8_t *)skeleton, (uint8_t *)buf };
+	size_t lens[2] = { sizeof(skeleton), size };
+	store_record fake = { 1, 2, segs, lens, NULL, 0 };
+	ingest_doc *doc = NULL;
+	if (ingest_record_decode(&doc, acl, &fake, NULL) == 0) {
+		if (doc->nportions != 8)
+			abort();
+		ingest_doc_free(doc);
+	} else if (doc != NULL) {
+		abort();
+	}
 	ingest_rlabel v;
 	if (ingest_rlabel_view(&v, buf, size) == 0) {
-		if (v.portions + 4 * v.nportions != buf + size)
+		if (v.portions + INGEST_RLABEL_PORTION * v.nportions != buf + size ||
+		    v.nsegments > v.nportions + 1)
 			abort();
 		for (size_t i = 0; i < v.nportions; i++)
-			if (ingest_rlabel_entry(&v, i) == 0)
+			if (ingest_rlabel_entry(&v, i) == 0 || ingest_rlabel_segment(&v, i) == 0 ||
+			    ingest_rlabel_segment(&v, i) >= v.nsegments)
 				abort();
 	}
 	return 0;

@@ -518,6 +518,64 @@ test_query__unreadable_answers_like_missing(void **state)
 	assert_true(found);
 }
 
+/* Every principal's view of every report holds exactly the portions the
+ * reference lets it read, in order, with their text (portions are stored
+ * in segments grouped by marking, and only those a principal may read are
+ * decrypted: a wrong grouping or a missing filter shows here). */
+static void
+test_query__views_hold_exactly_the_readable_portions(void **state)
+{
+	int checked = 0, partial = 0;
+
+	(void)state;
+	for (size_t w = 0; w < G.nwho; w++) {
+		for (int d = 0; d < NDOCS; d++) {
+			const struct doc *doc = &G.docs[d];
+			ingest_doc *view = NULL;
+			acl_marking *banner = NULL;
+			size_t withheld = 0, k = 0, nread = 0;
+			lsn_err err;
+			int rc;
+
+			if (!doc->stored)
+				continue;
+			for (int i = 0; i < doc->np; i++)
+				nread += (size_t)readable(G.who[w], &doc->p[i]);
+			rc = query_get(G.st, G.data, G.who[w], doc->id, &view, &banner, &withheld,
+			    &err);
+			if (nread == 0) {
+				assert_int_equal(rc, LSN_ENOTFOUND);
+				continue;
+			}
+			if (rc != 0)
+				fail_msg("%s for %s: %s", doc->id, acl_principal_name(G.who[w]), err.msg);
+			assert_int_equal(withheld, (size_t)doc->np - nread);
+			partial += withheld > 0;
+			for (int i = 0; i < doc->np; i++) {
+				if (!readable(G.who[w], &doc->p[i])) {
+					/* An unreadable title shows as a placeholder. */
+					if (i == 0) {
+						assert_true(k < view->nportions);
+						assert_string_equal(view->portions[k].text, "[title withheld]");
+						k++;
+					}
+					continue;
+				}
+				assert_true(k < view->nportions);
+				assert_string_equal(view->portions[k].text, doc->p[i].text);
+				assert_non_null(view->portions[k].marking);
+				k++;
+			}
+			assert_int_equal(k, view->nportions);
+			ingest_doc_free(view);
+			acl_marking_free(banner);
+			checked++;
+		}
+	}
+	assert_true(checked > NDOCS);     /* the test had views to check */
+	assert_true(partial > NDOCS / 4); /* many of them partial */
+}
+
 int
 main(void)
 {
@@ -525,6 +583,7 @@ main(void)
 		cmocka_unit_test(test_query__equals_brute_force_reference),
 		cmocka_unit_test(test_query__noforn_words_never_reach_partners),
 		cmocka_unit_test(test_query__unreadable_answers_like_missing),
+		cmocka_unit_test(test_query__views_hold_exactly_the_readable_portions),
 	};
 
 	return cmocka_run_group_tests_name("query", tests, setup, teardown);
