@@ -200,12 +200,15 @@ int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
     size_t *len, lsn_err *err);
 
 /*
- * Call fn for each posting of a block (fn's posting is borrowed); fn
- * returns 0 to go on.  Returns 0, LSN_EINPUT (malformed block), or fn's
- * value.
+ * Decode a block, appending its postings to *p (*n of them in use, room for
+ * *cap; grown with realloc when needed, *p owned by the caller).  A block's
+ * postings come out sorted by (serial, portion): one that is not is
+ * malformed.
+ * Returns 0, LSN_EINPUT (malformed block: *n is unchanged), LSN_EINTERNAL
+ * (out of memory).
  */
-int ingest_postings_decode(const uint8_t *block, size_t len,
-    int (*fn)(void *ctx, const ingest_posting *p), void *ctx);
+int ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **p,
+    size_t *n, size_t *cap);
 
 /*
  * A marking entry: a portion kind with an ACL label and need-to-know

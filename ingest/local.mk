@@ -12,3 +12,8 @@ check_PROGRAMS += tests/unit/test_token
 TESTS += tests/unit/test_token
 tests_unit_test_token_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_token_LDADD = $(LSN_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_postings
+TESTS += tests/unit/test_postings
+tests_unit_test_postings_CFLAGS = $(LSN_TEST_CFLAGS)
+tests_unit_test_postings_LDADD = $(LSN_TEST_LIBS)

@@ -346,7 +346,8 @@ marking_key(xmlNodePtr n)
 			free(k);
 			return NULL;
 		}
-		size_t need = strlen((const char *)a->name) + strlen(v) + 3;
+		size_t nl = strlen((const char *)a->name), vl = strlen(v);
+		size_t need = nl + vl + 3;
 		if (len + need > cap) {
 			char *nk = realloc(k, cap = 2 * (len + need));
 			if (nk == NULL) {
@@ -356,7 +357,11 @@ marking_key(xmlNodePtr n)
 			}
 			k = nk;
 		}
-		len += (size_t)sprintf(k + len, "%s=%s\n", (const char *)a->name, v);
+		memcpy(k + len, a->name, nl); /* name=value\n, no printf per attribute */
+		k[len + nl] = '=';
+		memcpy(k + len + nl + 1, v, vl);
+		k[len + nl + 1 + vl] = '\n';
+		len += nl + vl + 2;
 		free(v);
 	}
 	if (k != NULL)

@@ -21,10 +21,15 @@ put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
-static int
+static inline int
 get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
 	uint64_t x = 0;
+
+	if (*p < end && **p < 0x80) { /* most fields are one byte */
+		*v = *(*p)++;
+		return 0;
+	}
 
 	for (unsigned shift = 0; shift < 64; shift += 7) {
 		if (*p >= end)
@@ -69,31 +74,46 @@ ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
 }
 
 int
-ingest_postings_decode(const uint8_t *block, size_t len,
-    int (*fn)(void *ctx, const ingest_posting *p), void *ctx)
+ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **out,
+    size_t *nout, size_t *cap)
 {
 	const uint8_t *p = block, *end = block + len;
-	uint64_t n, d, portion, entry, date = 0;
-	ingest_posting po = { 0, 0, 0, 0 };
-	int rc;
+	uint64_t n, d, portion, entry, date = 0, serial = 0;
+	ingest_posting *o;
 
 	if (get_varint(&p, end, &n) != 0 || n > len)
 		return LSN_EINPUT;
+	if (*nout + n > *cap) { /* room for all of them, once */
+		size_t c = *cap ? *cap : 256;
+		while (c < *nout + n)
+			c *= 2;
+		if ((o = realloc(*out, c * sizeof(*o))) == NULL)
+			return LSN_EINTERNAL;
+		*out = o;
+		*cap = c;
+	}
+	/* Straight into the array: no posting struct handed over (a copy of
+	 * one just written field by field stalled on store forwarding). */
+	o = *out + *nout;
 	for (uint64_t i = 0; i < n; i++) {
 		if (get_varint(&p, end, &d) != 0 || get_varint(&p, end, &portion) != 0 ||
 		    get_varint(&p, end, &entry) != 0 || portion > UINT32_MAX ||
-		    entry > UINT32_MAX || d > UINT64_MAX - po.serial ||
+		    entry > UINT32_MAX || d > UINT64_MAX - serial ||
 		    ((i == 0 || d > 0) && (get_varint(&p, end, &date) != 0 ||
 					     date > UINT32_MAX)))
 			return LSN_EINPUT;
-		po.serial += d;
-		po.portion = (uint32_t)portion;
-		po.entry = (uint32_t)entry;
-		po.date = (uint32_t)date;
-		if ((rc = fn(ctx, &po)) != 0)
-			return rc;
+		if (i > 0 && d == 0 && portion <= o[i - 1].portion)
+			return LSN_EINPUT; /* sorted by (serial, portion), as encoded */
+		serial += d;
+		o[i].serial = serial;
+		o[i].portion = (uint32_t)portion;
+		o[i].entry = (uint32_t)entry;
+		o[i].date = (uint32_t)date;
 	}
-	return p == end ? 0 : LSN_EINPUT;
+	if (p != end)
+		return LSN_EINPUT;
+	*nout += n;
+	return 0;
 }
 
 int

@@ -1,0 +1,155 @@
+/*
+ * tests/unit/test_postings.c - the posting block codec (ingest/postings.c).
+ *
+ * Random sorted postings encode and decode back to themselves, appended
+ * to what the array already holds; every truncation of a block, and a
+ * block whose postings are out of order, is refused and leaves the array
+ * as it was.  Values are drawn across the varint byte boundaries (the
+ * decoder has a one-byte fast path).
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ingest/ingest.h"
+
+static uint64_t seed = 4774;
+
+static uint64_t
+rnd(void)
+{
+	seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return seed >> 17;
+}
+
+/* A value of 1 to 5 varint bytes, small ones most often. */
+static uint64_t
+value(void)
+{
+	static const uint64_t cap[] = { 0x7f, 0x80, 0x3fff, 0x4000, 0x1fffff, 0xffffffff };
+	uint64_t c = cap[rnd() % 6];
+
+	return rnd() % 4 == 0 ? c : rnd() % (c + 1);
+}
+
+/* n postings sorted by (serial, portion), the date given once a report. */
+static void
+make(ingest_posting *p, size_t n)
+{
+	uint64_t serial = rnd() % 1000;
+	uint32_t portion = 0, date = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || rnd() % 3 != 0) { /* a new report */
+			serial += 1 + (i == 0 ? 0 : value());
+			portion = (uint32_t)(value() & 0xffff);
+			date = (uint32_t)value();
+		} else {
+			portion += 1 + (uint32_t)(rnd() % 200);
+		}
+		p[i].serial = serial;
+		p[i].portion = portion;
+		p[i].entry = (uint32_t)(1 + value() % 0xfffffffe);
+		p[i].date = date;
+	}
+}
+
+static void
+test_postings__roundtrip_appends(void **state)
+{
+	ingest_posting a[300], b[300], *out = NULL;
+	size_t n = 0, cap = 0;
+	lsn_err err;
+
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		size_t na = 1 + rnd() % 300, nb = 1 + rnd() % 300, la, lb;
+		uint8_t *ba, *bb;
+		make(a, na);
+		make(b, nb);
+		assert_int_equal(ingest_postings_encode(a, na, &ba, &la, &err), 0);
+		assert_int_equal(ingest_postings_encode(b, nb, &bb, &lb, &err), 0);
+		n = 0;
+		assert_int_equal(ingest_postings_decode(ba, la, &out, &n, &cap), 0);
+		assert_int_equal(ingest_postings_decode(bb, lb, &out, &n, &cap), 0);
+		assert_int_equal(n, na + nb);
+		assert_true(cap >= n);
+		for (size_t i = 0; i < na + nb; i++) {
+			const ingest_posting *want = i < na ? &a[i] : &b[i - na];
+			assert_int_equal(out[i].serial, want->serial);
+			assert_int_equal(out[i].portion, want->portion);
+			assert_int_equal(out[i].entry, want->entry);
+			assert_int_equal(out[i].date, want->date);
+		}
+		free(ba);
+		free(bb);
+	}
+	free(out);
+}
+
+static void
+test_postings__every_truncation_refused(void **state)
+{
+	ingest_posting a[50], *out = NULL;
+	size_t n, cap = 0, len;
+	uint8_t *block;
+	lsn_err err;
+
+	(void)state;
+	make(a, 50);
+	assert_int_equal(ingest_postings_encode(a, 50, &block, &len, &err), 0);
+	for (size_t cut = 0; cut < len; cut++) {
+		n = 7; /* what the array held before */
+		assert_int_equal(ingest_postings_decode(block, cut, &out, &n, &cap), LSN_EINPUT);
+		assert_int_equal(n, 7);
+	}
+	free(block);
+	free(out);
+}
+
+/* Blocks are written sorted by (serial, portion); the query relies on it
+ * without sorting, so the decoder refuses one that is not. */
+static void
+test_postings__unsorted_block_refused(void **state)
+{
+	/* count 2; (serial +5, portion 3, entry 1, date 20240101);
+	 * (serial +0, portion 3 or 2, entry 1): a repeat and a step back. */
+	uint8_t repeat[] = { 2, 5, 3, 1, 0xe5, 0xad, 0xd3, 0x09, 0, 3, 1 };
+	uint8_t back[] = { 2, 5, 3, 1, 0xe5, 0xad, 0xd3, 0x09, 0, 2, 1 };
+	uint8_t fine[] = { 2, 5, 3, 1, 0xe5, 0xad, 0xd3, 0x09, 0, 4, 1 };
+	ingest_posting *out = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	assert_int_equal(ingest_postings_decode(repeat, sizeof(repeat), &out, &n, &cap),
+	    LSN_EINPUT);
+	assert_int_equal(ingest_postings_decode(back, sizeof(back), &out, &n, &cap),
+	    LSN_EINPUT);
+	assert_int_equal(n, 0);
+	assert_int_equal(ingest_postings_decode(fine, sizeof(fine), &out, &n, &cap), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[1].serial, 5);
+	assert_int_equal(out[1].portion, 4);
+	assert_int_equal(out[1].date, 20240101);
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_postings__roundtrip_appends),
+		cmocka_unit_test(test_postings__every_truncation_refused),
+		cmocka_unit_test(test_postings__unsorted_block_refused),
+	};
+
+	return cmocka_run_group_tests_name("postings", tests, NULL, NULL);
+}
