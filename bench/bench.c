@@ -341,44 +341,54 @@ query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
 	if (q == NULL || principals(data, p) != 0)
 		goto out;
 	bench_queries_make(q, c, bc->n);
-	for (int t = 0; t < BQ_NTYPES; t++)
-		for (int who = 0; who < 2; who++) {
-			double start = bench_now();
-			size_t n = 0;
-			for (size_t i = 0; i < BENCH_NQ && bench_now() - start < 10.0; i++) {
-				char text[256];
+	/* Each query runs for both principals, one after the other, the one
+	 * first alternating: both see the same cache and page-mapping state
+	 * (run partner-first, the partner paid for mapping the postings of
+	 * every query, which the overhead row then counted as filtering). */
+	for (int t = 0; t < BQ_NTYPES; t++) {
+		static double lat2[2][BENCH_NQ];
+		double start = bench_now();
+		size_t n = 0;
+		for (size_t i = 0; i < BENCH_NQ && bench_now() - start < 20.0; i++) {
+			char text[256];
+			switch (t) {
+			case BQ_ONE:
+				snprintf(text, sizeof(text), "%s", q->one[i]);
+				break;
+			case BQ_AND3:
+				snprintf(text, sizeof(text), "%s %s %s", q->and3[i][0], q->and3[i][1],
+				    q->and3[i][2]);
+				break;
+			case BQ_PHRASE:
+				snprintf(text, sizeof(text), "\"%s %s\"", q->phrase[i][0], q->phrase[i][1]);
+				break;
+			default:
+				snprintf(text, sizeof(text), "date:%04u-%02u-%02u..%04u-%02u-%02u",
+				    q->date[i][0] / 10000, q->date[i][0] / 100 % 100, q->date[i][0] % 100,
+				    q->date[i][1] / 10000, q->date[i][1] / 100 % 100, q->date[i][1] % 100);
+			}
+			for (int k = 0; k < 2; k++) {
+				int who = (int)((i + (size_t)k) % 2);
 				query *pq = NULL;
 				query_result res;
 				size_t hits = 0, errpos;
-				double t0;
-				switch (t) {
-				case BQ_ONE:
-					snprintf(text, sizeof(text), "%s", q->one[i]);
-					break;
-				case BQ_AND3:
-					snprintf(text, sizeof(text), "%s %s %s", q->and3[i][0], q->and3[i][1],
-					    q->and3[i][2]);
-					break;
-				case BQ_PHRASE:
-					snprintf(text, sizeof(text), "\"%s %s\"", q->phrase[i][0], q->phrase[i][1]);
-					break;
-				default:
-					snprintf(text, sizeof(text), "date:%04u-%02u-%02u..%04u-%02u-%02u",
-					    q->date[i][0] / 10000, q->date[i][0] / 100 % 100, q->date[i][0] % 100,
-					    q->date[i][1] / 10000, q->date[i][1] / 100 % 100, q->date[i][1] % 100);
-				}
-				t0 = bench_now();
+				double t0 = bench_now();
 				if (query_parse(&pq, text, &errpos, &err) != 0 ||
 				    query_run(st, data, p[who], pq, &qo, count_hit, &hits, &res, &err) != 0) {
 					fprintf(stderr, "liaison-bench: query %s: %s\n", text, err.msg);
 					query_free(pq);
 					goto out;
 				}
-				lat[n++] = bench_now() - t0;
+				lat2[who][n] = bench_now() - t0;
 				query_free(pq);
 			}
+			n++;
+		}
+		for (int who = 0; who < 2; who++) {
+			memcpy(lat, lat2[who], n * sizeof(*lat));
 			bench_pct_of(&out->q[t][who], lat, n);
 		}
+	}
 	for (int who = 0; who < 2; who++) {
 		uint64_t s = 99;
 		for (size_t i = 0; i < 2000; i++) {

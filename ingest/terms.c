@@ -144,11 +144,11 @@ grow(ingest_terms *t)
 	return 0;
 }
 
-/* The entry of word w[0..n), added (and blinded) if new; NULL: no memory. */
+/* The entry of word w[0..n) of hash h, added (and blinded) if new; NULL:
+ * no memory. */
 static struct entry *
-lookup(ingest_terms *t, const char *w, size_t n)
+lookup(ingest_terms *t, const char *w, size_t n, uint32_t h)
 {
-	uint32_t h = hash(w, n);
 	size_t mask = t->nslots - 1, i = h & mask;
 	struct entry *e;
 
@@ -196,6 +196,14 @@ lookup(ingest_terms *t, const char *w, size_t n)
 	return e;
 }
 
+/* A word cut ahead of its lookup (ingest_terms_doc). */
+#define RING 8
+struct pending {
+	uint32_t h;
+	size_t len;
+	char w[LSN_TOKEN_MAX];
+};
+
 static int
 cmp_term(const void *a, const void *b)
 {
@@ -212,6 +220,7 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
     size_t *nout, lsn_err *err)
 {
 	lsn_tokenizer tk;
+	struct pending ring[RING];
 	const char *w;
 	size_t wl, n = 0;
 	int rc = 0;
@@ -224,10 +233,38 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
 		t->doc = 1;
 	}
 	for (size_t i = 0; i < d->nportions && rc == 0; i++) {
-		if (lsn_token_init(&tk, d->portions[i].text, d->portions[i].text_len) != 0)
-			return lsn_fail(err, LSN_EINTERNAL, "no C.UTF-8 locale");
-		while (lsn_token_next(&tk, &w, &wl)) {
-			struct entry *e = lookup(t, w, wl);
+		/* A word's slot and entry are cache misses in a dictionary of
+		 * tens of thousands of words: the words are cut RING ahead of
+		 * their lookup, their slots fetched then, their entries half way. */
+		size_t head = 0, tail = 0;
+		int more = 1;
+		if (lsn_token_init(&tk, d->portions[i].text, d->portions[i].text_len) != 0) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "no C.UTF-8 locale");
+			break;
+		}
+		for (;;) {
+			while (more && head - tail < RING) {
+				struct pending *q = &ring[head % RING];
+				if (!lsn_token_next(&tk, &w, &wl)) {
+					more = 0;
+					break;
+				}
+				memcpy(q->w, w, wl);
+				q->len = wl;
+				q->h = hash(w, wl);
+				__builtin_prefetch(&t->slots[q->h & (t->nslots - 1)]);
+				head++;
+			}
+			if (tail == head)
+				break;
+			if (tail + RING / 2 < head) {
+				const struct pending *q = &ring[(tail + RING / 2) % RING];
+				uint64_t sv = t->slots[q->h & (t->nslots - 1)];
+				if (sv != 0)
+					__builtin_prefetch(&t->e[(uint32_t)sv - 1]);
+			}
+			const struct pending *q = &ring[tail++ % RING];
+			struct entry *e = lookup(t, q->w, q->len, q->h);
 			if (e == NULL) {
 				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 				break;
@@ -255,6 +292,7 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
 		}
 		lsn_wipe(tk.word, sizeof(tk.word));
 	}
+	lsn_wipe(ring, sizeof(ring));
 	if (rc != 0)
 		return rc;
 	if (t->overflowed && n > 1) { /* rare: a document of a huge vocabulary */
