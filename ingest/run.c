@@ -745,6 +745,11 @@ commit(struct writer *w, lsn_err *err)
 		order[i].w = &w->words[i];
 	}
 	for (size_t i = 0; i < w->npost; i++) {
+		/* Scattered reads and writes: fetch them ahead, as in take(). */
+		if (i + 16 < w->npost)
+			__builtin_prefetch(&w->words[w->post[i + 16].word]);
+		if (i + 8 < w->npost)
+			__builtin_prefetch(&run[w->words[w->post[i + 8].word].start], 1);
 		struct word_acc *wa = &w->words[w->post[i].word];
 		run[wa->start].serial = w->post[i].serial;
 		run[wa->start].portion = w->post[i].portion;
@@ -906,6 +911,17 @@ take(struct writer *w, struct job *j, lsn_err *err)
 			return rc;
 	}
 	for (size_t i = 0; i < j->nterms; i++) {
+		/* The batch's word table is megabytes: fetch a word's slot 8
+		 * terms ahead, and its entry 4 ahead (the blind form's first
+		 * bytes are its hash). */
+		if (i + 8 < j->nterms && w->nslots > 0)
+			__builtin_prefetch(&w->slots[lsn_get_be64(j->terms[i + 8].blind) &
+			    (w->nslots - 1)]);
+		if (i + 4 < j->nterms && w->nslots > 0) {
+			uint32_t sv = w->slots[lsn_get_be64(j->terms[i + 4].blind) & (w->nslots - 1)];
+			if (sv != 0)
+				__builtin_prefetch(&w->words[sv - 1]);
+		}
 		long word = word_index(w, j->terms[i].blind);
 		if (word < 0)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
