@@ -28,7 +28,8 @@ struct word {
 	uint8_t blind[STORE_BLIND_LEN];
 	ingest_posting *p; /* sorted by (serial, portion) */
 	size_t n, cap;
-	size_t at;         /* where postings_of last answered */
+	size_t at, end;    /* postings_of's last answer: [at, end) ... */
+	uint64_t last;     /* ... for this serial (0: none yet) */
 };
 
 struct run {
@@ -319,27 +320,28 @@ sort_postings(ingest_posting *p, size_t n)
 		}
 }
 
-/* The postings of word w for serial s: [*lo, *hi).  Candidates mostly come
- * in serial order, so the search starts at the last answer and gallops
- * forward (steps of 1, 2, 4, ...) before it bisects: a few comparisons
- * however many postings the word has. */
+/* The postings of word w for serial s: [*lo, *hi).  Candidates come in
+ * serial order, each asked about by every node of its word: the last
+ * answer is kept, and the next search starts where it ended and gallops
+ * forward (steps of 1, 2, 4, ...) before it bisects that span. */
 static void
 postings_of(struct word *w, uint64_t s, size_t *lo, size_t *hi)
 {
-	size_t a = w->at < w->n ? w->at : w->n, b = w->n;
+	size_t a, b = w->n;
 
-	if (a > 0 && w->p[a - 1].serial >= s) {
-		b = a; /* behind the cursor */
-		a = 0;
-	} else {
-		size_t step = 1;
-		while (a + step < b && w->p[a + step - 1].serial < s) {
-			a += step;
-			step *= 2;
-		}
-		if (a + step < b)
-			b = a + step;
+	if (s == w->last && s != 0) {
+		*lo = w->at;
+		*hi = w->end;
+		return;
 	}
+	a = s > w->last && w->end <= w->n ? w->end : 0; /* else from the start */
+	size_t step = 1;
+	while (a + step < b && w->p[a + step - 1].serial < s) {
+		a += step;
+		step *= 2;
+	}
+	if (a + step < b)
+		b = a + step;
 	while (a < b) { /* first posting with serial >= s in [a, b) */
 		size_t m = a + (b - a) / 2;
 		if (w->p[m].serial < s)
@@ -347,11 +349,11 @@ postings_of(struct word *w, uint64_t s, size_t *lo, size_t *hi)
 		else
 			b = m;
 	}
-	*lo = a;
-	w->at = a;
+	*lo = w->at = a;
 	while (a < w->n && w->p[a].serial == s)
 		a++;
-	*hi = a;
+	*hi = w->end = a;
+	w->last = s;
 }
 
 /* Register the words of every Q_WORDS node (deduplicated). */
@@ -454,8 +456,9 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n, int need)
 			kind = c->kinds[portion];
 			readable = c->readable[portion];
 		} else { /* from the posting's marking entry */
-			const struct query__entry *es = query__entry(&r->ents, w0->p[i].entry,
-			    r->err);
+			uint32_t id = w0->p[i].entry;
+			const struct query__entry *es = id < r->ents.n && r->ents.e[id].known ?
+			    &r->ents.e[id] : query__entry(&r->ents, id, r->err); /* decided once */
 			if (es == NULL)
 				return -1;
 			kind = es->kind;
@@ -871,7 +874,8 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			size_t total = 0;
 			for (size_t i = 0; i < r.nwords; i++) {
 				struct word *w = &r.words[i];
-				w->n = w->at = 0;
+				w->n = w->at = w->end = 0;
+				w->last = 0;
 				rc = store_postings_get_batch(r.sn, w->blind, b, on_block, w, err);
 				if (rc != 0)
 					goto out;
@@ -902,14 +906,18 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			}
 			nserials = 0;
 			int sorted = 1;
+			uint64_t prev = 0; /* serials are 1 and up */
 			for (size_t i = from; i < to; i++)
 				for (size_t k = 0; k < r.words[i].n; k++) {
+					/* Written always, kept when it starts a report: a
+					 * report's many portions cost no mispredicted
+					 * branch each. */
 					uint64_t sv = r.words[i].p[k].serial;
-					if (nserials > 0 && sv == serials[nserials - 1].serial)
-						continue; /* the same report, another portion */
-					sorted &= nserials == 0 || sv > serials[nserials - 1].serial;
 					serials[nserials].serial = sv;
-					serials[nserials++].date = r.words[i].p[k].date;
+					serials[nserials].date = r.words[i].p[k].date;
+					sorted &= sv >= prev;
+					nserials += sv != prev;
+					prev = sv;
 				}
 			if (!sorted) /* more than one word: merge */
 				qsort(serials, nserials, sizeof(*serials), cmp_named);
