@@ -7,7 +7,7 @@
  *     generic ISM document) into an ingest_doc of marked portions;
  *   - the stored form of a report, shared with query/: the record's label
  *     bytes (ingest_rlabel, readable without decrypting) and its segments
- *     (segment 0 the skeleton, segment i+1 portion i);
+ *     (segment 0 the skeleton, then one per distinct marking of its portions);
  *   - the bulk ingest run: files, directories and streams, worker threads,
  *     one LMDB writer, batches, postings, audit.
  *
