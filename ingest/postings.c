@@ -83,6 +83,8 @@ ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **out,
 
 	if (get_varint(&p, end, &n) != 0 || n > len)
 		return LSN_EINPUT;
+	if (n == 0) /* nothing to append (and *out may still be NULL) */
+		return p == end ? 0 : LSN_EINPUT;
 	if (*nout + n > *cap) { /* room for all of them, once */
 		size_t c = *cap ? *cap : 256;
 		while (c < *nout + n)

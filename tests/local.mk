@@ -29,7 +29,8 @@ fuzz:
 	    $(addprefix $(top_srcdir)/,$(filter %.c,$(libliaison_a_SOURCES))) \
 	    $(LMDB_LIBS) $(GCRYPT_LIBS) $(XML_LIBS) $(ZSTD_LIBS) -pthread; \
 	  mkdir -p fuzz-work/$$t; \
-	  LIAISON_DATA_DIR=$(abs_top_srcdir)/data ./fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
+	  LIAISON_DATA_DIR=$(abs_top_srcdir)/data LIAISON_SCHEMA_DIR=$(abs_top_srcdir)/schemas \
+	    ./fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
 	    -artifact_prefix=fuzz-work/$$t- fuzz-work/$$t $(top_srcdir)/tests/fuzz/corpus/$$t; \
 	done
 .PHONY: fuzz

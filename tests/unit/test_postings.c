@@ -142,6 +142,24 @@ test_postings__unsorted_block_refused(void **state)
 	free(out);
 }
 
+/* An empty block appends nothing, also to an array not allocated yet (the
+ * fuzzer found NULL + 0 there). */
+static void
+test_postings__empty_block_into_nothing(void **state)
+{
+	uint8_t empty[] = { 0 }, trailing[] = { 0, 7 };
+	ingest_posting *out = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	assert_int_equal(ingest_postings_decode(empty, sizeof(empty), &out, &n, &cap), 0);
+	assert_int_equal(n, 0);
+	assert_null(out);
+	assert_int_equal(ingest_postings_decode(trailing, sizeof(trailing), &out, &n, &cap),
+	    LSN_EINPUT);
+	assert_int_equal(n, 0);
+}
+
 int
 main(void)
 {
@@ -149,6 +167,7 @@ main(void)
 		cmocka_unit_test(test_postings__roundtrip_appends),
 		cmocka_unit_test(test_postings__every_truncation_refused),
 		cmocka_unit_test(test_postings__unsorted_block_refused),
+		cmocka_unit_test(test_postings__empty_block_into_nothing),
 	};
 
 	return cmocka_run_group_tests_name("postings", tests, NULL, NULL);
