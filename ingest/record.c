@@ -235,6 +235,8 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 	uint8_t (*labels)[ACL_LABEL_SIZE] = NULL;
 	uint32_t *num = NULL;
 	uint16_t *seg = NULL;
+	size_t *first = NULL;
+	uint8_t *own = NULL; /* mtext[i] was rendered for portion i */
 	char **mtext = NULL;
 	size_t *mlen = NULL;
 	struct w w = { NULL, 0 };
@@ -245,6 +247,8 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 	if ((labels = calloc(np, sizeof(*labels))) == NULL ||
 	    (num = calloc(np, sizeof(*num))) == NULL ||
 	    (seg = calloc(np, sizeof(*seg))) == NULL ||
+	    (first = calloc(np, sizeof(*first))) == NULL ||
+	    (own = calloc(np, 1)) == NULL ||
 	    (mtext = calloc(np, sizeof(*mtext))) == NULL ||
 	    (mlen = calloc(np, sizeof(*mlen))) == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
@@ -253,36 +257,46 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 	/* Each portion: its marking rendered (once per distinct marking), its
 	 * ACL label, its marking entry and its segment: portions of the same
 	 * (label, need-to-know) pair share a segment, which every principal
-	 * may read all of or none of. */
+	 * may read all of or none of.  first[] lists the portions that began
+	 * something new (a marking, a segment or an entry), so each portion
+	 * is compared with those only: O(portions x distinct), not squared. */
+	size_t nfirst = 0;
 	for (size_t i = 0; i < d->nportions && rc == 0; i++) {
 		const ingest_portion *p = &d->portions[i];
 		const char *ntk = p->ntk ? p->ntk : "";
-		size_t j;
-		for (j = 0; j < i; j++)
-			if (acl_marking_identical(d->portions[j].marking, p->marking))
-				break;
-		if (j < i) { /* the same marking: the same text and label */
-			mtext[i] = mtext[j];
-			mlen[i] = mlen[j];
-			memcpy(labels[i], labels[j], ACL_LABEL_SIZE);
-		} else if ((rc = marking_text(p->marking, &mtext[i], &mlen[i], err)) != 0 ||
+		size_t k, same_m = i, same_s = i, same_e = i;
+		for (k = 0; k < nfirst; k++) {
+			const ingest_portion *q = &d->portions[first[k]];
+			if (same_m == i && acl_marking_identical(q->marking, p->marking))
+				same_m = first[k];
+		}
+		if (same_m < i) { /* the same marking: the same text and label */
+			mtext[i] = mtext[same_m];
+			mlen[i] = mlen[same_m];
+			memcpy(labels[i], labels[same_m], ACL_LABEL_SIZE);
+		} else if ((own[i] = 1, rc = marking_text(p->marking, &mtext[i], &mlen[i],
+				err)) != 0 ||
 		    (rc = acl_label_build(labels[i], p->marking, err)) != 0) {
 			break;
 		}
-		for (j = 0; j < i; j++)
-			if (memcmp(labels[j], labels[i], ACL_LABEL_SIZE) == 0 &&
-			    strcmp(d->portions[j].ntk ? d->portions[j].ntk : "", ntk) == 0)
-				break;
-		seg[i] = j < i ? seg[j] : (uint16_t)nseg++;
-		/* The entry: an earlier portion's with the same kind as well. */
-		for (j = 0; j < i; j++)
-			if (seg[j] == seg[i] && d->portions[j].kind == p->kind)
-				break;
-		if (j < i)
-			num[i] = num[j];
+		for (k = 0; k < nfirst && same_s == i; k++) {
+			const ingest_portion *q = &d->portions[first[k]];
+			if (memcmp(labels[first[k]], labels[i], ACL_LABEL_SIZE) == 0 &&
+			    strcmp(q->ntk ? q->ntk : "", ntk) == 0)
+				same_s = first[k];
+		}
+		seg[i] = same_s < i ? seg[same_s] : (uint16_t)nseg++;
+		/* The entry: an earlier portion's of the same segment and kind. */
+		for (k = 0; k < nfirst && same_e == i; k++)
+			if (seg[first[k]] == seg[i] && d->portions[first[k]].kind == p->kind)
+				same_e = first[k];
+		if (same_e < i)
+			num[i] = num[same_e];
 		else
 			rc = ingest_entries_number(entries, (int)p->kind, labels[i], ntk,
 			    strlen(ntk), &num[i], err);
+		if (same_m == i || same_s == i || same_e == i)
+			first[nfirst++] = i;
 	}
 	if (rc != 0)
 		goto out;
@@ -330,18 +344,16 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 	out->label_len = w.n;
 	w.p = NULL;
 out:
-	for (size_t i = 0; mtext != NULL && i < d->nportions; i++) {
-		size_t j;
-		for (j = 0; j < i && mtext[j] != mtext[i]; j++)
-			;
-		if (j == i) /* each distinct text once */
+	for (size_t i = 0; own != NULL && i < d->nportions; i++)
+		if (own[i]) /* each distinct text once */
 			lsn_wipe_free(mtext[i], mlen[i]);
-	}
+	free(own);
 	free(mtext);
 	free(mlen);
 	free(labels);
 	free(num);
 	free(seg);
+	free(first);
 	free(w.p);
 	if (rc != 0)
 		ingest_record_free(out);
