@@ -37,6 +37,14 @@ w_u8(struct w *w, unsigned v)
 }
 
 static void
+w_u16(struct w *w, unsigned v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	w_bytes(w, b, 2);
+}
+
+static void
 w_u32(struct w *w, uint32_t v)
 {
 	uint8_t b[4];
@@ -332,13 +340,10 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 	w_u8(&w, INGEST_RLABEL_VERSION);
 	w_u32(&w, date_number(d->date));
 	w_bytes(&w, fp, sizeof(fp));
-	uint8_t b2[2] = { (uint8_t)(d->nportions >> 8), (uint8_t)d->nportions };
-	w_bytes(&w, b2, 2);
+	w_u16(&w, (unsigned)d->nportions);
 	for (size_t i = 0; i < d->nportions; i++) {
 		w_u32(&w, num[i]);
-		b2[0] = (uint8_t)(seg[i] >> 8);
-		b2[1] = (uint8_t)seg[i];
-		w_bytes(&w, b2, 2);
+		w_u16(&w, seg[i]);
 	}
 	out->label = w.p;
 	out->label_len = w.n;

@@ -904,7 +904,8 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		return lsn_fail(err, LSN_EINTERNAL, "built a malformed label");
 	for (size_t i = 0; i < v.nportions; i++) {
 		w->portion_entry[i] = ingest_rlabel_entry(&v, i);
-		/* Consecutive portions mostly share an entry: queue each once. */
+		/* Queueing is idempotent; consecutive portions mostly share an
+		 * entry, so repeats skip the registry's lock. */
 		if ((i == 0 || w->portion_entry[i] != w->portion_entry[i - 1]) &&
 		    (rc = ingest_entries_queue(w->r->entries, w->b, w->portion_entry[i],
 			 err)) != 0)

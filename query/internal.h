@@ -47,9 +47,15 @@ typedef struct query__entries {
 	size_t n;
 } query__entries;
 
-/* Entry id as decided; NULL (err set) when it cannot be read. */
-const struct query__entry *query__entry(query__entries *es, uint32_t id,
+/* Entry id as decided; NULL (err set) when it cannot be read.  Postings
+ * ask for entries once each, so the decided case is inline. */
+const struct query__entry *query__entry_load(query__entries *es, uint32_t id,
     lsn_err *err);
+static inline const struct query__entry *
+query__entry(query__entries *es, uint32_t id, lsn_err *err)
+{
+	return id < es->n && es->e[id].known ? &es->e[id] : query__entry_load(es, id, err);
+}
 void query__entries_clear(query__entries *es);
 
 /*

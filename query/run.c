@@ -102,7 +102,7 @@ entry_loaded(void *ctx, const uint8_t *buf, size_t len)
 }
 
 const struct query__entry *
-query__entry(query__entries *es, uint32_t id, lsn_err *err)
+query__entry_load(query__entries *es, uint32_t id, lsn_err *err)
 {
 	if (id == 0)
 		goto bad;
@@ -313,8 +313,7 @@ static void
 sort_postings(ingest_posting *p, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		if (p[i - 1].serial > p[i].serial ||
-		    (p[i - 1].serial == p[i].serial && p[i - 1].portion > p[i].portion)) {
+		if (cmp_posting(&p[i - 1], &p[i]) > 0) {
 			qsort(p, n, sizeof(*p), cmp_posting);
 			return;
 		}
@@ -456,9 +455,8 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n, int need)
 			kind = c->kinds[portion];
 			readable = c->readable[portion];
 		} else { /* from the posting's marking entry */
-			uint32_t id = w0->p[i].entry;
-			const struct query__entry *es = id < r->ents.n && r->ents.e[id].known ?
-			    &r->ents.e[id] : query__entry(&r->ents, id, r->err); /* decided once */
+			const struct query__entry *es = query__entry(&r->ents, w0->p[i].entry,
+			    r->err);
 			if (es == NULL)
 				return -1;
 			kind = es->kind;

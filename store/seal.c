@@ -637,7 +637,7 @@ store__seal_block(store *st, const void *name, size_t name_len, const void *plai
 {
 	struct store__scratch *s = NULL;
 	uint8_t *rec = NULL, *nonce;
-	size_t cap, clen;
+	size_t cap;
 	int rc = LSN_EINTERNAL;
 
 	*out = NULL;
@@ -662,17 +662,16 @@ store__seal_block(store *st, const void *name, size_t name_len, const void *plai
 	lsn_put_be32(nonce + 8, lsn_get_be32(s->pnonce + 8) ^ s->pcount);
 	s->pcount++;
 	memcpy(nonce + STORE__NONCE_LEN, plain, len);
-	clen = len;
 	if (gcry_cipher_reset(s->pgcm) ||
 	    gcry_cipher_setiv(s->pgcm, nonce, STORE__NONCE_LEN) ||
 	    block_aad(s->pgcm, rec, name, name_len) ||
 	    gcry_cipher_final(s->pgcm) ||
-	    gcry_cipher_encrypt(s->pgcm, nonce + STORE__NONCE_LEN, clen, NULL, 0) ||
-	    gcry_cipher_gettag(s->pgcm, nonce + STORE__NONCE_LEN + clen, STORE__TAG_LEN)) {
+	    gcry_cipher_encrypt(s->pgcm, nonce + STORE__NONCE_LEN, len, NULL, 0) ||
+	    gcry_cipher_gettag(s->pgcm, nonce + STORE__NONCE_LEN + len, STORE__TAG_LEN)) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "AES-GCM encryption failed");
 		goto out;
 	}
-	*out_len = BLOCK_HDR + STORE__NONCE_LEN + clen + STORE__TAG_LEN;
+	*out_len = BLOCK_HDR + STORE__NONCE_LEN + len + STORE__TAG_LEN;
 	*out = rec;
 	rec = NULL;
 	rc = 0;
