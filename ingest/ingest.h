@@ -108,6 +108,19 @@ int ingest_parse(ingest_parser *p, const char *buf, size_t len,
     lsn_err *err);
 void ingest_doc_free(ingest_doc *d);
 
+/*
+ * libxml2's memory (ingest/xmlmem.c), for ingest/ and its tests.  Once per
+ * process, libxml2 is set to wipe every block it frees.  Between begin and
+ * end, the calling thread's libxml2 allocations come from its arena instead,
+ * and end wipes them all at once; libxml2 objects made in between must be
+ * dead by end.  stats: the arena's chunks and bytes in use, and whether
+ * every byte of it is zero (checked only outside begin/end).
+ */
+void ingest__xml_mem_setup(void);
+void ingest__xml_arena_begin(void);
+void ingest__xml_arena_end(void);
+void ingest__xml_arena_stats(size_t *chunks, size_t *used, int *wiped);
+
 /* ---- the stored form ---- */
 
 /* The store's marking entries during an ingest (ingest/entries.c). */

@@ -1,6 +1,7 @@
 # ingest/: XML reports in (parse, validate, roll up, seal, index).
 libliaison_a_SOURCES += ingest/ingest.h ingest/parse.c ingest/record.c \
-	ingest/postings.c ingest/run.c ingest/terms.c ingest/entries.c
+	ingest/postings.c ingest/run.c ingest/terms.c ingest/entries.c \
+	ingest/xmlmem.c
 dist_pkgdata_DATA += schemas/report.xsd schemas/ism.xsd
 
 TESTS += tests/cli/ingest.sh
@@ -17,3 +18,8 @@ check_PROGRAMS += tests/unit/test_postings
 TESTS += tests/unit/test_postings
 tests_unit_test_postings_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_postings_LDADD = $(LSN_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_xmlmem
+TESTS += tests/unit/test_xmlmem
+tests_unit_test_xmlmem_CFLAGS = $(LSN_TEST_CFLAGS)
+tests_unit_test_xmlmem_LDADD = $(LSN_TEST_LIBS)

@@ -5,8 +5,6 @@
  */
 #include "config.h"
 
-#include <malloc.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,49 +56,6 @@ quiet_libxml(void)
 	xmlSetStructuredErrorFunc(NULL, silent_structured);
 }
 
-/*
- * libxml2 holds report text in its own buffers.  Its allocator is routed
- * through these so that every block it frees is wiped first, and a block
- * it grows is copied and the old one wiped (a realloc in place could leave
- * a copy behind).  They sit on the C library's malloc, so blocks allocated
- * before the switch free correctly too.
- */
-static void
-wipe_free(void *p)
-{
-	if (p != NULL) {
-		explicit_bzero(p, malloc_usable_size(p));
-		free(p);
-	}
-}
-
-static void *
-wipe_realloc(void *p, size_t n)
-{
-	size_t old;
-	void *q;
-
-	if (p == NULL)
-		return malloc(n);
-	old = malloc_usable_size(p);
-	if (n <= old)
-		return p; /* shrinking or fitting: no copy left behind */
-	if ((q = malloc(n)) == NULL)
-		return NULL;
-	memcpy(q, p, old);
-	wipe_free(p);
-	return q;
-}
-
-static pthread_once_t mem_once = PTHREAD_ONCE_INIT;
-
-static void
-mem_setup(void)
-{
-	xmlMemSetup(wipe_free, malloc, wipe_realloc, strdup);
-	xmlInitParser();
-}
-
 int
 ingest_parser_new(ingest_parser **out, const acl_data *data, lsn_err *err)
 {
@@ -113,7 +68,7 @@ ingest_parser_new(ingest_parser **out, const acl_data *data, lsn_err *err)
 	int rc = 0;
 
 	*out = NULL;
-	pthread_once(&mem_once, mem_setup);
+	ingest__xml_mem_setup();
 	quiet_libxml();
 	/* $LIAISON_SCHEMA_DIR, else $LIAISON_DATA_DIR, else the installed copy. */
 	for (size_t i = 0; i < 3 && f == NULL; i++) {
@@ -773,8 +728,13 @@ ingest_parse(ingest_parser *p, const char *buf, size_t len,
 		return lsn_fail(err, LSN_EINPUT, "a DOCTYPE (DTD) is not accepted: no DTDs, "
 		    "no entities");
 	}
-	if ((ctxt = xmlNewParserCtxt()) == NULL)
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	/* From here to the end, libxml2 allocates from this thread's arena
+	 * (ingest/xmlmem.c): its context, dictionary, tree and validation. */
+	ingest__xml_arena_begin();
+	if ((ctxt = xmlNewParserCtxt()) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
+	}
 	/* NONET; and deliberately not NOENT, DTDLOAD, DTDATTR, XINCLUDE, HUGE. */
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "document.xml", NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
@@ -863,6 +823,8 @@ out:
 		xmlSchemaFreeValidCtxt(vctxt);
 	if (doc != NULL)
 		xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
+	if (ctxt != NULL)
+		xmlFreeParserCtxt(ctxt);
+	ingest__xml_arena_end();
 	return rc;
 }
