@@ -33,18 +33,22 @@ store__audit_genesis(store *st, uint8_t mac[STORE_MAC_LEN])
 	    STORE__ID_LEN, mac);
 }
 
-/* mac over (seq, prev, body) */
+/* mac over (seq, prev, body), with h (keyed, reset here) or a fresh handle */
 static int
-chain_mac(store *st, uint64_t seq, const uint8_t prev[STORE_MAC_LEN],
+chain_mac(store *st, gcry_md_hd_t h, uint64_t seq, const uint8_t prev[STORE_MAC_LEN],
     const uint8_t *body, size_t body_len, uint8_t out[STORE_MAC_LEN])
 {
-	gcry_md_hd_t h = NULL;
+	gcry_md_hd_t own = NULL;
 	uint8_t sb[8];
 
-	if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
-	    gcry_md_setkey(h, st->keys->audit_mac, STORE_KEY_LEN)) {
-		gcry_md_close(h);
+	if (h != NULL) {
+		gcry_md_reset(h); /* keeps the key */
+	} else if (gcry_md_open(&own, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
+	    gcry_md_setkey(own, st->keys->audit_mac, STORE_KEY_LEN)) {
+		gcry_md_close(own);
 		return LSN_EINTERNAL;
+	} else {
+		h = own;
 	}
 	lsn_put_be64(sb, seq);
 	gcry_md_write(h, CHAIN_LABEL, sizeof(CHAIN_LABEL) - 1);
@@ -52,8 +56,41 @@ chain_mac(store *st, uint64_t seq, const uint8_t prev[STORE_MAC_LEN],
 	gcry_md_write(h, prev, STORE_MAC_LEN);
 	gcry_md_write(h, body, body_len);
 	memcpy(out, gcry_md_read(h, GCRY_MD_SHA256), STORE_MAC_LEN);
-	gcry_md_close(h);
+	gcry_md_close(own);
 	return 0;
+}
+
+/* The writer's keyed handles, opened with the first entry it appends (only
+ * a write transaction appends, and there is one at a time). */
+static int
+writer_handles(store *st)
+{
+	if (st->audit_mac_h == NULL &&
+	    (gcry_md_open(&st->audit_mac_h, GCRY_MD_SHA256,
+		 GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
+		gcry_md_setkey(st->audit_mac_h, st->keys->audit_mac, STORE_KEY_LEN))) {
+		gcry_md_close(st->audit_mac_h);
+		st->audit_mac_h = NULL;
+		return LSN_EINTERNAL;
+	}
+	if (st->audit_gcm_h == NULL &&
+	    (gcry_cipher_open(&st->audit_gcm_h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM,
+		 GCRY_CIPHER_SECURE) ||
+		gcry_cipher_setkey(st->audit_gcm_h, st->keys->audit_enc, STORE_KEY_LEN))) {
+		gcry_cipher_close(st->audit_gcm_h);
+		st->audit_gcm_h = NULL;
+		return LSN_EINTERNAL;
+	}
+	return 0;
+}
+
+void
+store__audit_close(store *st)
+{
+	gcry_md_close(st->audit_mac_h); /* secure memory: wiped by libgcrypt */
+	gcry_cipher_close(st->audit_gcm_h);
+	st->audit_mac_h = NULL;
+	st->audit_gcm_h = NULL;
 }
 
 /* The GCM AAD of an entry: store id, sequence number, version and time. */
@@ -102,9 +139,10 @@ store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
 	e[0] = 1;
 	lsn_put_be64(e + 1, time_us);
 	entry_aad(st, seq, e, aad);
-	if (store__aead_seal(st->keys->audit_enc, aad, sizeof(aad), payload, len,
+	if (writer_handles(st) != 0 ||
+	    store__aead_seal(st->audit_gcm_h, aad, sizeof(aad), payload, len,
 		e + ENTRY_HDR) != 0 ||
-	    chain_mac(st, seq, prev, e, elen - STORE_MAC_LEN,
+	    chain_mac(st, st->audit_mac_h, seq, prev, e, elen - STORE_MAC_LEN,
 		e + elen - STORE_MAC_LEN) != 0)
 		rc = lsn_fail(err, LSN_EINTERNAL, "cannot seal an audit entry");
 out:
@@ -189,7 +227,7 @@ store_audit_verify(store_snap *sn, uint64_t *bad_seq, uint64_t *head_seq,
 			*bad_seq = expect;
 			break;
 		}
-		if (chain_mac(st, seq, prev, v.mv_data, v.mv_size - STORE_MAC_LEN, mac) != 0) {
+		if (chain_mac(st, NULL, seq, prev, v.mv_data, v.mv_size - STORE_MAC_LEN, mac) != 0) {
 			rc = lsn_fail(err, LSN_EINTERNAL, "cannot compute a MAC");
 			goto out;
 		}

@@ -187,6 +187,7 @@ store_close(store *st)
 		store__scratch_free(s);
 	}
 	store__dict_free_all(st);
+	store__audit_close(st);
 	if (st->writer_fd >= 0)
 		close(st->writer_fd); /* releases the flock */
 	if (st->env != NULL)

@@ -89,6 +89,10 @@ struct store {
 	uint64_t next_serial; /* under pool_lock */
 	uint64_t next_batch;  /* posting batch numbers, under pool_lock */
 	int writer_fd;        /* store_lock_writer(), or -1 */
+
+	/* The audit writer's keyed handles (audit.c), or NULL. */
+	gcry_md_hd_t audit_mac_h;
+	gcry_cipher_hd_t audit_gcm_h;
 };
 
 struct store_snap {
@@ -149,9 +153,10 @@ int store__open_block(store *st, const void *name, size_t name_len,
 /* Parse a sealed record's header: serial and label (unauthenticated). */
 int store__peek(const uint8_t *rec, size_t rec_len, uint64_t *serial,
     const uint8_t **label, size_t *label_len);
-/* AES-256-GCM with a fresh random nonce; out = nonce || ct || tag. */
-int store__aead_seal(const uint8_t key[STORE_KEY_LEN], const void *aad,
-    size_t aad_len, const void *plain, size_t len, uint8_t *out);
+/* AES-256-GCM under h (an AES-256-GCM handle with its key set) with a fresh
+ * random nonce; out = nonce || ct || tag. */
+int store__aead_seal(gcry_cipher_hd_t h, const void *aad, size_t aad_len,
+    const void *plain, size_t len, uint8_t *out);
 int store__aead_open(const uint8_t key[STORE_KEY_LEN], const void *aad,
     size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *plain);
 
@@ -177,5 +182,7 @@ int store__batch_put_meta_raw(store_batch *b, const char *name,
 int store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
     const void *payload, size_t len, lsn_err *err);
 void store__audit_genesis(store *st, uint8_t mac[STORE_MAC_LEN]);
+/* Close the audit writer's handles (store_close). */
+void store__audit_close(store *st);
 
 #endif

@@ -557,26 +557,18 @@ store__seal1(store *st, char domain, const void *name, size_t name_len,
 }
 
 int
-store__aead_seal(const uint8_t key[STORE_KEY_LEN], const void *aad,
-    size_t aad_len, const void *plain, size_t len, uint8_t *out)
+store__aead_seal(gcry_cipher_hd_t h, const void *aad, size_t aad_len,
+    const void *plain, size_t len, uint8_t *out)
 {
-	gcry_cipher_hd_t h = NULL;
-	int rc = LSN_EINTERNAL;
-
 	gcry_create_nonce(out, STORE__NONCE_LEN);
-	if (gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM,
-		GCRY_CIPHER_SECURE) ||
-	    gcry_cipher_setkey(h, key, STORE_KEY_LEN) ||
+	if (gcry_cipher_reset(h) || /* keeps the key */
 	    gcry_cipher_setiv(h, out, STORE__NONCE_LEN) ||
 	    gcry_cipher_authenticate(h, aad, aad_len) ||
 	    gcry_cipher_final(h) ||
 	    gcry_cipher_encrypt(h, out + STORE__NONCE_LEN, len, plain, len) ||
 	    gcry_cipher_gettag(h, out + STORE__NONCE_LEN + len, STORE__TAG_LEN))
-		goto out;
-	rc = 0;
-out:
-	gcry_cipher_close(h);
-	return rc;
+		return LSN_EINTERNAL;
+	return 0;
 }
 
 int
