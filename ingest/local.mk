@@ -19,7 +19,7 @@ TESTS += tests/unit/test_postings
 tests_unit_test_postings_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_postings_LDADD = $(LSN_TEST_LIBS)
 
-check_PROGRAMS += tests/unit/test_xmlmem
-TESTS += tests/unit/test_xmlmem
-tests_unit_test_xmlmem_CFLAGS = $(LSN_TEST_CFLAGS)
-tests_unit_test_xmlmem_LDADD = $(LSN_TEST_LIBS)
+check_PROGRAMS += tests/unit/test_parse
+TESTS += tests/unit/test_parse
+tests_unit_test_parse_CFLAGS = $(LSN_TEST_CFLAGS)
+tests_unit_test_parse_LDADD = $(LSN_TEST_LIBS)

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,18 @@ check_bytes(const char *buf, size_t len, size_t *bad, const char **why)
 		unsigned char c = *p;
 		size_t n;
 		unsigned long v;
+
+		/* Eight ASCII bytes, none of them NUL, at a time. */
+		while (end - p >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			if (((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) != 0)
+				break;
+			p += 8;
+		}
+		if (p == end)
+			break;
+		c = *p;
 
 		if (c == 0) {
 			*why = "a NUL byte";

@@ -1,5 +1,10 @@
 /*
- * tests/unit/test_xmlmem.c - libxml2's memory (ingest/xmlmem.c).
+ * tests/unit/test_parse.c - the parser's byte checks (ingest/parse.c) and
+ * libxml2's memory (ingest/xmlmem.c).
+ *
+ * A NUL or an invalid UTF-8 sequence is found at every offset, in and
+ * around the eight-byte ASCII fast path, and named by its byte offset;
+ * valid multi-byte characters pass.
  *
  * Inside a document's scope libxml2 allocates from the thread's arena;
  * at the end every byte it handed out is zero and only the first chunk is
@@ -14,6 +19,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,12 +140,62 @@ test_documents(void **state)
 	}
 }
 
+/* A byte problem at offset i of a 64-byte document is reported there. */
+static void
+test_bytes(void **state)
+{
+	static const char *const bad[] = { "\0", "\xc3\x28", "\xff", "\xed\xa0\x80",
+		"\xe2\x82" };
+	static const char *const why[] = { "a NUL byte at byte", "invalid UTF-8 at byte",
+		"invalid UTF-8 at byte", "invalid UTF-8 at byte", "invalid UTF-8 at byte" };
+	static const size_t blen[] = { 1, 2, 1, 3, 2 };
+	acl_data *data = NULL;
+	ingest_parser *p = NULL;
+	lsn_err err;
+	char doc[64], want[80];
+
+	(void)state;
+	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
+	assert_int_equal(ingest_parser_new(&p, data, &err), 0);
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		for (size_t i = 0; i + blen[k] <= sizeof(doc); i++) {
+			ingest_doc *d = NULL;
+			unsigned line = 0;
+			/* Never a complete sequence at the end of the buffer: the
+			 * truncated one is the error. */
+			memset(doc, 'a', sizeof(doc));
+			memcpy(doc + i, bad[k], blen[k]);
+			size_t len = k == 4 ? i + blen[k] : sizeof(doc);
+			assert_int_equal(ingest_parse(p, doc, len, NULL, &d, &line, &err),
+			    LSN_EINPUT);
+			snprintf(want, sizeof(want), "%s %zu", why[k], i);
+			assert_string_equal(err.msg, want);
+			assert_null(d);
+		}
+	}
+	/* Two- and four-byte characters at every offset pass the byte
+	 * check (the document is then not XML). */
+	for (size_t i = 0; i + 4 <= sizeof(doc); i++) {
+		ingest_doc *d = NULL;
+		unsigned line = 0;
+		memset(doc, 'a', sizeof(doc));
+		memcpy(doc + i, i % 2 ? "\xf0\x9f\x98\x80" : "\xc3\xa9\xc3\xa9", 4);
+		assert_int_equal(ingest_parse(p, doc, sizeof(doc), NULL, &d, &line, &err),
+		    LSN_EINPUT);
+		assert_null(strstr(err.msg, "at byte"));
+	}
+	ingest_parser_free(p);
+	acl_data_free(data);
+	assert_clean(1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_documents),
+		cmocka_unit_test(test_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
