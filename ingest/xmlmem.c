@@ -168,7 +168,7 @@ arena_alloc(struct arena *a, size_t n)
 	UNPOISON(p, sizeof(sz));
 	memcpy(p, &sz, sizeof(sz));
 	POISON(p, sizeof(sz));
-	UNPOISON(p + HDR, n);
+	UNPOISON(p + HDR, sz); /* the whole rounded block: realloc copies it */
 	return p + HDR;
 }
 
@@ -203,7 +203,7 @@ arena_realloc(struct arena *a, struct chunk *c, unsigned char *p, size_t n)
 		UNPOISON(p - HDR, sizeof(sz));
 		memcpy(p - HDR, &sz, sizeof(sz));
 		POISON(p - HDR, sizeof(sz));
-		UNPOISON(p, n);
+		UNPOISON(p, sz);
 		c->used = off + HDR + sz;
 		return p;
 	}
