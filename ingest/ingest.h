@@ -224,6 +224,85 @@ int ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **p,
     size_t *n, size_t *cap);
 
 /*
+ * The same decoding one posting at a time, for a reader that keeps less
+ * than the postings (query/ turns them straight into bitmaps):
+ *   ingest_postings_begin: 0, or LSN_EINPUT; c->left postings follow;
+ *   ingest_postings_next: 1 and *out, 0 at the end of a well-formed block,
+ *   LSN_EINPUT for a malformed one (the postings before it were good).
+ * ingest_postings_decode is built on these.
+ */
+typedef struct ingest_postings_cursor {
+	const uint8_t *p, *end;
+	uint64_t left, serial, total;
+	uint32_t portion, date;
+} ingest_postings_cursor;
+
+static inline int
+ingest__varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (*p < end && **p < 0x80) { /* most fields are one byte */
+		*v = *(*p)++;
+		return 0;
+	}
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (*p >= end)
+			return -1;
+		uint8_t b = *(*p)++;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static inline int
+ingest_postings_begin(ingest_postings_cursor *c, const uint8_t *block, size_t len)
+{
+	c->p = block;
+	c->end = block + len;
+	c->serial = 0;
+	c->portion = 0;
+	c->date = 0;
+	if (ingest__varint(&c->p, c->end, &c->left) != 0 || c->left > len)
+		return LSN_EINPUT;
+	c->total = c->left;
+	return 0;
+}
+
+static inline int
+ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
+{
+	uint64_t d, portion, entry, date;
+
+	if (c->left == 0)
+		return c->p == c->end ? 0 : LSN_EINPUT;
+	if (ingest__varint(&c->p, c->end, &d) != 0 ||
+	    ingest__varint(&c->p, c->end, &portion) != 0 ||
+	    ingest__varint(&c->p, c->end, &entry) != 0 || portion > UINT32_MAX ||
+	    entry > UINT32_MAX || d > UINT64_MAX - c->serial)
+		return LSN_EINPUT;
+	if (c->left == c->total || d > 0) { /* a report's first posting: its date */
+		if (ingest__varint(&c->p, c->end, &date) != 0 || date > UINT32_MAX)
+			return LSN_EINPUT;
+		c->date = (uint32_t)date;
+	} else if (portion <= c->portion) {
+		return LSN_EINPUT; /* sorted by (serial, portion), as encoded */
+	}
+	c->left--;
+	c->serial += d;
+	c->portion = (uint32_t)portion;
+	out->serial = c->serial;
+	out->portion = (uint32_t)portion;
+	out->entry = (uint32_t)entry;
+	out->date = c->date;
+	return 1;
+}
+
+/*
  * A marking entry: a portion kind with an ACL label and need-to-know
  * expression, numbered store-wide (store_batch_put_index_entry) so that a
  * posting names its portion's marking in a few bits.  Bytes: u8 version

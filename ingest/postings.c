@@ -21,29 +21,6 @@ put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
-static inline int
-get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (*p < end && **p < 0x80) { /* most fields are one byte */
-		*v = *(*p)++;
-		return 0;
-	}
-
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		if (*p >= end)
-			return -1;
-		uint8_t b = *(*p)++;
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = x;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 int
 ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
     size_t *len, lsn_err *err)
@@ -77,42 +54,29 @@ int
 ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **out,
     size_t *nout, size_t *cap)
 {
-	const uint8_t *p = block, *end = block + len;
-	uint64_t n, d, portion, entry, date = 0, serial = 0;
+	ingest_postings_cursor c;
 	ingest_posting *o;
+	int rc;
 
-	if (get_varint(&p, end, &n) != 0 || n > len)
+	if (ingest_postings_begin(&c, block, len) != 0)
 		return LSN_EINPUT;
-	if (n == 0) /* nothing to append (and *out may still be NULL) */
-		return p == end ? 0 : LSN_EINPUT;
-	if (*nout + n > *cap) { /* room for all of them, once */
-		size_t c = *cap ? *cap : 256;
-		while (c < *nout + n)
-			c *= 2;
-		if ((o = realloc(*out, c * sizeof(*o))) == NULL)
+	if (c.left == 0) /* nothing to append (and *out may still be NULL) */
+		return c.p == c.end ? 0 : LSN_EINPUT;
+	if (*nout + c.left > *cap) { /* room for all of them, once */
+		size_t cap2 = *cap ? *cap : 256;
+		while (cap2 < *nout + c.left)
+			cap2 *= 2;
+		if ((o = realloc(*out, cap2 * sizeof(*o))) == NULL)
 			return LSN_EINTERNAL;
 		*out = o;
-		*cap = c;
+		*cap = cap2;
 	}
-	/* Straight into the array: no posting struct handed over (a copy of
-	 * one just written field by field stalled on store forwarding). */
+	/* Straight into the array, appended only once the block is whole. */
 	o = *out + *nout;
-	for (uint64_t i = 0; i < n; i++) {
-		if (get_varint(&p, end, &d) != 0 || get_varint(&p, end, &portion) != 0 ||
-		    get_varint(&p, end, &entry) != 0 || portion > UINT32_MAX ||
-		    entry > UINT32_MAX || d > UINT64_MAX - serial ||
-		    ((i == 0 || d > 0) && (get_varint(&p, end, &date) != 0 ||
-					     date > UINT32_MAX)))
-			return LSN_EINPUT;
-		if (i > 0 && d == 0 && portion <= o[i - 1].portion)
-			return LSN_EINPUT; /* sorted by (serial, portion), as encoded */
-		serial += d;
-		o[i].serial = serial;
-		o[i].portion = (uint32_t)portion;
-		o[i].entry = (uint32_t)entry;
-		o[i].date = (uint32_t)date;
-	}
-	if (p != end)
+	size_t n = 0;
+	while ((rc = ingest_postings_next(&c, &o[n])) == 1)
+		n++;
+	if (rc != 0)
 		return LSN_EINPUT;
 	*nout += n;
 	return 0;

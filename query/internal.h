@@ -28,6 +28,10 @@ struct query {
 
 void query__node_free(struct query__node *n);
 
+/* Tests: nonzero evaluates every candidate on its own, never a batch's
+ * candidates at once by bitmaps (query/run.c); both must agree. */
+extern int query__one_at_a_time;
+
 /* One marking (ACL label and need-to-know expression): 0 unreadable, 1
  * readable, 2 view only. */
 int query__decide_one(const acl_principal *p, const uint8_t *label, const char *ntk,

@@ -754,6 +754,190 @@ iter_all(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size_
 	return ic->rc = consider(ic, serial, 0, id, label, len);
 }
 
+/* ---- whole batches at once ---- */
+
+/*
+ * Most queries are single words (with or without a field), dates, AND, OR
+ * and NOT.  Those are evaluated for a whole batch at once: each node gives
+ * two bitmaps over the batch's candidate serials, the two questions of
+ * eval() (R: matches on the readable portions; A: would match on all of
+ * them), straight from the postings' marking entries, and the candidates'
+ * dates come from the postings too.  The answers are exactly consider()'s
+ * for every candidate; test_query runs both paths against its reference.
+ */
+static int
+bits_ok(const struct query__node *n)
+{
+	switch (n->type) {
+	case Q_AND:
+	case Q_OR:
+		return bits_ok(n->a) && bits_ok(n->b);
+	case Q_NOT:
+		return bits_ok(n->a);
+	case Q_DATE:
+		return 1;
+	case Q_WORDS:
+		return n->nwords == 1;
+	default:
+		return 0; /* id:, class:, rel:, phrases: one candidate at a time */
+	}
+}
+
+#define BITS_MAX_SPAN (1u << 22) /* serials in one batch's bitmaps */
+
+int query__one_at_a_time;
+
+struct bits {
+	size_t nodes;   /* in the query; 0: not evaluated by bitmaps */
+	uint64_t lo;    /* the serial of bit 0 */
+	size_t nw;      /* 64-bit words in a bitmap */
+	uint64_t *cand; /* the candidates */
+	uint32_t *date; /* a candidate's date, by bit */
+	uint64_t *pool; /* bitmaps for the nodes, two each */
+	size_t used, cap, date_cap;
+};
+
+static uint64_t *
+bits_take(struct bits *b)
+{
+	uint64_t *m = b->pool + b->used * b->nw;
+
+	b->used++;
+	memset(m, 0, b->nw * sizeof(*m));
+	return m;
+}
+
+static int
+bits_eval(struct run *r, struct bits *b, const struct query__node *n, uint64_t **R,
+    uint64_t **A)
+{
+	uint64_t *ra, *aa, *rb, *ab;
+	size_t nw = b->nw;
+
+	switch (n->type) {
+	case Q_AND:
+	case Q_OR:
+		if (bits_eval(r, b, n->a, &ra, &aa) != 0 || bits_eval(r, b, n->b, &rb, &ab) != 0)
+			return -1;
+		if (n->type == Q_AND)
+			for (size_t i = 0; i < nw; i++) {
+				ra[i] &= rb[i];
+				aa[i] &= ab[i];
+			}
+		else
+			for (size_t i = 0; i < nw; i++) {
+				ra[i] |= rb[i];
+				aa[i] |= ab[i];
+			}
+		break;
+	case Q_NOT:
+		if (bits_eval(r, b, n->a, &ra, &aa) != 0)
+			return -1;
+		for (size_t i = 0; i < nw; i++) { /* the result is masked by cand */
+			ra[i] = ~ra[i];
+			aa[i] = ~aa[i];
+		}
+		break;
+	case Q_DATE:
+		ra = bits_take(b);
+		aa = bits_take(b);
+		for (size_t i = 0; i < nw; i++)
+			for (uint64_t m = b->cand[i]; m != 0; m &= m - 1) {
+				size_t k = i * 64 + (size_t)__builtin_ctzll(m);
+				uint32_t d = b->date[k];
+				if (d != 0 && d >= n->from && d <= n->to) {
+					ra[i] |= 1ULL << (k & 63);
+					aa[i] |= 1ULL << (k & 63);
+				}
+			}
+		break;
+	default: { /* Q_WORDS, one word */
+		const struct word *w = &r->words[n->word_ix[0]];
+		uint64_t span = (uint64_t)nw * 64;
+		ra = bits_take(b);
+		aa = bits_take(b);
+		for (size_t i = 0; i < w->n; i++) {
+			uint64_t k = w->p[i].serial - b->lo; /* below lo: wraps, skipped */
+			if (k >= span)
+				continue;
+			const struct query__entry *e = query__entry(&r->ents, w->p[i].entry, r->err);
+			if (e == NULL)
+				return -1;
+			if (!kind_ok(n, e->kind))
+				continue;
+			aa[k >> 6] |= 1ULL << (k & 63);
+			ra[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
+		}
+	}
+	}
+	*R = ra;
+	*A = aa;
+	return 0;
+}
+
+/* Evaluate one batch whose postings are loaded, the candidates being the
+ * reports of words [from, to); 0, or an lsn_status. */
+static int
+bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches *ms)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, *R, *A;
+
+	for (size_t i = from; i < to; i++) {
+		const struct word *w = &r->words[i];
+		if (w->n == 0)
+			continue;
+		lo = w->p[0].serial < lo ? w->p[0].serial : lo;
+		hi = w->p[w->n - 1].serial > hi ? w->p[w->n - 1].serial : hi;
+	}
+	if (lo > hi)
+		return 0;
+	if (hi - lo >= BITS_MAX_SPAN)
+		return lsn_fail(r->err, LSN_EINPUT, "a posting batch spans %llu reports",
+		    (unsigned long long)(hi - lo + 1));
+	b->lo = lo;
+	b->nw = (size_t)((hi - lo) / 64 + 1);
+	if ((2 * b->nodes + 1) * b->nw > b->cap) {
+		free(b->pool);
+		b->cap = (2 * b->nodes + 1) * b->nw;
+		if ((b->pool = malloc(b->cap * sizeof(*b->pool))) == NULL)
+			return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+	}
+	if (b->nw * 64 > b->date_cap) {
+		free(b->date);
+		b->date_cap = b->nw * 64;
+		if ((b->date = malloc(b->date_cap * sizeof(*b->date))) == NULL)
+			return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+	}
+	b->used = 0;
+	b->cand = bits_take(b);
+	for (size_t i = from; i < to; i++) {
+		const struct word *w = &r->words[i];
+		for (size_t k = 0; k < w->n; k++) {
+			uint64_t x = w->p[k].serial - lo;
+			b->cand[x >> 6] |= 1ULL << (x & 63);
+			b->date[x] = w->p[k].date;
+		}
+	}
+	if (bits_eval(r, b, r->q->root, &R, &A) != 0)
+		return LSN_EINPUT;
+	for (size_t i = 0; i < b->nw; i++) {
+		uint64_t rr = R[i] & b->cand[i], withheld = A[i] & b->cand[i] & ~rr;
+		ms->withheld += (uint64_t)__builtin_popcountll(withheld);
+		ms->total += (uint64_t)__builtin_popcountll(rr);
+		for (; rr != 0; rr &= rr - 1) {
+			size_t k = i * 64 + (size_t)__builtin_ctzll(rr);
+			keep_match(ms, b->date[k], lo + k);
+		}
+	}
+	return 0;
+}
+
+static size_t
+count_nodes(const struct query__node *n)
+{
+	return n == NULL ? 0 : 1 + count_nodes(n->a) + count_nodes(n->b);
+}
+
 /* A report named by the postings, with its date (from the postings). */
 struct named {
 	uint64_t serial;
@@ -819,6 +1003,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	size_t limit = o && o->limit ? o->limit : 20, offset = o ? o->offset : 0;
 	struct named *serials = NULL;
 	size_t nserials = 0;
+	struct bits bits = { 0 };
 	uint8_t *req = NULL;
 	int rc;
 
@@ -868,6 +1053,8 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			goto out;
 		}
 		required_words(q->root, req);
+		if (bits_ok(q->root) && !query__one_at_a_time)
+			bits.nodes = count_nodes(q->root);
 		for (uint64_t b = 1; b < batches; b++) {
 			size_t total = 0;
 			for (size_t i = 0; i < r.nwords; i++) {
@@ -893,6 +1080,11 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 					continue;
 				from = best;
 				to = best + 1;
+			}
+			if (bits.nodes > 0) {
+				if ((rc = bits_batch(&r, &bits, from, to, &ms)) != 0)
+					goto out;
+				continue;
 			}
 			if (total > cap) {
 				free(serials);
@@ -964,6 +1156,8 @@ out:
 	free(r.words);
 	query__entries_clear(&r.ents);
 	free(serials);
+	free(bits.pool);
+	free(bits.date);
 	free(req);
 	free(ms.m);
 	store_snap_end(r.sn);

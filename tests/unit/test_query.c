@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "query/internal.h"
 #include "query/query.h"
 
 #define NDOCS 150
@@ -191,7 +192,7 @@ setup(void **state)
 	paths[0] = docs;
 	io.parse.fix_banner = 1;
 	io.on_result = on_result;
-	io.batch_docs = 40; /* several batches: postings blocks across them */
+	io.batch_docs = 70; /* three batches, of more than 64 reports: bitmaps of two words */
 	if (ingest_run(G.st, G.data, parser, paths, 1, &io, &sum, &err) != 0) {
 		fprintf(stderr, "ingest: %s\n", err.msg);
 		return -1;
@@ -272,13 +273,21 @@ has_phrase(const char *text, const char *const *w, size_t n)
 	return 0;
 }
 
-enum { R_WORD, R_AND, R_OR, R_ANDNOT, R_PHRASE, R_TITLE, R_OR_AND, R_NOT };
+enum { R_WORD, R_AND, R_OR, R_ANDNOT, R_PHRASE, R_TITLE, R_OR_AND, R_NOT, R_DATE, R_NOTDATE,
+	R_NTYPES };
 
 struct rq {
 	int type;
 	const char *w[3];
+	char from[11], to[11]; /* R_DATE, R_NOTDATE */
 	char text[200];
 };
+
+static int
+date_in(const struct doc *d, const struct rq *q)
+{
+	return strcmp(d->date, q->from) >= 0 && strcmp(d->date, q->to) <= 0;
+}
 
 static int
 word_in(const struct doc *d, const uint8_t *ok, const char *w, int kind)
@@ -313,6 +322,10 @@ ref_eval(const struct doc *d, const uint8_t *ok, const struct rq *q, int all)
 	case R_OR_AND:
 		return (word_in(d, ok, q->w[0], 0) || word_in(d, ok, q->w[1], 0)) &&
 		    word_in(d, ok, q->w[2], 0);
+	case R_DATE:
+		return word_in(d, ok, q->w[0], 0) && date_in(d, q);
+	case R_NOTDATE:
+		return (word_in(d, ok, q->w[0], 0) || word_in(d, ok, q->w[1], 0)) && !date_in(d, q);
 	case R_PHRASE:
 		for (int i = 0; i < d->np; i++) {
 			const char *one[2][1] = { { q->w[0] }, { q->w[1] } };
@@ -354,9 +367,12 @@ random_query(struct rq *q)
 {
 	const char *a, *b, *c;
 
-	q->type = (int)rnd(8);
+	q->type = (int)rnd(R_NTYPES);
 	for (int i = 0; i < 3; i++)
 		q->w[i] = vocab[rnd(NWORDS)];
+	unsigned m = 1 + rnd(12), m2 = m + rnd(13 - m);
+	snprintf(q->from, sizeof(q->from), "2024-%02u-%02u", m, 1 + rnd(28));
+	snprintf(q->to, sizeof(q->to), "2024-%02u-28", m2);
 	a = q->w[0];
 	b = q->w[1];
 	c = q->w[2];
@@ -368,6 +384,10 @@ random_query(struct rq *q)
 	case R_PHRASE: snprintf(q->text, sizeof(q->text), "\"%s %s\"", a, b); break;
 	case R_TITLE: snprintf(q->text, sizeof(q->text), "title:%s", a); break;
 	case R_OR_AND: snprintf(q->text, sizeof(q->text), "(%s OR %s) AND %s", a, b, c); break;
+	case R_DATE: snprintf(q->text, sizeof(q->text), "%s date:%s..%s", a, q->from, q->to); break;
+	case R_NOTDATE:
+		snprintf(q->text, sizeof(q->text), "(%s OR %s) NOT date:%s..%s", a, b, q->from, q->to);
+		break;
 	default: snprintf(q->text, sizeof(q->text), "NOT %s", a); break;
 	}
 }
@@ -391,12 +411,43 @@ collect(void *ctx, const query_hit *h)
 	return 0;
 }
 
+/*
+ * Run text for who both ways, a batch's candidates at once by bitmaps (the
+ * default, for the queries it covers) and one candidate at a time: hits,
+ * order, counts and withheld count must be identical.
+ */
+static void
+run_both(const char *text, const acl_principal *who, const query_opts *o, struct got *got,
+    query_result *res)
+{
+	struct got one = { .n = 0 };
+	query_result res1;
+	query *q = NULL;
+	lsn_err err;
+
+	for (int way = 0; way < 2; way++) {
+		query__one_at_a_time = way;
+		assert_int_equal(query_parse(&q, text, NULL, &err), 0);
+		if (query_run(G.st, G.data, who, q, o, collect, way ? &one : got,
+			way ? &res1 : res, &err) != 0)
+			fail_msg("query %s: %s", text, err.msg);
+		query_free(q);
+	}
+	query__one_at_a_time = 0;
+	if (one.n != got->n || res1.withheld != res->withheld || res1.matched != res->matched ||
+	    res1.returned != res->returned)
+		fail_msg("principal %s, query [%s]: %d hits, %llu withheld by bitmaps; %d, %llu "
+			 "one at a time", acl_principal_name(who), text, got->n,
+		    (unsigned long long)res->withheld, one.n, (unsigned long long)res1.withheld);
+	for (int k = 0; k < got->n && k < NDOCS; k++)
+		assert_string_equal(one.ids[k], got->ids[k]);
+}
+
 static void
 test_query__equals_brute_force_reference(void **state)
 {
 	query_opts o = { QUERY_MAX_LIMIT, 0 };
 	query_result res;
-	lsn_err err;
 	int compared = 0, nonempty = 0, nwithheld = 0;
 
 	(void)state;
@@ -404,14 +455,10 @@ test_query__equals_brute_force_reference(void **state)
 		for (int i = 0; i < NQUERIES; i++) {
 			struct rq rq;
 			struct got got = { .n = 0 };
-			query *q = NULL;
 			int want = 0, withheld = 0;
 
 			random_query(&rq);
-			assert_int_equal(query_parse(&q, rq.text, NULL, &err), 0);
-			if (query_run(G.st, G.data, G.who[w], q, &o, collect, &got, &res, &err) != 0)
-				fail_msg("query %s: %s", rq.text, err.msg);
-			query_free(q);
+			run_both(rq.text, G.who[w], &o, &got, &res);
 			for (int d = 0; d < NDOCS; d++) {
 				const struct doc *doc = &G.docs[d];
 				int in_ref = doc->stored && ref_match(doc, G.who[w], &rq);
@@ -436,10 +483,7 @@ test_query__equals_brute_force_reference(void **state)
 			 * keeps only offset + limit matches). */
 			query_opts page = { 3, 2 };
 			struct got part = { .n = 0 };
-			assert_int_equal(query_parse(&q, rq.text, NULL, &err), 0);
-			assert_int_equal(query_run(G.st, G.data, G.who[w], q, &page, collect, &part,
-			    &res, &err), 0);
-			query_free(q);
+			run_both(rq.text, G.who[w], &page, &part, &res);
 			assert_int_equal(part.n, got.n <= 2 ? 0 : got.n - 2 < 3 ? got.n - 2 : 3);
 			for (int k = 0; k < part.n; k++)
 				assert_string_equal(part.ids[k], got.ids[k + 2]);
