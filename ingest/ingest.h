@@ -237,7 +237,7 @@ typedef struct ingest_postings_cursor {
 	uint32_t portion, date;
 } ingest_postings_cursor;
 
-static inline int
+static inline __attribute__((always_inline)) int
 ingest__varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
 	uint64_t x = 0;
@@ -273,7 +273,7 @@ ingest_postings_begin(ingest_postings_cursor *c, const uint8_t *block, size_t le
 	return 0;
 }
 
-static inline int
+static inline __attribute__((always_inline)) int
 ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
 {
 	uint64_t d, portion, entry, date;

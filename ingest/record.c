@@ -464,11 +464,24 @@ r_str(struct rd *r, int null_if_empty)
 	return s;
 }
 
+/* The markings a record decode has parsed: a report's portions mostly
+ * repeat a few, so a repeat is a copy, not a second parse. */
+#define SEEN_MARKINGS 8
+struct seen {
+	struct {
+		const uint8_t *bytes;
+		uint32_t len;
+		const acl_marking *m;
+	} e[SEEN_MARKINGS];
+	size_t n;
+};
+
 static int
-r_marking(struct rd *r, const acl_data *data, acl_marking **out, lsn_err *err)
+r_marking(struct rd *r, const acl_data *data, struct seen *seen, acl_marking **out,
+    lsn_err *err)
 {
 	uint32_t n = r_u32(r);
-	const uint8_t *p = r_bytes(r, n), *end;
+	const uint8_t *p = r_bytes(r, n), *start = p, *end;
 	acl_marking *m = NULL;
 	char name[64], *val;
 	int rc;
@@ -476,6 +489,9 @@ r_marking(struct rd *r, const acl_data *data, acl_marking **out, lsn_err *err)
 	*out = NULL;
 	if (p == NULL)
 		return lsn_fail(err, LSN_EINPUT, "stored marking is truncated");
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->e[i].len == n && memcmp(seen->e[i].bytes, p, n) == 0)
+			return acl_marking_dup(out, seen->e[i].m, err);
 	if ((rc = acl_marking_new(&m, data, err)) != 0)
 		return rc;
 	end = p + n;
@@ -500,6 +516,12 @@ r_marking(struct rd *r, const acl_data *data, acl_marking **out, lsn_err *err)
 		}
 		p = nl + 1;
 	}
+	if (seen->n < SEEN_MARKINGS) {
+		/* The decoded doc owns m; it outlives the decode. */
+		seen->e[seen->n].bytes = start;
+		seen->e[seen->n].len = n;
+		seen->e[seen->n++].m = m;
+	}
 	*out = m;
 	return 0;
 }
@@ -510,6 +532,7 @@ ingest_record_decode(ingest_doc **out, const acl_data *data, const store_record 
 {
 	ingest_doc *d = NULL;
 	struct rd rd;
+	struct seen seen = { .n = 0 };
 	char *date = NULL;
 	uint32_t n;
 	int rc = LSN_EINPUT;
@@ -531,7 +554,7 @@ ingest_record_decode(ingest_doc **out, const acl_data *data, const store_record 
 		goto out;
 	}
 	snprintf(d->date, sizeof(d->date), "%s", date);
-	if ((rc = r_marking(&rd, data, &d->banner, err)) != 0)
+	if ((rc = r_marking(&rd, data, &seen, &d->banner, err)) != 0)
 		goto out;
 	if ((d->portions = calloc(n ? n : 1, sizeof(*d->portions))) == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
@@ -564,7 +587,7 @@ ingest_record_decode(ingest_doc **out, const acl_data *data, const store_record 
 			p->inherited = (int)r_u8(&rd);
 			p->element = r_str(&rd, 0);
 			p->ntk = r_str(&rd, 1);
-			if (rd.bad || (rc = r_marking(&rd, data, &p->marking, err)) != 0) {
+			if (rd.bad || (rc = r_marking(&rd, data, &seen, &p->marking, err)) != 0) {
 				rc = lsn_fail(err, LSN_EINPUT, "stored portion %u is malformed", i);
 				goto out;
 			}

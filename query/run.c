@@ -30,6 +30,11 @@ struct word {
 	size_t n, cap;
 	size_t at, end;    /* postings_of's last answer: [at, end) ... */
 	uint64_t last;     /* ... for this serial (0: none yet) */
+	uint8_t *blk;      /* by bitmaps: the batch's block, kept as read */
+	size_t blk_len, blk_cap;
+	uint64_t *R, *A;   /* by bitmaps, a candidate word: in any portion */
+	size_t bits_cap;   /* words in R and A */
+	int is_cand;       /* R and A hold this batch's answer */
 };
 
 struct run {
@@ -305,6 +310,29 @@ on_block(void *ctx, const uint8_t *block, size_t len)
 	struct word *w = ctx;
 
 	return ingest_postings_decode(block, len, &w->p, &w->n, &w->cap);
+}
+
+/* By bitmaps: keep the block to be scanned, and count its postings. */
+static int
+on_block_keep(void *ctx, const uint8_t *block, size_t len)
+{
+	struct word *w = ctx;
+	ingest_postings_cursor c;
+
+	if (ingest_postings_begin(&c, block, len) != 0)
+		return LSN_EINPUT;
+	if (len > w->blk_cap) {
+		uint8_t *nb = malloc(len);
+		if (nb == NULL)
+			return LSN_EINTERNAL;
+		free(w->blk);
+		w->blk = nb;
+		w->blk_cap = len;
+	}
+	memcpy(w->blk, block, len);
+	w->blk_len = len;
+	w->n = (size_t)c.left;
+	return 0;
 }
 
 /* Sort postings (or serials) only when they are out of order: a block is
@@ -793,9 +821,20 @@ struct bits {
 	size_t nw;      /* 64-bit words in a bitmap */
 	uint64_t *cand; /* the candidates */
 	uint32_t *date; /* a candidate's date, by bit */
+	size_t cand_cap; /* words in cand, date_cap / 64 */
 	uint64_t *pool; /* bitmaps for the nodes, two each */
-	size_t used, cap, date_cap;
+	size_t used, cap;
 };
+
+/* Bits set in x (without -mpopcnt, __builtin_popcountll is a libgcc call). */
+static inline uint64_t
+ones(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
+}
 
 static uint64_t *
 bits_take(struct bits *b)
@@ -805,6 +844,44 @@ bits_take(struct bits *b)
 	b->used++;
 	memset(m, 0, b->nw * sizeof(*m));
 	return m;
+}
+
+/* A single-word node's two bitmaps, scanned from its word's block. */
+static int
+bits_word(struct run *r, struct bits *b, const struct query__node *n, uint64_t *R,
+    uint64_t *A)
+{
+	const struct word *w = &r->words[n->word_ix[0]];
+	uint64_t span = (uint64_t)b->nw * 64;
+	ingest_postings_cursor c;
+	ingest_posting p;
+	int rc;
+
+	if (w->is_cand && n->kind == 0) { /* its answer is known already */
+		memcpy(R, w->R, b->nw * sizeof(*R));
+		memcpy(A, w->A, b->nw * sizeof(*A));
+		return 0;
+	}
+	if (w->blk_len == 0)
+		return 0;
+	if (ingest_postings_begin(&c, w->blk, w->blk_len) != 0)
+		return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+	while ((rc = ingest_postings_next(&c, &p)) == 1) {
+		uint64_t k = p.serial - b->lo; /* below lo: wraps, skipped */
+		if (k >= span) {
+			if (p.serial >= b->lo)
+				break; /* sorted: the rest is beyond the candidates */
+			continue;
+		}
+		const struct query__entry *e = query__entry(&r->ents, p.entry, r->err);
+		if (e == NULL)
+			return -1;
+		if (!kind_ok(n, e->kind))
+			continue;
+		A[k >> 6] |= 1ULL << (k & 63);
+		R[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
+	}
+	return rc < 0 ? lsn_fail(r->err, LSN_EINPUT, "a malformed posting block") : 0;
 }
 
 static int
@@ -851,79 +928,131 @@ bits_eval(struct run *r, struct bits *b, const struct query__node *n, uint64_t *
 				}
 			}
 		break;
-	default: { /* Q_WORDS, one word */
-		const struct word *w = &r->words[n->word_ix[0]];
-		uint64_t span = (uint64_t)nw * 64;
+	default: /* Q_WORDS, one word */
 		ra = bits_take(b);
 		aa = bits_take(b);
-		for (size_t i = 0; i < w->n; i++) {
-			uint64_t k = w->p[i].serial - b->lo; /* below lo: wraps, skipped */
-			if (k >= span)
-				continue;
-			const struct query__entry *e = query__entry(&r->ents, w->p[i].entry, r->err);
-			if (e == NULL)
-				return -1;
-			if (!kind_ok(n, e->kind))
-				continue;
-			aa[k >> 6] |= 1ULL << (k & 63);
-			ra[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
-		}
-	}
+		if (bits_word(r, b, n, ra, aa) != 0)
+			return -1;
 	}
 	*R = ra;
 	*A = aa;
 	return 0;
 }
 
-/* Evaluate one batch whose postings are loaded, the candidates being the
+/* Grow bitmap *m of *cap words to cap words, zeroed; 0 or -1. */
+static int
+bits_grow(uint64_t **m, size_t *have, size_t cap)
+{
+	uint64_t *n;
+
+	if (cap <= *have)
+		return 0;
+	if ((n = realloc(*m, cap * sizeof(*n))) == NULL)
+		return -1;
+	memset(n + *have, 0, (cap - *have) * sizeof(*n));
+	*m = n;
+	*have = cap;
+	return 0;
+}
+
+/* Room in cand, date and w's bitmaps for bit k; 0 or -1. */
+static int
+bits_room(struct bits *b, struct word *w, uint64_t k)
+{
+	size_t need = (size_t)(k / 64) + 1, cap = b->cand_cap ? b->cand_cap : 64, have;
+	uint32_t *d;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap > b->cand_cap) {
+		if ((d = realloc(b->date, cap * 64 * sizeof(*d))) == NULL)
+			return -1;
+		b->date = d;
+		if (bits_grow(&b->cand, &b->cand_cap, cap) != 0)
+			return -1;
+	}
+	have = w->bits_cap;
+	if (bits_grow(&w->R, &have, b->cand_cap) != 0 ||
+	    bits_grow(&w->A, &w->bits_cap, b->cand_cap) != 0)
+		return -1;
+	return 0;
+}
+
+/* Evaluate one batch whose blocks are kept, the candidates being the
  * reports of words [from, to); 0, or an lsn_status. */
 static int
 bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches *ms)
 {
 	uint64_t lo = UINT64_MAX, hi = 0, *R, *A;
+	ingest_postings_cursor c;
+	ingest_posting p;
+	int rc;
 
-	for (size_t i = from; i < to; i++) {
+	for (size_t i = from; i < to; i++) { /* the first candidate */
 		const struct word *w = &r->words[i];
-		if (w->n == 0)
-			continue;
-		lo = w->p[0].serial < lo ? w->p[0].serial : lo;
-		hi = w->p[w->n - 1].serial > hi ? w->p[w->n - 1].serial : hi;
+		if (w->blk_len > 0 && ingest_postings_begin(&c, w->blk, w->blk_len) == 0 &&
+		    ingest_postings_next(&c, &p) == 1 && p.serial < lo)
+			lo = p.serial;
 	}
-	if (lo > hi)
+	if (lo == UINT64_MAX)
 		return 0;
-	if (hi - lo >= BITS_MAX_SPAN)
-		return lsn_fail(r->err, LSN_EINPUT, "a posting batch spans %llu reports",
-		    (unsigned long long)(hi - lo + 1));
+	memset(b->cand, 0, b->cand_cap * sizeof(*b->cand));
+	for (size_t i = 0; i < r->nwords; i++)
+		r->words[i].is_cand = 0;
+	/* Candidates and their dates, and each candidate word's answer in any
+	 * portion, in one pass over its block. */
+	for (size_t i = from; i < to; i++) {
+		struct word *w = &r->words[i];
+		if (w->bits_cap > 0) {
+			memset(w->R, 0, w->bits_cap * sizeof(*w->R));
+			memset(w->A, 0, w->bits_cap * sizeof(*w->A));
+		}
+		w->is_cand = 1;
+		if (w->blk_len == 0)
+			continue;
+		if (ingest_postings_begin(&c, w->blk, w->blk_len) != 0)
+			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+		while ((rc = ingest_postings_next(&c, &p)) == 1) {
+			uint64_t k = p.serial - lo;
+			if (k >= BITS_MAX_SPAN)
+				return lsn_fail(r->err, LSN_EINPUT, "a posting batch spans more "
+				    "than %u reports", BITS_MAX_SPAN);
+			if (k >= (uint64_t)w->bits_cap * 64 && bits_room(b, w, k) != 0)
+				return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+			const struct query__entry *e = query__entry(&r->ents, p.entry, r->err);
+			if (e == NULL)
+				return LSN_EINPUT;
+			b->cand[k >> 6] |= 1ULL << (k & 63);
+			b->date[k] = p.date;
+			w->A[k >> 6] |= 1ULL << (k & 63);
+			w->R[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
+			hi = k > hi ? k : hi;
+		}
+		if (rc < 0)
+			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+	}
+	for (size_t i = from; i < to; i++) { /* all as wide as the candidates */
+		struct word *w = &r->words[i];
+		size_t have = w->bits_cap;
+		if (bits_grow(&w->R, &have, b->cand_cap) != 0 ||
+		    bits_grow(&w->A, &w->bits_cap, b->cand_cap) != 0)
+			return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+	}
 	b->lo = lo;
-	b->nw = (size_t)((hi - lo) / 64 + 1);
-	if ((2 * b->nodes + 1) * b->nw > b->cap) {
+	b->nw = (size_t)(hi / 64 + 1);
+	if (2 * b->nodes * b->nw > b->cap) {
 		free(b->pool);
-		b->cap = (2 * b->nodes + 1) * b->nw;
+		b->cap = 2 * b->nodes * b->nw;
 		if ((b->pool = malloc(b->cap * sizeof(*b->pool))) == NULL)
 			return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
 	}
-	if (b->nw * 64 > b->date_cap) {
-		free(b->date);
-		b->date_cap = b->nw * 64;
-		if ((b->date = malloc(b->date_cap * sizeof(*b->date))) == NULL)
-			return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
-	}
 	b->used = 0;
-	b->cand = bits_take(b);
-	for (size_t i = from; i < to; i++) {
-		const struct word *w = &r->words[i];
-		for (size_t k = 0; k < w->n; k++) {
-			uint64_t x = w->p[k].serial - lo;
-			b->cand[x >> 6] |= 1ULL << (x & 63);
-			b->date[x] = w->p[k].date;
-		}
-	}
 	if (bits_eval(r, b, r->q->root, &R, &A) != 0)
 		return LSN_EINPUT;
 	for (size_t i = 0; i < b->nw; i++) {
 		uint64_t rr = R[i] & b->cand[i], withheld = A[i] & b->cand[i] & ~rr;
-		ms->withheld += (uint64_t)__builtin_popcountll(withheld);
-		ms->total += (uint64_t)__builtin_popcountll(rr);
+		ms->withheld += ones(withheld);
+		ms->total += ones(rr);
 		for (; rr != 0; rr &= rr - 1) {
 			size_t k = i * 64 + (size_t)__builtin_ctzll(rr);
 			keep_match(ms, b->date[k], lo + k);
@@ -1061,7 +1190,9 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				struct word *w = &r.words[i];
 				w->n = w->at = w->end = 0;
 				w->last = 0;
-				rc = store_postings_get_batch(r.sn, w->blind, b, on_block, w, err);
+				w->blk_len = 0;
+				rc = store_postings_get_batch(r.sn, w->blind, b,
+				    bits.nodes ? on_block_keep : on_block, w, err);
 				if (rc != 0)
 					goto out;
 				/* One block: in order already (the decoder checks). */
@@ -1151,12 +1282,17 @@ out:
 		cand_clear(c);
 		free(c);
 	}
-	for (size_t i = 0; i < r.nwords; i++)
+	for (size_t i = 0; i < r.nwords; i++) {
 		free(r.words[i].p);
+		free(r.words[i].blk);
+		free(r.words[i].R);
+		free(r.words[i].A);
+	}
 	free(r.words);
 	query__entries_clear(&r.ents);
 	free(serials);
 	free(bits.pool);
+	free(bits.cand);
 	free(bits.date);
 	free(req);
 	free(ms.m);
