@@ -70,7 +70,8 @@ typedef struct ingest_doc {
 	size_t nportions;
 } ingest_doc;
 
-/* Parser state shared by threads: the compiled schema, the marking data. */
+/* Parser state shared by threads: the compiled schema, the marking data,
+ * and the validated markings met so far (a repeat is copied, not parsed). */
 typedef struct ingest_parser ingest_parser;
 
 /*

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,69 @@
 #define LSN_NS "urn:liaison:report:1"
 #define SCHEMA_FILE "report.xsd"
 
+/*
+ * Markings repeat across a corpus far more than within a report: the
+ * parser keeps the validated markings it has seen, keyed by their ISM
+ * attributes as written ("name=value\n" lines in document order), shared
+ * by the worker threads.  A report asks once per distinct marking (the
+ * build's own cache takes its repeats), so the lock is taken a few times a
+ * report.
+ */
+#define SHARED_MARKINGS 256
+
+struct shared_marking {
+	char *key;
+	acl_marking *m; /* validated */
+};
+
 struct ingest_parser {
 	const acl_data *data;
 	xmlSchemaPtr schema;
+	pthread_rwlock_t lock;
+	struct shared_marking marks[SHARED_MARKINGS];
+	size_t nmarks;
 };
+
+/* A copy of the validated marking written as key, or 1 when there is none
+ * (or no memory: the caller parses). */
+static int
+shared_find(ingest_parser *p, const char *key, acl_marking **out)
+{
+	int rc = 1;
+
+	pthread_rwlock_rdlock(&p->lock);
+	for (size_t i = 0; i < p->nmarks; i++)
+		if (strcmp(p->marks[i].key, key) == 0) {
+			rc = acl_marking_dup(out, p->marks[i].m, NULL) == 0 ? 0 : 1;
+			break;
+		}
+	pthread_rwlock_unlock(&p->lock);
+	return rc;
+}
+
+/* Remember a validated marking (until the table is full). */
+static void
+shared_add(ingest_parser *p, const char *key, const acl_marking *m)
+{
+	acl_marking *copy = NULL;
+	char *k = NULL;
+
+	pthread_rwlock_wrlock(&p->lock);
+	if (p->nmarks < SHARED_MARKINGS && (k = strdup(key)) != NULL &&
+	    acl_marking_dup(&copy, m, NULL) == 0) {
+		for (size_t i = 0; i < p->nmarks; i++)
+			if (strcmp(p->marks[i].key, key) == 0)
+				goto out; /* the other thread was first */
+		p->marks[p->nmarks].key = k;
+		p->marks[p->nmarks++].m = copy;
+		k = NULL;
+		copy = NULL;
+	}
+out:
+	pthread_rwlock_unlock(&p->lock);
+	free(k);
+	acl_marking_free(copy);
+}
 
 static const char *const kind_names[] = { "?", "title", "originator", "country",
 	"keywords", "p", "portion" };
@@ -83,6 +143,10 @@ ingest_parser_new(ingest_parser **out, const acl_data *data, lsn_err *err)
 	fclose(f);
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	if (pthread_rwlock_init(&p->lock, NULL) != 0) {
+		free(p);
+		return lsn_fail(err, LSN_EINTERNAL, "cannot create a lock");
+	}
 	p->data = data;
 	if ((pc = xmlSchemaNewParserCtxt(path)) == NULL ||
 	    (p->schema = xmlSchemaParse(pc)) == NULL) {
@@ -102,6 +166,11 @@ ingest_parser_free(ingest_parser *p)
 		return;
 	if (p->schema != NULL)
 		xmlSchemaFree(p->schema);
+	for (size_t i = 0; i < p->nmarks; i++) {
+		free(p->marks[i].key);
+		acl_marking_free(p->marks[i].m);
+	}
+	pthread_rwlock_destroy(&p->lock);
 	free(p);
 }
 
@@ -282,6 +351,7 @@ own_text(xmlNodePtr n, char *out, int top, int direct)
 #define MARK_CACHE 8
 
 struct build {
+	ingest_parser *parser;
 	const acl_data *data;
 	ingest_doc *doc;
 	size_t cap;
@@ -309,7 +379,10 @@ marking_key(xmlNodePtr n)
 	for (xmlAttrPtr a = n->properties; a != NULL && k != NULL; a = a->next) {
 		if (a->ns == NULL || xmlStrcmp(a->ns->href, BAD_CAST ISM_NS) != 0)
 			continue;
-		char *v = attr_value(a);
+		/* A value that is one text node is read in place. */
+		int one = a->children != NULL && a->children->next == NULL &&
+		    a->children->type == XML_TEXT_NODE && a->children->content != NULL;
+		char *v = one ? (char *)a->children->content : attr_value(a);
 		if (v == NULL) {
 			free(k);
 			return NULL;
@@ -319,7 +392,8 @@ marking_key(xmlNodePtr n)
 		if (len + need > cap) {
 			char *nk = realloc(k, cap = 2 * (len + need));
 			if (nk == NULL) {
-				free(v);
+				if (!one)
+					free(v);
 				free(k);
 				return NULL;
 			}
@@ -330,7 +404,8 @@ marking_key(xmlNodePtr n)
 		memcpy(k + len + nl + 1, v, vl);
 		k[len + nl + 1 + vl] = '\n';
 		len += nl + vl + 2;
-		free(v);
+		if (!one)
+			free(v);
 	}
 	if (k != NULL)
 		k[len] = '\0';
@@ -361,10 +436,14 @@ portion_marking(struct build *b, xmlNodePtr n, ingest_portion *p)
 			return acl_marking_dup(&p->marking,
 			    b->doc->portions[b->seen[i].portion].marking, b->err);
 		}
-	if ((rc = element_marking(b->data, n, &p->marking, b->err)) != 0 ||
+	if (shared_find(b->parser, key, &p->marking) == 0) {
+		/* validated when it was first seen */
+	} else if ((rc = element_marking(b->data, n, &p->marking, b->err)) != 0 ||
 	    (rc = acl_marking_validate(p->marking, b->err)) != 0) {
 		free(key);
 		return rc;
+	} else {
+		shared_add(b->parser, key, p->marking);
 	}
 	if (b->nseen < MARK_CACHE) {
 		b->seen[b->nseen].key = key;
@@ -722,6 +801,7 @@ ingest_parse(ingest_parser *p, const char *buf, size_t len,
 	*out = NULL;
 	*line = 0;
 	b.err = err;
+	b.parser = p;
 	b.data = p->data;
 	quiet_libxml();
 	if (len > cap)
