@@ -12,6 +12,13 @@
  *    phrases read the label (and open the readable portions) when reached.
  * 4. Keep the newest matches; for the hits asked for, read the label, open
  *    only the readable portions and build title and banner from them.
+ *
+ * Queries of single words, dates, AND, OR and NOT (most of them) take steps
+ * 2 and 3 a batch at a time instead: each word's block is scanned straight
+ * into two bitmaps over the batch's candidates (in a readable portion; in
+ * any portion), the operators are bitwise, and the matches, the count and
+ * the audit's withheld count fall out of the root's two bitmaps.  The
+ * answers are the same (test_query runs both ways against a reference).
  */
 #include "config.h"
 
