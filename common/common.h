@@ -53,7 +53,8 @@ void lsn_wipe(void *p, size_t n);
 /* lsn_wipe(p, n) then free(p).  NULL is a no-op. */
 void lsn_wipe_free(void *p, size_t n);
 
-/* FNV-1a of p[0..n): for in-memory hash tables, never stored. */
+/* A fast 32-bit hash of p[0..n) for in-memory hash tables, never stored:
+ * seeded at random per process (not cryptographic). */
 uint32_t lsn_hash32(const void *p, size_t n);
 
 /* Constant-time comparison: 0 when the n bytes at a and b are equal. */
