@@ -534,6 +534,8 @@ struct writer {
 	size_t bytes;
 	struct posting_ref *post;
 	size_t npost, cap_post;
+	ingest_posting *run; /* commit's postings by word, kept between batches */
+	size_t cap_run;
 	struct word_acc *words;
 	size_t nwords, cap_words;
 	uint32_t *slots;  /* word index + 1, 0 empty; nslots a power of two */
@@ -720,8 +722,7 @@ static int
 commit(struct writer *w, lsn_err *err)
 {
 	const acl_data *data = w->r->data;
-	ingest_posting *run = NULL;
-	size_t cap_run = 0;
+	ingest_posting *run;
 	int rc = 0;
 
 	store_snap_end(w->sn); /* no snapshot may be held across a commit */
@@ -731,12 +732,19 @@ commit(struct writer *w, lsn_err *err)
 	/* Bucket the postings by word, then walk the words in blind order (so
 	 * the batch's keys are written in order, at the end of the tree). */
 	struct word_order *order = malloc((w->nwords ? w->nwords : 1) * sizeof(*order));
-	if ((run = malloc((w->npost ? w->npost : 1) * sizeof(*run))) == NULL || order == NULL) {
+	if (w->run == NULL || w->npost > w->cap_run) {
+		/* Its pages are faulted in once, not once a batch. */
+		lsn_wipe_free(w->run, w->cap_run * sizeof(*w->run));
+		w->cap_run = w->npost + w->npost / 4 + 1024;
+		if ((w->run = malloc(w->cap_run * sizeof(*w->run))) == NULL)
+			w->cap_run = 0;
+	}
+	if (w->run == NULL || order == NULL) {
 		free(order);
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto done;
 	}
-	cap_run = w->npost;
+	run = w->run;
 	uint32_t at = 0;
 	for (size_t i = 0; i < w->nwords; i++) {
 		w->words[i].start = at;
@@ -772,7 +780,6 @@ commit(struct writer *w, lsn_err *err)
 	}
 	free(order);
 done:
-	lsn_wipe_free(run, cap_run * sizeof(*run));
 	if (rc == 0)
 		rc = store_batch_put_meta(w->b, "data/acl-version", acl_data_version(data),
 		    strlen(acl_data_version(data)), err);
@@ -1102,6 +1109,7 @@ out:
 	store_batch_free(w.b);
 	free(w.pend);
 	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
+	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
 	free(w.words);
 	free(w.slots);
 	free(w.ids);
