@@ -310,14 +310,18 @@ store__seal(store *st, char domain, const void *name, size_t name_len,
 		lsn_put_be32(table + 4 * i, (uint32_t)clen);
 		off += clen + STORE__TAG_LEN;
 	}
-	/* Then encrypt each packed segment in place. */
+	/* Then encrypt each packed segment in place, under the record's key
+	 * (set once: a reset keeps it). */
 	off = hdr_len;
+	if (gcry_cipher_setkey(s->gcm, s->dkey, STORE_KEY_LEN)) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "AES-GCM encryption failed");
+		goto out;
+	}
 	for (size_t i = 0; i < nseg; i++) {
 		size_t clen = lsn_get_be32(table + 4 * i);
 
 		seg_nonce(nonce, (uint32_t)i, iv);
 		if (gcry_cipher_reset(s->gcm) ||
-		    gcry_cipher_setkey(s->gcm, s->dkey, STORE_KEY_LEN) ||
 		    gcry_cipher_setiv(s->gcm, iv, STORE__NONCE_LEN) ||
 		    gcm_aad(s->gcm, rec, hdr_len, domain, name, name_len, (uint32_t)i) ||
 		    gcry_cipher_final(s->gcm) ||
