@@ -1003,7 +1003,8 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 	}
 	if (lo == UINT64_MAX)
 		return 0;
-	memset(b->cand, 0, b->cand_cap * sizeof(*b->cand));
+	if (b->cand_cap > 0)
+		memset(b->cand, 0, b->cand_cap * sizeof(*b->cand));
 	for (size_t i = 0; i < r->nwords; i++)
 		r->words[i].is_cand = 0;
 	/* Candidates and their dates, and each candidate word's answer in any
