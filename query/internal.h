@@ -31,6 +31,9 @@ void query__node_free(struct query__node *n);
 /* Tests: nonzero evaluates every candidate on its own, never a batch's
  * candidates at once by bitmaps (query/run.c); both must agree. */
 extern int query__one_at_a_time;
+/* The widest batch (in serials) evaluated by bitmaps; tests lower it to
+ * send batches one candidate at a time. */
+extern uint64_t query__bits_max_span;
 
 /* One marking (ACL label and need-to-know expression): 0 unreadable, 1
  * readable, 2 view only. */

@@ -818,7 +818,10 @@ bits_ok(const struct query__node *n)
 	}
 }
 
-#define BITS_MAX_SPAN (1u << 22) /* serials in one batch's bitmaps */
+/* Serials one batch's bitmaps may span; a wider batch (never with the
+ * default batch sizes) is evaluated one candidate at a time. */
+uint64_t query__bits_max_span = 1u << 22;
+#define BITS_TOO_WIDE 1
 
 int query__one_at_a_time;
 
@@ -986,7 +989,8 @@ bits_room(struct bits *b, struct word *w, uint64_t k)
 }
 
 /* Evaluate one batch whose blocks are kept, the candidates being the
- * reports of words [from, to); 0, or an lsn_status. */
+ * reports of words [from, to); 0, BITS_TOO_WIDE (nothing counted yet), or
+ * an lsn_status. */
 static int
 bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches *ms)
 {
@@ -1022,9 +1026,8 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 		while ((rc = ingest_postings_next(&c, &p)) == 1) {
 			uint64_t k = p.serial - lo;
-			if (k >= BITS_MAX_SPAN)
-				return lsn_fail(r->err, LSN_EINPUT, "a posting batch spans more "
-				    "than %u reports", BITS_MAX_SPAN);
+			if (k >= query__bits_max_span)
+				return BITS_TOO_WIDE;
 			if (k >= (uint64_t)w->bits_cap * 64 && bits_room(b, w, k) != 0)
 				return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
 			const struct query__entry *e = query__entry(&r->ents, p.entry, r->err);
@@ -1221,9 +1224,22 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				to = best + 1;
 			}
 			if (bits.nodes > 0) {
-				if ((rc = bits_batch(&r, &bits, from, to, &ms)) != 0)
+				if ((rc = bits_batch(&r, &bits, from, to, &ms)) == 0)
+					continue;
+				if (rc != BITS_TOO_WIDE)
 					goto out;
-				continue;
+				/* Too wide for bitmaps: decode the kept blocks and take
+				 * this batch one candidate at a time. */
+				for (size_t i = 0; i < r.nwords; i++) {
+					struct word *w = &r.words[i];
+					w->n = 0;
+					if (w->blk_len > 0 && ingest_postings_decode(w->blk, w->blk_len,
+						&w->p, &w->n, &w->cap) != 0) {
+						rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block");
+						goto out;
+					}
+				}
+				rc = 0;
 			}
 			if (total > cap) {
 				free(serials);
