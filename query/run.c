@@ -1024,19 +1024,35 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 			continue;
 		if (ingest_postings_begin(&c, w->blk, w->blk_len) != 0)
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+		/* Locals, reloaded only after a rare call: the bitmaps' stores
+		 * could otherwise alias every size_t the loop reads. */
+		uint64_t *cand = b->cand, *wa = w->A, *wr = w->R, room = (uint64_t)w->bits_cap * 64;
+		uint32_t *date = b->date;
+		const struct query__entry *ee = r->ents.e;
+		size_t en = r->ents.n;
 		while ((rc = ingest_postings_next(&c, &p)) == 1) {
 			uint64_t k = p.serial - lo;
-			if (k >= query__bits_max_span)
-				return BITS_TOO_WIDE;
-			if (k >= (uint64_t)w->bits_cap * 64 && bits_room(b, w, k) != 0)
-				return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
-			const struct query__entry *e = query__entry(&r->ents, p.entry, r->err);
-			if (e == NULL)
-				return LSN_EINPUT;
-			b->cand[k >> 6] |= 1ULL << (k & 63);
-			b->date[k] = p.date;
-			w->A[k >> 6] |= 1ULL << (k & 63);
-			w->R[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
+			const struct query__entry *e;
+			if (k >= room) {
+				if (k >= query__bits_max_span)
+					return BITS_TOO_WIDE;
+				if (bits_room(b, w, k) != 0)
+					return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+				cand = b->cand, wa = w->A, wr = w->R, date = b->date;
+				room = (uint64_t)w->bits_cap * 64;
+			}
+			if (p.entry < en && ee[p.entry].known) {
+				e = &ee[p.entry];
+			} else {
+				if ((e = query__entry_load(&r->ents, p.entry, r->err)) == NULL)
+					return LSN_EINPUT;
+				ee = r->ents.e;
+				en = r->ents.n;
+			}
+			cand[k >> 6] |= 1ULL << (k & 63);
+			date[k] = p.date;
+			wa[k >> 6] |= 1ULL << (k & 63);
+			wr[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
 			hi = k > hi ? k : hi;
 		}
 		if (rc < 0)
