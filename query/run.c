@@ -876,18 +876,28 @@ bits_word(struct run *r, struct bits *b, const struct query__node *n, uint64_t *
 		return 0;
 	if (ingest_postings_begin(&c, w->blk, w->blk_len) != 0)
 		return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+	/* In locals, as in bits_batch's pass over the candidates. */
+	const struct query__entry *ee = r->ents.e, *e;
+	size_t en = r->ents.n;
+	uint64_t lo = b->lo;
+	int kind = n->kind;
 	while ((rc = ingest_postings_next(&c, &p)) == 1) {
-		uint64_t k = p.serial - b->lo; /* below lo: wraps, skipped */
+		uint64_t k = p.serial - lo; /* below lo: wraps, skipped */
 		if (k >= span) {
-			if (p.serial >= b->lo)
+			if (p.serial >= lo)
 				break; /* sorted: the rest is beyond the candidates */
 			continue;
 		}
-		const struct query__entry *e = query__entry(&r->ents, p.entry, r->err);
-		if (e == NULL)
-			return -1;
-		if (!kind_ok(n, e->kind))
-			continue;
+		if (p.entry < en && ee[p.entry].known) {
+			e = &ee[p.entry];
+		} else {
+			if ((e = query__entry_load(&r->ents, p.entry, r->err)) == NULL)
+				return -1;
+			ee = r->ents.e;
+			en = r->ents.n;
+		}
+		if (kind != 0 && kind != e->kind)
+			continue; /* kind_ok() */
 		A[k >> 6] |= 1ULL << (k & 63);
 		R[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
 	}
