@@ -798,7 +798,8 @@ iter_all(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size_
  * eval() (R: matches on the readable portions; A: would match on all of
  * them), straight from the postings' marking entries, and the candidates'
  * dates come from the postings too.  The answers are exactly consider()'s
- * for every candidate; test_query runs both paths against its reference.
+ * for every candidate; test_query runs every query by bitmaps, one at a
+ * time, and by narrow bitmaps (the fallback below), against its reference.
  */
 static int
 bits_ok(const struct query__node *n)
@@ -831,7 +832,7 @@ struct bits {
 	size_t nw;      /* 64-bit words in a bitmap */
 	uint64_t *cand; /* the candidates */
 	uint32_t *date; /* a candidate's date, by bit */
-	size_t cand_cap; /* words in cand, date_cap / 64 */
+	size_t cand_cap; /* words in cand (and dates: 64 a word) */
 	uint64_t *pool; /* bitmaps for the nodes, two each */
 	size_t used, cap;
 };
