@@ -732,7 +732,24 @@ struct iter_ctx {
 	struct matches *ms;
 	struct cand *c;
 	int rc;
+	const struct query__node *gate; /* date_gate() of the query, or NULL */
 };
+
+/* A date node every match must satisfy (the root, or reached through ANDs
+ * only), or NULL.  A report outside its range can neither match nor be
+ * withheld (it would not match with every portion readable either), so the
+ * every-report path passes it by without deciding its label. */
+static const struct query__node *
+date_gate(const struct query__node *n)
+{
+	const struct query__node *g;
+
+	if (n->type == Q_DATE)
+		return n;
+	if (n->type != Q_AND)
+		return NULL;
+	return (g = date_gate(n->a)) != NULL ? g : date_gate(n->b);
+}
 
 /*
  * Evaluate one candidate; record a match.  With its label (the every-report
@@ -786,6 +803,11 @@ iter_all(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size_
 {
 	struct iter_ctx *ic = ctx;
 
+	if (ic->gate != NULL && len >= INGEST_RLABEL_FIXED && label[0] == INGEST_RLABEL_VERSION) {
+		uint32_t d = lsn_get_be32(label + 1); /* the label's date (ingest.h) */
+		if (d == 0 || d < ic->gate->from || d > ic->gate->to)
+			return 0;
+	}
 	return ic->rc = consider(ic, serial, 0, id, label, len);
 }
 
@@ -1166,7 +1188,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	struct run r = { st, NULL, data, p, q, NULL, 0, { NULL, p, NULL, 0 }, err };
 	struct matches ms = { 0 };
 	struct cand *c = calloc(1, sizeof(*c));
-	struct iter_ctx ic = { &r, &ms, c, 0 };
+	struct iter_ctx ic = { &r, &ms, c, 0, date_gate(q->root) };
 	size_t limit = o && o->limit ? o->limit : 20, offset = o ? o->offset : 0;
 	struct named *serials = NULL;
 	size_t nserials = 0;

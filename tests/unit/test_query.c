@@ -274,7 +274,7 @@ has_phrase(const char *text, const char *const *w, size_t n)
 }
 
 enum { R_WORD, R_AND, R_OR, R_ANDNOT, R_PHRASE, R_TITLE, R_OR_AND, R_NOT, R_DATE, R_NOTDATE,
-	R_NTYPES };
+	R_DATEONLY, R_DATENOT, R_DATEOR, R_NTYPES };
 
 struct rq {
 	int type;
@@ -326,6 +326,12 @@ ref_eval(const struct doc *d, const uint8_t *ok, const struct rq *q, int all)
 		return word_in(d, ok, q->w[0], 0) && date_in(d, q);
 	case R_NOTDATE:
 		return (word_in(d, ok, q->w[0], 0) || word_in(d, ok, q->w[1], 0)) && !date_in(d, q);
+	case R_DATEONLY:
+		return date_in(d, q);
+	case R_DATENOT:
+		return date_in(d, q) && !word_in(d, ok, q->w[0], 0);
+	case R_DATEOR:
+		return date_in(d, q) || word_in(d, ok, q->w[0], 0);
 	case R_PHRASE:
 		for (int i = 0; i < d->np; i++) {
 			const char *one[2][1] = { { q->w[0] }, { q->w[1] } };
@@ -387,6 +393,13 @@ random_query(struct rq *q)
 	case R_DATE: snprintf(q->text, sizeof(q->text), "%s date:%s..%s", a, q->from, q->to); break;
 	case R_NOTDATE:
 		snprintf(q->text, sizeof(q->text), "(%s OR %s) NOT date:%s..%s", a, b, q->from, q->to);
+		break;
+	case R_DATEONLY: snprintf(q->text, sizeof(q->text), "date:%s..%s", q->from, q->to); break;
+	case R_DATENOT:
+		snprintf(q->text, sizeof(q->text), "date:%s..%s NOT %s", q->from, q->to, a);
+		break;
+	case R_DATEOR:
+		snprintf(q->text, sizeof(q->text), "date:%s..%s OR %s", q->from, q->to, a);
 		break;
 	default: snprintf(q->text, sizeof(q->text), "NOT %s", a); break;
 	}
