@@ -178,6 +178,10 @@ typedef struct ingest_rlabel {
 /* Check and view buf as a report label.  Returns 0, LSN_EINPUT. */
 int ingest_rlabel_view(ingest_rlabel *v, const uint8_t *buf, size_t len);
 
+/* Only the label's date, without checking its portions (a date filter
+ * over every label).  Returns 0, LSN_EINPUT. */
+int ingest_rlabel_date(const uint8_t *buf, size_t len, uint32_t *date);
+
 /* Portion i's marking entry, and the segment that holds it. */
 uint32_t ingest_rlabel_entry(const ingest_rlabel *v, size_t i);
 unsigned ingest_rlabel_segment(const ingest_rlabel *v, size_t i);

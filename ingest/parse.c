@@ -33,6 +33,7 @@
 #define SHARED_MARKINGS 256
 
 struct shared_marking {
+	uint32_t hash; /* lsn_hash32 of key: most entries are passed by on it */
 	char *key;
 	acl_marking *m; /* validated */
 };
@@ -50,11 +51,12 @@ struct ingest_parser {
 static int
 shared_find(ingest_parser *p, const char *key, acl_marking **out)
 {
+	uint32_t h = lsn_hash32(key, strlen(key));
 	int rc = 1;
 
 	pthread_rwlock_rdlock(&p->lock);
 	for (size_t i = 0; i < p->nmarks; i++)
-		if (strcmp(p->marks[i].key, key) == 0) {
+		if (p->marks[i].hash == h && strcmp(p->marks[i].key, key) == 0) {
 			rc = acl_marking_dup(out, p->marks[i].m, NULL) == 0 ? 0 : 1;
 			break;
 		}
@@ -66,6 +68,7 @@ shared_find(ingest_parser *p, const char *key, acl_marking **out)
 static void
 shared_add(ingest_parser *p, const char *key, const acl_marking *m)
 {
+	uint32_t h = lsn_hash32(key, strlen(key));
 	acl_marking *copy = NULL;
 	char *k = NULL;
 
@@ -73,8 +76,9 @@ shared_add(ingest_parser *p, const char *key, const acl_marking *m)
 	if (p->nmarks < SHARED_MARKINGS && (k = strdup(key)) != NULL &&
 	    acl_marking_dup(&copy, m, NULL) == 0) {
 		for (size_t i = 0; i < p->nmarks; i++)
-			if (strcmp(p->marks[i].key, key) == 0)
+			if (p->marks[i].hash == h && strcmp(p->marks[i].key, key) == 0)
 				goto out; /* the other thread was first */
+		p->marks[p->nmarks].hash = h;
 		p->marks[p->nmarks].key = k;
 		p->marks[p->nmarks++].m = copy;
 		k = NULL;

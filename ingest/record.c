@@ -368,14 +368,22 @@ out:
 /* ---- reading labels ---- */
 
 int
+ingest_rlabel_date(const uint8_t *buf, size_t len, uint32_t *date)
+{
+	if (len < INGEST_RLABEL_FIXED || buf[0] != INGEST_RLABEL_VERSION)
+		return LSN_EINPUT;
+	*date = lsn_get_be32(buf + 1);
+	return 0;
+}
+
+int
 ingest_rlabel_view(ingest_rlabel *v, const uint8_t *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
 	memset(v, 0, sizeof(*v));
-	if (len < INGEST_RLABEL_FIXED || p[0] != INGEST_RLABEL_VERSION)
+	if (ingest_rlabel_date(buf, len, &v->date) != 0)
 		return LSN_EINPUT;
-	v->date = lsn_get_be32(p + 1);
 	v->fingerprint = p + 5;
 	p += 5 + STORE_BLIND_LEN;
 	v->nportions = ((size_t)p[0] << 8) | p[1];

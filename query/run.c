@@ -332,7 +332,7 @@ on_block_keep(void *ctx, const uint8_t *block, size_t len)
 		uint8_t *nb = malloc(len);
 		if (nb == NULL)
 			return LSN_EINTERNAL;
-		free(w->blk);
+		lsn_wipe_free(w->blk, w->blk_cap); /* opened postings, as the store wipes */
 		w->blk = nb;
 		w->blk_cap = len;
 	}
@@ -803,11 +803,12 @@ iter_all(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size_
 {
 	struct iter_ctx *ic = ctx;
 
-	if (ic->gate != NULL && len >= INGEST_RLABEL_FIXED && label[0] == INGEST_RLABEL_VERSION) {
-		uint32_t d = lsn_get_be32(label + 1); /* the label's date (ingest.h) */
-		if (d == 0 || d < ic->gate->from || d > ic->gate->to)
-			return 0;
-	}
+	uint32_t d;
+
+	/* A malformed label is left to consider(), which says so. */
+	if (ic->gate != NULL && ingest_rlabel_date(label, len, &d) == 0 &&
+	    (d == 0 || d < ic->gate->from || d > ic->gate->to))
+		return 0;
 	return ic->rc = consider(ic, serial, 0, id, label, len);
 }
 
@@ -879,6 +880,24 @@ bits_take(struct bits *b)
 	return m;
 }
 
+/*
+ * query__entry() for a scan that keeps the entry table in its locals *ee
+ * and *en (reloaded after a load): its bitmap stores could otherwise alias
+ * the table's length, which would be read again at every posting.
+ */
+static inline const struct query__entry *
+scan_entry(struct run *r, uint32_t id, const struct query__entry **ee, size_t *en)
+{
+	const struct query__entry *e;
+
+	if (id < *en && (*ee)[id].known)
+		return &(*ee)[id];
+	e = query__entry_load(&r->ents, id, r->err);
+	*ee = r->ents.e;
+	*en = r->ents.n;
+	return e;
+}
+
 /* A single-word node's two bitmaps, scanned from its word's block. */
 static int
 bits_word(struct run *r, struct bits *b, const struct query__node *n, uint64_t *R,
@@ -899,7 +918,6 @@ bits_word(struct run *r, struct bits *b, const struct query__node *n, uint64_t *
 		return 0;
 	if (ingest_postings_begin(&c, w->blk, w->blk_len) != 0)
 		return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
-	/* In locals, as in bits_batch's pass over the candidates. */
 	const struct query__entry *ee = r->ents.e, *e;
 	size_t en = r->ents.n;
 	uint64_t lo = b->lo;
@@ -911,14 +929,8 @@ bits_word(struct run *r, struct bits *b, const struct query__node *n, uint64_t *
 				break; /* sorted: the rest is beyond the candidates */
 			continue;
 		}
-		if (p.entry < en && ee[p.entry].known) {
-			e = &ee[p.entry];
-		} else {
-			if ((e = query__entry_load(&r->ents, p.entry, r->err)) == NULL)
-				return -1;
-			ee = r->ents.e;
-			en = r->ents.n;
-		}
+		if ((e = scan_entry(r, p.entry, &ee, &en)) == NULL)
+			return -1;
 		if (kind != 0 && kind != e->kind)
 			continue; /* kind_ok() */
 		A[k >> 6] |= 1ULL << (k & 63);
@@ -998,11 +1010,22 @@ bits_grow(uint64_t **m, size_t *have, size_t cap)
 	return 0;
 }
 
+/* w's two bitmaps (which share bits_cap) grown to cap words; 0 or -1. */
+static int
+word_bits_grow(struct word *w, size_t cap)
+{
+	size_t have = w->bits_cap;
+
+	if (bits_grow(&w->R, &have, cap) != 0)
+		return -1;
+	return bits_grow(&w->A, &w->bits_cap, cap);
+}
+
 /* Room in cand, date and w's bitmaps for bit k; 0 or -1. */
 static int
 bits_room(struct bits *b, struct word *w, uint64_t k)
 {
-	size_t need = (size_t)(k / 64) + 1, cap = b->cand_cap ? b->cand_cap : 64, have;
+	size_t need = (size_t)(k / 64) + 1, cap = b->cand_cap ? b->cand_cap : 64;
 	uint32_t *d;
 
 	while (cap < need)
@@ -1014,11 +1037,7 @@ bits_room(struct bits *b, struct word *w, uint64_t k)
 		if (bits_grow(&b->cand, &b->cand_cap, cap) != 0)
 			return -1;
 	}
-	have = w->bits_cap;
-	if (bits_grow(&w->R, &have, b->cand_cap) != 0 ||
-	    bits_grow(&w->A, &w->bits_cap, b->cand_cap) != 0)
-		return -1;
-	return 0;
+	return word_bits_grow(w, b->cand_cap);
 }
 
 /* Evaluate one batch whose blocks are kept, the candidates being the
@@ -1074,14 +1093,8 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 				cand = b->cand, wa = w->A, wr = w->R, date = b->date;
 				room = (uint64_t)w->bits_cap * 64;
 			}
-			if (p.entry < en && ee[p.entry].known) {
-				e = &ee[p.entry];
-			} else {
-				if ((e = query__entry_load(&r->ents, p.entry, r->err)) == NULL)
-					return LSN_EINPUT;
-				ee = r->ents.e;
-				en = r->ents.n;
-			}
+			if ((e = scan_entry(r, p.entry, &ee, &en)) == NULL)
+				return LSN_EINPUT;
 			cand[k >> 6] |= 1ULL << (k & 63);
 			date[k] = p.date;
 			wa[k >> 6] |= 1ULL << (k & 63);
@@ -1091,13 +1104,9 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 		if (rc < 0)
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 	}
-	for (size_t i = from; i < to; i++) { /* all as wide as the candidates */
-		struct word *w = &r->words[i];
-		size_t have = w->bits_cap;
-		if (bits_grow(&w->R, &have, b->cand_cap) != 0 ||
-		    bits_grow(&w->A, &w->bits_cap, b->cand_cap) != 0)
+	for (size_t i = from; i < to; i++) /* all as wide as the candidates */
+		if (word_bits_grow(&r->words[i], b->cand_cap) != 0)
 			return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
-	}
 	b->lo = lo;
 	b->nw = (size_t)(hi / 64 + 1);
 	if (2 * b->nodes * b->nw > b->cap) {
@@ -1356,8 +1365,9 @@ out:
 		free(c);
 	}
 	for (size_t i = 0; i < r.nwords; i++) {
-		free(r.words[i].p);
-		free(r.words[i].blk);
+		/* Opened postings, wiped as the store wipes the blocks it opens. */
+		lsn_wipe_free(r.words[i].p, r.words[i].cap * sizeof(*r.words[i].p));
+		lsn_wipe_free(r.words[i].blk, r.words[i].blk_cap);
 		free(r.words[i].R);
 		free(r.words[i].A);
 	}
