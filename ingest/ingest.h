@@ -210,11 +210,32 @@ typedef struct ingest_posting {
 } ingest_posting;
 
 /*
- * Encode postings p[0..n), sorted by (serial, portion), as a block:
- * varint n, then per posting varint(serial - previous serial, the first
- * from 0), varint(portion), varint(entry), and varint(date) when the
- * posting starts a report (the first, or a serial step above 0).
- * *out malloc'd, caller frees.
+ * The order of a word's postings in a block, which is the order of a
+ * query's answer: newest report first (by date, a report without one last),
+ * among reports of one date the later ingested first, and a report's
+ * portions in document order.  A query asking for the newest N hits reads
+ * each block only until it is past the N-th hit found so far.
+ * ingest_posting_before(x, y): x comes before y in that order.
+ */
+static inline int
+ingest_posting_before(const ingest_posting *x, const ingest_posting *y)
+{
+	if (x->date != y->date)
+		return x->date > y->date;
+	if (x->serial != y->serial)
+		return x->serial > y->serial;
+	return x->portion < y->portion;
+}
+
+/*
+ * Encode postings p[0..n), in that order, as a block:
+ *   varint n, and when n > 0 varint base (the lowest serial), then per
+ *   posting varint r: 0 for another portion of the report before it, or
+ *   1 + (serial - base) for the first posting of a report, followed for
+ *   that first posting by varint date (the first report's YYYYMMDD, then
+ *   the previous report's date minus this one's); then varint(portion),
+ *   varint(entry).
+ * *out malloc'd, caller frees.  LSN_EINTERNAL when p is out of order.
  */
 int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
     size_t *len, lsn_err *err);
@@ -222,8 +243,7 @@ int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
 /*
  * Decode a block, appending its postings to *p (*n of them in use, room for
  * *cap; grown with realloc when needed, *p owned by the caller).  A block's
- * postings come out sorted by (serial, portion): one that is not is
- * malformed.
+ * postings come out in the order above: one that is not is malformed.
  * Returns 0, LSN_EINPUT (malformed block: *n is unchanged), LSN_EINTERNAL
  * (out of memory).
  */
@@ -232,15 +252,17 @@ int ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **p,
 
 /*
  * The same decoding one posting at a time, for a reader that keeps less
- * than the postings (query/ turns them straight into bitmaps):
- *   ingest_postings_begin: 0, or LSN_EINPUT; c->left postings follow;
+ * than the postings (query/ turns them straight into bitmaps, and stops
+ * early):
+ *   ingest_postings_begin: 0, or LSN_EINPUT; c->left postings follow, and
+ *   c->base is the lowest serial among them;
  *   ingest_postings_next: 1 and *out, 0 at the end of a well-formed block,
  *   LSN_EINPUT for a malformed one (the postings before it were good).
  * ingest_postings_decode is built on these.
  */
 typedef struct ingest_postings_cursor {
 	const uint8_t *p, *end;
-	uint64_t left, serial, total;
+	uint64_t left, total, base, serial;
 	uint32_t portion, date;
 } ingest_postings_cursor;
 
@@ -266,61 +288,53 @@ ingest__varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
-/* The same for a date: YYYYMMDD takes exactly four varint bytes, decoded
- * at once (a loop over its bytes mispredicted at every report); any other
- * length takes the loop. */
-static inline __attribute__((always_inline)) int
-ingest__varint_date(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	if (end - *p >= 4) {
-		uint32_t w;
-		memcpy(&w, *p, 4);
-		w = le32toh(w);
-		if ((w & 0x80808080u) == 0x00808080u) {
-			*v = (w & 0x7fu) | ((w >> 1) & 0x3f80u) | ((w >> 2) & 0x1fc000u) |
-			    ((w >> 3) & 0xfe00000u);
-			*p += 4;
-			return 0;
-		}
-	}
-	return ingest__varint(p, end, v);
-}
-
 static inline int
 ingest_postings_begin(ingest_postings_cursor *c, const uint8_t *block, size_t len)
 {
 	c->p = block;
 	c->end = block + len;
-	c->serial = 0;
+	c->serial = c->base = 0;
 	c->portion = 0;
 	c->date = 0;
 	if (ingest__varint(&c->p, c->end, &c->left) != 0 || c->left > len)
 		return LSN_EINPUT;
 	c->total = c->left;
+	if (c->left > 0 && ingest__varint(&c->p, c->end, &c->base) != 0)
+		return LSN_EINPUT;
 	return 0;
 }
 
 static inline __attribute__((always_inline)) int
 ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
 {
-	uint64_t d, portion, entry, date;
+	uint64_t r, portion, entry, d;
 
 	if (c->left == 0)
 		return c->p == c->end ? 0 : LSN_EINPUT;
-	if (ingest__varint(&c->p, c->end, &d) != 0 ||
-	    ingest__varint(&c->p, c->end, &portion) != 0 ||
-	    ingest__varint(&c->p, c->end, &entry) != 0 || portion > UINT32_MAX ||
-	    entry > UINT32_MAX || d > UINT64_MAX - c->serial)
+	if (ingest__varint(&c->p, c->end, &r) != 0)
 		return LSN_EINPUT;
-	if (c->left == c->total || d > 0) { /* a report's first posting: its date */
-		if (ingest__varint_date(&c->p, c->end, &date) != 0 || date > UINT32_MAX)
+	if (r != 0) { /* a report's first posting: its serial and date */
+		uint64_t s = c->base + (r - 1);
+		if (r - 1 > UINT64_MAX - c->base || ingest__varint(&c->p, c->end, &d) != 0)
 			return LSN_EINPUT;
-		c->date = (uint32_t)date;
-	} else if (portion <= c->portion) {
-		return LSN_EINPUT; /* sorted by (serial, portion), as encoded */
+		if (c->left == c->total) {
+			if (d > UINT32_MAX)
+				return LSN_EINPUT;
+			c->date = (uint32_t)d;
+		} else if (d > c->date || (d == 0 && s >= c->serial)) {
+			return LSN_EINPUT; /* newest first, as encoded */
+		} else {
+			c->date -= (uint32_t)d;
+		}
+		c->serial = s;
+	} else if (c->left == c->total) {
+		return LSN_EINPUT; /* no report to continue */
 	}
+	if (ingest__varint(&c->p, c->end, &portion) != 0 ||
+	    ingest__varint(&c->p, c->end, &entry) != 0 || portion > UINT32_MAX ||
+	    entry > UINT32_MAX || (r == 0 && portion <= c->portion))
+		return LSN_EINPUT;
 	c->left--;
-	c->serial += d;
 	c->portion = (uint32_t)portion;
 	out->serial = c->serial;
 	out->portion = (uint32_t)portion;
@@ -349,7 +363,7 @@ int ingest_entry_view(const uint8_t *buf, size_t len, int *kind,
  * has no postings yet, or its layout is this one; else LSN_EINPUT naming
  * both).
  */
-#define INGEST_INDEX_FORMAT "3"
+#define INGEST_INDEX_FORMAT "4"
 int ingest_index_format_check(store_snap *sn, lsn_err *err);
 
 /*

@@ -25,25 +25,36 @@ int
 ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
     size_t *len, lsn_err *err)
 {
-	uint8_t *buf = malloc(10 + n * 30), *q;
-	uint64_t prev = 0;
+	uint8_t *buf = malloc(20 + n * 30), *q;
+	uint64_t base = UINT64_MAX;
 
 	*out = NULL;
 	if (buf == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	q = buf + put_varint(buf, n);
 	for (size_t i = 0; i < n; i++) {
-		if (p[i].serial < prev || (i > 0 && p[i].serial == prev &&
-					      p[i].portion <= p[i - 1].portion)) {
+		if (i > 0 && (!ingest_posting_before(&p[i - 1], &p[i]) ||
+			(p[i].serial == p[i - 1].serial && p[i].date != p[i - 1].date))) {
 			free(buf);
 			return lsn_fail(err, LSN_EINTERNAL, "postings out of order");
 		}
-		q += put_varint(q, p[i].serial - prev);
+		base = p[i].serial < base ? p[i].serial : base;
+	}
+	q = buf + put_varint(buf, n);
+	if (n > 0)
+		q += put_varint(q, base);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || p[i].serial != p[i - 1].serial) {
+			if (p[i].serial - base == UINT64_MAX) {
+				free(buf);
+				return lsn_fail(err, LSN_EINTERNAL, "serials too far apart");
+			}
+			q += put_varint(q, 1 + (p[i].serial - base));
+			q += put_varint(q, i == 0 ? p[i].date : p[i - 1].date - p[i].date);
+		} else {
+			q += put_varint(q, 0);
+		}
 		q += put_varint(q, p[i].portion);
 		q += put_varint(q, p[i].entry);
-		if (i == 0 || p[i].serial != prev)
-			q += put_varint(q, p[i].date);
-		prev = p[i].serial;
 	}
 	*out = buf;
 	*len = (size_t)(q - buf);

@@ -518,6 +518,13 @@ struct posting_ref {
 	uint32_t date;
 };
 
+/* A stored report of the batch: its postings are post[start, start + n). */
+struct rep {
+	uint64_t serial;
+	uint32_t date;
+	uint32_t start, n;
+};
+
 struct pending {
 	struct job *job;
 	int status;
@@ -534,6 +541,8 @@ struct writer {
 	size_t bytes;
 	struct posting_ref *post;
 	size_t npost, cap_post;
+	struct rep *reps;
+	size_t nreps, cap_reps;
 	ingest_posting *run; /* commit's postings by word, kept between batches */
 	size_t cap_run;
 	struct word_acc *words;
@@ -596,14 +605,15 @@ word_index(struct writer *w, const uint8_t *blind)
 	return (long)w->nwords++;
 }
 
+/* Newest report first, as the blocks are written (ingest.h). */
 static int
-cmp_serial(const void *a, const void *b)
+cmp_rep(const void *a, const void *b)
 {
-	const ingest_posting *x = a, *y = b;
+	const struct rep *x = a, *y = b;
 
-	if (x->serial != y->serial)
-		return x->serial < y->serial ? -1 : 1;
-	return (x->portion > y->portion) - (x->portion < y->portion);
+	if (x->date != y->date)
+		return x->date > y->date ? -1 : 1;
+	return (x->serial < y->serial) - (x->serial > y->serial);
 }
 
 /* A word of the batch in blind order: the first 8 bytes of its blind form
@@ -623,27 +633,20 @@ cmp_word(const void *a, const void *b)
 	return memcmp(x->w->blind, y->w->blind, STORE_BLIND_LEN);
 }
 
-/* Postings arrive nearly in serial order (workers finish out of turn by a
- * few documents): insertion sort is linear in that case, and gives way to
- * qsort when they are not. */
+/* Bucketed report by report, newest first, a word's postings are in block
+ * order already but for its portions within a report: insertion sort is
+ * linear in that case. */
 static void
 sort_postings(ingest_posting *p, size_t n)
 {
-	size_t moves = 0;
-
 	for (size_t i = 1; i < n; i++) {
 		ingest_posting t = p[i];
 		size_t k = i;
-		while (k > 0 && cmp_serial(&p[k - 1], &t) > 0) {
+		while (k > 0 && ingest_posting_before(&t, &p[k - 1])) {
 			p[k] = p[k - 1];
 			k--;
-			moves++;
 		}
 		p[k] = t;
-		if (moves > 8 * n) {
-			qsort(p, n, sizeof(*p), cmp_serial);
-			return;
-		}
 	}
 }
 
@@ -677,6 +680,7 @@ pending_clear(struct writer *w)
 	w->docs = 0;
 	w->bytes = 0;
 	w->npost = 0;
+	w->nreps = 0;
 	w->nwords = 0;
 	if (w->slots != NULL)
 		memset(w->slots, 0, w->nslots * sizeof(*w->slots));
@@ -752,18 +756,25 @@ commit(struct writer *w, lsn_err *err)
 		order[i].key = lsn_get_be64(w->words[i].blind);
 		order[i].w = &w->words[i];
 	}
-	for (size_t i = 0; i < w->npost; i++) {
-		/* Scattered reads and writes: fetch them ahead, as in take(). */
-		if (i + 16 < w->npost)
-			__builtin_prefetch(&w->words[w->post[i + 16].word]);
-		if (i + 8 < w->npost)
-			__builtin_prefetch(&run[w->words[w->post[i + 8].word].start], 1);
-		struct word_acc *wa = &w->words[w->post[i].word];
-		run[wa->start].serial = w->post[i].serial;
-		run[wa->start].portion = w->post[i].portion;
-		run[wa->start].entry = w->post[i].entry;
-		run[wa->start].date = w->post[i].date;
-		wa->start++;
+	/* Report by report, newest first: each word's bucket comes out in the
+	 * blocks' order. */
+	if (w->nreps > 1)
+		qsort(w->reps, w->nreps, sizeof(*w->reps), cmp_rep);
+	for (size_t r = 0; r < w->nreps; r++) {
+		size_t from = w->reps[r].start, to = from + w->reps[r].n;
+		for (size_t i = from; i < to; i++) {
+			/* Scattered reads and writes: fetch them ahead, as in take(). */
+			if (i + 16 < to)
+				__builtin_prefetch(&w->words[w->post[i + 16].word]);
+			if (i + 8 < to)
+				__builtin_prefetch(&run[w->words[w->post[i + 8].word].start], 1);
+			struct word_acc *wa = &w->words[w->post[i].word];
+			run[wa->start].serial = w->post[i].serial;
+			run[wa->start].portion = w->post[i].portion;
+			run[wa->start].entry = w->post[i].entry;
+			run[wa->start].date = w->post[i].date;
+			wa->start++;
+		}
 	}
 	if (w->nwords > 1)
 		qsort(order, w->nwords, sizeof(*order), cmp_word);
@@ -918,6 +929,19 @@ take(struct writer *w, struct job *j, lsn_err *err)
 			 err)) != 0)
 			return rc;
 	}
+	if (w->nreps == w->cap_reps) {
+		size_t cap = w->cap_reps ? w->cap_reps * 2 : 1024;
+		struct rep *p = realloc(w->reps, cap * sizeof(*p));
+		if (p == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		w->reps = p;
+		w->cap_reps = cap;
+	}
+	w->reps[w->nreps].serial = j->serial;
+	w->reps[w->nreps].date = v.date;
+	w->reps[w->nreps].start = (uint32_t)w->npost;
+	w->reps[w->nreps].n = (uint32_t)j->nterms;
+	w->nreps++;
 	for (size_t i = 0; i < j->nterms; i++) {
 		/* The batch's word table is megabytes: fetch a word's slot 8
 		 * terms ahead, and its entry 4 ahead (the blind form's first
@@ -1109,6 +1133,7 @@ out:
 	store_batch_free(w.b);
 	free(w.pend);
 	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
+	lsn_wipe_free(w.reps, w.cap_reps * sizeof(*w.reps));
 	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
 	free(w.words);
 	free(w.slots);

@@ -63,12 +63,19 @@ typedef struct query_opts {
 	size_t offset;
 } query_opts;
 
-/* What happened, for the audit log (never shown to the principal). */
+/*
+ * What happened, for the audit log (never shown to the principal).  The
+ * search stops where no further report could be among the hits asked for
+ * (offset + limit of them), even were every portion readable; the figures
+ * are of the answer, not of the whole store.
+ */
 typedef struct query_result {
-	uint64_t matched;   /* reports that matched inside readable portions */
+	uint64_t matched;   /* hits found, up to offset + limit */
 	uint64_t returned;  /* hits passed to the callback */
-	uint64_t withheld;  /* reports that would have matched on portions the
-	                     * principal may not read */
+	uint64_t withheld;  /* reports withheld from this answer: they would
+	                     * have matched on portions the principal may not
+	                     * read, and rank before the (offset + limit)-th
+	                     * hit (all of them when there are fewer hits) */
 } query_result;
 
 typedef int (*query_hit_fn)(void *ctx, const query_hit *hit);
@@ -76,9 +83,10 @@ typedef int (*query_hit_fn)(void *ctx, const query_hit *hit);
 /*
  * Run q for principal p, newest first (by date, then by ingest order),
  * calling fn for hits offset..offset+limit-1.  fn returns 0 to go on.
- * Memory is bounded by offset + limit and by one ingest batch's postings of
- * the query's words, however many reports match (a query that can match
- * without any word, such as date: alone, holds its words' postings whole).
+ * Memory is bounded by offset + limit, by one ingest batch's postings of
+ * the query's words, and by the withheld reports ranked before the last
+ * hit (a query that can match without any word, such as date: alone, holds
+ * its words' postings whole).
  * Returns 0, LSN_EINPUT (a stored record fails authentication), LSN_EIO,
  * LSN_EUSAGE (offset above QUERY_MAX_OFFSET).
  */

@@ -2,7 +2,7 @@
  * query/run.c - running a query for a principal.
  *
  * 1. Read the postings of every word (blinded) into per-word arrays, batch
- *    by batch.
+ *    by batch, the newest batch first.
  * 2. Candidates: the reports those postings name, or every report when the
  *    query could match without any word (NOT, date:, class: alone).
  * 3. Per candidate: evaluate the query over the readable portions only.  A
@@ -13,12 +13,17 @@
  * 4. Keep the newest matches; for the hits asked for, read the label, open
  *    only the readable portions and build title and banner from them.
  *
+ * A block holds a word's postings in answer order (newest report first,
+ * ingest.h), so once offset + limit matches are kept a block is read only
+ * up to the worst of them: nothing after it can be a hit, nor be withheld
+ * from this answer (struct matches).
+ *
  * Queries of single words, dates, AND, OR and NOT (most of them) take steps
  * 2 and 3 a batch at a time instead: each word's block is scanned straight
  * into two bitmaps over the batch's candidates (in a readable portion; in
- * any portion), the operators are bitwise, and the matches, the count and
- * the audit's withheld count fall out of the root's two bitmaps.  The
- * answers are the same (test_query runs both ways against a reference).
+ * any portion), the operators are bitwise, and the matches and the audit's
+ * withheld reports fall out of the root's two bitmaps.  The answers are the
+ * same (test_query runs both ways against a reference).
  */
 #include "config.h"
 
@@ -33,10 +38,11 @@
 struct word {
 	char *text;
 	uint8_t blind[STORE_BLIND_LEN];
-	ingest_posting *p; /* sorted by (serial, portion) */
+	ingest_posting *p; /* in block order: newest report first (ingest.h) */
 	size_t n, cap;
 	size_t at, end;    /* postings_of's last answer: [at, end) ... */
-	uint64_t last;     /* ... for this serial (0: none yet) */
+	uint64_t last;     /* ... for this serial (0: none yet) ... */
+	uint32_t last_date; /* ... of this date */
 	uint8_t *blk;      /* by bitmaps: the batch's block, kept as read */
 	size_t blk_len, blk_cap;
 	uint64_t *R, *A;   /* by bitmaps, a candidate word: in any portion */
@@ -306,9 +312,15 @@ cmp_posting(const void *a, const void *b)
 {
 	const ingest_posting *x = a, *y = b;
 
-	if (x->serial != y->serial)
-		return x->serial < y->serial ? -1 : 1;
-	return (x->portion > y->portion) - (x->portion < y->portion);
+	return ingest_posting_before(y, x) - ingest_posting_before(x, y);
+}
+
+/* Report (xd, xs) comes before report (yd, ys) in block order: newer, or
+ * as new and ingested later. */
+static inline int
+key_before(uint32_t xd, uint64_t xs, uint32_t yd, uint64_t ys)
+{
+	return xd != yd ? xd > yd : xs > ys;
 }
 
 static int
@@ -342,8 +354,8 @@ on_block_keep(void *ctx, const uint8_t *block, size_t len)
 	return 0;
 }
 
-/* Sort postings (or serials) only when they are out of order: a block is
- * written sorted, so one word's postings of one batch already are. */
+/* Sort postings only when they are out of order: one block is written in
+ * order, so one word's postings of one batch already are. */
 static void
 sort_postings(ingest_posting *p, size_t n)
 {
@@ -354,12 +366,12 @@ sort_postings(ingest_posting *p, size_t n)
 		}
 }
 
-/* The postings of word w for serial s: [*lo, *hi).  Candidates come in
- * serial order, each asked about by every node of its word: the last
+/* The postings of word w for report (d, s): [*lo, *hi).  Candidates come
+ * in block order, each asked about by every node of its word: the last
  * answer is kept, and the next search starts where it ended and gallops
  * forward (steps of 1, 2, 4, ...) before it bisects that span. */
 static void
-postings_of(struct word *w, uint64_t s, size_t *lo, size_t *hi)
+postings_of(struct word *w, uint32_t d, uint64_t s, size_t *lo, size_t *hi)
 {
 	size_t a, b = w->n;
 
@@ -368,17 +380,20 @@ postings_of(struct word *w, uint64_t s, size_t *lo, size_t *hi)
 		*hi = w->end;
 		return;
 	}
-	a = s > w->last && w->end <= w->n ? w->end : 0; /* else from the start */
+	/* Onwards from the last answer when (d, s) comes after it, else from
+	 * the start. */
+	a = w->last != 0 && key_before(w->last_date, w->last, d, s) && w->end <= w->n ? w->end : 0;
 	size_t step = 1;
-	while (a + step < b && w->p[a + step - 1].serial < s) {
+	while (a + step < b &&
+	    key_before(w->p[a + step - 1].date, w->p[a + step - 1].serial, d, s)) {
 		a += step;
 		step *= 2;
 	}
 	if (a + step < b)
 		b = a + step;
-	while (a < b) { /* first posting with serial >= s in [a, b) */
+	while (a < b) { /* first posting not before (d, s) in [a, b) */
 		size_t m = a + (b - a) / 2;
-		if (w->p[m].serial < s)
+		if (key_before(w->p[m].date, w->p[m].serial, d, s))
 			a = m + 1;
 		else
 			b = m;
@@ -388,6 +403,7 @@ postings_of(struct word *w, uint64_t s, size_t *lo, size_t *hi)
 		a++;
 	*hi = w->end = a;
 	w->last = s;
+	w->last_date = d;
 }
 
 /* Register the words of every Q_WORDS node (deduplicated). */
@@ -479,7 +495,7 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n, int need)
 	size_t lo, hi;
 	int rc, m = 0;
 
-	postings_of(w0, c->serial, &lo, &hi);
+	postings_of(w0, c->date, c->serial, &lo, &hi);
 	for (size_t i = lo; i < hi; i++) {
 		uint32_t portion = w0->p[i].portion;
 		int all_words = 1, kind, readable;
@@ -502,7 +518,7 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n, int need)
 		for (size_t k = 1; k < n->nwords && all_words; k++) {
 			struct word *wk = &r->words[n->word_ix[k]];
 			size_t a, b, j;
-			postings_of(wk, c->serial, &a, &b);
+			postings_of(wk, c->date, c->serial, &a, &b);
 			for (j = a; j < b && wk->p[j].portion != portion; j++)
 				;
 			all_words = j < b;
@@ -664,12 +680,22 @@ struct match {
 
 /*
  * The best k matches so far (newest first), a heap whose root is the worst
- * kept one: memory is O(offset + limit) however many reports match.
+ * kept one: memory is O(offset + limit) however many reports match.  Once
+ * k are kept, a report that does not come before the root can no longer be
+ * a hit, and the search passes it by (the blocks are in answer order, so a
+ * block is read only up to there).
+ *
+ * The audit log's withheld count is of the reports that would have matched
+ * had every portion been readable and that rank before the last hit the
+ * principal could be given (the k-th match), or all of them when fewer
+ * than k match: the reports withheld from this answer.  They are kept in
+ * wh (pruned as the root moves up) and counted at the end.
  */
 struct matches {
 	struct match *m;
 	size_t n, k;
-	uint64_t total, withheld;
+	struct match *wh;
+	size_t nwh, cwh, prune_at;
 };
 
 static int
@@ -725,6 +751,52 @@ keep_match(struct matches *ms, uint32_t date, uint64_t serial)
 		ms->m[0] = m;
 		sift_down(ms, 0);
 	}
+}
+
+/* Could report (date, serial) still be a hit, or withheld from one? */
+static inline int
+ahead(const struct matches *ms, uint32_t date, uint64_t serial)
+{
+	return ms->n < ms->k || key_before(date, serial, ms->m[0].date, ms->m[0].serial);
+}
+
+/* Keep only the withheld reports still ahead of the root. */
+static void
+prune_withheld(struct matches *ms)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ms->nwh; i++)
+		if (ahead(ms, ms->wh[i].date, ms->wh[i].serial))
+			ms->wh[n++] = ms->wh[i];
+	ms->nwh = n;
+}
+
+/* Report (date, serial) would have matched on portions the principal may
+ * not read.  0, or -1 out of memory. */
+static int
+note_withheld(struct matches *ms, uint32_t date, uint64_t serial)
+{
+	if (!ahead(ms, date, serial))
+		return 0;
+	if (ms->nwh == ms->cwh) {
+		if (ms->n == ms->k && ms->nwh >= ms->prune_at) {
+			prune_withheld(ms);
+			ms->prune_at = 2 * ms->nwh;
+		}
+		if (ms->nwh == ms->cwh) {
+			size_t cap = ms->cwh ? 2 * ms->cwh : 256;
+			struct match *p = realloc(ms->wh, cap * sizeof(*p));
+			if (p == NULL)
+				return -1;
+			ms->wh = p;
+			ms->cwh = cap;
+		}
+	}
+	ms->wh[ms->nwh].date = date;
+	ms->wh[ms->nwh].serial = serial;
+	ms->nwh++;
+	return 0;
 }
 
 struct iter_ctx {
@@ -787,12 +859,11 @@ consider(struct iter_ctx *ic, uint64_t serial, uint32_t date, const char *id,
 	m &= need;
 	if (!(m & M_READ)) {
 		/* For the audit log only: would it have matched on everything? */
-		if ((m & M_ALL) && !c->gone)
-			ms->withheld++;
+		if ((m & M_ALL) && !c->gone && note_withheld(ms, c->date, serial) != 0)
+			return lsn_fail(ic->r->err, LSN_EINTERNAL, "out of memory");
 		cand_clear(c);
 		return 0;
 	}
-	ms->total++;
 	keep_match(ms, c->date, serial);
 	cand_clear(c);
 	return 0;
@@ -805,9 +876,12 @@ iter_all(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size_
 
 	uint32_t d;
 
-	/* A malformed label is left to consider(), which says so. */
-	if (ic->gate != NULL && ingest_rlabel_date(label, len, &d) == 0 &&
-	    (d == 0 || d < ic->gate->from || d > ic->gate->to))
+	/* A malformed label is left to consider(), which says so.  A report
+	 * behind the last possible hit, or outside a date every match needs,
+	 * is passed by without deciding its label. */
+	if (ingest_rlabel_date(label, len, &d) == 0 &&
+	    (!ahead(ic->ms, d, serial) ||
+		(ic->gate != NULL && (d == 0 || d < ic->gate->from || d > ic->gate->to))))
 		return 0;
 	return ic->rc = consider(ic, serial, 0, id, label, len);
 }
@@ -852,6 +926,8 @@ int query__one_at_a_time;
 struct bits {
 	size_t nodes;   /* in the query; 0: not evaluated by bitmaps */
 	uint64_t lo;    /* the serial of bit 0 */
+	uint32_t td;    /* blocks are read while before (td, ts) */
+	uint64_t ts;
 	size_t nw;      /* 64-bit words in a bitmap */
 	uint64_t *cand; /* the candidates */
 	uint32_t *date; /* a candidate's date, by bit */
@@ -859,16 +935,6 @@ struct bits {
 	uint64_t *pool; /* bitmaps for the nodes, two each */
 	size_t used, cap;
 };
-
-/* Bits set in x (without -mpopcnt, __builtin_popcountll is a libgcc call). */
-static inline uint64_t
-ones(uint64_t x)
-{
-	x = x - ((x >> 1) & 0x5555555555555555ULL);
-	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-	return (x * 0x0101010101010101ULL) >> 56;
-}
 
 static uint64_t *
 bits_take(struct bits *b)
@@ -920,15 +986,15 @@ bits_word(struct run *r, struct bits *b, const struct query__node *n, uint64_t *
 		return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 	const struct query__entry *ee = r->ents.e, *e;
 	size_t en = r->ents.n;
-	uint64_t lo = b->lo;
+	uint64_t lo = b->lo, ts = b->ts;
+	uint32_t td = b->td;
 	int kind = n->kind;
 	while ((rc = ingest_postings_next(&c, &p)) == 1) {
 		uint64_t k = p.serial - lo; /* below lo: wraps, skipped */
-		if (k >= span) {
-			if (p.serial >= lo)
-				break; /* sorted: the rest is beyond the candidates */
+		if (!key_before(p.date, p.serial, td, ts))
+			break; /* in order: the rest is behind the candidates too */
+		if (k >= span)
 			continue;
-		}
 		if ((e = scan_entry(r, p.entry, &ee, &en)) == NULL)
 			return -1;
 		if (kind != 0 && kind != e->kind)
@@ -1051,12 +1117,17 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 	ingest_posting p;
 	int rc;
 
-	for (size_t i = from; i < to; i++) { /* the first candidate */
+	for (size_t i = from; i < to; i++) { /* the lowest candidate serial */
 		const struct word *w = &r->words[i];
 		if (w->blk_len > 0 && ingest_postings_begin(&c, w->blk, w->blk_len) == 0 &&
-		    ingest_postings_next(&c, &p) == 1 && p.serial < lo)
-			lo = p.serial;
+		    c.left > 0 && c.base < lo)
+			lo = c.base;
 	}
+	/* Reports that do not come before (td, ts) cannot be hits (the heap
+	 * is full and its root is there) nor withheld from one: a block is
+	 * read up to them.  Serials are 1 and up: (0, 0) lets all through. */
+	b->td = ms->n < ms->k ? 0 : ms->m[0].date;
+	b->ts = ms->n < ms->k ? 0 : ms->m[0].serial;
 	if (lo == UINT64_MAX)
 		return 0;
 	if (b->cand_cap > 0)
@@ -1082,9 +1153,13 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 		uint32_t *date = b->date;
 		const struct query__entry *ee = r->ents.e;
 		size_t en = r->ents.n;
+		uint32_t td = b->td;
+		uint64_t ts = b->ts;
 		while ((rc = ingest_postings_next(&c, &p)) == 1) {
 			uint64_t k = p.serial - lo;
 			const struct query__entry *e;
+			if (!key_before(p.date, p.serial, td, ts))
+				break; /* in order: the rest is behind too */
 			if (k >= room) {
 				if (k >= query__bits_max_span)
 					return BITS_TOO_WIDE;
@@ -1120,11 +1195,14 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 		return LSN_EINPUT;
 	for (size_t i = 0; i < b->nw; i++) {
 		uint64_t rr = R[i] & b->cand[i], withheld = A[i] & b->cand[i] & ~rr;
-		ms->withheld += ones(withheld);
-		ms->total += ones(rr);
 		for (; rr != 0; rr &= rr - 1) {
 			size_t k = i * 64 + (size_t)__builtin_ctzll(rr);
 			keep_match(ms, b->date[k], lo + k);
+		}
+		for (; withheld != 0; withheld &= withheld - 1) {
+			size_t k = i * 64 + (size_t)__builtin_ctzll(withheld);
+			if (note_withheld(ms, b->date[k], lo + k) != 0)
+				return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
 		}
 	}
 	return 0;
@@ -1145,9 +1223,10 @@ struct named {
 static int
 cmp_named(const void *a, const void *b)
 {
-	uint64_t x = ((const struct named *)a)->serial, y = ((const struct named *)b)->serial;
+	const struct named *x = a, *y = b;
 
-	return (x > y) - (x < y);
+	return key_before(y->date, y->serial, x->date, x->serial) -
+	    key_before(x->date, x->serial, y->date, y->serial);
 }
 
 static void
@@ -1253,7 +1332,10 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		required_words(q->root, req);
 		if (bits_ok(q->root) && !query__one_at_a_time)
 			bits.nodes = count_nodes(q->root);
-		for (uint64_t b = 1; b < batches; b++) {
+		/* The newest batch first: reports tend to be ingested as they
+		 * are written, so the hits are found early and the older
+		 * batches' blocks are read only up to them. */
+		for (uint64_t b = batches; b-- > 1;) {
 			size_t total = 0;
 			for (size_t i = 0; i < r.nwords; i++) {
 				struct word *w = &r.words[i];
@@ -1310,31 +1392,38 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			nserials = 0;
 			int sorted = 1;
 			uint64_t prev = 0; /* serials are 1 and up */
+			uint32_t pd = 0;
 			for (size_t i = from; i < to; i++)
 				for (size_t k = 0; k < r.words[i].n; k++) {
 					/* Written always, kept when it starts a report: a
 					 * report's many portions cost no mispredicted
 					 * branch each. */
 					uint64_t sv = r.words[i].p[k].serial;
+					uint32_t dv = r.words[i].p[k].date;
 					serials[nserials].serial = sv;
-					serials[nserials].date = r.words[i].p[k].date;
-					sorted &= sv >= prev;
+					serials[nserials].date = dv;
+					sorted &= nserials == 0 || sv == prev || key_before(pd, prev, dv, sv);
 					nserials += sv != prev;
 					prev = sv;
+					pd = dv;
 				}
 			if (!sorted) /* more than one word: merge */
 				qsort(serials, nserials, sizeof(*serials), cmp_named);
 			for (size_t i = 0; i < nserials; i++) {
 				if (i > 0 && serials[i].serial == serials[i - 1].serial)
 					continue;
+				if (!ahead(&ms, serials[i].date, serials[i].serial))
+					break; /* in order: the rest is behind too */
 				if ((rc = consider(&ic, serials[i].serial, serials[i].date, NULL,
 					 NULL, 0)) != 0)
 					goto out;
 			}
 		}
 	}
-	res->matched = ms.total;
-	res->withheld = ms.withheld;
+	if (ms.n == ms.k)
+		prune_withheld(&ms);
+	res->matched = ms.n;
+	res->withheld = ms.nwh;
 	if (ms.n > 1)
 		qsort(ms.m, ms.n, sizeof(*ms.m), cmp_match);
 	for (size_t i = offset; i < ms.n && i < offset + limit; i++) {
@@ -1379,6 +1468,7 @@ out:
 	free(bits.date);
 	free(req);
 	free(ms.m);
+	free(ms.wh);
 	store_snap_end(r.sn);
 	return rc;
 }

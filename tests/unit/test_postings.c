@@ -1,7 +1,7 @@
 /*
  * tests/unit/test_postings.c - the posting block codec (ingest/postings.c).
  *
- * Random sorted postings encode and decode back to themselves, appended
+ * Random postings in block order encode and decode back to themselves, appended
  * to what the array already holds; every truncation of a block, and a
  * block whose postings are out of order, is refused and leaves the array
  * as it was.  Values are drawn across the varint byte boundaries (the
@@ -40,18 +40,28 @@ value(void)
 	return rnd() % 4 == 0 ? c : rnd() % (c + 1);
 }
 
-/* n postings sorted by (serial, portion), the date given once a report. */
+/* n postings in block order: reports newest first (by date, then by
+ * serial, both falling), each report's portions rising. */
 static void
 make(ingest_posting *p, size_t n)
 {
-	uint64_t serial = rnd() % 1000;
-	uint32_t portion = 0, date = 0;
+	uint64_t serial = 1 + value();
+	uint32_t portion = 0, date = (uint32_t)value();
 
 	for (size_t i = 0; i < n; i++) {
-		if (i == 0 || rnd() % 3 != 0) { /* a new report */
-			serial += 1 + (i == 0 ? 0 : value());
+		int same_date = rnd() % 3 == 0 && serial > 1;
+		if (i > 0 && rnd() % 3 != 0 && (same_date || date > 0)) { /* a new report */
+			if (same_date) {
+				serial -= 1 + rnd() % (serial - 1 < 300 ? serial - 1 : 300);
+			} else {
+				date -= (uint32_t)(1 + value() % date);
+				uint64_t old = serial;
+				serial = 1 + value();
+				serial += serial == old; /* a serial is one report */
+			}
 			portion = (uint32_t)(value() & 0xffff);
-			date = (uint32_t)value();
+		} else if (i == 0) {
+			portion = (uint32_t)(value() & 0xffff);
 		} else {
 			portion += 1 + (uint32_t)(rnd() % 200);
 		}
@@ -115,23 +125,41 @@ test_postings__every_truncation_refused(void **state)
 	free(out);
 }
 
-/* Blocks are written sorted by (serial, portion); the query relies on it
- * without sorting, so the decoder refuses one that is not. */
+/* Blocks are written in answer order (newest report first, a report's
+ * portions rising); the query relies on it without sorting, so the decoder
+ * refuses one that is not, and the encoder will not write one. */
 static void
 test_postings__unsorted_block_refused(void **state)
 {
-	/* count 2; (serial +5, portion 3, entry 1, date 20240101);
-	 * (serial +0, portion 3 or 2, entry 1): a repeat and a step back. */
-	uint8_t repeat[] = { 2, 5, 3, 1, 0xe5, 0xad, 0xd3, 0x09, 0, 3, 1 };
-	uint8_t back[] = { 2, 5, 3, 1, 0xe5, 0xad, 0xd3, 0x09, 0, 2, 1 };
-	uint8_t fine[] = { 2, 5, 3, 1, 0xe5, 0xad, 0xd3, 0x09, 0, 4, 1 };
-	ingest_posting *out = NULL;
-	size_t n = 0, cap = 0;
+	/* count 2, base 5; (r 1: serial 5, date 20240101, portion 3, entry 1),
+	 * then a second posting: */
+#define FIRST 2, 5, 1, 0xe5, 0xad, 0xd3, 0x09, 3, 1
+	uint8_t repeat[] = { FIRST, 0, 3, 1 };  /* same report, portion 3 again */
+	uint8_t back[] = { FIRST, 0, 2, 1 };    /* same report, portion 2 */
+	uint8_t older_serial[] = { FIRST, 2, 0, 1, 1 }; /* same date, serial 6 */
+	uint8_t same_serial[] = { FIRST, 1, 0, 4, 1 };  /* serial 5 again */
+	uint8_t newer[] = { 2, 5, 1, 5, 3, 1, 2, 6, 1, 1 }; /* date 5, then 5 - 6 */
+	uint8_t no_report[] = { 1, 5, 0, 3, 1 };        /* continues nothing */
+	uint8_t fine[] = { FIRST, 0, 4, 1 };
+	uint8_t fine2[] = { 2, 5, 3, 0xe5, 0xad, 0xd3, 0x09, 3, 1, 1, 0, 0, 1 };
+#undef FIRST
+	ingest_posting *out = NULL, bad[2] = { { 5, 3, 1, 20240101 }, { 6, 0, 1, 20240101 } };
+	size_t n = 0, cap = 0, len;
+	uint8_t *block;
+	lsn_err err;
 
 	(void)state;
 	assert_int_equal(ingest_postings_decode(repeat, sizeof(repeat), &out, &n, &cap),
 	    LSN_EINPUT);
 	assert_int_equal(ingest_postings_decode(back, sizeof(back), &out, &n, &cap),
+	    LSN_EINPUT);
+	assert_int_equal(ingest_postings_decode(older_serial, sizeof(older_serial), &out, &n,
+	    &cap), LSN_EINPUT);
+	assert_int_equal(ingest_postings_decode(same_serial, sizeof(same_serial), &out, &n,
+	    &cap), LSN_EINPUT);
+	assert_int_equal(ingest_postings_decode(newer, sizeof(newer), &out, &n, &cap),
+	    LSN_EINPUT);
+	assert_int_equal(ingest_postings_decode(no_report, sizeof(no_report), &out, &n, &cap),
 	    LSN_EINPUT);
 	assert_int_equal(n, 0);
 	assert_int_equal(ingest_postings_decode(fine, sizeof(fine), &out, &n, &cap), 0);
@@ -139,6 +167,25 @@ test_postings__unsorted_block_refused(void **state)
 	assert_int_equal(out[1].serial, 5);
 	assert_int_equal(out[1].portion, 4);
 	assert_int_equal(out[1].date, 20240101);
+	/* serial 7 (base 5 + 3 - 1) of 2024-01-01, then serial 5, the day
+	 * before minus nothing: the same date, an earlier serial. */
+	assert_int_equal(ingest_postings_decode(fine2, sizeof(fine2), &out, &n, &cap), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(out[2].serial, 7);
+	assert_int_equal(out[3].serial, 5);
+	assert_int_equal(out[3].date, 20240101);
+	assert_int_equal(out[3].portion, 0);
+	/* The encoder: serial 5 before serial 6 of the same date is out of
+	 * order, and so is a report's portion before an earlier one. */
+	assert_int_equal(ingest_postings_encode(bad, 2, &block, &len, &err), LSN_EINTERNAL);
+	bad[1].serial = 4;
+	assert_int_equal(ingest_postings_encode(bad, 2, &block, &len, &err), 0);
+	free(block);
+	bad[1].serial = 5;
+	assert_int_equal(ingest_postings_encode(bad, 2, &block, &len, &err), LSN_EINTERNAL);
+	bad[1].portion = 4;
+	assert_int_equal(ingest_postings_encode(bad, 2, &block, &len, &err), 0);
+	free(block);
 	free(out);
 }
 
