@@ -344,6 +344,33 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
 }
 
 /*
+ * The index head (store_batch_put_index_head): for each batch number b (1
+ * and up), at offset INGEST_HEAD_ENTRY * (b - 1), the batch's newest report
+ * in block order: u32 date, u64 serial, big-endian; zeros for a number
+ * that stored no report.  A query that holds offset + limit matches passes
+ * by a batch whose newest report comes after the worst of them without
+ * reading its blocks: with reports ingested about as they are written,
+ * that is every batch but the newest few.
+ */
+#define INGEST_HEAD_ENTRY 12
+
+/* Read the head: *h malloc'd (NULL and *len 0 when the store has none).
+ * Returns 0, LSN_EINPUT (malformed or fails authentication), LSN_EIO. */
+int ingest_head_read(store_snap *sn, uint8_t **h, size_t *len, lsn_err *err);
+
+/* Batch b's newest report: 1 and *date, *serial; 0 when not known. */
+static inline int
+ingest_head_get(const uint8_t *h, size_t len, uint64_t b, uint32_t *date, uint64_t *serial)
+{
+	if (b == 0 || b - 1 >= len / INGEST_HEAD_ENTRY)
+		return 0;
+	h += INGEST_HEAD_ENTRY * (b - 1);
+	*date = lsn_get_be32(h);
+	*serial = lsn_get_be64(h + 4);
+	return *serial != 0;
+}
+
+/*
  * A marking entry: a portion kind with an ACL label and need-to-know
  * expression, numbered store-wide (store_batch_put_index_entry) so that a
  * posting names its portion's marking in a few bits.  Bytes: u8 version

@@ -133,3 +133,44 @@ ingest_entry_view(const uint8_t *buf, size_t len, int *kind, const uint8_t **lab
 	*ntk_len = nl;
 	return 0;
 }
+
+struct head_buf {
+	uint8_t *h;
+	size_t len;
+};
+
+static int
+head_copy(void *ctx, const uint8_t *data, size_t len)
+{
+	struct head_buf *hb = ctx;
+
+	if (len % INGEST_HEAD_ENTRY != 0)
+		return LSN_EINPUT;
+	if ((hb->h = malloc(len ? len : 1)) == NULL)
+		return LSN_EINTERNAL;
+	memcpy(hb->h, data, len);
+	hb->len = len;
+	return 0;
+}
+
+int
+ingest_head_read(store_snap *sn, uint8_t **h, size_t *len, lsn_err *err)
+{
+	struct head_buf hb = { NULL, 0 };
+	int rc = store_index_head_get(sn, head_copy, &hb, err);
+
+	*h = NULL;
+	*len = 0;
+	if (rc == LSN_ENOTFOUND)
+		return 0;
+	if (rc == LSN_EINPUT || rc == LSN_EINTERNAL) {
+		free(hb.h);
+		return lsn_fail(err, rc, rc == LSN_EINPUT ? "a malformed search index head" :
+		    "out of memory");
+	}
+	if (rc != 0)
+		return rc;
+	*h = hb.h;
+	*len = hb.len;
+	return 0;
+}

@@ -543,6 +543,8 @@ struct writer {
 	size_t npost, cap_post;
 	struct rep *reps;
 	size_t nreps, cap_reps;
+	uint8_t *head;     /* the index head (ingest.h), as this run leaves it */
+	size_t head_len;
 	ingest_posting *run; /* commit's postings by word, kept between batches */
 	size_t cap_run;
 	struct word_acc *words;
@@ -790,6 +792,24 @@ commit(struct writer *w, lsn_err *err)
 		free(block);
 	}
 	free(order);
+	/* The batch's newest report (the first after the sort) in the head. */
+	uint64_t number = store_batch_number(w->b);
+	if (rc == 0 && number > 0 && w->nreps > 0) {
+		size_t need = INGEST_HEAD_ENTRY * number;
+		if (need > w->head_len) {
+			uint8_t *h = realloc(w->head, need);
+			if (h == NULL) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				goto done;
+			}
+			memset(h + w->head_len, 0, need - w->head_len);
+			w->head = h;
+			w->head_len = need;
+		}
+		lsn_put_be32(w->head + need - INGEST_HEAD_ENTRY, w->reps[0].date);
+		lsn_put_be64(w->head + need - INGEST_HEAD_ENTRY + 4, w->reps[0].serial);
+		rc = store_batch_put_index_head(w->b, w->head, w->head_len, err);
+	}
 done:
 	if (rc == 0)
 		rc = store_batch_put_meta(w->b, "data/acl-version", acl_data_version(data),
@@ -812,6 +832,21 @@ done:
 	for (size_t i = 0; i < w->npend; i++)
 		report(w, &w->pend[i]);
 	pending_clear(w);
+	return rc;
+}
+
+/* The index head as the store has it (the run holds the writer lock, so
+ * only this run changes it). */
+static int
+load_head(store *st, struct writer *w, lsn_err *err)
+{
+	store_snap *sn = NULL;
+	int rc;
+
+	if ((rc = store_snap_begin(st, &sn, err)) != 0)
+		return rc;
+	rc = ingest_head_read(sn, &w->head, &w->head_len, err);
+	store_snap_end(sn);
 	return rc;
 }
 
@@ -1043,7 +1078,8 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	w.sum = sum;
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
 	if ((rc = store_batch_new(st, &w.b, err)) != 0 ||
-	    (rc = ingest_entries_load(&r.entries, st, err)) != 0)
+	    (rc = ingest_entries_load(&r.entries, st, err)) != 0 ||
+	    (rc = load_head(st, &w, err)) != 0)
 		goto out;
 	if (pthread_create(&reader, NULL, reader_main, &r) != 0) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "cannot start a thread");
@@ -1134,6 +1170,7 @@ out:
 	free(w.pend);
 	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
 	lsn_wipe_free(w.reps, w.cap_reps * sizeof(*w.reps));
+	free(w.head);
 	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
 	free(w.words);
 	free(w.slots);

@@ -34,6 +34,8 @@ extern int query__one_at_a_time;
 /* The widest batch (in serials) evaluated by bitmaps; tests lower it to
  * send batches one candidate at a time. */
 extern uint64_t query__bits_max_span;
+/* Tests: batches passed by on the index head, all queries together. */
+extern uint64_t query__batches_passed;
 
 /* One marking (ACL label and need-to-know expression): 0 unreadable, 1
  * readable, 2 view only. */

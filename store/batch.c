@@ -270,6 +270,31 @@ store_batch_put_index_entry(store_batch *b, uint32_t id, const void *data,
 	return push(b, OP_POSTINGS, key, 8 + STORE_BLIND_LEN, sealed, sealed_len, 0, err);
 }
 
+uint64_t
+store_batch_number(const store_batch *b)
+{
+	return b->number;
+}
+
+int
+store_batch_put_index_head(store_batch *b, const void *data, size_t len, lsn_err *err)
+{
+	uint8_t *key = malloc(8 + STORE_BLIND_LEN), *sealed = NULL;
+	size_t sealed_len = 0;
+	int rc;
+
+	if (key == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	store__entry_key(0, key); /* entry 0: no index entry has it */
+	rc = store__seal_block(b->st, key, 8 + STORE_BLIND_LEN, data, len, &sealed,
+	    &sealed_len, err);
+	if (rc != 0) {
+		free(key);
+		return rc;
+	}
+	return push(b, OP_POSTINGS, key, 8 + STORE_BLIND_LEN, sealed, sealed_len, 0, err);
+}
+
 int
 store_batch_put_principal(store_batch *b, const char *name, const void *data,
     size_t len, lsn_err *err)

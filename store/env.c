@@ -704,9 +704,9 @@ store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
 	return with_block(sn, kb, &v, fn, ctx, err);
 }
 
-int
-store_index_entry_get(store_snap *sn, uint32_t id, store_postings_fn fn,
-    void *ctx, lsn_err *err)
+/* Index entry id (0: the index head). */
+static int
+entry_get(store_snap *sn, uint32_t id, store_postings_fn fn, void *ctx, lsn_err *err)
 {
 	uint8_t kb[8 + STORE_BLIND_LEN];
 	MDB_val k = { sizeof(kb), kb }, v;
@@ -714,11 +714,28 @@ store_index_entry_get(store_snap *sn, uint32_t id, store_postings_fn fn,
 
 	store__entry_key(id, kb);
 	rc = mdb_get(sn->txn, sn->st->postings, &k, &v);
+	if (rc == MDB_NOTFOUND && id == 0)
+		return lsn_fail(err, LSN_ENOTFOUND, "no index head");
 	if (rc == MDB_NOTFOUND)
 		return lsn_fail(err, LSN_ENOTFOUND, "no index entry %u", (unsigned)id);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "reading index entries");
 	return with_block(sn, kb, &v, fn, ctx, err);
+}
+
+int
+store_index_entry_get(store_snap *sn, uint32_t id, store_postings_fn fn,
+    void *ctx, lsn_err *err)
+{
+	if (id == 0)
+		return lsn_fail(err, LSN_ENOTFOUND, "no index entry 0");
+	return entry_get(sn, id, fn, ctx, err);
+}
+
+int
+store_index_head_get(store_snap *sn, store_postings_fn fn, void *ctx, lsn_err *err)
+{
+	return entry_get(sn, 0, fn, ctx, err);
 }
 
 int
@@ -738,6 +755,8 @@ store_index_entry_iter(store_snap *sn, store_entry_fn fn, void *ctx, lsn_err *er
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != sizeof(kb) || lsn_get_be64(k.mv_data) != 0)
 			break; /* past batch 0 */
+		if (lsn_get_be32((const uint8_t *)k.mv_data + 8) == 0)
+			continue; /* the index head */
 		memcpy(kb, k.mv_data, sizeof(kb));
 		if ((rc = store__open_block(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size,
 			 &plain, &plen, err)) != 0)

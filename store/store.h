@@ -275,6 +275,8 @@ int store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN]
  */
 int store_index_entry_get(store_snap *sn, uint32_t id, store_postings_fn fn,
     void *ctx, lsn_err *err);
+/* The index head, as store_index_entry_get (LSN_ENOTFOUND: none yet). */
+int store_index_head_get(store_snap *sn, store_postings_fn fn, void *ctx, lsn_err *err);
 typedef int (*store_entry_fn)(void *ctx, uint32_t id, const uint8_t *data, size_t len);
 int store_index_entry_iter(store_snap *sn, store_entry_fn fn, void *ctx, lsn_err *err);
 
@@ -408,6 +410,20 @@ int store_batch_del_record(store_batch *b, const char *id, lsn_err *err);
  */
 int store_batch_put_postings(store_batch *b,
     const uint8_t term[STORE_BLIND_LEN], const void *block, size_t len,
+    lsn_err *err);
+
+/*
+ * The number of b's posting blocks (store_postings_get_batch): given by
+ * its first store_batch_put_postings, 0 before.
+ */
+uint64_t store_batch_number(const store_batch *b);
+
+/*
+ * The index head: one value beside the index entries (kept as entry 0,
+ * sealed the same way) that ingest/ rewrites with each batch and query/
+ * reads once per query.  Its content is theirs.
+ */
+int store_batch_put_index_head(store_batch *b, const void *data, size_t len,
     lsn_err *err);
 
 /* Queue index entry id (1 and up; see store_index_entry_get), sealed. */

@@ -130,8 +130,9 @@ access() { # ID EXPR: IIR-2025-0005 with a new id and need-to-know
 	sed -e "s/id=\"IIR-2025-0005\"/id=\"$1\"/" -e "s/lsn:access=\"[^\"]*\"/lsn:access=\"$2\"/" \
 		"$LSN_SRCDIR/samples/IIR-2025-0005.xml" >"$T/$1-$2.xml"
 }
-entry_ids() { # the stored marking entry numbers, one per line
-	mdb_dump -s postings "$S" | sed -n 's/^ 0000000000000000\([0-9a-f]\{8\}\)0\{56\}$/\1/p'
+entry_ids() { # the stored marking entry numbers, one per line (0 is the index head)
+	mdb_dump -s postings "$S" | sed -n 's/^ 0000000000000000\([0-9a-f]\{8\}\)0\{56\}$/\1/p' |
+		grep -v '^00000000$'
 }
 L --as off principal add j78 --country USA --clearance TS --usgov --groups J7,J8 \
 	--role analyst >/dev/null

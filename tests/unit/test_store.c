@@ -724,6 +724,62 @@ test_store_postings__blocks_in_order_per_term(void **state)
 }
 
 static int
+count_entry(void *ctx, uint32_t id, const uint8_t *data, size_t len)
+{
+	struct collect *c = ctx;
+
+	snprintf(c->text[c->blocks], 32, "%u:%.*s", (unsigned)id, (int)len, (const char *)data);
+	c->blocks++;
+	return 0;
+}
+
+/* The index head sits beside the index entries, sealed like them, replaced
+ * by each put, and is never listed as an entry; a batch's number is known
+ * once it has a block. */
+static void
+test_store_postings__index_head_beside_entries(void **state)
+{
+	struct fx *f = *state;
+	uint8_t t[STORE_BLIND_LEN];
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	struct collect c = { 0 };
+	lsn_err err;
+	uint64_t n;
+
+	store_blind(f->st, "convoy", 6, t);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_index_head_get(sn, on_block, &c, &err), LSN_ENOTFOUND);
+	store_snap_end(sn);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_number(b), 0);
+	assert_int_equal(store_batch_put_postings(b, t, "block", 5, &err), 0);
+	n = store_batch_number(b);
+	assert_true(n >= 1);
+	assert_int_equal(store_batch_put_index_entry(b, 1, "one", 3, &err), 0);
+	assert_int_equal(store_batch_put_index_entry(b, 2, "two", 3, &err), 0);
+	assert_int_equal(store_batch_put_index_head(b, "head-1", 6, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_int_equal(store_batch_put_postings(b, t, "block", 5, &err), 0);
+	assert_true(store_batch_number(b) > n); /* numbers are never reused */
+	assert_int_equal(store_batch_put_index_head(b, "head-2", 6, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+	assert_int_equal(reopen(f, NULL), 0);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_index_head_get(sn, on_block, &c, &err), 0);
+	assert_int_equal(c.blocks, 1);
+	assert_string_equal(c.text[0], "head-2");
+	c.blocks = 0;
+	assert_int_equal(store_index_entry_iter(sn, count_entry, &c, &err), 0);
+	assert_int_equal(c.blocks, 2);
+	assert_string_equal(c.text[0], "1:one");
+	assert_string_equal(c.text[1], "2:two");
+	assert_int_equal(store_index_entry_get(sn, 0, on_block, &c, &err), LSN_ENOTFOUND);
+	store_snap_end(sn);
+}
+
+static int
 count_principal(void *ctx, const char *name, const uint8_t *data, size_t len)
 {
 	(void)name;
@@ -995,6 +1051,7 @@ main(void)
 		T(test_store_batch__serials_index_and_delete),
 		T(test_store_dict__trained_old_and_new_records_open),
 		T(test_store_postings__blocks_in_order_per_term),
+		T(test_store_postings__index_head_beside_entries),
 		T(test_store_principals__put_get_replace_iter),
 		T(test_store_audit__chain_appends_reads_and_verifies),
 		T(test_store_audit__edit_named),
