@@ -331,29 +331,6 @@ on_block(void *ctx, const uint8_t *block, size_t len)
 	return ingest_postings_decode(block, len, &w->p, &w->n, &w->cap);
 }
 
-/* By bitmaps: keep the block to be scanned, and count its postings. */
-static int
-on_block_keep(void *ctx, const uint8_t *block, size_t len)
-{
-	struct word *w = ctx;
-	ingest_postings_cursor c;
-
-	if (ingest_postings_begin(&c, block, len) != 0)
-		return LSN_EINPUT;
-	if (len > w->blk_cap) {
-		uint8_t *nb = malloc(len);
-		if (nb == NULL)
-			return LSN_EINTERNAL;
-		lsn_wipe_free(w->blk, w->blk_cap); /* opened postings, as the store wipes */
-		w->blk = nb;
-		w->blk_cap = len;
-	}
-	memcpy(w->blk, block, len);
-	w->blk_len = len;
-	w->n = (size_t)c.left;
-	return 0;
-}
-
 /* Sort postings only when they are out of order: one block is written in
  * order, so one word's postings of one batch already are. */
 static void
@@ -1354,8 +1331,19 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				w->n = w->at = w->end = 0;
 				w->last = 0;
 				w->blk_len = 0;
-				rc = store_postings_get_batch(r.sn, w->blind, b,
-				    bits.nodes ? on_block_keep : on_block, w, err);
+				if (bits.nodes) { /* by bitmaps: the block is kept, scanned later */
+					ingest_postings_cursor pc;
+					rc = store_postings_read_batch(r.sn, w->blind, b, &w->blk,
+					    &w->blk_cap, &w->blk_len, err);
+					if (rc == 0 && w->blk_len > 0) {
+						if (ingest_postings_begin(&pc, w->blk, w->blk_len) != 0)
+							rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block");
+						else
+							w->n = (size_t)pc.left;
+					}
+				} else {
+					rc = store_postings_get_batch(r.sn, w->blind, b, on_block, w, err);
+				}
 				if (rc != 0)
 					goto out;
 				/* One block: in order already (the decoder checks). */

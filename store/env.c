@@ -704,6 +704,26 @@ store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
 	return with_block(sn, kb, &v, fn, ctx, err);
 }
 
+int
+store_postings_read_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
+    uint64_t batch, uint8_t **buf, size_t *cap, size_t *len, lsn_err *err)
+{
+	uint8_t kb[8 + STORE_BLIND_LEN];
+	MDB_val k = { sizeof(kb), kb }, v;
+	int rc;
+
+	*len = 0;
+	lsn_put_be64(kb, batch);
+	memcpy(kb + 8, term, STORE_BLIND_LEN);
+	rc = mdb_get(sn->txn, sn->st->postings, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading postings");
+	return store__open_block_into(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, buf, cap,
+	    len, err);
+}
+
 /* Index entry id (0: the index head). */
 static int
 entry_get(store_snap *sn, uint32_t id, store_postings_fn fn, void *ctx, lsn_err *err)

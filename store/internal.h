@@ -149,6 +149,11 @@ int store__seal_block(store *st, const void *name, size_t name_len,
 int store__open_block(store *st, const void *name, size_t name_len,
     const uint8_t *rec, size_t rec_len, uint8_t **plain, size_t *plain_len,
     lsn_err *err);
+/* The same into *buf (room for *cap bytes; a smaller one is wiped, freed
+ * and replaced), which the caller keeps. */
+int store__open_block_into(store *st, const void *name, size_t name_len,
+    const uint8_t *rec, size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len,
+    lsn_err *err);
 
 /* Parse a sealed record's header: serial and label (unauthenticated). */
 int store__peek(const uint8_t *rec, size_t rec_len, uint64_t *serial,

@@ -679,40 +679,56 @@ out:
 }
 
 int
-store__open_block(store *st, const void *name, size_t name_len, const uint8_t *rec,
-    size_t rec_len, uint8_t **plain, size_t *plain_len, lsn_err *err)
+store__open_block_into(store *st, const void *name, size_t name_len, const uint8_t *rec,
+    size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len, lsn_err *err)
 {
 	struct store__scratch *s = NULL;
-	uint8_t *buf = NULL;
 	size_t clen;
 	int rc = LSN_EINPUT;
 
-	*plain = NULL;
 	*plain_len = 0;
 	if (rec_len < BLOCK_HDR + STORE__NONCE_LEN + STORE__TAG_LEN ||
 	    memcmp(rec, "LSB", 3) != 0 || rec[3] != STORE_FORMAT_VERSION || rec[4] != 0)
 		return lsn_fail(err, LSN_EINPUT, "posting block fails authentication");
 	clen = rec_len - BLOCK_HDR - STORE__NONCE_LEN - STORE__TAG_LEN;
-	if ((s = store__scratch_get(st)) == NULL || (buf = malloc(clen ? clen : 1)) == NULL) {
-		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		goto out;
+	if (clen > *cap || *buf == NULL) {
+		uint8_t *nb = malloc(clen ? clen : 1);
+		if (nb == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		lsn_wipe_free(*buf, *cap);
+		*buf = nb;
+		*cap = clen ? clen : 1;
 	}
+	if ((s = store__scratch_get(st)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	if (gcry_cipher_reset(s->pgcm) ||
 	    gcry_cipher_setiv(s->pgcm, rec + BLOCK_HDR, STORE__NONCE_LEN) ||
 	    block_aad(s->pgcm, rec, name, name_len) ||
 	    gcry_cipher_final(s->pgcm) ||
-	    gcry_cipher_decrypt(s->pgcm, buf, clen, rec + BLOCK_HDR + STORE__NONCE_LEN, clen) ||
-	    gcry_cipher_checktag(s->pgcm, rec + rec_len - STORE__TAG_LEN, STORE__TAG_LEN))
-		goto corrupt;
-	*plain = buf;
-	*plain_len = clen;
-	buf = NULL;
-	rc = 0;
-	goto out;
-corrupt:
-	rc = lsn_fail(err, LSN_EINPUT, "posting block fails authentication");
-out:
-	lsn_wipe_free(buf, clen);
+	    gcry_cipher_decrypt(s->pgcm, *buf, clen, rec + BLOCK_HDR + STORE__NONCE_LEN, clen) ||
+	    gcry_cipher_checktag(s->pgcm, rec + rec_len - STORE__TAG_LEN, STORE__TAG_LEN)) {
+		lsn_wipe(*buf, clen); /* unauthenticated plaintext */
+		rc = lsn_fail(err, LSN_EINPUT, "posting block fails authentication");
+	} else {
+		*plain_len = clen;
+		rc = 0;
+	}
 	store__scratch_put(st, s);
+	return rc;
+}
+
+int
+store__open_block(store *st, const void *name, size_t name_len, const uint8_t *rec,
+    size_t rec_len, uint8_t **plain, size_t *plain_len, lsn_err *err)
+{
+	size_t cap = 0;
+	int rc;
+
+	*plain = NULL;
+	rc = store__open_block_into(st, name, name_len, rec, rec_len, plain, &cap, plain_len, err);
+	if (rc != 0) {
+		lsn_wipe_free(*plain, cap);
+		*plain = NULL;
+	}
 	return rc;
 }

@@ -264,6 +264,16 @@ int store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
 uint64_t store_postings_batches(store_snap *sn);
 int store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     uint64_t batch, store_postings_fn fn, void *ctx, lsn_err *err);
+/*
+ * The same opened straight into the caller's buffer *buf (room for *cap
+ * bytes; one too small is wiped, freed and replaced), for a reader that
+ * keeps the block: *len is its length, 0 when the batch holds no block for
+ * the term.  The caller wipes and frees *buf (lsn_wipe_free(*buf, *cap)).
+ * Returns 0, LSN_EINPUT (fails authentication: nothing of it is left in
+ * *buf), LSN_EIO, LSN_EINTERNAL.
+ */
+int store_postings_read_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
+    uint64_t batch, uint8_t **buf, size_t *cap, size_t *len, lsn_err *err);
 
 /*
  * Index entries: small blocks numbered from 1 that postings refer to (for

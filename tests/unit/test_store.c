@@ -723,6 +723,65 @@ test_store_postings__blocks_in_order_per_term(void **state)
 	store_snap_end(sn);
 }
 
+/* A block read into the caller's buffer: grown when too small, nothing for
+ * a batch without one, and a tampered block refused with no plaintext of
+ * it left in the buffer. */
+static void
+test_store_postings__read_into_caller_buffer(void **state)
+{
+	struct fx *f = *state;
+	uint8_t t[STORE_BLIND_LEN], big[3000], *buf = NULL, kb[8 + STORE_BLIND_LEN];
+	size_t cap = 0, len = 99;
+	uint64_t n1, n2;
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	MDB_txn *txn;
+	MDB_val k = { sizeof(kb), kb }, v;
+	uint8_t copy[4096];
+	lsn_err err;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(1 + i % 251);
+	store_blind(f->st, "convoy", 6, t);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_put_postings(b, t, "short", 5, &err), 0);
+	n1 = store_batch_number(b);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_int_equal(store_batch_put_postings(b, t, big, sizeof(big), &err), 0);
+	n2 = store_batch_number(b);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_postings_read_batch(sn, t, n1, &buf, &cap, &len, &err), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(buf, "short", 5);
+	assert_int_equal(store_postings_read_batch(sn, t, n2, &buf, &cap, &len, &err), 0);
+	assert_int_equal(len, sizeof(big));
+	assert_true(cap >= sizeof(big));
+	assert_memory_equal(buf, big, sizeof(big));
+	assert_int_equal(store_postings_read_batch(sn, t, n2 + 1, &buf, &cap, &len, &err), 0);
+	assert_int_equal(len, 0);
+	store_snap_end(sn);
+	/* One ciphertext byte of the big block changed, as with the files. */
+	lsn_put_be64(kb, n2);
+	memcpy(kb + 8, t, STORE_BLIND_LEN);
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_get(txn, f->st->postings, &k, &v), 0);
+	assert_true(v.mv_size <= sizeof(copy));
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size / 2] ^= 1;
+	v.mv_data = copy;
+	assert_int_equal(mdb_put(txn, f->st->postings, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_postings_read_batch(sn, t, n2, &buf, &cap, &len, &err), LSN_EINPUT);
+	assert_int_equal(len, 0);
+	for (size_t i = 0; i < sizeof(big); i++)
+		assert_int_equal(buf[i], 0);
+	store_snap_end(sn);
+	lsn_wipe_free(buf, cap);
+}
+
 static int
 count_entry(void *ctx, uint32_t id, const uint8_t *data, size_t len)
 {
@@ -1052,6 +1111,7 @@ main(void)
 		T(test_store_dict__trained_old_and_new_records_open),
 		T(test_store_postings__blocks_in_order_per_term),
 		T(test_store_postings__index_head_beside_entries),
+		T(test_store_postings__read_into_caller_buffer),
 		T(test_store_principals__put_get_replace_iter),
 		T(test_store_audit__chain_appends_reads_and_verifies),
 		T(test_store_audit__edit_named),
