@@ -36,6 +36,8 @@ extern int query__one_at_a_time;
 extern uint64_t query__bits_max_span;
 /* Tests: batches passed by on the index head, all queries together. */
 extern uint64_t query__batches_passed;
+/* Tests: batches passed by after reading some of their required words. */
+extern uint64_t query__batches_probed;
 
 /* One marking (ACL label and need-to-know expression): 0 unreadable, 1
  * readable, 2 view only. */

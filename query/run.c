@@ -48,6 +48,8 @@ struct word {
 	uint64_t *R, *A;   /* by bitmaps, a candidate word: in any portion */
 	size_t bits_cap;   /* words in R and A */
 	int is_cand;       /* R and A hold this batch's answer */
+	uint64_t read_in;  /* by bitmaps: the batch whose block blk holds */
+	size_t est;        /* postings in the last batch read (0: none read) */
 };
 
 struct run {
@@ -900,6 +902,7 @@ uint64_t query__bits_max_span = 1u << 22;
 
 int query__one_at_a_time;
 uint64_t query__batches_passed;
+uint64_t query__batches_probed;
 
 struct bits {
 	size_t nodes;   /* in the query; 0: not evaluated by bitmaps */
@@ -1186,6 +1189,104 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 	return 0;
 }
 
+/* Read word w's block of batch b into w->blk (by bitmaps), once. */
+static int
+read_block(struct run *r, struct word *w, uint64_t b)
+{
+	ingest_postings_cursor pc;
+	int rc;
+
+	if (w->read_in == b)
+		return 0;
+	w->n = w->at = w->end = 0;
+	w->last = 0;
+	w->blk_len = 0;
+	rc = store_postings_read_batch(r->sn, w->blind, b, &w->blk, &w->blk_cap, &w->blk_len,
+	    r->err);
+	if (rc != 0)
+		return rc;
+	if (w->blk_len > 0) {
+		if (ingest_postings_begin(&pc, w->blk, w->blk_len) != 0)
+			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+		w->n = (size_t)pc.left;
+	}
+	w->read_in = b;
+	w->est = w->n;
+	return 0;
+}
+
+#define PROBE_MAX 64
+
+/*
+ * With offset + limit matches kept, batch b can only add a report that
+ * comes before the worst of them and holds every required word (else it
+ * is neither a hit nor withheld from one).  Read the required words'
+ * blocks rarest first (as of the last batch read), keep the reports ahead
+ * that hold every word read so far, and stop as soon as none is left: the
+ * batch is then passed by without reading the other words.  Returns 1 to
+ * pass it by, 0 to evaluate it (more than PROBE_MAX reports ahead: not
+ * worth tracking), or an lsn_status.
+ */
+static int
+probe_batch(struct run *r, const struct matches *ms, const uint8_t *req, uint64_t b)
+{
+	size_t order[QUERY_MAX_TERMS * 4], nord = 0, nc = 0;
+	uint64_t cand[PROBE_MAX];
+	int rc;
+
+	for (size_t i = 0; i < r->nwords && nord < sizeof(order) / sizeof(order[0]); i++)
+		if (req[i]) {
+			size_t k = nord++; /* insertion by estimate; never read first */
+			size_t e = r->words[i].est ? r->words[i].est : SIZE_MAX;
+			while (k > 0 && (r->words[order[k - 1]].est ? r->words[order[k - 1]].est :
+						SIZE_MAX) > e) {
+				order[k] = order[k - 1];
+				k--;
+			}
+			order[k] = i;
+		}
+	for (size_t j = 0; j < nord; j++) {
+		struct word *w = &r->words[order[j]];
+		ingest_postings_cursor c;
+		ingest_posting p;
+		size_t kept = 0;
+		uint64_t prev = 0;
+		if ((rc = read_block(r, w, b)) != 0)
+			return rc;
+		if (w->blk_len == 0)
+			return 1; /* no report of the batch holds it */
+		if (ingest_postings_begin(&c, w->blk, w->blk_len) != 0)
+			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+		while ((rc = ingest_postings_next(&c, &p)) == 1) {
+			if (!ahead(ms, p.date, p.serial))
+				break; /* in order: the rest is behind too */
+			if (p.serial == prev)
+				continue; /* another portion of the same report */
+			prev = p.serial;
+			if (j == 0) {
+				if (nc == PROBE_MAX)
+					return 0;
+				cand[nc++] = p.serial;
+			} else {
+				for (size_t k = kept; k < nc; k++) /* both in block order */
+					if (cand[k] == p.serial) {
+						uint64_t t = cand[kept];
+						cand[kept++] = cand[k];
+						cand[k] = t;
+						break;
+					}
+			}
+		}
+		if (rc < 0)
+			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+		if (j > 0)
+			nc = kept;
+		if (nc == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static size_t
 count_nodes(const struct query__node *n)
 {
@@ -1326,22 +1427,22 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				__atomic_fetch_add(&query__batches_passed, 1, __ATOMIC_RELAXED);
 				continue;
 			}
+			if (bits.nodes > 0 && ms.n == ms.k) {
+				if ((rc = probe_batch(&r, &ms, req, b)) < 0)
+					goto out;
+				if (rc == 1) {
+					__atomic_fetch_add(&query__batches_probed, 1, __ATOMIC_RELAXED);
+					continue;
+				}
+			}
 			for (size_t i = 0; i < r.nwords; i++) {
 				struct word *w = &r.words[i];
-				w->n = w->at = w->end = 0;
-				w->last = 0;
-				w->blk_len = 0;
 				if (bits.nodes) { /* by bitmaps: the block is kept, scanned later */
-					ingest_postings_cursor pc;
-					rc = store_postings_read_batch(r.sn, w->blind, b, &w->blk,
-					    &w->blk_cap, &w->blk_len, err);
-					if (rc == 0 && w->blk_len > 0) {
-						if (ingest_postings_begin(&pc, w->blk, w->blk_len) != 0)
-							rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block");
-						else
-							w->n = (size_t)pc.left;
-					}
+					if ((rc = read_block(&r, w, b)) != 0)
+						goto out;
 				} else {
+					w->n = w->at = w->end = 0;
+					w->last = 0;
 					rc = store_postings_get_batch(r.sn, w->blind, b, on_block, w, err);
 				}
 				if (rc != 0)

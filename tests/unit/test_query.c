@@ -598,6 +598,7 @@ test_query__equals_brute_force_reference(void **state)
 	assert_true(nwithheld > compared / 4); /* the audit count was exercised */
 	assert_true(cut > compared / 8);        /* and its cut at the last hit */
 	assert_true(query__batches_passed > 0); /* batches were passed by */
+	assert_true(query__batches_probed > 0); /* also on their words */
 }
 
 static void
