@@ -140,7 +140,7 @@ int store__open1(store *st, char domain, const void *name, size_t name_len,
     lsn_err *err);
 /*
  * Posting blocks: one AES-256-GCM under the postings subkey, a random
- * per-context nonce base plus a counter, zstd only when it pays.
+ * per-context nonce base plus a counter, never compressed (flags 0).
  *   "LSB" version flags nonce[12] ciphertext tag[16]
  * The AAD binds the header and the block's name (its LMDB key).
  */
