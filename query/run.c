@@ -1096,7 +1096,7 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 	uint64_t lo = UINT64_MAX, hi = 0, *R, *A;
 	ingest_postings_cursor c;
 	ingest_posting p;
-	int rc;
+	int rc, any = 0;
 
 	for (size_t i = from; i < to; i++) { /* the lowest candidate serial */
 		const struct word *w = &r->words[i];
@@ -1156,10 +1156,13 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 			wa[k >> 6] |= 1ULL << (k & 63);
 			wr[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
 			hi = k > hi ? k : hi;
+			any = 1;
 		}
 		if (rc < 0)
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 	}
+	if (!any)
+		return 0; /* no candidate ahead of the worst kept match */
 	for (size_t i = from; i < to; i++) /* all as wide as the candidates */
 		if (word_bits_grow(&r->words[i], b->cand_cap) != 0)
 			return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
@@ -1186,6 +1189,46 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 				return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
 		}
 	}
+	return 0;
+}
+
+/* A batch and its newest report (serial 0: not on the head). */
+struct batch_head {
+	uint64_t batch, serial;
+	uint32_t date;
+};
+
+/* Newest report first; batches not on the head before all, the newest
+ * batch first among them. */
+static int
+cmp_batch_head(const void *a, const void *b)
+{
+	const struct batch_head *x = a, *y = b;
+
+	if ((x->serial == 0) != (y->serial == 0))
+		return x->serial == 0 ? -1 : 1;
+	if (x->serial == 0)
+		return (x->batch < y->batch) - (x->batch > y->batch);
+	return key_before(y->date, y->serial, x->date, x->serial) -
+	    key_before(x->date, x->serial, y->date, y->serial);
+}
+
+/* Batches 1 .. batches - 1 in the order a query takes them: *out
+ * malloc'd.  0 or LSN_EINTERNAL. */
+static int
+batch_order(const uint8_t *head, size_t head_len, uint64_t batches, struct batch_head **out)
+{
+	size_t n = batches > 1 ? (size_t)(batches - 1) : 0;
+	struct batch_head *o = malloc((n ? n : 1) * sizeof(*o));
+
+	if ((*out = o) == NULL)
+		return LSN_EINTERNAL;
+	for (size_t i = 0; i < n; i++) {
+		o[i].batch = i + 1;
+		if (!ingest_head_get(head, head_len, i + 1, &o[i].date, &o[i].serial))
+			o[i].serial = 0;
+	}
+	qsort(o, n, sizeof(*o), cmp_batch_head);
 	return 0;
 }
 
@@ -1362,6 +1405,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	struct bits bits = { 0 };
 	uint8_t *req = NULL, *head = NULL;
 	size_t head_len = 0;
+	struct batch_head *order = NULL;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -1414,18 +1458,21 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		required_words(q->root, req);
 		if (bits_ok(q->root) && !query__one_at_a_time)
 			bits.nodes = count_nodes(q->root);
-		/* The newest batch first: reports tend to be ingested as they
-		 * are written, so the hits are found early and the older
-		 * batches' blocks are read only up to them. */
-		for (uint64_t b = batches; b-- > 1;) {
+		/* Batches in order of their newest report (on the index head;
+		 * one without a head entry first): the hits are found early,
+		 * and once a batch's newest report is behind the worst kept
+		 * match, so is every report of it and of every batch after it. */
+		if ((rc = batch_order(head, head_len, batches, &order)) != 0) {
+			rc = lsn_fail(err, rc, "out of memory");
+			goto out;
+		}
+		for (uint64_t ob = 0; ob + 1 < batches; ob++) {
 			size_t total = 0;
-			uint32_t hd;
-			uint64_t hs;
-			/* Its newest report is behind the worst kept match: so is
-			 * every report of it. */
-			if (ingest_head_get(head, head_len, b, &hd, &hs) && !ahead(&ms, hd, hs)) {
-				__atomic_fetch_add(&query__batches_passed, 1, __ATOMIC_RELAXED);
-				continue;
+			uint64_t b = order[ob].batch;
+			if (order[ob].serial != 0 && !ahead(&ms, order[ob].date, order[ob].serial)) {
+				__atomic_fetch_add(&query__batches_passed, batches - 1 - ob,
+				    __ATOMIC_RELAXED);
+				break;
 			}
 			if (bits.nodes > 0 && ms.n == ms.k) {
 				if ((rc = probe_batch(&r, &ms, req, b)) < 0)
@@ -1569,6 +1616,7 @@ out:
 	free(bits.date);
 	free(req);
 	free(head);
+	free(order);
 	free(ms.m);
 	free(ms.wh);
 	store_snap_end(r.sn);

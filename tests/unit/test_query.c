@@ -182,11 +182,19 @@ setup(void **state)
 	for (int i = 0; i < NDOCS; i++) {
 		struct doc *d = &G.docs[i];
 		snprintf(d->id, sizeof(d->id), "GEN-%04d", i);
-		/* Mostly ingested as written, month after month (so that queries
-		 * pass by older batches on the index head), and one in eight
-		 * from any month (a late report). */
-		snprintf(d->date, sizeof(d->date), "2024-%02u-%02u",
-		    rnd(8) == 0 ? 1 + rnd(12) : 1 + (unsigned)i * 12 / NDOCS, 1 + rnd(28));
+		/* Batch by batch (70 reports each, below) the newest months
+		 * first, then the oldest, then those between, so that the
+		 * order of the batches' newest reports (which queries follow,
+		 * and pass by the rest) is not the order of the batches; one
+		 * report in eight of the first batch is from any month, and one
+		 * in three of the last from the newest months. */
+		unsigned month = i < 70 ? 9 + (unsigned)i * 4 / 70 : i < 140 ?
+		    1 + (unsigned)(i - 70) * 4 / 70 : 5 + (unsigned)(i - 140) * 4 / (NDOCS - 140);
+		if (i < 70 && rnd(8) == 0)
+			month = 1 + rnd(12);
+		if (i >= 140 && rnd(3) == 0) /* late reports of the newest months */
+			month = 9 + rnd(4);
+		snprintf(d->date, sizeof(d->date), "2024-%02u-%02u", month, 1 + rnd(28));
 		d->np = 2 + (int)rnd(MAXP - 1);
 		for (int k = 0; k < d->np; k++) {
 			struct portion *p = &d->p[k];
