@@ -500,7 +500,8 @@ worker_main(void *arg)
 /*
  * The batch's postings: a hash table of the distinct words (by their blind
  * form, which is uniformly random: its first 8 bytes are the hash) and a
- * flat list of (word, serial, portion).  At commit the list is bucketed by
+ * flat list of (word, portion, entry), report after report (struct rep
+ * holds each report's serial and date).  At commit the list is bucketed by
  * word (a counting sort) and the words are sorted once: sorting every
  * posting by its 32-byte blind form cost more than the rest of the writer.
  */
@@ -513,9 +514,7 @@ struct word_acc {
 struct posting_ref {
 	uint32_t word;
 	uint32_t portion;
-	uint64_t serial;
 	uint32_t entry;
-	uint32_t date;
 };
 
 /* A stored report of the batch: its postings are post[start, start + n). */
@@ -764,6 +763,8 @@ commit(struct writer *w, lsn_err *err)
 		qsort(w->reps, w->nreps, sizeof(*w->reps), cmp_rep);
 	for (size_t r = 0; r < w->nreps; r++) {
 		size_t from = w->reps[r].start, to = from + w->reps[r].n;
+		uint64_t serial = w->reps[r].serial;
+		uint32_t date = w->reps[r].date;
 		for (size_t i = from; i < to; i++) {
 			/* Scattered reads and writes: fetch them ahead, as in take(). */
 			if (i + 16 < to)
@@ -771,10 +772,10 @@ commit(struct writer *w, lsn_err *err)
 			if (i + 8 < to)
 				__builtin_prefetch(&run[w->words[w->post[i + 8].word].start], 1);
 			struct word_acc *wa = &w->words[w->post[i].word];
-			run[wa->start].serial = w->post[i].serial;
+			run[wa->start].serial = serial;
 			run[wa->start].portion = w->post[i].portion;
 			run[wa->start].entry = w->post[i].entry;
-			run[wa->start].date = w->post[i].date;
+			run[wa->start].date = date;
 			wa->start++;
 		}
 	}
@@ -1002,12 +1003,10 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		}
 		w->words[word].n++;
 		w->post[w->npost].word = (uint32_t)word;
-		w->post[w->npost].serial = j->serial;
 		w->post[w->npost].portion = j->terms[i].portion;
 		if (j->terms[i].portion >= v.nportions)
 			return lsn_fail(err, LSN_EINTERNAL, "a posting past the last portion");
 		w->post[w->npost].entry = w->portion_entry[j->terms[i].portion];
-		w->post[w->npost].date = v.date;
 		w->npost++;
 	}
 	free(j->terms);
@@ -1170,7 +1169,7 @@ out:
 	free(w.pend);
 	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
 	lsn_wipe_free(w.reps, w.cap_reps * sizeof(*w.reps));
-	free(w.head);
+	lsn_wipe_free(w.head, w.head_len); /* opened index contents, as the store wipes them */
 	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
 	free(w.words);
 	free(w.slots);

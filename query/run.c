@@ -1406,6 +1406,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	uint8_t *req = NULL, *head = NULL;
 	size_t head_len = 0;
 	struct batch_head *order = NULL;
+	size_t norder = 0;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -1466,6 +1467,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			rc = lsn_fail(err, rc, "out of memory");
 			goto out;
 		}
+		norder = batches > 1 ? (size_t)(batches - 1) : 0;
 		for (uint64_t ob = 0; ob + 1 < batches; ob++) {
 			size_t total = 0;
 			uint64_t b = order[ob].batch;
@@ -1615,8 +1617,8 @@ out:
 	free(bits.cand);
 	free(bits.date);
 	free(req);
-	free(head);
-	free(order);
+	lsn_wipe_free(head, head_len); /* opened index contents, as with the blocks */
+	lsn_wipe_free(order, norder * sizeof(*order));
 	free(ms.m);
 	free(ms.wh);
 	store_snap_end(r.sn);

@@ -211,13 +211,29 @@ store_batch_del_record(store_batch *b, const char *id, lsn_err *err)
 	return push(b, OP_DELETE, key, strlen(id), NULL, 0, 0, err);
 }
 
+/* Seal block data under the postings key `key` (malloc'd, owned from here
+ * on) and queue it. */
+static int
+put_block(store_batch *b, uint8_t *key, const void *data, size_t len, lsn_err *err)
+{
+	uint8_t *sealed = NULL;
+	size_t sealed_len = 0;
+	int rc;
+
+	rc = store__seal_block(b->st, key, 8 + STORE_BLIND_LEN, data, len, &sealed,
+	    &sealed_len, err);
+	if (rc != 0) {
+		free(key);
+		return rc;
+	}
+	return push(b, OP_POSTINGS, key, 8 + STORE_BLIND_LEN, sealed, sealed_len, 0, err);
+}
+
 int
 store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
     const void *block, size_t len, lsn_err *err)
 {
-	uint8_t *key = malloc(8 + STORE_BLIND_LEN), *sealed = NULL;
-	size_t sealed_len = 0;
-	int rc;
+	uint8_t *key = malloc(8 + STORE_BLIND_LEN);
 
 	if (key == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
@@ -229,13 +245,7 @@ store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
 	}
 	lsn_put_be64(key, b->number);
 	memcpy(key + 8, term, STORE_BLIND_LEN);
-	rc = store__seal_block(b->st, key, 8 + STORE_BLIND_LEN, block, len, &sealed,
-	    &sealed_len, err);
-	if (rc != 0) {
-		free(key);
-		return rc;
-	}
-	return push(b, OP_POSTINGS, key, 8 + STORE_BLIND_LEN, sealed, sealed_len, 0, err);
+	return put_block(b, key, block, len, err);
 }
 
 /* The postings key of index entry id: batch 0, the id, zeros. */
@@ -250,24 +260,14 @@ int
 store_batch_put_index_entry(store_batch *b, uint32_t id, const void *data,
     size_t len, lsn_err *err)
 {
-	uint8_t *key = malloc(8 + STORE_BLIND_LEN), *sealed = NULL;
-	size_t sealed_len = 0;
-	int rc;
+	uint8_t *key;
 
-	if (key == NULL)
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	if (id == 0) {
-		free(key);
+	if (id == 0)
 		return lsn_fail(err, LSN_EINTERNAL, "index entry 0");
-	}
+	if ((key = malloc(8 + STORE_BLIND_LEN)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	store__entry_key(id, key);
-	rc = store__seal_block(b->st, key, 8 + STORE_BLIND_LEN, data, len, &sealed,
-	    &sealed_len, err);
-	if (rc != 0) {
-		free(key);
-		return rc;
-	}
-	return push(b, OP_POSTINGS, key, 8 + STORE_BLIND_LEN, sealed, sealed_len, 0, err);
+	return put_block(b, key, data, len, err);
 }
 
 uint64_t
@@ -279,20 +279,12 @@ store_batch_number(const store_batch *b)
 int
 store_batch_put_index_head(store_batch *b, const void *data, size_t len, lsn_err *err)
 {
-	uint8_t *key = malloc(8 + STORE_BLIND_LEN), *sealed = NULL;
-	size_t sealed_len = 0;
-	int rc;
+	uint8_t *key = malloc(8 + STORE_BLIND_LEN);
 
 	if (key == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	store__entry_key(0, key); /* entry 0: no index entry has it */
-	rc = store__seal_block(b->st, key, 8 + STORE_BLIND_LEN, data, len, &sealed,
-	    &sealed_len, err);
-	if (rc != 0) {
-		free(key);
-		return rc;
-	}
-	return push(b, OP_POSTINGS, key, 8 + STORE_BLIND_LEN, sealed, sealed_len, 0, err);
+	return put_block(b, key, data, len, err);
 }
 
 int

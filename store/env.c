@@ -686,22 +686,34 @@ with_block(store_snap *sn, const uint8_t kb[8 + STORE_BLIND_LEN], const MDB_val 
 	return rc;
 }
 
+/* Look up term's block of batch into kb and *v: 1 found, 0 none, or an
+ * lsn_status. */
+static int
+batch_block(store_snap *sn, const uint8_t term[STORE_BLIND_LEN], uint64_t batch,
+    uint8_t kb[8 + STORE_BLIND_LEN], MDB_val *v, lsn_err *err)
+{
+	MDB_val k = { 8 + STORE_BLIND_LEN, kb };
+	int rc;
+
+	lsn_put_be64(kb, batch);
+	memcpy(kb + 8, term, STORE_BLIND_LEN);
+	rc = mdb_get(sn->txn, sn->st->postings, &k, v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading postings");
+	return 1;
+}
+
 int
 store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     uint64_t batch, store_postings_fn fn, void *ctx, lsn_err *err)
 {
 	uint8_t kb[8 + STORE_BLIND_LEN];
-	MDB_val k = { sizeof(kb), kb }, v;
-	int rc;
+	MDB_val v;
+	int rc = batch_block(sn, term, batch, kb, &v, err);
 
-	lsn_put_be64(kb, batch);
-	memcpy(kb + 8, term, STORE_BLIND_LEN);
-	rc = mdb_get(sn->txn, sn->st->postings, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return store__lmdb_err(err, rc, "reading postings");
-	return with_block(sn, kb, &v, fn, ctx, err);
+	return rc == 1 ? with_block(sn, kb, &v, fn, ctx, err) : rc;
 }
 
 int
@@ -709,17 +721,12 @@ store_postings_read_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     uint64_t batch, uint8_t **buf, size_t *cap, size_t *len, lsn_err *err)
 {
 	uint8_t kb[8 + STORE_BLIND_LEN];
-	MDB_val k = { sizeof(kb), kb }, v;
+	MDB_val v;
 	int rc;
 
 	*len = 0;
-	lsn_put_be64(kb, batch);
-	memcpy(kb + 8, term, STORE_BLIND_LEN);
-	rc = mdb_get(sn->txn, sn->st->postings, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return store__lmdb_err(err, rc, "reading postings");
+	if ((rc = batch_block(sn, term, batch, kb, &v, err)) != 1)
+		return rc;
 	return store__open_block_into(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, buf, cap,
 	    len, err);
 }
