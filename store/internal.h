@@ -18,6 +18,7 @@
 #define STORE__TAG_LEN 16     /* AES-GCM tag */
 #define STORE__WRAPPED_LEN 40 /* AES key wrap of a 32-byte key */
 #define STORE__MAX_DICTS 64
+#define STORE__ZSTD_LEVEL 3   /* records, with or without a dictionary */
 
 /* Key slot types (doc/FORMAT.md).  Slots are a list so that later slot
  * types (per country and level) can sit beside the store slot. */
