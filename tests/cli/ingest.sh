@@ -100,6 +100,7 @@ nul-byte.xml a NUL byte at byte
 binary-garbage.xml invalid UTF-8 at byte
 unknown-namespace.xml not a liaison report and no element carries ism:resourceElement
 missing-markings.xml does not match schemas/report.xsd: .*classification.* is required
+blank-paragraph.xml <p> has no text: a portion must not be blank
 contradictory-markings.xml ISM-REL-EYES-NF
 banner-mismatch.xml does not equal the roll-up of its portions
 unknown-country.xml unknown country or tetragraph 'ZZX'
