@@ -235,10 +235,13 @@ ingest_posting_before(const ingest_posting *x, const ingest_posting *y)
  *   that first posting by varint date (the first report's YYYYMMDD, then
  *   the previous report's date minus this one's); then varint(portion),
  *   varint(entry).
- * *out malloc'd, caller frees.  LSN_EINTERNAL when p is out of order.
+ * The block goes in *buf (room for *cap bytes; a smaller one is wiped,
+ * freed and replaced), which the caller keeps and wipes: the writer encodes
+ * a batch's blocks one after another in one buffer.  Returns 0,
+ * LSN_EINTERNAL (p out of order, out of memory).
  */
-int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
-    size_t *len, lsn_err *err);
+int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf,
+    size_t *cap, size_t *len, lsn_err *err);
 
 /*
  * Decode a block, appending its postings to *p (*n of them in use, room for

@@ -22,32 +22,35 @@ put_varint(uint8_t *p, uint64_t v)
 }
 
 int
-ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
+ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t *cap,
     size_t *len, lsn_err *err)
 {
-	uint8_t *buf = malloc(20 + n * 30), *q;
 	uint64_t base = UINT64_MAX;
+	size_t need = 20 + n * 30; /* varints: n and base, then 30 per posting */
+	uint8_t *q;
 
-	*out = NULL;
-	if (buf == NULL)
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	*len = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && (!ingest_posting_before(&p[i - 1], &p[i]) ||
-			(p[i].serial == p[i - 1].serial && p[i].date != p[i - 1].date))) {
-			free(buf);
+			(p[i].serial == p[i - 1].serial && p[i].date != p[i - 1].date)))
 			return lsn_fail(err, LSN_EINTERNAL, "postings out of order");
-		}
 		base = p[i].serial < base ? p[i].serial : base;
 	}
-	q = buf + put_varint(buf, n);
+	if (*buf == NULL || *cap < need) {
+		uint8_t *nb = malloc(need);
+		if (nb == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		lsn_wipe_free(*buf, *cap);
+		*buf = nb;
+		*cap = need;
+	}
+	q = *buf + put_varint(*buf, n);
 	if (n > 0)
 		q += put_varint(q, base);
 	for (size_t i = 0; i < n; i++) {
 		if (i == 0 || p[i].serial != p[i - 1].serial) {
-			if (p[i].serial - base == UINT64_MAX) {
-				free(buf);
+			if (p[i].serial - base == UINT64_MAX)
 				return lsn_fail(err, LSN_EINTERNAL, "serials too far apart");
-			}
 			q += put_varint(q, 1 + (p[i].serial - base));
 			q += put_varint(q, i == 0 ? p[i].date : p[i - 1].date - p[i].date);
 		} else {
@@ -56,8 +59,7 @@ ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **out,
 		q += put_varint(q, p[i].portion);
 		q += put_varint(q, p[i].entry);
 	}
-	*out = buf;
-	*len = (size_t)(q - buf);
+	*len = (size_t)(q - *buf);
 	return 0;
 }
 

@@ -546,6 +546,8 @@ struct writer {
 	size_t head_len;
 	ingest_posting *run; /* commit's postings by word, kept between batches */
 	size_t cap_run;
+	uint8_t *block;      /* commit's blocks are encoded here, one at a time */
+	size_t cap_block;
 	struct word_acc *words;
 	size_t nwords, cap_words;
 	uint32_t *slots;  /* word index + 1, 0 empty; nslots a power of two */
@@ -784,13 +786,11 @@ commit(struct writer *w, lsn_err *err)
 	for (size_t i = 0; i < w->nwords && rc == 0; i++) {
 		const struct word_acc *wa = order[i].w;
 		ingest_posting *p = run + wa->start - wa->n; /* start moved past it */
-		uint8_t *block = NULL;
 		size_t blen = 0;
 		sort_postings(p, wa->n);
-		rc = ingest_postings_encode(p, wa->n, &block, &blen, err);
+		rc = ingest_postings_encode(p, wa->n, &w->block, &w->cap_block, &blen, err);
 		if (rc == 0)
-			rc = store_batch_put_postings(w->b, wa->blind, block, blen, err);
-		free(block);
+			rc = store_batch_put_postings(w->b, wa->blind, w->block, blen, err);
 	}
 	free(order);
 	/* The batch's newest report (the first after the sort) in the head. */
@@ -1171,6 +1171,7 @@ out:
 	lsn_wipe_free(w.reps, w.cap_reps * sizeof(*w.reps));
 	lsn_wipe_free(w.head, w.head_len); /* opened index contents, as the store wipes them */
 	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
+	lsn_wipe_free(w.block, w.cap_block);
 	free(w.words);
 	free(w.slots);
 	free(w.ids);

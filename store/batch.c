@@ -14,11 +14,13 @@ enum op_type { OP_RECORD, OP_DELETE, OP_POSTINGS, OP_PRINCIPAL, OP_META, OP_AUDI
 
 struct op {
 	enum op_type type;
-	uint8_t *key;
+	uint8_t *key; /* OP_POSTINGS: NULL, the key is at blocks + off */
 	size_t key_len;
-	uint8_t *val; /* sealed bytes, meta value, or audit plaintext (wiped) */
+	uint8_t *val; /* sealed bytes, meta value, or audit plaintext (wiped);
+	               * OP_POSTINGS: NULL, the sealed block follows its key */
 	size_t val_len;
 	uint64_t serial;  /* OP_RECORD; OP_AUDIT: time */
+	size_t off;       /* OP_POSTINGS */
 };
 
 struct store_batch {
@@ -27,6 +29,11 @@ struct store_batch {
 	size_t n, cap;
 	uint64_t max_serial; /* highest serial handed out by this batch */
 	uint64_t number;     /* posting batch number, 0 until one is needed */
+	/* The posting tree's values, key then sealed block, one after another:
+	 * a batch has tens of thousands (a word's block per batch), and three
+	 * allocations each cost more than sealing them.  Ciphertext only. */
+	uint8_t *blocks;
+	size_t blocks_len, blocks_cap;
 };
 
 int
@@ -60,6 +67,7 @@ batch_clear(store_batch *b)
 	b->n = 0;
 	b->max_serial = 0;
 	b->number = 0;
+	b->blocks_len = 0;
 }
 
 void
@@ -69,6 +77,7 @@ store_batch_free(store_batch *b)
 		return;
 	batch_clear(b);
 	free(b->ops);
+	free(b->blocks);
 	free(b);
 }
 
@@ -83,7 +92,7 @@ static int
 push(store_batch *b, enum op_type t, uint8_t *key, size_t key_len, uint8_t *val,
     size_t val_len, uint64_t serial, lsn_err *err)
 {
-	struct op o = { t, key, key_len, val, val_len, serial };
+	struct op o = { t, key, key_len, val, val_len, serial, 0 };
 
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
@@ -211,32 +220,47 @@ store_batch_del_record(store_batch *b, const char *id, lsn_err *err)
 	return push(b, OP_DELETE, key, strlen(id), NULL, 0, 0, err);
 }
 
-/* Seal block data under the postings key `key` (malloc'd, owned from here
- * on) and queue it. */
+/* Seal block data under the postings key `key` into the batch's blocks
+ * and queue it. */
 static int
-put_block(store_batch *b, uint8_t *key, const void *data, size_t len, lsn_err *err)
+put_block(store_batch *b, const uint8_t key[8 + STORE_BLIND_LEN], const void *data,
+    size_t len, lsn_err *err)
 {
-	uint8_t *sealed = NULL;
-	size_t sealed_len = 0;
+	size_t klen = 8 + STORE_BLIND_LEN, need;
 	int rc;
 
-	rc = store__seal_block(b->st, key, 8 + STORE_BLIND_LEN, data, len, &sealed,
-	    &sealed_len, err);
-	if (rc != 0) {
-		free(key);
-		return rc;
+	if (len > STORE_MAX_RECORD)
+		return lsn_fail(err, LSN_EINPUT, "posting block too large");
+	need = klen + STORE__BLOCK_SEALED_LEN(len);
+	if (b->blocks_cap - b->blocks_len < need) {
+		size_t cap = b->blocks_cap ? b->blocks_cap : 1u << 20;
+		while (cap - b->blocks_len < need)
+			cap *= 2;
+		uint8_t *p = realloc(b->blocks, cap);
+		if (p == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		b->blocks = p;
+		b->blocks_cap = cap;
 	}
-	return push(b, OP_POSTINGS, key, 8 + STORE_BLIND_LEN, sealed, sealed_len, 0, err);
+	memcpy(b->blocks + b->blocks_len, key, klen);
+	rc = store__seal_block(b->st, key, klen, data, len, b->blocks + b->blocks_len + klen,
+	    err);
+	if (rc != 0)
+		return rc;
+	if ((rc = push(b, OP_POSTINGS, NULL, klen, NULL, STORE__BLOCK_SEALED_LEN(len), 0,
+		 err)) != 0)
+		return rc;
+	b->ops[b->n - 1].off = b->blocks_len;
+	b->blocks_len += need;
+	return 0;
 }
 
 int
 store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
     const void *block, size_t len, lsn_err *err)
 {
-	uint8_t *key = malloc(8 + STORE_BLIND_LEN);
+	uint8_t key[8 + STORE_BLIND_LEN];
 
-	if (key == NULL)
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	if (b->number == 0) {
 		/* Like serials, a batch number is never reused. */
 		pthread_mutex_lock(&b->st->pool_lock);
@@ -260,12 +284,10 @@ int
 store_batch_put_index_entry(store_batch *b, uint32_t id, const void *data,
     size_t len, lsn_err *err)
 {
-	uint8_t *key;
+	uint8_t key[8 + STORE_BLIND_LEN];
 
 	if (id == 0)
 		return lsn_fail(err, LSN_EINTERNAL, "index entry 0");
-	if ((key = malloc(8 + STORE_BLIND_LEN)) == NULL)
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	store__entry_key(id, key);
 	return put_block(b, key, data, len, err);
 }
@@ -279,10 +301,8 @@ store_batch_number(const store_batch *b)
 int
 store_batch_put_index_head(store_batch *b, const void *data, size_t len, lsn_err *err)
 {
-	uint8_t *key = malloc(8 + STORE_BLIND_LEN);
+	uint8_t key[8 + STORE_BLIND_LEN];
 
-	if (key == NULL)
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	store__entry_key(0, key); /* entry 0: no index entry has it */
 	return put_block(b, key, data, len, err);
 }
@@ -350,8 +370,9 @@ store_batch_audit(store_batch *b, uint64_t time_us, const void *payload,
 
 /* Apply one op in txn.  Returns 0, an LMDB error code, or an lsn_status. */
 static int
-apply(store *st, MDB_txn *txn, const struct op *o, lsn_err *err)
+apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 {
+	store *st = b->st;
 	MDB_val k = { o->key_len, o->key }, v = { o->val_len, o->val }, old;
 	uint8_t sk[8];
 	MDB_val lk = { 8, sk }, lv;
@@ -392,6 +413,16 @@ apply(store *st, MDB_txn *txn, const struct op *o, lsn_err *err)
 		}
 		return mdb_del(txn, st->reports, &k, NULL);
 	case OP_POSTINGS:
+		k.mv_data = b->blocks + o->off;
+		v.mv_data = b->blocks + o->off + o->key_len;
+		/* A batch's blocks come in key order after every older key: append
+		 * them (no search, and full pages rather than split halves).  A key
+		 * that is not the tree's last is put the ordinary way. */
+		if (lsn_get_be64(k.mv_data) != 0) {
+			rc = mdb_put(txn, st->postings, &k, &v, MDB_APPEND);
+			if (rc != MDB_KEYEXIST)
+				return rc;
+		}
 		return mdb_put(txn, st->postings, &k, &v, 0);
 	case OP_PRINCIPAL:
 		return mdb_put(txn, st->principals, &k, &v, 0);
@@ -462,7 +493,7 @@ store_batch_commit(store_batch *b, lsn_err *err)
 			break;
 		rc = 0;
 		for (size_t i = 0; i < b->n && rc == 0; i++)
-			rc = apply(st, txn, &b->ops[i], err);
+			rc = apply(b, txn, &b->ops[i], err);
 		if (rc == 0 && b->max_serial != 0) {
 			MDB_val cur;
 			/* next-serial only moves forward. */

@@ -605,7 +605,7 @@ out:
 
 /* ---- posting blocks ---- */
 
-#define BLOCK_HDR 5 /* "LSB" version flags */
+#define BLOCK_HDR STORE__BLOCK_HDR
 /*
  * Blocks are not compressed: their content is varints already, and zstd
  * saved 6% of a store for 5-7% of ingest's CPU (a call per block, 21 blocks
@@ -629,27 +629,19 @@ block_aad(gcry_cipher_hd_t h, const uint8_t *hdr, const void *name, size_t name_
 
 int
 store__seal_block(store *st, const void *name, size_t name_len, const void *plain,
-    size_t len, uint8_t **out, size_t *out_len, lsn_err *err)
+    size_t len, uint8_t *out, lsn_err *err)
 {
 	struct store__scratch *s = NULL;
-	uint8_t *rec = NULL, *nonce;
-	size_t cap;
+	uint8_t *nonce = out + BLOCK_HDR;
 	int rc = LSN_EINTERNAL;
 
-	*out = NULL;
 	if (len > STORE_MAX_RECORD)
 		return lsn_fail(err, LSN_EINPUT, "posting block too large");
 	if ((s = store__scratch_get(st)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	cap = BLOCK_HDR + STORE__NONCE_LEN + len + STORE__TAG_LEN;
-	if ((rec = malloc(cap)) == NULL) {
-		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		goto out;
-	}
-	memcpy(rec, "LSB", 3);
-	rec[3] = STORE_FORMAT_VERSION;
-	rec[4] = 0; /* flags */
-	nonce = rec + BLOCK_HDR;
+	memcpy(out, "LSB", 3);
+	out[3] = STORE_FORMAT_VERSION;
+	out[4] = 0; /* flags */
 	/* A fresh random base every 2^32 blocks; a counter in between: unique
 	 * nonces under the one postings key without an RNG call per block. */
 	if (s->pcount == 0)
@@ -660,20 +652,16 @@ store__seal_block(store *st, const void *name, size_t name_len, const void *plai
 	memcpy(nonce + STORE__NONCE_LEN, plain, len);
 	if (gcry_cipher_reset(s->pgcm) ||
 	    gcry_cipher_setiv(s->pgcm, nonce, STORE__NONCE_LEN) ||
-	    block_aad(s->pgcm, rec, name, name_len) ||
+	    block_aad(s->pgcm, out, name, name_len) ||
 	    gcry_cipher_final(s->pgcm) ||
 	    gcry_cipher_encrypt(s->pgcm, nonce + STORE__NONCE_LEN, len, NULL, 0) ||
 	    gcry_cipher_gettag(s->pgcm, nonce + STORE__NONCE_LEN + len, STORE__TAG_LEN)) {
+		lsn_wipe(out, STORE__BLOCK_SEALED_LEN(len)); /* may hold plaintext */
 		rc = lsn_fail(err, LSN_EINTERNAL, "AES-GCM encryption failed");
 		goto out;
 	}
-	*out_len = BLOCK_HDR + STORE__NONCE_LEN + len + STORE__TAG_LEN;
-	*out = rec;
-	rec = NULL;
 	rc = 0;
 out:
-	if (rec != NULL)
-		lsn_wipe_free(rec, cap);
 	store__scratch_put(st, s);
 	return rc;
 }

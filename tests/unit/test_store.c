@@ -723,6 +723,86 @@ test_store_postings__blocks_in_order_per_term(void **state)
 	store_snap_end(sn);
 }
 
+/* Fill a block for term i of a batch: its bytes say which. */
+static size_t
+block_of(uint8_t *out, unsigned batch, unsigned i)
+{
+	size_t n = 1000 + (i * 37) % 6000;
+
+	for (size_t k = 0; k < n; k++)
+		out[k] = (uint8_t)(batch * 31 + i * 7 + k);
+	return n;
+}
+
+/* A batch's blocks are appended at the end of the posting tree when they
+ * come in key order and put the ordinary way when they do not: 300 blocks
+ * (over a megabyte: the batch's block buffer grows) in descending key order
+ * with an index entry and the head between them, then 300 in ascending
+ * order, all read back. */
+static void
+test_store_postings__many_blocks_any_order(void **state)
+{
+	struct fx *f = *state;
+	enum { NT = 300 };
+	static uint8_t terms[NT][STORE_BLIND_LEN], want[7000];
+	unsigned order[NT];
+	uint64_t number[2];
+	uint8_t *buf = NULL;
+	size_t cap = 0, len, wl;
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	struct collect c = { 0 };
+	char word[16];
+	lsn_err err;
+
+	for (unsigned i = 0; i < NT; i++) {
+		snprintf(word, sizeof(word), "w%u", i);
+		store_blind(f->st, word, strlen(word), terms[i]);
+		order[i] = i;
+	}
+	/* order: the terms by key, descending */
+	for (unsigned i = 1; i < NT; i++)
+		for (unsigned k = i; k > 0 && memcmp(terms[order[k - 1]], terms[order[k]],
+						STORE_BLIND_LEN) < 0; k--) {
+			unsigned t = order[k];
+			order[k] = order[k - 1];
+			order[k - 1] = t;
+		}
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	for (unsigned batch = 0; batch < 2; batch++) {
+		for (unsigned j = 0; j < NT; j++) {
+			unsigned i = batch == 0 ? order[j] : order[NT - 1 - j];
+			wl = block_of(want, batch, i);
+			assert_int_equal(store_batch_put_postings(b, terms[i], want, wl, &err), 0);
+			if (j == NT / 2) {
+				assert_int_equal(store_batch_put_index_entry(b, 7 + batch, "entry", 5,
+				    &err), 0);
+				assert_int_equal(store_batch_put_index_head(b, "head", 4, &err), 0);
+			}
+		}
+		number[batch] = store_batch_number(b);
+		assert_int_equal(store_batch_commit(b, &err), 0);
+	}
+	store_batch_free(b);
+	assert_int_equal(reopen(f, NULL), 0);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	for (unsigned batch = 0; batch < 2; batch++)
+		for (unsigned i = 0; i < NT; i++) {
+			wl = block_of(want, batch, i);
+			assert_int_equal(store_postings_read_batch(sn, terms[i], number[batch], &buf,
+			    &cap, &len, &err), 0);
+			assert_int_equal(len, wl);
+			assert_memory_equal(buf, want, wl);
+		}
+	assert_int_equal(store_index_entry_get(sn, 8, on_block, &c, &err), 0);
+	assert_int_equal(store_index_head_get(sn, on_block, &c, &err), 0);
+	assert_int_equal(c.blocks, 2);
+	assert_string_equal(c.text[0], "entry");
+	assert_string_equal(c.text[1], "head");
+	store_snap_end(sn);
+	free(buf);
+}
+
 /* A block read into the caller's buffer: grown when too small, nothing for
  * a batch without one, and a tampered block refused with no plaintext of
  * it left in the buffer. */
@@ -1110,6 +1190,7 @@ main(void)
 		T(test_store_batch__serials_index_and_delete),
 		T(test_store_dict__trained_old_and_new_records_open),
 		T(test_store_postings__blocks_in_order_per_term),
+		T(test_store_postings__many_blocks_any_order),
 		T(test_store_postings__index_head_beside_entries),
 		T(test_store_postings__read_into_caller_buffer),
 		T(test_store_principals__put_get_replace_iter),
