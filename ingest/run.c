@@ -1047,7 +1047,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	size_t batch_docs = opts->batch_docs ? opts->batch_docs : INGEST_BATCH_DOCS;
 	size_t batch_bytes = opts->batch_bytes ? opts->batch_bytes : INGEST_BATCH_BYTES;
 	unsigned started = 0;
-	int rc = 0, reader_started = 0;
+	int rc = 0, reader_started = 0, eof_seen = 0;
 
 	memset(sum, 0, sizeof(*sum));
 	for (size_t i = 0; i < n; i++) {
@@ -1095,7 +1095,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 
 	for (;;) {
 		struct job *j = NULL;
-		int idle = 0;
+		int idle = 0, input_ended;
 
 		pthread_mutex_lock(&r.mu);
 		for (;;) {
@@ -1125,6 +1125,12 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 				pthread_cond_wait(&r.done, &r.mu);
 			}
 		}
+		/* The input just ended with documents still in the workers' hands:
+		 * commit the batch so far while they finish, so that the last
+		 * commit, which nothing overlaps, holds only those. */
+		input_ended = r.eof && !eof_seen && r.tail < r.head;
+		if (input_ended)
+			eof_seen = 1;
 		pthread_mutex_unlock(&r.mu);
 
 		if (j == NULL && !idle)
@@ -1133,7 +1139,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 			job_free(j);
 			break;
 		}
-		if (idle || w.npend >= batch_docs || w.bytes >= batch_bytes)
+		if (idle || input_ended || w.npend >= batch_docs || w.bytes >= batch_bytes)
 			if ((rc = commit(&w, err)) != 0)
 				break;
 		if (opts->on_progress != NULL && ms_since(&w.last_progress) >= 250) {
