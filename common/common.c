@@ -179,7 +179,7 @@ lsn_json_escape(char *out, const char *s)
 
 /* Chosen at start-up, so that report text cannot be written to collide in
  * ingest's tables (which would make every lookup a long probe). */
-static uint64_t hash_seed = 0x9e3779b97f4a7c15ULL;
+uint64_t lsn_hash_seed = 0x9e3779b97f4a7c15ULL;
 
 __attribute__((constructor)) static void
 hash_seed_init(void)
@@ -187,30 +187,6 @@ hash_seed_init(void)
 	uint64_t s;
 
 	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) == (ssize_t)sizeof(s))
-		hash_seed ^= s;
+		lsn_hash_seed ^= s;
 }
 
-uint32_t
-lsn_hash32(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint64_t h = hash_seed ^ n, w;
-
-	/* Eight bytes a step (FNV-1a took one: a multiply's latency per byte
-	 * of every word ingest looks up), then a 64-bit finalizer so that the
-	 * low bits, which the tables mask, depend on every input bit. */
-	for (; n >= 8; b += 8, n -= 8) {
-		memcpy(&w, b, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	if (n > 0) {
-		w = 0;
-		memcpy(&w, b, n);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-	}
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return (uint32_t)h;
-}

@@ -104,23 +104,30 @@ is_word(long c)
 	return iswalnum_l((wint_t)c, utf8) != 0;
 }
 
-/* ASCII: a word byte's lower-case form, 0 for a separator. */
-static const unsigned char ascii_lower[128] = {
-	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
-	['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
-	['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e',
-	['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j',
-	['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o',
-	['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
-	['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y',
-	['z'] = 'z',
-	['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e',
-	['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
-	['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o',
-	['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
-	['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
-	['Z'] = 'z',
+/* A byte's class: for ASCII its lower-case form when it is a word byte, 0
+ * for a separator; NONASCII for every byte of a longer UTF-8 character. */
+#define NONASCII 0x80
+#define A(c) [c] = c
+#define U(c) [c] = c + ('a' - 'A')
+static const unsigned char byte_class[256] = {
+	A('0'), A('1'), A('2'), A('3'), A('4'), A('5'), A('6'), A('7'), A('8'), A('9'),
+	A('a'), A('b'), A('c'), A('d'), A('e'), A('f'), A('g'), A('h'), A('i'),
+	A('j'), A('k'), A('l'), A('m'), A('n'), A('o'), A('p'), A('q'), A('r'),
+	A('s'), A('t'), A('u'), A('v'), A('w'), A('x'), A('y'), A('z'),
+	U('A'), U('B'), U('C'), U('D'), U('E'), U('F'), U('G'), U('H'), U('I'),
+	U('J'), U('K'), U('L'), U('M'), U('N'), U('O'), U('P'), U('Q'), U('R'),
+	U('S'), U('T'), U('U'), U('V'), U('W'), U('X'), U('Y'), U('Z'),
+	[0x80 ... 0xff] = NONASCII,
 };
+#undef A
+#undef U
+
+/* An ASCII word byte: class 1..127. */
+static inline int
+ascii_word(unsigned char cls)
+{
+	return (unsigned char)(cls - 1) < 0x7f;
+}
 
 /*
  * Most text is ASCII: those bytes are classified and lower-cased by table,
@@ -130,21 +137,22 @@ static const unsigned char ascii_lower[128] = {
 int
 lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len)
 {
-	const unsigned char *p = t->p, *end = t->end;
+	const unsigned char *p = t->p, *end = t->end, *stop;
 	size_t n = 0, k = 0, m;
+	unsigned char cls;
 	long c;
 	char tmp[4];
 	int cut = 0;
 
 	/* Skip separators. */
 	for (;;) {
-		while (p < end && *p < 0x80 && ascii_lower[*p] == 0)
+		while (p < end && byte_class[*p] == 0)
 			p++;
 		if (p == end) {
 			t->p = p;
 			return 0;
 		}
-		if (*p < 0x80)
+		if (byte_class[*p] != NONASCII)
 			break;
 		k = decode(p, end, &c);
 		if (is_word(c))
@@ -152,14 +160,18 @@ lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len)
 		p += k;
 	}
 	for (;;) {
-		while (p < end && *p < 0x80 && ascii_lower[*p] != 0 && !cut &&
-		    n < LSN_TOKEN_MAX)
-			t->word[n++] = (char)ascii_lower[*p++];
+		/* ASCII word bytes up to the cap. */
+		stop = cut ? p : (size_t)(end - p) > LSN_TOKEN_MAX - n ? p + (LSN_TOKEN_MAX - n) : end;
+		while (p < stop && ascii_word(cls = byte_class[*p])) {
+			t->word[n++] = (char)cls;
+			p++;
+		}
 		if (p == end)
 			break;
-		if (*p < 0x80) {
-			if (ascii_lower[*p] == 0)
-				break;
+		cls = byte_class[*p];
+		if (cls == 0)
+			break;
+		if (cls != NONASCII) {
 			cut = 1; /* at the cap: the rest of the word is dropped */
 			p++;
 			continue;

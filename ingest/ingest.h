@@ -424,13 +424,24 @@ typedef struct ingest_term {
 } ingest_term;
 
 /*
- * A worker's word dictionary: each word is blinded once, not once per
- * occurrence.  At most max_words words (0: 262,144) are kept; then the
- * dictionary is wiped and starts again.  Not thread-safe: one per worker.
+ * The blinded words of a run, shared by its workers (thread-safe): each
+ * word is blinded once however many workers meet it.  At most max_words
+ * words (0: 262,144) are kept; then the table is wiped and starts again.
  * NULL: out of memory.  Free wipes the words.
  */
+typedef struct ingest_blinds ingest_blinds;
+ingest_blinds *ingest_blinds_new(store *st, size_t max_words);
+void ingest_blinds_free(ingest_blinds *b);
+
+/*
+ * A worker's word dictionary: a word is looked up in blinds (or, when
+ * blinds is NULL, in a table of its own) once, not once per occurrence.
+ * At most max_words words (0: 262,144) are kept; then the dictionary is
+ * wiped and starts again.  Not thread-safe: one per worker.  NULL: out of
+ * memory.  Free wipes the words; blinds stays the caller's.
+ */
 typedef struct ingest_terms ingest_terms;
-ingest_terms *ingest_terms_new(store *st, size_t max_words);
+ingest_terms *ingest_terms_new(store *st, ingest_blinds *blinds, size_t max_words);
 void ingest_terms_free(ingest_terms *t);
 
 /*

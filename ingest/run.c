@@ -23,6 +23,8 @@
 #define QUEUE 1024                 /* documents in flight */
 #define INFLIGHT_BYTES (64u << 20) /* input bytes in flight */
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
+#define WORKER_WORDS (1u << 17)    /* a worker's dictionary; the run's has 2^18 */
+#define DRAIN 64                   /* finished jobs the writer takes at once */
 
 struct job {
 	char *source;
@@ -56,12 +58,19 @@ struct run {
 	const char *const *paths;
 	size_t npaths;
 	ingest_entries *entries; /* numbered by workers, stored by the writer */
+	ingest_blinds *blinds;   /* the workers' words, blinded once */
 
 	pthread_mutex_t mu;
 	pthread_cond_t work, done, space; /* for workers, the writer, the reader */
 	struct job *ring[QUEUE];
 	uint64_t head, next_work, tail; /* produced, taken by workers, written */
 	size_t inflight;
+	/* Who sleeps, so that a thread signals only one that waits: a wake-up
+	 * per document (and the preemption it causes on two cores) cost more
+	 * than the lock it is for. */
+	unsigned idle_workers; /* waiting for work */
+	int writer_waiting;    /* waiting for the job at the tail */
+	int reader_waiting;    /* waiting for space in the queue */
 	int eof;     /* the reader has produced everything */
 	int stop;    /* the writer gave up: everyone stops */
 	int read_rc; /* the reader's failure, if any */
@@ -93,8 +102,11 @@ produce(struct run *r, struct job *j)
 {
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop && (r->head - r->tail == QUEUE ||
-			       (r->inflight > INFLIGHT_BYTES && r->head != r->tail)))
+			       (r->inflight > INFLIGHT_BYTES && r->head != r->tail))) {
+		r->reader_waiting = 1;
 		pthread_cond_wait(&r->space, &r->mu);
+		r->reader_waiting = 0;
+	}
 	if (r->stop) {
 		pthread_mutex_unlock(&r->mu);
 		job_free(j);
@@ -104,7 +116,8 @@ produce(struct run *r, struct job *j)
 	r->head++;
 	j->queued = j->len; /* j->len is zeroed once the worker has parsed it */
 	r->inflight += j->queued;
-	pthread_cond_signal(&r->work);
+	if (r->idle_workers > 0)
+		pthread_cond_signal(&r->work);
 	pthread_mutex_unlock(&r->mu);
 	return 0;
 }
@@ -462,21 +475,55 @@ out:
 	ingest_doc_free(d);
 }
 
+/*
+ * Whether the waiting writer should be woken: the job at the tail is done,
+ * and so are the WAKE jobs behind it, or no more will come soon (the
+ * workers have nothing queued, or the reader waits for the writer).  A
+ * writer woken for every document would take the core from a worker each
+ * time.  Called with r->mu held.
+ */
+#define WAKE 16
+
+static int
+writer_ready(const struct run *r)
+{
+	uint64_t i;
+
+	if (r->tail == r->head || !r->ring[r->tail % QUEUE]->done)
+		return 0;
+	if (r->next_work == r->head || r->reader_waiting || r->eof)
+		return 1;
+	for (i = r->tail; i < r->head && i < r->tail + WAKE; i++)
+		if (!r->ring[i % QUEUE]->done)
+			return 0;
+	return 1;
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct run *r = arg;
-	ingest_terms *tm = ingest_terms_new(r->st, 0);
-	struct job *j;
+	ingest_terms *tm = ingest_terms_new(r->st, r->blinds, WORKER_WORDS);
+	struct job *j, *finished = NULL;
 
+	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		pthread_mutex_lock(&r->mu);
-		while (!r->stop && r->next_work == r->head && !r->eof)
-			pthread_cond_wait(&r->work, &r->mu);
-		if (r->stop || (r->next_work == r->head && r->eof)) {
-			pthread_mutex_unlock(&r->mu);
-			break;
+		/* Hand in the last job and take the next under one lock. */
+		if (finished != NULL) {
+			finished->done = 1;
+			finished = NULL;
+			if (r->writer_waiting && writer_ready(r))
+				pthread_cond_signal(&r->done);
 		}
+		while (!r->stop && r->next_work == r->head && !r->eof) {
+			r->idle_workers++;
+			if (r->writer_waiting && writer_ready(r))
+				pthread_cond_signal(&r->done);
+			pthread_cond_wait(&r->work, &r->mu);
+			r->idle_workers--;
+		}
+		if (r->stop || (r->next_work == r->head && r->eof))
+			break;
 		j = r->ring[r->next_work % QUEUE];
 		r->next_work++;
 		pthread_mutex_unlock(&r->mu);
@@ -485,12 +532,12 @@ worker_main(void *arg)
 			j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
 		else
 			process(r, tm, j);
-
+		finished = j;
 		pthread_mutex_lock(&r->mu);
-		j->done = 1;
-		pthread_cond_signal(&r->done);
-		pthread_mutex_unlock(&r->mu);
 	}
+	if (r->writer_waiting)
+		pthread_cond_signal(&r->done);
+	pthread_mutex_unlock(&r->mu);
 	ingest_terms_free(tm);
 	return NULL;
 }
@@ -1078,6 +1125,8 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
 	if ((rc = store_batch_new(st, &w.b, err)) != 0 ||
 	    (rc = ingest_entries_load(&r.entries, st, err)) != 0 ||
+	    (rc = (r.blinds = ingest_blinds_new(st, 0)) == NULL
+		    ? lsn_fail(err, LSN_EINTERNAL, "out of memory") : 0) != 0 ||
 	    (rc = load_head(st, &w, err)) != 0)
 		goto out;
 	if (pthread_create(&reader, NULL, reader_main, &r) != 0) {
@@ -1094,20 +1143,27 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	}
 
 	for (;;) {
-		struct job *j = NULL;
+		struct job *got[DRAIN];
+		size_t ngot = 0, k;
 		int idle = 0, input_ended;
 
 		pthread_mutex_lock(&r.mu);
 		for (;;) {
-			if (r.tail < r.head && r.ring[r.tail % QUEUE]->done) {
-				j = r.ring[r.tail % QUEUE];
+			/* Every finished job at the tail, in order, under one lock. */
+			while (ngot < DRAIN && r.tail < r.head && r.ring[r.tail % QUEUE]->done) {
+				struct job *j = r.ring[r.tail % QUEUE];
+				got[ngot++] = j;
 				r.tail++;
 				r.inflight -= j->queued;
-				pthread_cond_signal(&r.space);
+			}
+			if (ngot > 0) {
+				if (r.reader_waiting)
+					pthread_cond_signal(&r.space);
 				break;
 			}
 			if (r.eof && r.tail == r.head)
 				break;
+			r.writer_waiting = 1;
 			if (w.npend > 0) {
 				/* A slow input: commit what we have rather than wait. */
 				struct timespec until;
@@ -1117,13 +1173,15 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 					until.tv_sec++;
 					until.tv_nsec -= 1000000000L;
 				}
-				if (pthread_cond_timedwait(&r.done, &r.mu, &until) == ETIMEDOUT) {
+				if (pthread_cond_timedwait(&r.done, &r.mu, &until) == ETIMEDOUT)
 					idle = 1;
-					break;
-				}
 			} else {
 				pthread_cond_wait(&r.done, &r.mu);
 			}
+			r.writer_waiting = 0;
+			if (idle && !(r.tail < r.head && r.ring[r.tail % QUEUE]->done))
+				break;
+			idle = 0;
 		}
 		/* The input just ended with documents still in the workers' hands:
 		 * commit the batch so far while they finish, so that the last
@@ -1133,13 +1191,21 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 			eof_seen = 1;
 		pthread_mutex_unlock(&r.mu);
 
-		if (j == NULL && !idle)
+		if (ngot == 0 && !idle)
 			break; /* everything written */
-		if (j != NULL && (rc = take(&w, j, err)) != 0) {
-			job_free(j);
+		for (k = 0; k < ngot && rc == 0; k++) {
+			if ((rc = take(&w, got[k], err)) != 0)
+				job_free(got[k]);
+			else if (w.npend >= batch_docs || w.bytes >= batch_bytes)
+				rc = commit(&w, err);
+		}
+		if (rc != 0) {
+			/* Taken off the queue but never stored. */
+			for (; k < ngot; k++)
+				job_free(got[k]);
 			break;
 		}
-		if (idle || input_ended || w.npend >= batch_docs || w.bytes >= batch_bytes)
+		if (idle || input_ended)
 			if ((rc = commit(&w, err)) != 0)
 				break;
 		if (opts->on_progress != NULL && ms_since(&w.last_progress) >= 250) {
@@ -1182,6 +1248,7 @@ out:
 	free(w.slots);
 	free(w.ids);
 	ingest_entries_free(r.entries);
+	ingest_blinds_free(r.blinds);
 	if (rc == 0 && r.read_rc != 0) {
 		rc = r.read_rc;
 		if (err != NULL)

@@ -1,19 +1,21 @@
 /*
  * ingest/terms.c - the distinct (word, portion) pairs of a document, with
- * each word blinded (HMAC under the index key) once per worker rather than
+ * each word blinded (HMAC under the index key) once per run rather than
  * once per occurrence.
  *
  * A worker keeps a dictionary of the words it has seen: an open-addressing
  * table of (hash, entry) pairs over compact entries (blind form, the last
  * document and portion the word was emitted for) and an arena of the word
- * bytes.  Portions are tokenized in order, so a (word, portion) pair is a
- * repeat exactly when the word's entry already carries this document's
- * stamp and this portion: no sort, no per-document set.  When the
- * dictionary is full it is wiped and starts again (a vocabulary is Zipf:
- * the frequent words come straight back).
+ * bytes.  A word it has not seen is taken from the run's shared table of
+ * blinds, and blinded there if no worker has.  Portions are tokenized in
+ * order, so a (word, portion) pair is a repeat exactly when the word's
+ * entry already carries this document's stamp and this portion: no sort,
+ * no per-document set.  When a table is full it is wiped and starts again
+ * (a vocabulary is Zipf: the frequent words come straight back).
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,8 +35,9 @@ struct entry {
 	char inl[INLINE_LEN];
 };
 
-struct ingest_terms {
-	store_blinder *bl;
+/* A table of words: open addressing over (hash, entry) pairs, compact
+ * entries, and an arena for the longer words. */
+struct wtab {
 	size_t max_words;
 	uint64_t *slots;   /* hash << 32 | (entry index + 1); 0: empty */
 	size_t nslots;     /* a power of two, at least twice the words */
@@ -42,71 +45,77 @@ struct ingest_terms {
 	size_t n;
 	char *arena;
 	size_t arena_len, arena_cap;
+};
+
+/*
+ * The blinds of a run: libgcrypt allocates every HMAC's inner digest in
+ * secure memory, a first-fit list behind one global lock, so each blind
+ * costs far more than its hashing (0.5 µs alone, 0.9 µs with two workers
+ * blinding at once), and workers with their own dictionaries blinded
+ * every word of the shared vocabulary once each.  Here a word is blinded
+ * once for all workers, one at a time.
+ */
+struct ingest_blinds {
+	pthread_mutex_t mu;
+	store_blinder *bl;
+	struct wtab tab;
+};
+
+struct ingest_terms {
+	ingest_blinds *blinds;
+	int own_blinds;    /* made by ingest_terms_new: freed with it */
+	struct wtab tab;
 	uint32_t doc;      /* the current document's stamp, from 1 */
 	int overflowed;    /* the dictionary was reset during this document */
 	ingest_term *out;  /* the pairs of the current document */
 	size_t out_cap;
 };
 
-/* Never 0: a slot's upper half 0 with a nonzero index is still taken. */
+/* Never 0: a slot's upper half 0 with a nonzero index is still taken.
+ * s[n..n+8) must be readable (struct pending). */
 static uint32_t
 hash(const char *s, size_t n)
 {
-	uint32_t h = lsn_hash32(s, n);
+	uint32_t h = lsn_hash32_padded(s, n);
 
 	return h ? h : 1;
 }
 
+static int
+wtab_init(struct wtab *t, size_t max_words)
+{
+	t->max_words = max_words ? max_words : DEFAULT_WORDS;
+	t->nslots = 1u << 12; /* grows with the words: small tables stay in cache */
+	t->arena_cap = t->max_words * 8 + LSN_TOKEN_MAX;
+	t->slots = calloc(t->nslots, sizeof(*t->slots));
+	t->e = malloc(t->max_words * sizeof(*t->e));
+	t->arena = malloc(t->arena_cap);
+	return t->slots == NULL || t->e == NULL || t->arena == NULL ? -1 : 0;
+}
+
 /* Forget every word (and wipe them). */
 static void
-reset(ingest_terms *t)
+wtab_reset(struct wtab *t)
 {
 	memset(t->slots, 0, t->nslots * sizeof(*t->slots));
 	lsn_wipe(t->e, t->n * sizeof(*t->e));
 	lsn_wipe(t->arena, t->arena_len);
 	t->n = 0;
 	t->arena_len = 0;
-	t->doc = 0;
 }
 
-ingest_terms *
-ingest_terms_new(store *st, size_t max_words)
+static void
+wtab_fini(struct wtab *t)
 {
-	ingest_terms *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return NULL;
-	t->max_words = max_words ? max_words : DEFAULT_WORDS;
-	t->nslots = 1u << 12; /* grows with the words: small tables stay in cache */
-	t->arena_cap = t->max_words * 8 + LSN_TOKEN_MAX;
-	t->bl = store_blinder_new(st);
-	t->slots = calloc(t->nslots, sizeof(*t->slots));
-	t->e = malloc(t->max_words * sizeof(*t->e));
-	t->arena = malloc(t->arena_cap);
-	if (t->bl == NULL || t->slots == NULL || t->e == NULL || t->arena == NULL) {
-		ingest_terms_free(t);
-		return NULL;
-	}
-	return t;
-}
-
-void
-ingest_terms_free(ingest_terms *t)
-{
-	if (t == NULL)
-		return;
 	if (t->slots != NULL && t->e != NULL && t->arena != NULL)
-		reset(t);
-	store_blinder_free(t->bl);
+		wtab_reset(t);
 	free(t->slots);
 	free(t->e);
 	free(t->arena);
-	lsn_wipe_free(t->out, t->out_cap * sizeof(*t->out));
-	free(t);
 }
 
 static const char *
-word_of(const ingest_terms *t, const struct entry *e)
+word_of(const struct wtab *t, const struct entry *e)
 {
 	return e->len <= INLINE_LEN ? e->inl : t->arena + e->off;
 }
@@ -122,7 +131,7 @@ same(const char *a, const char *b, size_t n)
 
 /* Double the slot table; 0, or -1 when out of memory (the table stays). */
 static int
-grow(ingest_terms *t)
+grow(struct wtab *t)
 {
 	size_t n = t->nslots * 2, mask = n - 1;
 	uint64_t *s = calloc(n, sizeof(*s));
@@ -144,41 +153,44 @@ grow(ingest_terms *t)
 	return 0;
 }
 
-/* The entry of word w[0..n) of hash h, added (and blinded) if new; NULL:
- * no memory. */
+/* The entry of word w[0..n) of hash h, or NULL. */
 static struct entry *
-lookup(ingest_terms *t, const char *w, size_t n, uint32_t h)
+wtab_find(const struct wtab *t, const char *w, size_t n, uint32_t h)
 {
 	size_t mask = t->nslots - 1, i = h & mask;
-	struct entry *e;
 
 	for (;; i = (i + 1) & mask) {
 		uint64_t s = t->slots[i];
+		struct entry *e;
 		if (s == 0)
-			break;
+			return NULL;
 		if ((uint32_t)(s >> 32) != h)
 			continue;
 		e = &t->e[(uint32_t)s - 1];
 		if (e->len == n && same(word_of(t, e), w, n))
 			return e;
 	}
-	if (t->n == t->max_words || t->arena_len + n > t->arena_cap) {
-		/* Full: start again.  Words of this document emitted before
-		 * the reset are forgotten, so a pair may now repeat: the
-		 * document's list is deduplicated at its end. */
-		uint32_t doc = t->doc;
-		reset(t);
-		t->doc = doc;
-		t->overflowed = 1;
-		i = h & mask;
-	}
-	if (2 * (t->n + 1) > t->nslots) {
-		if (grow(t) != 0)
-			return NULL;
-		mask = t->nslots - 1;
-		for (i = h & mask; t->slots[i] != 0; i = (i + 1) & mask)
-			;
-	}
+}
+
+static int
+wtab_full(const struct wtab *t, size_t n)
+{
+	return t->n == t->max_words || t->arena_len + n > t->arena_cap;
+}
+
+/* A new entry for word w[0..n) of hash h (not in the table, which is not
+ * full); its blind is the caller's to fill.  NULL: no memory. */
+static struct entry *
+wtab_add(struct wtab *t, const char *w, size_t n, uint32_t h)
+{
+	size_t mask, i;
+	struct entry *e;
+
+	if (2 * (t->n + 1) > t->nslots && grow(t) != 0)
+		return NULL;
+	mask = t->nslots - 1;
+	for (i = h & mask; t->slots[i] != 0; i = (i + 1) & mask)
+		;
 	e = &t->e[t->n];
 	e->len = (uint8_t)n;
 	e->doc = 0;
@@ -190,9 +202,112 @@ lookup(ingest_terms *t, const char *w, size_t n, uint32_t h)
 		memcpy(t->arena + t->arena_len, w, n);
 		t->arena_len += n;
 	}
-	store_blinder_blind(t->bl, w, n, e->blind);
 	t->slots[i] = (uint64_t)h << 32 | (uint64_t)(t->n + 1);
 	t->n++;
+	return e;
+}
+
+ingest_blinds *
+ingest_blinds_new(store *st, size_t max_words)
+{
+	ingest_blinds *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	pthread_mutex_init(&b->mu, NULL);
+	b->bl = store_blinder_new(st);
+	if (b->bl == NULL || wtab_init(&b->tab, max_words) != 0) {
+		ingest_blinds_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void
+ingest_blinds_free(ingest_blinds *b)
+{
+	if (b == NULL)
+		return;
+	wtab_fini(&b->tab);
+	store_blinder_free(b->bl);
+	pthread_mutex_destroy(&b->mu);
+	free(b);
+}
+
+/* The blind of word w[0..n) of hash h into out; 0, or -1 when out of
+ * memory.  Thread-safe. */
+static int
+blind_of(ingest_blinds *b, const char *w, size_t n, uint32_t h,
+    uint8_t out[STORE_BLIND_LEN])
+{
+	struct entry *e;
+	int rc = 0;
+
+	pthread_mutex_lock(&b->mu);
+	if ((e = wtab_find(&b->tab, w, n, h)) == NULL) {
+		if (wtab_full(&b->tab, n))
+			wtab_reset(&b->tab);
+		if ((e = wtab_add(&b->tab, w, n, h)) != NULL)
+			store_blinder_blind(b->bl, w, n, e->blind);
+	}
+	if (e != NULL)
+		memcpy(out, e->blind, STORE_BLIND_LEN);
+	else
+		rc = -1;
+	pthread_mutex_unlock(&b->mu);
+	return rc;
+}
+
+ingest_terms *
+ingest_terms_new(store *st, ingest_blinds *blinds, size_t max_words)
+{
+	ingest_terms *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->blinds = blinds;
+	if (blinds == NULL) {
+		t->blinds = ingest_blinds_new(st, max_words);
+		t->own_blinds = 1;
+	}
+	if (t->blinds == NULL || wtab_init(&t->tab, max_words) != 0) {
+		ingest_terms_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+ingest_terms_free(ingest_terms *t)
+{
+	if (t == NULL)
+		return;
+	wtab_fini(&t->tab);
+	if (t->own_blinds)
+		ingest_blinds_free(t->blinds);
+	lsn_wipe_free(t->out, t->out_cap * sizeof(*t->out));
+	free(t);
+}
+
+/* The entry of word w[0..n) of hash h, added (and blinded) if new; NULL:
+ * no memory. */
+static struct entry *
+lookup(ingest_terms *t, const char *w, size_t n, uint32_t h)
+{
+	struct entry *e = wtab_find(&t->tab, w, n, h);
+
+	if (e != NULL)
+		return e;
+	if (wtab_full(&t->tab, n)) {
+		/* Full: start again.  Words of this document emitted before
+		 * the reset are forgotten, so a pair may now repeat: the
+		 * document's list is deduplicated at its end. */
+		wtab_reset(&t->tab);
+		t->overflowed = 1;
+	}
+	if ((e = wtab_add(&t->tab, w, n, h)) == NULL ||
+	    blind_of(t->blinds, w, n, h, e->blind) != 0)
+		return NULL;
 	return e;
 }
 
@@ -201,7 +316,7 @@ lookup(ingest_terms *t, const char *w, size_t n, uint32_t h)
 struct pending {
 	uint32_t h;
 	size_t len;
-	char w[LSN_TOKEN_MAX];
+	char w[LSN_TOKEN_MAX + 8]; /* 8 more: the hash reads 8 bytes at a time */
 };
 
 static int
@@ -229,7 +344,7 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
 	*nout = 0;
 	t->overflowed = 0;
 	if (++t->doc == 0) { /* 2^32 documents: stamps would repeat */
-		reset(t);
+		wtab_reset(&t->tab);
 		t->doc = 1;
 	}
 	for (size_t i = 0; i < d->nportions && rc == 0; i++) {
@@ -251,17 +366,17 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
 				}
 				memcpy(q->w, w, wl);
 				q->len = wl;
-				q->h = hash(w, wl);
-				__builtin_prefetch(&t->slots[q->h & (t->nslots - 1)]);
+				q->h = hash(q->w, wl);
+				__builtin_prefetch(&t->tab.slots[q->h & (t->tab.nslots - 1)]);
 				head++;
 			}
 			if (tail == head)
 				break;
 			if (tail + RING / 2 < head) {
 				const struct pending *q = &ring[(tail + RING / 2) % RING];
-				uint64_t sv = t->slots[q->h & (t->nslots - 1)];
+				uint64_t sv = t->tab.slots[q->h & (t->tab.nslots - 1)];
 				if (sv != 0)
-					__builtin_prefetch(&t->e[(uint32_t)sv - 1]);
+					__builtin_prefetch(&t->tab.e[(uint32_t)sv - 1]);
 			}
 			const struct pending *q = &ring[tail++ % RING];
 			struct entry *e = lookup(t, q->w, q->len, q->h);

@@ -6,11 +6,13 @@
  * character and asks iswalnum_l / towlower_l, with the same 64-byte cut.
  * ingest_terms_doc() must give exactly the set of distinct (blinded word,
  * portion) pairs that tokenizing and blinding every occurrence gives, also
- * when its dictionary is tiny and is wiped in the middle of a document.
+ * when its dictionary is tiny and is wiped in the middle of a document,
+ * and when workers on threads share one table of blinds.
  */
 #include "config.h"
 
 #include <locale.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,6 +196,28 @@ test_token__fixed_cases(void **state)
 		check_text(cases[i], strlen(cases[i]));
 }
 
+/* The dictionary's hash reads words 8 bytes at a time past their end:
+ * whatever follows a word must not change its hash. */
+static void
+test_hash__padded_equals_plain(void **state)
+{
+	unsigned char buf[LSN_TOKEN_MAX + 8], copy[LSN_TOKEN_MAX + 8];
+	unsigned seed = 3;
+
+	(void)state;
+	for (size_t n = 0; n <= LSN_TOKEN_MAX; n++) {
+		for (int k = 0; k < 20; k++) {
+			for (size_t i = 0; i < sizeof(buf); i++)
+				buf[i] = (unsigned char)rand_r(&seed);
+			memcpy(copy, buf, n);
+			for (size_t i = n; i < sizeof(copy); i++)
+				copy[i] = (unsigned char)~buf[i];
+			assert_int_equal(lsn_hash32_padded(buf, n), lsn_hash32(buf, n));
+			assert_int_equal(lsn_hash32_padded(copy, n), lsn_hash32(buf, n));
+		}
+	}
+}
+
 static void
 test_token__random_texts_match_reference(void **state)
 {
@@ -261,25 +285,29 @@ teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* The pairs the dictionary gives for a document equal the reference. */
-static void
-check_doc(ingest_terms *t, store_blinder *bl, char texts[][2048], size_t np)
+/* Whether the pairs the dictionary gives for a document equal the
+ * reference (1) or not (0); no cmocka assertion, so threads may call it. */
+static int
+doc_matches(ingest_terms *t, store_blinder *bl, char texts[][2048], size_t np)
 {
-	static char words[512][LSN_TOKEN_MAX + 1];
+	char words[512][LSN_TOKEN_MAX + 1];
 	ingest_portion ps[8];
 	ingest_doc d = { 0 };
 	struct pair *want = NULL, *got = NULL;
 	size_t nwant = 0, k = 0, ngot;
 	const ingest_term *out;
 	lsn_err err;
+	int ok = 0;
 
 	memset(ps, 0, sizeof(ps));
 	for (size_t i = 0; i < np; i++) {
 		ps[i].text = texts[i];
 		ps[i].text_len = strlen(texts[i]);
 		size_t nw = ref_words(texts[i], ps[i].text_len, words, 512);
-		want = realloc(want, (nwant + nw + 1) * sizeof(*want));
-		assert_non_null(want);
+		struct pair *nwp = realloc(want, (nwant + nw + 1) * sizeof(*want));
+		if (nwp == NULL)
+			goto out;
+		want = nwp;
 		for (size_t w = 0; w < nw; w++, nwant++) {
 			store_blinder_blind(bl, words[w], strlen(words[w]), want[nwant].blind);
 			want[nwant].portion = (uint32_t)i;
@@ -287,49 +315,111 @@ check_doc(ingest_terms *t, store_blinder *bl, char texts[][2048], size_t np)
 	}
 	d.portions = ps;
 	d.nportions = np;
-	qsort(want, nwant, sizeof(*want), cmp_pair);
+	if (want != NULL)
+		qsort(want, nwant, sizeof(*want), cmp_pair);
 	for (size_t i = 0; i < nwant; i++) /* distinct */
 		if (k == 0 || cmp_pair(&want[k - 1], &want[i]) != 0)
 			want[k++] = want[i];
 	nwant = k;
 
-	assert_int_equal(ingest_terms_doc(t, &d, &out, &ngot, &err), 0);
-	got = malloc((ngot + 1) * sizeof(*got));
-	assert_non_null(got);
+	if (ingest_terms_doc(t, &d, &out, &ngot, &err) != 0 ||
+	    (got = malloc((ngot + 1) * sizeof(*got))) == NULL)
+		goto out;
 	for (size_t i = 0; i < ngot; i++) {
 		memcpy(got[i].blind, out[i].blind, STORE_BLIND_LEN);
 		got[i].portion = out[i].portion;
 	}
 	qsort(got, ngot, sizeof(*got), cmp_pair);
 	for (size_t i = 1; i < ngot; i++) /* no pair twice */
-		assert_int_not_equal(cmp_pair(&got[i - 1], &got[i]), 0);
-	assert_int_equal(ngot, nwant);
+		if (cmp_pair(&got[i - 1], &got[i]) == 0)
+			goto out;
+	if (ngot != nwant)
+		goto out;
 	for (size_t i = 0; i < ngot; i++)
-		assert_int_equal(cmp_pair(&got[i], &want[i]), 0);
+		if (cmp_pair(&got[i], &want[i]) != 0)
+			goto out;
+	ok = 1;
+out:
 	free(want);
 	free(got);
+	return ok;
+}
+
+/* 400 random documents through t; the number that matched the reference. */
+static int
+docs_matching(ingest_terms *t, store_blinder *bl, unsigned seed)
+{
+	char (*texts)[2048] = malloc(8 * sizeof(*texts));
+	int ok = 0;
+
+	if (texts == NULL)
+		return 0;
+	for (int doc = 0; doc < 400; doc++) {
+		size_t np = 1 + (size_t)(rand_r(&seed) % 8);
+		for (size_t i = 0; i < np; i++) {
+			size_t n = random_text(&seed, texts[i], 2047);
+			texts[i][n] = '\0';
+		}
+		ok += doc_matches(t, bl, texts, np);
+	}
+	free(texts);
+	return ok;
 }
 
 static void
 run_docs(size_t max_words)
 {
-	static char texts[8][2048];
-	ingest_terms *t = ingest_terms_new(st, max_words);
+	ingest_terms *t = ingest_terms_new(st, NULL, max_words);
 	store_blinder *bl = store_blinder_new(st);
-	unsigned seed = (unsigned)max_words + 7;
 
 	assert_non_null(t);
 	assert_non_null(bl);
-	for (int doc = 0; doc < 400; doc++) {
-		size_t np = 1 + (size_t)(rand_r(&seed) % 8);
-		for (size_t i = 0; i < np; i++) {
-			size_t n = random_text(&seed, texts[i], sizeof(texts[i]) - 1);
-			texts[i][n] = '\0';
-		}
-		check_doc(t, bl, texts, np);
-	}
+	assert_int_equal(docs_matching(t, bl, (unsigned)max_words + 7), 400);
 	ingest_terms_free(t);
 	store_blinder_free(bl);
+}
+
+/* Workers of one run: each its own dictionary, the blinds shared. */
+struct worker {
+	ingest_blinds *blinds;
+	size_t max_words;
+	unsigned seed;
+	int matched;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	ingest_terms *t = ingest_terms_new(st, w->blinds, w->max_words);
+	store_blinder *bl = store_blinder_new(st);
+
+	if (t != NULL && bl != NULL)
+		w->matched = docs_matching(t, bl, w->seed);
+	ingest_terms_free(t);
+	store_blinder_free(bl);
+	return NULL;
+}
+
+static void
+run_workers(size_t shared_words, size_t max_words)
+{
+	ingest_blinds *b = ingest_blinds_new(st, shared_words);
+	struct worker w[3];
+	pthread_t th[3];
+
+	assert_non_null(b);
+	for (int i = 0; i < 3; i++) {
+		/* Two workers see the same documents, so that they meet the
+		 * same words at about the same time. */
+		w[i] = (struct worker){ b, max_words, i == 2 ? 99u : 11u, -1 };
+		assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].matched, 400);
+	}
+	ingest_blinds_free(b);
 }
 
 static void
@@ -346,14 +436,31 @@ test_terms__tiny_dictionary_wiped_mid_document(void **state)
 	run_docs(5); /* full every few words: wiped inside documents */
 }
 
+static void
+test_terms__workers_share_blinds(void **state)
+{
+	(void)state;
+	run_workers(0, 64); /* small dictionaries: many words go to the shared one */
+}
+
+static void
+test_terms__shared_blinds_wiped_while_in_use(void **state)
+{
+	(void)state;
+	run_workers(7, 5); /* both tables full every few words */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token__fixed_cases),
 		cmocka_unit_test(test_token__random_texts_match_reference),
+		cmocka_unit_test(test_hash__padded_equals_plain),
 		cmocka_unit_test(test_terms__distinct_pairs_match_reference),
 		cmocka_unit_test(test_terms__tiny_dictionary_wiped_mid_document),
+		cmocka_unit_test(test_terms__workers_share_blinds),
+		cmocka_unit_test(test_terms__shared_blinds_wiped_while_in_use),
 	};
 
 	return cmocka_run_group_tests_name("token", tests, setup, teardown);
