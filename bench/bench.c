@@ -697,7 +697,7 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 	lite_result lr;
 	struct inproc dict, nodict;
 	char dir[4096];
-	double gen_s, cli_s = 0, raw1, raw2, rate, lite_rate, cli_rate = 0;
+	double gen_s, cli_s = 0, raw1, raw2, raw_meas, rate, lite_rate, cli_rate = 0;
 	long rss = 0;
 	uint64_t size_dict, size_nodict;
 	int cli_ok;
@@ -741,15 +741,14 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 	lite_rate = n / lr.ingest_s;
 	raw1 = 1.0 / (sr.parse + sr.zstd_dict + sr.aes + sr.lmdb);
 	{
+		/* The stages' sum spread perfectly over the cores, capped by the
+		 * one writer: what the cores would give if threads scaled. */
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		double par = (sr.parse + sr.zstd_dict + sr.aes) / (cores > 0 ? cores : 1);
-		/* Parse, compress and encrypt spread over the cores; one writer. */
-		raw2 = 1.0 / (par > sr.lmdb ? par + sr.lmdb / (cores > 0 ? cores : 1) : sr.lmdb);
-		(void)raw2;
 		raw2 = (cores > 0 ? cores : 1) / (sr.parse + sr.zstd_dict + sr.aes + sr.lmdb);
 		if (raw2 > 1.0 / sr.lmdb)
 			raw2 = 1.0 / sr.lmdb;
 	}
+	raw_meas = 1.0 / sr.pipeline;
 
 	section(bench_fmt("%zu reports (%.1f MB of XML, %.2f KB per report, seed %llu)", n,
 	    bc.bytes / 1e6, bc.bytes / 1e3 / n, (unsigned long long)seed));
@@ -788,10 +787,13 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 	    NULL, NULL);
 	bench_row("stage: LMDB put, 1,000 per transaction", bench_fmt("%s/report", us(sr.lmdb)),
 	    NULL, NULL, NULL, NULL);
-	bench_row("raw pipeline ceiling (no indexing), 1 core / all cores",
+	bench_row("raw pipeline ceiling computed from the stages, 1 core / all cores",
 	    bench_fmt("%.0f / %.0f reports/s", raw1, raw2), NULL, NULL, NULL, NULL);
-	bench_row("ingest / raw ceiling (all cores)", bench_fmt("%.2f", rate / raw2), NULL, NULL,
-	    "≥ 0.33", yes(rate >= raw2 / 3));
+	bench_row("raw pipeline measured on all cores (no indexing)",
+	    bench_fmt("%.0f reports/s", raw_meas), NULL, NULL, NULL, NULL);
+	bench_row("ingest / raw pipeline measured (computed ceiling)",
+	    bench_fmt("%.2f (%.2f)", rate / raw_meas, rate / raw2), NULL, NULL, "≥ 0.33",
+	    yes(rate >= raw_meas / 3));
 	bench_row("get by id (store_record_get, whole record), p50/p95/p99", pct3(&dict.get),
 	    pct3(&lr.get_cleared), bench_fmt("%.2f", dict.get.p50 / lr.get_cleared.p50),
 	    n >= 1000000 ? "p50 < 50 µs (1M)" : "p50 < 50 µs (on 1M)", yes(dict.get.p50 < 50e-6));

@@ -42,6 +42,7 @@ const char *bench_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 typedef struct stages_result {
 	size_t n;             /* reports measured */
 	double parse, zstd, zstd_dict, aes, lmdb;
+	double pipeline;      /* all of them together, all cores (wall) */
 	double ratio, ratio_dict; /* raw / compressed */
 } stages_result;
 int stages_run(const bench_corpus *bc, const char *tmpdir, stages_result *out);
