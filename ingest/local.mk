@@ -6,8 +6,8 @@ dist_pkgdata_DATA += schemas/report.xsd schemas/ism.xsd
 
 TESTS += tests/cli/ingest.sh
 EXTRA_DIST += tests/cli/ingest.sh tests/bad-input
-TESTS += tests/cli/crash.sh
-EXTRA_DIST += tests/cli/crash.sh
+TESTS += tests/cli/crash.sh tests/cli/ioerror.sh
+EXTRA_DIST += tests/cli/crash.sh tests/cli/ioerror.sh
 
 check_PROGRAMS += tests/unit/test_token
 TESTS += tests/unit/test_token

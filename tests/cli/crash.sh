@@ -11,18 +11,8 @@ L() { "$LIAISON" --store "$S" "$@"; }
 L --as off init --country USA >/dev/null 2>&1
 L --as off principal add ana --country USA --clearance TS --usgov --role analyst --sci SI,TK,HCS >/dev/null
 
-# 1,260 documents in one stream: the native samples 30 times under new ids
-# (one awk process: a shell loop of seds is slow on a busy machine).
-awk 'BEGIN {
-	for (n = 0; n < 30; n++)
-		for (i = 1; i < ARGC; i++) {
-			while ((getline line < ARGV[i]) > 0) {
-				sub(/id="IIR-/, "id=\"C" n "-IIR-", line)
-				print line
-			}
-			close(ARGV[i])
-		}
-}' "$LSN_SRCDIR"/samples/IIR-*.xml >"$T/stream"
+# 1,260 documents in one stream: the native samples 30 times under new ids.
+sample_stream 30 "$T/stream"
 total=$(grep -c '<?xml' "$T/stream")
 
 awk -v seed=4774 -v k="$KILLS" 'BEGIN { srand(seed); for (i = 0; i < k; i++) printf "%.2f\n", 0.05 + rand() * 0.6 }' >"$T/delays"

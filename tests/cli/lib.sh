@@ -62,3 +62,19 @@ check() {
 	desc=$1; shift
 	if "$@"; then ok "$desc"; else not_ok "$desc" "failed: $*"; fi
 }
+
+# sample_stream COPIES FILE: the native samples COPIES times under new ids
+# (C0-..., C1-...), as one stream of documents in FILE (one awk process: a
+# shell loop of seds is slow on a busy machine).
+sample_stream() {
+	awk -v copies="$1" 'BEGIN {
+		for (n = 0; n < copies; n++)
+			for (i = 1; i < ARGC; i++) {
+				while ((getline line < ARGV[i]) > 0) {
+					sub(/id="IIR-/, "id=\"C" n "-IIR-", line)
+					print line
+				}
+				close(ARGV[i])
+			}
+	}' "$LSN_SRCDIR"/samples/IIR-*.xml >"$2"
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# An I/O error in the middle of a bulk ingest: the store's file may not grow
+# past 2 MB (RLIMIT_FSIZE, with SIGXFSZ ignored, so a write fails with
+# EFBIG as on a full disk), so a batch commit fails part way through the
+# stream.  Ingest stops with exit 74 and one error line; every document of
+# the failed batch is said to be not stored; everything reported stored is
+# in the store, nothing reported not stored is; the store opens, its audit
+# chain verifies, and the same command without the limit stores the rest.
+. "$LSN_SRCDIR/tests/cli/lib.sh"
+
+S=$T/store
+L() { "$LIAISON" --store "$S" "$@"; }
+L --as off init --country USA >/dev/null 2>&1
+L --as off principal add ana --country USA --clearance TS --usgov --role analyst --sci SI,TK,HCS >/dev/null
+
+sample_stream 30 "$T/stream"
+total=$(grep -c '<?xml' "$T/stream")
+
+# ulimit -f counts 512-byte blocks in dash, 1,024 in bash: 2 or 4 MB, both
+# well past the first batch and short of the whole stream (about 10 MB).
+run sh -c "trap '' XFSZ; ulimit -f 4000; exec \"$LIAISON\" --store \"$S\" --as ana \
+	ingest --json --batch 40 - <\"$T/stream\""
+expect_rc 74 "a write that fails stops ingest with exit 74"
+check "...with one line saying the store could not be written" \
+	test "$(grep -c 'liaison: ingest: cannot write to the store' "$T/err")" -eq 1
+grep '"status":"stored"' "$T/out" | sed 's/.*"id":"\([^"]*\)".*/\1/' | sort >"$T/stored.ids"
+grep '"reason":"not stored: the store could not be written"' "$T/out" |
+	sed 's/.*"id":"\([^"]*\)".*/\1/' | sort >"$T/failed.ids"
+nstored=$(wc -l <"$T/stored.ids")
+nfailed=$(wc -l <"$T/failed.ids")
+check "batches before the failure were reported stored ($nstored of $total)" \
+	test "$nstored" -gt 0 -a "$nstored" -lt "$total"
+check "...the failed batch's documents were each reported not stored ($nfailed)" \
+	test "$nfailed" -gt 0 -a "$nfailed" -le 40
+check "...and each of those on standard error, with its source" \
+	test "$(grep -c '^liaison: stdin#[0-9]*: not stored: the store could not be written$' \
+		"$T/err")" -eq "$nfailed"
+
+run L info
+expect_rc 0 "the store opens after the failed write"
+run L --as off audit verify
+expect_rc 0 "...and its audit chain verifies"
+
+# Without the limit the same stream stores the rest: what was reported
+# stored comes back a duplicate (it was there, with its content), what was
+# reported not stored is stored now (it was not there).
+run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json - <\"$T/stream\""
+expect_rc 0 "the same command without the limit succeeds"
+missing=0
+while read -r id; do
+	grep -q "\"id\":\"$id\",\"status\":\"duplicate\"" "$T/out" || missing=$((missing + 1))
+done <"$T/stored.ids"
+check "every report reported stored was in the store" test "$missing" -eq 0
+half=0
+while read -r id; do
+	grep -q "\"id\":\"$id\",\"status\":\"stored\"" "$T/out" || half=$((half + 1))
+done <"$T/failed.ids"
+check "no report reported not stored was in the store" test "$half" -eq 0
+expect_out "\"stored\":$((total - nstored)),\"duplicates\":$nstored,\"rejected\":0" \
+	"...and the whole stream is there, nothing rejected"
+run L --as ana get "$(head -n 1 "$T/failed.ids")"
+expect_rc 0 "a report of the failed batch opens once stored"
+
+plan_done
