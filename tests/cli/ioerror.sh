@@ -18,8 +18,11 @@ total=$(grep -c '<?xml' "$T/stream")
 
 # ulimit -f counts 512-byte blocks in dash, 1,024 in bash: 2 or 4 MB, both
 # well past the first batch and short of the whole stream (about 10 MB).
+# Batches of 7 end in the middle of the runs of finished documents the
+# writer takes at once, so the failing commit leaves some it took but
+# never stored: they must be freed (the sanitizer build's leak check).
 run sh -c "trap '' XFSZ; ulimit -f 4000; exec \"$LIAISON\" --store \"$S\" --as ana \
-	ingest --json --batch 40 - <\"$T/stream\""
+	ingest --json --batch 7 - <\"$T/stream\""
 expect_rc 74 "a write that fails stops ingest with exit 74"
 check "...with one line saying the store could not be written" \
 	test "$(grep -c 'liaison: ingest: cannot write to the store' "$T/err")" -eq 1
@@ -31,7 +34,7 @@ nfailed=$(wc -l <"$T/failed.ids")
 check "batches before the failure were reported stored ($nstored of $total)" \
 	test "$nstored" -gt 0 -a "$nstored" -lt "$total"
 check "...the failed batch's documents were each reported not stored ($nfailed)" \
-	test "$nfailed" -gt 0 -a "$nfailed" -le 40
+	test "$nfailed" -gt 0 -a "$nfailed" -le 7
 check "...and each of those on standard error, with its source" \
 	test "$(grep -c '^liaison: stdin#[0-9]*: not stored: the store could not be written$' \
 		"$T/err")" -eq "$nfailed"
