@@ -527,7 +527,7 @@ store_batch_commit(store_batch *b, lsn_err *err)
 		}
 		/* LMDB's codes (errno values and MDB_*) are outside lsn_status. */
 		if (rc != 0 && (rc > 0 || rc < LSN_EEXISTS))
-			rc = store__lmdb_err(err, rc, "cannot write to the store");
+			rc = store__write_err(st, err, rc, "cannot write to the store");
 		break;
 	}
 	pthread_mutex_unlock(&st->write_lock);

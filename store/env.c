@@ -11,7 +11,9 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -46,6 +48,46 @@ store__lmdb_err(lsn_err *err, int rc, const char *what)
 	return lsn_fail(err, code, "%s: %s", what,
 	    code == LSN_EINPUT ? "the store is corrupted or not a liaison store"
 			       : mdb_strerror(rc));
+}
+
+/* A size for a message: "12 KiB", "3.4 MiB". */
+static void
+human(char *out, size_t n, unsigned long long b)
+{
+	if (b < 10240)
+		snprintf(out, n, "%llu bytes", b);
+	else if (b < 10ull << 20)
+		snprintf(out, n, "%llu KiB", b >> 10);
+	else
+		snprintf(out, n, "%.1f MiB", b / 1048576.0);
+}
+
+int
+store__write_err(const store *st, lsn_err *err, int rc, const char *what)
+{
+	char path[4096], size[32], hint[200] = "";
+	struct rlimit rl;
+	struct statvfs fs;
+	struct stat sb;
+
+	if (rc != EIO && rc != ENOSPC && rc != EFBIG && rc != EDQUOT)
+		return store__lmdb_err(err, rc, what);
+	/* LMDB reports a short write as EIO: say what the system shows, so
+	 * that a full disk does not read as a failing one. */
+	snprintf(path, sizeof(path), "%s/data.mdb", st->dir);
+	if (stat(path, &sb) == 0 && getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && (unsigned long long)sb.st_size + (1u << 20) >=
+	    (unsigned long long)rl.rlim_cur) {
+		human(size, sizeof(size), (unsigned long long)rl.rlim_cur);
+		snprintf(hint, sizeof(hint), " (the store's file reached this process's "
+		    "file-size limit, %s: see ulimit -f)", size);
+	} else if (statvfs(st->dir, &fs) == 0 &&
+	    (unsigned long long)fs.f_bavail * fs.f_frsize < (64ull << 20)) {
+		human(size, sizeof(size), (unsigned long long)fs.f_bavail * fs.f_frsize);
+		snprintf(hint, sizeof(hint), " (the file system holding the store has %s "
+		    "free)", size);
+	}
+	return lsn_fail(err, LSN_EIO, "%s: %s%s", what, mdb_strerror(rc), hint);
 }
 
 char *

@@ -184,6 +184,10 @@ void store__txn_end(store *st, MDB_txn *txn, int commit_ok);
  * me_mapaddr is set only with MDB_FIXEDMAP).  Returns 0, -1 if not found. */
 int store__map_find(store *st, uint8_t **base, size_t *len);
 int store__lmdb_err(lsn_err *err, int rc, const char *what);
+/* store__lmdb_err() for a failed write; when it is an I/O error, with what
+ * the system shows of why: the file-size limit reached, or the file system
+ * nearly full. */
+int store__write_err(const store *st, lsn_err *err, int rc, const char *what);
 
 /* batch.c: a meta put without the "data/" restriction, for store/ itself. */
 int store__batch_put_meta_raw(store_batch *b, const char *name,

@@ -2,10 +2,13 @@
 # An I/O error in the middle of a bulk ingest: the store's file may not grow
 # past 2 MB (RLIMIT_FSIZE, with SIGXFSZ ignored, so a write fails with
 # EFBIG as on a full disk), so a batch commit fails part way through the
-# stream.  Ingest stops with exit 74 and one error line; every document of
+# stream.  Ingest stops with exit 74 and one error line that names the
+# limit (LMDB itself says only "Input/output error"); every document of
 # the failed batch is said to be not stored; everything reported stored is
 # in the store, nothing reported not stored is; the store opens, its audit
 # chain verifies, and the same command without the limit stores the rest.
+# Then the same on a full file system (a small tmpfs), where one can be
+# mounted.
 . "$LSN_SRCDIR/tests/cli/lib.sh"
 
 S=$T/store
@@ -24,8 +27,9 @@ total=$(grep -c '<?xml' "$T/stream")
 run sh -c "trap '' XFSZ; ulimit -f 4000; exec \"$LIAISON\" --store \"$S\" --as ana \
 	ingest --json --batch 7 - <\"$T/stream\""
 expect_rc 74 "a write that fails stops ingest with exit 74"
-check "...with one line saying the store could not be written" \
-	test "$(grep -c 'liaison: ingest: cannot write to the store' "$T/err")" -eq 1
+check "...with one line saying the store could not be written, and why" \
+	test "$(grep -c "^liaison: ingest: cannot write to the store: .* (the store's file reached \
+this process's file-size limit, .*: see ulimit -f)$" "$T/err")" -eq 1
 grep '"status":"stored"' "$T/out" | sed 's/.*"id":"\([^"]*\)".*/\1/' | sort >"$T/stored.ids"
 grep '"reason":"not stored: the store could not be written"' "$T/out" |
 	sed 's/.*"id":"\([^"]*\)".*/\1/' | sort >"$T/failed.ids"
@@ -63,5 +67,23 @@ expect_out "\"stored\":$((total - nstored)),\"duplicates\":$nstored,\"rejected\"
 	"...and the whole stream is there, nothing rejected"
 run L --as ana get "$(head -n 1 "$T/failed.ids")"
 expect_rc 0 "a report of the failed batch opens once stored"
+
+# A full disk: a store on a 3 MB tmpfs, mounted in a private mount
+# namespace (unshare -rm: no root needed where user namespaces are on).
+mkdir "$T/small"
+if unshare -rm mount -t tmpfs -o size=64k tmpfs "$T/small" 2>/dev/null; then
+	run unshare -rm sh -c "mount -t tmpfs -o size=3m tmpfs \"$T/small\" &&
+		\"$LIAISON\" --store \"$T/small/s\" --as off init --country USA >/dev/null 2>&1 &&
+		\"$LIAISON\" --store \"$T/small/s\" --as off principal add ana --country USA \
+			--clearance TS --usgov --role analyst --sci SI,TK,HCS >/dev/null &&
+		exec \"$LIAISON\" --store \"$T/small/s\" --as ana ingest --batch 7 - <\"$T/stream\""
+	expect_rc 74 "a full disk stops ingest with exit 74"
+	check "...and the message says the file system is full, not only 'Input/output error'" \
+		test "$(grep -c "^liaison: ingest: cannot write to the store: .* (the file system \
+holding the store has [0-9]* [A-Za-z]* free)$" "$T/err")" -eq 1
+else
+	skip "a full disk stops ingest with exit 74" "no private mount namespace here (unshare -rm)"
+	skip "...and the message says the file system is full" "no private mount namespace here"
+fi
 
 plan_done

@@ -30,6 +30,9 @@ not_ok() {
 	for line in "$@"; do echo "#   $line"; done
 }
 
+# skip DESC REASON: a test that cannot run here, said so.
+skip() { _n=$((_n + 1)); echo "ok $_n - $1 # SKIP $2"; }
+
 # run CMD...: run a command, keeping stdout in $T/out, stderr in $T/err and
 # the exit status in $rc.
 run() {
