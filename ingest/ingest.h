@@ -393,7 +393,17 @@ int ingest_entry_view(const uint8_t *buf, size_t len, int *kind,
  * has no postings yet, or its layout is this one; else LSN_EINPUT naming
  * both).
  */
-#define INGEST_INDEX_FORMAT "4"
+#define INGEST_INDEX_FORMAT "5"
+
+/*
+ * Every portion of every report is also posted under this pseudo-word, in
+ * its batch's block like any word's (layout 5).  A query that could match
+ * without any of its words (NOT, or date:, class:, rel: alone) requires
+ * it, and so reads the index one batch at a time, newest first, like any
+ * other: its memory is one batch's postings, not every report's.  The
+ * tokenizer never cuts it from text (it has spaces).
+ */
+#define INGEST_EVERY_PORTION " every portion "
 int ingest_index_format_check(store_snap *sn, lsn_err *err);
 
 /*

@@ -581,6 +581,7 @@ struct writer {
 	struct run *r;
 	store_batch *b;
 	store_snap *sn;
+	uint8_t every[STORE_BLIND_LEN]; /* INGEST_EVERY_PORTION, blinded */
 	struct pending *pend;
 	size_t npend, cap_pend;
 	size_t docs;       /* stored documents in the batch */
@@ -966,6 +967,27 @@ audit_job(struct writer *w, struct job *j, const char *outcome, const char *reas
 	return store_batch_audit_event(w->b, &e, err);
 }
 
+/* A posting of word in portion of the report being taken (its entry from
+ * portion_entry[]); 0, or -1 when out of memory. */
+static int
+add_posting(struct writer *w, uint32_t word, uint32_t portion)
+{
+	if (w->npost == w->cap_post) {
+		size_t cap = w->cap_post ? w->cap_post * 2 : 65536;
+		struct posting_ref *p = realloc(w->post, cap * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		w->post = p;
+		w->cap_post = cap;
+	}
+	w->words[word].n++;
+	w->post[w->npost].word = word;
+	w->post[w->npost].portion = portion;
+	w->post[w->npost].entry = w->portion_entry[portion];
+	w->npost++;
+	return 0;
+}
+
 /* Take one finished job into the batch. */
 static int
 take(struct writer *w, struct job *j, lsn_err *err)
@@ -1023,7 +1045,7 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	w->reps[w->nreps].serial = j->serial;
 	w->reps[w->nreps].date = v.date;
 	w->reps[w->nreps].start = (uint32_t)w->npost;
-	w->reps[w->nreps].n = (uint32_t)j->nterms;
+	w->reps[w->nreps].n = (uint32_t)(j->nterms + v.nportions);
 	w->nreps++;
 	for (size_t i = 0; i < j->nterms; i++) {
 		/* The batch's word table is megabytes: fetch a word's slot 8
@@ -1038,24 +1060,16 @@ take(struct writer *w, struct job *j, lsn_err *err)
 				__builtin_prefetch(&w->words[sv - 1]);
 		}
 		long word = word_index(w, j->terms[i].blind);
-		if (word < 0)
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		if (w->npost == w->cap_post) {
-			size_t cap = w->cap_post ? w->cap_post * 2 : 65536;
-			struct posting_ref *p = realloc(w->post, cap * sizeof(*p));
-			if (p == NULL)
-				return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-			w->post = p;
-			w->cap_post = cap;
-		}
-		w->words[word].n++;
-		w->post[w->npost].word = (uint32_t)word;
-		w->post[w->npost].portion = j->terms[i].portion;
 		if (j->terms[i].portion >= v.nportions)
 			return lsn_fail(err, LSN_EINTERNAL, "a posting past the last portion");
-		w->post[w->npost].entry = w->portion_entry[j->terms[i].portion];
-		w->npost++;
+		if (word < 0 || add_posting(w, (uint32_t)word, j->terms[i].portion) != 0)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
+	/* And every portion under the pseudo-word (ingest.h). */
+	long every = word_index(w, w->every);
+	for (size_t i = 0; i < v.nportions; i++)
+		if (every < 0 || add_posting(w, (uint32_t)every, (uint32_t)i) != 0)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	free(j->terms);
 	j->terms = NULL;
 	free(j->label); /* both held only until here */
@@ -1129,6 +1143,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 		    ? lsn_fail(err, LSN_EINTERNAL, "out of memory") : 0) != 0 ||
 	    (rc = load_head(st, &w, err)) != 0)
 		goto out;
+	store_blind(st, INGEST_EVERY_PORTION, strlen(INGEST_EVERY_PORTION), w.every);
 	if (pthread_create(&reader, NULL, reader_main, &r) != 0) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "cannot start a thread");
 		goto out;

@@ -309,14 +309,6 @@ cand_clear(struct cand *c)
 
 /* ---- postings ---- */
 
-static int
-cmp_posting(const void *a, const void *b)
-{
-	const ingest_posting *x = a, *y = b;
-
-	return ingest_posting_before(y, x) - ingest_posting_before(x, y);
-}
-
 /* Report (xd, xs) comes before report (yd, ys) in block order: newer, or
  * as new and ingested later. */
 static inline int
@@ -331,18 +323,6 @@ on_block(void *ctx, const uint8_t *block, size_t len)
 	struct word *w = ctx;
 
 	return ingest_postings_decode(block, len, &w->p, &w->n, &w->cap);
-}
-
-/* Sort postings only when they are out of order: one block is written in
- * order, so one word's postings of one batch already are. */
-static void
-sort_postings(ingest_posting *p, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		if (cmp_posting(&p[i - 1], &p[i]) > 0) {
-			qsort(p, n, sizeof(*p), cmp_posting);
-			return;
-		}
 }
 
 /* The postings of word w for report (d, s): [*lo, *hi).  Candidates come
@@ -782,60 +762,25 @@ struct iter_ctx {
 	struct run *r;
 	struct matches *ms;
 	struct cand *c;
-	int rc;
-	const struct query__node *gate; /* date_gate() of the query, or NULL */
 };
 
-/* A date node every match must satisfy (the root, or reached through ANDs
- * only), or NULL.  A report outside its range can neither match nor be
- * withheld (it would not match with every portion readable either), so the
- * every-report path passes it by without deciding its label. */
-static const struct query__node *
-date_gate(const struct query__node *n)
-{
-	const struct query__node *g;
-
-	if (n->type == Q_DATE)
-		return n;
-	if (n->type != Q_AND)
-		return NULL;
-	return (g = date_gate(n->a)) != NULL ? g : date_gate(n->b);
-}
-
 /*
- * Evaluate one candidate; record a match.  With its label (the every-report
- * path) it is decided at once; from postings (label NULL: serial and date
- * only), the label is read only if the query reaches id:, class:, rel: or
- * a phrase.
+ * Evaluate one candidate, from postings (its serial and date only: the
+ * label is read only if the query reaches id:, class:, rel: or a phrase);
+ * record a match.
  */
 static int
-consider(struct iter_ctx *ic, uint64_t serial, uint32_t date, const char *id,
-    const uint8_t *label, size_t label_len)
+consider(struct iter_ctx *ic, uint64_t serial, uint32_t date)
 {
 	struct cand *c = ic->c;
 	struct matches *ms = ic->ms;
-	int m, need = M_BOTH;
+	int m;
 
 	cand_clear(c);
 	c->serial = serial;
 	c->date = date;
-	if (label != NULL) {
-		int n;
-		c->full = 1;
-		c->id = id;
-		c->label = label;
-		c->label_len = label_len;
-		n = query__decide(&ic->r->ents, id, label, label_len, &c->v, c->readable,
-		    c->kinds, ic->r->err);
-		if (n < 0)
-			return n;
-		c->date = c->v.date;
-		/* Nothing readable: it cannot match, only be withheld. */
-		need = n > 0 ? M_BOTH : M_ALL;
-	}
-	if ((m = eval(ic->r, c, ic->r->q->root, need)) < 0)
+	if ((m = eval(ic->r, c, ic->r->q->root, M_BOTH)) < 0)
 		return LSN_EINPUT;
-	m &= need;
 	if (!(m & M_READ)) {
 		/* For the audit log only: would it have matched on everything? */
 		if ((m & M_ALL) && !c->gone && note_withheld(ms, c->date, serial) != 0)
@@ -846,23 +791,6 @@ consider(struct iter_ctx *ic, uint64_t serial, uint32_t date, const char *id,
 	keep_match(ms, c->date, serial);
 	cand_clear(c);
 	return 0;
-}
-
-static int
-iter_all(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size_t len)
-{
-	struct iter_ctx *ic = ctx;
-
-	uint32_t d;
-
-	/* A malformed label is left to consider(), which says so.  A report
-	 * behind the last possible hit, or outside a date every match needs,
-	 * is passed by without deciding its label. */
-	if (ingest_rlabel_date(label, len, &d) == 0 &&
-	    (!ahead(ic->ms, d, serial) ||
-		(ic->gate != NULL && (d == 0 || d < ic->gate->from || d > ic->gate->to))))
-		return 0;
-	return ic->rc = consider(ic, serial, 0, id, label, len);
 }
 
 /* ---- whole batches at once ---- */
@@ -1395,10 +1323,17 @@ int
 query_run(store *st, const acl_data *data, const acl_principal *p, const query *q,
     const query_opts *o, query_hit_fn fn, void *ctx, query_result *res, lsn_err *err)
 {
-	struct run r = { st, NULL, data, p, q, NULL, 0, { NULL, p, NULL, 0 }, err };
+	/* A query that could match with none of its words present (NOT, or
+	 * date:, class:, rel: alone) requires the pseudo-word every portion is
+	 * posted under (ingest.h), and so runs batch by batch like any other. */
+	char *every_word[1] = { (char *)INGEST_EVERY_PORTION };
+	struct query__node every = { .type = Q_WORDS, .words = every_word, .nwords = 1 };
+	struct query__node both = { .type = Q_AND, .a = &every, .b = q->root };
+	struct query wq = { needs_all(q->root, 0) ? &both : q->root };
+	struct run r = { st, NULL, data, p, &wq, NULL, 0, { NULL, p, NULL, 0 }, err };
 	struct matches ms = { 0 };
 	struct cand *c = calloc(1, sizeof(*c));
-	struct iter_ctx ic = { &r, &ms, c, 0, date_gate(q->root) };
+	struct iter_ctx ic = { &r, &ms, c };
 	size_t limit = o && o->limit ? o->limit : 20, offset = o ? o->offset : 0;
 	struct named *serials = NULL;
 	size_t nserials = 0;
@@ -1416,7 +1351,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	    (rc = ingest_index_format_check(r.sn, err)) != 0)
 		goto out;
 	r.ents.sn = r.sn;
-	if ((rc = collect_words(&r, q->root)) != 0 || (rc = check_rel(&r, q->root)) != 0)
+	if ((rc = collect_words(&r, wq.root)) != 0 || (rc = check_rel(&r, wq.root)) != 0)
 		goto out;
 	for (size_t i = 0; i < r.nwords; i++)
 		store_blind(st, r.words[i].text, strlen(r.words[i].text), r.words[i].blind);
@@ -1430,21 +1365,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		goto out;
 	}
 
-	if (needs_all(q->root, 0)) {
-		/* Every report is a candidate: the postings still tell the words
-		 * apart, batch by batch inside consider() would be costlier than
-		 * reading them all once here; they are bounded by the query's
-		 * words. */
-		for (size_t i = 0; i < r.nwords; i++) {
-			struct word *w = &r.words[i];
-			if ((rc = store_postings_get(r.sn, w->blind, on_block, w, err)) != 0)
-				goto out;
-			sort_postings(w->p, w->n);
-		}
-		rc = store_record_iter(r.sn, iter_all, &ic, err);
-		if (rc != 0)
-			goto out;
-	} else {
+	{
 		/* Batch by batch: every posting of a report is in the batch that
 		 * stored it, so memory holds one batch's postings of the query's
 		 * words at a time, however many reports match. */
@@ -1456,9 +1377,9 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 			goto out;
 		}
-		required_words(q->root, req);
-		if (bits_ok(q->root) && !query__one_at_a_time)
-			bits.nodes = count_nodes(q->root);
+		required_words(wq.root, req);
+		if (bits_ok(wq.root) && !query__one_at_a_time)
+			bits.nodes = count_nodes(wq.root);
 		/* Batches in order of their newest report (on the index head;
 		 * one without a head entry first): the hits are found early,
 		 * and once a batch's newest report is behind the worst kept
@@ -1564,8 +1485,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 					continue;
 				if (!ahead(&ms, serials[i].date, serials[i].serial))
 					break; /* in order: the rest is behind too */
-				if ((rc = consider(&ic, serials[i].serial, serials[i].date, NULL,
-					 NULL, 0)) != 0)
+				if ((rc = consider(&ic, serials[i].serial, serials[i].date)) != 0)
 					goto out;
 			}
 		}
@@ -1611,6 +1531,7 @@ out:
 		free(r.words[i].A);
 	}
 	free(r.words);
+	free(every.word_ix);
 	query__entries_clear(&r.ents);
 	free(serials);
 	free(bits.pool);

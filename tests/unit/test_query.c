@@ -609,6 +609,55 @@ test_query__equals_brute_force_reference(void **state)
 	assert_true(query__batches_probed > 0); /* also on their words */
 }
 
+static int
+count_block(void *ctx, const uint8_t *block, size_t len)
+{
+	ingest_posting *p = NULL;
+	size_t n = 0, cap = 0;
+	int rc = ingest_postings_decode(block, len, &p, &n, &cap);
+
+	*(size_t *)ctx += n;
+	free(p);
+	return rc;
+}
+
+/* Every portion of every stored report is posted under the pseudo-word,
+ * and a query that could match with none of its words reads the index
+ * batch by batch like any other: it passes batches by once its hits are
+ * kept (reading every report's label, it never did). */
+static void
+test_query__word_free_queries_read_batch_by_batch(void **state)
+{
+	static const char *const texts[] = { "NOT zzqqxx", "date:1900-01-01..2999-12-31",
+		"class:<=TS", "NOT convoy OR rel:GBR" };
+	uint8_t every[STORE_BLIND_LEN];
+	store_snap *sn;
+	size_t portions = 0, posted = 0;
+	lsn_err err;
+
+	(void)state;
+	for (size_t i = 0; i < NDOCS; i++)
+		if (G.docs[i].stored)
+			portions += (size_t)G.docs[i].np;
+	store_blind(G.st, INGEST_EVERY_PORTION, strlen(INGEST_EVERY_PORTION), every);
+	assert_int_equal(store_snap_begin(G.st, &sn, &err), 0);
+	assert_int_equal(store_postings_get(sn, every, count_block, &posted, &err), 0);
+	store_snap_end(sn);
+	assert_true(portions > 0);
+	assert_int_equal(posted, portions);
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		query_opts o = { 1, 0 };
+		query_result res;
+		struct got got = { .n = 0 };
+		uint64_t before = query__batches_passed;
+		run_both(texts[i], G.who[0], &o, &got, &res);
+		assert_int_equal(got.n, 1);
+		if (query__batches_passed == before)
+			fail_msg("[%s] with one hit passed no batch by", texts[i]);
+	}
+}
+
 static void
 test_query__noforn_words_never_reach_partners(void **state)
 {
@@ -735,6 +784,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_query__equals_brute_force_reference),
+		cmocka_unit_test(test_query__word_free_queries_read_batch_by_batch),
 		cmocka_unit_test(test_query__noforn_words_never_reach_partners),
 		cmocka_unit_test(test_query__unreadable_answers_like_missing),
 		cmocka_unit_test(test_query__views_hold_exactly_the_readable_portions),
