@@ -396,14 +396,16 @@ int ingest_entry_view(const uint8_t *buf, size_t len, int *kind,
 #define INGEST_INDEX_FORMAT "5"
 
 /*
- * Every portion of every report is also posted under this pseudo-word, in
- * its batch's block like any word's (layout 5).  A query that could match
- * without any of its words (NOT, or date:, class:, rel: alone) requires
- * it, and so reads the index one batch at a time, newest first, like any
- * other: its memory is one batch's postings, not every report's.  The
- * tokenizer never cuts it from text (it has spaces).
+ * Every report is also posted under this pseudo-word, in its batch's block
+ * like any word: the first portion of each of its marking entries, so the
+ * word is in a portion a principal may read exactly when some portion of
+ * the report is (layout 5).  A query that could match without any of its
+ * words (NOT, or date:, class:, rel: alone) requires it, and so reads the
+ * index one batch at a time, newest first, like any other: its memory is
+ * one batch's postings, not every report's.  The tokenizer never cuts it
+ * from text (it has spaces).
  */
-#define INGEST_EVERY_PORTION " every portion "
+#define INGEST_EVERY_REPORT " every report "
 int ingest_index_format_check(store_snap *sn, lsn_err *err);
 
 /*

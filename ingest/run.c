@@ -581,7 +581,7 @@ struct writer {
 	struct run *r;
 	store_batch *b;
 	store_snap *sn;
-	uint8_t every[STORE_BLIND_LEN]; /* INGEST_EVERY_PORTION, blinded */
+	uint8_t every[STORE_BLIND_LEN]; /* INGEST_EVERY_REPORT, blinded */
 	struct pending *pend;
 	size_t npend, cap_pend;
 	size_t docs;       /* stored documents in the batch */
@@ -1045,7 +1045,7 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	w->reps[w->nreps].serial = j->serial;
 	w->reps[w->nreps].date = v.date;
 	w->reps[w->nreps].start = (uint32_t)w->npost;
-	w->reps[w->nreps].n = (uint32_t)(j->nterms + v.nportions);
+	w->reps[w->nreps].n = 0; /* set once its postings are in */
 	w->nreps++;
 	for (size_t i = 0; i < j->nterms; i++) {
 		/* The batch's word table is megabytes: fetch a word's slot 8
@@ -1065,11 +1065,27 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		if (word < 0 || add_posting(w, (uint32_t)word, j->terms[i].portion) != 0)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
-	/* And every portion under the pseudo-word (ingest.h). */
+	/* And the report under the pseudo-word (ingest.h): the first portion
+	 * of each of its marking entries.  Past 64 entries a repeat may be
+	 * posted again, which changes nothing but the block's size. */
 	long every = word_index(w, w->every);
-	for (size_t i = 0; i < v.nportions; i++)
+	uint32_t seen[64];
+	size_t nseen = 0;
+	for (size_t i = 0; i < v.nportions; i++) {
+		uint32_t e = w->portion_entry[i];
+		size_t k = 0;
+		if (i > 0 && e == w->portion_entry[i - 1])
+			continue;
+		while (k < nseen && seen[k] != e)
+			k++;
+		if (k < nseen)
+			continue;
+		if (nseen < 64)
+			seen[nseen++] = e;
 		if (every < 0 || add_posting(w, (uint32_t)every, (uint32_t)i) != 0)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
+	w->reps[w->nreps - 1].n = (uint32_t)(w->npost - w->reps[w->nreps - 1].start);
 	free(j->terms);
 	j->terms = NULL;
 	free(j->label); /* both held only until here */
@@ -1143,7 +1159,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 		    ? lsn_fail(err, LSN_EINTERNAL, "out of memory") : 0) != 0 ||
 	    (rc = load_head(st, &w, err)) != 0)
 		goto out;
-	store_blind(st, INGEST_EVERY_PORTION, strlen(INGEST_EVERY_PORTION), w.every);
+	store_blind(st, INGEST_EVERY_REPORT, strlen(INGEST_EVERY_REPORT), w.every);
 	if (pthread_create(&reader, NULL, reader_main, &r) != 0) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "cannot start a thread");
 		goto out;

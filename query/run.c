@@ -1324,9 +1324,9 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
     const query_opts *o, query_hit_fn fn, void *ctx, query_result *res, lsn_err *err)
 {
 	/* A query that could match with none of its words present (NOT, or
-	 * date:, class:, rel: alone) requires the pseudo-word every portion is
+	 * date:, class:, rel: alone) requires the pseudo-word every report is
 	 * posted under (ingest.h), and so runs batch by batch like any other. */
-	char *every_word[1] = { (char *)INGEST_EVERY_PORTION };
+	char *every_word[1] = { (char *)INGEST_EVERY_REPORT };
 	struct query__node every = { .type = Q_WORDS, .words = every_word, .nwords = 1 };
 	struct query__node both = { .type = Q_AND, .a = &every, .b = q->root };
 	struct query wq = { needs_all(q->root, 0) ? &both : q->root };
