@@ -588,7 +588,8 @@ required_words(const struct query__node *n, uint8_t *req)
 }
 
 /* Could the query match with every word absent?  Then every report is a
- * candidate, not only those the postings name. */
+ * candidate, not only those the postings name: query_run() adds the
+ * pseudo-word every report is posted under (ingest.h). */
 static int
 needs_all(const struct query__node *n, int negated)
 {
