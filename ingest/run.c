@@ -899,14 +899,16 @@ load_head(store *st, struct writer *w, lsn_err *err)
 	return rc;
 }
 
+/* Job j is pending (reported at the next commit, freed by pending_clear);
+ * on failure it is not, and stays the caller's. */
 static int
-pending_add(struct writer *w, struct job *j, int status, const char *reason)
+pending_add(struct writer *w, struct job *j, int status, const char *reason, lsn_err *err)
 {
 	if (w->npend == w->cap_pend) {
 		size_t cap = w->cap_pend ? w->cap_pend * 2 : 256;
 		struct pending *p = realloc(w->pend, cap * sizeof(*p));
 		if (p == NULL)
-			return LSN_EINTERNAL;
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		w->pend = p;
 		w->cap_pend = cap;
 	}
@@ -988,7 +990,8 @@ add_posting(struct writer *w, uint32_t word, uint32_t portion)
 	return 0;
 }
 
-/* Take one finished job into the batch. */
+/* Take one finished job into the batch.  On failure the job is not
+ * pending, and the caller frees it. */
 static int
 take(struct writer *w, struct job *j, lsn_err *err)
 {
@@ -1000,14 +1003,14 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	if (j->rc != 0) {
 		if ((rc = audit_job(w, j, "FAILURE", j->err.msg, err)) != 0)
 			return rc;
-		return pending_add(w, j, INGEST_REJECTED, j->err.msg);
+		return pending_add(w, j, INGEST_REJECTED, j->err.msg, err);
 	}
 	if ((same = existing(w, j, err)) < 0)
 		return same;
 	if (same == 1) {
 		if ((rc = audit_job(w, j, "SUCCESS", "identical content already stored", err)) != 0)
 			return rc;
-		return pending_add(w, j, INGEST_DUPLICATE, NULL);
+		return pending_add(w, j, INGEST_DUPLICATE, NULL, err);
 	}
 	if (same >= 2) {
 		char msg[400];
@@ -1017,7 +1020,7 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		j->line = 0;
 		if ((rc = audit_job(w, j, "FAILURE", msg, err)) != 0)
 			return rc;
-		return pending_add(w, j, INGEST_REJECTED, msg);
+		return pending_add(w, j, INGEST_REJECTED, msg, err);
 	}
 	/* Stored: the record, its postings and its audit entry.  Each
 	 * posting names its portion's marking entry and the report's date. */
@@ -1095,9 +1098,14 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	if (rc == 0)
 		rc = audit_job(w, j, "SUCCESS", NULL, err);
 	if (rc == 0)
-		rc = pending_add(w, j, INGEST_STORED, NULL);
-	if (rc == 0 && id_add(w, w->npend - 1) != 0)
+		rc = pending_add(w, j, INGEST_STORED, NULL, err);
+	if (rc == 0 && id_add(w, w->npend - 1) != 0) {
+		/* Not pending after all: the job stays the caller's to free
+		 * (pending_clear would have freed it a second time). */
+		w->npend--;
+		free(w->pend[w->npend].reason);
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
 	w->docs++;
 	w->bytes += j->bytes;
 	return rc;

@@ -12,16 +12,7 @@ L --as off init --country USA >/dev/null 2>&1
 L --as off principal add ana --country USA --clearance TS --usgov --role analyst \
 	--sci SI,TK,HCS --groups J2,OPS,PLANS,CI,INVEST >/dev/null
 
-awk 'BEGIN {
-	for (n = 0; n < 10; n++)
-		for (i = 1; i < ARGC; i++) {
-			while ((getline line < ARGV[i]) > 0) {
-				sub(/id="IIR-/, "id=\"K" n "-IIR-", line)
-				print line
-			}
-			close(ARGV[i])
-		}
-}' "$LSN_SRCDIR"/samples/IIR-*.xml >"$T/stream"
+sample_stream 10 "$T/stream" K
 grep -o 'id="K[^"]*"' "$T/stream" | sed 's/id="\(.*\)"/\1/' >"$T/order"
 total=$(wc -l <"$T/order")
 

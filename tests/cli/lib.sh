@@ -66,15 +66,16 @@ check() {
 	if "$@"; then ok "$desc"; else not_ok "$desc" "failed: $*"; fi
 }
 
-# sample_stream COPIES FILE: the native samples COPIES times under new ids
-# (C0-..., C1-...), as one stream of documents in FILE (one awk process: a
-# shell loop of seds is slow on a busy machine).
+# sample_stream COPIES FILE [PREFIX]: the native samples COPIES times under
+# new ids (PREFIX0-..., PREFIX1-...; PREFIX defaults to C), as one stream of
+# documents in FILE (one awk process: a shell loop of seds is slow on a busy
+# machine).
 sample_stream() {
-	awk -v copies="$1" 'BEGIN {
+	awk -v copies="$1" -v prefix="${3:-C}" 'BEGIN {
 		for (n = 0; n < copies; n++)
 			for (i = 1; i < ARGC; i++) {
 				while ((getline line < ARGV[i]) > 0) {
-					sub(/id="IIR-/, "id=\"C" n "-IIR-", line)
+					sub(/id="IIR-/, "id=\"" prefix n "-IIR-", line)
 					print line
 				}
 				close(ARGV[i])
