@@ -1,6 +1,6 @@
 /*
  * ingest/entries.c - the store's marking entries during an ingest run:
- * every distinct (portion kind, ACL label, need-to-know) triple has a
+ * every distinct (portion kind, ACL label, need-to-know, marking) has a
  * number, and report labels and postings carry it, so that a query decides
  * a portion without reading any ACL label but the entry's.  The run loads
  * the entries once (it holds the store's writer lock, so numbers cannot
@@ -178,13 +178,14 @@ ingest_entries_load(ingest_entries **out, store *st, lsn_err *err)
 
 int
 ingest_entries_number(ingest_entries *e, int kind, const uint8_t *label,
-    const char *ntk, size_t ntk_len, uint32_t *id, lsn_err *err)
+    const char *ntk, size_t ntk_len, const char *mtext, size_t mlen, uint32_t *id,
+    lsn_err *err)
 {
 	uint8_t *bytes;
 	size_t len, i;
 	int rc;
 
-	if ((rc = ingest_entry_encode(kind, label, ntk, ntk_len, &bytes, &len, err)) != 0)
+	if ((rc = ingest_entry_encode(kind, label, ntk, ntk_len, mtext, mlen, &bytes, &len, err)) != 0)
 		return rc;
 	pthread_mutex_lock(&e->mu);
 	if (e->nslots > 0 && e->slots[i = slot_of(e, bytes, len)] != 0) {

@@ -194,6 +194,14 @@ unsigned ingest_rlabel_segment(const ingest_rlabel *v, size_t i);
  */
 int ingest_record_decode(ingest_doc **out, const acl_data *data,
     const store_record *r, lsn_err *err);
+/*
+ * The text of portion `portion` from group segment k of r alone (a query
+ * hit's title: one segment opened, no marking parsed).  *text owned by the
+ * caller.  LSN_EINPUT when the segment is missing or malformed,
+ * LSN_ENOTFOUND when it does not hold that portion.
+ */
+int ingest_record_portion_text(const store_record *r, unsigned k, uint32_t portion,
+    char **text, lsn_err *err);
 
 /* ---- posting blocks (the content of store posting blocks) ---- */
 
@@ -374,17 +382,34 @@ ingest_head_get(const uint8_t *h, size_t len, uint64_t b, uint32_t *date, uint64
 }
 
 /*
- * A marking entry: a portion kind with an ACL label and need-to-know
- * expression, numbered store-wide (store_batch_put_index_entry) so that a
- * posting names its portion's marking in a few bits.  Bytes: u8 version
- * (1), u8 kind, ACL_LABEL_SIZE label bytes, u16 ntk length, ntk.
+ * A marking entry: a portion kind with its marking, as an ACL label, a
+ * need-to-know expression and the marking's attributes, numbered
+ * store-wide (store_batch_put_index_entry) so that a posting names its
+ * portion's marking in a few bits, and a hit's banner is the roll-up of
+ * its readable portions' entries, with no report opened.  Bytes: u8
+ * version (2), u8 kind, ACL_LABEL_SIZE label bytes, u16 ntk length, ntk,
+ * u32 marking length, the marking as a record stores it ("name=value\n"
+ * per non-empty ISM attribute).
  */
-#define INGEST_ENTRY_VERSION 1
+#define INGEST_ENTRY_VERSION 2
+#define INGEST_ENTRY_MAX_MARKING 65536
+typedef struct ingest_entry {
+	int kind;
+	const uint8_t *label;   /* ACL_LABEL_SIZE bytes */
+	const char *ntk;        /* ntk_len bytes, not NUL-terminated */
+	size_t ntk_len;
+	const char *marking;    /* marking_len bytes, not NUL-terminated */
+	size_t marking_len;
+} ingest_entry;
 int ingest_entry_encode(int kind, const uint8_t *label, const char *ntk,
-    size_t ntk_len, uint8_t **out, size_t *len, lsn_err *err);
-/* View an entry's bytes.  Returns 0, LSN_EINPUT. */
-int ingest_entry_view(const uint8_t *buf, size_t len, int *kind,
-    const uint8_t **label, const char **ntk, size_t *ntk_len);
+    size_t ntk_len, const char *mtext, size_t mlen, uint8_t **out, size_t *len,
+    lsn_err *err);
+/* View an entry's bytes (e points into buf).  Returns 0, LSN_EINPUT. */
+int ingest_entry_view(const uint8_t *buf, size_t len, ingest_entry *e);
+/* Parse a marking as records and entries store it.  0, LSN_EINPUT,
+ * LSN_EINTERNAL (err set). */
+int ingest_marking_parse(acl_marking **out, const acl_data *data, const char *text,
+    size_t len, lsn_err *err);
 
 /*
  * The layout of posting blocks, marking entries and report labels, recorded
@@ -393,7 +418,7 @@ int ingest_entry_view(const uint8_t *buf, size_t len, int *kind,
  * has no postings yet, or its layout is this one; else LSN_EINPUT naming
  * both).
  */
-#define INGEST_INDEX_FORMAT "5"
+#define INGEST_INDEX_FORMAT "6"
 
 /*
  * Every report is also posted under this pseudo-word, in its batch's block
@@ -419,9 +444,11 @@ int ingest_index_format_check(store_snap *sn, lsn_err *err);
  */
 int ingest_entries_load(ingest_entries **out, store *st, lsn_err *err);
 void ingest_entries_free(ingest_entries *e);
-/* The number of entry (kind, label, ntk): its own, or the next free one. */
+/* The number of entry (kind, label, ntk, marking): its own, or the next
+ * free one. */
 int ingest_entries_number(ingest_entries *e, int kind, const uint8_t *label,
-    const char *ntk, size_t ntk_len, uint32_t *id, lsn_err *err);
+    const char *ntk, size_t ntk_len, const char *mtext, size_t mlen, uint32_t *id,
+    lsn_err *err);
 /* Entry id is stored once b commits: it is put into b unless the store or
  * an earlier batch of this run already has it. */
 int ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id,

@@ -97,14 +97,17 @@ ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **out,
 
 int
 ingest_entry_encode(int kind, const uint8_t *label, const char *ntk, size_t ntk_len,
-    uint8_t **out, size_t *len, lsn_err *err)
+    const char *mtext, size_t mlen, uint8_t **out, size_t *len, lsn_err *err)
 {
 	uint8_t *b;
+	size_t n = 2 + ACL_LABEL_SIZE + 2 + ntk_len + 4 + mlen;
 
 	*out = NULL;
 	if (ntk_len > 0xffff)
 		return lsn_fail(err, LSN_EINPUT, "need-to-know expression too long");
-	if ((b = malloc(2 + ACL_LABEL_SIZE + 2 + ntk_len)) == NULL)
+	if (mlen > INGEST_ENTRY_MAX_MARKING)
+		return lsn_fail(err, LSN_EINPUT, "marking too long for a marking entry");
+	if ((b = malloc(n)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	b[0] = INGEST_ENTRY_VERSION;
 	b[1] = (uint8_t)kind;
@@ -113,26 +116,34 @@ ingest_entry_encode(int kind, const uint8_t *label, const char *ntk, size_t ntk_
 	b[3 + ACL_LABEL_SIZE] = (uint8_t)ntk_len;
 	if (ntk_len)
 		memcpy(b + 4 + ACL_LABEL_SIZE, ntk, ntk_len);
+	lsn_put_be32(b + 4 + ACL_LABEL_SIZE + ntk_len, (uint32_t)mlen);
+	if (mlen)
+		memcpy(b + 8 + ACL_LABEL_SIZE + ntk_len, mtext, mlen);
 	*out = b;
-	*len = 4 + ACL_LABEL_SIZE + ntk_len;
+	*len = n;
 	return 0;
 }
 
 int
-ingest_entry_view(const uint8_t *buf, size_t len, int *kind, const uint8_t **label,
-    const char **ntk, size_t *ntk_len)
+ingest_entry_view(const uint8_t *buf, size_t len, ingest_entry *e)
 {
-	size_t nl;
+	size_t nl, ml;
 
-	if (len < 4 + ACL_LABEL_SIZE || buf[0] != INGEST_ENTRY_VERSION)
+	memset(e, 0, sizeof(*e));
+	if (len < 8 + ACL_LABEL_SIZE || buf[0] != INGEST_ENTRY_VERSION)
 		return LSN_EINPUT;
 	nl = (size_t)buf[2 + ACL_LABEL_SIZE] << 8 | buf[3 + ACL_LABEL_SIZE];
-	if (len != 4 + ACL_LABEL_SIZE + nl)
+	if (len < 8 + ACL_LABEL_SIZE + nl)
 		return LSN_EINPUT;
-	*kind = buf[1];
-	*label = buf + 2;
-	*ntk = (const char *)buf + 4 + ACL_LABEL_SIZE;
-	*ntk_len = nl;
+	ml = lsn_get_be32(buf + 4 + ACL_LABEL_SIZE + nl);
+	if (ml > INGEST_ENTRY_MAX_MARKING || len != 8 + ACL_LABEL_SIZE + nl + ml)
+		return LSN_EINPUT;
+	e->kind = buf[1];
+	e->label = buf + 2;
+	e->ntk = (const char *)buf + 4 + ACL_LABEL_SIZE;
+	e->ntk_len = nl;
+	e->marking = (const char *)buf + 8 + ACL_LABEL_SIZE + nl;
+	e->marking_len = ml;
 	return 0;
 }
 

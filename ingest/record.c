@@ -294,15 +294,17 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 				same_s = first[k];
 		}
 		seg[i] = same_s < i ? seg[same_s] : (uint16_t)nseg++;
-		/* The entry: an earlier portion's of the same segment and kind. */
+		/* The entry: an earlier portion's of the same segment, kind and
+		 * marking (equal markings share one text). */
 		for (k = 0; k < nfirst && same_e == i; k++)
-			if (seg[first[k]] == seg[i] && d->portions[first[k]].kind == p->kind)
+			if (seg[first[k]] == seg[i] && d->portions[first[k]].kind == p->kind &&
+			    mtext[first[k]] == mtext[i])
 				same_e = first[k];
 		if (same_e < i)
 			num[i] = num[same_e];
 		else
 			rc = ingest_entries_number(entries, (int)p->kind, labels[i], ntk,
-			    strlen(ntk), &num[i], err);
+			    strlen(ntk), mtext[i], mlen[i], &num[i], err);
 		if (same_m == i || same_s == i || same_e == i)
 			first[nfirst++] = i;
 	}
@@ -484,35 +486,28 @@ struct seen {
 	size_t n;
 };
 
-static int
-r_marking(struct rd *r, const acl_data *data, struct seen *seen, acl_marking **out,
-    lsn_err *err)
+int
+ingest_marking_parse(acl_marking **out, const acl_data *data, const char *text,
+    size_t len, lsn_err *err)
 {
-	uint32_t n = r_u32(r);
-	const uint8_t *p = r_bytes(r, n), *start = p, *end;
+	const char *p = text, *end = text + len;
 	acl_marking *m = NULL;
 	char name[64], *val;
 	int rc;
 
 	*out = NULL;
-	if (p == NULL)
-		return lsn_fail(err, LSN_EINPUT, "stored marking is truncated");
-	for (size_t i = 0; i < seen->n; i++)
-		if (seen->e[i].len == n && memcmp(seen->e[i].bytes, p, n) == 0)
-			return acl_marking_dup(out, seen->e[i].m, err);
 	if ((rc = acl_marking_new(&m, data, err)) != 0)
 		return rc;
-	end = p + n;
 	while (p < end) {
-		const uint8_t *eq = memchr(p, '=', (size_t)(end - p));
-		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (eq == NULL || nl == NULL || eq > nl || (size_t)(eq - p) >= sizeof(name)) {
 			acl_marking_free(m);
 			return lsn_fail(err, LSN_EINPUT, "stored marking is malformed");
 		}
 		memcpy(name, p, (size_t)(eq - p));
 		name[eq - p] = '\0';
-		if ((val = strndup((const char *)eq + 1, (size_t)(nl - eq - 1))) == NULL) {
+		if ((val = strndup(eq + 1, (size_t)(nl - eq - 1))) == NULL) {
 			acl_marking_free(m);
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		}
@@ -524,13 +519,32 @@ r_marking(struct rd *r, const acl_data *data, struct seen *seen, acl_marking **o
 		}
 		p = nl + 1;
 	}
-	if (seen->n < SEEN_MARKINGS) {
-		/* The decoded doc owns m; it outlives the decode. */
-		seen->e[seen->n].bytes = start;
-		seen->e[seen->n].len = n;
-		seen->e[seen->n++].m = m;
-	}
 	*out = m;
+	return 0;
+}
+
+static int
+r_marking(struct rd *r, const acl_data *data, struct seen *seen, acl_marking **out,
+    lsn_err *err)
+{
+	uint32_t n = r_u32(r);
+	const uint8_t *p = r_bytes(r, n);
+	int rc;
+
+	*out = NULL;
+	if (p == NULL)
+		return lsn_fail(err, LSN_EINPUT, "stored marking is truncated");
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->e[i].len == n && memcmp(seen->e[i].bytes, p, n) == 0)
+			return acl_marking_dup(out, seen->e[i].m, err);
+	if ((rc = ingest_marking_parse(out, data, (const char *)p, n, err)) != 0)
+		return rc;
+	if (seen->n < SEEN_MARKINGS) {
+		/* The decoded doc owns *out; it outlives the decode. */
+		seen->e[seen->n].bytes = p;
+		seen->e[seen->n].len = n;
+		seen->e[seen->n++].m = *out;
+	}
 	return 0;
 }
 
@@ -618,4 +632,50 @@ out:
 	free(date);
 	ingest_doc_free(d);
 	return rc;
+}
+
+/* Skip a length-prefixed field. */
+static void
+r_skip(struct rd *r)
+{
+	uint32_t n = r_u32(r);
+
+	(void)r_bytes(r, n);
+}
+
+int
+ingest_record_portion_text(const store_record *r, unsigned k, uint32_t portion,
+    char **text, lsn_err *err)
+{
+	const uint8_t *s;
+	struct rd rd;
+	uint32_t count;
+
+	*text = NULL;
+	if (k == 0 || k >= r->nseg || (s = r->seg[k]) == NULL || r->seg_len[k] < 8 ||
+	    memcmp(s, GROUP_MAGIC, 4) != 0)
+		return lsn_fail(err, LSN_EINPUT, "stored segment %u is malformed", k);
+	rd = (struct rd){ s + 4, s + r->seg_len[k], 0 };
+	count = r_u32(&rd);
+	for (uint32_t c = 0; c < count && !rd.bad; c++) {
+		uint32_t i = r_u32(&rd);
+		const uint8_t *magic = r_bytes(&rd, 4);
+		if (rd.bad || memcmp(magic, PORT_MAGIC, 4) != 0)
+			break;
+		(void)r_u8(&rd); /* kind */
+		(void)r_u8(&rd); /* inherited */
+		r_skip(&rd);     /* element */
+		r_skip(&rd);     /* need-to-know */
+		r_skip(&rd);     /* marking */
+		if (i != portion) {
+			r_skip(&rd);
+			continue;
+		}
+		if ((*text = r_str(&rd, 0)) == NULL)
+			break;
+		return 0;
+	}
+	return lsn_fail(err, rd.bad ? LSN_EINPUT : LSN_ENOTFOUND, rd.bad ?
+	    "stored segment %u is malformed" : "stored segment %u lacks portion %u", k,
+	    (unsigned)portion);
 }

@@ -51,11 +51,24 @@ struct query__entry {
 	uint8_t readable; /* 0 no, 1 yes, 2 view only */
 	uint8_t kind;     /* the portion kind (INGEST_TITLE ...) */
 };
+/* A view's banner, kept for the next view with the same readable entries. */
+struct query__banner_memo {
+	uint32_t *ids;  /* the distinct readable entries, ascending */
+	size_t n;
+	acl_marking *m; /* their roll-up */
+	char *text;     /* rendered as a banner line */
+};
+#define QUERY__MEMO 16
 typedef struct query__entries {
 	store_snap *sn;
 	const acl_principal *who;
 	struct query__entry *e; /* by entry number */
 	size_t n;
+	const acl_data *data;   /* for markings (query__view_banner) */
+	acl_marking **mk;       /* by entry number: its marking, once parsed */
+	size_t nmk;
+	struct query__banner_memo memo[QUERY__MEMO];
+	size_t memo_next;       /* the slot replaced next */
 } query__entries;
 
 /* Entry id as decided; NULL (err set) when it cannot be read.  Postings
@@ -90,8 +103,15 @@ int query__open(store_snap *sn, const acl_data *data, const char *id,
     const uint8_t *label, size_t label_len, const ingest_rlabel *v,
     const uint8_t *readable, ingest_doc **out, lsn_err *err);
 
-/* The roll-up of the decoded (readable) portions of d. */
-int query__banner(const acl_data *data, const ingest_doc *d, acl_marking **out,
-    lsn_err *err);
+/*
+ * The banner of a releasable view: the roll-up of the markings of the
+ * readable portions (readable[i] nonzero for portion i of v), taken from
+ * their marking entries, so no report is opened.  Views with the same
+ * readable entries share one roll-up: *m and *text belong to es and last
+ * until query__entries_clear().  Returns 0, LSN_EINPUT (a damaged entry,
+ * or no readable portion takes part in the roll-up), LSN_EINTERNAL.
+ */
+int query__view_banner(query__entries *es, const ingest_rlabel *v,
+    const uint8_t *readable, const acl_marking **m, const char **text, lsn_err *err);
 
 #endif

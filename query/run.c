@@ -77,8 +77,7 @@ struct cand {
 	ingest_rlabel v;
 	uint8_t readable[INGEST_MAX_PORTIONS];
 	uint8_t kinds[INGEST_MAX_PORTIONS];
-	ingest_doc *doc;   /* opened lazily (phrases, class:, rel:) */
-	acl_marking *banner;
+	ingest_doc *doc;   /* opened lazily (phrases) */
 	int opened, failed;
 };
 
@@ -108,15 +107,12 @@ entry_loaded(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct query__entry *e = ((void **)ctx)[0];
 	const acl_principal *who = ((void **)ctx)[1];
-	const uint8_t *label;
-	const char *ntk;
-	size_t nl;
-	int kind;
+	ingest_entry ent;
 
-	if (ingest_entry_view(buf, len, &kind, &label, &ntk, &nl) != 0)
+	if (ingest_entry_view(buf, len, &ent) != 0)
 		return LSN_EINPUT;
-	e->readable = (uint8_t)query__decide_one(who, label, ntk, nl);
-	e->kind = (uint8_t)kind;
+	e->readable = (uint8_t)query__decide_one(who, ent.label, ent.ntk, ent.ntk_len);
+	e->kind = (uint8_t)ent.kind;
 	e->known = 1;
 	return 0;
 }
@@ -157,6 +153,126 @@ query__entries_clear(query__entries *es)
 	free(es->e);
 	es->e = NULL;
 	es->n = 0;
+	for (size_t i = 0; i < es->nmk; i++)
+		acl_marking_free(es->mk[i]);
+	free(es->mk);
+	es->mk = NULL;
+	es->nmk = 0;
+	for (size_t i = 0; i < QUERY__MEMO; i++) {
+		struct query__banner_memo *mo = &es->memo[i];
+		free(mo->ids);
+		acl_marking_free(mo->m);
+		free(mo->text);
+		memset(mo, 0, sizeof(*mo));
+	}
+	es->memo_next = 0;
+}
+
+struct marking_ctx {
+	const acl_data *data;
+	acl_marking *m;
+	lsn_err *err;
+};
+
+static int
+marking_loaded(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct marking_ctx *mc = ctx;
+	ingest_entry ent;
+
+	if (ingest_entry_view(buf, len, &ent) != 0)
+		return LSN_EINPUT;
+	return ingest_marking_parse(&mc->m, mc->data, ent.marking, ent.marking_len, mc->err);
+}
+
+/* Entry id's marking, read and parsed on first use. */
+static const acl_marking *
+entry_marking(query__entries *es, uint32_t id, lsn_err *err)
+{
+	struct marking_ctx mc = { es->data, NULL, err };
+
+	if (id < es->nmk && es->mk[id] != NULL)
+		return es->mk[id];
+	if (id >= es->nmk) {
+		size_t n = es->nmk ? es->nmk : 64;
+		while (n <= id)
+			n *= 2;
+		acl_marking **nm = realloc(es->mk, n * sizeof(*nm));
+		if (nm == NULL) {
+			lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			return NULL;
+		}
+		memset(nm + es->nmk, 0, (n - es->nmk) * sizeof(*nm));
+		es->mk = nm;
+		es->nmk = n;
+	}
+	if (id == 0 || store_index_entry_get(es->sn, id, marking_loaded, &mc, err) != 0 ||
+	    mc.m == NULL) {
+		acl_marking_free(mc.m);
+		lsn_fail(err, LSN_EINPUT, "marking entry %u cannot be read (damaged store?)",
+		    (unsigned)id);
+		return NULL;
+	}
+	return es->mk[id] = mc.m;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+query__view_banner(query__entries *es, const ingest_rlabel *v, const uint8_t *readable,
+    const acl_marking **m, const char **text, lsn_err *err)
+{
+	uint32_t ids[INGEST_MAX_PORTIONS];
+	const acl_marking *ms[INGEST_MAX_PORTIONS];
+	struct query__banner_memo *mo;
+	size_t n = 0, k = 0;
+	int rc;
+
+	*m = NULL;
+	*text = NULL;
+	for (size_t i = 0; i < v->nportions && i < INGEST_MAX_PORTIONS; i++)
+		if (readable[i])
+			ids[n++] = ingest_rlabel_entry(v, i);
+	qsort(ids, n, sizeof(*ids), cmp_u32);
+	for (size_t i = 0; i < n; i++) /* each entry once */
+		if (k == 0 || ids[i] != ids[k - 1])
+			ids[k++] = ids[i];
+	for (size_t i = 0; i < QUERY__MEMO; i++) {
+		mo = &es->memo[i];
+		if (mo->m != NULL && mo->n == k && memcmp(mo->ids, ids, k * sizeof(*ids)) == 0) {
+			*m = mo->m;
+			*text = mo->text;
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < k; i++)
+		if ((ms[i] = entry_marking(es, ids[i], err)) == NULL)
+			return LSN_EINPUT;
+	mo = &es->memo[es->memo_next];
+	es->memo_next = (es->memo_next + 1) % QUERY__MEMO;
+	free(mo->ids);
+	acl_marking_free(mo->m);
+	free(mo->text);
+	memset(mo, 0, sizeof(*mo));
+	if ((mo->ids = malloc(k ? k * sizeof(*ids) : 1)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	memcpy(mo->ids, ids, k * sizeof(*ids));
+	mo->n = k;
+	if ((rc = acl_rollup(&mo->m, es->data, ms, k, err)) != 0 ||
+	    (rc = acl_marking_render(&mo->text, mo->m, ACL_BANNER, err)) != 0) {
+		acl_marking_free(mo->m);
+		mo->m = NULL;
+		return rc;
+	}
+	*m = mo->m;
+	*text = mo->text;
+	return 0;
 }
 
 int
@@ -231,24 +347,6 @@ mismatch:
 	    id);
 }
 
-int
-query__banner(const acl_data *data, const ingest_doc *d, acl_marking **out,
-    lsn_err *err)
-{
-	const acl_marking **m = calloc(d->nportions ? d->nportions : 1, sizeof(*m));
-	size_t n = 0;
-	int rc;
-
-	if (m == NULL)
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	for (size_t i = 0; i < d->nportions; i++)
-		if (d->portions[i].marking != NULL)
-			m[n++] = d->portions[i].marking;
-	rc = acl_rollup(out, data, m, n, err);
-	free(m);
-	return rc;
-}
-
 /* Read the candidate's label and decide every portion (once).  Returns
  * 1, 0 when its report is no longer stored, -1 (r->err set). */
 static int
@@ -288,8 +386,7 @@ cand_open(struct run *r, struct cand *c)
 		return c->failed ? -1 : 0;
 	c->opened = 1;
 	if (query__open(r->sn, r->data, c->id, c->label, c->label_len, &c->v, c->readable,
-		&c->doc, r->err) != 0 ||
-	    query__banner(r->data, c->doc, &c->banner, r->err) != 0) {
+		&c->doc, r->err) != 0) {
 		c->failed = 1;
 		return -1;
 	}
@@ -300,9 +397,7 @@ static void
 cand_clear(struct cand *c)
 {
 	ingest_doc_free(c->doc);
-	acl_marking_free(c->banner);
 	c->doc = NULL;
-	c->banner = NULL;
 	c->opened = c->failed = 0;
 	c->full = c->gone = 0;
 }
@@ -500,17 +595,39 @@ eval_words(struct run *r, struct cand *c, const struct query__node *n, int need)
 	return m;
 }
 
+/* The releasable view's banner (*m NULL when no portion is readable).
+ * Returns 0, -1 (r->err set), -2 when the report is no longer stored. */
+static int
+cand_banner(struct run *r, struct cand *c, const acl_marking **m, const char **text)
+{
+	int rc, any = 0;
+
+	*m = NULL;
+	*text = NULL;
+	if ((rc = cand_full(r, c)) <= 0)
+		return rc < 0 ? -1 : -2;
+	for (size_t i = 0; i < c->v.nportions && !any; i++)
+		any = c->readable[i] != 0;
+	if (!any)
+		return 0;
+	return query__view_banner(&r->ents, &c->v, c->readable, m, text, r->err) != 0 ? -1 : 0;
+}
+
 /* Is country (a trigraph or group) in the releasable view's REL TO,
  * literally or through a decomposable tetragraph (REL TO USA, FVEY covers
  * GBR)? */
 static int
 rel_has(struct run *r, struct cand *c, const char *country)
 {
+	const acl_marking *m;
+	const char *text;
 	int rc;
 
-	if ((rc = cand_open(r, c)) != 0)
+	if ((rc = cand_banner(r, c, &m, &text)) != 0)
 		return rc == -2 ? 0 : -1;
-	rc = acl_marking_rel_covers(c->banner, country, r->err);
+	if (m == NULL)
+		return 0;
+	rc = acl_marking_rel_covers(m, country, r->err);
 	return rc < 0 ? -1 : rc;
 }
 
@@ -549,9 +666,13 @@ eval(struct run *r, struct cand *c, const struct query__node *n, int need)
 	case Q_CLASS: /* on the releasable view's banner */
 		if (!(need & M_READ))
 			return M_ALL;
-		if ((a = cand_open(r, c)) != 0)
-			return a == -2 ? 0 : -1;
-		b = acl_marking_level(c->banner);
+		{
+			const acl_marking *m;
+			const char *text;
+			if ((a = cand_banner(r, c, &m, &text)) != 0)
+				return a == -2 ? 0 : -1;
+			b = m != NULL ? acl_marking_level(m) : 0;
+		}
 		switch (n->cmp) {
 		case '<': return M_ALL | (b < n->level);
 		case '>': return M_ALL | (b > n->level);
@@ -1289,34 +1410,74 @@ date_str(uint32_t d, char out[16])
 		snprintf(out, 16, "%04u-%02u-%02u", d / 10000 % 10000, d / 100 % 100, d % 100);
 }
 
-/* Build and hand over one hit. */
+/* The hit's title: "(untitled)" when the report has none (a generic
+ * document may not), the placeholder when it may not be read, else its
+ * text, from the one segment that holds it (*own set to free). */
+static int
+hit_title(struct run *r, struct cand *c, const char **title, char **own)
+{
+	store_record *rec = NULL;
+	uint8_t *want;
+	unsigned k;
+	size_t i;
+	int rc;
+
+	*title = "(untitled)";
+	*own = NULL;
+	for (i = 0; i < c->v.nportions && c->kinds[i] != INGEST_TITLE; i++)
+		;
+	if (i == c->v.nportions)
+		return 0;
+	if (!c->readable[i]) {
+		*title = WITHHELD_TITLE;
+		return 0;
+	}
+	k = ingest_rlabel_segment(&c->v, i);
+	if ((want = calloc(c->v.nsegments, 1)) == NULL)
+		return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+	want[k] = 1;
+	rc = store_record_get(r->sn, c->id, want, c->v.nsegments, &rec, r->err);
+	free(want);
+	if (rc != 0)
+		return rc;
+	/* The label decided on must be the one sealed with the record. */
+	if (rec->label_len != c->label_len || memcmp(rec->label, c->label, c->label_len) != 0 ||
+	    rec->nseg != c->v.nsegments)
+		rc = lsn_fail(r->err, LSN_EINPUT, "report %s: its label index entry does not "
+		    "match the sealed record", c->id);
+	else
+		rc = ingest_record_portion_text(rec, k, (uint32_t)i, own, r->err);
+	store_record_free(rec);
+	if (rc == 0)
+		*title = *own;
+	return rc;
+}
+
+/*
+ * Build and hand over one hit.  The banner is the roll-up of the readable
+ * portions' marking entries, and only the title's segment is opened: a
+ * hit costs one segment's decryption, however long the report.
+ */
 static int
 emit(struct run *r, struct cand *c, query_hit_fn fn, void *ctx)
 {
 	query_hit h = { 0 };
-	char *banner = NULL, date[16];
+	const acl_marking *m;
+	char *title = NULL, date[16];
 	int rc;
 
-	if (cand_open(r, c) != 0)
-		return LSN_EINPUT;
+	if ((rc = cand_banner(r, c, &m, &h.banner)) != 0 || m == NULL)
+		return rc == -1 ? LSN_EINPUT :
+		    lsn_fail(r->err, LSN_EINTERNAL, "a match changed under the query");
 	h.id = c->id;
-	h.title = "(untitled)"; /* a generic document may have no title */
-	for (size_t i = 0; i < c->doc->nportions; i++) {
-		const ingest_portion *p = &c->doc->portions[i];
-		if (c->kinds[i] != INGEST_TITLE)
-			continue;
-		h.title = p->marking != NULL ? p->text : WITHHELD_TITLE;
-		break;
-	}
+	if ((rc = hit_title(r, c, &h.title, &title)) != 0)
+		return rc;
 	for (size_t i = 0; i < c->v.nportions; i++)
 		h.view_only |= c->readable[i] == 2;
-	if ((rc = acl_marking_render(&banner, c->banner, ACL_BANNER, r->err)) != 0)
-		return rc;
-	h.banner = banner;
 	date_str(c->v.date, date);
 	h.date = date;
 	rc = fn(ctx, &h);
-	free(banner);
+	lsn_wipe_free(title, title ? strlen(title) : 0);
 	return rc;
 }
 
@@ -1331,7 +1492,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	struct query__node every = { .type = Q_WORDS, .words = every_word, .nwords = 1 };
 	struct query__node both = { .type = Q_AND, .a = &every, .b = q->root };
 	struct query wq = { needs_all(q->root, 0) ? &both : q->root };
-	struct run r = { st, NULL, data, p, &wq, NULL, 0, { NULL, p, NULL, 0 }, err };
+	struct run r = { st, NULL, data, p, &wq, NULL, 0, { .who = p, .data = data }, err };
 	struct matches ms = { 0 };
 	struct cand *c = calloc(1, sizeof(*c));
 	struct iter_ctx ic = { &r, &ms, c };

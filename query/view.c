@@ -25,7 +25,7 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 	store_snap *sn = NULL;
 	ingest_doc *d = NULL;
 	ingest_rlabel v;
-	query__entries ents = { NULL, p, NULL, 0 };
+	query__entries ents = { .who = p, .data = data };
 	uint8_t *readable = NULL, *kinds = NULL;
 	const uint8_t *label;
 	size_t ll, k = 0;
@@ -94,8 +94,13 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 	/* The stored banner describes everything: the view's is recomputed. */
 	acl_marking_free(d->banner);
 	d->banner = NULL;
-	if ((rc = query__banner(data, d, banner, err)) != 0)
-		goto out;
+	{
+		const acl_marking *m;
+		const char *text;
+		if ((rc = query__view_banner(&ents, &v, readable, &m, &text, err)) != 0 ||
+		    (rc = acl_marking_dup(banner, m, err)) != 0)
+			goto out;
+	}
 	*view = d;
 	d = NULL;
 out:
@@ -409,7 +414,8 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 	struct stats_ctx *s = ctx;
 	ingest_rlabel v;
 	ingest_doc *d = NULL;
-	acl_marking *b = NULL;
+	const acl_marking *b;
+	const char *text;
 	char month[16];
 	int n, rc;
 
@@ -423,7 +429,7 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 	if ((rc = query__open(s->sn, s->data, id, label, ll, &v, s->readable, &d,
 		 s->err)) != 0)
 		return rc;
-	if ((rc = query__banner(s->data, d, &b, s->err)) == 0) {
+	if ((rc = query__view_banner(&s->ents, &v, s->readable, &b, &text, s->err)) == 0) {
 		int lv = acl_marking_level(b);
 		s->visible++;
 		count(&s->cls, lv ? acl_level_name(lv) : "none");
@@ -444,7 +450,6 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 			count(&s->month, month);
 		}
 	}
-	acl_marking_free(b);
 	ingest_doc_free(d);
 	return rc;
 }
@@ -467,6 +472,7 @@ query_stats(store *st, const acl_data *data, const acl_principal *p,
 		goto out;
 	s->ents.sn = s->sn;
 	s->ents.who = p;
+	s->ents.data = data;
 	if ((rc = store_record_iter(s->sn, stats_one, s, err)) != 0)
 		goto out;
 	*visible = s->visible;

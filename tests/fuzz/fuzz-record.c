@@ -77,13 +77,15 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 	if (ingest_postings_decode(buf, size, &po, &npo, &cap) == 0 && npo > size)
 		abort(); /* at least a byte a posting */
 	free(po);
-	int kind;
-	const uint8_t *label;
-	const char *ntk;
-	size_t nl;
-	if (ingest_entry_view(buf, size, &kind, &label, &ntk, &nl) == 0 &&
-	    (label + ACL_LABEL_SIZE > buf + size || ntk + nl != (const char *)buf + size))
-		abort();
+	ingest_entry ent;
+	if (ingest_entry_view(buf, size, &ent) == 0) {
+		if (ent.label + ACL_LABEL_SIZE > buf + size ||
+		    ent.marking + ent.marking_len != (const char *)buf + size)
+			abort();
+		acl_marking *m = NULL;
+		if (ingest_marking_parse(&m, acl, ent.marking, ent.marking_len, NULL) == 0)
+			acl_marking_free(m);
+	}
 	/* The same bytes as a report's group segment. */
 	uint8_t *segs[2] = { (uint8_t *)skeleton, (uint8_t *)buf };
 	size_t lens[2] = { sizeof(skeleton), size };

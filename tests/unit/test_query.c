@@ -64,6 +64,12 @@ static const struct {
 	    "classification=S ownerProducer=USA disseminationControls=REL releasableTo=\"USA AUS\"" },
 	{ "ism:classification=\"U\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"FOUO\"",
 	    "classification=U ownerProducer=USA disseminationControls=FOUO" },
+	/* The ACL label of the REL TO USA, GBR one above (FGI is not in
+	 * labels), but not its banner: entries must tell them apart. */
+	{ "ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:FGIsourceOpen=\"GBR\" "
+	  "ism:disseminationControls=\"REL\" ism:releasableTo=\"USA GBR\"",
+	    "classification=S ownerProducer=USA FGIsourceOpen=GBR disseminationControls=REL "
+	    "releasableTo=\"USA GBR\"" },
 };
 #define NPOOL (sizeof(pool) / sizeof(pool[0]))
 
@@ -440,6 +446,8 @@ random_query(struct rq *q)
 struct got {
 	char ids[NDOCS][32];
 	char dates[NDOCS][11];
+	char titles[NDOCS][64];
+	char banners[NDOCS][160];
 	int n;
 };
 
@@ -451,6 +459,8 @@ collect(void *ctx, const query_hit *h)
 	if (g->n < NDOCS) {
 		snprintf(g->ids[g->n], 32, "%s", h->id);
 		snprintf(g->dates[g->n], 11, "%s", h->date);
+		snprintf(g->titles[g->n], 64, "%s", h->title);
+		snprintf(g->banners[g->n], 160, "%s", h->banner);
 	}
 	g->n++;
 	return 0;
@@ -493,9 +503,38 @@ run_both(const char *text, const acl_principal *who, const query_opts *o, struct
 			    (unsigned long long)res->withheld, other.n,
 			    (unsigned long long)res1.withheld,
 			    way == 1 ? "one at a time" : "by narrow bitmaps");
-		for (int k = 0; k < got->n && k < NDOCS; k++)
+		for (int k = 0; k < got->n && k < NDOCS; k++) {
 			assert_string_equal(other.ids[k], got->ids[k]);
+			assert_string_equal(other.titles[k], got->titles[k]);
+			assert_string_equal(other.banners[k], got->banners[k]);
+		}
 	}
+}
+
+/* What a hit on doc shows who: the title (or its placeholder) and the
+ * roll-up of the portions who may read, computed here from the generated
+ * markings, not from anything the store kept. */
+static void
+ref_hit(const struct doc *doc, const acl_principal *who, char *title, size_t tlen,
+    char *banner, size_t blen)
+{
+	const acl_marking *m[MAXP];
+	acl_marking *b = NULL;
+	char *text = NULL;
+	size_t n = 0;
+	lsn_err err;
+
+	snprintf(title, tlen, "%s", readable(who, &doc->p[0]) ? doc->p[0].text :
+	    "[title withheld]");
+	for (int i = 0; i < doc->np; i++)
+		if (readable(who, &doc->p[i]))
+			m[n++] = G.marks[doc->p[i].mark];
+	if (acl_rollup(&b, G.data, m, n, &err) != 0 ||
+	    acl_marking_render(&text, b, ACL_BANNER, &err) != 0)
+		fail_msg("reference banner of %s: %s", doc->id, err.msg);
+	snprintf(banner, blen, "%s", text);
+	free(text);
+	acl_marking_free(b);
 }
 
 /* Doc x ranks before doc y in an answer: newer, or as new and ingested
@@ -549,7 +588,7 @@ test_query__equals_brute_force_reference(void **state)
 	/* The whole answer, a page of it, and the first hit only. */
 	static const query_opts pages[] = { { QUERY_MAX_LIMIT, 0 }, { 3, 2 }, { 1, 0 } };
 	query_result res;
-	int compared = 0, nonempty = 0, nwithheld = 0, cut = 0;
+	int compared = 0, nonempty = 0, nwithheld = 0, cut = 0, titled = 0, fgi = 0;
 
 	(void)state;
 	for (size_t w = 0; w < G.nwho; w++) {
@@ -583,6 +622,19 @@ test_query__equals_brute_force_reference(void **state)
 					    acl_principal_name(G.who[w]), rq.text, o->limit, o->offset,
 					    (unsigned long long)res.withheld, (unsigned long long)res.matched,
 					    (unsigned long long)withheld, (unsigned long long)matched);
+				for (int k = 0; k < got.n; k++) {
+					const struct doc *doc = &G.docs[hits[o->offset + (size_t)k]];
+					char title[256], banner[160];
+					ref_hit(doc, G.who[w], title, sizeof(title), banner, sizeof(banner));
+					if (strncmp(got.titles[k], title, 63) != 0 ||
+					    strcmp(got.banners[k], banner) != 0)
+						fail_msg("principal %s, query [%s]: hit %s shows \"%s\" "
+							 "under %s; the reference says \"%s\" under %s",
+						    acl_principal_name(G.who[w]), rq.text, doc->id,
+						    got.titles[k], got.banners[k], title, banner);
+					titled += strcmp(title, "[title withheld]") != 0;
+					fgi += strstr(banner, "FGI") != NULL;
+				}
 				if (pg > 0)
 					continue;
 				compared++;
@@ -605,6 +657,8 @@ test_query__equals_brute_force_reference(void **state)
 	assert_true(nonempty > compared / 4);
 	assert_true(nwithheld > compared / 4); /* the audit count was exercised */
 	assert_true(cut > compared / 8);        /* and its cut at the last hit */
+	assert_true(titled > 0);                /* titles were shown */
+	assert_true(fgi > 0);                   /* and FGI banners */
 	assert_true(query__batches_passed > 0); /* batches were passed by */
 	assert_true(query__batches_probed > 0); /* also on their words */
 }
