@@ -54,7 +54,10 @@ typedef struct lite_result {
 	bench_pct get_cleared, get_partner;
 	bench_pct q[4][2];    /* query type (one, and3, phrase, date) x (partner, cleared) */
 } lite_result;
-int lite_run(corpus *c, const bench_corpus *bc, const char *tmpdir, lite_result *out);
+/* Ingest the corpus into SQLite+FTS5; with queries, then time the queries
+ * and gets too. */
+int lite_run(corpus *c, const bench_corpus *bc, const char *tmpdir, int queries,
+    lite_result *out);
 
 /* The benchmark queries, shared by the SQLite and liaison measurements. */
 #define BENCH_NQ 100

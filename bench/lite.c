@@ -237,7 +237,8 @@ out:
 }
 
 int
-lite_run(corpus *c, const bench_corpus *bc, const char *tmpdir, lite_result *out)
+lite_run(corpus *c, const bench_corpus *bc, const char *tmpdir, int queries,
+    lite_result *out)
 {
 	char path[4096], wal[4200];
 	sqlite3 *db = NULL;
@@ -264,6 +265,10 @@ lite_run(corpus *c, const bench_corpus *bc, const char *tmpdir, lite_result *out
 		goto out;
 	if (stat(path, &sb) == 0)
 		out->db_bytes = (uint64_t)sb.st_size;
+	if (!queries) {
+		rc = 0;
+		goto out;
+	}
 	if ((q = malloc(sizeof(*q))) == NULL)
 		goto out;
 	bench_queries_make(q, c, bc->n);
