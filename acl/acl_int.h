@@ -25,9 +25,11 @@ struct acl__entry {
 	uint64_t reach[ACL__WORDS]; /* for a country: itself and its groups */
 };
 
+#define ACL__SLOTS 1024 /* a power of two, over twice ACL__MAXREG */
 struct acl_data {
 	struct acl__entry *e;
 	int n;
+	uint16_t slot[ACL__SLOTS]; /* code hash -> entry index + 1 (0: empty) */
 	int usa;  /* index of USA */
 	int nato; /* index of NATO, -1 if absent */
 	uint32_t registry_id;

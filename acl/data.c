@@ -144,11 +144,28 @@ out:
 int
 acl__lookup(const acl_data *d, const char *code, size_t len)
 {
-	/* Linear; only used when parsing (decisions use bitsets). */
-	for (int i = 0; i < d->n; i++)
-		if (strlen(d->e[i].code) == len && memcmp(d->e[i].code, code, len) == 0)
-			return i;
+	/* Used when parsing markings (decisions use bitsets): by every
+	 * country of every marking a query rolls up or ingest reads. */
+	size_t i = lsn_hash32(code, len) & (ACL__SLOTS - 1);
+
+	for (; d->slot[i] != 0; i = (i + 1) & (ACL__SLOTS - 1)) {
+		const char *c = d->e[d->slot[i] - 1].code;
+		if (strncmp(c, code, len) == 0 && c[len] == '\0')
+			return d->slot[i] - 1;
+	}
 	return -1;
+}
+
+/* Enter code d->e[k] into the lookup table (once: its caller checked). */
+static void
+slot_add(acl_data *d, int k)
+{
+	const char *c = d->e[k].code;
+	size_t i = lsn_hash32(c, strlen(c)) & (ACL__SLOTS - 1);
+
+	while (d->slot[i] != 0)
+		i = (i + 1) & (ACL__SLOTS - 1);
+	d->slot[i] = (uint16_t)(k + 1);
 }
 
 int
@@ -218,6 +235,7 @@ load_registry(acl_data *d, const char *text, const char *path, lsn_err *err)
 		/* A group is anything that is not a three-letter code; three-letter
 		 * groups (NSG) are marked by the membership file. */
 		d->e[d->n].is_group = (ve - v) != 3;
+		slot_add(d, d->n);
 		d->n++;
 	next:
 		p += ll;

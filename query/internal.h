@@ -51,6 +51,12 @@ struct query__entry {
 	uint8_t readable; /* 0 no, 1 yes, 2 view only */
 	uint8_t kind;     /* the portion kind (INGEST_TITLE ...) */
 };
+/* A known entry's marking: its text, and once a banner needs it, parsed. */
+struct query__emark {
+	char *text;
+	size_t len;
+	acl_marking *m;
+};
 /* A view's banner, kept for the next view with the same readable entries. */
 struct query__banner_memo {
 	uint32_t *ids;  /* the distinct readable entries, ascending */
@@ -64,9 +70,8 @@ typedef struct query__entries {
 	const acl_principal *who;
 	struct query__entry *e; /* by entry number */
 	size_t n;
+	struct query__emark *mk; /* by entry number, as e */
 	const acl_data *data;   /* for markings (query__view_banner) */
-	acl_marking **mk;       /* by entry number: its marking, once parsed */
-	size_t nmk;
 	struct query__banner_memo memo[QUERY__MEMO];
 	size_t memo_next;       /* the slot replaced next */
 } query__entries;
@@ -111,6 +116,11 @@ int query__open(store_snap *sn, const acl_data *data, const char *id,
  * until query__entries_clear().  Returns 0, LSN_EINPUT (a damaged entry,
  * or no readable portion takes part in the roll-up), LSN_EINTERNAL.
  */
+/* Give entry id (read and decided here if it was not) the marking m, as
+ * decoded from a report that names it, unless it has one: a view that
+ * was opened anyway need not parse its entries' markings again. */
+int query__entry_seed(query__entries *es, uint32_t id, const acl_marking *m,
+    lsn_err *err);
 int query__view_banner(query__entries *es, const ingest_rlabel *v,
     const uint8_t *readable, const acl_marking **m, const char **text, lsn_err *err);
 

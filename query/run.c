@@ -105,59 +105,87 @@ query__decide_one(const acl_principal *p, const uint8_t *label, const char *ntk,
 static int
 entry_loaded(void *ctx, const uint8_t *buf, size_t len)
 {
-	struct query__entry *e = ((void **)ctx)[0];
-	const acl_principal *who = ((void **)ctx)[1];
+	query__entries *es = ((void **)ctx)[0];
+	uint32_t id = *(const uint32_t *)((void **)ctx)[1];
+	struct query__entry *e = &es->e[id];
+	struct query__emark *mk = &es->mk[id];
 	ingest_entry ent;
 
 	if (ingest_entry_view(buf, len, &ent) != 0)
 		return LSN_EINPUT;
-	e->readable = (uint8_t)query__decide_one(who, ent.label, ent.ntk, ent.ntk_len);
+	/* The marking's text, for the banners of the views it is in. */
+	if ((mk->text = malloc(ent.marking_len ? ent.marking_len : 1)) == NULL)
+		return LSN_EINTERNAL;
+	memcpy(mk->text, ent.marking, ent.marking_len);
+	mk->len = ent.marking_len;
+	e->readable = (uint8_t)query__decide_one(es->who, ent.label, ent.ntk, ent.ntk_len);
 	e->kind = (uint8_t)ent.kind;
 	e->known = 1;
+	return 0;
+}
+
+/* Room for entry number id in es's tables; 0 or -1. */
+static int
+entries_room(query__entries *es, uint32_t id)
+{
+	size_t n = es->n ? es->n : 64;
+	struct query__entry *ne;
+	struct query__emark *nm;
+
+	if (id < es->n)
+		return 0;
+	while (n <= id)
+		n *= 2;
+	if ((ne = realloc(es->e, n * sizeof(*ne))) == NULL)
+		return -1;
+	memset(ne + es->n, 0, (n - es->n) * sizeof(*ne));
+	es->e = ne;
+	if ((nm = realloc(es->mk, n * sizeof(*nm))) == NULL)
+		return -1; /* es->n unchanged: both hold at least that many */
+	memset(nm + es->n, 0, (n - es->n) * sizeof(*nm));
+	es->mk = nm;
+	es->n = n;
 	return 0;
 }
 
 const struct query__entry *
 query__entry_load(query__entries *es, uint32_t id, lsn_err *err)
 {
+	int rc = LSN_EINPUT;
+
 	if (id == 0)
 		goto bad;
-	if (id >= es->n) {
-		size_t n = es->n ? es->n : 64;
-		while (n <= id)
-			n *= 2;
-		struct query__entry *ne = realloc(es->e, n * sizeof(*ne));
-		if (ne == NULL) {
-			lsn_fail(err, LSN_EINTERNAL, "out of memory");
-			return NULL;
-		}
-		memset(ne + es->n, 0, (n - es->n) * sizeof(*ne));
-		es->e = ne;
-		es->n = n;
+	if (entries_room(es, id) != 0) {
+		lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		return NULL;
 	}
 	if (!es->e[id].known) {
-		void *ctx[2] = { &es->e[id], (void *)es->who };
-		if (store_index_entry_get(es->sn, id, entry_loaded, ctx, err) != 0)
+		void *ctx[2] = { es, &id };
+		if ((rc = store_index_entry_get(es->sn, id, entry_loaded, ctx, err)) != 0)
 			goto bad;
 	}
 	return &es->e[id];
 bad:
-	lsn_fail(err, LSN_EINPUT, "marking entry %u cannot be read (damaged store?)",
-	    (unsigned)id);
+	if (rc == LSN_EINTERNAL)
+		lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	else
+		lsn_fail(err, LSN_EINPUT, "marking entry %u cannot be read (damaged store?)",
+		    (unsigned)id);
 	return NULL;
 }
 
 void
 query__entries_clear(query__entries *es)
 {
+	for (size_t i = 0; es->mk != NULL && i < es->n; i++) {
+		free(es->mk[i].text);
+		acl_marking_free(es->mk[i].m);
+	}
+	free(es->mk);
+	es->mk = NULL;
 	free(es->e);
 	es->e = NULL;
 	es->n = 0;
-	for (size_t i = 0; i < es->nmk; i++)
-		acl_marking_free(es->mk[i]);
-	free(es->mk);
-	es->mk = NULL;
-	es->nmk = 0;
 	for (size_t i = 0; i < QUERY__MEMO; i++) {
 		struct query__banner_memo *mo = &es->memo[i];
 		free(mo->ids);
@@ -168,52 +196,33 @@ query__entries_clear(query__entries *es)
 	es->memo_next = 0;
 }
 
-struct marking_ctx {
-	const acl_data *data;
-	acl_marking *m;
-	lsn_err *err;
-};
-
-static int
-marking_loaded(void *ctx, const uint8_t *buf, size_t len)
-{
-	struct marking_ctx *mc = ctx;
-	ingest_entry ent;
-
-	if (ingest_entry_view(buf, len, &ent) != 0)
-		return LSN_EINPUT;
-	return ingest_marking_parse(&mc->m, mc->data, ent.marking, ent.marking_len, mc->err);
-}
-
-/* Entry id's marking, read and parsed on first use. */
+/* Entry id's marking, parsed on first use (the entry is known). */
 static const acl_marking *
 entry_marking(query__entries *es, uint32_t id, lsn_err *err)
 {
-	struct marking_ctx mc = { es->data, NULL, err };
+	struct query__emark *mk;
 
-	if (id < es->nmk && es->mk[id] != NULL)
-		return es->mk[id];
-	if (id >= es->nmk) {
-		size_t n = es->nmk ? es->nmk : 64;
-		while (n <= id)
-			n *= 2;
-		acl_marking **nm = realloc(es->mk, n * sizeof(*nm));
-		if (nm == NULL) {
-			lsn_fail(err, LSN_EINTERNAL, "out of memory");
-			return NULL;
-		}
-		memset(nm + es->nmk, 0, (n - es->nmk) * sizeof(*nm));
-		es->mk = nm;
-		es->nmk = n;
-	}
-	if (id == 0 || store_index_entry_get(es->sn, id, marking_loaded, &mc, err) != 0 ||
-	    mc.m == NULL) {
-		acl_marking_free(mc.m);
-		lsn_fail(err, LSN_EINPUT, "marking entry %u cannot be read (damaged store?)",
-		    (unsigned)id);
+	if (query__entry(es, id, err) == NULL)
+		return NULL;
+	mk = &es->mk[id];
+	if (mk->m == NULL &&
+	    ingest_marking_parse(&mk->m, es->data, mk->text, mk->len, err) != 0) {
+		mk->m = NULL;
+		lsn_fail(err, LSN_EINPUT, "marking entry %u holds a malformed marking "
+		    "(damaged store?)", (unsigned)id);
 		return NULL;
 	}
-	return es->mk[id] = mc.m;
+	return mk->m;
+}
+
+int
+query__entry_seed(query__entries *es, uint32_t id, const acl_marking *m, lsn_err *err)
+{
+	if (query__entry(es, id, err) == NULL)
+		return LSN_EINPUT;
+	if (es->mk[id].m != NULL)
+		return 0;
+	return acl_marking_dup(&es->mk[id].m, m, err);
 }
 
 static int

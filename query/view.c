@@ -18,6 +18,21 @@ no_report(lsn_err *err, const char *id)
 	return lsn_fail(err, LSN_ENOTFOUND, "no report %.255s", id);
 }
 
+/* The markings just decoded for the entries they belong to: the view's
+ * banner is rolled up from those, with no marking parsed twice. */
+static int
+seed(query__entries *es, const ingest_rlabel *v, const uint8_t *readable,
+    const ingest_doc *d, lsn_err *err)
+{
+	int rc;
+
+	for (size_t i = 0; i < v->nportions; i++)
+		if (readable[i] && (rc = query__entry_seed(es, ingest_rlabel_entry(v, i),
+					d->portions[i].marking, err)) != 0)
+			return rc;
+	return 0;
+}
+
 int
 query_get(store *st, const acl_data *data, const acl_principal *p, const char *id,
     ingest_doc **view, acl_marking **banner, size_t *withheld, lsn_err *err)
@@ -63,7 +78,8 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 		rc = no_report(err, id);
 		goto out;
 	}
-	if ((rc = query__open(sn, data, id, label, ll, &v, readable, &d, err)) != 0)
+	if ((rc = query__open(sn, data, id, label, ll, &v, readable, &d, err)) != 0 ||
+	    (rc = seed(&ents, &v, readable, d, err)) != 0)
 		goto out;
 	/* Keep what may be read; a title that may not becomes a placeholder. */
 	for (size_t i = 0; i < d->nportions; i++) {
@@ -427,8 +443,11 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 		return 0;
 	/* Only readable portions are opened; the banner is their roll-up. */
 	if ((rc = query__open(s->sn, s->data, id, label, ll, &v, s->readable, &d,
-		 s->err)) != 0)
+		 s->err)) != 0 ||
+	    (rc = seed(&s->ents, &v, s->readable, d, s->err)) != 0) {
+		ingest_doc_free(d);
 		return rc;
+	}
 	if ((rc = query__view_banner(&s->ents, &v, s->readable, &b, &text, s->err)) == 0) {
 		int lv = acl_marking_level(b);
 		s->visible++;

@@ -832,6 +832,14 @@ test_query__views_hold_exactly_the_readable_portions(void **state)
 				k++;
 			}
 			assert_int_equal(k, view->nportions);
+			/* The view's banner is the roll-up of what it shows. */
+			{
+				char title[256], want[160], *got = NULL;
+				ref_hit(doc, G.who[w], title, sizeof(title), want, sizeof(want));
+				assert_int_equal(acl_marking_render(&got, banner, ACL_BANNER, &err), 0);
+				assert_string_equal(got, want);
+				free(got);
+			}
 			ingest_doc_free(view);
 			acl_marking_free(banner);
 			checked++;
