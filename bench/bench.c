@@ -297,6 +297,10 @@ struct inproc {
 	bench_pct get;
 	int have_q;           /* query/ measured */
 	bench_pct q[BQ_NTYPES][2], qget[2]; /* [partner, cleared] */
+	double batches[BQ_NTYPES][2]; /* index batches looked into, summed */
+	double postings[BQ_NTYPES][2]; /* postings read, summed */
+	double qsecs[BQ_NTYPES][2];   /* and the time the queries took, summed */
+	size_t nq[BQ_NTYPES];         /* queries run of each type */
 	double qps_plain, qps_audited; /* one-term queries/s, partner */
 };
 
@@ -380,10 +384,14 @@ query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
 					goto out;
 				}
 				lat2[who][n] = bench_now() - t0;
+				out->batches[t][who] += (double)res.batches;
+				out->postings[t][who] += (double)res.postings;
+				out->qsecs[t][who] += lat2[who][n];
 				query_free(pq);
 			}
 			n++;
 		}
+		out->nq[t] = n;
 		for (int who = 0; who < 2; who++) {
 			memcpy(lat, lat2[who], n * sizeof(*lat));
 			bench_pct_of(&out->q[t][who], lat, n);
@@ -852,6 +860,18 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 		    dict.have_q ? bench_fmt("%+.0f%%", (dict.q[t][0].p50 / dict.q[t][1].p50 - 1) * 100) : NA,
 		    bench_fmt("%+.0f%%", (lr.q[t][0].p50 / lr.q[t][1].p50 - 1) * 100), NULL, "< 10%",
 		    dict.have_q ? yes(dict.q[t][0].p50 < 1.1 * dict.q[t][1].p50) : NULL);
+		/* How much further back the partner's answer reaches, and its
+		 * time per posting read against the cleared principal's. */
+		if (dict.have_q && dict.postings[t][0] > 0 && dict.postings[t][1] > 0)
+			bench_row(bench_fmt("  %s: index read per query (batches, postings), partner "
+			              "/ cleared; partner time per posting over cleared's", bench_qnames[t]),
+			    bench_fmt("%.1f / %.1f batches, %.0f / %.0f postings (×%.2f); %+.0f%%",
+			        dict.batches[t][0] / dict.nq[t], dict.batches[t][1] / dict.nq[t],
+			        dict.postings[t][0] / dict.nq[t], dict.postings[t][1] / dict.nq[t],
+			        dict.postings[t][0] / dict.postings[t][1],
+			        (dict.qsecs[t][0] / dict.postings[t][0] /
+			            (dict.qsecs[t][1] / dict.postings[t][1]) - 1) * 100),
+			    NULL, NULL, NULL, NULL);
 	}
 	for (int who = 0; who < 2; who++)
 		bench_row(bench_fmt("query through the CLI (liaison query), one term, %s, p50/p95/p99",

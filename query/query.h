@@ -76,6 +76,11 @@ typedef struct query_result {
 	                     * have matched on portions the principal may not
 	                     * read, and rank before the (offset + limit)-th
 	                     * hit (all of them when there are fewer hits) */
+	/* Cost figures (make bench): the index batches looked into, and the
+	 * postings read in them; both grow for a reader who may read fewer of
+	 * the matches, whose answer reaches further back. */
+	uint64_t batches;
+	uint64_t postings;
 } query_result;
 
 typedef int (*query_hit_fn)(void *ctx, const query_hit *hit);

@@ -62,6 +62,7 @@ struct run {
 	size_t nwords;
 	query__entries ents; /* the marking entries, decided for who */
 	lsn_err *err;
+	uint64_t postings;   /* postings read (query_result) */
 };
 
 /* Everything known about one candidate while it is evaluated.  Until
@@ -1042,6 +1043,7 @@ bits_word(struct run *r, struct bits *b, const struct query__node *n, uint64_t *
 		A[k >> 6] |= 1ULL << (k & 63);
 		R[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
 	}
+	r->postings += c.total - c.left;
 	return rc < 0 ? lsn_fail(r->err, LSN_EINPUT, "a malformed posting block") : 0;
 }
 
@@ -1217,6 +1219,7 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 			hi = k > hi ? k : hi;
 			any = 1;
 		}
+		r->postings += c.total - c.left;
 		if (rc < 0)
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 	}
@@ -1379,6 +1382,7 @@ probe_batch(struct run *r, const struct matches *ms, const uint8_t *req, uint64_
 					}
 			}
 		}
+		r->postings += c.total - c.left;
 		if (rc < 0)
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 		if (j > 0)
@@ -1501,7 +1505,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	struct query__node every = { .type = Q_WORDS, .words = every_word, .nwords = 1 };
 	struct query__node both = { .type = Q_AND, .a = &every, .b = q->root };
 	struct query wq = { needs_all(q->root, 0) ? &both : q->root };
-	struct run r = { st, NULL, data, p, &wq, NULL, 0, { .who = p, .data = data }, err };
+	struct run r = { st, NULL, data, p, &wq, NULL, 0, { .who = p, .data = data }, err, 0 };
 	struct matches ms = { 0 };
 	struct cand *c = calloc(1, sizeof(*c));
 	struct iter_ctx ic = { &r, &ms, c };
@@ -1568,6 +1572,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				    __ATOMIC_RELAXED);
 				break;
 			}
+			res->batches++;
 			if (bits.nodes > 0 && ms.n == ms.k) {
 				if ((rc = probe_batch(&r, &ms, req, b)) < 0)
 					goto out;
@@ -1590,6 +1595,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 					goto out;
 				/* One block: in order already (the decoder checks). */
 				total += w->n;
+				r.postings += w->n;
 			}
 			if (total == 0)
 				continue;
@@ -1665,6 +1671,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		prune_withheld(&ms);
 	res->matched = ms.n;
 	res->withheld = ms.nwh;
+	res->postings = r.postings;
 	if (ms.n > 1)
 		qsort(ms.m, ms.n, sizeof(*ms.m), cmp_match);
 	for (size_t i = offset; i < ms.n && i < offset + limit; i++) {

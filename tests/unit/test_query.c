@@ -494,6 +494,10 @@ run_both(const char *text, const acl_principal *who, const query_opts *o, struct
 		query_free(q);
 		query__one_at_a_time = 0;
 		query__bits_max_span = span;
+		/* The cost figures: a hit was read from some batch's postings. */
+		if (way == 0 && got->n > 0 && (res->batches == 0 || res->postings < (uint64_t)got->n))
+			fail_msg("query %s: %d hits from %llu batches, %llu postings", text, got->n,
+			    (unsigned long long)res->batches, (unsigned long long)res->postings);
 		if (way == 0)
 			continue;
 		if (other.n != got->n || res1.withheld != res->withheld ||
