@@ -112,13 +112,14 @@ int query__open(store_snap *sn, const acl_data *data, const char *id,
  * The banner of a releasable view: the roll-up of the markings of the
  * readable portions (readable[i] nonzero for portion i of v), taken from
  * their marking entries, so no report is opened.  Views with the same
- * readable entries share one roll-up: *m and *text belong to es and last
+ * readable entries share one roll-up: *m and *text (rendered as a banner
+ * line; text may be NULL when only *m is wanted) belong to es and last
  * until query__entries_clear().  Returns 0, LSN_EINPUT (a damaged entry,
  * or no readable portion takes part in the roll-up), LSN_EINTERNAL.
  */
 /* Give entry id (read and decided here if it was not) the marking m, as
- * decoded from a report that names it, unless it has one: a view that
- * was opened anyway need not parse its entries' markings again. */
+ * decoded from a report that names it, unless it has one: views opened
+ * anyway (stats) need not parse their entries' markings again. */
 int query__entry_seed(query__entries *es, uint32_t id, const acl_marking *m,
     lsn_err *err);
 int query__view_banner(query__entries *es, const ingest_rlabel *v,

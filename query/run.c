@@ -245,7 +245,8 @@ query__view_banner(query__entries *es, const ingest_rlabel *v, const uint8_t *re
 	int rc;
 
 	*m = NULL;
-	*text = NULL;
+	if (text != NULL)
+		*text = NULL;
 	for (size_t i = 0; i < v->nportions && i < INGEST_MAX_PORTIONS; i++)
 		if (readable[i])
 			ids[n++] = ingest_rlabel_entry(v, i);
@@ -255,11 +256,8 @@ query__view_banner(query__entries *es, const ingest_rlabel *v, const uint8_t *re
 			ids[k++] = ids[i];
 	for (size_t i = 0; i < QUERY__MEMO; i++) {
 		mo = &es->memo[i];
-		if (mo->m != NULL && mo->n == k && memcmp(mo->ids, ids, k * sizeof(*ids)) == 0) {
-			*m = mo->m;
-			*text = mo->text;
-			return 0;
-		}
+		if (mo->m != NULL && mo->n == k && memcmp(mo->ids, ids, k * sizeof(*ids)) == 0)
+			goto found;
 	}
 	for (size_t i = 0; i < k; i++)
 		if ((ms[i] = entry_marking(es, ids[i], err)) == NULL)
@@ -274,14 +272,17 @@ query__view_banner(query__entries *es, const ingest_rlabel *v, const uint8_t *re
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	memcpy(mo->ids, ids, k * sizeof(*ids));
 	mo->n = k;
-	if ((rc = acl_rollup(&mo->m, es->data, ms, k, err)) != 0 ||
-	    (rc = acl_marking_render(&mo->text, mo->m, ACL_BANNER, err)) != 0) {
-		acl_marking_free(mo->m);
+	if ((rc = acl_rollup(&mo->m, es->data, ms, k, err)) != 0) {
 		mo->m = NULL;
 		return rc;
 	}
+found:
+	if (text != NULL && mo->text == NULL &&
+	    (rc = acl_marking_render(&mo->text, mo->m, ACL_BANNER, err)) != 0)
+		return rc;
 	*m = mo->m;
-	*text = mo->text;
+	if (text != NULL)
+		*text = mo->text;
 	return 0;
 }
 
@@ -613,7 +614,8 @@ cand_banner(struct run *r, struct cand *c, const acl_marking **m, const char **t
 	int rc, any = 0;
 
 	*m = NULL;
-	*text = NULL;
+	if (text != NULL)
+		*text = NULL;
 	if ((rc = cand_full(r, c)) <= 0)
 		return rc < 0 ? -1 : -2;
 	for (size_t i = 0; i < c->v.nportions && !any; i++)
@@ -630,10 +632,9 @@ static int
 rel_has(struct run *r, struct cand *c, const char *country)
 {
 	const acl_marking *m;
-	const char *text;
 	int rc;
 
-	if ((rc = cand_banner(r, c, &m, &text)) != 0)
+	if ((rc = cand_banner(r, c, &m, NULL)) != 0)
 		return rc == -2 ? 0 : -1;
 	if (m == NULL)
 		return 0;
@@ -678,8 +679,7 @@ eval(struct run *r, struct cand *c, const struct query__node *n, int need)
 			return M_ALL;
 		{
 			const acl_marking *m;
-			const char *text;
-			if ((a = cand_banner(r, c, &m, &text)) != 0)
+			if ((a = cand_banner(r, c, &m, NULL)) != 0)
 				return a == -2 ? 0 : -1;
 			b = m != NULL ? acl_marking_level(m) : 0;
 		}
