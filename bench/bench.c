@@ -331,6 +331,27 @@ count_hit(void *ctx, const query_hit *h)
 }
 
 /* The same queries as SQLite's, through query_run() and query_get(). */
+/* Query i of type t as liaison's query language has it. */
+static void
+query_text(const bench_queries *q, int t, size_t i, char *text, size_t size)
+{
+	switch (t) {
+	case BQ_ONE:
+		snprintf(text, size, "%s", q->one[i]);
+		break;
+	case BQ_AND3:
+		snprintf(text, size, "%s %s %s", q->and3[i][0], q->and3[i][1], q->and3[i][2]);
+		break;
+	case BQ_PHRASE:
+		snprintf(text, size, "\"%s %s\"", q->phrase[i][0], q->phrase[i][1]);
+		break;
+	default:
+		snprintf(text, size, "date:%04u-%02u-%02u..%04u-%02u-%02u", q->date[i][0] / 10000,
+		    q->date[i][0] / 100 % 100, q->date[i][0] % 100, q->date[i][1] / 10000,
+		    q->date[i][1] / 100 % 100, q->date[i][1] % 100);
+	}
+}
+
 static int
 query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
     struct inproc *out)
@@ -355,22 +376,7 @@ query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
 		size_t n = 0;
 		for (size_t i = 0; i < BENCH_NQ && bench_now() - start < 20.0; i++) {
 			char text[256];
-			switch (t) {
-			case BQ_ONE:
-				snprintf(text, sizeof(text), "%s", q->one[i]);
-				break;
-			case BQ_AND3:
-				snprintf(text, sizeof(text), "%s %s %s", q->and3[i][0], q->and3[i][1],
-				    q->and3[i][2]);
-				break;
-			case BQ_PHRASE:
-				snprintf(text, sizeof(text), "\"%s %s\"", q->phrase[i][0], q->phrase[i][1]);
-				break;
-			default:
-				snprintf(text, sizeof(text), "date:%04u-%02u-%02u..%04u-%02u-%02u",
-				    q->date[i][0] / 10000, q->date[i][0] / 100 % 100, q->date[i][0] % 100,
-				    q->date[i][1] / 10000, q->date[i][1] / 100 % 100, q->date[i][1] % 100);
-			}
+			query_text(q, t, i, text, sizeof(text));
 			for (int k = 0; k < 2; k++) {
 				int who = (int)((i + (size_t)k) % 2);
 				query *pq = NULL;
@@ -588,30 +594,42 @@ run_cmd(const char *liaison, char *const argv[], const char *in_path, struct rus
 
 /* One-term queries through the CLI (process start, store open, audit
  * entry included), as the partner and as the analyst. */
+/* Every query type through the CLI, CLI_NQ queries each, the principals
+ * alternating which goes first (as query_bench()). */
+#define CLI_NQ 30
 static void
 cli_queries(const char *liaison, const char *dir, const bench_queries *q,
-    bench_pct out[2])
+    bench_pct out[BQ_NTYPES][2])
 {
-	static double lat[60];
+	static double lat[2][CLI_NQ];
 	struct rusage ru;
 
-	for (int who = 0; who < 2; who++) {
+	for (int t = 0; t < BQ_NTYPES; t++) {
 		size_t n = 0;
-		for (size_t i = 0; i < 60; i++) {
-			char *argv[] = { (char *)liaison, "--store", (char *)dir, "--as",
-				who ? "ana" : "gbr", "query", "--limit", "20", (char *)q->one[i], NULL };
-			double t;
-			if (run_cmd(liaison, argv, NULL, &ru, &t) != 0)
+		for (size_t i = 0; i < CLI_NQ; i++) {
+			char text[256];
+			double tt[2];
+			int ok = 1;
+			query_text(q, t, i, text, sizeof(text));
+			for (int k = 0; k < 2 && ok; k++) {
+				int who = (int)((i + (size_t)k) % 2);
+				char *argv[] = { (char *)liaison, "--store", (char *)dir, "--as",
+					who ? "ana" : "gbr", "query", "--limit", "20", "--", text, NULL };
+				ok = run_cmd(liaison, argv, NULL, &ru, &tt[who]) == 0;
+			}
+			if (!ok)
 				break;
-			lat[n++] = t;
+			lat[0][n] = tt[0];
+			lat[1][n++] = tt[1];
 		}
-		bench_pct_of(&out[who], lat, n);
+		for (int who = 0; who < 2; who++)
+			bench_pct_of(&out[t][who], lat[who], n);
 	}
 }
 
 static int
 ingest_cli(const bench_corpus *bc, const char *liaison, const char *dir, double *secs,
-    long *maxrss_kib, const bench_queries *q, bench_pct cliq[2])
+    long *maxrss_kib, const bench_queries *q, bench_pct cliq[BQ_NTYPES][2])
 {
 	char key[4200];
 	char *init[] = { (char *)liaison, "--store", (char *)dir, "--as", "officer1", "init",
@@ -769,7 +787,7 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 	fprintf(stderr, "liaison-bench: %zu reports: ingest through the CLI\n", n);
 	snprintf(dir, sizeof(dir), "%s/store-cli", tmpdir);
 	bench_queries *bq = malloc(sizeof(*bq));
-	bench_pct cliq[2];
+	bench_pct cliq[BQ_NTYPES][2];
 	memset(cliq, 0, sizeof(cliq));
 	if (bq != NULL)
 		bench_queries_make(bq, c, bc.n);
@@ -873,10 +891,12 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 			            (dict.qsecs[t][1] / dict.postings[t][1]) - 1) * 100),
 			    NULL, NULL, NULL, NULL);
 	}
-	for (int who = 0; who < 2; who++)
-		bench_row(bench_fmt("query through the CLI (liaison query), one term, %s, p50/p95/p99",
-		              who ? "fully cleared" : "partner GBR/S"),
-		    cli_ok && cliq[who].p50 > 0 ? pct3(&cliq[who]) : "n/a", NULL, NULL, NULL, NULL);
+	for (int t = 0; t < BQ_NTYPES; t++)
+		for (int who = 0; who < 2; who++)
+			bench_row(bench_fmt("query through the CLI (liaison query), %s, %s, "
+			              "p50/p95/p99", bench_qnames[t], who ? "fully cleared" : "partner GBR/S"),
+			    cli_ok && cliq[t][who].p50 > 0 ? pct3(&cliq[t][who]) : "n/a", NULL, NULL,
+			    NULL, NULL);
 	bench_row("one-term queries/s, partner: without / with an audit entry each",
 	    dict.have_q ? bench_fmt("%.0f / %.0f", dict.qps_plain, dict.qps_audited) : NA, NULL,
 	    dict.have_q && dict.qps_plain > 0 ? bench_fmt("%.2f", dict.qps_audited / dict.qps_plain)
