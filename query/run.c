@@ -1458,8 +1458,9 @@ hit_title(struct run *r, struct cand *c, const char **title, char **own)
 	    rec->nseg != c->v.nsegments)
 		rc = lsn_fail(r->err, LSN_EINPUT, "report %s: its label index entry does not "
 		    "match the sealed record", c->id);
-	else
-		rc = ingest_record_portion_text(rec, k, (uint32_t)i, own, r->err);
+	else if (ingest_record_portion_text(rec, k, (uint32_t)i, own, r->err) != 0)
+		rc = lsn_fail(r->err, LSN_EINPUT, "report %s: its segments do not match its "
+		    "label", c->id);
 	store_record_free(rec);
 	if (rc == 0)
 		*title = *own;
