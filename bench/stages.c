@@ -327,11 +327,28 @@ stages_run(const bench_corpus *bc, const char *tmpdir, stages_result *out)
 	env = NULL;
 	bench_rmrf(path);
 
-	/* The same stages together, on all cores. */
+	/* The same stages together, on all cores: the median of three runs,
+	 * each as short as a second (a single one read 14,578 to 21,355
+	 * reports/s at 10k on one day, which moved the ingest ratio by a
+	 * third). */
 	snprintf(path, sizeof(path), "%s/stage-pipeline", tmpdir);
-	if ((out->pipeline = pipeline(bc, n, cd, path)) < 0) {
-		fprintf(stderr, "liaison-bench: the raw pipeline failed\n");
-		goto out;
+	{
+		double runs[3];
+		for (int k = 0; k < 3; k++) {
+			if ((runs[k] = pipeline(bc, n, cd, path)) < 0) {
+				fprintf(stderr, "liaison-bench: the raw pipeline failed\n");
+				goto out;
+			}
+			bench_rmrf(path);
+		}
+		for (int a = 0; a < 3; a++) /* sort three */
+			for (int b = a + 1; b < 3; b++)
+				if (runs[b] < runs[a]) {
+					double x = runs[a];
+					runs[a] = runs[b];
+					runs[b] = x;
+				}
+		out->pipeline = runs[1];
 	}
 	rc = 0;
 out:
