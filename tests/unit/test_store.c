@@ -520,8 +520,9 @@ map_rss_kib(store *st)
 	return kib;
 }
 
-/* A commit drops this process's mapping of the pages it (and earlier reads)
- * touched, so a long ingest's resident set does not grow with the store. */
+/* A commit that stores records drops this process's mapping of the pages it
+ * (and earlier reads) touched, so a long ingest's resident set does not grow
+ * with the store; one that stores none keeps it. */
 static void
 test_store_batch__commit_releases_mapped_pages(void **state)
 {
@@ -543,6 +544,19 @@ test_store_batch__commit_releases_mapped_pages(void **state)
 	long before = map_rss_kib(f->st);
 	if (before < 4000)
 		fail_msg("reading 2,000 records mapped only %ld KiB", before);
+	/* A batch without records (an audit entry) keeps the mapping: the
+	 * next query need not fault its pages in again. */
+	store_batch *b = NULL;
+	store_audit_event ev = { .principal = "ana", .action = "READ", .outcome = "SUCCESS" };
+	lsn_err err;
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_audit_event(b, &ev, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+	long kept = map_rss_kib(f->st);
+	if (kept < before / 2)
+		fail_msg("an audit entry's commit dropped the map to %ld KiB (was %ld)", kept,
+		    before);
 	put_records(f->st, "rss-after", 1, data, sizeof(data));
 	long after = map_rss_kib(f->st);
 	if (after > 256)
