@@ -91,13 +91,24 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 	size_t lens[2] = { sizeof(skeleton), size };
 	store_record fake = { 1, 2, segs, lens, NULL, 0 };
 	ingest_doc *doc = NULL;
-	if (ingest_record_decode(&doc, acl, &fake, NULL) == 0) {
-		if (doc->nportions != 8)
-			abort();
-		ingest_doc_free(doc);
-	} else if (doc != NULL) {
+	int decoded = ingest_record_decode(&doc, acl, &fake, NULL) == 0;
+	if (decoded && doc->nportions != 8)
 		abort();
+	if (!decoded && doc != NULL)
+		abort();
+	/* A hit's title, from the group segment alone: a portion the full
+	 * decode found has the same text here. */
+	for (uint32_t i = 0; i < 9; i++) {
+		char *text = NULL;
+		int got = ingest_record_portion_text(&fake, 1, i, &text, NULL);
+		if ((got == 0) != (text != NULL))
+			abort();
+		if (decoded && i < 8 && doc->portions[i].text != NULL &&
+		    (text == NULL || strcmp(text, doc->portions[i].text) != 0))
+			abort();
+		free(text);
 	}
+	ingest_doc_free(doc);
 	ingest_rlabel v;
 	if (ingest_rlabel_view(&v, buf, size) == 0) {
 		if (v.portions + INGEST_RLABEL_PORTION * v.nportions != buf + size ||
