@@ -38,13 +38,16 @@ dict_add(store *st, uint32_t id, const void *buf, size_t len)
 		goto out;
 	d = &st->dicts[st->ndicts];
 	d->id = id;
-	d->cdict = ZSTD_createCDict(buf, len, STORE__ZSTD_LEVEL);
+	d->cdict = NULL;
 	d->ddict = ZSTD_createDDict(buf, len);
-	if (d->cdict == NULL || d->ddict == NULL) {
-		ZSTD_freeCDict(d->cdict);
+	d->raw = malloc(len ? len : 1);
+	d->raw_len = len;
+	if (d->ddict == NULL || d->raw == NULL) {
 		ZSTD_freeDDict(d->ddict);
+		free(d->raw);
 		goto out;
 	}
+	memcpy(d->raw, buf, len);
 	st->ndicts++;
 	rc = 0;
 out:
@@ -65,12 +68,26 @@ store__dict_find(store *st, uint32_t id)
 	return d;
 }
 
+ZSTD_CDict *
+store__dict_cdict(store *st, struct store__dict *d)
+{
+	ZSTD_CDict *c;
+
+	pthread_mutex_lock(&st->pool_lock);
+	if (d->cdict == NULL)
+		d->cdict = ZSTD_createCDict(d->raw, d->raw_len, STORE__ZSTD_LEVEL);
+	c = d->cdict;
+	pthread_mutex_unlock(&st->pool_lock);
+	return c;
+}
+
 void
 store__dict_free_all(store *st)
 {
 	for (unsigned i = 0; i < st->ndicts; i++) {
 		ZSTD_freeCDict(st->dicts[i].cdict);
 		ZSTD_freeDDict(st->dicts[i].ddict);
+		lsn_wipe_free(st->dicts[i].raw, st->dicts[i].raw_len);
 	}
 	st->ndicts = 0;
 }

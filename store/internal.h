@@ -64,8 +64,11 @@ void store__new_data_key(struct store__scratch *s);
 
 struct store__dict {
 	uint32_t id;
-	ZSTD_CDict *cdict;
+	ZSTD_CDict *cdict; /* made on first use (store__dict_cdict): readers never
+	                    * compress, and it costs about a millisecond */
 	ZSTD_DDict *ddict;
+	uint8_t *raw;      /* the dictionary (report text: wiped when freed) */
+	size_t raw_len;
 };
 
 struct store {
@@ -174,6 +177,8 @@ int store__aead_open(const uint8_t key[STORE_KEY_LEN], const void *aad,
 /* dict.c */
 int store__dict_load_all(store *st, MDB_txn *txn, lsn_err *err);
 struct store__dict *store__dict_find(store *st, uint32_t id);
+/* d's compression dictionary, made on first use; NULL when out of memory. */
+ZSTD_CDict *store__dict_cdict(store *st, struct store__dict *d);
 void store__dict_free_all(store *st);
 void store__maybe_train(store *st);
 

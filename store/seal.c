@@ -233,6 +233,7 @@ store__seal(store *st, char domain, const void *name, size_t name_len,
 {
 	struct store__scratch *s = NULL;
 	struct store__dict *d = NULL;
+	ZSTD_CDict *cdict = NULL;
 	uint8_t *rec = NULL, *p, *nonce, *table, iv[STORE__NONCE_LEN];
 	size_t hdr_len, total = 0, cap = 0, off;
 	uint32_t dict_id;
@@ -258,6 +259,10 @@ store__seal(store *st, char domain, const void *name, size_t name_len,
 	pthread_mutex_unlock(&st->pool_lock);
 	if (dict_id != 0 && (d = store__dict_find(st, dict_id)) == NULL)
 		dict_id = 0;
+	if (d != NULL && (cdict = store__dict_cdict(st, d)) == NULL) {
+		store__scratch_put(st, s);
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
 
 	hdr_len = HDR_FIXED + label_len + 1 + SLOT_LEN + STORE__NONCE_LEN + 4 + 4 * nseg;
 	cap = hdr_len;
@@ -300,7 +305,7 @@ store__seal(store *st, char domain, const void *name, size_t name_len,
 		size_t bound = ZSTD_compressBound(segs[i].len), clen;
 
 		clen = d ? ZSTD_compress_usingCDict(s->cctx, rec + off, bound,
-				segs[i].data, segs[i].len, d->cdict)
+				segs[i].data, segs[i].len, cdict)
 			 : ZSTD_compressCCtx(s->cctx, rec + off, bound, segs[i].data,
 				segs[i].len, STORE__ZSTD_LEVEL);
 		if (ZSTD_isError(clen)) {
