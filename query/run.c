@@ -179,7 +179,8 @@ void
 query__entries_clear(query__entries *es)
 {
 	for (size_t i = 0; es->mk != NULL && i < es->n; i++) {
-		free(es->mk[i].text);
+		/* Opened index contents, wiped as the postings are. */
+		lsn_wipe_free(es->mk[i].text, es->mk[i].len);
 		acl_marking_free(es->mk[i].m);
 	}
 	free(es->mk);
@@ -308,6 +309,31 @@ query__decide(query__entries *es, const char *id, const uint8_t *label, size_t l
 
 /* ---- opening ---- */
 
+/* Open the segments of report id that want[] names (v->nsegments of them),
+ * checking that the label decided on (v, viewed from label) is the one
+ * sealed with the record.  0, or an lsn_status with *out NULL. */
+static int
+open_sealed(store_snap *sn, const char *id, const uint8_t *label, size_t label_len,
+    const ingest_rlabel *v, const uint8_t *want, store_record **out, lsn_err *err)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_record_get(sn, id, want, v->nsegments, out, err)) != 0)
+		return rc;
+	if ((*out)->label_len != label_len || memcmp((*out)->label, label, label_len) != 0)
+		rc = lsn_fail(err, LSN_EINPUT, "report %s: its label index entry does not "
+		    "match the sealed record", id);
+	else if ((*out)->nseg != v->nsegments)
+		rc = lsn_fail(err, LSN_EINPUT, "report %s: its segments do not match its "
+		    "label", id);
+	if (rc != 0) {
+		store_record_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 int
 query__open(store_snap *sn, const acl_data *data, const char *id,
     const uint8_t *label, size_t label_len, const ingest_rlabel *v,
@@ -323,21 +349,10 @@ query__open(store_snap *sn, const acl_data *data, const char *id,
 	want[0] = 1; /* the skeleton */
 	for (size_t i = 0; i < v->nportions; i++)
 		want[ingest_rlabel_segment(v, i)] |= readable[i] != 0;
-	rc = store_record_get(sn, id, want, v->nsegments, &r, err);
+	rc = open_sealed(sn, id, label, label_len, v, want, &r, err);
 	free(want);
 	if (rc != 0)
 		return rc;
-	/* The label decided on must be the one sealed with the record. */
-	if (r->label_len != label_len || memcmp(r->label, label, label_len) != 0) {
-		store_record_free(r);
-		return lsn_fail(err, LSN_EINPUT, "report %s: its label index entry does not "
-		    "match the sealed record", id);
-	}
-	if (r->nseg != v->nsegments) {
-		store_record_free(r);
-		return lsn_fail(err, LSN_EINPUT, "report %s: its segments do not match its "
-		    "label", id);
-	}
 	rc = ingest_record_decode(out, data, r, err);
 	store_record_free(r);
 	if (rc != 0)
@@ -1449,16 +1464,11 @@ hit_title(struct run *r, struct cand *c, const char **title, char **own)
 	if ((want = calloc(c->v.nsegments, 1)) == NULL)
 		return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
 	want[k] = 1;
-	rc = store_record_get(r->sn, c->id, want, c->v.nsegments, &rec, r->err);
+	rc = open_sealed(r->sn, c->id, c->label, c->label_len, &c->v, want, &rec, r->err);
 	free(want);
 	if (rc != 0)
 		return rc;
-	/* The label decided on must be the one sealed with the record. */
-	if (rec->label_len != c->label_len || memcmp(rec->label, c->label, c->label_len) != 0 ||
-	    rec->nseg != c->v.nsegments)
-		rc = lsn_fail(r->err, LSN_EINPUT, "report %s: its label index entry does not "
-		    "match the sealed record", c->id);
-	else if (ingest_record_portion_text(rec, k, (uint32_t)i, own, r->err) != 0)
+	if (ingest_record_portion_text(rec, k, (uint32_t)i, own, r->err) != 0)
 		rc = lsn_fail(r->err, LSN_EINPUT, "report %s: its segments do not match its "
 		    "label", c->id);
 	store_record_free(rec);

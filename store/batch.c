@@ -460,10 +460,12 @@ grow_map(store *st, lsn_err *err)
  * that stored records drop our mapping of them: the next read maps them
  * again from the cache (a minor fault), and the resident set stays bounded
  * by what one batch needs.  Other commits (an audit entry, a principal)
- * keep it: each query commits its audit entry, and dropping the map there
- * made the next query fault its pages in again (audited one-word queries
- * on a 100k store: 255-281 a second, 435-656 without the drop).  Nothing in the map is ever dirty (no MDB_WRITEMAP), so nothing can
- * be lost; the caller holds map_lock, so the map cannot move meanwhile.
+ * read a few pages and keep the mapping: each query commits its audit
+ * entry, and dropping the map there made the next query fault its pages in
+ * again (audited one-word queries on a 100k store: 255-281 a second,
+ * 435-656 without the drop).  Nothing in the map is ever dirty (no
+ * MDB_WRITEMAP), so nothing can be lost; the caller holds map_lock, so the
+ * map cannot move meanwhile.
  */
 static void
 release_map_pages(store *st)
@@ -518,11 +520,7 @@ store_batch_commit(store_batch *b, lsn_err *err)
 		if (rc == 0) {
 			rc = mdb_txn_commit(txn);
 			txn = NULL;
-			/* Only ingest batches walk the trees widely enough to
-			 * matter; an audit entry or a principal reads a few
-			 * pages, and dropping the map after each one made the
-			 * next query fault its pages in again. */
-			if (rc == 0 && b->max_serial != 0)
+			if (rc == 0 && b->max_serial != 0) /* it stored records */
 				release_map_pages(st);
 		}
 		store__txn_end(st, txn, 0); /* aborts txn if still open */
