@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "store/internal.h"
 
@@ -383,6 +382,7 @@ apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 
 	switch (o->type) {
 	case OP_RECORD:
+		store__map_reads(st, 1);
 		rc = mdb_put(txn, st->reports, &k, &v, MDB_NOOVERWRITE);
 		if (rc == MDB_KEYEXIST)
 			return lsn_fail(err, LSN_EEXISTS, "report %.*s already exists",
@@ -444,42 +444,11 @@ grow_map(store *st, lsn_err *err)
 	pthread_rwlock_wrlock(&st->map_lock);
 	mdb_env_info(st->env, &info);
 	rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2);
+	st->map_base = NULL; /* the map moved */
 	pthread_rwlock_unlock(&st->map_lock);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "cannot grow the store's map");
 	return 0;
-}
-
-/*
- * A write transaction reads the pages it changes (and the branch pages above
- * them) through LMDB's read-only shared map, and every page read that way
- * stays in this process's resident set until the map moves: a long ingest,
- * looking up ids all over the reports tree, grew by the store's hot pages
- * (126 MiB of them in a 1,000,000-report ingest, and more the larger the
- * store).  The pages are the page cache's, not ours, so after each commit
- * that stored records drop our mapping of them: the next read maps them
- * again from the cache (a minor fault), and the resident set stays bounded
- * by what one batch needs.  Other commits (an audit entry, a principal)
- * read a few pages and keep the mapping: each query commits its audit
- * entry, and dropping the map there made the next query fault its pages in
- * again (audited one-word queries on a 100k store: 255-281 a second,
- * 435-656 without the drop).  Nothing in the map is ever dirty (no
- * MDB_WRITEMAP), so nothing can be lost; the caller holds map_lock, so the
- * map cannot move meanwhile.
- */
-static void
-release_map_pages(store *st)
-{
-	MDB_envinfo info;
-	MDB_stat ms;
-	uint8_t *base;
-	size_t len, used;
-
-	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
-	    store__map_find(st, &base, &len) != 0)
-		return;
-	used = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
-	(void)madvise(base, used < len ? used : len, MADV_DONTNEED);
 }
 
 int
@@ -521,7 +490,7 @@ store_batch_commit(store_batch *b, lsn_err *err)
 			rc = mdb_txn_commit(txn);
 			txn = NULL;
 			if (rc == 0 && b->max_serial != 0) /* it stored records */
-				release_map_pages(st);
+				store__map_release(st);
 		}
 		store__txn_end(st, txn, 0); /* aborts txn if still open */
 		txn = NULL;

@@ -83,6 +83,13 @@ struct store {
 	pthread_rwlock_t map_lock;
 	pthread_mutex_t write_lock;  /* one committer at a time */
 	pthread_mutex_t pool_lock;   /* scratch pool, dictionaries */
+	/* Where the map is (found once, cleared when it moves, with map_lock
+	 * held for writing), and the records read by id since it was last
+	 * dropped (env.c: the map and this process's resident set). */
+	pthread_mutex_t map_mu;
+	uint8_t *map_base;
+	size_t map_len;
+	unsigned map_reads;
 	struct store__scratch *pool;
 
 	struct store__dict dicts[STORE__MAX_DICTS];
@@ -188,6 +195,12 @@ void store__txn_end(store *st, MDB_txn *txn, int commit_ok);
 /* Where this process maps the store's data file (LMDB does not say:
  * me_mapaddr is set only with MDB_FIXEDMAP).  Returns 0, -1 if not found. */
 int store__map_find(store *st, uint8_t **base, size_t *len);
+/* Drop this process's mapping of the store's pages (the caller holds
+ * map_lock); and count n records read or put by id, dropping it when
+ * STORE__MAP_READS have been since the last drop. */
+#define STORE__MAP_READS 512 /* at most 32 MiB of fault-around between drops */
+void store__map_release(store *st);
+void store__map_reads(store *st, unsigned n);
 int store__lmdb_err(lsn_err *err, int rc, const char *what);
 /* store__lmdb_err() for a failed write; when it is an I/O error, with what
  * the system shows of why: the file-size limit reached, or the file system

@@ -529,21 +529,24 @@ test_store_batch__commit_releases_mapped_pages(void **state)
 	struct fx *f = *state;
 	uint8_t data[3000];
 	char id[64];
+	int nread = 0;
 
 	gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM);
 	for (int b = 0; b < 4; b++) {
 		snprintf(id, sizeof(id), "rss%d", b);
-		put_records(f->st, id, 500, data, sizeof(data));
+		put_records(f->st, id, 100, data, sizeof(data));
 	}
+	/* Fewer reads than STORE__MAP_READS since the last commit's drop. */
 	for (int b = 0; b < 4; b++)
-		for (int i = 0; i < 500; i++) {
+		for (int i = 0; i < 100; i++, nread++) {
 			snprintf(id, sizeof(id), "rss%d-%06d", b, i);
 			expect_record(f->st, id, data, sizeof(data));
 		}
-	/* 2,000 records of one 4 KiB page each, all read through the map. */
+	assert_true(nread < STORE__MAP_READS);
+	/* 400 records of one 4 KiB page each, all read through the map. */
 	long before = map_rss_kib(f->st);
-	if (before < 4000)
-		fail_msg("reading 2,000 records mapped only %ld KiB", before);
+	if (before < 1600)
+		fail_msg("reading 400 records mapped only %ld KiB", before);
 	/* A batch without records (an audit entry) keeps the mapping: the
 	 * next query need not fault its pages in again. */
 	store_batch *b = NULL;
@@ -562,6 +565,35 @@ test_store_batch__commit_releases_mapped_pages(void **state)
 	if (after > 256)
 		fail_msg("after a commit %ld KiB of the map stay resident (was %ld)", after,
 		    before);
+}
+
+/* Records read (or put) by id in between commits: the mapping is dropped
+ * every STORE__MAP_READS of them.  Each lookup of an id out of key order
+ * maps its leaf and, by the kernel's fault-around, the cached pages around
+ * it: a batch of 2,000 such ids mapped 128 MiB before. */
+static void
+test_store_batch__record_reads_release_mapped_pages(void **state)
+{
+	struct fx *f = *state;
+	uint8_t data[3000];
+	char id[64];
+	int n = STORE__MAP_READS + 100;
+
+	gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM);
+	put_records(f->st, "rd", n, data, sizeof(data)); /* its commit drops the map */
+	for (int i = 0; i < STORE__MAP_READS - 1; i++) {
+		snprintf(id, sizeof(id), "rd-%06d", (i * 7919) % n); /* not in key order */
+		expect_record(f->st, id, data, sizeof(data));
+	}
+	long before = map_rss_kib(f->st);
+	if (before < (STORE__MAP_READS - 1) * 4)
+		fail_msg("reading %d records mapped only %ld KiB", STORE__MAP_READS - 1,
+		    before);
+	expect_record(f->st, "rd-000001", data, sizeof(data));
+	long after = map_rss_kib(f->st);
+	if (after > 256)
+		fail_msg("after %d reads %ld KiB of the map stay resident (was %ld)",
+		    STORE__MAP_READS, after, before);
 }
 
 static void
@@ -1200,6 +1232,7 @@ main(void)
 		T(test_store_keys__key_file_never_overwritten),
 		T(test_store_batch__map_grows_from_tiny),
 		T(test_store_batch__commit_releases_mapped_pages),
+		T(test_store_batch__record_reads_release_mapped_pages),
 		T(test_store_batch__existing_id_fails_whole_batch),
 		T(test_store_batch__serials_index_and_delete),
 		T(test_store_dict__trained_old_and_new_records_open),
