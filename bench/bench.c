@@ -412,8 +412,7 @@ query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
 			size_t withheld;
 			double t0;
 			int r;
-			snprintf(id, sizeof(id), "BENCH-%llu-%08llu", (unsigned long long)bc->seed,
-			    (unsigned long long)(corpus_rand(&s) % bc->n));
+			corpus_id(bc->seed, corpus_rand(&s) % bc->n, id, sizeof(id));
 			t0 = bench_now();
 			r = query_get(st, data, p[who], id, &v, &b, &withheld, &err);
 			lat[i] = bench_now() - t0;
@@ -525,8 +524,7 @@ ingest_inproc(corpus *c, const bench_corpus *bc, const acl_data *data,
 			char id[64];
 			store_record *r = NULL;
 			double t0;
-			snprintf(id, sizeof(id), "BENCH-%llu-%08llu", (unsigned long long)bc->seed,
-			    (unsigned long long)(corpus_rand(&s) % bc->n));
+			corpus_id(bc->seed, corpus_rand(&s) % bc->n, id, sizeof(id));
 			t0 = bench_now();
 			if (store_record_get(sn, id, NULL, 0, &r, &err) != 0) {
 				fprintf(stderr, "liaison-bench: get %s: %s\n", id, err.msg);

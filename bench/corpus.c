@@ -36,6 +36,18 @@ corpus_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+void
+corpus_id(uint64_t seed, uint64_t i, char *out, size_t len)
+{
+	/* splitmix64's finalizer: each step is invertible, so ids are unique. */
+	uint64_t z = i;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	snprintf(out, len, "BENCH-%llu-%016llx", (unsigned long long)seed,
+	    (unsigned long long)z);
+}
+
 static double
 unit(uint64_t *s)
 {
@@ -313,8 +325,7 @@ corpus_doc_make(corpus *c, uint64_t i)
 
 	corpus_rand(&s);
 	memset(d, 0, sizeof(*d));
-	snprintf(d->id, sizeof(d->id), "BENCH-%llu-%08llu", (unsigned long long)c->seed,
-	    (unsigned long long)i);
+	corpus_id(c->seed, i, d->id, sizeof(d->id));
 	y = 2020 + pick(&s, 6);
 	m = 1 + pick(&s, 12);
 	dd = 1 + pick(&s, mdays[m - 1]);

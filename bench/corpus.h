@@ -41,7 +41,7 @@ typedef struct corpus_portion {
 
 /* A report, borrowed from the corpus until the next corpus_doc() call. */
 typedef struct corpus_doc {
-	char id[32];
+	char id[48];          /* corpus_id() */
 	char date[24];        /* YYYY-MM-DD */
 	uint32_t date_num;    /* YYYYMMDD */
 	int level;            /* the banner's classification */
@@ -65,6 +65,15 @@ const corpus_doc *corpus_doc_make(corpus *c, uint64_t i);
  * NOFORN-only word.  Borrowed. */
 const char *corpus_word(const corpus *c, size_t r);
 const char *corpus_nf_word(const corpus *c, size_t i);
+
+/*
+ * The id of report number i into out (48 bytes are enough): "BENCH-",
+ * the seed, "-" and 16 hex digits of a one-to-one scramble of i.  Ids do
+ * not come in key order: a feed of many originators does not hand them out
+ * in the order the store's id tree sorts them, and in-order ids hid the
+ * cost (in time and resident memory) of inserting all over that tree.
+ */
+void corpus_id(uint64_t seed, uint64_t i, char *out, size_t len);
 
 /* A small deterministic generator for picking benchmark queries. */
 uint64_t corpus_rand(uint64_t *state);

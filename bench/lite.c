@@ -216,8 +216,7 @@ time_get(sqlite3 *db, const bench_corpus *bc, int partner, bench_pct *out)
 	for (size_t i = 0; i < N; i++) {
 		char id[64];
 		double t0;
-		snprintf(id, sizeof(id), "BENCH-%llu-%08llu", (unsigned long long)bc->seed,
-		    (unsigned long long)(corpus_rand(&st) % bc->n));
+		corpus_id(bc->seed, corpus_rand(&st) % bc->n, id, sizeof(id));
 		t0 = bench_now();
 		sqlite3_bind_text(r, 1, id, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(r) != SQLITE_ROW)

@@ -48,8 +48,8 @@ lmdb_put(MDB_txn *txn, MDB_dbi dbi, const bench_corpus *bc, size_t i, uint8_t *b
 	char id[64];
 	MDB_val kv, vv;
 
-	kv.mv_size = (size_t)snprintf(id, sizeof(id), "BENCH-%llu-%08zu",
-	    (unsigned long long)bc->seed, i);
+	corpus_id(bc->seed, i, id, sizeof(id));
+	kv.mv_size = strlen(id);
 	kv.mv_data = id;
 	vv.mv_size = n;
 	vv.mv_data = buf;
