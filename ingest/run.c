@@ -936,8 +936,11 @@ existing(struct writer *w, struct job *j, lsn_err *err)
 			return memcmp(w->pend[w->ids[i] - 1].job->fingerprint, j->fingerprint,
 				   STORE_BLIND_LEN) == 0 ? 1 : 2;
 	}
-	if (w->sn == NULL && (rc = store_snap_begin(w->r->st, &w->sn, err)) != 0)
-		return rc;
+	if (w->sn == NULL) {
+		if ((rc = store_snap_begin(w->r->st, &w->sn, err)) != 0)
+			return rc;
+		store_snap_bulk(w->sn); /* ids in any order: keep the map bounded */
+	}
 	rc = store_record_peek(w->sn, j->id, NULL, &label, &ll, NULL);
 	if (rc == LSN_ENOTFOUND)
 		return 0;

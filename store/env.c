@@ -196,14 +196,15 @@ store__map_find(store *st, uint8_t **base, size_t *len)
  *
  * The pages are the page cache's, not ours, so we drop our mapping of them
  * (MADV_DONTNEED): after each commit that stored records, and after every
- * STORE__MAP_READS records read or put by id; the next read maps them again
- * from the cache (a minor fault).  Other commits (an audit entry, a
- * principal) read a few pages and keep the mapping: each query commits its
- * audit entry, and dropping the map there made the next query fault its
- * pages in again (audited one-word queries on a 100k store: 255-281 a
- * second, 435-656 without the drop).  Nothing in the map is ever dirty (no
- * MDB_WRITEMAP), so nothing can be lost, and a reader in another thread
- * only faults the page in again.
+ * STORE__MAP_READS records put by id, or read by id through a bulk reader
+ * (store_snap_bulk: ingest's duplicate check).  The next read maps them
+ * again from the cache (a minor fault).  A query's reads do not count, nor
+ * do other commits (an audit entry, a principal), which read a few pages:
+ * each query commits its audit entry, and dropping the map there made the
+ * next query fault its pages in again (audited one-word queries on a 100k
+ * store: 255-281 a second, 435-656 without the drop).  Nothing in the map
+ * is ever dirty (no MDB_WRITEMAP), so nothing can be lost, and a reader in
+ * another thread only faults the page in again.
  */
 /* Drop this process's mapping of the store's pages.  The caller holds
  * map_lock (an open transaction does), so the map cannot move meanwhile. */
@@ -622,6 +623,12 @@ store_snap_begin(store *st, store_snap **out, lsn_err *err)
 }
 
 void
+store_snap_bulk(store_snap *sn)
+{
+	sn->bulk = 1;
+}
+
+void
 store_snap_end(store_snap *sn)
 {
 	if (sn == NULL)
@@ -650,7 +657,8 @@ store_record_peek(store_snap *sn, const char *id, uint64_t *serial,
 
 	if ((rc = check_name("a record id", id, err)) != 0)
 		return rc;
-	store__map_reads(sn->st, 1);
+	if (sn->bulk)
+		store__map_reads(sn->st, 1);
 	rc = mdb_get(sn->txn, sn->st->reports, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
@@ -671,7 +679,8 @@ store_record_get(store_snap *sn, const char *id, const uint8_t *want,
 	*out = NULL;
 	if ((rc = check_name("a record id", id, err)) != 0)
 		return rc;
-	store__map_reads(sn->st, 1);
+	if (sn->bulk)
+		store__map_reads(sn->st, 1);
 	rc = mdb_get(sn->txn, sn->st->reports, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);

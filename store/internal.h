@@ -109,6 +109,7 @@ struct store {
 struct store_snap {
 	store *st;
 	MDB_txn *txn;
+	int bulk; /* store_snap_bulk() */
 };
 
 /* keys.c */

@@ -172,6 +172,14 @@ void store_fingerprint(store *st, const store_seg *segs, size_t nseg,
  */
 int store_snap_begin(store *st, store_snap **out, lsn_err *err);
 void store_snap_end(store_snap *sn);
+/*
+ * Mark sn as a bulk reader: it will look up many records by id in no
+ * particular order (ingest's check for reports already stored).  Its
+ * lookups then count, like records written, toward dropping this process's
+ * mapping of the store every few hundred, so that its resident set stays
+ * bounded (doc/FORMAT.md section 8).  A query keeps its pages mapped.
+ */
+void store_snap_bulk(store_snap *sn);
 
 /* An opened record.  Free with store_record_free(), which wipes it. */
 typedef struct store_record {

@@ -529,24 +529,21 @@ test_store_batch__commit_releases_mapped_pages(void **state)
 	struct fx *f = *state;
 	uint8_t data[3000];
 	char id[64];
-	int nread = 0;
 
 	gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM);
 	for (int b = 0; b < 4; b++) {
 		snprintf(id, sizeof(id), "rss%d", b);
-		put_records(f->st, id, 100, data, sizeof(data));
+		put_records(f->st, id, 500, data, sizeof(data));
 	}
-	/* Fewer reads than STORE__MAP_READS since the last commit's drop. */
 	for (int b = 0; b < 4; b++)
-		for (int i = 0; i < 100; i++, nread++) {
+		for (int i = 0; i < 500; i++) {
 			snprintf(id, sizeof(id), "rss%d-%06d", b, i);
 			expect_record(f->st, id, data, sizeof(data));
 		}
-	assert_true(nread < STORE__MAP_READS);
-	/* 400 records of one 4 KiB page each, all read through the map. */
+	/* 2,000 records of one 4 KiB page each, all read through the map. */
 	long before = map_rss_kib(f->st);
-	if (before < 1600)
-		fail_msg("reading 400 records mapped only %ld KiB", before);
+	if (before < 4000)
+		fail_msg("reading 2,000 records mapped only %ld KiB", before);
 	/* A batch without records (an audit entry) keeps the mapping: the
 	 * next query need not fault its pages in again. */
 	store_batch *b = NULL;
@@ -567,32 +564,51 @@ test_store_batch__commit_releases_mapped_pages(void **state)
 		    before);
 }
 
-/* Records read (or put) by id in between commits: the mapping is dropped
- * every STORE__MAP_READS of them.  Each lookup of an id out of key order
- * maps its leaf and, by the kernel's fault-around, the cached pages around
- * it: a batch of 2,000 such ids mapped 128 MiB before. */
+/* Records read by id through a bulk reader (ingest's duplicate check) or
+ * put by id, in between commits: the mapping is dropped every
+ * STORE__MAP_READS of them.  Each lookup of an id out of key order maps its
+ * leaf and, by the kernel's fault-around, the cached pages around it: a
+ * batch of 2,000 such ids mapped 128 MiB before.  A plain reader (a query)
+ * keeps its pages mapped. */
 static void
-test_store_batch__record_reads_release_mapped_pages(void **state)
+test_store_batch__bulk_reads_release_mapped_pages(void **state)
 {
 	struct fx *f = *state;
 	uint8_t data[3000];
 	char id[64];
 	int n = STORE__MAP_READS + 100;
+	store_snap *sn = NULL;
+	store_record *r = NULL;
+	lsn_err err;
 
 	gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM);
 	put_records(f->st, "rd", n, data, sizeof(data)); /* its commit drops the map */
-	for (int i = 0; i < STORE__MAP_READS - 1; i++) {
+	/* A query's snapshot: reading every record keeps them mapped. */
+	for (int i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "rd-%06d", (i * 7919) % n); /* not in key order */
 		expect_record(f->st, id, data, sizeof(data));
+	}
+	long plain = map_rss_kib(f->st);
+	if (plain < n * 4)
+		fail_msg("a query reading %d records keeps only %ld KiB mapped", n, plain);
+	put_records(f->st, "rd-drop", 1, data, sizeof(data));
+	/* A bulk reader: dropped at its STORE__MAP_READS-th lookup. */
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	store_snap_bulk(sn);
+	for (int i = 0; i < STORE__MAP_READS - 1; i++) {
+		snprintf(id, sizeof(id), "rd-%06d", (i * 7919) % n);
+		assert_int_equal(store_record_get(sn, id, NULL, 0, &r, &err), 0);
+		store_record_free(r);
 	}
 	long before = map_rss_kib(f->st);
 	if (before < (STORE__MAP_READS - 1) * 4)
 		fail_msg("reading %d records mapped only %ld KiB", STORE__MAP_READS - 1,
 		    before);
-	expect_record(f->st, "rd-000001", data, sizeof(data));
+	assert_int_equal(store_record_peek(sn, "rd-000001", NULL, NULL, NULL, &err), 0);
 	long after = map_rss_kib(f->st);
+	store_snap_end(sn);
 	if (after > 256)
-		fail_msg("after %d reads %ld KiB of the map stay resident (was %ld)",
+		fail_msg("after %d lookups %ld KiB of the map stay resident (was %ld)",
 		    STORE__MAP_READS, after, before);
 }
 
@@ -1232,7 +1248,7 @@ main(void)
 		T(test_store_keys__key_file_never_overwritten),
 		T(test_store_batch__map_grows_from_tiny),
 		T(test_store_batch__commit_releases_mapped_pages),
-		T(test_store_batch__record_reads_release_mapped_pages),
+		T(test_store_batch__bulk_reads_release_mapped_pages),
 		T(test_store_batch__existing_id_fails_whole_batch),
 		T(test_store_batch__serials_index_and_delete),
 		T(test_store_dict__trained_old_and_new_records_open),
