@@ -120,6 +120,15 @@ int acl_marking_get_attr(char **out, const acl_marking *m, const char *name,
     lsn_err *err);
 
 /*
+ * Every attribute of acl_attr_names() that m sets, as "name=value\n" lines
+ * in that order (value as acl_marking_get_attr renders it); *out is
+ * NUL-terminated and owned by the caller, *len excludes the NUL.  Ingest
+ * stores a portion's marking this way.  LSN_EINTERNAL when out of memory.
+ */
+int acl_marking_attr_lines(char **out, size_t *len, const acl_marking *m,
+    lsn_err *err);
+
+/*
  * Parse `name=value name="v1 v2" ...` (the CLI's ATTRS form) into a new
  * marking.  LSN_EINPUT on bad syntax or tokens.
  */

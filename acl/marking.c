@@ -560,67 +560,129 @@ put_toks(struct acl__buf *b, const struct acl__toks *t, int sep)
 }
 
 static void
-put_bits(struct acl__buf *b, const char *const *tab, int n, unsigned bits)
+put_bits(struct acl__buf *b, const char *const *tab, int n, unsigned bits, size_t at)
 {
 	for (int i = 0; i < n; i++)
 		if (bits & (1u << i)) {
-			if (b->n)
+			if (b->n > at)
 				acl__buf_putc(b, ' ');
 			acl__buf_put(b, tab[i]);
 		}
+}
+
+/* The attributes, in the order of attr_names. */
+enum { A_CLS, A_OWNERS, A_JOINT, A_SCI, A_SAR, A_AEA, A_FGI_OPEN, A_FGI_PROT,
+	A_DISSEM, A_REL, A_DISP, A_NONIC, A_NONUS, A_EXCLUDE, A_RESOURCE, A_N };
+
+/* Attribute a of m as XML carries it (nothing when unset), appended to b. */
+static void
+put_attr(struct acl__buf *b, const acl_marking *m, int a)
+{
+	size_t at = b->n;
+
+	switch (a) {
+	case A_CLS:
+		acl__buf_put(b, level_tokens[m->cls]);
+		break;
+	case A_OWNERS:
+		put_clist(b, m->data, &m->owners);
+		break;
+	case A_JOINT:
+		acl__buf_put(b, m->joint ? "true" : "");
+		break;
+	case A_SCI:
+		put_toks(b, &m->sci, 0);
+		break;
+	case A_SAR:
+		put_toks(b, &m->sar, 0);
+		break;
+	case A_AEA:
+		put_toks(b, &m->aea, 0);
+		break;
+	case A_FGI_OPEN:
+		put_clist(b, m->data, &m->fgi_open);
+		break;
+	case A_FGI_PROT:
+		put_clist(b, m->data, &m->fgi_prot);
+		break;
+	case A_DISSEM:
+		put_bits(b, acl__dissem_tok, ACL__D_N, m->dissem, at);
+		break;
+	case A_REL:
+		put_clist(b, m->data, &m->rel);
+		break;
+	case A_DISP:
+		put_clist(b, m->data, &m->disp);
+		break;
+	case A_NONIC:
+		put_bits(b, acl__nonic_tok, ACL__N_N, m->nonic, at);
+		put_toks(b, &m->accm, b->n > at);
+		break;
+	case A_NONUS:
+		put_bits(b, acl__nonus_tok, ACL__U_N, m->nonus, at);
+		break;
+	case A_EXCLUDE:
+		acl__buf_put(b, m->exclude ? "true" : "");
+		break;
+	case A_RESOURCE:
+		acl__buf_put(b, m->resource ? "true" : "");
+		break;
+	}
 }
 
 int
 acl_marking_get_attr(char **out, const acl_marking *m, const char *name,
     lsn_err *err)
 {
-	const char *const *levels = level_tokens;
 	struct acl__buf b = { 0 };
+	int a = 0;
 
 	*out = NULL;
 	if (strncmp(name, "ism:", 4) == 0)
 		name += 4;
-	acl__buf_put(&b, "");
-	if (strcmp(name, "classification") == 0)
-		acl__buf_put(&b, levels[m->cls]);
-	else if (strcmp(name, "ownerProducer") == 0)
-		put_clist(&b, m->data, &m->owners);
-	else if (strcmp(name, "joint") == 0)
-		acl__buf_put(&b, m->joint ? "true" : "");
-	else if (strcmp(name, "SCIcontrols") == 0)
-		put_toks(&b, &m->sci, 0);
-	else if (strcmp(name, "SARIdentifier") == 0)
-		put_toks(&b, &m->sar, 0);
-	else if (strcmp(name, "atomicEnergyMarkings") == 0)
-		put_toks(&b, &m->aea, 0);
-	else if (strcmp(name, "FGIsourceOpen") == 0)
-		put_clist(&b, m->data, &m->fgi_open);
-	else if (strcmp(name, "FGIsourceProtected") == 0)
-		put_clist(&b, m->data, &m->fgi_prot);
-	else if (strcmp(name, "disseminationControls") == 0)
-		put_bits(&b, acl__dissem_tok, ACL__D_N, m->dissem);
-	else if (strcmp(name, "releasableTo") == 0)
-		put_clist(&b, m->data, &m->rel);
-	else if (strcmp(name, "displayOnlyTo") == 0)
-		put_clist(&b, m->data, &m->disp);
-	else if (strcmp(name, "nonICmarkings") == 0) {
-		put_bits(&b, acl__nonic_tok, ACL__N_N, m->nonic);
-		put_toks(&b, &m->accm, b.n > 0);
-	} else if (strcmp(name, "nonUSControls") == 0)
-		put_bits(&b, acl__nonus_tok, ACL__U_N, m->nonus);
-	else if (strcmp(name, "excludeFromRollup") == 0)
-		acl__buf_put(&b, m->exclude ? "true" : "");
-	else if (strcmp(name, "resourceElement") == 0)
-		acl__buf_put(&b, m->resource ? "true" : "");
-	else {
-		free(b.p);
+	while (a < A_N && strcmp(attr_names[a], name) != 0)
+		a++;
+	if (a == A_N)
 		return lsn_fail(err, LSN_EINPUT, "unknown ISM attribute '%.60s'", name);
+	acl__buf_put(&b, "");
+	put_attr(&b, m, a);
+	if (b.oom) {
+		free(b.p);
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
+	*out = b.p;
+	return 0;
+}
+
+int
+acl_marking_attr_lines(char **out, size_t *len, const acl_marking *m, lsn_err *err)
+{
+	struct acl__buf b = { 0 };
+
+	*out = NULL;
+	*len = 0;
+	acl__buf_put(&b, "");
+	for (int a = 0; a < A_N; a++) {
+		size_t line = b.n, value;
+		acl__buf_put(&b, attr_names[a]);
+		acl__buf_putc(&b, '=');
+		value = b.n;
+		put_attr(&b, m, a);
+		if (b.oom)
+			break;
+		if (b.n == value) { /* unset: no line */
+			b.n = line;
+			b.p[line] = '\0';
+		} else {
+			acl__buf_putc(&b, '\n');
+		}
 	}
 	if (b.oom) {
 		free(b.p);
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
 	*out = b.p;
+	*len = b.n;
 	return 0;
 }
 

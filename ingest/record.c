@@ -62,40 +62,6 @@ w_str(struct w *w, const char *s)
 	w_bytes(w, s, n);
 }
 
-/* A marking as "name=value\n" lines of its non-empty ISM attributes, once
- * into *out (malloc'd, caller wipes and frees). */
-static int
-marking_text(const acl_marking *m, char **out, size_t *len, lsn_err *err)
-{
-	const char *const *names = acl_attr_names();
-	char *v[64] = { NULL };
-	size_t n = 0, k;
-	int rc = 0;
-
-	*out = NULL;
-	*len = 0;
-	for (k = 0; names[k] != NULL && k < 64 && rc == 0; k++) {
-		if ((rc = acl_marking_get_attr(&v[k], m, names[k], err)) == 0 && v[k][0] != '\0')
-			n += strlen(names[k]) + strlen(v[k]) + 2;
-	}
-	if (rc == 0 && names[k] != NULL) /* never drop an attribute silently */
-		rc = lsn_fail(err, LSN_EINTERNAL, "more ISM attributes than marking_text holds");
-	if (rc == 0 && (*out = malloc(n ? n : 1)) == NULL)
-		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	for (size_t i = 0; i < k; i++) {
-		if (rc == 0 && v[i][0] != '\0') {
-			size_t a = strlen(names[i]), b = strlen(v[i]);
-			memcpy(*out + *len, names[i], a);
-			(*out)[*len + a] = '=';
-			memcpy(*out + *len + a + 1, v[i], b);
-			(*out)[*len + a + 1 + b] = '\n';
-			*len += a + b + 2;
-		}
-		free(v[i]);
-	}
-	return rc;
-}
-
 static void
 w_marking(struct w *w, const char *text, size_t len)
 {
@@ -282,8 +248,8 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 			mtext[i] = mtext[same_m];
 			mlen[i] = mlen[same_m];
 			memcpy(labels[i], labels[same_m], ACL_LABEL_SIZE);
-		} else if ((own[i] = 1, rc = marking_text(p->marking, &mtext[i], &mlen[i],
-				err)) != 0 ||
+		} else if ((own[i] = 1, rc = acl_marking_attr_lines(&mtext[i], &mlen[i],
+				p->marking, err)) != 0 ||
 		    (rc = acl_label_build(labels[i], p->marking, err)) != 0) {
 			break;
 		}
@@ -318,7 +284,7 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 	}
 	struct skel_arg sa = { d, NULL, 0 };
 	char *bt = NULL;
-	if ((rc = marking_text(d->banner, &bt, &sa.mlen, err)) != 0)
+	if ((rc = acl_marking_attr_lines(&bt, &sa.mlen, d->banner, err)) != 0)
 		goto out;
 	sa.mtext = bt;
 	rc = encode(skeleton_fn, &sa, (uint8_t **)&out->segs[0].data, &out->segs[0].len, err);

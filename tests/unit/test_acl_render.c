@@ -200,6 +200,58 @@ test_acl_render__rel_to_in_cve_order(void **state)
 	acl_marking_free(m);
 }
 
+/* acl_marking_attr_lines: the set attributes, each as acl_marking_get_attr
+ * renders it, one "name=value" line each in acl_attr_names() order; the
+ * markings below set every attribute between them. */
+static void
+test_acl_attrs__lines_are_the_set_attributes_in_order(void **state)
+{
+	static const char *const attrs[] = {
+		"classification=TS ownerProducer=USA SCIcontrols=\"SI TK\" "
+		"disseminationControls=\"OC NF\"",
+		"classification=S ownerProducer=\"GBR USA\" joint=true "
+		"disseminationControls=REL releasableTo=\"USA GBR\"",
+		"classification=S ownerProducer=USA FGIsourceOpen=GBR FGIsourceProtected=DEU "
+		"disseminationControls=REL releasableTo=\"NATO USA FVEY\"",
+		"classification=C ownerProducer=USA disseminationControls=DISPLAYONLY "
+		"displayOnlyTo=\"AUS NZL\"",
+		"classification=S ownerProducer=USA SARIdentifier=BP atomicEnergyMarkings=RD "
+		"disseminationControls=NF",
+		"classification=U ownerProducer=USA nonICmarkings=\"ACCM-ALPHA LES\" "
+		"excludeFromRollup=true",
+		"classification=C ownerProducer=NATO nonUSControls=ATOMAL resourceElement=true",
+	};
+	const char *const *names = acl_attr_names();
+	int seen[64] = { 0 }, k;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		acl_marking *m = t_attrs(attrs[i]);
+		char want[2048] = "", *got = NULL, *v = NULL;
+		size_t len = 0, n = 0;
+		lsn_err err;
+		for (k = 0; names[k] != NULL; k++) {
+			assert_true(k < 64);
+			assert_int_equal(acl_marking_get_attr(&v, m, names[k], &err), 0);
+			if (v[0] != '\0') {
+				n += (size_t)snprintf(want + n, sizeof(want) - n, "%s=%s\n",
+				    names[k], v);
+				seen[k] = 1;
+			}
+			free(v);
+		}
+		assert_true(n < sizeof(want));
+		assert_int_equal(acl_marking_attr_lines(&got, &len, m, &err), 0);
+		assert_string_equal(got, want);
+		assert_int_equal(len, n);
+		free(got);
+		acl_marking_free(m);
+	}
+	for (k = 0; names[k] != NULL; k++)
+		if (!seen[k])
+			fail_msg("no marking here sets %s", names[k]);
+}
+
 int
 main(void)
 {
@@ -211,6 +263,7 @@ main(void)
 		cmocka_unit_test(test_acl_parse__rejects_with_position_and_reason),
 		cmocka_unit_test(test_acl_attrs__unknown_tokens_rejected),
 		cmocka_unit_test(test_acl_render__rel_to_in_cve_order),
+		cmocka_unit_test(test_acl_attrs__lines_are_the_set_attributes_in_order),
 	};
 
 	load_cases();
