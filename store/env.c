@@ -189,23 +189,52 @@ store__map_find(store *st, uint8_t **base, size_t *len)
  * through LMDB's read-only shared map, and every page read that way stays
  * in this process's resident set until the map moves.  Worse, a read fault
  * maps the page's cached neighbours with it (the kernel's fault-around, 64
- * KiB by default, which MADV_RANDOM does not turn off), so looking records
- * up by id in random order maps about 64 KiB a record: a batch of 2,000
- * reports whose ids were not in key order added up to 128 MiB, whatever
- * the store's size, and a 100,000-report ingest peaked at 302 MiB.
+ * KiB by default and more where the page cache holds large folios; it
+ * ignores MADV_RANDOM), so looking records up by id in random order maps
+ * 64 KiB or more a record: a batch of 2,000 reports whose ids were not in
+ * key order added up to 128 MiB, whatever the store's size, and a
+ * 100,000-report ingest peaked at 302 MiB.
  *
  * The pages are the page cache's, not ours, so we drop our mapping of them
- * (MADV_DONTNEED): after each commit that stored records, and after every
- * STORE__MAP_READS records put by id, or read by id through a bulk reader
- * (store_snap_bulk: ingest's duplicate check).  The next read maps them
- * again from the cache (a minor fault).  A query's reads do not count, nor
- * do other commits (an audit entry, a principal), which read a few pages:
- * each query commits its audit entry, and dropping the map there made the
- * next query fault its pages in again (audited one-word queries on a 100k
- * store: 255-281 a second, 435-656 without the drop).  Nothing in the map
- * is ever dirty (no MDB_WRITEMAP), so nothing can be lost, and a reader in
- * another thread only faults the page in again.
+ * (MADV_DONTNEED): after each commit that stored records, and whenever the
+ * file pages this process maps have grown by STORE__MAP_RESIDENT since the
+ * last drop, checked every STORE__MAP_CHECK records put by id or read by
+ * id through a bulk reader (store_snap_bulk: ingest's duplicate check).  A
+ * budget in records did not bound the bytes: the same 512 lookups mapped
+ * 32 MiB or 77 MiB depending on what the kernel maps around a fault.  The
+ * next read maps the pages again from the cache (a minor fault).
+ *
+ * A query's reads do not count, nor do other commits (an audit entry, a
+ * principal), which read a few pages: each query commits its audit entry,
+ * and dropping the map there made the next query fault its pages in again
+ * (audited one-word queries on a 100k store: 255-281 a second, 435-656
+ * without the drop).  Nothing in the map is ever dirty (no MDB_WRITEMAP),
+ * so nothing can be lost, and a reader in another thread only faults the
+ * page in again.
  */
+
+/* The file-backed pages resident in this process (statm's third field:
+ * the store's map and the libraries' code), or -1. */
+static long
+file_pages(void)
+{
+	char buf[160];
+	long size, resident, shared = -1;
+	ssize_t n;
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%ld %ld %ld", &size, &resident, &shared) != 3)
+		return -1;
+	return shared;
+}
+
 /* Drop this process's mapping of the store's pages.  The caller holds
  * map_lock (an open transaction does), so the map cannot move meanwhile. */
 void
@@ -228,12 +257,21 @@ store__map_release(store *st)
 		return;
 	used = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
 	(void)madvise(base, used < len ? used : len, MADV_DONTNEED);
+	__atomic_store_n(&st->map_floor, file_pages(), __ATOMIC_RELAXED);
 }
 
 void
 store__map_reads(store *st, unsigned n)
 {
-	if (__atomic_add_fetch(&st->map_reads, n, __ATOMIC_RELAXED) >= STORE__MAP_READS)
+	long now, floor;
+
+	if (__atomic_add_fetch(&st->map_reads, n, __ATOMIC_RELAXED) < STORE__MAP_CHECK)
+		return;
+	__atomic_store_n(&st->map_reads, 0, __ATOMIC_RELAXED);
+	now = file_pages();
+	floor = __atomic_load_n(&st->map_floor, __ATOMIC_RELAXED);
+	if (now < 0 || floor < 0 ||
+	    now - floor > (long)(STORE__MAP_RESIDENT / (size_t)sysconf(_SC_PAGESIZE)))
 		store__map_release(st);
 }
 
@@ -263,6 +301,7 @@ store_alloc(const char *dir, const store_opts *opts)
 	pthread_mutex_init(&st->write_lock, NULL);
 	pthread_mutex_init(&st->pool_lock, NULL);
 	pthread_mutex_init(&st->map_mu, NULL);
+	st->map_floor = file_pages();
 	st->writer_fd = -1;
 	st->dir = strdup(dir);
 	st->keys = gcry_calloc_secure(1, sizeof(*st->keys));

@@ -84,12 +84,14 @@ struct store {
 	pthread_mutex_t write_lock;  /* one committer at a time */
 	pthread_mutex_t pool_lock;   /* scratch pool, dictionaries */
 	/* Where the map is (found once, cleared when it moves, with map_lock
-	 * held for writing), and the records read by id since it was last
-	 * dropped (env.c: the map and this process's resident set). */
+	 * held for writing); the records put or bulk-read by id since the
+	 * resident set was last checked; the file pages resident after the
+	 * last drop (env.c: the map and this process's resident set). */
 	pthread_mutex_t map_mu;
 	uint8_t *map_base;
 	size_t map_len;
 	unsigned map_reads;
+	long map_floor;
 	struct store__scratch *pool;
 
 	struct store__dict dicts[STORE__MAX_DICTS];
@@ -197,9 +199,11 @@ void store__txn_end(store *st, MDB_txn *txn, int commit_ok);
  * me_mapaddr is set only with MDB_FIXEDMAP).  Returns 0, -1 if not found. */
 int store__map_find(store *st, uint8_t **base, size_t *len);
 /* Drop this process's mapping of the store's pages (the caller holds
- * map_lock); and count n records read or put by id, dropping it when
- * STORE__MAP_READS have been since the last drop. */
-#define STORE__MAP_READS 512 /* at most 32 MiB of fault-around between drops */
+ * map_lock); and count n records put or bulk-read by id, checking every
+ * STORE__MAP_CHECK of them whether the file pages mapped have grown by
+ * STORE__MAP_RESIDENT since the last drop, and dropping them if so. */
+#define STORE__MAP_CHECK 64
+#define STORE__MAP_RESIDENT (32u << 20)
 void store__map_release(store *st);
 void store__map_reads(store *st, unsigned n);
 int store__lmdb_err(lsn_err *err, int rc, const char *what);
