@@ -236,7 +236,10 @@ file_pages(void)
 }
 
 /* Drop this process's mapping of the store's pages.  The caller holds
- * map_lock (an open transaction does), so the map cannot move meanwhile. */
+ * map_lock (an open transaction does), so the map cannot move meanwhile;
+ * each move clears map_base, so a stale address is never advised.  (The
+ * map is found by the data file's inode: LMDB forbids opening one
+ * environment twice in a process, so there is one such mapping.) */
 void
 store__map_release(store *st)
 {
