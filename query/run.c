@@ -1468,9 +1468,12 @@ hit_title(struct run *r, struct cand *c, const char **title, char **own)
 	free(want);
 	if (rc != 0)
 		return rc;
-	if (ingest_record_portion_text(rec, k, (uint32_t)i, own, r->err) != 0)
-		rc = lsn_fail(r->err, LSN_EINPUT, "report %s: its segments do not match its "
-		    "label", c->id);
+	if (ingest_record_portion_text(rec, k, (uint32_t)i, own, r->err) != 0) {
+		char why[sizeof(r->err->msg)];
+		snprintf(why, sizeof(why), "%s", r->err->msg);
+		rc = lsn_fail(r->err, LSN_EINPUT, "report %s: its title is not where its "
+		    "label says (%s)", c->id, why);
+	}
 	store_record_free(rec);
 	if (rc == 0)
 		*title = *own;
