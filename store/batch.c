@@ -377,21 +377,23 @@ apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 	MDB_val lk = { 8, sk }, lv;
 	const uint8_t *label;
 	size_t ll;
-	uint64_t serial;
 	int rc;
 
 	switch (o->type) {
 	case OP_RECORD:
+		/* The id index (id -> serial), then the record under its serial:
+		 * serials grow, so records are appended near the tree's right
+		 * edge, and ids out of key order touch only the small index. */
 		store__map_reads(st, 1);
-		rc = mdb_put(txn, st->reports, &k, &v, MDB_NOOVERWRITE);
+		lsn_put_be64(sk, o->serial);
+		rc = mdb_put(txn, st->reports, &k, &lk, MDB_NOOVERWRITE);
 		if (rc == MDB_KEYEXIST)
 			return lsn_fail(err, LSN_EEXISTS, "report %.*s already exists",
 			    (int)o->key_len, (const char *)o->key);
-		if (rc != 0)
+		if (rc != 0 || (rc = mdb_put(txn, st->records, &lk, &v, MDB_NOOVERWRITE)) != 0)
 			return rc;
 		/* labels index: serial -> id NUL label, reserved in place. */
 		store__peek(o->val, o->val_len, NULL, &label, &ll);
-		lsn_put_be64(sk, o->serial);
 		lv.mv_size = o->key_len + 1 + ll;
 		if ((rc = mdb_put(txn, st->labels, &lk, &lv, MDB_NOOVERWRITE | MDB_RESERVE)) != 0)
 			return rc;
@@ -405,10 +407,11 @@ apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 			return 0;
 		if (rc != 0)
 			return rc;
-		if (store__peek(old.mv_data, old.mv_size, &serial, NULL, NULL) == 0) {
-			lsn_put_be64(sk, serial);
-			rc = mdb_del(txn, st->labels, &lk, NULL);
-			if (rc != 0 && rc != MDB_NOTFOUND)
+		if (old.mv_size == 8) {
+			memcpy(sk, old.mv_data, 8);
+			if ((rc = mdb_del(txn, st->records, &lk, NULL)) != 0 && rc != MDB_NOTFOUND)
+				return rc;
+			if ((rc = mdb_del(txn, st->labels, &lk, NULL)) != 0 && rc != MDB_NOTFOUND)
 				return rc;
 		}
 		return mdb_del(txn, st->reports, &k, NULL);

@@ -374,6 +374,17 @@ check_truncation(store *st, lsn_err *err)
 	return rc;
 }
 
+/* The records database; a layout 1 store has none (it is refused once its
+ * layout is read, with a message that says so). */
+static int
+open_records(store *st, MDB_txn *txn, unsigned f)
+{
+	int rc = mdb_dbi_open(txn, "records", f, &st->records);
+
+	st->no_records = rc == MDB_NOTFOUND && !(f & MDB_CREATE);
+	return st->no_records ? 0 : rc;
+}
+
 /* Open the LMDB environment and its named databases. */
 static int
 env_open(store *st, int create, lsn_err *err)
@@ -396,6 +407,7 @@ env_open(store *st, int create, lsn_err *err)
 	unsigned f = create ? MDB_CREATE : 0;
 	if ((rc = mdb_dbi_open(txn, "meta", f, &st->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "reports", f, &st->reports)) != 0 ||
+	    (rc = open_records(st, txn, f)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "labels", f, &st->labels)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "postings", f, &st->postings)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "principals", f, &st->principals)) != 0 ||
@@ -517,7 +529,7 @@ store_create(store **out, const char *dir, const store_keysrc *ks,
 	if ((rc = env_open(st, 1, err)) != 0)
 		goto out;
 
-	lsn_put_be32(fmt, STORE_FORMAT_VERSION);
+	lsn_put_be32(fmt, STORE_LAYOUT);
 	lsn_put_be64(serial, 1);
 	st->next_serial = 1;
 	st->next_batch = 1;
@@ -589,14 +601,21 @@ store_open(store **out, const char *dir, const store_keysrc *ks,
 		goto out;
 	}
 	fmt = lsn_get_be32(v.mv_data);
-	if (fmt > STORE_FORMAT_VERSION) {
+	if (fmt > STORE_LAYOUT) {
 		rc = lsn_fail(err, LSN_EINPUT,
 		    "%s has store format %u, newer than the %u this liaison reads: "
-		    "use a newer liaison", dir, fmt, STORE_FORMAT_VERSION);
+		    "use a newer liaison", dir, fmt, STORE_LAYOUT);
 		goto out;
 	}
 	if (fmt < 1)
 		goto corrupt;
+	if (fmt < STORE_LAYOUT || st->no_records) {
+		rc = lsn_fail(err, LSN_EINPUT,
+		    "%s has store format %u, which keeps reports by id; this liaison "
+		    "reads format %u only: ingest the reports again into a new store",
+		    dir, fmt, STORE_LAYOUT);
+		goto out;
+	}
 	if (meta_get(txn, st->meta, M_STORE_ID, &v) != 0 || v.mv_size != STORE__ID_LEN)
 		goto corrupt;
 	memcpy(st->store_id, v.mv_data, STORE__ID_LEN);
@@ -690,6 +709,26 @@ check_name(const char *what, const char *name, lsn_err *err)
 	return 0;
 }
 
+/* The sealed record stored under id, by way of the id index: 0,
+ * MDB_NOTFOUND, another LMDB code, or LSN_EINPUT for an index entry that is
+ * not a serial. */
+static int
+record_by_id(store_snap *sn, const MDB_val *k, MDB_val *v)
+{
+	uint8_t sk[8];
+	MDB_val s, rk = { 8, sk };
+	int rc;
+
+	if (sn->bulk)
+		store__map_reads(sn->st, 1);
+	if ((rc = mdb_get(sn->txn, sn->st->reports, (MDB_val *)k, &s)) != 0)
+		return rc;
+	if (s.mv_size != 8)
+		return LSN_EINPUT;
+	memcpy(sk, s.mv_data, 8);
+	return mdb_get(sn->txn, sn->st->records, &rk, v);
+}
+
 int
 store_record_peek(store_snap *sn, const char *id, uint64_t *serial,
     const uint8_t **label, size_t *label_len, lsn_err *err)
@@ -699,11 +738,11 @@ store_record_peek(store_snap *sn, const char *id, uint64_t *serial,
 
 	if ((rc = check_name("a record id", id, err)) != 0)
 		return rc;
-	if (sn->bulk)
-		store__map_reads(sn->st, 1);
-	rc = mdb_get(sn->txn, sn->st->reports, &k, &v);
+	rc = record_by_id(sn, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
+	if (rc == LSN_EINPUT)
+		return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", id);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "reading a report");
 	if (store__peek(v.mv_data, v.mv_size, serial, label, label_len) != 0)
@@ -721,11 +760,11 @@ store_record_get(store_snap *sn, const char *id, const uint8_t *want,
 	*out = NULL;
 	if ((rc = check_name("a record id", id, err)) != 0)
 		return rc;
-	if (sn->bulk)
-		store__map_reads(sn->st, 1);
-	rc = mdb_get(sn->txn, sn->st->reports, &k, &v);
+	rc = record_by_id(sn, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
+	if (rc == LSN_EINPUT)
+		return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", id);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "reading a report");
 	rc = store__open(sn->st, 'r', id, k.mv_size, v.mv_data, v.mv_size, want,

@@ -73,7 +73,8 @@ struct store__dict {
 
 struct store {
 	MDB_env *env;
-	MDB_dbi meta, reports, labels, postings, principals, audit;
+	MDB_dbi meta, reports, records, labels, postings, principals, audit;
+	int no_records; /* a layout 1 store: no records database */
 	char *dir;
 	struct store__keys *keys; /* secure memory */
 	uint8_t store_id[STORE__ID_LEN];

@@ -33,8 +33,14 @@
 
 #include "common/common.h"
 
-/* The on-disk format version this build reads and writes. */
+/* The version byte of sealed records and blocks this build reads and
+ * writes. */
 #define STORE_FORMAT_VERSION 1u
+
+/* The store's layout (meta "format"): 2 keeps records by serial, with the
+ * reports database an index from id to serial (doc/FORMAT.md section 4);
+ * layout 1 kept the records themselves under their ids. */
+#define STORE_LAYOUT 2u
 
 /* Sizes of the public pieces of the format. */
 #define STORE_KEY_LEN 32    /* master key and subkeys */
