@@ -101,10 +101,11 @@ int query__decide(query__entries *es, const char *id, const uint8_t *label,
  * Open the readable portions (and the skeleton) of a report, checking that
  * the label decided on (v, viewed from label) is the authenticated one,
  * and decode them: only the segments holding readable portions are
- * decrypted, and the result holds exactly the readable portions.
+ * decrypted, and the result holds exactly the readable portions.  serial
+ * is the report's (its record is read by serial: one lookup, not two).
  * Returns 0, LSN_EINPUT, LSN_ENOTFOUND.
  */
-int query__open(store_snap *sn, const acl_data *data, const char *id,
+int query__open(store_snap *sn, const acl_data *data, uint64_t serial, const char *id,
     const uint8_t *label, size_t label_len, const ingest_rlabel *v,
     const uint8_t *readable, ingest_doc **out, lsn_err *err);
 

@@ -313,13 +313,14 @@ query__decide(query__entries *es, const char *id, const uint8_t *label, size_t l
  * checking that the label decided on (v, viewed from label) is the one
  * sealed with the record.  0, or an lsn_status with *out NULL. */
 static int
-open_sealed(store_snap *sn, const char *id, const uint8_t *label, size_t label_len,
-    const ingest_rlabel *v, const uint8_t *want, store_record **out, lsn_err *err)
+open_sealed(store_snap *sn, uint64_t serial, const char *id, const uint8_t *label,
+    size_t label_len, const ingest_rlabel *v, const uint8_t *want, store_record **out,
+    lsn_err *err)
 {
 	int rc;
 
 	*out = NULL;
-	if ((rc = store_record_get(sn, id, want, v->nsegments, out, err)) != 0)
+	if ((rc = store_record_get_serial(sn, serial, id, want, v->nsegments, out, err)) != 0)
 		return rc;
 	if ((*out)->label_len != label_len || memcmp((*out)->label, label, label_len) != 0)
 		rc = lsn_fail(err, LSN_EINPUT, "report %s: its label index entry does not "
@@ -335,7 +336,7 @@ open_sealed(store_snap *sn, const char *id, const uint8_t *label, size_t label_l
 }
 
 int
-query__open(store_snap *sn, const acl_data *data, const char *id,
+query__open(store_snap *sn, const acl_data *data, uint64_t serial, const char *id,
     const uint8_t *label, size_t label_len, const ingest_rlabel *v,
     const uint8_t *readable, ingest_doc **out, lsn_err *err)
 {
@@ -349,7 +350,7 @@ query__open(store_snap *sn, const acl_data *data, const char *id,
 	want[0] = 1; /* the skeleton */
 	for (size_t i = 0; i < v->nportions; i++)
 		want[ingest_rlabel_segment(v, i)] |= readable[i] != 0;
-	rc = open_sealed(sn, id, label, label_len, v, want, &r, err);
+	rc = open_sealed(sn, serial, id, label, label_len, v, want, &r, err);
 	free(want);
 	if (rc != 0)
 		return rc;
@@ -411,7 +412,7 @@ cand_open(struct run *r, struct cand *c)
 	if (c->opened)
 		return c->failed ? -1 : 0;
 	c->opened = 1;
-	if (query__open(r->sn, r->data, c->id, c->label, c->label_len, &c->v, c->readable,
+	if (query__open(r->sn, r->data, c->serial, c->id, c->label, c->label_len, &c->v, c->readable,
 		&c->doc, r->err) != 0) {
 		c->failed = 1;
 		return -1;
@@ -1464,7 +1465,8 @@ hit_title(struct run *r, struct cand *c, const char **title, char **own)
 	if ((want = calloc(c->v.nsegments, 1)) == NULL)
 		return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
 	want[k] = 1;
-	rc = open_sealed(r->sn, c->id, c->label, c->label_len, &c->v, want, &rec, r->err);
+	rc = open_sealed(r->sn, c->serial, c->id, c->label, c->label_len, &c->v, want, &rec,
+	    r->err);
 	free(want);
 	if (rc != 0)
 		return rc;

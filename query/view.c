@@ -62,6 +62,7 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 	query__entries ents = { .who = p, .data = data };
 	uint8_t *readable = NULL, *kinds = NULL;
 	const uint8_t *label;
+	uint64_t serial = 0;
 	size_t ll, k = 0;
 	int n, rc, title_withheld = 0;
 
@@ -76,7 +77,7 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 	if ((rc = store_snap_begin(st, &sn, err)) != 0 ||
 	    (rc = ingest_index_format_check(sn, err)) != 0)
 		goto out;
-	rc = store_record_peek(sn, id, NULL, &label, &ll, NULL);
+	rc = store_record_peek(sn, id, &serial, &label, &ll, NULL);
 	if (rc == LSN_ENOTFOUND || (rc == LSN_EINPUT && strlen(id) > STORE_MAX_ID)) {
 		rc = no_report(err, id);
 		goto out;
@@ -97,7 +98,7 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 		rc = no_report(err, id);
 		goto out;
 	}
-	if ((rc = query__open(sn, data, id, label, ll, &v, readable, &d, err)) != 0)
+	if ((rc = query__open(sn, data, serial, id, label, ll, &v, readable, &d, err)) != 0)
 		goto out;
 	/* Keep what may be read; a title that may not becomes a placeholder. */
 	for (size_t i = 0; i < d->nportions; i++) {
@@ -447,14 +448,13 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 	char month[16];
 	int n, rc;
 
-	(void)serial;
 	n = query__decide(&s->ents, id, label, ll, &v, s->readable, s->kinds, s->err);
 	if (n < 0)
 		return n;
 	if (n == 0)
 		return 0;
 	/* Only readable portions are opened; the banner is their roll-up. */
-	if ((rc = query__open(s->sn, s->data, id, label, ll, &v, s->readable, &d,
+	if ((rc = query__open(s->sn, s->data, serial, id, label, ll, &v, s->readable, &d,
 		 s->err)) != 0 ||
 	    (rc = seed(&s->ents, &v, s->readable, d, s->err)) != 0) {
 		ingest_doc_free(d);

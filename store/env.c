@@ -750,6 +750,20 @@ store_record_peek(store_snap *sn, const char *id, uint64_t *serial,
 	return 0;
 }
 
+/* Open sealed record v as report id's (store_record_get()). */
+static int
+open_as(store_snap *sn, const char *id, const MDB_val *v, const uint8_t *want,
+    size_t nwant, store_record **out, lsn_err *err)
+{
+	int rc = store__open(sn->st, 'r', id, strlen(id), v->mv_data, v->mv_size, want,
+	    nwant, out, err);
+
+	if (rc == LSN_EINPUT)
+		lsn_fail(err, rc, "report %s fails authentication: tampered, moved or "
+		    "sealed under another key", id);
+	return rc;
+}
+
 int
 store_record_get(store_snap *sn, const char *id, const uint8_t *want,
     size_t nwant, store_record **out, lsn_err *err)
@@ -767,12 +781,34 @@ store_record_get(store_snap *sn, const char *id, const uint8_t *want,
 		return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", id);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "reading a report");
-	rc = store__open(sn->st, 'r', id, k.mv_size, v.mv_data, v.mv_size, want,
-	    nwant, out, err);
-	if (rc == LSN_EINPUT)
-		lsn_fail(err, rc, "report %s fails authentication: tampered, moved or "
-		    "sealed under another key", id);
-	return rc;
+	return open_as(sn, id, &v, want, nwant, out, err);
+}
+
+int
+store_record_get_serial(store_snap *sn, uint64_t serial, const char *id,
+    const uint8_t *want, size_t nwant, store_record **out, lsn_err *err)
+{
+	uint8_t sk[8];
+	MDB_val k = { 8, sk }, v;
+	uint64_t got;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_name("a record id", id, err)) != 0)
+		return rc;
+	lsn_put_be64(sk, serial);
+	if (sn->bulk)
+		store__map_reads(sn->st, 1);
+	rc = mdb_get(sn->txn, sn->st->records, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading a report");
+	/* The serial is in the header, which opening authenticates. */
+	if (store__peek(v.mv_data, v.mv_size, &got, NULL, NULL) != 0 || got != serial)
+		return lsn_fail(err, LSN_EINPUT, "report %s: the record under serial %llu "
+		    "is not sealed with that serial", id, (unsigned long long)serial);
+	return open_as(sn, id, &v, want, nwant, out, err);
 }
 
 /* labels db: key = serial (8 bytes BE), value = id NUL label */

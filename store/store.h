@@ -210,6 +210,16 @@ typedef struct store_record {
 int store_record_get(store_snap *sn, const char *id, const uint8_t *want,
     size_t nwant, store_record **out, lsn_err *err);
 
+/*
+ * The same, for the record stored under serial, which must be report id's:
+ * a record is sealed under its id, so one of another report fails
+ * authentication (LSN_EINPUT).  For a caller that has the serial already
+ * (from store_record_peek(), store_serial_lookup() or the postings): one
+ * lookup, not the id index's and then the record's.
+ */
+int store_record_get_serial(store_snap *sn, uint64_t serial, const char *id,
+    const uint8_t *want, size_t nwant, store_record **out, lsn_err *err);
+
 /* Wipe and free an opened record.  NULL is a no-op. */
 void store_record_free(store_record *r);
 

@@ -696,6 +696,89 @@ test_store_batch__serials_index_and_delete(void **state)
 	store_batch_free(b);
 }
 
+/* Records are kept by serial and found by id through the id index; a
+ * record opened by serial must be that serial's and that id's, and an
+ * index entry pointed at another report's record opens nothing. */
+static void
+test_store_batch__id_index_and_open_by_serial(void **state)
+{
+	struct fx *f = *state;
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	store_record *r = NULL;
+	uint64_t s1, s2, got;
+	uint8_t sk[8];
+	MDB_val k = { 3, "one" }, v = { 8, sk };
+	MDB_txn *txn;
+	MDB_stat ms;
+	lsn_err err;
+
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "one", SEG("first"), "LAB1", 4, &s1, &err), 0);
+	assert_int_equal(store_batch_put_record(b, "two", SEG("second"), "LAB2", 4, &s2, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+
+	/* The index holds serials, the records database the records. */
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_get(txn, f->st->reports, &k, &v), 0);
+	assert_int_equal(v.mv_size, 8);
+	assert_int_equal(lsn_get_be64(v.mv_data), s1);
+	assert_int_equal(mdb_stat(txn, f->st->records, &ms), 0);
+	assert_int_equal(ms.ms_entries, 2);
+	mdb_txn_abort(txn);
+
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_record_peek(sn, "two", &got, NULL, NULL, &err), 0);
+	assert_int_equal(got, s2);
+	assert_int_equal(store_record_get_serial(sn, s2, "two", NULL, 0, &r, &err), 0);
+	assert_int_equal(r->seg_len[0], 6);
+	assert_memory_equal(r->seg[0], "second", 6);
+	store_record_free(r);
+	/* Another report's id for the serial: sealed under "two", not "one". */
+	assert_int_equal(store_record_get_serial(sn, s2, "one", NULL, 0, &r, &err), LSN_EINPUT);
+	assert_null(r);
+	assert_int_equal(store_record_get_serial(sn, s2 + 100, "two", NULL, 0, &r, &err),
+	    LSN_ENOTFOUND);
+	store_snap_end(sn);
+
+	/* The index entry of "one" pointed at the record of "two". */
+	lsn_put_be64(sk, s2);
+	v.mv_size = 8;
+	v.mv_data = sk;
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, f->st->reports, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_record_get(sn, "one", NULL, 0, &r, &err), LSN_EINPUT);
+	assert_non_null(strstr(err.msg, "fails authentication"));
+	assert_null(r);
+	store_snap_end(sn);
+
+	/* The record of "two" copied under the serial of "one": its header
+	 * names serial s2, so opening it as s1 fails before decryption. */
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	lsn_put_be64(sk, s2);
+	k.mv_size = 8;
+	k.mv_data = sk;
+	assert_int_equal(mdb_get(txn, f->st->records, &k, &v), 0);
+	{
+		uint8_t *copy = malloc(v.mv_size), s1k[8];
+		MDB_val k1 = { 8, s1k }, v1 = { v.mv_size, copy };
+		assert_non_null(copy);
+		memcpy(copy, v.mv_data, v.mv_size);
+		lsn_put_be64(s1k, s1);
+		assert_int_equal(mdb_put(txn, f->st->records, &k1, &v1, 0), 0);
+		free(copy);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_record_get_serial(sn, s1, "two", NULL, 0, &r, &err), LSN_EINPUT);
+	assert_non_null(strstr(err.msg, "not sealed with that serial"));
+	assert_null(r);
+	store_snap_end(sn);
+}
+
 static const char *const words[] = { "convoy", "route", "checkpoint", "battalion",
 	"logistics", "fuel", "depot", "bridge", "river", "patrol", "northern", "sector",
 	"observed", "vehicles", "moving", "toward", "border", "crossing", "reported" };
@@ -1274,6 +1357,7 @@ main(void)
 		T(test_store_batch__bulk_reads_keep_the_map_bounded),
 		T(test_store_batch__existing_id_fails_whole_batch),
 		T(test_store_batch__serials_index_and_delete),
+		T(test_store_batch__id_index_and_open_by_serial),
 		T(test_store_dict__trained_old_and_new_records_open),
 		T(test_store_postings__blocks_in_order_per_term),
 		T(test_store_postings__many_blocks_any_order),
