@@ -412,8 +412,8 @@ cand_open(struct run *r, struct cand *c)
 	if (c->opened)
 		return c->failed ? -1 : 0;
 	c->opened = 1;
-	if (query__open(r->sn, r->data, c->serial, c->id, c->label, c->label_len, &c->v, c->readable,
-		&c->doc, r->err) != 0) {
+	if (query__open(r->sn, r->data, c->serial, c->id, c->label, c->label_len, &c->v,
+		c->readable, &c->doc, r->err) != 0) {
 		c->failed = 1;
 		return -1;
 	}
