@@ -709,42 +709,43 @@ check_name(const char *what, const char *name, lsn_err *err)
 	return 0;
 }
 
-/* The sealed record stored under id, by way of the id index: 0,
- * MDB_NOTFOUND, another LMDB code, or LSN_EINPUT for an index entry that is
- * not a serial. */
+/* The sealed record stored under id, by way of the id index (id -> serial,
+ * then the record under its serial).  0, LSN_ENOTFOUND, LSN_EINPUT (an
+ * index entry that is not a serial, or a bad id), LSN_EIO. */
 static int
-record_by_id(store_snap *sn, const MDB_val *k, MDB_val *v)
+record_by_id(store_snap *sn, const char *id, MDB_val *v, lsn_err *err)
 {
-	uint8_t sk[8];
-	MDB_val s, rk = { 8, sk };
+	MDB_val k = { strlen(id), (void *)id }, s;
 	int rc;
 
+	if ((rc = check_name("a record id", id, err)) != 0)
+		return rc;
 	if (sn->bulk)
 		store__map_reads(sn->st, 1);
-	if ((rc = mdb_get(sn->txn, sn->st->reports, (MDB_val *)k, &s)) != 0)
-		return rc;
-	if (s.mv_size != 8)
-		return LSN_EINPUT;
-	memcpy(sk, s.mv_data, 8);
-	return mdb_get(sn->txn, sn->st->records, &rk, v);
+	if ((rc = mdb_get(sn->txn, sn->st->reports, &k, &s)) == 0) {
+		uint8_t sk[8];
+		MDB_val rk = { 8, sk };
+		if (s.mv_size != 8)
+			return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", id);
+		memcpy(sk, s.mv_data, 8);
+		rc = mdb_get(sn->txn, sn->st->records, &rk, v);
+	}
+	if (rc == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading a report");
+	return 0;
 }
 
 int
 store_record_peek(store_snap *sn, const char *id, uint64_t *serial,
     const uint8_t **label, size_t *label_len, lsn_err *err)
 {
-	MDB_val k = { strlen(id), (void *)id }, v;
+	MDB_val v;
 	int rc;
 
-	if ((rc = check_name("a record id", id, err)) != 0)
+	if ((rc = record_by_id(sn, id, &v, err)) != 0)
 		return rc;
-	rc = record_by_id(sn, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
-	if (rc == LSN_EINPUT)
-		return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", id);
-	if (rc != 0)
-		return store__lmdb_err(err, rc, "reading a report");
 	if (store__peek(v.mv_data, v.mv_size, serial, label, label_len) != 0)
 		return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", id);
 	return 0;
@@ -768,19 +769,12 @@ int
 store_record_get(store_snap *sn, const char *id, const uint8_t *want,
     size_t nwant, store_record **out, lsn_err *err)
 {
-	MDB_val k = { strlen(id), (void *)id }, v;
+	MDB_val v;
 	int rc;
 
 	*out = NULL;
-	if ((rc = check_name("a record id", id, err)) != 0)
+	if ((rc = record_by_id(sn, id, &v, err)) != 0)
 		return rc;
-	rc = record_by_id(sn, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
-	if (rc == LSN_EINPUT)
-		return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", id);
-	if (rc != 0)
-		return store__lmdb_err(err, rc, "reading a report");
 	return open_as(sn, id, &v, want, nwant, out, err);
 }
 
