@@ -191,9 +191,12 @@ store__map_find(store *st, uint8_t **base, size_t *len)
  * maps the page's cached neighbours with it (the kernel's fault-around, 64
  * KiB by default and more where the page cache holds large folios; it
  * ignores MADV_RANDOM), so looking records up by id in random order maps
- * 64 KiB or more a record: a batch of 2,000 reports whose ids were not in
+ * 64 KiB or more a record: in store format 1, where the records were the
+ * values of the id tree, a batch of 2,000 reports whose ids were not in
  * key order added up to 128 MiB, whatever the store's size, and a
- * 100,000-report ingest peaked at 302 MiB.
+ * 100,000-report ingest peaked at 302 MiB.  Format 2 keeps records by
+ * serial and ids in a small index (FORMAT.md section 4), which a batch's
+ * random ids touch far fewer pages of; the bound below still holds it.
  *
  * The pages are the page cache's, not ours, so we drop our mapping of them
  * (MADV_DONTNEED): after each commit that stored records, and whenever the
