@@ -297,7 +297,6 @@ struct inproc {
 	bench_pct get;
 	int have_q;           /* query/ measured */
 	bench_pct q[BQ_NTYPES][2], qget[2]; /* [partner, cleared] */
-	bench_pct qwarm[BQ_NTYPES][2];      /* the same, pages already mapped */
 	double batches[BQ_NTYPES][2]; /* index batches looked into, summed */
 	double postings[BQ_NTYPES][2]; /* postings read, summed */
 	double qsecs[BQ_NTYPES][2];   /* and the time the queries took, summed */
@@ -367,61 +366,41 @@ query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
 	if (q == NULL || principals(data, p) != 0)
 		goto out;
 	bench_queries_make(q, c, bc->n);
-	/* Each principal runs the queries of a type in a phase of its own,
-	 * from the same state: the process's mapping of the store dropped
-	 * (store_release_pages()), so each phase maps what its own queries
-	 * read, as a process serving that principal would.  Until 2026-12-03
-	 * (-vm-21 and before) the two ran each query one after the other, the
-	 * one first alternating: the first paid the page faults of what both
-	 * read, and at 1M the overhead row read +33%, +65% and +71% in three
-	 * runs with the same index reads.  Then every query runs again for
-	 * both, its pages mapped by then: the "pages already mapped" row. */
+	/* Each query runs for both principals, one after the other, the one
+	 * first alternating: both see the same cache and page-mapping state
+	 * (run partner-first, the partner paid for mapping the postings of
+	 * every query, which the overhead row then counted as filtering). */
 	for (int t = 0; t < BQ_NTYPES; t++) {
-		static double lat2[2][2][BENCH_NQ]; /* [warm][who][query] */
-		size_t n = BENCH_NQ;
-		for (int k = 0; k < 3; k++) {
-			int warm = k == 2;
-			double start = bench_now();
-			if (!warm)
-				store_release_pages(st);
-			for (size_t i = 0; i < n; i++) {
-				char text[256];
-				if (k == 0 && bench_now() - start >= 20.0) {
-					n = i; /* the partner's phase sets how many */
-					break;
-				}
-				query_text(q, t, i, text, sizeof(text));
-				for (int r = 0; r < (warm ? 2 : 1); r++) {
-					/* warm: both, the one first alternating (the second
-					 * finds the first's data in the CPU's caches) */
-					int who = warm ? (int)((i + (size_t)r) % 2) : k;
-					query *pq = NULL;
-					query_result res;
-					size_t hits = 0, errpos;
-					double t0 = bench_now();
-					if (query_parse(&pq, text, &errpos, &err) != 0 ||
-					    query_run(st, data, p[who], pq, &qo, count_hit, &hits, &res,
-						&err) != 0) {
-						fprintf(stderr, "liaison-bench: query %s: %s\n", text, err.msg);
-						query_free(pq);
-						goto out;
-					}
-					lat2[warm][who][i] = bench_now() - t0;
-					if (!warm) {
-						out->batches[t][who] += (double)res.batches;
-						out->postings[t][who] += (double)res.postings;
-						out->qsecs[t][who] += lat2[warm][who][i];
-					}
+		static double lat2[2][BENCH_NQ];
+		double start = bench_now();
+		size_t n = 0;
+		for (size_t i = 0; i < BENCH_NQ && bench_now() - start < 20.0; i++) {
+			char text[256];
+			query_text(q, t, i, text, sizeof(text));
+			for (int k = 0; k < 2; k++) {
+				int who = (int)((i + (size_t)k) % 2);
+				query *pq = NULL;
+				query_result res;
+				size_t hits = 0, errpos;
+				double t0 = bench_now();
+				if (query_parse(&pq, text, &errpos, &err) != 0 ||
+				    query_run(st, data, p[who], pq, &qo, count_hit, &hits, &res, &err) != 0) {
+					fprintf(stderr, "liaison-bench: query %s: %s\n", text, err.msg);
 					query_free(pq);
+					goto out;
 				}
+				lat2[who][n] = bench_now() - t0;
+				out->batches[t][who] += (double)res.batches;
+				out->postings[t][who] += (double)res.postings;
+				out->qsecs[t][who] += lat2[who][n];
+				query_free(pq);
 			}
+			n++;
 		}
 		out->nq[t] = n;
 		for (int who = 0; who < 2; who++) {
-			memcpy(lat, lat2[0][who], n * sizeof(*lat));
+			memcpy(lat, lat2[who], n * sizeof(*lat));
 			bench_pct_of(&out->q[t][who], lat, n);
-			memcpy(lat, lat2[1][who], n * sizeof(*lat));
-			bench_pct_of(&out->qwarm[t][who], lat, n);
 		}
 	}
 	for (int who = 0; who < 2; who++) {
@@ -900,13 +879,6 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 		    dict.have_q ? bench_fmt("%+.0f%%", (dict.q[t][0].p50 / dict.q[t][1].p50 - 1) * 100) : NA,
 		    bench_fmt("%+.0f%%", (lr.q[t][0].p50 / lr.q[t][1].p50 - 1) * 100), NULL, "< 10%",
 		    dict.have_q ? yes(dict.q[t][0].p50 < 1.1 * dict.q[t][1].p50) : NULL);
-		if (dict.have_q)
-			bench_row(bench_fmt("  %s, pages already mapped: partner / cleared p50, "
-			              "overhead", bench_qnames[t]),
-			    bench_fmt("%s / %s, %+.0f%%", us(dict.qwarm[t][0].p50),
-			        us(dict.qwarm[t][1].p50),
-			        (dict.qwarm[t][0].p50 / dict.qwarm[t][1].p50 - 1) * 100),
-			    NULL, NULL, NULL, NULL);
 		/* How much further back the partner's answer reaches, and its
 		 * time per posting read against the cleared principal's. */
 		if (dict.have_q && dict.postings[t][0] > 0 && dict.postings[t][1] > 0)

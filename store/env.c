@@ -281,14 +281,6 @@ store__map_reads(store *st, unsigned n)
 		store__map_release(st);
 }
 
-void
-store_release_pages(store *st)
-{
-	pthread_rwlock_rdlock(&st->map_lock); /* the map cannot move meanwhile */
-	store__map_release(st);
-	pthread_rwlock_unlock(&st->map_lock);
-}
-
 static store *
 store_alloc(const char *dir, const store_opts *opts)
 {

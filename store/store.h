@@ -188,15 +188,6 @@ void store_snap_end(store_snap *sn);
  */
 void store_snap_bulk(store_snap *sn);
 
-/*
- * Drop this process's mapping of the store's pages, as ingest does after a
- * commit (doc/FORMAT.md section 8): they stay in the kernel's page cache,
- * and the next read maps each again (a minor fault).  Safe while other
- * threads read.  For a long-running process that wants its resident set
- * back, and for measuring reads as a fresh process makes them.
- */
-void store_release_pages(store *st);
-
 /* An opened record.  Free with store_record_free(), which wipes it. */
 typedef struct store_record {
 	uint64_t serial;

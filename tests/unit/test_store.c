@@ -557,13 +557,6 @@ test_store_batch__commit_releases_mapped_pages(void **state)
 	if (kept < before / 2)
 		fail_msg("an audit entry's commit dropped the map to %ld KiB (was %ld)", kept,
 		    before);
-	/* store_release_pages drops it on demand, and reads map it again. */
-	store_release_pages(f->st);
-	long released = map_rss_kib(f->st);
-	if (released > 256)
-		fail_msg("after store_release_pages %ld KiB of the map stay resident (was %ld)",
-		    released, kept);
-	expect_record(f->st, "rss0-000000", data, sizeof(data));
 	put_records(f->st, "rss-after", 1, data, sizeof(data));
 	long after = map_rss_kib(f->st);
 	if (after > 256)
