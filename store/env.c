@@ -612,11 +612,16 @@ store_open(store **out, const char *dir, const store_keysrc *ks,
 	}
 	if (fmt < 1)
 		goto corrupt;
-	if (fmt < STORE_LAYOUT || st->no_records) {
+	if (fmt < STORE_LAYOUT) {
 		rc = lsn_fail(err, LSN_EINPUT,
 		    "%s has store format %u, which keeps reports by id; this liaison "
 		    "reads format %u only: ingest the reports again into a new store",
 		    dir, fmt, STORE_LAYOUT);
+		goto out;
+	}
+	if (st->no_records) { /* format 2 without its records database */
+		rc = lsn_fail(err, LSN_EINPUT, "%s has no records database: the store is "
+		    "corrupted", dir);
 		goto out;
 	}
 	if (meta_get(txn, st->meta, M_STORE_ID, &v) != 0 || v.mv_size != STORE__ID_LEN)
@@ -712,6 +717,23 @@ check_name(const char *what, const char *name, lsn_err *err)
 	return 0;
 }
 
+/* The sealed record stored under serial, report id's (named in errors).
+ * 0, LSN_ENOTFOUND, LSN_EIO. */
+static int
+record_at(store_snap *sn, uint64_t serial, const char *id, MDB_val *v, lsn_err *err)
+{
+	uint8_t sk[8];
+	MDB_val k = { 8, sk };
+	int rc;
+
+	lsn_put_be64(sk, serial);
+	if ((rc = mdb_get(sn->txn, sn->st->records, &k, v)) == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading a report");
+	return 0;
+}
+
 /* The sealed record stored under id, by way of the id index (id -> serial,
  * then the record under its serial).  0, LSN_ENOTFOUND, LSN_EINPUT (an
  * index entry that is not a serial, or a bad id), LSN_EIO. */
@@ -725,19 +747,13 @@ record_by_id(store_snap *sn, const char *id, MDB_val *v, lsn_err *err)
 		return rc;
 	if (sn->bulk)
 		store__map_reads(sn->st, 1);
-	if ((rc = mdb_get(sn->txn, sn->st->reports, &k, &s)) == 0) {
-		uint8_t sk[8];
-		MDB_val rk = { 8, sk };
-		if (s.mv_size != 8)
-			return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", id);
-		memcpy(sk, s.mv_data, 8);
-		rc = mdb_get(sn->txn, sn->st->records, &rk, v);
-	}
-	if (rc == MDB_NOTFOUND)
+	if ((rc = mdb_get(sn->txn, sn->st->reports, &k, &s)) == MDB_NOTFOUND)
 		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "reading a report");
-	return 0;
+	if (s.mv_size != 8)
+		return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", id);
+	return record_at(sn, lsn_get_be64(s.mv_data), id, v, err);
 }
 
 int
@@ -785,22 +801,17 @@ int
 store_record_get_serial(store_snap *sn, uint64_t serial, const char *id,
     const uint8_t *want, size_t nwant, store_record **out, lsn_err *err)
 {
-	uint8_t sk[8];
-	MDB_val k = { 8, sk }, v;
+	MDB_val v;
 	uint64_t got;
 	int rc;
 
 	*out = NULL;
 	if ((rc = check_name("a record id", id, err)) != 0)
 		return rc;
-	lsn_put_be64(sk, serial);
 	if (sn->bulk)
 		store__map_reads(sn->st, 1);
-	rc = mdb_get(sn->txn, sn->st->records, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
-	if (rc != 0)
-		return store__lmdb_err(err, rc, "reading a report");
+	if ((rc = record_at(sn, serial, id, &v, err)) != 0)
+		return rc;
 	/* The serial is in the header, which opening authenticates. */
 	if (store__peek(v.mv_data, v.mv_size, &got, NULL, NULL) != 0 || got != serial)
 		return lsn_fail(err, LSN_EINPUT, "report %s: the record under serial %llu "

@@ -102,20 +102,23 @@ run "$LIAISON" --store "$T/garbage" info
 expect_rc 65 "a data.mdb of random bytes exits 65"
 expect_err 'corrupted or not a liaison store' "...saying so in one line"
 
+# A copy of the store at $T/$1 whose meta says format $2 (8 hex digits).
+store_with_format() {
+	cp -r "$S" "$T/$1"; cp "$K" "$T/$1.key"
+	printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n 666f726d6174\n %s\nDATA=END\n' \
+		"$2" | mdb_load -s meta "$T/$1" 2>"$T/load.err"
+}
+
 # A store written by a newer liaison: format 3 in meta.
-cp -r "$S" "$T/newer"; cp "$K" "$T/newer.key"
-printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n 666f726d6174\n 00000003\nDATA=END\n' |
-	mdb_load -s meta "$T/newer" 2>"$T/load.err"
+store_with_format newer 00000003
 run "$LIAISON" --store "$T/newer" info
 expect_rc 65 "a newer store format is refused"
 expect_err 'format 3, newer than the 2 this liaison reads' "...saying why"
 
 # A store of format 1 kept its records under their ids: refused, with what
-# to do, and its records database (which format 1 lacked) not needed to say so.
-cp -r "$S" "$T/older"; cp "$K" "$T/older.key"
-printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n 666f726d6174\n 00000001\nDATA=END\n' |
-	mdb_load -s meta "$T/older" 2>"$T/load.err"
-mdb_drop -d -s records "$T/older" 2>>"$T/load.err"
+# to do (test_store covers one that also lacks the records database, as a
+# real format 1 store does: lmdb-utils 0.9.24 has no mdb_drop).
+store_with_format older 00000001
 run "$LIAISON" --store "$T/older" info
 expect_rc 65 "a store of format 1 is refused"
 expect_err 'format 1, which keeps reports by id; this liaison reads format 2 only: ingest the reports again into a new store' "...saying why and what to do"

@@ -779,6 +779,44 @@ test_store_batch__id_index_and_open_by_serial(void **state)
 	store_snap_end(sn);
 }
 
+/* A store without its records database: damaged if its format is 2, and
+ * of format 1 (which had none) if it says so; both refused, each with its
+ * own message. */
+static void
+test_store_open__missing_records_database_refused(void **state)
+{
+	struct fx *f = *state;
+	store_keysrc ks = { .key_file = f->key };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	uint8_t one[4];
+	MDB_val k = { 6, "format" }, v = { 4, one };
+	lsn_err err;
+
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_drop(txn, f->st->records, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(&f->st, f->dir, &ks, NULL, &err), LSN_EINPUT);
+	assert_null(f->st);
+	assert_non_null(strstr(err.msg, "has no records database: the store is corrupted"));
+
+	lsn_put_be32(one, 1);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(store_open(&f->st, f->dir, &ks, NULL, &err), LSN_EINPUT);
+	assert_null(f->st);
+	assert_non_null(strstr(err.msg, "has store format 1, which keeps reports by id"));
+}
+
 static const char *const words[] = { "convoy", "route", "checkpoint", "battalion",
 	"logistics", "fuel", "depot", "bridge", "river", "patrol", "northern", "sector",
 	"observed", "vehicles", "moving", "toward", "border", "crossing", "reported" };
@@ -1358,6 +1396,7 @@ main(void)
 		T(test_store_batch__existing_id_fails_whole_batch),
 		T(test_store_batch__serials_index_and_delete),
 		T(test_store_batch__id_index_and_open_by_serial),
+		T(test_store_open__missing_records_database_refused),
 		T(test_store_dict__trained_old_and_new_records_open),
 		T(test_store_postings__blocks_in_order_per_term),
 		T(test_store_postings__many_blocks_any_order),
