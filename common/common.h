@@ -59,8 +59,8 @@ void lsn_wipe_free(void *p, size_t n);
  * every word of every report, most of them a few bytes long. */
 extern uint64_t lsn_hash_seed;
 
-static inline uint32_t
-lsn__hash32(const void *p, size_t n, int padded)
+static inline uint64_t
+lsn__hash64(const void *p, size_t n, int padded)
 {
 	const uint8_t *b = p;
 	uint64_t h = lsn_hash_seed ^ n, w;
@@ -90,13 +90,20 @@ lsn__hash32(const void *p, size_t n, int padded)
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
-	return (uint32_t)h;
+	return h;
 }
 
 static inline uint32_t
 lsn_hash32(const void *p, size_t n)
 {
-	return lsn__hash32(p, n, 0);
+	return (uint32_t)lsn__hash64(p, n, 0);
+}
+
+/* All 64 bits of the same hash (for more than one probe per key). */
+static inline uint64_t
+lsn_hash64(const void *p, size_t n)
+{
+	return lsn__hash64(p, n, 0);
 }
 
 /* The same hash when p[n..n+8) may be read too (the bytes there do not
@@ -104,7 +111,7 @@ lsn_hash32(const void *p, size_t n)
 static inline uint32_t
 lsn_hash32_padded(const void *p, size_t n)
 {
-	return lsn__hash32(p, n, 1);
+	return (uint32_t)lsn__hash64(p, n, 1);
 }
 
 /* Constant-time comparison: 0 when the n bytes at a and b are equal. */

@@ -454,6 +454,28 @@ int ingest_entries_number(ingest_entries *e, int kind, const uint8_t *label,
 int ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id,
     lsn_err *err);
 
+/*
+ * The ids a store holds, for the writer's duplicate check (ingest/idfilter.c):
+ * a Bloom filter, so "not held" is certain and "may hold" is looked up.
+ * ingest_idfilter_new: room for ids ids at INGEST_IDFILTER_BITS_PER_ID bits
+ * each, between the two bounds; LSN_EINTERNAL when out of memory.
+ * ingest_idfilter_build: one filled from the snapshot's id index (a
+ * sequential scan), with room for twice as many; the caller holds the
+ * writer lock, so only its own commits add ids after it (it adds them).
+ * ingest_idfilter_full: past its room and able to grow (build it again).
+ */
+#define INGEST_IDFILTER_PROBES 4
+#define INGEST_IDFILTER_BITS_PER_ID 16
+#define INGEST_IDFILTER_MIN_BITS ((uint64_t)1 << 20) /* 128 KiB */
+#define INGEST_IDFILTER_MAX_BITS ((uint64_t)1 << 27) /* 16 MiB */
+typedef struct ingest_idfilter ingest_idfilter;
+int ingest_idfilter_new(ingest_idfilter **out, uint64_t ids);
+int ingest_idfilter_build(ingest_idfilter **out, store_snap *sn, lsn_err *err);
+void ingest_idfilter_add(ingest_idfilter *f, const char *id, size_t len);
+int ingest_idfilter_may_hold(const ingest_idfilter *f, const char *id, size_t len);
+int ingest_idfilter_full(const ingest_idfilter *f);
+void ingest_idfilter_free(ingest_idfilter *f);
+
 /* ---- the words of a document (ingest/terms.c) ---- */
 
 /* One distinct (word, portion) pair of a document: the word blinded. */

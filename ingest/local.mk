@@ -1,7 +1,7 @@
 # ingest/: XML reports in (parse, validate, roll up, seal, index).
 libliaison_a_SOURCES += ingest/ingest.h ingest/parse.c ingest/record.c \
 	ingest/postings.c ingest/run.c ingest/terms.c ingest/entries.c \
-	ingest/xmlmem.c
+	ingest/xmlmem.c ingest/idfilter.c
 dist_pkgdata_DATA += schemas/report.xsd schemas/ism.xsd
 
 TESTS += tests/cli/ingest.sh
@@ -18,6 +18,11 @@ check_PROGRAMS += tests/unit/test_postings
 TESTS += tests/unit/test_postings
 tests_unit_test_postings_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_postings_LDADD = $(LSN_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_idfilter
+TESTS += tests/unit/test_idfilter
+tests_unit_test_idfilter_CFLAGS = $(LSN_TEST_CFLAGS)
+tests_unit_test_idfilter_LDADD = $(LSN_TEST_LIBS)
 
 check_PROGRAMS += tests/unit/test_parse
 TESTS += tests/unit/test_parse

@@ -25,6 +25,7 @@
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
 #define WORKER_WORDS (1u << 17)    /* a worker's dictionary; the run's has 2^18 */
 #define DRAIN 64                   /* finished jobs the writer takes at once */
+#define IDFILTER_AFTER 256         /* ids looked up before a filter is built */
 
 struct job {
 	char *source;
@@ -602,6 +603,8 @@ struct writer {
 	size_t nslots;
 	uint32_t *ids;    /* the batch's stored ids: pending index + 1, 0 empty */
 	size_t nids;      /* a power of two, over twice the pending count */
+	ingest_idfilter *seen; /* the ids stored before this batch, or NULL */
+	uint64_t lookups;      /* ids looked up in the store since seen was built */
 	uint32_t portion_entry[INGEST_MAX_PORTIONS];
 	ingest_summary *sum;
 	uint64_t done_docs, done_bytes;
@@ -868,6 +871,11 @@ done:
 		    strlen(INGEST_INDEX_FORMAT), err);
 	if (rc == 0)
 		rc = store_batch_commit(w->b, err);
+	if (rc == 0 && w->seen != NULL) /* the filter holds what the store holds */
+		for (size_t i = 0; i < w->npend; i++)
+			if (w->pend[i].status == INGEST_STORED)
+				ingest_idfilter_add(w->seen, w->pend[i].job->id,
+				    strlen(w->pend[i].job->id));
 	if (rc != 0) {
 		/* Nothing of this batch landed: say so for each document. */
 		for (size_t i = 0; i < w->npend; i++) {
@@ -919,6 +927,22 @@ pending_add(struct writer *w, struct job *j, int status, const char *reason, lsn
 	return 0;
 }
 
+/*
+ * Whether to build the filter of stored ids (again): when there is none, or
+ * it is full, and this run has looked up enough ids one by one that reading
+ * the whole id index in order (a leaf holds some 80 ids, and the kernel maps
+ * the pages around each fault) costs less than they did.  A run into an
+ * empty store builds it after IDFILTER_AFTER ids; a small run into a large
+ * store never does.
+ */
+static int
+want_filter(struct writer *w)
+{
+	if (w->seen != NULL && !ingest_idfilter_full(w->seen))
+		return 0;
+	return w->lookups >= IDFILTER_AFTER && w->lookups >= store_record_count(w->sn) / 32;
+}
+
 /* Is id already stored (or earlier in this batch)?  0 no, 1 same content,
  * 2 different content, 3 a stored report with this id whose label cannot be
  * read; a negative lsn_status when the store cannot be read at all. */
@@ -941,6 +965,17 @@ existing(struct writer *w, struct job *j, lsn_err *err)
 			return rc;
 		store_snap_bulk(w->sn); /* ids in any order: keep the map bounded */
 	}
+	if (want_filter(w)) {
+		ingest_idfilter *f = NULL;
+		if ((rc = ingest_idfilter_build(&f, w->sn, err)) != 0)
+			return rc;
+		ingest_idfilter_free(w->seen);
+		w->seen = f;
+		w->lookups = 0;
+	}
+	if (w->seen != NULL && !ingest_idfilter_may_hold(w->seen, j->id, strlen(j->id)))
+		return 0; /* certain: not stored */
+	w->lookups++;
 	rc = store_record_peek(w->sn, j->id, NULL, &label, &ll, NULL);
 	if (rc == LSN_ENOTFOUND)
 		return 0;
@@ -1289,6 +1324,7 @@ out:
 	free(w.words);
 	free(w.slots);
 	free(w.ids);
+	ingest_idfilter_free(w.seen);
 	ingest_entries_free(r.entries);
 	ingest_blinds_free(r.blinds);
 	if (rc == 0 && r.read_rc != 0) {

@@ -892,6 +892,33 @@ store_record_count(store_snap *sn)
 	return s.ms_entries;
 }
 
+int
+store_report_ids(store_snap *sn, store_id_fn fn, void *ctx, lsn_err *err)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t n = 0;
+	int rc;
+
+	if ((rc = mdb_cursor_open(sn->txn, sn->st->reports, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading the id index");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		int r;
+		/* A leaf holds some 80 ids: count one read a leaf or so. */
+		if ((++n & 63) == 0)
+			store__map_reads(sn->st, 1);
+		if ((r = fn(ctx, k.mv_data, k.mv_size)) != 0) {
+			mdb_cursor_close(c);
+			return r;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return store__lmdb_err(err, rc, "reading the id index");
+	return 0;
+}
+
 uint64_t
 store_postings_batches(store_snap *sn)
 {

@@ -255,6 +255,17 @@ int store_record_iter(store_snap *sn, store_record_fn fn, void *ctx,
 /* Number of records in the snapshot. */
 uint64_t store_record_count(store_snap *sn);
 
+/*
+ * Call fn with every report id in the snapshot, in key order (the id index
+ * alone: no record is read).  id is borrowed for the call and is not
+ * NUL-terminated.  The pages read are dropped from the map as a bulk
+ * reader's are (store_snap_bulk), so a scan of a large store does not stay
+ * resident.  fn returns 0 to go on, nonzero to stop (returned).
+ * Returns 0, LSN_EIO, or fn's value.
+ */
+typedef int (*store_id_fn)(void *ctx, const char *id, size_t len);
+int store_report_ids(store_snap *sn, store_id_fn fn, void *ctx, lsn_err *err);
+
 /* What an operator may know about a store without reading any record. */
 typedef struct store_info {
 	uint32_t format;          /* on-disk format version */

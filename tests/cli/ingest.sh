@@ -165,4 +165,33 @@ check "report text is not readable in the store's files" \
 	sh -c "! grep -qa 'KESTRELVANE' '$S/data.mdb' && ! grep -qa 'Karrow' '$S/data.mdb'"
 check "...nor ids of generic documents' text" sh -c "! grep -qa 'convoy' '$S/data.mdb'"
 
+# Many documents.  Past its first 256 lookups by id, the writer answers
+# "not stored" from a filter of the ids the store holds (ingest/idfilter.c)
+# and looks up only the ids it may hold: duplicates and clashes must still
+# be found anywhere in a run, among ids it scanned from the store and ids
+# it stored itself in an earlier batch of the same run.
+before=$(records)
+sample_stream 20 "$T/bulk" BULK
+# The 19th copy again (BULK18-...), after the batch that stored it: the
+# filter is built from the store's ids before that batch commits.
+sample_stream 1 "$T/bulk0" BULK
+sed 's/id="BULK0-/id="BULK18-/' "$T/bulk0" >"$T/bulk18"
+nbulk=$(grep -c '<?xml' "$T/bulk")
+nbulk0=$(grep -c '<?xml' "$T/bulk18")
+cat "$T/bulk" "$T/bulk18" >"$T/bulk2"
+run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json --batch 100 - <\"$T/bulk2\""
+expect_rc 0 "$nbulk documents, then the 19th copy's $nbulk0 again, in batches of 100"
+expect_out "\"stored\":$nbulk,\"duplicates\":$nbulk0,\"rejected\":0" \
+	"...the repeats, stored batches earlier in the same run, are duplicates"
+check "...one record each" test "$(records)" -eq $((before + nbulk))
+awk '/<\?xml/ { late = 0 } /id="BULK19-IIR-2024-0001"/ { late = 1 }
+	late { sub(/Route 4/, "Route 9") } { print }' "$T/bulk" >"$T/bulk-changed"
+check "...(one report of the last copy changed)" test -n "$(cmp "$T/bulk" "$T/bulk-changed")"
+run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json - <\"$T/bulk-changed\""
+expect_rc 65 "ingesting them again, one changed near the end"
+expect_out "\"stored\":0,\"duplicates\":$((nbulk - 1)),\"rejected\":1" \
+	"...finds every other one stored"
+expect_out '"id":"BULK19-IIR-2024-0001","status":"rejected"' "...and the changed one rejected"
+check "...and stores nothing new" test "$(records)" -eq $((before + nbulk))
+
 plan_done

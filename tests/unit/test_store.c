@@ -696,6 +696,58 @@ test_store_batch__serials_index_and_delete(void **state)
 	store_batch_free(b);
 }
 
+struct ids_seen {
+	size_t n, stop_at;
+	char last[64];
+	int in_order;
+};
+
+static int
+on_id(void *ctx, const char *id, size_t len)
+{
+	struct ids_seen *s = ctx;
+	char cur[64];
+
+	assert_true(len > 0 && len < sizeof(cur));
+	memcpy(cur, id, len);
+	cur[len] = '\0';
+	if (s->n > 0 && strcmp(s->last, cur) >= 0)
+		s->in_order = 0;
+	memcpy(s->last, cur, len + 1);
+	return ++s->n == s->stop_at ? 42 : 0;
+}
+
+/* store_report_ids: every id of the snapshot, in key order, none of a
+ * deleted report, and fn's nonzero value stops the scan and is returned. */
+static void
+test_store_report_ids__every_id_in_order(void **state)
+{
+	struct fx *f = *state;
+	struct ids_seen s = { 0, 0, "", 1 };
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	lsn_err err;
+
+	put_records(f->st, "Z", 150, (const uint8_t *)"z", 1);
+	put_records(f->st, "A", 150, (const uint8_t *)"a", 1);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_del_record(b, "A-000007", &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_report_ids(sn, on_id, &s, &err), 0);
+	assert_int_equal(s.n, 299);
+	assert_true(s.in_order);
+	assert_string_equal(s.last, "Z-000149");
+	memset(&s, 0, sizeof(s));
+	s.in_order = 1;
+	s.stop_at = 10;
+	assert_int_equal(store_report_ids(sn, on_id, &s, &err), 42);
+	assert_int_equal(s.n, 10);
+	assert_string_equal(s.last, "A-000010"); /* A-000007 is gone */
+	store_snap_end(sn);
+}
+
 /* Records are kept by serial and found by id through the id index; a
  * record opened by serial must be that serial's and that id's, and an
  * index entry pointed at another report's record opens nothing. */
@@ -1396,6 +1448,7 @@ main(void)
 		T(test_store_batch__existing_id_fails_whole_batch),
 		T(test_store_batch__serials_index_and_delete),
 		T(test_store_batch__id_index_and_open_by_serial),
+		T(test_store_report_ids__every_id_in_order),
 		T(test_store_open__missing_records_database_refused),
 		T(test_store_dict__trained_old_and_new_records_open),
 		T(test_store_postings__blocks_in_order_per_term),

@@ -1,0 +1,112 @@
+/*
+ * ingest/idfilter.c - the ids a store holds, as a Bloom filter (ingest.h).
+ *
+ * Ingest checks every report's id against the store before storing it (a
+ * duplicate is a no-op, a clash is refused).  Ids come in any order, so
+ * each check is a lookup on a random leaf of the id index, and at a million
+ * reports that leaf is rarely still mapped: the check was a third of the
+ * writer's time (a page fault each, on this VM's slow paging).  Almost every
+ * id of a bulk ingest is new, and a filter says so from memory: only an id
+ * it may hold (a real duplicate, or one false positive in a few hundred) is
+ * looked up.  A Bloom filter has no false negatives, so a duplicate is
+ * never missed.
+ *
+ * Four probes from one 64-bit hash (h1 + i h2, Kirsch and Mitzenmacher),
+ * seeded at random per process, so ids chosen to collide cost lookups,
+ * never a wrong answer.  16 bits an id give about 0.24% false positives;
+ * a filter is full beyond that and is then built again, twice as large,
+ * up to INGEST_IDFILTER_MAX_BITS (16 MiB), past which it only fills up.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/ingest.h"
+
+struct ingest_idfilter {
+	uint64_t *bits;
+	uint64_t mask; /* bit count - 1, a power of two less one */
+	uint64_t n;    /* ids added */
+};
+
+int
+ingest_idfilter_new(ingest_idfilter **out, uint64_t ids)
+{
+	ingest_idfilter *f = calloc(1, sizeof(*f));
+	uint64_t nbits = INGEST_IDFILTER_MIN_BITS;
+
+	*out = NULL;
+	while (nbits < INGEST_IDFILTER_MAX_BITS && nbits / INGEST_IDFILTER_BITS_PER_ID < ids)
+		nbits *= 2;
+	if (f == NULL || (f->bits = calloc(nbits / 64, sizeof(uint64_t))) == NULL) {
+		free(f);
+		return LSN_EINTERNAL;
+	}
+	f->mask = nbits - 1;
+	*out = f;
+	return 0;
+}
+
+void
+ingest_idfilter_free(ingest_idfilter *f)
+{
+	if (f == NULL)
+		return;
+	free(f->bits);
+	free(f);
+}
+
+void
+ingest_idfilter_add(ingest_idfilter *f, const char *id, size_t len)
+{
+	uint64_t h = lsn_hash64(id, len), h2 = (h >> 32) | 1;
+
+	for (unsigned i = 0; i < INGEST_IDFILTER_PROBES; i++) {
+		uint64_t b = (h + i * h2) & f->mask;
+		f->bits[b >> 6] |= 1ULL << (b & 63);
+	}
+	f->n++;
+}
+
+int
+ingest_idfilter_may_hold(const ingest_idfilter *f, const char *id, size_t len)
+{
+	uint64_t h = lsn_hash64(id, len), h2 = (h >> 32) | 1;
+
+	for (unsigned i = 0; i < INGEST_IDFILTER_PROBES; i++) {
+		uint64_t b = (h + i * h2) & f->mask;
+		if (!(f->bits[b >> 6] & (1ULL << (b & 63))))
+			return 0;
+	}
+	return 1;
+}
+
+int
+ingest_idfilter_full(const ingest_idfilter *f)
+{
+	return f->mask + 1 < INGEST_IDFILTER_MAX_BITS &&
+	    f->n > (f->mask + 1) / INGEST_IDFILTER_BITS_PER_ID;
+}
+
+static int
+add_id(void *ctx, const char *id, size_t len)
+{
+	ingest_idfilter_add(ctx, id, len);
+	return 0;
+}
+
+int
+ingest_idfilter_build(ingest_idfilter **out, store_snap *sn, lsn_err *err)
+{
+	/* Room for twice what the store holds: the run adds to it. */
+	int rc = ingest_idfilter_new(out, 2 * store_record_count(sn) + 1);
+
+	if (rc != 0)
+		return lsn_fail(err, rc, "out of memory");
+	if ((rc = store_report_ids(sn, add_id, *out, err)) != 0) {
+		ingest_idfilter_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
