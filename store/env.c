@@ -914,6 +914,9 @@ store_report_ids(store_snap *sn, store_id_fn fn, void *ctx, lsn_err *err)
 		}
 	}
 	mdb_cursor_close(c);
+	/* What the scan mapped is of no use to the caller: drop it now, not
+	 * at the next check (up to STORE__MAP_RESIDENT on top of the rest). */
+	store__map_release(sn->st);
 	if (rc != MDB_NOTFOUND)
 		return store__lmdb_err(err, rc, "reading the id index");
 	return 0;
