@@ -20,12 +20,7 @@
 
 #include "ingest/ingest.h"
 
-/* Documents in flight.  A commit keeps the writer from the queue for a
- * while; the queue must hold what the workers finish meanwhile, or they
- * wait too.  With 1,024 a 100,000-report ingest took 12.0-12.6 s, with
- * 2,048 10.6-10.7 s, and 27 MiB more resident (a finished document's
- * blinded words are most of its memory: about 13 KiB). */
-#define QUEUE 2048
+#define QUEUE 1024                 /* documents in flight */
 #define INFLIGHT_BYTES (64u << 20) /* input bytes in flight */
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
 #define WORKER_WORDS (1u << 17)    /* a worker's dictionary; the run's has 2^18 */
