@@ -898,25 +898,23 @@ store_report_ids(store_snap *sn, store_id_fn fn, void *ctx, lsn_err *err)
 	MDB_cursor *c;
 	MDB_val k, v;
 	uint64_t n = 0;
-	int rc;
+	int rc, r = 0;
 
 	if ((rc = mdb_cursor_open(sn->txn, sn->st->reports, &c)) != 0)
 		return store__lmdb_err(err, rc, "reading the id index");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		int r;
 		/* A leaf holds some 80 ids: count one read a leaf or so. */
 		if ((++n & 63) == 0)
 			store__map_reads(sn->st, 1);
-		if ((r = fn(ctx, k.mv_data, k.mv_size)) != 0) {
-			mdb_cursor_close(c);
-			return r;
-		}
+		r = fn(ctx, k.mv_data, k.mv_size);
 	}
 	mdb_cursor_close(c);
 	/* What the scan mapped is of no use to the caller: drop it now, not
 	 * at the next check (up to STORE__MAP_RESIDENT on top of the rest). */
 	store__map_release(sn->st);
+	if (r != 0)
+		return r;
 	if (rc != MDB_NOTFOUND)
 		return store__lmdb_err(err, rc, "reading the id index");
 	return 0;

@@ -259,8 +259,9 @@ uint64_t store_record_count(store_snap *sn);
  * Call fn with every report id in the snapshot, in key order (the id index
  * alone: no record is read).  id is borrowed for the call and is not
  * NUL-terminated.  The pages read are dropped from the map as a bulk
- * reader's are (store_snap_bulk), so a scan of a large store does not stay
- * resident.  fn returns 0 to go on, nonzero to stop (returned).
+ * reader's are (store_snap_bulk), and all of them when the scan ends, so a
+ * scan of a large store does not stay resident.  fn returns 0 to go on,
+ * nonzero to stop (returned).
  * Returns 0, LSN_EIO, or fn's value.
  */
 typedef int (*store_id_fn)(void *ctx, const char *id, size_t len);
