@@ -353,6 +353,28 @@ query_text(const bench_queries *q, int t, size_t i, char *text, size_t size)
 	}
 }
 
+/* Parse and run one query as principal p: its result in *res and the
+ * seconds both took in *secs.  0, or -1 (said on stderr). */
+static int
+one_query(store *st, const acl_data *data, const acl_principal *p, const char *text,
+    const query_opts *qo, query_result *res, double *secs)
+{
+	query *pq = NULL;
+	size_t hits = 0, errpos;
+	lsn_err err;
+	double t0 = bench_now();
+	int rc = 0;
+
+	if (query_parse(&pq, text, &errpos, &err) != 0 ||
+	    query_run(st, data, p, pq, qo, count_hit, &hits, res, &err) != 0) {
+		fprintf(stderr, "liaison-bench: query %s: %s\n", text, err.msg);
+		rc = -1;
+	}
+	*secs = bench_now() - t0;
+	query_free(pq);
+	return rc;
+}
+
 static int
 query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
     struct inproc *out)
@@ -380,21 +402,12 @@ query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
 			query_text(q, t, i, text, sizeof(text));
 			for (int k = 0; k < 2; k++) {
 				int who = (int)((i + (size_t)k) % 2);
-				query *pq = NULL;
 				query_result res;
-				size_t hits = 0, errpos;
-				double t0 = bench_now();
-				if (query_parse(&pq, text, &errpos, &err) != 0 ||
-				    query_run(st, data, p[who], pq, &qo, count_hit, &hits, &res, &err) != 0) {
-					fprintf(stderr, "liaison-bench: query %s: %s\n", text, err.msg);
-					query_free(pq);
+				if (one_query(st, data, p[who], text, &qo, &res, &lat2[who][n]) != 0)
 					goto out;
-				}
-				lat2[who][n] = bench_now() - t0;
 				out->batches[t][who] += (double)res.batches;
 				out->postings[t][who] += (double)res.postings;
 				out->qsecs[t][who] += lat2[who][n];
-				query_free(pq);
 			}
 			n++;
 		}
@@ -413,20 +426,10 @@ query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
 			char text[256];
 			query_text(q, t, i, text, sizeof(text));
 			for (int who = 0; who < 2; who++)
-				for (int timed = 0; timed < 2; timed++) {
-					query *pq = NULL;
+				for (int timed = 0; timed < 2; timed++) { /* the second counts */
 					query_result res;
-					size_t hits = 0, errpos;
-					double t0 = bench_now();
-					if (query_parse(&pq, text, &errpos, &err) != 0 ||
-					    query_run(st, data, p[who], pq, &qo, count_hit, &hits, &res,
-						&err) != 0) {
-						fprintf(stderr, "liaison-bench: query %s: %s\n", text, err.msg);
-						query_free(pq);
+					if (one_query(st, data, p[who], text, &qo, &res, &lat2[who][i]) != 0)
 						goto out;
-					}
-					lat2[who][i] = bench_now() - t0;
-					query_free(pq);
 				}
 		}
 		for (int who = 0; who < 2; who++) {
@@ -465,15 +468,10 @@ query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
 		size_t n = 0;
 		double start = bench_now();
 		while (bench_now() - start < 5.0 && n < BENCH_NQ) {
-			query *pq = NULL;
 			query_result res;
-			size_t hits = 0, errpos;
-			if (query_parse(&pq, q->one[n], &errpos, &err) != 0 ||
-			    query_run(st, data, p[0], pq, &qo, count_hit, &hits, &res, &err) != 0) {
-				query_free(pq);
+			double secs;
+			if (one_query(st, data, p[0], q->one[n], &qo, &res, &secs) != 0)
 				goto out;
-			}
-			query_free(pq);
 			if (audited) {
 				store_batch *b = NULL;
 				store_audit_event ev = { .principal = "partner", .action = "READ",
