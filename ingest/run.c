@@ -31,6 +31,7 @@
 #define WORKER_WORDS (1u << 17)    /* a worker's dictionary; the run's has 2^18 */
 #define DRAIN 64                   /* finished jobs the writer takes at once */
 #define IDFILTER_AFTER 256         /* ids looked up before a filter is built */
+#define BUILD_TASKS 8              /* shares of a commit's posting blocks */
 
 struct job {
 	char *source;
@@ -77,6 +78,13 @@ struct run {
 	unsigned idle_workers; /* waiting for work */
 	int writer_waiting;    /* waiting for the job at the tail */
 	int reader_waiting;    /* waiting for space in the queue */
+	/* A commit's posting blocks, built in shares by the writer and by
+	 * any worker free to help (before its next document): the writer
+	 * would otherwise build them alone while the queue fills and the
+	 * workers stop.  Set by the writer; taken under mu. */
+	struct build_task *tasks;
+	unsigned ntasks, next_task, tasks_left;
+	pthread_cond_t built; /* the writer waits for the last share */
 	int eof;     /* the reader has produced everything */
 	int stop;    /* the writer gave up: everyone stops */
 	int read_rc; /* the reader's failure, if any */
@@ -505,6 +513,42 @@ writer_ready(const struct run *r)
 	return 1;
 }
 
+/*
+ * A share of a commit's posting blocks: the words order[from, to) of the
+ * batch, whose postings are in place in the bucketed list, sorted,
+ * encoded and sealed into out (in the words' order).  Each share has its
+ * own buffers, kept from batch to batch.
+ */
+struct word_order;
+struct build_task {
+	const struct word_order *order;
+	size_t from, to;
+	ingest_posting *run;
+	uint64_t number;     /* the batch's posting batch number */
+	store_blocks *out;
+	uint8_t *block;      /* plaintext of the block being sealed */
+	size_t cap_block;
+	int rc;
+	lsn_err err;
+};
+
+static void build(struct build_task *t);
+
+/* Take a share of the current commit, if one is left.  With r->mu held. */
+static struct build_task *
+take_task(struct run *r)
+{
+	return r->next_task < r->ntasks ? &r->tasks[r->next_task++] : NULL;
+}
+
+/* A share is built.  With r->mu held. */
+static void
+task_done(struct run *r)
+{
+	if (--r->tasks_left == 0)
+		pthread_cond_signal(&r->built);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -521,12 +565,21 @@ worker_main(void *arg)
 			if (r->writer_waiting && writer_ready(r))
 				pthread_cond_signal(&r->done);
 		}
-		while (!r->stop && r->next_work == r->head && !r->eof) {
+		while (!r->stop && r->next_work == r->head && !r->eof &&
+		    r->next_task == r->ntasks) {
 			r->idle_workers++;
 			if (r->writer_waiting && writer_ready(r))
 				pthread_cond_signal(&r->done);
 			pthread_cond_wait(&r->work, &r->mu);
 			r->idle_workers--;
+		}
+		struct build_task *t = take_task(r);
+		if (t != NULL) { /* the writer waits for it: before documents */
+			pthread_mutex_unlock(&r->mu);
+			build(t);
+			pthread_mutex_lock(&r->mu);
+			task_done(r);
+			continue;
 		}
 		if (r->stop || (r->next_work == r->head && r->eof))
 			break;
@@ -600,8 +653,7 @@ struct writer {
 	size_t head_len;
 	ingest_posting *run; /* commit's postings by word, kept between batches */
 	size_t cap_run;
-	uint8_t *block;      /* commit's blocks are encoded here, one at a time */
-	size_t cap_block;
+	struct build_task tasks[BUILD_TASKS]; /* commit's shares of the blocks */
 	struct word_acc *words;
 	size_t nwords, cap_words;
 	uint32_t *slots;  /* word index + 1, 0 empty; nslots a power of two */
@@ -780,6 +832,86 @@ id_add(struct writer *w, size_t k)
 	return 0;
 }
 
+static void
+build(struct build_task *t)
+{
+	t->rc = 0;
+	for (size_t i = t->from; i < t->to && t->rc == 0; i++) {
+		const struct word_acc *wa = t->order[i].w;
+		ingest_posting *p = t->run + wa->start - wa->n; /* start moved past it */
+		size_t blen = 0;
+		sort_postings(p, wa->n);
+		t->rc = ingest_postings_encode(p, wa->n, &t->block, &t->cap_block, &blen,
+		    &t->err);
+		if (t->rc == 0)
+			t->rc = store_blocks_put(t->out, t->number, wa->blind, t->block, blen,
+			    &t->err);
+	}
+}
+
+/*
+ * Seal the batch's blocks, the words of order (all of them, in blind
+ * order) in shares of about equal postings that the writer and the free
+ * workers build at once, and queue them in the batch in that order.
+ */
+static int
+build_blocks(struct writer *w, const struct word_order *order, lsn_err *err)
+{
+	struct run *r = w->r;
+	uint64_t number;
+	size_t per = w->npost / BUILD_TASKS + 1, acc = 0, from = 0;
+	unsigned n = 0;
+	int rc = 0;
+
+	if (w->nwords == 0)
+		return 0;
+	number = store_batch_postings_number(w->b);
+	for (size_t i = 0; i < w->nwords; i++) {
+		acc += order[i].w->n;
+		if (i + 1 < w->nwords && acc < per * (n + 1))
+			continue;
+		if (i + 1 < w->nwords && n + 1 == BUILD_TASKS)
+			continue; /* the last share takes the rest */
+		struct build_task *t = &w->tasks[n++];
+		if (t->out == NULL && (t->out = store_blocks_new(r->st)) == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		store_blocks_clear(t->out);
+		t->order = order;
+		t->from = from;
+		t->to = i + 1;
+		t->run = w->run;
+		t->number = number;
+		from = i + 1;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->tasks = w->tasks;
+	r->ntasks = n;
+	r->next_task = 0;
+	r->tasks_left = n;
+	if (r->idle_workers > 0)
+		pthread_cond_broadcast(&r->work);
+	for (struct build_task *t; (t = take_task(r)) != NULL;) {
+		pthread_mutex_unlock(&r->mu);
+		build(t);
+		pthread_mutex_lock(&r->mu);
+		task_done(r);
+	}
+	while (r->tasks_left > 0)
+		pthread_cond_wait(&r->built, &r->mu);
+	r->tasks = NULL;
+	r->ntasks = r->next_task = 0;
+	pthread_mutex_unlock(&r->mu);
+	for (unsigned k = 0; k < n && rc == 0; k++) {
+		if ((rc = w->tasks[k].rc) != 0) {
+			if (err != NULL)
+				*err = w->tasks[k].err;
+		} else {
+			rc = store_batch_add_blocks(w->b, w->tasks[k].out, err);
+		}
+	}
+	return rc;
+}
+
 /* Add the batch's postings, one block per word, and commit everything. */
 static int
 commit(struct writer *w, lsn_err *err)
@@ -839,15 +971,7 @@ commit(struct writer *w, lsn_err *err)
 	}
 	if (w->nwords > 1)
 		qsort(order, w->nwords, sizeof(*order), cmp_word);
-	for (size_t i = 0; i < w->nwords && rc == 0; i++) {
-		const struct word_acc *wa = order[i].w;
-		ingest_posting *p = run + wa->start - wa->n; /* start moved past it */
-		size_t blen = 0;
-		sort_postings(p, wa->n);
-		rc = ingest_postings_encode(p, wa->n, &w->block, &w->cap_block, &blen, err);
-		if (rc == 0)
-			rc = store_batch_put_postings(w->b, wa->blind, w->block, blen, err);
-	}
+	rc = build_blocks(w, order, err);
 	free(order);
 	/* The batch's newest report (the first after the sort) in the head. */
 	uint64_t number = store_batch_number(w->b);
@@ -1201,6 +1325,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	pthread_cond_init(&r.work, NULL);
 	pthread_cond_init(&r.done, NULL);
 	pthread_cond_init(&r.space, NULL);
+	pthread_cond_init(&r.built, NULL);
 	w.r = &r;
 	w.sum = sum;
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
@@ -1325,7 +1450,10 @@ out:
 	lsn_wipe_free(w.reps, w.cap_reps * sizeof(*w.reps));
 	lsn_wipe_free(w.head, w.head_len); /* opened index contents, as the store wipes them */
 	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
-	lsn_wipe_free(w.block, w.cap_block);
+	for (unsigned k = 0; k < BUILD_TASKS; k++) {
+		lsn_wipe_free(w.tasks[k].block, w.tasks[k].cap_block);
+		store_blocks_free(w.tasks[k].out);
+	}
 	free(w.words);
 	free(w.slots);
 	free(w.ids);
@@ -1342,6 +1470,7 @@ out:
 	pthread_cond_destroy(&r.work);
 	pthread_cond_destroy(&r.done);
 	pthread_cond_destroy(&r.space);
+	pthread_cond_destroy(&r.built);
 	pthread_mutex_destroy(&r.mu);
 	return rc;
 }

@@ -11,15 +11,30 @@
 
 enum op_type { OP_RECORD, OP_DELETE, OP_POSTINGS, OP_PRINCIPAL, OP_META, OP_AUDIT };
 
+/*
+ * Sealed posting-tree values, key then sealed block, one after another: a
+ * batch has tens of thousands (a word's block per batch), and three
+ * allocations each cost more than sealing them.  Ciphertext only.  A
+ * batch has one of its own; store_blocks are more, filled by any thread.
+ */
+struct store_blocks {
+	store *st;
+	uint8_t *buf;
+	size_t len, cap;
+	struct blocks_ent { size_t off, val_len; } *ent; /* for store_batch_add_blocks */
+	size_t n, ncap;
+};
+
 struct op {
 	enum op_type type;
-	uint8_t *key; /* OP_POSTINGS: NULL, the key is at blocks + off */
+	uint8_t *key; /* OP_POSTINGS: NULL, the key is at src->buf + off */
 	size_t key_len;
 	uint8_t *val; /* sealed bytes, meta value, or audit plaintext (wiped);
 	               * OP_POSTINGS: NULL, the sealed block follows its key */
 	size_t val_len;
 	uint64_t serial;  /* OP_RECORD; OP_AUDIT: time */
 	size_t off;       /* OP_POSTINGS */
+	const store_blocks *src; /* OP_POSTINGS: the batch's own or borrowed */
 };
 
 struct store_batch {
@@ -28,11 +43,7 @@ struct store_batch {
 	size_t n, cap;
 	uint64_t max_serial; /* highest serial handed out by this batch */
 	uint64_t number;     /* posting batch number, 0 until one is needed */
-	/* The posting tree's values, key then sealed block, one after another:
-	 * a batch has tens of thousands (a word's block per batch), and three
-	 * allocations each cost more than sealing them.  Ciphertext only. */
-	uint8_t *blocks;
-	size_t blocks_len, blocks_cap;
+	store_blocks blocks; /* its own sealed blocks */
 };
 
 int
@@ -44,6 +55,7 @@ store_batch_new(store *st, store_batch **out, lsn_err *err)
 	if (b == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	b->st = st;
+	b->blocks.st = st;
 	*out = b;
 	return 0;
 }
@@ -66,7 +78,7 @@ batch_clear(store_batch *b)
 	b->n = 0;
 	b->max_serial = 0;
 	b->number = 0;
-	b->blocks_len = 0;
+	b->blocks.len = 0;
 }
 
 void
@@ -76,7 +88,7 @@ store_batch_free(store_batch *b)
 		return;
 	batch_clear(b);
 	free(b->ops);
-	free(b->blocks);
+	free(b->blocks.buf);
 	free(b);
 }
 
@@ -91,7 +103,7 @@ static int
 push(store_batch *b, enum op_type t, uint8_t *key, size_t key_len, uint8_t *val,
     size_t val_len, uint64_t serial, lsn_err *err)
 {
-	struct op o = { t, key, key_len, val, val_len, serial, 0 };
+	struct op o = { t, key, key_len, val, val_len, serial, 0, NULL };
 
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
@@ -219,11 +231,11 @@ store_batch_del_record(store_batch *b, const char *id, lsn_err *err)
 	return push(b, OP_DELETE, key, strlen(id), NULL, 0, 0, err);
 }
 
-/* Seal block data under the postings key `key` into the batch's blocks
- * and queue it. */
+/* Seal block data under the postings key `key` at the end of bl; *off is
+ * where the key is. */
 static int
-put_block(store_batch *b, const uint8_t key[8 + STORE_BLIND_LEN], const void *data,
-    size_t len, lsn_err *err)
+seal_into(store_blocks *bl, const uint8_t key[8 + STORE_BLIND_LEN], const void *data,
+    size_t len, size_t *off, lsn_err *err)
 {
 	size_t klen = 8 + STORE_BLIND_LEN, need;
 	int rc;
@@ -231,27 +243,137 @@ put_block(store_batch *b, const uint8_t key[8 + STORE_BLIND_LEN], const void *da
 	if (len > STORE_MAX_RECORD)
 		return lsn_fail(err, LSN_EINPUT, "posting block too large");
 	need = klen + STORE__BLOCK_SEALED_LEN(len);
-	if (b->blocks_cap - b->blocks_len < need) {
-		size_t cap = b->blocks_cap ? b->blocks_cap : 1u << 20;
-		while (cap - b->blocks_len < need)
+	if (bl->cap - bl->len < need) {
+		size_t cap = bl->cap ? bl->cap : 1u << 20;
+		while (cap - bl->len < need)
 			cap *= 2;
-		uint8_t *p = realloc(b->blocks, cap);
+		uint8_t *p = realloc(bl->buf, cap);
 		if (p == NULL)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		b->blocks = p;
-		b->blocks_cap = cap;
+		bl->buf = p;
+		bl->cap = cap;
 	}
-	memcpy(b->blocks + b->blocks_len, key, klen);
-	rc = store__seal_block(b->st, key, klen, data, len, b->blocks + b->blocks_len + klen,
-	    err);
+	memcpy(bl->buf + bl->len, key, klen);
+	rc = store__seal_block(bl->st, key, klen, data, len, bl->buf + bl->len + klen, err);
 	if (rc != 0)
 		return rc;
-	if ((rc = push(b, OP_POSTINGS, NULL, klen, NULL, STORE__BLOCK_SEALED_LEN(len), 0,
-		 err)) != 0)
-		return rc;
-	b->ops[b->n - 1].off = b->blocks_len;
-	b->blocks_len += need;
+	*off = bl->len;
+	bl->len += need;
 	return 0;
+}
+
+/* Queue the sealed value at src->buf + off (its key first). */
+static int
+push_block(store_batch *b, const store_blocks *src, size_t off, size_t val_len,
+    lsn_err *err)
+{
+	int rc = push(b, OP_POSTINGS, NULL, 8 + STORE_BLIND_LEN, NULL, val_len, 0, err);
+
+	if (rc != 0)
+		return rc;
+	b->ops[b->n - 1].off = off;
+	b->ops[b->n - 1].src = src;
+	return 0;
+}
+
+/* Seal block data under the postings key `key` into the batch's blocks
+ * and queue it. */
+static int
+put_block(store_batch *b, const uint8_t key[8 + STORE_BLIND_LEN], const void *data,
+    size_t len, lsn_err *err)
+{
+	size_t off;
+	int rc = seal_into(&b->blocks, key, data, len, &off, err);
+
+	if (rc != 0)
+		return rc;
+	return push_block(b, &b->blocks, off, STORE__BLOCK_SEALED_LEN(len), err);
+}
+
+store_blocks *
+store_blocks_new(store *st)
+{
+	store_blocks *bl = calloc(1, sizeof(*bl));
+
+	if (bl != NULL)
+		bl->st = st;
+	return bl;
+}
+
+void
+store_blocks_clear(store_blocks *bl)
+{
+	bl->len = 0;
+	bl->n = 0;
+}
+
+void
+store_blocks_free(store_blocks *bl)
+{
+	if (bl == NULL)
+		return;
+	free(bl->buf);
+	free(bl->ent);
+	free(bl);
+}
+
+int
+store_blocks_put(store_blocks *bl, uint64_t number, const uint8_t term[STORE_BLIND_LEN],
+    const void *block, size_t len, lsn_err *err)
+{
+	uint8_t key[8 + STORE_BLIND_LEN];
+	size_t off;
+	int rc;
+
+	if (number == 0)
+		return lsn_fail(err, LSN_EINTERNAL, "posting blocks of batch number 0");
+	if (bl->n == bl->ncap) {
+		size_t cap = bl->ncap ? bl->ncap * 2 : 1024;
+		struct blocks_ent *p = realloc(bl->ent, cap * sizeof(*p));
+		if (p == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		bl->ent = p;
+		bl->ncap = cap;
+	}
+	lsn_put_be64(key, number);
+	memcpy(key + 8, term, STORE_BLIND_LEN);
+	if ((rc = seal_into(bl, key, block, len, &off, err)) != 0)
+		return rc;
+	bl->ent[bl->n].off = off;
+	bl->ent[bl->n].val_len = STORE__BLOCK_SEALED_LEN(len);
+	bl->n++;
+	return 0;
+}
+
+int
+store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err)
+{
+	int rc = 0;
+
+	if (bl->n > 0 && (b->number == 0 || lsn_get_be64(bl->buf + bl->ent[0].off) != b->number))
+		return lsn_fail(err, LSN_EINTERNAL, "posting blocks of another batch");
+	for (size_t i = 0; i < bl->n && rc == 0; i++)
+		rc = push_block(b, bl, bl->ent[i].off, bl->ent[i].val_len, err);
+	return rc;
+}
+
+/* The batch number, given now if the batch has none yet. */
+static uint64_t
+batch_number(store_batch *b)
+{
+	if (b->number == 0) {
+		/* Like serials, a batch number is never reused. */
+		pthread_mutex_lock(&b->st->pool_lock);
+		b->number = b->st->next_batch++;
+		pthread_mutex_unlock(&b->st->pool_lock);
+	}
+	return b->number;
+}
+
+uint64_t
+store_batch_postings_number(store_batch *b)
+{
+	return batch_number(b);
 }
 
 int
@@ -260,13 +382,7 @@ store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
 {
 	uint8_t key[8 + STORE_BLIND_LEN];
 
-	if (b->number == 0) {
-		/* Like serials, a batch number is never reused. */
-		pthread_mutex_lock(&b->st->pool_lock);
-		b->number = b->st->next_batch++;
-		pthread_mutex_unlock(&b->st->pool_lock);
-	}
-	lsn_put_be64(key, b->number);
+	lsn_put_be64(key, batch_number(b));
 	memcpy(key + 8, term, STORE_BLIND_LEN);
 	return put_block(b, key, block, len, err);
 }
@@ -416,8 +532,8 @@ apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 		}
 		return mdb_del(txn, st->reports, &k, NULL);
 	case OP_POSTINGS:
-		k.mv_data = b->blocks + o->off;
-		v.mv_data = b->blocks + o->off + o->key_len;
+		k.mv_data = o->src->buf + o->off;
+		v.mv_data = o->src->buf + o->off + o->key_len;
 		/* A batch's blocks come in key order after every older key: append
 		 * them (no search, and full pages rather than split halves).  A key
 		 * that is not the tree's last is put the ordinary way. */

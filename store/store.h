@@ -461,9 +461,31 @@ int store_batch_put_postings(store_batch *b,
 
 /*
  * The number of b's posting blocks (store_postings_get_batch): given by
- * its first store_batch_put_postings, 0 before.
+ * its first store_batch_put_postings (or store_batch_postings_number), 0
+ * before.
  */
 uint64_t store_batch_number(const store_batch *b);
+
+/* b's posting batch number, given now if it has none yet. */
+uint64_t store_batch_postings_number(store_batch *b);
+
+/*
+ * Posting blocks sealed apart from a batch, by any thread (one thread per
+ * store_blocks at a time), so that a batch's blocks can be sealed in
+ * parallel: put a batch's blocks into several store_blocks, each in term
+ * order and each after the one before, then add them to the batch in that
+ * order.  The batch borrows bl's blocks: bl must stay unchanged until the
+ * batch is committed or freed.  store_blocks_clear() empties bl for reuse
+ * (its memory stays); it holds ciphertext only.
+ */
+typedef struct store_blocks store_blocks;
+store_blocks *store_blocks_new(store *st);
+void store_blocks_clear(store_blocks *bl);
+void store_blocks_free(store_blocks *bl);
+int store_blocks_put(store_blocks *bl, uint64_t number,
+    const uint8_t term[STORE_BLIND_LEN], const void *block, size_t len,
+    lsn_err *err);
+int store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err);
 
 /*
  * The index head: one value beside the index entries (kept as entry 0,

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1061,6 +1062,117 @@ test_store_postings__many_blocks_any_order(void **state)
 	free(buf);
 }
 
+/* A share of a batch's blocks, sealed in a thread of its own. */
+struct share {
+	store_blocks *bl;
+	uint64_t number;
+	const uint8_t (*terms)[STORE_BLIND_LEN];
+	const unsigned *order;
+	unsigned from, to, batch;
+	int rc;
+};
+
+static void *
+seal_share(void *arg)
+{
+	struct share *sh = arg;
+	static _Thread_local uint8_t block[7000];
+	lsn_err err;
+
+	sh->rc = 0;
+	for (unsigned j = sh->from; j < sh->to && sh->rc == 0; j++) {
+		unsigned i = sh->order[j];
+		size_t n = block_of(block, sh->batch, i);
+		sh->rc = store_blocks_put(sh->bl, sh->number, sh->terms[i], block, n, &err);
+	}
+	return NULL;
+}
+
+/* A batch's blocks sealed apart, in three shares by three threads at once,
+ * and added to the batch in key order beside an index entry of its own:
+ * all read back, in two batches that reuse the same store_blocks.  Blocks
+ * of batch number 0 or of another batch are refused. */
+static void
+test_store_postings__blocks_sealed_apart_in_shares(void **state)
+{
+	struct fx *f = *state;
+	enum { NT = 300, NS = 3 };
+	static uint8_t terms[NT][STORE_BLIND_LEN], want[7000];
+	unsigned order[NT];
+	uint64_t number[2];
+	uint8_t *buf = NULL;
+	size_t cap = 0, len, wl;
+	store_blocks *bl[NS];
+	struct share sh[NS];
+	pthread_t th[NS];
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	struct collect c = { 0 };
+	char word[16];
+	lsn_err err;
+
+	for (unsigned i = 0; i < NT; i++) {
+		snprintf(word, sizeof(word), "s%u", i);
+		store_blind(f->st, word, strlen(word), terms[i]);
+		order[i] = i;
+	}
+	/* order: the terms by key, ascending */
+	for (unsigned i = 1; i < NT; i++)
+		for (unsigned k = i; k > 0 && memcmp(terms[order[k - 1]], terms[order[k]],
+						STORE_BLIND_LEN) > 0; k--) {
+			unsigned t = order[k];
+			order[k] = order[k - 1];
+			order[k - 1] = t;
+		}
+	for (unsigned s = 0; s < NS; s++)
+		assert_non_null(bl[s] = store_blocks_new(f->st));
+	assert_int_equal(store_blocks_put(bl[0], 0, terms[0], "x", 1, &err), LSN_EINTERNAL);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	for (unsigned batch = 0; batch < 2; batch++) {
+		number[batch] = store_batch_postings_number(b);
+		assert_true(number[batch] > 0);
+		assert_int_equal(store_batch_number(b), number[batch]);
+		for (unsigned s = 0; s < NS; s++) {
+			store_blocks_clear(bl[s]);
+			sh[s] = (struct share){ bl[s], number[batch], (const uint8_t (*)[STORE_BLIND_LEN])terms,
+				order, s * NT / NS, (s + 1) * NT / NS, batch, -1 };
+			assert_int_equal(pthread_create(&th[s], NULL, seal_share, &sh[s]), 0);
+		}
+		for (unsigned s = 0; s < NS; s++) {
+			assert_int_equal(pthread_join(th[s], NULL), 0);
+			assert_int_equal(sh[s].rc, 0);
+		}
+		assert_int_equal(store_batch_put_index_entry(b, 20 + batch, "entry", 5, &err), 0);
+		for (unsigned s = 0; s < NS; s++)
+			assert_int_equal(store_batch_add_blocks(b, bl[s], &err), 0);
+		assert_int_equal(store_batch_commit(b, &err), 0);
+	}
+	/* Blocks made for an earlier batch number go into no other batch. */
+	store_blocks_clear(bl[0]);
+	assert_int_equal(store_blocks_put(bl[0], number[1], terms[0], "x", 1, &err), 0);
+	assert_int_equal(store_batch_put_postings(b, terms[1], "y", 1, &err), 0);
+	assert_int_not_equal(store_batch_number(b), number[1]);
+	assert_int_equal(store_batch_add_blocks(b, bl[0], &err), LSN_EINTERNAL);
+	store_batch_free(b);
+	for (unsigned s = 0; s < NS; s++)
+		store_blocks_free(bl[s]);
+	assert_int_equal(reopen(f, NULL), 0);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	for (unsigned batch = 0; batch < 2; batch++)
+		for (unsigned i = 0; i < NT; i++) {
+			wl = block_of(want, batch, i);
+			assert_int_equal(store_postings_read_batch(sn, terms[i], number[batch], &buf,
+			    &cap, &len, &err), 0);
+			assert_int_equal(len, wl);
+			assert_memory_equal(buf, want, wl);
+		}
+	assert_int_equal(store_index_entry_get(sn, 21, on_block, &c, &err), 0);
+	assert_int_equal(c.blocks, 1);
+	assert_string_equal(c.text[0], "entry");
+	store_snap_end(sn);
+	free(buf);
+}
+
 /* A block read into the caller's buffer: grown when too small, nothing for
  * a batch without one, and a tampered block refused with no plaintext of
  * it left in the buffer. */
@@ -1453,6 +1565,7 @@ main(void)
 		T(test_store_dict__trained_old_and_new_records_open),
 		T(test_store_postings__blocks_in_order_per_term),
 		T(test_store_postings__many_blocks_any_order),
+		T(test_store_postings__blocks_sealed_apart_in_shares),
 		T(test_store_postings__index_head_beside_entries),
 		T(test_store_postings__read_into_caller_buffer),
 		T(test_store_principals__put_get_replace_iter),
