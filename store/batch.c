@@ -19,11 +19,22 @@ enum op_type { OP_RECORD, OP_DELETE, OP_POSTINGS, OP_PRINCIPAL, OP_META, OP_AUDI
  */
 struct store_blocks {
 	store *st;
+	struct store__scratch *s; /* held from the first put to clear or free:
+	                           * one pool lock a share, not one a block */
 	uint8_t *buf;
 	size_t len, cap;
 	struct blocks_ent { size_t off, val_len; } *ent; /* for store_batch_add_blocks */
 	size_t n, ncap;
 };
+
+/* Give back the scratch a store_blocks holds. */
+static void
+blocks_release(store_blocks *bl)
+{
+	if (bl->s != NULL)
+		store__scratch_put(bl->st, bl->s);
+	bl->s = NULL;
+}
 
 struct op {
 	enum op_type type;
@@ -78,7 +89,7 @@ batch_clear(store_batch *b)
 	b->n = 0;
 	b->max_serial = 0;
 	b->number = 0;
-	b->blocks.len = 0;
+	store_blocks_clear(&b->blocks);
 }
 
 void
@@ -88,7 +99,8 @@ store_batch_free(store_batch *b)
 		return;
 	batch_clear(b);
 	free(b->ops);
-	free(b->blocks.buf);
+	blocks_release(&b->blocks);
+	lsn_big_free(b->blocks.buf, b->blocks.cap);
 	free(b);
 }
 
@@ -247,14 +259,17 @@ seal_into(store_blocks *bl, const uint8_t key[8 + STORE_BLIND_LEN], const void *
 		size_t cap = bl->cap ? bl->cap : 1u << 20;
 		while (cap - bl->len < need)
 			cap *= 2;
-		uint8_t *p = realloc(bl->buf, cap);
+		uint8_t *p = lsn_big_realloc(bl->buf, bl->cap, cap);
 		if (p == NULL)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		bl->buf = p;
 		bl->cap = cap;
 	}
 	memcpy(bl->buf + bl->len, key, klen);
-	rc = store__seal_block(bl->st, key, klen, data, len, bl->buf + bl->len + klen, err);
+	if (bl->s == NULL && (bl->s = store__scratch_get(bl->st)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	rc = store__seal_block(bl->st, bl->s, key, klen, data, len, bl->buf + bl->len + klen,
+	    err);
 	if (rc != 0)
 		return rc;
 	*off = bl->len;
@@ -303,6 +318,7 @@ store_blocks_new(store *st)
 void
 store_blocks_clear(store_blocks *bl)
 {
+	blocks_release(bl);
 	bl->len = 0;
 	bl->n = 0;
 }
@@ -312,7 +328,8 @@ store_blocks_free(store_blocks *bl)
 {
 	if (bl == NULL)
 		return;
-	free(bl->buf);
+	blocks_release(bl);
+	lsn_big_free(bl->buf, bl->cap);
 	free(bl->ent);
 	free(bl);
 }

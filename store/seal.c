@@ -633,16 +633,16 @@ block_aad(gcry_cipher_hd_t h, const uint8_t *hdr, const void *name, size_t name_
 }
 
 int
-store__seal_block(store *st, const void *name, size_t name_len, const void *plain,
-    size_t len, uint8_t *out, lsn_err *err)
+store__seal_block(store *st, struct store__scratch *held, const void *name,
+    size_t name_len, const void *plain, size_t len, uint8_t *out, lsn_err *err)
 {
-	struct store__scratch *s = NULL;
+	struct store__scratch *s = held;
 	uint8_t *nonce = out + BLOCK_HDR;
 	int rc = LSN_EINTERNAL;
 
 	if (len > STORE_MAX_RECORD)
 		return lsn_fail(err, LSN_EINPUT, "posting block too large");
-	if ((s = store__scratch_get(st)) == NULL)
+	if (s == NULL && (s = store__scratch_get(st)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	memcpy(out, "LSB", 3);
 	out[3] = STORE_FORMAT_VERSION;
@@ -667,7 +667,8 @@ store__seal_block(store *st, const void *name, size_t name_len, const void *plai
 	}
 	rc = 0;
 out:
-	store__scratch_put(st, s);
+	if (held == NULL)
+		store__scratch_put(st, s);
 	return rc;
 }
 
