@@ -1072,8 +1072,21 @@ main(int argc, char **argv)
 	printf("\ntotal %.0f s\n", bench_now() - t0);
 
 	if (results) {
-		snprintf(path, sizeof(path), "%s/%s-%s.md", results, date, host);
-		if ((f = fopen(path, "w")) == NULL) {
+		/* A day's later runs are -2, -3, ...: an earlier result is never
+		 * overwritten (O_EXCL: nor raced). */
+		int fd = -1;
+		for (unsigned k = 1; fd < 0 && k < 1000; k++) {
+			if (k == 1)
+				snprintf(path, sizeof(path), "%s/%s-%s.md", results, date, host);
+			else
+				snprintf(path, sizeof(path), "%s/%s-%s-%u.md", results, date, host, k);
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+			if (fd < 0 && errno != EEXIST)
+				break;
+		}
+		if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+			if (fd >= 0)
+				close(fd);
 			fprintf(stderr, "liaison-bench: %s: %s\n", path, strerror(errno));
 			goto out;
 		}
