@@ -2,8 +2,9 @@
  * ingest/run.c - bulk ingest: a reader thread splits the inputs into
  * documents, worker threads parse, validate, tokenize and seal them, and
  * this (the calling) thread is the one LMDB writer: it checks duplicates,
- * gathers postings and commits batches with their audit entries.  Results
- * are reported in input order, a stored document only after its commit.
+ * gathers postings and commits batches with their audit entries (the
+ * workers help seal a batch's posting blocks).  Results are reported in
+ * input order, a stored document only after its commit.
  */
 #include "config.h"
 
