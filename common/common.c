@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "common/common.h"
@@ -82,68 +81,6 @@ lsn_wipe_free(void *p, size_t n)
 		return;
 	lsn_wipe(p, n);
 	free(p);
-}
-
-/* The mapped length of a big table of n bytes: whole huge pages. */
-static size_t
-big_len(size_t n)
-{
-	return (n + LSN_BIG_MIN - 1) & ~(size_t)(LSN_BIG_MIN - 1);
-}
-
-void *
-lsn_big_alloc(size_t n)
-{
-	void *p;
-
-	if (n < LSN_BIG_MIN)
-		return calloc(1, n ? n : 1);
-	p = mmap(NULL, big_len(n), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(p, big_len(n), MADV_HUGEPAGE); /* advice: failing changes nothing */
-#endif
-	return p;
-}
-
-void *
-lsn_big_realloc(void *p, size_t old, size_t n)
-{
-	void *q;
-
-	if (p == NULL)
-		return lsn_big_alloc(n);
-	if (old < LSN_BIG_MIN && n < LSN_BIG_MIN)
-		return realloc(p, n ? n : 1);
-	if (old >= LSN_BIG_MIN && n >= LSN_BIG_MIN) {
-		if (big_len(n) == big_len(old))
-			return p;
-		q = mremap(p, big_len(old), big_len(n), MREMAP_MAYMOVE);
-		if (q == MAP_FAILED)
-			return NULL;
-#ifdef MADV_HUGEPAGE
-		(void)madvise(q, big_len(n), MADV_HUGEPAGE);
-#endif
-		return q;
-	}
-	/* Across LSN_BIG_MIN: copy. */
-	if ((q = lsn_big_alloc(n)) == NULL)
-		return NULL;
-	memcpy(q, p, old < n ? old : n);
-	lsn_big_free(p, old);
-	return q;
-}
-
-void
-lsn_big_free(void *p, size_t n)
-{
-	if (p == NULL)
-		return;
-	if (n < LSN_BIG_MIN)
-		free(p);
-	else
-		munmap(p, big_len(n));
 }
 
 int

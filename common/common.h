@@ -54,23 +54,6 @@ void lsn_wipe(void *p, size_t n);
 /* lsn_wipe(p, n) then free(p).  NULL is a no-op. */
 void lsn_wipe_free(void *p, size_t n);
 
-/*
- * Large tables probed at random (ingest's dictionaries, the writer's batch,
- * the filter of stored ids): from LSN_BIG_MIN bytes they are mapped on
- * their own with transparent huge pages advised (MADV_HUGEPAGE: the
- * kernel's usual "madvise" mode gives none otherwise), so that a 16 MiB
- * table is 8 TLB entries and 8 page faults rather than 4,096 of each.
- * Smaller ones come from malloc.  The caller passes the size back to
- * realloc and free.  lsn_big_alloc zeroes; lsn_big_realloc keeps the old
- * contents (the rest is unspecified); neither it nor lsn_big_free wipes:
- * the caller wipes what it wrote (a table is mostly never touched).
- * NULL: out of memory (a failed realloc leaves p as it was).
- */
-#define LSN_BIG_MIN (2u << 20)
-void *lsn_big_alloc(size_t n);
-void *lsn_big_realloc(void *p, size_t old, size_t n);
-void lsn_big_free(void *p, size_t n);
-
 /* A fast 32-bit hash of p[0..n) for in-memory hash tables, never stored:
  * seeded at random per process (not cryptographic).  Inline: ingest hashes
  * every word of every report, most of them a few bytes long. */

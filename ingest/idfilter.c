@@ -39,7 +39,7 @@ ingest_idfilter_new(ingest_idfilter **out, uint64_t ids)
 	*out = NULL;
 	while (nbits < INGEST_IDFILTER_MAX_BITS && nbits / INGEST_IDFILTER_BITS_PER_ID < ids)
 		nbits *= 2;
-	if (f == NULL || (f->bits = lsn_big_alloc(nbits / 8)) == NULL) {
+	if (f == NULL || (f->bits = calloc(nbits / 64, sizeof(uint64_t))) == NULL) {
 		free(f);
 		return LSN_EINTERNAL;
 	}
@@ -53,7 +53,7 @@ ingest_idfilter_free(ingest_idfilter *f)
 {
 	if (f == NULL)
 		return;
-	lsn_big_free(f->bits, (f->mask + 1) / 8);
+	free(f->bits);
 	free(f);
 }
 

@@ -692,7 +692,7 @@ word_index(struct writer *w, const uint8_t *blind)
 		size_t n = w->nslots ? w->nslots * 2 : 1 << 15;
 		uint32_t *old = w->slots;
 		size_t oldn = w->nslots;
-		if ((w->slots = lsn_big_alloc(n * sizeof(*w->slots))) == NULL) {
+		if ((w->slots = calloc(n, sizeof(*w->slots))) == NULL) {
 			w->slots = old;
 			return -1;
 		}
@@ -700,15 +700,14 @@ word_index(struct writer *w, const uint8_t *blind)
 		for (size_t k = 0; k < oldn; k++)
 			if (old[k] != 0)
 				w->slots[slot_of(w, w->words[old[k] - 1].blind)] = old[k];
-		lsn_big_free(old, oldn * sizeof(*old));
+		free(old);
 	}
 	i = slot_of(w, blind);
 	if (w->slots[i] != 0)
 		return w->slots[i] - 1;
 	if (w->nwords == w->cap_words) {
 		size_t cap = w->cap_words ? w->cap_words * 2 : 16384;
-		struct word_acc *p = lsn_big_realloc(w->words, w->cap_words * sizeof(*p),
-		    cap * sizeof(*p));
+		struct word_acc *p = realloc(w->words, cap * sizeof(*p));
 		if (p == NULL)
 			return -1;
 		w->words = p;
@@ -933,18 +932,16 @@ commit(struct writer *w, lsn_err *err)
 	/* Both kept between batches: their pages are faulted in once. */
 	if (w->nwords > w->cap_order) {
 		size_t cap = w->nwords + w->nwords / 4;
-		struct word_order *o = lsn_big_realloc(w->order, w->cap_order * sizeof(*o),
-		    cap * sizeof(*o));
+		struct word_order *o = realloc(w->order, cap * sizeof(*o));
 		if (o != NULL) {
 			w->order = o;
 			w->cap_order = cap;
 		}
 	}
 	if (w->run == NULL || w->npost > w->cap_run) {
-		lsn_wipe(w->run, w->cap_run * sizeof(*w->run));
-		lsn_big_free(w->run, w->cap_run * sizeof(*w->run));
+		lsn_wipe_free(w->run, w->cap_run * sizeof(*w->run));
 		w->cap_run = w->npost + w->npost / 4 + 1024;
-		if ((w->run = lsn_big_alloc(w->cap_run * sizeof(*w->run))) == NULL)
+		if ((w->run = malloc(w->cap_run * sizeof(*w->run))) == NULL)
 			w->cap_run = 0;
 	}
 	struct word_order *order = w->order;
@@ -1155,8 +1152,7 @@ add_posting(struct writer *w, uint32_t word, uint32_t portion)
 {
 	if (w->npost == w->cap_post) {
 		size_t cap = w->cap_post ? w->cap_post * 2 : 65536;
-		struct posting_ref *p = lsn_big_realloc(w->post, w->cap_post * sizeof(*p),
-		    cap * sizeof(*p));
+		struct posting_ref *p = realloc(w->post, cap * sizeof(*p));
 		if (p == NULL)
 			return -1;
 		w->post = p;
@@ -1459,19 +1455,17 @@ out:
 	store_snap_end(w.sn);
 	store_batch_free(w.b);
 	free(w.pend);
-	lsn_wipe(w.post, w.cap_post * sizeof(*w.post));
-	lsn_big_free(w.post, w.cap_post * sizeof(*w.post));
+	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
 	lsn_wipe_free(w.reps, w.cap_reps * sizeof(*w.reps));
 	lsn_wipe_free(w.head, w.head_len); /* opened index contents, as the store wipes them */
-	lsn_wipe(w.run, w.cap_run * sizeof(*w.run));
-	lsn_big_free(w.run, w.cap_run * sizeof(*w.run));
-	lsn_big_free(w.order, w.cap_order * sizeof(*w.order));
+	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
+	free(w.order);
 	for (unsigned k = 0; k < BUILD_TASKS; k++) {
 		lsn_wipe_free(w.tasks[k].block, w.tasks[k].cap_block);
 		store_blocks_free(w.tasks[k].out);
 	}
-	lsn_big_free(w.words, w.cap_words * sizeof(*w.words));
-	lsn_big_free(w.slots, w.nslots * sizeof(*w.slots));
+	free(w.words);
+	free(w.slots);
 	free(w.ids);
 	ingest_idfilter_free(w.seen);
 	ingest_entries_free(r.entries);

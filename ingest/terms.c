@@ -87,9 +87,9 @@ wtab_init(struct wtab *t, size_t max_words)
 	t->max_words = max_words ? max_words : DEFAULT_WORDS;
 	t->nslots = 1u << 12; /* grows with the words: small tables stay in cache */
 	t->arena_cap = t->max_words * 8 + LSN_TOKEN_MAX;
-	t->slots = lsn_big_alloc(t->nslots * sizeof(*t->slots));
-	t->e = lsn_big_alloc(t->max_words * sizeof(*t->e));
-	t->arena = lsn_big_alloc(t->arena_cap);
+	t->slots = calloc(t->nslots, sizeof(*t->slots));
+	t->e = malloc(t->max_words * sizeof(*t->e));
+	t->arena = malloc(t->arena_cap);
 	return t->slots == NULL || t->e == NULL || t->arena == NULL ? -1 : 0;
 }
 
@@ -108,10 +108,10 @@ static void
 wtab_fini(struct wtab *t)
 {
 	if (t->slots != NULL && t->e != NULL && t->arena != NULL)
-		wtab_reset(t); /* wipes the words */
-	lsn_big_free(t->slots, t->nslots * sizeof(*t->slots));
-	lsn_big_free(t->e, t->max_words * sizeof(*t->e));
-	lsn_big_free(t->arena, t->arena_cap);
+		wtab_reset(t);
+	free(t->slots);
+	free(t->e);
+	free(t->arena);
 }
 
 static const char *
@@ -134,7 +134,7 @@ static int
 grow(struct wtab *t)
 {
 	size_t n = t->nslots * 2, mask = n - 1;
-	uint64_t *s = lsn_big_alloc(n * sizeof(*s));
+	uint64_t *s = calloc(n, sizeof(*s));
 
 	if (s == NULL)
 		return -1;
@@ -147,7 +147,7 @@ grow(struct wtab *t)
 			;
 		s[i] = v;
 	}
-	lsn_big_free(t->slots, t->nslots * sizeof(*t->slots));
+	free(t->slots);
 	t->slots = s;
 	t->nslots = n;
 	return 0;

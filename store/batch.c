@@ -100,7 +100,7 @@ store_batch_free(store_batch *b)
 	batch_clear(b);
 	free(b->ops);
 	blocks_release(&b->blocks);
-	lsn_big_free(b->blocks.buf, b->blocks.cap);
+	free(b->blocks.buf);
 	free(b);
 }
 
@@ -259,7 +259,7 @@ seal_into(store_blocks *bl, const uint8_t key[8 + STORE_BLIND_LEN], const void *
 		size_t cap = bl->cap ? bl->cap : 1u << 20;
 		while (cap - bl->len < need)
 			cap *= 2;
-		uint8_t *p = lsn_big_realloc(bl->buf, bl->cap, cap);
+		uint8_t *p = realloc(bl->buf, cap);
 		if (p == NULL)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		bl->buf = p;
@@ -329,7 +329,7 @@ store_blocks_free(store_blocks *bl)
 	if (bl == NULL)
 		return;
 	blocks_release(bl);
-	lsn_big_free(bl->buf, bl->cap);
+	free(bl->buf);
 	free(bl->ent);
 	free(bl);
 }
