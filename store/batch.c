@@ -268,8 +268,7 @@ seal_into(store_blocks *bl, const uint8_t key[8 + STORE_BLIND_LEN], const void *
 	memcpy(bl->buf + bl->len, key, klen);
 	if (bl->s == NULL && (bl->s = store__scratch_get(bl->st)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	rc = store__seal_block(bl->st, bl->s, key, klen, data, len, bl->buf + bl->len + klen,
-	    err);
+	rc = store__seal_block(bl->s, key, klen, data, len, bl->buf + bl->len + klen, err);
 	if (rc != 0)
 		return rc;
 	*off = bl->len;
@@ -374,9 +373,8 @@ store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err)
 	return rc;
 }
 
-/* The batch number, given now if the batch has none yet. */
-static uint64_t
-batch_number(store_batch *b)
+uint64_t
+store_batch_postings_number(store_batch *b)
 {
 	if (b->number == 0) {
 		/* Like serials, a batch number is never reused. */
@@ -387,19 +385,13 @@ batch_number(store_batch *b)
 	return b->number;
 }
 
-uint64_t
-store_batch_postings_number(store_batch *b)
-{
-	return batch_number(b);
-}
-
 int
 store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
     const void *block, size_t len, lsn_err *err)
 {
 	uint8_t key[8 + STORE_BLIND_LEN];
 
-	lsn_put_be64(key, batch_number(b));
+	lsn_put_be64(key, store_batch_postings_number(b));
 	memcpy(key + 8, term, STORE_BLIND_LEN);
 	return put_block(b, key, block, len, err);
 }

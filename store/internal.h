@@ -163,10 +163,10 @@ int store__open1(store *st, char domain, const void *name, size_t name_len,
 #define STORE__BLOCK_SEALED_LEN(len) \
 	(STORE__BLOCK_HDR + STORE__NONCE_LEN + (len) + STORE__TAG_LEN)
 /* Seal len bytes of plain into out, which has room for
- * STORE__BLOCK_SEALED_LEN(len) (left wiped on failure), with the scratch
- * the caller holds, or NULL to take one from the pool for the call. */
-int store__seal_block(store *st, struct store__scratch *held, const void *name,
-    size_t name_len, const void *plain, size_t len, uint8_t *out, lsn_err *err);
+ * STORE__BLOCK_SEALED_LEN(len) (left wiped on failure), with a scratch the
+ * caller holds (a store_blocks keeps one for all its blocks). */
+int store__seal_block(struct store__scratch *s, const void *name, size_t name_len,
+    const void *plain, size_t len, uint8_t *out, lsn_err *err);
 int store__open_block(store *st, const void *name, size_t name_len,
     const uint8_t *rec, size_t rec_len, uint8_t **plain, size_t *plain_len,
     lsn_err *err);

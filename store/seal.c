@@ -633,17 +633,13 @@ block_aad(gcry_cipher_hd_t h, const uint8_t *hdr, const void *name, size_t name_
 }
 
 int
-store__seal_block(store *st, struct store__scratch *held, const void *name,
-    size_t name_len, const void *plain, size_t len, uint8_t *out, lsn_err *err)
+store__seal_block(struct store__scratch *s, const void *name, size_t name_len,
+    const void *plain, size_t len, uint8_t *out, lsn_err *err)
 {
-	struct store__scratch *s = held;
 	uint8_t *nonce = out + BLOCK_HDR;
-	int rc = LSN_EINTERNAL;
 
 	if (len > STORE_MAX_RECORD)
 		return lsn_fail(err, LSN_EINPUT, "posting block too large");
-	if (s == NULL && (s = store__scratch_get(st)) == NULL)
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	memcpy(out, "LSB", 3);
 	out[3] = STORE_FORMAT_VERSION;
 	out[4] = 0; /* flags */
@@ -662,14 +658,9 @@ store__seal_block(store *st, struct store__scratch *held, const void *name,
 	    gcry_cipher_encrypt(s->pgcm, nonce + STORE__NONCE_LEN, len, NULL, 0) ||
 	    gcry_cipher_gettag(s->pgcm, nonce + STORE__NONCE_LEN + len, STORE__TAG_LEN)) {
 		lsn_wipe(out, STORE__BLOCK_SEALED_LEN(len)); /* may hold plaintext */
-		rc = lsn_fail(err, LSN_EINTERNAL, "AES-GCM encryption failed");
-		goto out;
+		return lsn_fail(err, LSN_EINTERNAL, "AES-GCM encryption failed");
 	}
-	rc = 0;
-out:
-	if (held == NULL)
-		store__scratch_put(st, s);
-	return rc;
+	return 0;
 }
 
 int

@@ -993,6 +993,28 @@ block_of(uint8_t *out, unsigned batch, unsigned i)
 	return n;
 }
 
+/* Blind n words "<prefix><i>" into terms[i]; order: their indexes by
+ * key, ascending (dir 1) or descending (dir -1). */
+static void
+blind_sorted(store *st, const char *prefix, unsigned n, uint8_t (*terms)[STORE_BLIND_LEN],
+    unsigned *order, int dir)
+{
+	char word[16];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(word, sizeof(word), "%s%u", prefix, i);
+		store_blind(st, word, strlen(word), terms[i]);
+		order[i] = i;
+	}
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned k = i; k > 0 && dir * memcmp(terms[order[k - 1]], terms[order[k]],
+						STORE_BLIND_LEN) > 0; k--) {
+			unsigned t = order[k];
+			order[k] = order[k - 1];
+			order[k - 1] = t;
+		}
+}
+
 /* A batch's blocks are appended at the end of the posting tree when they
  * come in key order and put the ordinary way when they do not: 300 blocks
  * (over a megabyte: the batch's block buffer grows) in descending key order
@@ -1011,22 +1033,9 @@ test_store_postings__many_blocks_any_order(void **state)
 	store_batch *b = NULL;
 	store_snap *sn = NULL;
 	struct collect c = { 0 };
-	char word[16];
 	lsn_err err;
 
-	for (unsigned i = 0; i < NT; i++) {
-		snprintf(word, sizeof(word), "w%u", i);
-		store_blind(f->st, word, strlen(word), terms[i]);
-		order[i] = i;
-	}
-	/* order: the terms by key, descending */
-	for (unsigned i = 1; i < NT; i++)
-		for (unsigned k = i; k > 0 && memcmp(terms[order[k - 1]], terms[order[k]],
-						STORE_BLIND_LEN) < 0; k--) {
-			unsigned t = order[k];
-			order[k] = order[k - 1];
-			order[k - 1] = t;
-		}
+	blind_sorted(f->st, "w", NT, terms, order, -1);
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
 	for (unsigned batch = 0; batch < 2; batch++) {
 		for (unsigned j = 0; j < NT; j++) {
@@ -1108,22 +1117,9 @@ test_store_postings__blocks_sealed_apart_in_shares(void **state)
 	store_batch *b = NULL;
 	store_snap *sn = NULL;
 	struct collect c = { 0 };
-	char word[16];
 	lsn_err err;
 
-	for (unsigned i = 0; i < NT; i++) {
-		snprintf(word, sizeof(word), "s%u", i);
-		store_blind(f->st, word, strlen(word), terms[i]);
-		order[i] = i;
-	}
-	/* order: the terms by key, ascending */
-	for (unsigned i = 1; i < NT; i++)
-		for (unsigned k = i; k > 0 && memcmp(terms[order[k - 1]], terms[order[k]],
-						STORE_BLIND_LEN) > 0; k--) {
-			unsigned t = order[k];
-			order[k] = order[k - 1];
-			order[k - 1] = t;
-		}
+	blind_sorted(f->st, "s", NT, terms, order, 1);
 	for (unsigned s = 0; s < NS; s++)
 		assert_non_null(bl[s] = store_blocks_new(f->st));
 	assert_int_equal(store_blocks_put(bl[0], 0, terms[0], "x", 1, &err), LSN_EINTERNAL);
