@@ -418,7 +418,7 @@ int ingest_marking_parse(acl_marking **out, const acl_data *data, const char *te
  * has no postings yet, or its layout is this one; else LSN_EINPUT naming
  * both).
  */
-#define INGEST_INDEX_FORMAT "6"
+#define INGEST_INDEX_FORMAT "7"
 
 /*
  * Every report is also posted under this pseudo-word, in its batch's block
@@ -432,6 +432,19 @@ int ingest_marking_parse(acl_marking **out, const acl_data *data, const char *te
  */
 #define INGEST_EVERY_REPORT " every report "
 int ingest_index_format_check(store_snap *sn, lsn_err *err);
+
+/*
+ * A report with a date is also posted under its month's pseudo-word,
+ * " month YYYY-MM ", with exactly the postings it has under
+ * INGEST_EVERY_REPORT (layout 7).  A query whose every match needs a date
+ * range of a few months (date: alone, or with NOT, class:, rel:) requires
+ * one of those months' words instead of every report's: at 1M reports
+ * over six years, a month's word has 1/72 of the postings.  out has room
+ * for INGEST_MONTH_WORD_MAX bytes; returns the length, or 0 for no date
+ * (0, or a year past 9999).
+ */
+#define INGEST_MONTH_WORD_MAX 16
+size_t ingest_month_word(uint32_t yyyymmdd, char *out);
 
 /*
  * The store's marking entries during one ingest run.  Loaded once (the

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,4 +187,15 @@ ingest_head_read(store_snap *sn, uint8_t **h, size_t *len, lsn_err *err)
 	*h = hb.h;
 	*len = hb.len;
 	return 0;
+}
+
+size_t
+ingest_month_word(uint32_t yyyymmdd, char *out)
+{
+	uint32_t y = yyyymmdd / 10000, m = yyyymmdd / 100 % 100;
+
+	if (y == 0 || y > 9999 || m == 0 || m > 12)
+		return 0;
+	return (size_t)snprintf(out, INGEST_MONTH_WORD_MAX, " month %04u-%02u ", (unsigned)y,
+	    (unsigned)m);
 }

@@ -192,13 +192,22 @@ ingest_record_free(ingest_record *r)
 static uint32_t
 date_number(const char *s)
 {
-	/* YYYY-MM-DD -> YYYYMMDD; anything else -> 0 */
+	/* YYYY-MM-DD -> YYYYMMDD; anything else (a generic document's
+	 * createDate is not schema-checked) -> 0, no date: a date is always
+	 * in one of the month words (ingest_month_word) a query reads. */
+	int y, m, d;
+
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
 		return 0;
 	for (int i = 0; i < 10; i++)
 		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
 			return 0;
-	return (uint32_t)(atoi(s) * 10000 + atoi(s + 5) * 100 + atoi(s + 8));
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (y == 0 || m < 1 || m > 12 || d < 1 || d > 31)
+		return 0;
+	return (uint32_t)(y * 10000 + m * 100 + d);
 }
 
 int

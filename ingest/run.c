@@ -642,6 +642,10 @@ struct writer {
 	store_batch *b;
 	store_snap *sn;
 	uint8_t every[STORE_BLIND_LEN]; /* INGEST_EVERY_REPORT, blinded */
+	struct month_blind {  /* month words (ingest_month_word), blinded */
+		uint32_t ym;  /* YYYYMM; 0: empty */
+		uint8_t blind[STORE_BLIND_LEN];
+	} months[64];         /* by YYYYMM modulo 64 */
 	struct pending *pend;
 	size_t npend, cap_pend;
 	size_t docs;       /* stored documents in the batch */
@@ -1166,6 +1170,24 @@ add_posting(struct writer *w, uint32_t word, uint32_t portion)
 	return 0;
 }
 
+/* The blind form of the month word of date (YYYYMMDD, not 0), from the
+ * writer's small cache: a batch's reports span a few dozen months. */
+static const uint8_t *
+month_blind(struct writer *w, uint32_t date)
+{
+	struct month_blind *m = &w->months[date / 100 % 64];
+	char text[INGEST_MONTH_WORD_MAX];
+	size_t n;
+
+	if (m->ym != date / 100) {
+		if ((n = ingest_month_word(date, text)) == 0)
+			return NULL;
+		store_blind(w->r->st, text, n, m->blind);
+		m->ym = date / 100;
+	}
+	return m->blind;
+}
+
 /* Take one finished job into the batch.  On failure the job is not
  * pending, and the caller frees it. */
 static int
@@ -1244,12 +1266,17 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		if (word < 0 || add_posting(w, (uint32_t)word, j->terms[i].portion) != 0)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
-	/* And the report under the pseudo-word (ingest.h): the first portion
-	 * of each of its marking entries.  Past 64 entries a repeat may be
-	 * posted again, which changes nothing but the block's size. */
+	/* And the report under the pseudo-words (ingest.h), every report's
+	 * and its month's: the first portion of each of its marking entries.
+	 * Past 64 entries a repeat may be posted again, which changes nothing
+	 * but the block's size. */
 	long every = word_index(w, w->every);
+	const uint8_t *mb = v.date != 0 ? month_blind(w, v.date) : NULL;
+	long month = mb != NULL ? word_index(w, mb) : -2;
 	uint32_t seen[64];
 	size_t nseen = 0;
+	if (every < 0 || month == -1)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	for (size_t i = 0; i < v.nportions; i++) {
 		uint32_t e = w->portion_entry[i];
 		size_t k = 0;
@@ -1261,7 +1288,8 @@ take(struct writer *w, struct job *j, lsn_err *err)
 			continue;
 		if (nseen < 64)
 			seen[nseen++] = e;
-		if (every < 0 || add_posting(w, (uint32_t)every, (uint32_t)i) != 0)
+		if (add_posting(w, (uint32_t)every, (uint32_t)i) != 0 ||
+		    (month >= 0 && add_posting(w, (uint32_t)month, (uint32_t)i) != 0))
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
 	w->reps[w->nreps - 1].n = (uint32_t)(w->npost - w->reps[w->nreps - 1].start);

@@ -77,8 +77,9 @@ typedef struct query_result {
 	                     * read, and rank before the (offset + limit)-th
 	                     * hit (all of them when there are fewer hits) */
 	/* Cost figures (make bench): the index batches looked into, and the
-	 * postings read in them; both grow for a reader who may read fewer of
-	 * the matches, whose answer reaches further back. */
+	 * postings in the blocks read in them (each block counted once,
+	 * however often it is scanned); both grow for a reader who may read
+	 * fewer of the matches, whose answer reaches further back. */
 	uint64_t batches;
 	uint64_t postings;
 } query_result;

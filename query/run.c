@@ -756,6 +756,62 @@ needs_all(const struct query__node *n, int negated)
 	}
 }
 
+/* Narrow [*from, *to] to the date ranges every match must be in: those of
+ * date: nodes reached through ANDs only. */
+static void
+required_dates(const struct query__node *n, uint32_t *from, uint32_t *to)
+{
+	if (n->type == Q_AND) {
+		required_dates(n->a, from, to);
+		required_dates(n->b, from, to);
+	} else if (n->type == Q_DATE) {
+		*from = n->from > *from ? n->from : *from;
+		*to = n->to < *to ? n->to : *to;
+	}
+}
+
+/*
+ * A query that could match with none of its words present requires the
+ * pseudo-word every report is posted under, unless its every match is in
+ * a date range of at most QUERY__MONTHS months: then one of those months'
+ * words (ingest.h), which hold the same postings for the reports of their
+ * month, OR'ed in nodes taken from m (QUERY__MONTHS * 2 of them; texts in
+ * words and text).  The date: nodes still decide the exact days.  The
+ * node to AND with the query.
+ */
+#define QUERY__MONTHS 24
+static struct query__node *
+candidate_words(const struct query__node *root, struct query__node *every,
+    struct query__node *m, char **words, char (*text)[INGEST_MONTH_WORD_MAX])
+{
+	uint32_t from = 0, to = UINT32_MAX;
+	struct query__node *t = NULL;
+	long first, last;
+
+	required_dates(root, &from, &to);
+	if (from / 10000 == 0 || to > 99991231 || from > to)
+		return every; /* no range, an open one, or an empty one */
+	first = (long)(from / 10000) * 12 + (long)(from / 100 % 100) - 1;
+	last = (long)(to / 10000) * 12 + (long)(to / 100 % 100) - 1;
+	if (last - first + 1 > QUERY__MONTHS)
+		return every;
+	for (long k = first; k <= last; k++) {
+		size_t i = (size_t)(k - first);
+		uint32_t date = (uint32_t)(k / 12) * 10000 + (uint32_t)(k % 12 + 1) * 100 + 1;
+		if (ingest_month_word(date, text[i]) == 0)
+			return every;
+		words[i] = text[i];
+		m[2 * i] = (struct query__node){ .type = Q_WORDS, .words = &words[i], .nwords = 1 };
+		if (t == NULL)
+			t = &m[2 * i];
+		else {
+			m[2 * i + 1] = (struct query__node){ .type = Q_OR, .a = t, .b = &m[2 * i] };
+			t = &m[2 * i + 1];
+		}
+	}
+	return t;
+}
+
 /* rel: names a country or tetragraph of the registry (deny by default:
  * an unknown code is an error, not an empty answer). */
 static int
@@ -1059,7 +1115,6 @@ bits_word(struct run *r, struct bits *b, const struct query__node *n, uint64_t *
 		A[k >> 6] |= 1ULL << (k & 63);
 		R[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
 	}
-	r->postings += c.total - c.left;
 	return rc < 0 ? lsn_fail(r->err, LSN_EINPUT, "a malformed posting block") : 0;
 }
 
@@ -1235,7 +1290,6 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 			hi = k > hi ? k : hi;
 			any = 1;
 		}
-		r->postings += c.total - c.left;
 		if (rc < 0)
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 	}
@@ -1333,6 +1387,7 @@ read_block(struct run *r, struct word *w, uint64_t b)
 	}
 	w->read_in = b;
 	w->est = w->n;
+	r->postings += w->n; /* the block's postings, counted once however scanned */
 	return 0;
 }
 
@@ -1398,7 +1453,6 @@ probe_batch(struct run *r, const struct matches *ms, const uint8_t *req, uint64_
 					}
 			}
 		}
-		r->postings += c.total - c.left;
 		if (rc < 0)
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 		if (j > 0)
@@ -1516,11 +1570,15 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 {
 	/* A query that could match with none of its words present (NOT, or
 	 * date:, class:, rel: alone) requires the pseudo-word every report is
-	 * posted under (ingest.h), and so runs batch by batch like any other. */
+	 * posted under (ingest.h), or those of its months, and so runs batch
+	 * by batch like any other. */
 	char *every_word[1] = { (char *)INGEST_EVERY_REPORT };
 	struct query__node every = { .type = Q_WORDS, .words = every_word, .nwords = 1 };
-	struct query__node both = { .type = Q_AND, .a = &every, .b = q->root };
-	struct query wq = { needs_all(q->root, 0) ? &both : q->root };
+	struct query__node months[QUERY__MONTHS * 2];
+	char *month_word[QUERY__MONTHS], month_text[QUERY__MONTHS][INGEST_MONTH_WORD_MAX];
+	struct query__node both = { .type = Q_AND, .b = q->root };
+	struct query wq = { q->root };
+	uint32_t date_from = 0, date_to = UINT32_MAX; /* every match is in it */
 	struct run r = { st, NULL, data, p, &wq, NULL, 0, { .who = p, .data = data }, err, 0 };
 	struct matches ms = { 0 };
 	struct cand *c = calloc(1, sizeof(*c));
@@ -1536,8 +1594,14 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	memset(months, 0, sizeof(months));
 	if (c == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	if (needs_all(q->root, 0)) {
+		both.a = candidate_words(q->root, &every, months, month_word, month_text);
+		wq.root = &both;
+	}
+	required_dates(q->root, &date_from, &date_to);
 	if ((rc = store_snap_begin(st, &r.sn, err)) != 0 ||
 	    (rc = ingest_index_format_check(r.sn, err)) != 0)
 		goto out;
@@ -1583,7 +1647,10 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		for (uint64_t ob = 0; ob + 1 < batches; ob++) {
 			size_t total = 0;
 			uint64_t b = order[ob].batch;
-			if (order[ob].serial != 0 && !ahead(&ms, order[ob].date, order[ob].serial)) {
+			/* ... or whose newest report is older than every match
+			 * must be (and so is every report of it and after it). */
+			if (order[ob].serial != 0 && (order[ob].date < date_from ||
+				!ahead(&ms, order[ob].date, order[ob].serial))) {
 				__atomic_fetch_add(&query__batches_passed, batches - 1 - ob,
 				    __ATOMIC_RELAXED);
 				break;
@@ -1611,7 +1678,8 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 					goto out;
 				/* One block: in order already (the decoder checks). */
 				total += w->n;
-				r.postings += w->n;
+				if (!bits.nodes) /* else read_block() counted it */
+					r.postings += w->n;
 			}
 			if (total == 0)
 				continue;
@@ -1726,6 +1794,8 @@ out:
 	}
 	free(r.words);
 	free(every.word_ix);
+	for (size_t i = 0; i < QUERY__MONTHS * 2; i++)
+		free(months[i].word_ix);
 	query__entries_clear(&r.ents);
 	free(serials);
 	free(bits.pool);
