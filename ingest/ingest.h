@@ -447,6 +447,18 @@ int ingest_index_format_check(store_snap *sn, lsn_err *err);
 size_t ingest_month_word(uint32_t yyyymmdd, char *out);
 
 /*
+ * The blind form of an index word, as the postings tree keys it:
+ * store_blind()'s HMAC, except for a month word, whose blind form is the
+ * first 28 bytes of HMAC(Ki, " month ") and the first 4 of its own HMAC.
+ * A batch's month blocks thus sit side by side in the tree, and a query
+ * over a range of months reads a few adjacent pages of each batch, not a
+ * page per month (on a cold map, a page fault each).  Two months whose 4
+ * bytes collide share a block; the date: term still decides the day, so
+ * that costs time, never an answer.
+ */
+void ingest_blind(store *st, const char *word, size_t len, uint8_t *out);
+
+/*
  * The store's marking entries during one ingest run.  Loaded once (the
  * caller holds the store's writer lock, so numbers cannot collide); workers
  * number the entries of the reports they seal (ingest_record_build), and

@@ -199,3 +199,18 @@ ingest_month_word(uint32_t yyyymmdd, char *out)
 	return (size_t)snprintf(out, INGEST_MONTH_WORD_MAX, " month %04u-%02u ", (unsigned)y,
 	    (unsigned)m);
 }
+
+void
+ingest_blind(store *st, const char *word, size_t len, uint8_t *out)
+{
+	static const char month[] = " month ";
+	uint8_t own[STORE_BLIND_LEN];
+
+	if (len + 1 != INGEST_MONTH_WORD_MAX || memcmp(word, month, sizeof(month) - 1) != 0) {
+		store_blind(st, word, len, out);
+		return;
+	}
+	store_blind(st, month, sizeof(month) - 1, out);
+	store_blind(st, word, len, own);
+	memcpy(out + STORE_BLIND_LEN - 4, own, 4);
+}

@@ -675,10 +675,18 @@ struct writer {
 	struct timespec last_progress;
 };
 
+/* A blind form's hash in the batch's word table: its last 8 bytes (month
+ * words share their first 28, ingest_blind()). */
+static inline size_t
+blind_hash(const uint8_t *blind)
+{
+	return (size_t)lsn_get_be64(blind + STORE_BLIND_LEN - 8);
+}
+
 static size_t
 slot_of(const struct writer *w, const uint8_t *blind)
 {
-	size_t mask = w->nslots - 1, i = (size_t)lsn_get_be64(blind) & mask;
+	size_t mask = w->nslots - 1, i = blind_hash(blind) & mask;
 
 	while (w->slots[i] != 0 &&
 	    memcmp(w->words[w->slots[i] - 1].blind, blind, STORE_BLIND_LEN) != 0)
@@ -1182,7 +1190,7 @@ month_blind(struct writer *w, uint32_t date)
 	if (m->ym != date / 100) {
 		if ((n = ingest_month_word(date, text)) == 0)
 			return NULL;
-		store_blind(w->r->st, text, n, m->blind);
+		ingest_blind(w->r->st, text, n, m->blind);
 		m->ym = date / 100;
 	}
 	return m->blind;
@@ -1250,13 +1258,12 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	w->nreps++;
 	for (size_t i = 0; i < j->nterms; i++) {
 		/* The batch's word table is megabytes: fetch a word's slot 8
-		 * terms ahead, and its entry 4 ahead (the blind form's first
-		 * bytes are its hash). */
+		 * terms ahead, and its entry 4 ahead (blind_hash()). */
 		if (i + 8 < j->nterms && w->nslots > 0)
-			__builtin_prefetch(&w->slots[lsn_get_be64(j->terms[i + 8].blind) &
+			__builtin_prefetch(&w->slots[blind_hash(j->terms[i + 8].blind) &
 			    (w->nslots - 1)]);
 		if (i + 4 < j->nterms && w->nslots > 0) {
-			uint32_t sv = w->slots[lsn_get_be64(j->terms[i + 4].blind) & (w->nslots - 1)];
+			uint32_t sv = w->slots[blind_hash(j->terms[i + 4].blind) & (w->nslots - 1)];
 			if (sv != 0)
 				__builtin_prefetch(&w->words[sv - 1]);
 		}

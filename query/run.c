@@ -1609,7 +1609,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	if ((rc = collect_words(&r, wq.root)) != 0 || (rc = check_rel(&r, wq.root)) != 0)
 		goto out;
 	for (size_t i = 0; i < r.nwords; i++)
-		store_blind(st, r.words[i].text, strlen(r.words[i].text), r.words[i].blind);
+		ingest_blind(st, r.words[i].text, strlen(r.words[i].text), r.words[i].blind);
 	if (offset > QUERY_MAX_OFFSET) {
 		rc = lsn_fail(err, LSN_EUSAGE, "an offset above %d", QUERY_MAX_OFFSET);
 		goto out;

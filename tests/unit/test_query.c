@@ -741,11 +741,25 @@ test_query__date_ranges_read_their_months(void **state)
 	store_blind(G.st, INGEST_EVERY_REPORT, strlen(INGEST_EVERY_REPORT), every);
 	assert_int_equal(store_snap_begin(G.st, &sn, &err), 0);
 	assert_int_equal(store_postings_get(sn, every, count_block, &posted, &err), 0);
+	uint8_t jan[STORE_BLIND_LEN];
 	for (uint32_t m = 1; m <= 12; m++) {
-		uint8_t blind[STORE_BLIND_LEN];
+		uint8_t blind[STORE_BLIND_LEN], plain[STORE_BLIND_LEN];
 		size_t n = 0, len = ingest_month_word(20240000 + m * 100 + 1, word);
 		assert_true(len > 0);
-		store_blind(G.st, word, len, blind);
+		ingest_blind(G.st, word, len, blind);
+		store_blind(G.st, word, len, plain);
+		/* Months are keyed side by side; ingest_blind() of a word is
+		 * store_blind()'s. */
+		assert_memory_not_equal(blind, plain, STORE_BLIND_LEN);
+		assert_memory_equal(blind + STORE_BLIND_LEN - 4, plain, 4);
+		if (m == 1)
+			memcpy(jan, blind, sizeof(jan));
+		else
+			assert_memory_equal(blind, jan, STORE_BLIND_LEN - 4);
+		uint8_t wb[STORE_BLIND_LEN];
+		ingest_blind(G.st, vocab[m], strlen(vocab[m]), wb);
+		store_blind(G.st, vocab[m], strlen(vocab[m]), plain);
+		assert_memory_equal(wb, plain, STORE_BLIND_LEN);
 		assert_int_equal(store_postings_get(sn, blind, count_block, &n, &err), 0);
 		in_months += n;
 		if (m >= 10)
