@@ -98,16 +98,18 @@ int query__decide(query__entries *es, const char *id, const uint8_t *label,
     size_t len, ingest_rlabel *v, uint8_t *readable, uint8_t *kinds, lsn_err *err);
 
 /*
- * Open the readable portions (and the skeleton) of a report, checking that
- * the label decided on (v, viewed from label) is the authenticated one,
- * and decode them: only the segments holding readable portions are
- * decrypted, and the result holds exactly the readable portions.  serial
- * is the report's (its record is read by serial: one lookup, not two).
+ * Open portions of a report (and its skeleton), checking that the label
+ * decided on (v, viewed from label) is the authenticated one, and decode
+ * them: the portions want[] names, all of them readable[] (NULL: every
+ * readable portion).  Only the segments holding wanted portions are
+ * decrypted; a portion they hold that is not readable fails the report
+ * (deny), and the result holds exactly the wanted portions.  serial is
+ * the report's (its record is read by serial: one lookup, not two).
  * Returns 0, LSN_EINPUT, LSN_ENOTFOUND.
  */
 int query__open(store_snap *sn, const acl_data *data, uint64_t serial, const char *id,
     const uint8_t *label, size_t label_len, const ingest_rlabel *v,
-    const uint8_t *readable, ingest_doc **out, lsn_err *err);
+    const uint8_t *readable, const uint8_t *want, ingest_doc **out, lsn_err *err);
 
 /*
  * The banner of a releasable view: the roll-up of the markings of the

@@ -335,39 +335,64 @@ open_sealed(store_snap *sn, uint64_t serial, const char *id, const uint8_t *labe
 	return rc;
 }
 
+/* Forget a decoded portion (wiped), as if its segment had not been
+ * opened. */
+static void
+drop_portion(ingest_portion *p)
+{
+	free(p->element);
+	lsn_wipe_free(p->text, p->text_len);
+	acl_marking_free(p->marking);
+	free(p->ntk);
+	p->element = p->text = p->ntk = NULL;
+	p->text_len = 0;
+	p->marking = NULL;
+}
+
 int
 query__open(store_snap *sn, const acl_data *data, uint64_t serial, const char *id,
     const uint8_t *label, size_t label_len, const ingest_rlabel *v,
-    const uint8_t *readable, ingest_doc **out, lsn_err *err)
+    const uint8_t *readable, const uint8_t *want, ingest_doc **out, lsn_err *err)
 {
-	uint8_t *want = calloc(v->nsegments, 1);
+	uint8_t *seg = calloc(v->nsegments, 1);
 	store_record *r = NULL;
 	int rc;
 
 	*out = NULL;
-	if (want == NULL)
+	if (seg == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	want[0] = 1; /* the skeleton */
+	if (want == NULL)
+		want = readable;
+	seg[0] = 1; /* the skeleton */
 	for (size_t i = 0; i < v->nportions; i++)
-		want[ingest_rlabel_segment(v, i)] |= readable[i] != 0;
-	rc = open_sealed(sn, serial, id, label, label_len, v, want, &r, err);
-	free(want);
-	if (rc != 0)
+		seg[ingest_rlabel_segment(v, i)] |= want[i] != 0;
+	rc = open_sealed(sn, serial, id, label, label_len, v, seg, &r, err);
+	if (rc == 0) {
+		rc = ingest_record_decode(out, data, r, err);
+		store_record_free(r);
+	}
+	if (rc != 0) {
+		free(seg);
 		return rc;
-	rc = ingest_record_decode(out, data, r, err);
-	store_record_free(r);
-	if (rc != 0)
-		return rc;
-	/* Exactly the readable portions, whatever the segments held (they
-	 * are sealed with the label, so only a writer with the keys could
-	 * make them disagree; deny rather than trust it). */
+	}
+	/* Exactly the portions of the opened segments, all readable, whatever
+	 * the segments held (they are sealed with the label, so only a writer
+	 * with the keys could make them disagree; deny rather than trust it);
+	 * then only the wanted ones. */
 	if ((*out)->nportions != v->nportions)
 		goto mismatch;
-	for (size_t i = 0; i < v->nportions; i++)
-		if (((*out)->portions[i].element != NULL) != (readable[i] != 0))
+	for (size_t i = 0; i < v->nportions; i++) {
+		int opened = seg[ingest_rlabel_segment(v, i)];
+		if (((*out)->portions[i].element != NULL) != (opened != 0) ||
+		    (opened && !readable[i]))
 			goto mismatch;
+		if (opened && !want[i])
+			drop_portion(&(*out)->portions[i]);
+	}
+	free(seg);
 	return 0;
 mismatch:
+	free(seg);
 	ingest_doc_free(*out);
 	*out = NULL;
 	return lsn_fail(err, LSN_EINPUT, "report %s: its segments do not match its label",
@@ -413,7 +438,7 @@ cand_open(struct run *r, struct cand *c)
 		return c->failed ? -1 : 0;
 	c->opened = 1;
 	if (query__open(r->sn, r->data, c->serial, c->id, c->label, c->label_len, &c->v,
-		c->readable, &c->doc, r->err) != 0) {
+		c->readable, NULL, &c->doc, r->err) != 0) {
 		c->failed = 1;
 		return -1;
 	}

@@ -98,7 +98,7 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 		rc = no_report(err, id);
 		goto out;
 	}
-	if ((rc = query__open(sn, data, serial, id, label, ll, &v, readable, &d, err)) != 0)
+	if ((rc = query__open(sn, data, serial, id, label, ll, &v, readable, NULL, &d, err)) != 0)
 		goto out;
 	/* Keep what may be read; a title that may not becomes a placeholder. */
 	for (size_t i = 0; i < d->nportions; i++) {
@@ -434,6 +434,7 @@ struct stats_ctx {
 	query__entries ents; /* decided for p */
 	struct counter cls, country, month;
 	uint8_t readable[INGEST_MAX_PORTIONS], kinds[INGEST_MAX_PORTIONS];
+	uint8_t want[INGEST_MAX_PORTIONS]; /* the readable country portions */
 	uint64_t visible;
 	lsn_err *err;
 };
@@ -453,10 +454,18 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 		return n;
 	if (n == 0)
 		return 0;
-	/* Only readable portions are opened; the banner is their roll-up. */
-	if ((rc = query__open(s->sn, s->data, serial, id, label, ll, &v, s->readable, &d,
-		 s->err)) != 0 ||
-	    (rc = seed(&s->ents, &v, s->readable, d, s->err)) != 0) {
+	/* Only the readable country portions are opened (the segments that
+	 * hold them): the banner is the roll-up of the readable portions'
+	 * marking entries, and the month is on the label.  Opening every
+	 * readable portion, decompressed and its markings parsed, was four
+	 * fifths of the time. */
+	uint8_t *want = s->want;
+	int any = 0;
+	for (size_t i = 0; i < v.nportions; i++)
+		any |= want[i] = s->readable[i] && s->kinds[i] == INGEST_COUNTRY;
+	if (any && ((rc = query__open(s->sn, s->data, serial, id, label, ll, &v, s->readable,
+			 want, &d, s->err)) != 0 ||
+		       (rc = seed(&s->ents, &v, want, d, s->err)) != 0)) {
 		ingest_doc_free(d);
 		return rc;
 	}
@@ -465,12 +474,12 @@ stats_one(void *ctx, uint64_t serial, const char *id, const uint8_t *label, size
 		s->visible++;
 		count(&s->cls, lv ? acl_level_name(lv) : "none");
 		/* Each country once per report, however often it is named. */
-		for (size_t i = 0; i < d->nportions; i++) {
+		for (size_t i = 0; d != NULL && i < d->nportions; i++) {
 			int dup = 0;
-			if (d->portions[i].marking == NULL || s->kinds[i] != INGEST_COUNTRY)
+			if (d->portions[i].marking == NULL || !want[i])
 				continue;
 			for (size_t j = 0; j < i && !dup; j++)
-				dup = d->portions[j].marking != NULL && s->kinds[j] == INGEST_COUNTRY &&
+				dup = d->portions[j].marking != NULL && want[j] &&
 				    strcmp(d->portions[j].text, d->portions[i].text) == 0;
 			if (!dup)
 				count(&s->country, d->portions[i].text);

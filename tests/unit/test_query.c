@@ -27,7 +27,9 @@
 #include "query/query.h"
 
 #define NDOCS 150
-#define MAXP 7
+#define MAXP_GEN 7 /* title and paragraphs */
+#define MAXC 2     /* country portions */
+#define MAXP (MAXP_GEN + MAXC)
 #define NWORDS 24
 #define NQUERIES 80
 
@@ -142,10 +144,13 @@ write_doc(const struct doc *d, const char *path)
 		   "ism:classification=\"U\" ism:ownerProducer=\"USA\">\n", d->id);
 	for (int i = 0; i < d->np; i++) {
 		const struct portion *p = &d->p[i];
+		const char *el = i == 0 ? "title" : p->kind == INGEST_COUNTRY ? "country" : "p";
 		if (i == 1)
-			fprintf(f, "<date>%s</date>\n<body>\n", d->date);
-		fprintf(f, "<%s %s%s>%s</%s>\n", i == 0 ? "title" : "p", pool[p->mark].xml,
-		    p->ntk ? " lsn:access=\"J2&amp;OPS\"" : "", p->text, i == 0 ? "title" : "p");
+			fprintf(f, "<date>%s</date>\n", d->date);
+		if (i > 0 && p->kind != INGEST_COUNTRY && d->p[i - 1].kind != INGEST_PARA)
+			fprintf(f, "<body>\n");
+		fprintf(f, "<%s %s%s>%s</%s>\n", el, pool[p->mark].xml,
+		    p->ntk ? " lsn:access=\"J2&amp;OPS\"" : "", p->text, el);
 	}
 	fprintf(f, "</body>\n</report>\n");
 	fclose(f);
@@ -201,7 +206,7 @@ setup(void **state)
 		if (i >= 140 && rnd(3) == 0) /* late reports of the newest months */
 			month = 9 + rnd(4);
 		snprintf(d->date, sizeof(d->date), "2024-%02u-%02u", month, 1 + rnd(28));
-		d->np = 2 + (int)rnd(MAXP - 1);
+		d->np = 2 + (int)rnd(MAXP_GEN - 1);
 		for (int k = 0; k < d->np; k++) {
 			struct portion *p = &d->p[k];
 			size_t n = 0, words = 2 + rnd(8);
@@ -217,6 +222,20 @@ setup(void **state)
 				    w ? (rnd(5) ? " " : ", ") : "", vocab[x]);
 			}
 		}
+		/* 0-2 country portions after the title, each marked on its own
+		 * (drawn without rnd(): the words and markings above stay those
+		 * every other test was written against). */
+		int nc = i % (MAXC + 1);
+		memmove(&d->p[1 + nc], &d->p[1], (size_t)(d->np - 1) * sizeof(d->p[0]));
+		for (int k = 0; k < nc; k++) {
+			static const char *const codes[] = { "AFG", "IRQ", "SYR", "YEM", "UKR" };
+			struct portion *c = &d->p[1 + k];
+			memset(c, 0, sizeof(*c));
+			c->kind = INGEST_COUNTRY;
+			c->mark = (i * 3 + k) % (int)NPOOL;
+			snprintf(c->text, sizeof(c->text), "%s", codes[(i + 2 * k) % 5]);
+		}
+		d->np += nc;
 		snprintf(path, sizeof(path), "%s/%s.xml", docs, d->id);
 		write_doc(d, path);
 	}
@@ -827,6 +846,109 @@ test_query__date_ranges_read_their_months(void **state)
 	assert_true(res.postings >= posted);
 }
 
+/* query_stats() for each principal, against counts made here from the
+ * generated documents: a report counts if some portion is readable, under
+ * the level of its readable portions' roll-up, each readable country
+ * portion's country once, and its month. */
+struct stat_row {
+	char dim[16], key[16];
+	uint64_t n;
+};
+struct stat_rows {
+	struct stat_row r[128];
+	size_t n;
+};
+
+static void
+stat_add(struct stat_rows *t, const char *dim, const char *key, uint64_t n)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->r[i].dim, dim) == 0 && strcmp(t->r[i].key, key) == 0) {
+			t->r[i].n += n;
+			return;
+		}
+	assert_true(t->n < sizeof(t->r) / sizeof(t->r[0]));
+	snprintf(t->r[t->n].dim, sizeof(t->r[t->n].dim), "%s", dim);
+	snprintf(t->r[t->n].key, sizeof(t->r[t->n].key), "%s", key);
+	t->r[t->n++].n = n;
+}
+
+static int
+stat_got(void *ctx, const char *dim, const char *key, uint64_t n)
+{
+	stat_add(ctx, dim, key, n);
+	return 0;
+}
+
+static void
+test_query__stats_count_what_is_readable(void **state)
+{
+	size_t countries = 0, hidden = 0;
+
+	(void)state;
+	for (size_t w = 0; w < G.nwho; w++) {
+		struct stat_rows want = { .n = 0 }, got = { .n = 0 };
+		uint64_t visible = 0, want_visible = 0;
+		lsn_err err;
+		for (int d = 0; d < NDOCS; d++) {
+			const struct doc *doc = &G.docs[d];
+			const acl_marking *m[MAXP];
+			acl_marking *b = NULL;
+			size_t n = 0;
+			if (!doc->stored)
+				continue;
+			for (int i = 0; i < doc->np; i++)
+				if (readable(G.who[w], &doc->p[i]))
+					m[n++] = G.marks[doc->p[i].mark];
+			if (n == 0)
+				continue;
+			want_visible++;
+			assert_int_equal(acl_rollup(&b, G.data, m, n, &err), 0);
+			int lv = acl_marking_level(b);
+			stat_add(&want, "classification", lv ? acl_level_name(lv) : "none", 1);
+			acl_marking_free(b);
+			for (int i = 0; i < doc->np; i++) {
+				int dup = 0;
+				if (doc->p[i].kind != INGEST_COUNTRY)
+					continue;
+				if (!readable(G.who[w], &doc->p[i])) {
+					hidden++;
+					continue;
+				}
+				for (int j = 1; j < i && !dup; j++)
+					dup = doc->p[j].kind == INGEST_COUNTRY &&
+					    readable(G.who[w], &doc->p[j]) &&
+					    strcmp(doc->p[j].text, doc->p[i].text) == 0;
+				if (!dup) {
+					stat_add(&want, "country", doc->p[i].text, 1);
+					countries++;
+				}
+			}
+			char month[8];
+			memcpy(month, doc->date, 7);
+			month[7] = '\0';
+			stat_add(&want, "month", month, 1);
+		}
+		if (query_stats(G.st, G.data, G.who[w], stat_got, &got, &visible, &err) != 0)
+			fail_msg("stats for %s: %s", acl_principal_name(G.who[w]), err.msg);
+		assert_int_equal(visible, want_visible);
+		assert_int_equal(got.n, want.n);
+		for (size_t i = 0; i < want.n; i++) {
+			size_t k = 0;
+			while (k < got.n && (strcmp(got.r[k].dim, want.r[i].dim) != 0 ||
+						strcmp(got.r[k].key, want.r[i].key) != 0))
+				k++;
+			if (k == got.n || got.r[k].n != want.r[i].n)
+				fail_msg("stats for %s: %s %s: %llu, want %llu",
+				    acl_principal_name(G.who[w]), want.r[i].dim, want.r[i].key,
+				    k == got.n ? 0ULL : (unsigned long long)got.r[k].n,
+				    (unsigned long long)want.r[i].n);
+		}
+	}
+	assert_true(countries > 0); /* countries were counted */
+	assert_true(hidden > 0);    /* and some were not readable */
+}
+
 static void
 test_query__noforn_words_never_reach_partners(void **state)
 {
@@ -963,6 +1085,7 @@ main(void)
 		cmocka_unit_test(test_query__equals_brute_force_reference),
 		cmocka_unit_test(test_query__word_free_queries_read_batch_by_batch),
 		cmocka_unit_test(test_query__date_ranges_read_their_months),
+		cmocka_unit_test(test_query__stats_count_what_is_readable),
 		cmocka_unit_test(test_query__noforn_words_never_reach_partners),
 		cmocka_unit_test(test_query__unreadable_answers_like_missing),
 		cmocka_unit_test(test_query__views_hold_exactly_the_readable_portions),
