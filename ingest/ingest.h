@@ -110,6 +110,9 @@ int ingest_parse(ingest_parser *p, const char *buf, size_t len,
     const ingest_parse_opts *opts, ingest_doc **out, unsigned *line,
     lsn_err *err);
 void ingest_doc_free(ingest_doc *d);
+/* Free a portion's contents (its text wiped), leaving its kind and line:
+ * a portion not there, as in a view of what may be read. */
+void ingest_portion_clear(ingest_portion *p);
 
 /*
  * libxml2's memory (ingest/xmlmem.c), for ingest/ and its tests.  Once per
@@ -445,6 +448,15 @@ int ingest_index_format_check(store_snap *sn, lsn_err *err);
  */
 #define INGEST_MONTH_WORD_MAX 16
 size_t ingest_month_word(uint32_t yyyymmdd, char *out);
+
+/*
+ * A date as reports and queries have it, s[0..n) "YYYY-MM-DD" (year 1 and
+ * up, month 1-12, day 1-31), as YYYYMMDD; anything else is 0, no date.  A
+ * generic document's ism:createDate is not schema-checked: one that is
+ * not such a day leaves its report undated, so every dated report is in
+ * one of the month words a query reads.
+ */
+uint32_t ingest_date_parse(const char *s, size_t n);
 
 /*
  * The blind form of an index word, as the postings tree keys it:

@@ -179,17 +179,24 @@ ingest_parser_free(ingest_parser *p)
 }
 
 void
+ingest_portion_clear(ingest_portion *p)
+{
+	free(p->element);
+	lsn_wipe_free(p->text, p->text_len);
+	acl_marking_free(p->marking);
+	free(p->ntk);
+	p->element = p->text = p->ntk = NULL;
+	p->text_len = 0;
+	p->marking = NULL;
+}
+
+void
 ingest_doc_free(ingest_doc *d)
 {
 	if (d == NULL)
 		return;
-	for (size_t i = 0; i < d->nportions; i++) {
-		ingest_portion *p = &d->portions[i];
-		free(p->element);
-		lsn_wipe_free(p->text, p->text_len);
-		acl_marking_free(p->marking);
-		free(p->ntk);
-	}
+	for (size_t i = 0; i < d->nportions; i++)
+		ingest_portion_clear(&d->portions[i]);
 	free(d->portions);
 	acl_marking_free(d->banner);
 	free(d->old_banner);

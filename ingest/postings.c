@@ -189,6 +189,8 @@ ingest_head_read(store_snap *sn, uint8_t **h, size_t *len, lsn_err *err)
 	return 0;
 }
 
+#define MONTH_WORD " month " /* then YYYY-MM and a space */
+
 size_t
 ingest_month_word(uint32_t yyyymmdd, char *out)
 {
@@ -196,21 +198,20 @@ ingest_month_word(uint32_t yyyymmdd, char *out)
 
 	if (y == 0 || y > 9999 || m == 0 || m > 12)
 		return 0;
-	return (size_t)snprintf(out, INGEST_MONTH_WORD_MAX, " month %04u-%02u ", (unsigned)y,
+	return (size_t)snprintf(out, INGEST_MONTH_WORD_MAX, MONTH_WORD "%04u-%02u ", (unsigned)y,
 	    (unsigned)m);
 }
 
 void
 ingest_blind(store *st, const char *word, size_t len, uint8_t *out)
 {
-	static const char month[] = " month ";
 	uint8_t own[STORE_BLIND_LEN];
 
-	if (len + 1 != INGEST_MONTH_WORD_MAX || memcmp(word, month, sizeof(month) - 1) != 0) {
+	if (len + 1 != INGEST_MONTH_WORD_MAX || memcmp(word, MONTH_WORD, strlen(MONTH_WORD)) != 0) {
 		store_blind(st, word, len, out);
 		return;
 	}
-	store_blind(st, month, sizeof(month) - 1, out);
+	store_blind(st, MONTH_WORD, strlen(MONTH_WORD), out);
 	store_blind(st, word, len, own);
 	memcpy(out + STORE_BLIND_LEN - 4, own, 4);
 }

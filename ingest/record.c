@@ -189,25 +189,23 @@ ingest_record_free(ingest_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static uint32_t
-date_number(const char *s)
+uint32_t
+ingest_date_parse(const char *s, size_t n)
 {
-	/* YYYY-MM-DD -> YYYYMMDD; anything else (a generic document's
-	 * createDate is not schema-checked) -> 0, no date: a date is always
-	 * in one of the month words (ingest_month_word) a query reads. */
-	int y, m, d;
+	uint32_t y = 0, m, d;
 
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+	if (n != 10 || s[4] != '-' || s[7] != '-')
 		return 0;
-	for (int i = 0; i < 10; i++)
+	for (size_t i = 0; i < 10; i++)
 		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
 			return 0;
-	y = atoi(s);
-	m = atoi(s + 5);
-	d = atoi(s + 8);
+	for (size_t i = 0; i < 4; i++)
+		y = y * 10 + (uint32_t)(s[i] - '0');
+	m = (uint32_t)(s[5] - '0') * 10 + (uint32_t)(s[6] - '0');
+	d = (uint32_t)(s[8] - '0') * 10 + (uint32_t)(s[9] - '0');
 	if (y == 0 || m < 1 || m > 12 || d < 1 || d > 31)
 		return 0;
-	return (uint32_t)(y * 10000 + m * 100 + d);
+	return y * 10000 + m * 100 + d;
 }
 
 int
@@ -315,7 +313,7 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 	}
 	w.n = 0;
 	w_u8(&w, INGEST_RLABEL_VERSION);
-	w_u32(&w, date_number(d->date));
+	w_u32(&w, ingest_date_parse(d->date, strlen(d->date)));
 	w_bytes(&w, fp, sizeof(fp));
 	w_u16(&w, (unsigned)d->nportions);
 	for (size_t i = 0; i < d->nportions; i++) {

@@ -129,24 +129,6 @@ static const struct {
 	{ "date", 0, Q_DATE },
 };
 
-/* YYYY-MM-DD as YYYYMMDD, or 0. */
-static uint32_t
-parse_date(const char *s, size_t n)
-{
-	int y, m, d;
-
-	if (n != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (size_t i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	y = atoi(s);
-	m = atoi(s + 5);
-	d = atoi(s + 8);
-	if (m < 1 || m > 12 || d < 1 || d > 31)
-		return 0;
-	return (uint32_t)(y * 10000 + m * 100 + d);
-}
 
 /* A field's value: a bare value up to white space or ")", or a phrase. */
 static int
@@ -209,13 +191,13 @@ field_value(struct parser *p, struct query__node *n, int type, size_t vpos)
 				break;
 			}
 		if (dots == NULL) {
-			if ((n->from = n->to = parse_date(v, vl)) == 0)
+			if ((n->from = n->to = ingest_date_parse(v, vl)) == 0)
 				return fail_at(p, vpos, "date: takes YYYY-MM-DD or FROM..TO");
 			return 0;
 		}
 		size_t a = (size_t)(dots - v), b = vl - a - 2;
-		n->from = a ? parse_date(v, a) : 1;
-		n->to = b ? parse_date(dots + 2, b) : 99991231;
+		n->from = a ? ingest_date_parse(v, a) : 1;
+		n->to = b ? ingest_date_parse(dots + 2, b) : 99991231;
 		if (n->from == 0)
 			return fail_at(p, vpos, "date: the start is not YYYY-MM-DD");
 		if (n->to == 0)

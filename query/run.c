@@ -335,20 +335,6 @@ open_sealed(store_snap *sn, uint64_t serial, const char *id, const uint8_t *labe
 	return rc;
 }
 
-/* Forget a decoded portion (wiped), as if its segment had not been
- * opened. */
-static void
-drop_portion(ingest_portion *p)
-{
-	free(p->element);
-	lsn_wipe_free(p->text, p->text_len);
-	acl_marking_free(p->marking);
-	free(p->ntk);
-	p->element = p->text = p->ntk = NULL;
-	p->text_len = 0;
-	p->marking = NULL;
-}
-
 int
 query__open(store_snap *sn, const acl_data *data, uint64_t serial, const char *id,
     const uint8_t *label, size_t label_len, const ingest_rlabel *v,
@@ -387,7 +373,7 @@ query__open(store_snap *sn, const acl_data *data, uint64_t serial, const char *i
 		    (opened && !readable[i]))
 			goto mismatch;
 		if (opened && !want[i])
-			drop_portion(&(*out)->portions[i]);
+			ingest_portion_clear(&(*out)->portions[i]);
 	}
 	free(seg);
 	return 0;
@@ -798,22 +784,20 @@ required_dates(const struct query__node *n, uint32_t *from, uint32_t *to)
 /*
  * A query that could match with none of its words present requires the
  * pseudo-word every report is posted under, unless its every match is in
- * a date range of at most QUERY__MONTHS months: then one of those months'
- * words (ingest.h), which hold the same postings for the reports of their
- * month, OR'ed in nodes taken from m (QUERY__MONTHS * 2 of them; texts in
- * words and text).  The date: nodes still decide the exact days.  The
- * node to AND with the query.
+ * [from, to] (required_dates()) and that spans at most QUERY__MONTHS
+ * months: then one of those months' words (ingest.h), which hold the same
+ * postings for the reports of their month, OR'ed in nodes taken from m
+ * (QUERY__MONTHS * 2 of them; texts in words and text).  The date: nodes
+ * still decide the exact days.  The node to AND with the query.
  */
 #define QUERY__MONTHS 24
 static struct query__node *
-candidate_words(const struct query__node *root, struct query__node *every,
+candidate_words(uint32_t from, uint32_t to, struct query__node *every,
     struct query__node *m, char **words, char (*text)[INGEST_MONTH_WORD_MAX])
 {
-	uint32_t from = 0, to = UINT32_MAX;
 	struct query__node *t = NULL;
 	long first, last;
 
-	required_dates(root, &from, &to);
 	if (from / 10000 == 0 || to > 99991231 || from > to)
 		return every; /* no range, an open one, or an empty one */
 	first = (long)(from / 10000) * 12 + (long)(from / 100 % 100) - 1;
@@ -1622,11 +1606,12 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	memset(months, 0, sizeof(months));
 	if (c == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	required_dates(q->root, &date_from, &date_to);
 	if (needs_all(q->root, 0)) {
-		both.a = candidate_words(q->root, &every, months, month_word, month_text);
+		both.a = candidate_words(date_from, date_to, &every, months, month_word,
+		    month_text);
 		wq.root = &both;
 	}
-	required_dates(q->root, &date_from, &date_to);
 	if ((rc = store_snap_begin(st, &r.sn, err)) != 0 ||
 	    (rc = ingest_index_format_check(r.sn, err)) != 0)
 		goto out;

@@ -993,6 +993,27 @@ block_of(uint8_t *out, unsigned batch, unsigned i)
 	return n;
 }
 
+/* Every block_of() of both batches, read back under terms[0..n). */
+static void
+read_back(store_snap *sn, uint8_t (*terms)[STORE_BLIND_LEN], unsigned n,
+    const uint64_t number[2])
+{
+	static uint8_t want[7000];
+	uint8_t *buf = NULL;
+	size_t cap = 0, len, wl;
+	lsn_err err;
+
+	for (unsigned batch = 0; batch < 2; batch++)
+		for (unsigned i = 0; i < n; i++) {
+			wl = block_of(want, batch, i);
+			assert_int_equal(store_postings_read_batch(sn, terms[i], number[batch], &buf,
+			    &cap, &len, &err), 0);
+			assert_int_equal(len, wl);
+			assert_memory_equal(buf, want, wl);
+		}
+	free(buf);
+}
+
 /* Blind n words "<prefix><i>" into terms[i]; order: their indexes by
  * key, ascending (dir 1) or descending (dir -1). */
 static void
@@ -1028,8 +1049,7 @@ test_store_postings__many_blocks_any_order(void **state)
 	static uint8_t terms[NT][STORE_BLIND_LEN], want[7000];
 	unsigned order[NT];
 	uint64_t number[2];
-	uint8_t *buf = NULL;
-	size_t cap = 0, len, wl;
+	size_t wl;
 	store_batch *b = NULL;
 	store_snap *sn = NULL;
 	struct collect c = { 0 };
@@ -1054,21 +1074,13 @@ test_store_postings__many_blocks_any_order(void **state)
 	store_batch_free(b);
 	assert_int_equal(reopen(f, NULL), 0);
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	for (unsigned batch = 0; batch < 2; batch++)
-		for (unsigned i = 0; i < NT; i++) {
-			wl = block_of(want, batch, i);
-			assert_int_equal(store_postings_read_batch(sn, terms[i], number[batch], &buf,
-			    &cap, &len, &err), 0);
-			assert_int_equal(len, wl);
-			assert_memory_equal(buf, want, wl);
-		}
+	read_back(sn, terms, NT, number);
 	assert_int_equal(store_index_entry_get(sn, 8, on_block, &c, &err), 0);
 	assert_int_equal(store_index_head_get(sn, on_block, &c, &err), 0);
 	assert_int_equal(c.blocks, 2);
 	assert_string_equal(c.text[0], "entry");
 	assert_string_equal(c.text[1], "head");
 	store_snap_end(sn);
-	free(buf);
 }
 
 /* A share of a batch's blocks, sealed in a thread of its own. */
@@ -1106,11 +1118,9 @@ test_store_postings__blocks_sealed_apart_in_shares(void **state)
 {
 	struct fx *f = *state;
 	enum { NT = 300, NS = 3 };
-	static uint8_t terms[NT][STORE_BLIND_LEN], want[7000];
+	static uint8_t terms[NT][STORE_BLIND_LEN];
 	unsigned order[NT];
 	uint64_t number[2];
-	uint8_t *buf = NULL;
-	size_t cap = 0, len, wl;
 	store_blocks *bl[NS];
 	struct share sh[NS];
 	pthread_t th[NS];
@@ -1154,19 +1164,11 @@ test_store_postings__blocks_sealed_apart_in_shares(void **state)
 		store_blocks_free(bl[s]);
 	assert_int_equal(reopen(f, NULL), 0);
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	for (unsigned batch = 0; batch < 2; batch++)
-		for (unsigned i = 0; i < NT; i++) {
-			wl = block_of(want, batch, i);
-			assert_int_equal(store_postings_read_batch(sn, terms[i], number[batch], &buf,
-			    &cap, &len, &err), 0);
-			assert_int_equal(len, wl);
-			assert_memory_equal(buf, want, wl);
-		}
+	read_back(sn, terms, NT, number);
 	assert_int_equal(store_index_entry_get(sn, 21, on_block, &c, &err), 0);
 	assert_int_equal(c.blocks, 1);
 	assert_string_equal(c.text[0], "entry");
 	store_snap_end(sn);
-	free(buf);
 }
 
 /* A block read into the caller's buffer: grown when too small, nothing for
