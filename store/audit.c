@@ -140,7 +140,7 @@ store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
 	lsn_put_be64(e + 1, time_us);
 	entry_aad(st, seq, e, aad);
 	if (writer_handles(st) != 0 ||
-	    store__aead_seal(st->audit_gcm_h, aad, sizeof(aad), payload, len,
+	    store__aead_seal(st->audit_gcm_h, &st->audit_nonces, aad, sizeof(aad), payload, len,
 		e + ENTRY_HDR) != 0 ||
 	    chain_mac(st, st->audit_mac_h, seq, prev, e, elen - STORE_MAC_LEN,
 		e + elen - STORE_MAC_LEN) != 0)

@@ -36,6 +36,19 @@ struct store__keys {
 };
 
 /* Per-thread working state, pooled: zstd contexts and cipher handles. */
+/*
+ * Unique 96-bit GCM nonces without an RNG call each: a random base from
+ * gcry_create_nonce(), then the base with its last 32 bits XORed with a
+ * counter, and a fresh base every 2^32 nonces.  Posting blocks are all
+ * sealed under the one postings key and audit entries under the audit key;
+ * a record's key is its own, so its nonce need only be unique under that.
+ */
+struct store__nonces {
+	uint8_t base[STORE__NONCE_LEN];
+	uint32_t count;
+};
+void store__nonce_next(struct store__nonces *n, uint8_t out[STORE__NONCE_LEN]);
+
 struct store__scratch {
 	struct store__scratch *next;
 	ZSTD_CCtx *cctx;
@@ -44,8 +57,7 @@ struct store__scratch {
 	gcry_cipher_hd_t kw;    /* keyed with the wrapping KEK */
 	gcry_md_hd_t blind;     /* HMAC keyed with the index key */
 	gcry_cipher_hd_t pgcm;  /* GCM keyed with the postings key */
-	uint8_t pnonce[STORE__NONCE_LEN]; /* random base; low 32 bits count */
-	uint32_t pcount;
+	struct store__nonces nonces; /* records' and posting blocks' */
 	uint8_t *dkey;          /* STORE_KEY_LEN bytes of secure memory */
 	/* Fresh data keys, drawn from the strong RNG STORE__KEYPOOL at a time
 	 * (one 32-byte draw costs about as much as 15 in one call); secure
@@ -107,6 +119,7 @@ struct store {
 	/* The audit writer's keyed handles (audit.c), or NULL. */
 	gcry_md_hd_t audit_mac_h;
 	gcry_cipher_hd_t audit_gcm_h;
+	struct store__nonces audit_nonces; /* under the write transaction */
 };
 
 struct store_snap {
@@ -179,10 +192,10 @@ int store__open_block_into(store *st, const void *name, size_t name_len,
 /* Parse a sealed record's header: serial and label (unauthenticated). */
 int store__peek(const uint8_t *rec, size_t rec_len, uint64_t *serial,
     const uint8_t **label, size_t *label_len);
-/* AES-256-GCM under h (an AES-256-GCM handle with its key set) with a fresh
- * random nonce; out = nonce || ct || tag. */
-int store__aead_seal(gcry_cipher_hd_t h, const void *aad, size_t aad_len,
-    const void *plain, size_t len, uint8_t *out);
+/* AES-256-GCM under h (an AES-256-GCM handle with its key set) with the
+ * next nonce of ns; out = nonce || ct || tag. */
+int store__aead_seal(gcry_cipher_hd_t h, struct store__nonces *ns, const void *aad,
+    size_t aad_len, const void *plain, size_t len, uint8_t *out);
 int store__aead_open(const uint8_t key[STORE_KEY_LEN], const void *aad,
     size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *plain);
 

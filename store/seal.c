@@ -293,7 +293,7 @@ store__seal(store *st, char domain, const void *name, size_t name_len,
 		goto out;
 	p += STORE__WRAPPED_LEN;
 	nonce = p;
-	gcry_create_nonce(nonce, STORE__NONCE_LEN);
+	store__nonce_next(&s->nonces, nonce);
 	p += STORE__NONCE_LEN;
 	lsn_put_be32(p, (uint32_t)nseg);
 	table = p + 4;
@@ -565,11 +565,21 @@ store__seal1(store *st, char domain, const void *name, size_t name_len,
 	    out_len, err);
 }
 
-int
-store__aead_seal(gcry_cipher_hd_t h, const void *aad, size_t aad_len,
-    const void *plain, size_t len, uint8_t *out)
+void
+store__nonce_next(struct store__nonces *n, uint8_t out[STORE__NONCE_LEN])
 {
-	gcry_create_nonce(out, STORE__NONCE_LEN);
+	if (n->count == 0)
+		gcry_create_nonce(n->base, STORE__NONCE_LEN);
+	memcpy(out, n->base, STORE__NONCE_LEN);
+	lsn_put_be32(out + 8, lsn_get_be32(n->base + 8) ^ n->count);
+	n->count++;
+}
+
+int
+store__aead_seal(gcry_cipher_hd_t h, struct store__nonces *ns, const void *aad,
+    size_t aad_len, const void *plain, size_t len, uint8_t *out)
+{
+	store__nonce_next(ns, out);
 	if (gcry_cipher_reset(h) || /* keeps the key */
 	    gcry_cipher_setiv(h, out, STORE__NONCE_LEN) ||
 	    gcry_cipher_authenticate(h, aad, aad_len) ||
@@ -643,13 +653,7 @@ store__seal_block(struct store__scratch *s, const void *name, size_t name_len,
 	memcpy(out, "LSB", 3);
 	out[3] = STORE_FORMAT_VERSION;
 	out[4] = 0; /* flags */
-	/* A fresh random base every 2^32 blocks; a counter in between: unique
-	 * nonces under the one postings key without an RNG call per block. */
-	if (s->pcount == 0)
-		gcry_create_nonce(s->pnonce, STORE__NONCE_LEN);
-	memcpy(nonce, s->pnonce, STORE__NONCE_LEN);
-	lsn_put_be32(nonce + 8, lsn_get_be32(s->pnonce + 8) ^ s->pcount);
-	s->pcount++;
+	store__nonce_next(&s->nonces, nonce);
 	memcpy(nonce + STORE__NONCE_LEN, plain, len);
 	if (gcry_cipher_reset(s->pgcm) ||
 	    gcry_cipher_setiv(s->pgcm, nonce, STORE__NONCE_LEN) ||

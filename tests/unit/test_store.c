@@ -469,6 +469,30 @@ test_store_seal__no_nonce_repeats_in_100000_seals(void **state)
 	free(nonces);
 }
 
+/* The counter behind records', blocks' and audit entries' nonces: a base
+ * with the count XORed into its last 4 bytes, and a new random base when
+ * the count wraps rather than the first nonce again. */
+static void
+test_store_seal__nonce_counter_draws_a_new_base_when_it_wraps(void **state)
+{
+	struct store__nonces n = { { 0 }, 0 };
+	uint8_t first[STORE__NONCE_LEN], second[STORE__NONCE_LEN], x[STORE__NONCE_LEN];
+
+	(void)state;
+	store__nonce_next(&n, first);
+	store__nonce_next(&n, second);
+	assert_memory_equal(first, second, 8);
+	assert_int_equal(lsn_get_be32(first + 8) ^ lsn_get_be32(second + 8), 1);
+	n.count = UINT32_MAX;
+	store__nonce_next(&n, x); /* the last of this base */
+	assert_memory_equal(x, first, 8);
+	assert_int_equal(lsn_get_be32(x + 8) ^ lsn_get_be32(first + 8), UINT32_MAX);
+	assert_int_equal(n.count, 0);
+	store__nonce_next(&n, x); /* a new base: 2^-96 to equal the old one */
+	assert_int_equal(n.count, 1);
+	assert_memory_not_equal(x, first, STORE__NONCE_LEN);
+}
+
 static void
 test_store_batch__map_grows_from_tiny(void **state)
 {
@@ -1545,6 +1569,7 @@ main(void)
 		T(test_store_seal__swapped_labels_detected),
 		T(test_store_seal__swapped_key_slots_detected),
 		T(test_store_seal__no_nonce_repeats_in_100000_seals),
+		T(test_store_seal__nonce_counter_draws_a_new_base_when_it_wraps),
 		T(test_store_seal__segments_open_selectively),
 		T(test_store_seal__swapped_segments_detected),
 		T(test_store_keys__record_from_another_store_fails),
