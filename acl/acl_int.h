@@ -61,8 +61,12 @@ struct acl__clist {
 	uint16_t v[ACL__MAXREG];
 };
 
-/* A new field must be set in acl_marking_new and copied in _dup. */
+/* A new field must be set in acl_marking_new.  A marking is shared, not
+ * copied, by acl_marking_dup: refs counts its holders (atomically: ingest's
+ * workers share the parser's cache of markings), and nothing may change a
+ * marking with more than one. */
 struct acl_marking {
+	unsigned refs;
 	const acl_data *data;
 	int cls; /* enum acl_level */
 	struct acl__clist owners;

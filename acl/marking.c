@@ -58,6 +58,7 @@ acl_marking_new(acl_marking **out, const acl_data *data, lsn_err *err)
 	*out = NULL;
 	if (m == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	m->refs = 1;
 	m->data = data;
 	m->cls = 0;
 	m->owners.n = 0;
@@ -72,51 +73,21 @@ acl_marking_new(acl_marking **out, const acl_data *data, lsn_err *err)
 	return 0;
 }
 
-static void
-clist_copy(struct acl__clist *d, const struct acl__clist *s)
-{
-	d->n = s->n;
-	memcpy(d->v, s->v, (size_t)s->n * sizeof(s->v[0]));
-}
-
-static void
-toks_copy(struct acl__toks *d, const struct acl__toks *s)
-{
-	d->n = s->n;
-	memcpy(d->t, s->t, (size_t)s->n * sizeof(s->t[0]));
-}
-
 void
 acl_marking_free(acl_marking *m)
 {
-	free(m);
+	if (m != NULL && __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(m);
 }
 
 int
 acl_marking_dup(acl_marking **out, const acl_marking *src, lsn_err *err)
 {
-	int rc = acl_marking_new(out, src->data, err);
-	acl_marking *m = *out;
+	acl_marking *m = (acl_marking *)src; /* only its count changes */
 
-	if (rc != 0)
-		return rc;
-	/* Field by field, each list up to its count (see acl_marking_new). */
-	m->cls = src->cls;
-	clist_copy(&m->owners, &src->owners);
-	m->joint = src->joint;
-	toks_copy(&m->sci, &src->sci);
-	toks_copy(&m->sar, &src->sar);
-	toks_copy(&m->aea, &src->aea);
-	toks_copy(&m->accm, &src->accm);
-	clist_copy(&m->fgi_open, &src->fgi_open);
-	clist_copy(&m->fgi_prot, &src->fgi_prot);
-	m->dissem = src->dissem;
-	clist_copy(&m->rel, &src->rel);
-	clist_copy(&m->disp, &src->disp);
-	m->nonic = src->nonic;
-	m->nonus = src->nonus;
-	m->exclude = src->exclude;
-	m->resource = src->resource;
+	(void)err;
+	__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+	*out = m;
 	return 0;
 }
 
@@ -485,6 +456,8 @@ acl_marking_set_attr(acl_marking *m, const char *name, const char *value,
 	const char *const *levels = level_tokens;
 	int i, rc;
 
+	if (__atomic_load_n(&m->refs, __ATOMIC_RELAXED) != 1)
+		return lsn_fail(err, LSN_EINTERNAL, "a shared marking cannot be changed");
 	if (strncmp(name, "ism:", 4) == 0)
 		name += 4;
 	for (i = 0; ignored_attrs[i]; i++)
