@@ -1,9 +1,11 @@
 /*
  * tests/unit/test_acl_validate.c - the ISM structural rules: for each, a
  * marking that keeps it (accepted) and one that breaks it (rejected with a
- * message naming the rule).
+ * message naming the rule); and a validated marking shared, not changed.
  */
 #include "config.h"
+
+#include <pthread.h>
 
 #include "tests/unit/test_acl_util.h"
 
@@ -146,6 +148,43 @@ test_acl_validate__unknown_country_rejected_on_input(void **state)
 	assert_non_null(strstr(err.msg, "QQQ"));
 }
 
+static void *
+hold_and_let_go(void *arg)
+{
+	for (int i = 0; i < 100000; i++) {
+		acl_marking *c = NULL;
+		assert_int_equal(acl_marking_dup(&c, arg, NULL), 0);
+		acl_marking_free(c);
+	}
+	return NULL;
+}
+
+/* acl_marking_dup shares: the copy is the marking, neither can be changed
+ * while both are held, the last holder frees it (ASan and valgrind see a
+ * double free or a leak), and holders in two threads keep the count. */
+static void
+test_acl_marking__dup_shares_and_a_shared_marking_cannot_change(void **state)
+{
+	acl_marking *m = t_attrs("classification=S " US "disseminationControls=NF"), *c = NULL;
+	pthread_t th[2];
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(acl_marking_dup(&c, m, &err), 0);
+	assert_ptr_equal(c, m);
+	assert_int_equal(acl_marking_set_attr(c, "classification", "TS", &err), LSN_EINTERNAL);
+	assert_int_equal(acl_marking_set_attr(m, "classification", "TS", &err), LSN_EINTERNAL);
+	assert_int_equal(acl_marking_level(m), ACL_LEVEL_S);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, hold_and_let_go, m), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	acl_marking_free(c); /* m is the only holder again: it can change */
+	assert_int_equal(acl_marking_set_attr(m, "classification", "TS", &err), 0);
+	assert_int_equal(acl_marking_level(m), ACL_LEVEL_TS);
+	acl_marking_free(m);
+}
+
 int
 main(void)
 {
@@ -160,6 +199,7 @@ main(void)
 		cmocka_unit_test(test_acl_validate__joint_owners_in_rel),
 		cmocka_unit_test(test_acl_validate__classification_and_owner_required),
 		cmocka_unit_test(test_acl_validate__unknown_country_rejected_on_input),
+		cmocka_unit_test(test_acl_marking__dup_shares_and_a_shared_marking_cannot_change),
 	};
 	return cmocka_run_group_tests(tests, t_setup, t_teardown);
 }
