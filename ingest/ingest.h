@@ -500,17 +500,25 @@ int ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id,
  * sequential scan), with room for twice as many; the caller holds the
  * writer lock, so only its own commits add ids after it (it adds them).
  * ingest_idfilter_full: past its room and able to grow (build it again).
+ * ingest_idfilter_worth_building: whether a writer that has looked up
+ * `lookups` ids one by one, in lookup_s seconds, since it last built a
+ * filter (or began) should build one now over `stored` ids, scanned at
+ * scan_s_per_id seconds each (INGEST_IDFILTER_SCAN_S until measured).
  */
 #define INGEST_IDFILTER_PROBES 4
 #define INGEST_IDFILTER_BITS_PER_ID 16
 #define INGEST_IDFILTER_MIN_BITS ((uint64_t)1 << 20) /* 128 KiB */
 #define INGEST_IDFILTER_MAX_BITS ((uint64_t)1 << 27) /* 16 MiB */
+#define INGEST_IDFILTER_AFTER 256      /* ids looked up before any build */
+#define INGEST_IDFILTER_SCAN_S 0.5e-6  /* a build's seconds per stored id */
 typedef struct ingest_idfilter ingest_idfilter;
 int ingest_idfilter_new(ingest_idfilter **out, uint64_t ids);
 int ingest_idfilter_build(ingest_idfilter **out, store_snap *sn, lsn_err *err);
 void ingest_idfilter_add(ingest_idfilter *f, const char *id, size_t len);
 int ingest_idfilter_may_hold(const ingest_idfilter *f, const char *id, size_t len);
 int ingest_idfilter_full(const ingest_idfilter *f);
+int ingest_idfilter_worth_building(uint64_t stored, uint64_t lookups, double lookup_s,
+    double scan_s_per_id);
 void ingest_idfilter_free(ingest_idfilter *f);
 
 /* ---- the words of a document (ingest/terms.c) ---- */

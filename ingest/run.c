@@ -31,7 +31,6 @@
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
 #define WORKER_WORDS (1u << 17)    /* a worker's dictionary; the run's has 2^18 */
 #define DRAIN 64                   /* finished jobs the writer takes at once */
-#define IDFILTER_AFTER 256         /* ids looked up before a filter is built */
 #define BUILD_TASKS 8              /* shares of a commit's posting blocks */
 
 struct job {
@@ -669,6 +668,8 @@ struct writer {
 	size_t nids;      /* a power of two, over twice the pending count */
 	ingest_idfilter *seen; /* the ids stored before this batch, or NULL */
 	uint64_t lookups;      /* ids looked up in the store since seen was built */
+	double lookup_s;       /* and the seconds they took */
+	double scan_s_per_id;  /* a build's cost, measured once one was large */
 	uint32_t portion_entry[INGEST_MAX_PORTIONS];
 	ingest_summary *sum;
 	uint64_t done_docs, done_bytes;
@@ -1079,18 +1080,27 @@ pending_add(struct writer *w, struct job *j, int status, const char *reason, lsn
 
 /*
  * Whether to build the filter of stored ids (again): when there is none, or
- * it is full, and this run has looked up enough ids one by one that reading
- * the whole id index in order (a leaf holds some 80 ids, and the kernel maps
- * the pages around each fault) costs less than they did.  A run into an
- * empty store builds it after IDFILTER_AFTER ids; a small run into a large
- * store never does.
+ * it is full, and this run has spent on looking ids up one by one what
+ * reading the whole id index in order would cost (ingest_idfilter_worth_
+ * building).  A run into an empty store builds it after
+ * INGEST_IDFILTER_AFTER ids; a small run into a large store never does.
  */
 static int
 want_filter(struct writer *w)
 {
 	if (w->seen != NULL && !ingest_idfilter_full(w->seen))
 		return 0;
-	return w->lookups >= IDFILTER_AFTER && w->lookups >= store_record_count(w->sn) / 32;
+	return ingest_idfilter_worth_building(store_record_count(w->sn), w->lookups,
+	    w->lookup_s, w->scan_s_per_id);
+}
+
+static double
+seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
 /* Is id already stored (or earlier in this batch)?  0 no, 1 same content,
@@ -1103,6 +1113,7 @@ existing(struct writer *w, struct job *j, lsn_err *err)
 	const uint8_t *label;
 	size_t ll;
 	ingest_rlabel v;
+	struct timespec t;
 
 	if (w->nids > 0) {
 		size_t i = id_slot(w, j->id);
@@ -1117,16 +1128,23 @@ existing(struct writer *w, struct job *j, lsn_err *err)
 	}
 	if (want_filter(w)) {
 		ingest_idfilter *f = NULL;
+		uint64_t stored = store_record_count(w->sn);
+		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((rc = ingest_idfilter_build(&f, w->sn, err)) != 0)
 			return rc;
+		if (stored >= 65536) /* smaller builds are mostly fixed costs */
+			w->scan_s_per_id = seconds_since(&t) / (double)stored;
 		ingest_idfilter_free(w->seen);
 		w->seen = f;
 		w->lookups = 0;
+		w->lookup_s = 0;
 	}
 	if (w->seen != NULL && !ingest_idfilter_may_hold(w->seen, j->id, strlen(j->id)))
 		return 0; /* certain: not stored */
 	w->lookups++;
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	rc = store_record_peek(w->sn, j->id, NULL, &label, &ll, NULL);
+	w->lookup_s += seconds_since(&t);
 	if (rc == LSN_ENOTFOUND)
 		return 0;
 	if (rc != 0 || ingest_rlabel_view(&v, label, ll) != 0)
@@ -1372,6 +1390,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	pthread_cond_init(&r.built, NULL);
 	w.r = &r;
 	w.sum = sum;
+	w.scan_s_per_id = INGEST_IDFILTER_SCAN_S;
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
 	if ((rc = store_batch_new(st, &w.b, err)) != 0 ||
 	    (rc = ingest_entries_load(&r.entries, st, err)) != 0 ||

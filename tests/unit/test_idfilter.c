@@ -115,6 +115,29 @@ test_idfilter__sizes(void **state)
 	ingest_idfilter_free(f);
 }
 
+/* Rent or buy: build once the lookups have cost what a scan would, never
+ * before INGEST_IDFILTER_AFTER lookups, and sooner the dearer they are. */
+static void
+test_idfilter__built_when_lookups_have_cost_a_scan(void **state)
+{
+	const double scan = INGEST_IDFILTER_SCAN_S, mil = 1000000;
+
+	(void)state;
+	/* An empty or small store: after the first INGEST_IDFILTER_AFTER. */
+	assert_false(ingest_idfilter_worth_building(0, INGEST_IDFILTER_AFTER - 1, 1.0, scan));
+	assert_true(ingest_idfilter_worth_building(0, INGEST_IDFILTER_AFTER, 0.0, scan));
+	assert_true(ingest_idfilter_worth_building(1000, INGEST_IDFILTER_AFTER, 512e-6, scan));
+	/* A million ids (a 0.5 s scan): 66 us lookups build after ~7,600 of
+	 * them; 2 us lookups only after 250,000. */
+	assert_false(ingest_idfilter_worth_building(mil, 7000, 7000 * 66e-6, scan));
+	assert_true(ingest_idfilter_worth_building(mil, 7600, 7600 * 66e-6, scan));
+	assert_false(ingest_idfilter_worth_building(mil, 200000, 200000 * 2e-6, scan));
+	assert_true(ingest_idfilter_worth_building(mil, 250000, 250000 * 2e-6, scan));
+	/* A measured scan rate moves the point. */
+	assert_true(ingest_idfilter_worth_building(mil, 7600, 7600 * 66e-6, scan / 2));
+	assert_false(ingest_idfilter_worth_building(mil, 7600, 7600 * 66e-6, scan * 2));
+}
+
 int
 main(void)
 {
@@ -122,6 +145,7 @@ main(void)
 		cmocka_unit_test(test_idfilter__no_false_negatives),
 		cmocka_unit_test(test_idfilter__false_positives_at_room),
 		cmocka_unit_test(test_idfilter__sizes),
+		cmocka_unit_test(test_idfilter__built_when_lookups_have_cost_a_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
