@@ -31,6 +31,7 @@
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
 #define WORKER_WORDS (1u << 17)    /* a worker's dictionary; the run's has 2^18 */
 #define DRAIN 64                   /* finished jobs the writer takes at once */
+#define TAKE 4                     /* jobs a worker takes at once */
 #define BUILD_TASKS 8              /* shares of a commit's posting blocks */
 
 struct job {
@@ -436,16 +437,29 @@ index_doc(ingest_terms *tm, const ingest_doc *d, struct job *j)
 	return 0;
 }
 
+/* A job between prepare() and seal(): its document and record. */
+struct prepared {
+	ingest_doc *d;
+	ingest_record rec;
+};
+
+/* Parse, validate, build the record and index the words of job j (its
+ * failure in j->rc); what seal() needs is left in p. */
 static void
-process(struct run *r, ingest_terms *tm, struct job *j)
+prepare(struct run *r, ingest_terms *tm, struct job *j, struct prepared *p)
 {
 	ingest_parse_opts po = r->opts->parse;
 	ingest_doc *d = NULL;
 	ingest_record rec = { 0 };
 	ingest_rlabel v;
 
+	memset(p, 0, sizeof(*p));
 	if (j->pre_reject != NULL) {
 		j->rc = lsn_fail(&j->err, LSN_EINPUT, "%s", j->pre_reject);
+		return;
+	}
+	if (tm == NULL) {
+		j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
 		return;
 	}
 	po.fallback_id = j->fallback_id;
@@ -482,11 +496,24 @@ process(struct run *r, ingest_terms *tm, struct job *j)
 	j->label_len = rec.label_len;
 	if ((j->rc = index_doc(tm, d, j)) != 0)
 		goto out;
-	j->rc = store_seal_record(r->st, d->id, rec.segs, rec.nseg, rec.label,
-	    rec.label_len, &j->sealed, &j->serial, &j->err);
+	p->d = d;
+	p->rec = rec;
+	return;
 out:
 	ingest_record_free(&rec);
 	ingest_doc_free(d);
+}
+
+/* Compress and encrypt a prepared job's record; free what prepare() left. */
+static void
+seal(struct run *r, struct job *j, struct prepared *p)
+{
+	if (j->rc == 0 && p->d != NULL)
+		j->rc = store_seal_record(r->st, p->d->id, p->rec.segs, p->rec.nseg,
+		    p->rec.label, p->rec.label_len, &j->sealed, &j->serial, &j->err);
+	ingest_record_free(&p->rec);
+	ingest_doc_free(p->d);
+	p->d = NULL;
 }
 
 /*
@@ -554,14 +581,17 @@ worker_main(void *arg)
 {
 	struct run *r = arg;
 	ingest_terms *tm = ingest_terms_new(r->st, r->blinds, WORKER_WORDS);
-	struct job *j, *finished = NULL;
+	struct job *mine[TAKE];
+	struct prepared prep[TAKE];
+	size_t n = 0;
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		/* Hand in the last job and take the next under one lock. */
-		if (finished != NULL) {
-			finished->done = 1;
-			finished = NULL;
+		/* Hand in the last jobs and take the next under one lock. */
+		if (n > 0) {
+			for (size_t i = 0; i < n; i++)
+				mine[i]->done = 1;
+			n = 0;
 			if (r->writer_waiting && writer_ready(r))
 				pthread_cond_signal(&r->done);
 		}
@@ -583,15 +613,21 @@ worker_main(void *arg)
 		}
 		if (r->stop || (r->next_work == r->head && r->eof))
 			break;
-		j = r->ring[r->next_work % QUEUE];
-		r->next_work++;
+		/* Up to TAKE queued jobs, whatever is there: one lock for them,
+		 * and each stage runs over all of them in turn, its code and
+		 * tables (zstd's dictionary among them) still in the cache.
+		 * Against one job at a time, a 30,000-report CLI ingest took
+		 * 4-6% less time and CPU over 16 alternated pairs (two builds),
+		 * and a sixth to a fifth less system time (fewer futex calls and
+		 * wake-ups). */
+		while (n < TAKE && r->next_work != r->head)
+			mine[n++] = r->ring[r->next_work++ % QUEUE];
 		pthread_mutex_unlock(&r->mu);
 
-		if (tm == NULL)
-			j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
-		else
-			process(r, tm, j);
-		finished = j;
+		for (size_t i = 0; i < n; i++)
+			prepare(r, tm, mine[i], &prep[i]);
+		for (size_t i = 0; i < n; i++)
+			seal(r, mine[i], &prep[i]);
 		pthread_mutex_lock(&r->mu);
 	}
 	if (r->writer_waiting)
