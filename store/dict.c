@@ -296,19 +296,48 @@ out:
 }
 
 void
-store__maybe_train(store *st)
+store_dict_auto(store *st, int on)
+{
+	pthread_mutex_lock(&st->pool_lock);
+	st->dict_manual = !on;
+	pthread_mutex_unlock(&st->pool_lock);
+}
+
+int
+store_dict_due(store *st)
 {
 	store_snap *sn = NULL;
 	uint64_t n;
+	int none;
 
-	if (st->dict_current != 0 || st->dict_failed)
-		return;
-	if (store_snap_begin(st, &sn, NULL) != 0)
-		return;
+	pthread_mutex_lock(&st->pool_lock);
+	none = st->dict_current == 0 && !st->dict_failed;
+	pthread_mutex_unlock(&st->pool_lock);
+	if (!none || store_snap_begin(st, &sn, NULL) != 0)
+		return 0;
 	n = store_record_count(sn);
 	store_snap_end(sn);
-	if (n < st->opts.dict_threshold)
-		return;
-	if (store_dict_train(st, NULL) != 0)
+	return n >= st->opts.dict_threshold;
+}
+
+void
+store_dict_train_due(store *st)
+{
+	if (store_dict_due(st) && store_dict_train(st, NULL) != 0) {
+		pthread_mutex_lock(&st->pool_lock);
 		st->dict_failed = 1;
+		pthread_mutex_unlock(&st->pool_lock);
+	}
+}
+
+void
+store__maybe_train(store *st)
+{
+	int manual;
+
+	pthread_mutex_lock(&st->pool_lock);
+	manual = st->dict_manual;
+	pthread_mutex_unlock(&st->pool_lock);
+	if (!manual)
+		store_dict_train_due(st);
 }

@@ -111,6 +111,7 @@ struct store {
 	unsigned ndicts;
 	uint32_t dict_current;
 	int dict_failed; /* training was tried and failed: do not retry */
+	int dict_manual; /* store_dict_auto(st, 0): commits do not train */
 
 	uint64_t next_serial; /* under pool_lock */
 	uint64_t next_batch;  /* posting batch numbers, under pool_lock */

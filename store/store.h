@@ -568,4 +568,20 @@ int store_dict_train(store *st, lsn_err *err);
 /* The id of the dictionary new records use (0: none). */
 uint32_t store_dict_current(const store *st);
 
+/*
+ * Whether store_batch_commit() trains the dictionary itself when one is due
+ * (on when a store is opened).  Ingest turns it off and trains in a thread
+ * of its own (store_dict_train_due), so that its writer does not spend the
+ * 50-75 ms of training inside a commit while its workers wait on a full
+ * queue.
+ */
+void store_dict_auto(store *st, int on);
+/* Whether a dictionary is due: none yet, no failed try, and at least the
+ * training threshold of records (store_opts.dict_threshold). */
+int store_dict_due(store *st);
+/* Train one if it is due; a failure is remembered and not tried again
+ * (records still seal, without one).  May run while other threads seal and
+ * commit. */
+void store_dict_train_due(store *st);
+
 #endif

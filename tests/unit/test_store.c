@@ -910,6 +910,52 @@ prose(char *buf, size_t cap, unsigned seed)
 	return n;
 }
 
+/* With commits' own training off (ingest trains beside its run), a commit
+ * past the threshold leaves the dictionary due; store_dict_train_due trains
+ * it; and a failed try (too few samples) is not made again. */
+static void
+test_store_dict__trained_when_due_by_the_caller(void **state)
+{
+	struct fx *f = *state;
+	store_opts opts = { .dict_threshold = 5 };
+	char text[3000], id[32];
+	size_t len;
+	store_batch *b = NULL;
+	lsn_err err;
+
+	assert_int_equal(reopen(f, &opts), 0);
+	store_dict_auto(f->st, 0);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	for (unsigned i = 0; i < 5; i++) { /* due, but too few to train (20) */
+		len = prose(text, sizeof(text), i);
+		snprintf(id, sizeof(id), "few-%u", i);
+		assert_int_equal(store_batch_put_record(b, id, SEGN(text, len), "L", 1, NULL, &err), 0);
+	}
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_int_equal(store_dict_current(f->st), 0);
+	assert_true(store_dict_due(f->st));
+	store_dict_train_due(f->st); /* fails: remembered */
+	assert_int_equal(store_dict_current(f->st), 0);
+	assert_false(store_dict_due(f->st));
+
+	store_batch_free(b);
+	assert_int_equal(reopen(f, &opts), 0); /* a new open tries again */
+	store_dict_auto(f->st, 0);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	for (unsigned i = 0; i < 80; i++) {
+		len = prose(text, sizeof(text), 100 + i);
+		snprintf(id, sizeof(id), "many-%u", i);
+		assert_int_equal(store_batch_put_record(b, id, SEGN(text, len), "L", 1, NULL, &err), 0);
+	}
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_int_equal(store_dict_current(f->st), 0); /* the commit did not train */
+	assert_true(store_dict_due(f->st));
+	store_dict_train_due(f->st);
+	assert_int_not_equal(store_dict_current(f->st), 0);
+	assert_false(store_dict_due(f->st));
+	store_batch_free(b);
+}
+
 static void
 test_store_dict__trained_old_and_new_records_open(void **state)
 {
@@ -1586,6 +1632,7 @@ main(void)
 		T(test_store_report_ids__every_id_in_order),
 		T(test_store_open__missing_records_database_refused),
 		T(test_store_dict__trained_old_and_new_records_open),
+		T(test_store_dict__trained_when_due_by_the_caller),
 		T(test_store_postings__blocks_in_order_per_term),
 		T(test_store_postings__many_blocks_any_order),
 		T(test_store_postings__blocks_sealed_apart_in_shares),
