@@ -1397,15 +1397,6 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	return rc;
 }
 
-static long
-ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
 int
 ingest_run(store *st, const acl_data *data, ingest_parser *parser,
     const char *const *paths, size_t n, const ingest_opts *opts,
@@ -1536,7 +1527,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 		if (idle || input_ended)
 			if ((rc = commit(&w, err)) != 0)
 				break;
-		if (opts->on_progress != NULL && ms_since(&w.last_progress) >= 250) {
+		if (opts->on_progress != NULL && seconds_since(&w.last_progress) >= 0.25) {
 			opts->on_progress(opts->ctx, w.done_docs, w.done_bytes);
 			clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
 		}

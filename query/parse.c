@@ -129,7 +129,6 @@ static const struct {
 	{ "date", 0, Q_DATE },
 };
 
-
 /* A field's value: a bare value up to white space or ")", or a phrase. */
 static int
 field_value(struct parser *p, struct query__node *n, int type, size_t vpos)

@@ -35,7 +35,6 @@ struct store__keys {
 	uint8_t audit_enc[STORE_KEY_LEN]; /* audit payload encryption */
 };
 
-/* Per-thread working state, pooled: zstd contexts and cipher handles. */
 /*
  * Unique 96-bit GCM nonces without an RNG call each: a random base from
  * gcry_create_nonce(), then the base with its last 32 bits XORed with a
@@ -49,6 +48,7 @@ struct store__nonces {
 };
 void store__nonce_next(struct store__nonces *n, uint8_t out[STORE__NONCE_LEN]);
 
+/* Per-thread working state, pooled: zstd contexts and cipher handles. */
 struct store__scratch {
 	struct store__scratch *next;
 	ZSTD_CCtx *cctx;

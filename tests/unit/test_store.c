@@ -910,6 +910,20 @@ prose(char *buf, size_t cap, unsigned seed)
 	return n;
 }
 
+/* Records of prose(from), prose(from + 1), ... as ids PREFIX-0, -1, ... */
+static void
+put_prose(store_batch *b, const char *prefix, unsigned from, unsigned n)
+{
+	char text[3000], id[32];
+	lsn_err err;
+
+	for (unsigned i = 0; i < n; i++) {
+		size_t len = prose(text, sizeof(text), from + i);
+		snprintf(id, sizeof(id), "%s-%u", prefix, i);
+		assert_int_equal(store_batch_put_record(b, id, SEGN(text, len), "L", 1, NULL, &err), 0);
+	}
+}
+
 /* With commits' own training off (ingest trains beside its run), a commit
  * past the threshold leaves the dictionary due; store_dict_train_due trains
  * it; and a failed try (too few samples) is not made again. */
@@ -918,19 +932,13 @@ test_store_dict__trained_when_due_by_the_caller(void **state)
 {
 	struct fx *f = *state;
 	store_opts opts = { .dict_threshold = 5 };
-	char text[3000], id[32];
-	size_t len;
 	store_batch *b = NULL;
 	lsn_err err;
 
 	assert_int_equal(reopen(f, &opts), 0);
 	store_dict_auto(f->st, 0);
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
-	for (unsigned i = 0; i < 5; i++) { /* due, but too few to train (20) */
-		len = prose(text, sizeof(text), i);
-		snprintf(id, sizeof(id), "few-%u", i);
-		assert_int_equal(store_batch_put_record(b, id, SEGN(text, len), "L", 1, NULL, &err), 0);
-	}
+	put_prose(b, "few", 0, 5); /* due, but too few to train (20) */
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	assert_int_equal(store_dict_current(f->st), 0);
 	assert_true(store_dict_due(f->st));
@@ -942,11 +950,7 @@ test_store_dict__trained_when_due_by_the_caller(void **state)
 	assert_int_equal(reopen(f, &opts), 0); /* a new open tries again */
 	store_dict_auto(f->st, 0);
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
-	for (unsigned i = 0; i < 80; i++) {
-		len = prose(text, sizeof(text), 100 + i);
-		snprintf(id, sizeof(id), "many-%u", i);
-		assert_int_equal(store_batch_put_record(b, id, SEGN(text, len), "L", 1, NULL, &err), 0);
-	}
+	put_prose(b, "many", 100, 80);
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	assert_int_equal(store_dict_current(f->st), 0); /* the commit did not train */
 	assert_true(store_dict_due(f->st));
@@ -969,19 +973,11 @@ test_store_dict__trained_old_and_new_records_open(void **state)
 	assert_int_equal(reopen(f, &opts), 0);
 	assert_int_equal(store_dict_current(f->st), 0);
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
-	for (unsigned i = 0; i < 80; i++) {
-		len = prose(text, sizeof(text), i);
-		snprintf(id, sizeof(id), "before-%u", i);
-		assert_int_equal(store_batch_put_record(b, id, SEGN(text, len), "L", 1, NULL, &err), 0);
-	}
+	put_prose(b, "before", 0, 80);
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	uint32_t d = store_dict_current(f->st);
 	assert_int_not_equal(d, 0);
-	for (unsigned i = 0; i < 20; i++) {
-		len = prose(text, sizeof(text), 1000 + i);
-		snprintf(id, sizeof(id), "after-%u", i);
-		assert_int_equal(store_batch_put_record(b, id, SEGN(text, len), "L", 1, NULL, &err), 0);
-	}
+	put_prose(b, "after", 1000, 20);
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	store_batch_free(b);
 	/* The new records name the dictionary; the old ones name none. */
