@@ -493,6 +493,23 @@ store_batch_audit(store_batch *b, uint64_t time_us, const void *payload,
 }
 
 /* Apply one op in txn.  Returns 0, an LMDB error code, or an lsn_status. */
+/*
+ * Put under a serial.  Serials grow, so the key is normally after every
+ * other: append it (no search, and a full page stays full rather than
+ * splitting in halves that are never filled again, which left the records'
+ * and labels' pages half empty).  A key that is not the last is put the
+ * ordinary way; an existing one is refused either way.
+ */
+static int
+put_serial(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
+{
+	int rc = mdb_put(txn, dbi, k, v, flags | MDB_APPEND);
+
+	if (rc != MDB_KEYEXIST)
+		return rc;
+	return mdb_put(txn, dbi, k, v, flags | MDB_NOOVERWRITE);
+}
+
 static int
 apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 {
@@ -515,12 +532,12 @@ apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 		if (rc == MDB_KEYEXIST)
 			return lsn_fail(err, LSN_EEXISTS, "report %.*s already exists",
 			    (int)o->key_len, (const char *)o->key);
-		if (rc != 0 || (rc = mdb_put(txn, st->records, &lk, &v, MDB_NOOVERWRITE)) != 0)
+		if (rc != 0 || (rc = put_serial(txn, st->records, &lk, &v, 0)) != 0)
 			return rc;
 		/* labels index: serial -> id NUL label, reserved in place. */
 		store__peek(o->val, o->val_len, NULL, &label, &ll);
 		lv.mv_size = o->key_len + 1 + ll;
-		if ((rc = mdb_put(txn, st->labels, &lk, &lv, MDB_NOOVERWRITE | MDB_RESERVE)) != 0)
+		if ((rc = put_serial(txn, st->labels, &lk, &lv, MDB_RESERVE)) != 0)
 			return rc;
 		memcpy(lv.mv_data, o->key, o->key_len);
 		((uint8_t *)lv.mv_data)[o->key_len] = '\0';

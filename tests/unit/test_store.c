@@ -721,6 +721,48 @@ test_store_batch__serials_index_and_delete(void **state)
 	store_batch_free(b);
 }
 
+/*
+ * Records and labels are put under growing serials, so they are appended:
+ * 100 records of about 1.5 KB sealed (incompressible) fill two to a page
+ * (split in halves, as an ordinary put splits them, they took 64 pages).
+ * A batch whose serials come before a committed one's still lands: the
+ * serials are handed out at put time, and batches may commit in any order.
+ */
+static void
+test_store_batch__records_appended_and_out_of_order_batches_land(void **state)
+{
+	struct fx *f = *state;
+	store_batch *early = NULL, *late = NULL;
+	uint8_t data[1500];
+	uint64_t s_early, s_late;
+	MDB_txn *txn;
+	MDB_stat ms;
+	lsn_err err;
+
+	gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM);
+	put_records(f->st, "packed", 100, data, sizeof(data));
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_stat(txn, f->st->records, &ms), 0);
+	mdb_txn_abort(txn);
+	assert_int_equal(ms.ms_entries, 100);
+	assert_true(ms.ms_leaf_pages <= 52);
+	expect_record(f->st, "packed-000099", data, sizeof(data));
+
+	assert_int_equal(store_batch_new(f->st, &early, &err), 0);
+	assert_int_equal(store_batch_new(f->st, &late, &err), 0);
+	assert_int_equal(store_batch_put_record(early, "early", SEG("e"), "L", 1, &s_early,
+	    &err), 0);
+	assert_int_equal(store_batch_put_record(late, "late", SEG("l"), "L", 1, &s_late,
+	    &err), 0);
+	assert_true(s_late > s_early);
+	assert_int_equal(store_batch_commit(late, &err), 0);
+	assert_int_equal(store_batch_commit(early, &err), 0);
+	store_batch_free(early);
+	store_batch_free(late);
+	expect_record(f->st, "early", (const uint8_t *)"e", 1);
+	expect_record(f->st, "late", (const uint8_t *)"l", 1);
+}
+
 struct ids_seen {
 	size_t n, stop_at;
 	char last[64];
@@ -1623,6 +1665,7 @@ main(void)
 		T(test_store_batch__commit_releases_mapped_pages),
 		T(test_store_batch__bulk_reads_keep_the_map_bounded),
 		T(test_store_batch__existing_id_fails_whole_batch),
+		T(test_store_batch__records_appended_and_out_of_order_batches_land),
 		T(test_store_batch__serials_index_and_delete),
 		T(test_store_batch__id_index_and_open_by_serial),
 		T(test_store_report_ids__every_id_in_order),
