@@ -33,6 +33,8 @@
 #define INGEST_BATCH_DOCS 2000        /* documents per write transaction */
 #define INGEST_BATCH_BYTES (64u << 20) /* input bytes per write transaction */
 
+#define INGEST_DATE_LEN 10 /* a report's date: YYYY-MM-DD */
+
 /* What a portion is. */
 enum ingest_kind {
 	INGEST_TITLE = 1,
@@ -61,7 +63,8 @@ typedef struct ingest_portion {
 
 typedef struct ingest_doc {
 	char *id;
-	char date[11];       /* YYYY-MM-DD, or "" */
+	char date[INGEST_DATE_LEN + 1]; /* YYYY-MM-DD, or "" (a generic
+	                                 * document without ism:createDate) */
 	acl_marking *banner; /* as stored (the computed one with --fix-banner) */
 	int generic;         /* 1: a generic ISM document */
 	int banner_fixed;    /* 1: --fix-banner replaced the banner */
@@ -452,11 +455,21 @@ size_t ingest_month_word(uint32_t yyyymmdd, char *out);
 /*
  * A date as reports and queries have it, s[0..n) "YYYY-MM-DD" (year 1 and
  * up, month 1-12, day 1-31), as YYYYMMDD; anything else is 0, no date.  A
- * generic document's ism:createDate is not schema-checked: one that is
- * not such a day leaves its report undated, so every dated report is in
- * one of the month words a query reads.
+ * query's bound may be any day 01-31 (date:..2024-02-31 ends with
+ * February); a report's date is a day that exists (ingest_date_read).
  */
 uint32_t ingest_date_parse(const char *s, size_t n);
+
+/*
+ * A report's date as written, s: an xs:date, "YYYY-MM-DD" with white space
+ * around it allowed and an optional time zone (Z, +hh:mm or -hh:mm, which
+ * does not change the day), into out as "YYYY-MM-DD".  The day must exist
+ * (not 2024-02-30) and the year be 0001-9999.  Returns 0, or -1 when s is
+ * not such a date: ingest then rejects the document (a native report's
+ * <date> and a generic document's ism:createDate alike), rather than store
+ * a report that no date: query, order or month count could place.
+ */
+int ingest_date_read(const char *s, char out[INGEST_DATE_LEN + 1]);
 
 /*
  * The blind form of an index word, as the postings tree keys it:

@@ -543,6 +543,33 @@ add_portion(struct build *b, xmlNodePtr n, int kind)
 }
 
 /* Native report: the schema has fixed the structure already. */
+/*
+ * A report's date from v, the text or attribute value of n (what names it
+ * in a message), into out; a value that is not a date (ingest_date_read)
+ * rejects the document, at n's line, quoting the value with its control
+ * characters shown as '?' so the message stays one line.
+ */
+static int
+read_date(struct build *b, xmlNodePtr n, const char *what, const char *v, char *out)
+{
+	char shown[41];
+	size_t len, i;
+
+	if (ingest_date_read(v, out) == 0)
+		return 0;
+	while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+		v++;
+	len = strlen(v);
+	while (len > 0 && strchr(" \t\n\r", v[len - 1]) != NULL)
+		len--;
+	for (i = 0; i + 1 < sizeof(shown) && i < len; i++)
+		shown[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+	shown[i] = '\0';
+	b->line = (unsigned)xmlGetLineNo(n);
+	return lsn_fail(b->err, LSN_EINPUT, "%s \"%s%s\" is not a date: YYYY-MM-DD, a day "
+	    "that exists, year 0001-9999", what, shown, i < len ? "..." : "");
+}
+
 static int
 build_native(struct build *b, xmlNodePtr root)
 {
@@ -565,9 +592,9 @@ build_native(struct build *b, xmlNodePtr root)
 			rc = add_portion(b, c, INGEST_KEYWORDS);
 		else if (is_el(c, LSN_NS, "date")) {
 			xmlChar *t = xmlNodeGetContent(c);
-			snprintf(d->date, sizeof(d->date), "%s", t ? (char *)t : "");
+			rc = t == NULL ? lsn_fail(b->err, LSN_EINTERNAL, "out of memory") :
+			    read_date(b, c, "<date>", (const char *)t, d->date);
 			xmlFree(t);
-			rc = 0;
 		} else if (is_el(c, LSN_NS, "body")) {
 			rc = 0;
 			for (xmlNodePtr p = c->children; p != NULL && rc == 0; p = p->next)
@@ -705,8 +732,11 @@ build_generic(struct build *b, xmlNodePtr root, const char *fallback_id)
 		    "digits and . _ : -", d->id);
 	if ((a = ns_attr(res, ISM_NS, "createDate")) != NULL) {
 		char *v = attr_value(a);
-		snprintf(d->date, sizeof(d->date), "%s", v ? v : "");
+		rc = v == NULL ? lsn_fail(b->err, LSN_EINTERNAL, "out of memory") :
+		    read_date(b, res, "ism:createDate", v, d->date);
 		free(v);
+		if (rc != 0)
+			return rc;
 	}
 	return walk_generic(b, root, res, 0, &titled);
 }

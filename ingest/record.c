@@ -208,6 +208,56 @@ ingest_date_parse(const char *s, size_t n)
 	return y * 10000 + m * 100 + d;
 }
 
+static int
+xml_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int
+two_digits(const char *s, unsigned *v)
+{
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return 0;
+	*v = (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
+	return 1;
+}
+
+int
+ingest_date_read(const char *s, char out[INGEST_DATE_LEN + 1])
+{
+	static const uint8_t mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char *tz;
+	size_t n, tn;
+	uint32_t ymd, y, m, d;
+	unsigned hh, mm;
+
+	while (xml_space(*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && xml_space(s[n - 1]))
+		n--;
+	if (n < INGEST_DATE_LEN || (ymd = ingest_date_parse(s, INGEST_DATE_LEN)) == 0)
+		return -1;
+	/* A time zone (xs:date's Z or +hh:mm, -14:00 to +14:00) does not
+	 * change which day it is. */
+	tz = s + INGEST_DATE_LEN;
+	tn = n - INGEST_DATE_LEN;
+	if (!(tn == 0 || (tn == 1 && tz[0] == 'Z') ||
+	      (tn == 6 && (tz[0] == '+' || tz[0] == '-') && two_digits(tz + 1, &hh) &&
+	       tz[3] == ':' && two_digits(tz + 4, &mm) && mm < 60 && hh * 60 + mm <= 14 * 60)))
+		return -1;
+	y = ymd / 10000;
+	m = ymd / 100 % 100;
+	d = ymd % 100;
+	if (d > mdays[m - 1] ||
+	    (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+		return -1;
+	memcpy(out, s, INGEST_DATE_LEN);
+	out[INGEST_DATE_LEN] = '\0';
+	return 0;
+}
+
 int
 ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
     const ingest_doc *d, lsn_err *err)

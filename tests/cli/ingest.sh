@@ -104,6 +104,7 @@ blank-paragraph.xml <p> has no text: a portion must not be blank
 contradictory-markings.xml ISM-REL-EYES-NF
 banner-mismatch.xml does not equal the roll-up of its portions
 unknown-country.xml unknown country or tetragraph 'ZZX'
+bad-date.xml ism:createDate .*2024-02-30.* is not a date: YYYY-MM-DD, a day that exists
 duplicate-id.xml report IIR-2024-0001 is already stored with different content: nothing was overwritten
 EOF_LIST
 

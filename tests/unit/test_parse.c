@@ -6,6 +6,10 @@
  * around the eight-byte ASCII fast path, and named by its byte offset;
  * valid multi-byte characters pass.
  *
+ * A report's date is an xs:date (white space around it, a time zone) of a
+ * day that exists; a native <date> or a generic ism:createDate that is
+ * not one rejects the document at its line, in one line.
+ *
  * Inside a document's scope libxml2 allocates from the thread's arena;
  * at the end every byte it handed out is zero and only the first chunk is
  * kept.  Blocks from before the scope are freed and grown as malloc blocks;
@@ -189,6 +193,136 @@ test_bytes(void **state)
 	assert_clean(1);
 }
 
+/* ingest_date_read: what a report's date may be written as. */
+static void
+test_dates(void **state)
+{
+	static const struct {
+		const char *in, *out; /* out NULL: not a date */
+	} cases[] = {
+		{ "2024-01-09", "2024-01-09" },
+		{ "\n    2024-01-09\n  ", "2024-01-09" },
+		{ "2024-01-09Z", "2024-01-09" },
+		{ "2024-01-09+05:30", "2024-01-09" },
+		{ "2024-01-09-14:00", "2024-01-09" },
+		{ "2024-02-29", "2024-02-29" },
+		{ "2000-02-29", "2000-02-29" },
+		{ "0001-01-01", "0001-01-01" },
+		{ "9999-12-31", "9999-12-31" },
+		{ "2023-02-29", NULL },
+		{ "1900-02-29", NULL },
+		{ "2024-02-30", NULL },
+		{ "2024-04-31", NULL },
+		{ "2024-13-02", NULL },
+		{ "2024-00-10", NULL },
+		{ "2024-01-00", NULL },
+		{ "0000-01-01", NULL },
+		{ "12024-01-01", NULL },
+		{ "-0044-03-15", NULL },
+		{ "2024-01-09+14:01", NULL },
+		{ "2024-01-09+05:60", NULL },
+		{ "2024-01-09+0530", NULL },
+		{ "2024-01-09 Z", NULL },
+		{ "2024-1-9", NULL },
+		{ "2024/01/09", NULL },
+		{ "", NULL },
+		{ "  ", NULL },
+	};
+	char out[INGEST_DATE_LEN + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = ingest_date_read(cases[i].in, out);
+		if (cases[i].out == NULL) {
+			if (rc != -1)
+				fail_msg("\"%s\" was read as a date, %s", cases[i].in, out);
+		} else {
+			if (rc != 0)
+				fail_msg("\"%s\" was not read as a date", cases[i].in);
+			assert_string_equal(out, cases[i].out);
+		}
+	}
+}
+
+static int
+parse_dated(ingest_parser *p, const char *fmt, const char *date, ingest_doc **d,
+    unsigned *line, lsn_err *err)
+{
+	char doc[1024];
+	int n = snprintf(doc, sizeof(doc), fmt, date);
+
+	assert_true(n > 0 && (size_t)n < sizeof(doc));
+	*d = NULL;
+	*line = 0;
+	return ingest_parse(p, doc, (size_t)n, NULL, d, line, err);
+}
+
+/* A native report's <date> and a generic document's ism:createDate. */
+static void
+test_report_dates(void **state)
+{
+	static const char native[] =
+	    "<?xml version=\"1.0\"?>\n"
+	    "<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\"\n"
+	    "  id=\"DATED\" ism:resourceElement=\"true\" ism:createDate=\"2024-01-09\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
+	    "  <title ism:classification=\"U\" ism:ownerProducer=\"USA\">Dated</title>\n"
+	    "  <date>%s</date>\n"
+	    "  <body><p ism:classification=\"U\" ism:ownerProducer=\"USA\">Text.</p></body>\n"
+	    "</report>\n";
+	static const char generic[] =
+	    "<?xml version=\"1.0\"?>\n"
+	    "<r xmlns:ism=\"urn:us:gov:ic:ism\" id=\"G\" ism:resourceElement=\"true\"\n"
+	    "  ism:createDate=\"%s\" ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
+	    "  <p ism:classification=\"U\" ism:ownerProducer=\"USA\">Text.</p></r>\n";
+	acl_data *data = NULL;
+	ingest_parser *p = NULL;
+	ingest_doc *d = NULL;
+	unsigned line;
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
+	assert_int_equal(ingest_parser_new(&p, data, &err), 0);
+
+	/* A time zone.  (libxml2's schema check refuses white space around
+	 * an xs:date, which XML Schema would collapse.) */
+	if (parse_dated(p, native, "2024-02-29Z", &d, &line, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(d->date, "2024-02-29");
+	ingest_doc_free(d);
+	/* A year xs:date allows and a report's date does not. */
+	assert_int_equal(parse_dated(p, native, "12024-01-01", &d, &line, &err), LSN_EINPUT);
+	assert_null(d);
+	assert_string_equal(err.msg, "<date> \"12024-01-01\" is not a date: YYYY-MM-DD, "
+	    "a day that exists, year 0001-9999");
+	assert_int_equal(line, 6);
+	assert_int_equal(parse_dated(p, native, "-0044-03-15", &d, &line, &err), LSN_EINPUT);
+	assert_non_null(strstr(err.msg, "<date> \"-0044-03-15\" is not a date"));
+	/* A day that does not exist: the schema says so first. */
+	assert_int_equal(parse_dated(p, native, "2024-02-30", &d, &line, &err), LSN_EINPUT);
+	assert_non_null(strstr(err.msg, "does not match schemas/report.xsd"));
+
+	if (parse_dated(p, generic, " 2024-12-02 ", &d, &line, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(d->date, "2024-12-02");
+	ingest_doc_free(d);
+	assert_int_equal(parse_dated(p, generic, "2024-13-02", &d, &line, &err), LSN_EINPUT);
+	assert_null(d);
+	assert_string_equal(err.msg, "ism:createDate \"2024-13-02\" is not a date: YYYY-MM-DD, "
+	    "a day that exists, year 0001-9999");
+	assert_int_equal(line, 3); /* libxml2's: where the start tag ends */
+	/* Control characters are not echoed into the one-line message. */
+	assert_int_equal(parse_dated(p, generic, "2024-01-09&#10;x", &d, &line, &err),
+	    LSN_EINPUT);
+	assert_null(strchr(err.msg, '\n'));
+	assert_non_null(strstr(err.msg, "\"2024-01-09?x\""));
+
+	ingest_parser_free(p);
+	acl_data_free(data);
+	assert_clean(1);
+}
+
 int
 main(void)
 {
@@ -196,6 +330,8 @@ main(void)
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_bytes),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_report_dates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
