@@ -245,16 +245,50 @@ test_dates(void **state)
 }
 
 static int
-parse_dated(ingest_parser *p, const char *fmt, const char *date, ingest_doc **d,
+parse_dated(ingest_parser *p, const char *tmpl, const char *date, ingest_doc **d,
     unsigned *line, lsn_err *err)
 {
 	char doc[1024];
-	int n = snprintf(doc, sizeof(doc), fmt, date);
+	const char *at = strchr(tmpl, '@');
+	int n = snprintf(doc, sizeof(doc), "%.*s%s%s", (int)(at - tmpl), tmpl, date, at + 1);
 
 	assert_true(n > 0 && (size_t)n < sizeof(doc));
 	*d = NULL;
 	*line = 0;
 	return ingest_parse(p, doc, (size_t)n, NULL, d, line, err);
+}
+
+/* The document tmpl with date for its '@' is stored with the date want. */
+static void
+dated(ingest_parser *p, const char *tmpl, const char *date, const char *want)
+{
+	ingest_doc *d;
+	unsigned line;
+	lsn_err err;
+
+	if (parse_dated(p, tmpl, date, &d, &line, &err) != 0)
+		fail_msg("%s: %s", date, err.msg);
+	assert_string_equal(d->date, want);
+	ingest_doc_free(d);
+}
+
+/* The document tmpl with date for its '@' is rejected, saying msg (a part of the
+ * message) at line (0: any). */
+static void
+refused(ingest_parser *p, const char *tmpl, const char *date, const char *msg,
+    unsigned want_line)
+{
+	ingest_doc *d;
+	unsigned line;
+	lsn_err err;
+
+	assert_int_equal(parse_dated(p, tmpl, date, &d, &line, &err), LSN_EINPUT);
+	assert_null(d);
+	if (strstr(err.msg, msg) == NULL)
+		fail_msg("%s: \"%s\" does not say \"%s\"", date, err.msg, msg);
+	assert_null(strchr(err.msg, '\n'));
+	if (want_line != 0)
+		assert_int_equal(line, want_line);
 }
 
 /* A native report's <date> and a generic document's ism:createDate. */
@@ -267,18 +301,16 @@ test_report_dates(void **state)
 	    "  id=\"DATED\" ism:resourceElement=\"true\" ism:createDate=\"2024-01-09\"\n"
 	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
 	    "  <title ism:classification=\"U\" ism:ownerProducer=\"USA\">Dated</title>\n"
-	    "  <date>%s</date>\n"
+	    "  <date>@</date>\n"
 	    "  <body><p ism:classification=\"U\" ism:ownerProducer=\"USA\">Text.</p></body>\n"
 	    "</report>\n";
 	static const char generic[] =
 	    "<?xml version=\"1.0\"?>\n"
 	    "<r xmlns:ism=\"urn:us:gov:ic:ism\" id=\"G\" ism:resourceElement=\"true\"\n"
-	    "  ism:createDate=\"%s\" ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
+	    "  ism:createDate=\"@\" ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
 	    "  <p ism:classification=\"U\" ism:ownerProducer=\"USA\">Text.</p></r>\n";
 	acl_data *data = NULL;
 	ingest_parser *p = NULL;
-	ingest_doc *d = NULL;
-	unsigned line;
 	lsn_err err;
 
 	(void)state;
@@ -287,36 +319,20 @@ test_report_dates(void **state)
 
 	/* A time zone.  (libxml2's schema check refuses white space around
 	 * an xs:date, which XML Schema would collapse.) */
-	if (parse_dated(p, native, "2024-02-29Z", &d, &line, &err) != 0)
-		fail_msg("%s", err.msg);
-	assert_string_equal(d->date, "2024-02-29");
-	ingest_doc_free(d);
-	/* A year xs:date allows and a report's date does not. */
-	assert_int_equal(parse_dated(p, native, "12024-01-01", &d, &line, &err), LSN_EINPUT);
-	assert_null(d);
-	assert_string_equal(err.msg, "<date> \"12024-01-01\" is not a date: YYYY-MM-DD, "
-	    "a day that exists, year 0001-9999");
-	assert_int_equal(line, 6);
-	assert_int_equal(parse_dated(p, native, "-0044-03-15", &d, &line, &err), LSN_EINPUT);
-	assert_non_null(strstr(err.msg, "<date> \"-0044-03-15\" is not a date"));
+	dated(p, native, "2024-02-29Z", "2024-02-29");
+	/* Years xs:date allows and a report's date does not. */
+	refused(p, native, "12024-01-01", "<date> \"12024-01-01\" is not a date: YYYY-MM-DD, "
+	    "a day that exists, year 0001-9999", 6);
+	refused(p, native, "-0044-03-15", "<date> \"-0044-03-15\" is not a date", 6);
 	/* A day that does not exist: the schema says so first. */
-	assert_int_equal(parse_dated(p, native, "2024-02-30", &d, &line, &err), LSN_EINPUT);
-	assert_non_null(strstr(err.msg, "does not match schemas/report.xsd"));
+	refused(p, native, "2024-02-30", "does not match schemas/report.xsd", 6);
 
-	if (parse_dated(p, generic, " 2024-12-02 ", &d, &line, &err) != 0)
-		fail_msg("%s", err.msg);
-	assert_string_equal(d->date, "2024-12-02");
-	ingest_doc_free(d);
-	assert_int_equal(parse_dated(p, generic, "2024-13-02", &d, &line, &err), LSN_EINPUT);
-	assert_null(d);
-	assert_string_equal(err.msg, "ism:createDate \"2024-13-02\" is not a date: YYYY-MM-DD, "
-	    "a day that exists, year 0001-9999");
-	assert_int_equal(line, 3); /* libxml2's: where the start tag ends */
+	dated(p, generic, " 2024-12-02 ", "2024-12-02");
+	/* Line 3: libxml2's line of an element is where its start tag ends. */
+	refused(p, generic, "2024-13-02", "ism:createDate \"2024-13-02\" is not a date: "
+	    "YYYY-MM-DD, a day that exists, year 0001-9999", 3);
 	/* Control characters are not echoed into the one-line message. */
-	assert_int_equal(parse_dated(p, generic, "2024-01-09&#10;x", &d, &line, &err),
-	    LSN_EINPUT);
-	assert_null(strchr(err.msg, '\n'));
-	assert_non_null(strstr(err.msg, "\"2024-01-09?x\""));
+	refused(p, generic, "2024-01-09&#10;x", "\"2024-01-09?x\"", 3);
 
 	ingest_parser_free(p);
 	acl_data_free(data);
