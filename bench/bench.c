@@ -951,10 +951,13 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 			              "p50/p95/p99", bench_qnames[t], who ? "fully cleared" : "partner GBR/S"),
 			    cli_ok && cliq[t][who].p50 > 0 ? pct3(&cliq[t][who]) : "n/a", NULL, NULL,
 			    NULL, NULL);
-	bench_row("one-term queries/s in process, partner: without / with an audit entry each",
-	    dict.have_q ? bench_fmt("%.0f / %.0f", dict.qps_plain, dict.qps_audited) : NA, NULL,
-	    dict.have_q && dict.qps_plain > 0 ? bench_fmt("%.2f", dict.qps_audited / dict.qps_plain)
-	                                       : NULL,
+	/* Audited over unaudited, in the liaison column: the ratio column is
+	 * liaison's over SQLite's. */
+	bench_row("one-term queries/s in process, partner: without / with an audit entry each "
+	          "(audited / unaudited)",
+	    dict.have_q && dict.qps_plain > 0
+	        ? bench_fmt("%.0f / %.0f (%.2f)", dict.qps_plain, dict.qps_audited,
+	              dict.qps_audited / dict.qps_plain) : NA, NULL, NULL,
 	    "audited ≥ 0.5× (issue 6)",
 	    dict.have_q ? yes(dict.qps_audited >= dict.qps_plain / 2) : NULL);
 	/* The same entry in a query as users run it: its durable commit (the
@@ -965,9 +968,10 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 		double commit = 1 / dict.qps_audited - 1 / dict.qps_plain;
 		double share = commit / cliq[0][0].p50;
 		bench_row("one-term queries through the CLI, partner: the audit entry's commit "
-		          "(from the row above) within a query's p50; audited / unaudited rate",
-		    bench_fmt("%s of %s (%.1f%%)", us(commit), us(cliq[0][0].p50), share * 100), NULL,
-		    bench_fmt("%.2f", 1 - share), "audited ≥ 0.5× (issue 6)", yes(share <= 0.5));
+		          "(from the row above) within a query's p50 (audited / unaudited rate)",
+		    bench_fmt("%s of %s, %.1f%% (%.2f)", us(commit), us(cliq[0][0].p50),
+		        share * 100, 1 - share), NULL, NULL, "audited ≥ 0.5× (issue 6)",
+		    yes(share <= 0.5));
 	}
 	bench_row("(corpus generation, not part of any figure)", bench_fmt("%.1f s", gen_s), NULL,
 	    NULL, NULL, NULL);
