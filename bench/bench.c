@@ -630,7 +630,7 @@ vm_hwm_kib(pid_t pid)
  * resident pages as its own until it execs, and the kernel keeps that
  * high-water mark across the exec, so up to -vm-10 the row read the
  * bench's own size whenever it was the larger (at 10k: 191 MiB, against
- * the ingest's 141).  VmHWM, the high-water mark of the memory the child
+ * the ingest's 147).  VmHWM, the high-water mark of the memory the child
  * runs in since its exec, is read every 10 ms from the exec until the
  * child exits; the last reading misses only a peak in its last 10 ms.
  */
@@ -640,6 +640,7 @@ run_cmd(const char *liaison, char *const argv[], const char *in_path, long *hwm_
 {
 	pid_t pid;
 	int status, ex[2];
+	char byte;
 	double t = bench_now();
 
 	/* ex closes in the child when it execs: reading it to its end waits
@@ -665,7 +666,7 @@ run_cmd(const char *liaison, char *const argv[], const char *in_path, long *hwm_
 		_exit(127);
 	}
 	close(ex[1]);
-	while (read(ex[0], &status, 1) < 0 && errno == EINTR)
+	while (read(ex[0], &byte, 1) < 0 && errno == EINTR)
 		;
 	close(ex[0]);
 	if (hwm_kib != NULL) {

@@ -542,7 +542,6 @@ add_portion(struct build *b, xmlNodePtr n, int kind)
 	return 0;
 }
 
-/* Native report: the schema has fixed the structure already. */
 /*
  * A report's date from v, the text or attribute value of n (what names it
  * in a message), into out; a value that is not a date (ingest_date_read)
@@ -557,8 +556,7 @@ read_date(struct build *b, xmlNodePtr n, const char *what, const char *v, char *
 
 	if (ingest_date_read(v, out) == 0)
 		return 0;
-	while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
-		v++;
+	v += strspn(v, " \t\n\r");
 	len = strlen(v);
 	while (len > 0 && strchr(" \t\n\r", v[len - 1]) != NULL)
 		len--;
@@ -570,6 +568,7 @@ read_date(struct build *b, xmlNodePtr n, const char *what, const char *v, char *
 	    "that exists, year 0001-9999", what, shown, i < len ? "..." : "");
 }
 
+/* Native report: the schema has fixed the structure already. */
 static int
 build_native(struct build *b, xmlNodePtr root)
 {

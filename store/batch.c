@@ -492,7 +492,6 @@ store_batch_audit(store_batch *b, uint64_t time_us, const void *payload,
 	return push(b, OP_AUDIT, NULL, 0, val, len, time_us, err);
 }
 
-/* Apply one op in txn.  Returns 0, an LMDB error code, or an lsn_status. */
 /*
  * Put under a serial.  Serials grow, so the key is normally after every
  * other: append it (no search, and a full page stays full rather than
@@ -510,6 +509,7 @@ put_serial(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
 	return mdb_put(txn, dbi, k, v, flags | MDB_NOOVERWRITE);
 }
 
+/* Apply one op in txn.  Returns 0, an LMDB error code, or an lsn_status. */
 static int
 apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 {
