@@ -1056,6 +1056,24 @@ cpu_model(char *out, size_t len)
 		fclose(f);
 }
 
+/* The kernel's transparent huge page mode, the bracketed word of
+ * /sys/kernel/mm/transparent_hugepage/enabled, or "unknown". */
+static void
+thp_mode(char *out, size_t len)
+{
+	char line[128], *a, *b;
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	snprintf(out, len, "unknown");
+	if (f && fgets(line, sizeof(line), f) && (a = strchr(line, '[')) &&
+	    (b = strchr(a, ']'))) {
+		*b = '\0';
+		snprintf(out, len, "%s", a + 1);
+	}
+	if (f)
+		fclose(f);
+}
+
 static void
 usage(FILE *f)
 {
@@ -1075,6 +1093,7 @@ main(int argc, char **argv)
 	unsigned long long seed = 1;
 	const char *liaison = "./liaison", *results = NULL, *tmpbase = "/tmp";
 	char tmpdir[1024], cpu[256], host[256], date[32], path[8192], cmdline[4096] = "";
+	char thp[32];
 	acl_data *data = NULL;
 	ingest_parser *parser = NULL;
 	corpus *c = NULL;
@@ -1084,6 +1103,9 @@ main(int argc, char **argv)
 	int ch, rc = 1;
 	FILE *f;
 
+	/* As `liaison ingest` does: the in-process figures are then taken
+	 * with the heap the CLI has, and the CLI runs inherit the setting. */
+	lsn_huge_pages_reexec(argv);
 	while ((ch = getopt_long(argc, argv, "n:s:l:r:t:h", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
@@ -1176,9 +1198,12 @@ main(int argc, char **argv)
 			goto out;
 		}
 		fprintf(f, "# liaison bench, %s on %s\n\n", date, host);
-		fprintf(f, "## Machine\n\n- cores: %ld\n- CPU: %s\n- memory: %.1f GiB\n\n",
+		thp_mode(thp, sizeof(thp));
+		fprintf(f, "## Machine\n\n- cores: %ld\n- CPU: %s\n- memory: %.1f GiB\n"
+		           "- transparent huge pages: %s; GLIBC_TUNABLES: %s\n\n",
 		    sysconf(_SC_NPROCESSORS_ONLN), cpu,
-		    (double)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / (1 << 30));
+		    (double)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / (1 << 30), thp,
+		    getenv("GLIBC_TUNABLES") ? getenv("GLIBC_TUNABLES") : "(not set)");
 		fprintf(f, "## Libraries\n\n- lmdb: %s\n- libgcrypt: %s\n- libxml2: %s\n- zstd: %s\n"
 		           "- sqlite3: %s\n\n",
 		    mdb_version(NULL, NULL, NULL), gcry_check_version(NULL), LIBXML_DOTTED_VERSION,

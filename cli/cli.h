@@ -24,6 +24,7 @@ struct cli_ctx {
 	const char *passphrase_env; /* --passphrase-env VAR; NULL: use key file */
 	int passphrase_prompt;  /* --passphrase: ask on the terminal */
 	const char *cmd_path;   /* "init", "marking parse", ... for messages */
+	char **argv;            /* the whole command line, as main() got it */
 };
 
 /* One option of a subcommand.  id is returned by cli_next_opt(). */

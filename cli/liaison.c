@@ -280,7 +280,7 @@ run_command(struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc, char **arg
 int
 main(int argc, char **argv)
 {
-	struct cli_ctx ctx = { .prog = "liaison" };
+	struct cli_ctx ctx = { .prog = "liaison", .argv = argv };
 	struct option lo[10];
 	int n = 0, c;
 

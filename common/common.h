@@ -154,4 +154,22 @@ void lsn_put_be64(uint8_t *p, uint64_t v);
 uint32_t lsn_get_be32(const uint8_t *p);
 uint64_t lsn_get_be64(const uint8_t *p);
 
+/*
+ * Huge pages for a bulk process's heap (common/hugepages.c).
+ *
+ * lsn_huge_pages_reexec(argv) executes /proc/self/exe again with argv and
+ * glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, when the kernel's
+ * transparent huge page mode is madvise, GLIBC_TUNABLES does not already
+ * name that tunable, LIAISON_HUGE_PAGES is not "0" and the process is not
+ * set-id.  It returns only when it did not execute (nothing to do, or the
+ * exec failed); call it before reading input or opening anything.
+ *
+ * lsn_huge_pages_tunables() is its decision: the GLIBC_TUNABLES value to
+ * restart with (malloc'd), or NULL for no restart.  thp_enabled is the text
+ * of /sys/kernel/mm/transparent_hugepage/enabled.
+ */
+void lsn_huge_pages_reexec(char **argv);
+char *lsn_huge_pages_tunables(const char *tunables, const char *opt_out,
+    const char *thp_enabled);
+
 #endif

@@ -195,4 +195,71 @@ expect_out "\"stored\":0,\"duplicates\":$((nbulk - 1)),\"rejected\":1" \
 expect_out '"id":"BULK19-IIR-2024-0001","status":"rejected"' "...and the changed one rejected"
 check "...and stores nothing new" test "$(records)" -eq $((before + nbulk))
 
+# Huge pages (common/hugepages.c).  Where the kernel's transparent huge
+# page mode is madvise, ingest starts itself again, once, with
+# glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, before it opens the store
+# or reads its input.  held_ingest ENV...: an ingest from a FIFO, started
+# under env ENV...; once it has the store open (so after any restart), its
+# environment is read from /proc into $T/environ, one name=value a line,
+# and $advised is the number of its memory mappings advised for huge pages
+# (VmFlags "hg" in smaps).  Then one fresh report $hp_id is written to it;
+# its exit status and output are kept in $rc and $T/out.
+#
+# glibc cuts GLIBC_TUNABLES where it parses it (2.36 writes a NUL after
+# each tunable's value, in the process's own copy of its environment), so
+# the tunables past the first are read as lines of their own.
+held_ingest() {
+	rm -f "$T/in"
+	mkfifo "$T/in"
+	exec 9<>"$T/in"
+	env "$@" "$LIAISON" --store "$S" --as ana ingest --json - <"$T/in" >"$T/out" 2>"$T/err" 9>&- &
+	pid=$!
+	i=0
+	while [ $i -lt 600 ] && ! ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'data\.mdb'; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	tr '\0' '\n' <"/proc/$pid/environ" >"$T/environ" 2>/dev/null
+	advised=$(awk '/^VmFlags:.* hg/ { n++ } END { print n + 0 }' "/proc/$pid/smaps" 2>/dev/null)
+	hp_n=$((${hp_n:-0} + 1))
+	hp_id=HP-$hp_n
+	good "$hp_id"
+	cat "$T/$hp_id.xml" >&9
+	exec 9>&-
+	wait "$pid"
+	rc=$?
+}
+has_env() { grep -qxF -- "$1" "$T/environ"; }
+no_env() { ! grep -qF -- "$1" "$T/environ"; }
+if ! grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+	skip "ingest restarts with glibc's heap on huge pages" \
+		"transparent huge pages are not in madvise mode here"
+else
+	unset GLIBC_TUNABLES LIAISON_HUGE_PAGES
+	held_ingest
+	check "ingest restarts with glibc.malloc.hugetlb=1 in GLIBC_TUNABLES" \
+		has_env GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+	if ldd "$LIAISON" 2>/dev/null | grep -q libasan; then
+		skip "...and its heap is advised for huge pages" \
+			"AddressSanitizer's allocator takes glibc's place"
+	else
+		check "...and its heap is advised for huge pages" test "$advised" -gt 0
+	fi
+	expect_rc 0 "...and the restarted ingest reads its input from stdin"
+	expect_out "\"stored\":1,\"duplicates\":0,\"rejected\":0" "...and stores it"
+	held_ingest GLIBC_TUNABLES=glibc.malloc.arena_max=4
+	check "...keeping the user's other tunables" \
+		sh -c "grep -qxF GLIBC_TUNABLES=glibc.malloc.arena_max=4 '$T/environ' &&
+			grep -qxF glibc.malloc.hugetlb=1 '$T/environ'"
+	held_ingest GLIBC_TUNABLES=glibc.malloc.hugetlb=0
+	check "...but not against the user's own hugetlb setting" \
+		sh -c "grep -qxF GLIBC_TUNABLES=glibc.malloc.hugetlb=0 '$T/environ' &&
+			! grep -qF glibc.malloc.hugetlb=1 '$T/environ'"
+	check "...whose heap is then not advised" test "$advised" -eq 0
+	held_ingest LIAISON_HUGE_PAGES=0
+	check "...and not with LIAISON_HUGE_PAGES=0" no_env glibc.malloc.hugetlb
+	check "...whose heap is then not advised either" test "$advised" -eq 0
+	expect_out "\"stored\":1,\"duplicates\":0,\"rejected\":0" "...and which ingests as well"
+fi
+
 plan_done

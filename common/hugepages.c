@@ -1,0 +1,123 @@
+/*
+ * common/hugepages.c - restart a bulk process once with glibc's heap on
+ * transparent huge pages.
+ *
+ * On a kernel whose transparent huge page mode is "madvise", heap memory
+ * gets huge pages only if the C library asks for them, and glibc (2.35 and
+ * later) asks only when the tunable glibc.malloc.hugetlb=1 is set.  glibc
+ * reads its tunables once, when the process starts, so a process that wants
+ * them must execute itself again with the tunable in its environment.  On
+ * the 2-core reference VM this made bulk ingests 7-16% faster, with half
+ * the page faults, for about 11 MiB more resident memory (bench/README.md).
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "common/common.h"
+
+#define TUNABLE "glibc.malloc.hugetlb"
+#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+
+extern char **environ;
+
+/* Whether the colon-separated name=value list `tunables` names `name`. */
+static int
+names_tunable(const char *tunables, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = tunables; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, ":=");
+
+		if (len == n && memcmp(p, name, n) == 0)
+			return 1;
+		p = strchr(p, ':');
+		if (p != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* Whether the kernel's THP mode line ("always [madvise] never") selects
+ * madvise. */
+static int
+thp_mode_is_madvise(const char *enabled)
+{
+	return enabled != NULL && strstr(enabled, "[madvise]") != NULL;
+}
+
+char *
+lsn_huge_pages_tunables(const char *tunables, const char *opt_out, const char *thp_enabled)
+{
+	char *out;
+	size_t len;
+
+	if (opt_out != NULL && strcmp(opt_out, "0") == 0)
+		return NULL;
+	if (!thp_mode_is_madvise(thp_enabled))
+		return NULL; /* "always" needs no advice; "never" takes none */
+	if (tunables != NULL && names_tunable(tunables, TUNABLE))
+		return NULL; /* the user's own choice stands, either way */
+	len = sizeof(TUNABLE "=1") + (tunables != NULL && *tunables ? strlen(tunables) + 1 : 0);
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	if (tunables != NULL && *tunables)
+		snprintf(out, len, "%s:" TUNABLE "=1", tunables);
+	else
+		snprintf(out, len, TUNABLE "=1");
+	return out;
+}
+
+/* The first line of THP_ENABLED, or "" when it cannot be read. */
+static void
+read_thp_mode(char *buf, size_t size)
+{
+	int fd = open(THP_ENABLED, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+void
+lsn_huge_pages_reexec(char **argv)
+{
+	char mode[128], *tunables, *setting, **envp;
+	size_t n = 0, k = 0;
+
+	/* A set-id process runs with the environment cut down for it: it
+	 * must not put back what the loader took away. */
+	if (getauxval(AT_SECURE) != 0)
+		return;
+	read_thp_mode(mode, sizeof(mode));
+	tunables = lsn_huge_pages_tunables(getenv("GLIBC_TUNABLES"),
+	    getenv("LIAISON_HUGE_PAGES"), mode);
+	if (tunables == NULL)
+		return;
+	while (environ[n] != NULL)
+		n++;
+	setting = malloc(sizeof("GLIBC_TUNABLES=") + strlen(tunables));
+	envp = malloc((n + 2) * sizeof(*envp));
+	if (setting != NULL && envp != NULL) {
+		/* The new process has the tunable in its environment, so it
+		 * does not come back here a second time. */
+		sprintf(setting, "GLIBC_TUNABLES=%s", tunables);
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(environ[i], "GLIBC_TUNABLES=", 15) != 0)
+				envp[k++] = environ[i];
+		envp[k++] = setting;
+		envp[k] = NULL;
+		execve("/proc/self/exe", argv, envp);
+		/* No /proc, or no exec: run on as we are, only slower. */
+	}
+	free(envp);
+	free(setting);
+	free(tunables);
+}
