@@ -105,6 +105,7 @@ struct store {
 	size_t map_len;
 	unsigned map_reads;
 	long map_floor;
+	int statm_fd;                /* /proc/self/statm, read with pread */
 	struct store__scratch *pool;
 
 	struct store__dict dicts[STORE__MAX_DICTS];
@@ -217,8 +218,11 @@ int store__map_find(store *st, uint8_t **base, size_t *len);
 /* Drop this process's mapping of the store's pages (the caller holds
  * map_lock); and count n records put or bulk-read by id, checking every
  * STORE__MAP_CHECK of them whether the file pages mapped have grown by
- * STORE__MAP_RESIDENT since the last drop, and dropping them if so. */
-#define STORE__MAP_CHECK 64
+ * STORE__MAP_RESIDENT since the last drop, and dropping them if so.  A
+ * record read or put by id faults in a leaf or two, and a fault may map a
+ * whole folio of the page cache, up to 2 MiB (env.c), so between two checks
+ * the mapping may pass the bound by STORE__MAP_CHECK times a few MiB. */
+#define STORE__MAP_CHECK 4
 #define STORE__MAP_RESIDENT (32u << 20)
 void store__map_release(store *st);
 void store__map_reads(store *st, unsigned n);
