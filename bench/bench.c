@@ -765,16 +765,18 @@ corpus_more(corpus *c, size_t from, size_t count, const char *path)
 	return fclose(f);
 }
 
-/* The CLI ingest of bc into a new store (its time and peak RSS), the CLI
- * queries, then (when more is not NULL) the peak RSS of a CLI ingest of
- * more->n further reports just after the store's file was read in order:
- * -1 when that failed. */
+/* Reports to ingest after the store's file was read in order: more->n of
+ * them from the corpus c, after the ones already in; peak_kib, that
+ * ingest's peak RSS, or -1 when it failed. */
 struct cli_more {
 	corpus *c;
 	size_t n;
 	long peak_kib;
 };
 
+/* The CLI ingest of bc into a new store (its time and peak RSS), the CLI
+ * queries, then, when more is not NULL, the ingest of more reports just
+ * after the store's file was read in order. */
 static int
 ingest_cli(const bench_corpus *bc, const char *liaison, const char *dir, double *secs,
     long *peak_kib, const bench_queries *q, bench_pct cliq[BQ_NTYPES][2],
@@ -1125,24 +1127,6 @@ cpu_model(char *out, size_t len)
 		fclose(f);
 }
 
-/* The kernel's transparent huge page mode, the bracketed word of
- * /sys/kernel/mm/transparent_hugepage/enabled, or "unknown". */
-static void
-thp_mode(char *out, size_t len)
-{
-	char line[128], *a, *b;
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-
-	snprintf(out, len, "unknown");
-	if (f && fgets(line, sizeof(line), f) && (a = strchr(line, '[')) &&
-	    (b = strchr(a, ']'))) {
-		*b = '\0';
-		snprintf(out, len, "%s", a + 1);
-	}
-	if (f)
-		fclose(f);
-}
-
 static void
 usage(FILE *f)
 {
@@ -1267,7 +1251,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 		fprintf(f, "# liaison bench, %s on %s\n\n", date, host);
-		thp_mode(thp, sizeof(thp));
+		if (lsn_thp_mode(thp, sizeof(thp)) != 0)
+			snprintf(thp, sizeof(thp), "unknown");
 		fprintf(f, "## Machine\n\n- cores: %ld\n- CPU: %s\n- memory: %.1f GiB\n"
 		           "- transparent huge pages: %s; GLIBC_TUNABLES: %s\n\n",
 		    sysconf(_SC_NPROCESSORS_ONLN), cpu,

@@ -165,11 +165,17 @@ uint64_t lsn_get_be64(const uint8_t *p);
  * exec failed); call it before reading input or opening anything.
  *
  * lsn_huge_pages_tunables() is its decision: the GLIBC_TUNABLES value to
- * restart with (malloc'd), or NULL for no restart.  thp_enabled is the text
- * of /sys/kernel/mm/transparent_hugepage/enabled.
+ * restart with (malloc'd), or NULL for no restart.  thp_mode is what
+ * lsn_thp_mode() read.
+ *
+ * lsn_thp_mode() writes the kernel's transparent huge page mode ("always",
+ * "madvise" or "never", the bracketed word of
+ * /sys/kernel/mm/transparent_hugepage/enabled) into out; 0, or -1 with out
+ * "" when it cannot be read.
  */
 void lsn_huge_pages_reexec(char **argv);
 char *lsn_huge_pages_tunables(const char *tunables, const char *opt_out,
-    const char *thp_enabled);
+    const char *thp_mode);
+int lsn_thp_mode(char *out, size_t len);
 
 #endif

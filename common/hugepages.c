@@ -44,23 +44,15 @@ names_tunable(const char *tunables, const char *name)
 	return 0;
 }
 
-/* Whether the kernel's THP mode line ("always [madvise] never") selects
- * madvise. */
-static int
-thp_mode_is_madvise(const char *enabled)
-{
-	return enabled != NULL && strstr(enabled, "[madvise]") != NULL;
-}
-
 char *
-lsn_huge_pages_tunables(const char *tunables, const char *opt_out, const char *thp_enabled)
+lsn_huge_pages_tunables(const char *tunables, const char *opt_out, const char *thp_mode)
 {
 	char *out;
 	size_t len;
 
 	if (opt_out != NULL && strcmp(opt_out, "0") == 0)
 		return NULL;
-	if (!thp_mode_is_madvise(thp_enabled))
+	if (thp_mode == NULL || strcmp(thp_mode, "madvise") != 0)
 		return NULL; /* "always" needs no advice; "never" takes none */
 	if (tunables != NULL && names_tunable(tunables, TUNABLE))
 		return NULL; /* the user's own choice stands, either way */
@@ -74,29 +66,37 @@ lsn_huge_pages_tunables(const char *tunables, const char *opt_out, const char *t
 	return out;
 }
 
-/* The first line of THP_ENABLED, or "" when it cannot be read. */
-static void
-read_thp_mode(char *buf, size_t size)
+int
+lsn_thp_mode(char *out, size_t len)
 {
+	char line[128], *lb, *rb;
 	int fd = open(THP_ENABLED, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	ssize_t n = fd < 0 ? -1 : read(fd, line, sizeof(line) - 1);
 
-	buf[n > 0 ? n : 0] = '\0';
 	if (fd >= 0)
 		close(fd);
+	line[n > 0 ? n : 0] = '\0';
+	out[0] = '\0';
+	/* "always [madvise] never": the bracketed word is the mode. */
+	if ((lb = strchr(line, '[')) == NULL || (rb = strchr(lb, ']')) == NULL ||
+	    (size_t)(rb - lb - 1) >= len)
+		return -1;
+	memcpy(out, lb + 1, (size_t)(rb - lb - 1));
+	out[rb - lb - 1] = '\0';
+	return 0;
 }
 
 void
 lsn_huge_pages_reexec(char **argv)
 {
-	char mode[128], *tunables, *setting, **envp;
+	char mode[32], *tunables, *setting, **envp;
 	size_t n = 0, k = 0;
 
 	/* A set-id process runs with the environment cut down for it: it
 	 * must not put back what the loader took away. */
 	if (getauxval(AT_SECURE) != 0)
 		return;
-	read_thp_mode(mode, sizeof(mode));
+	(void)lsn_thp_mode(mode, sizeof(mode));
 	tunables = lsn_huge_pages_tunables(getenv("GLIBC_TUNABLES"),
 	    getenv("LIAISON_HUGE_PAGES"), mode);
 	if (tunables == NULL)
@@ -110,7 +110,7 @@ lsn_huge_pages_reexec(char **argv)
 		 * does not come back here a second time. */
 		sprintf(setting, "GLIBC_TUNABLES=%s", tunables);
 		for (size_t i = 0; i < n; i++)
-			if (strncmp(environ[i], "GLIBC_TUNABLES=", 15) != 0)
+			if (strncmp(environ[i], "GLIBC_TUNABLES=", sizeof("GLIBC_TUNABLES=") - 1) != 0)
 				envp[k++] = environ[i];
 		envp[k++] = setting;
 		envp[k] = NULL;

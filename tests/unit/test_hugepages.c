@@ -11,13 +11,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "common/common.h"
 
-#define MADVISE "always [madvise] never\n"
+#define MADVISE "madvise"
 
 /* The decision for (tunables, opt_out, mode) is `want` (NULL: no restart). */
 static void
@@ -66,11 +68,39 @@ static void
 test_hugepages__not_when_advice_changes_nothing(void **state)
 {
 	(void)state;
-	expect(NULL, NULL, "[always] madvise never\n", NULL);
-	expect(NULL, NULL, "always madvise [never]\n", NULL);
+	expect(NULL, NULL, "always", NULL);
+	expect(NULL, NULL, "never", NULL);
 	expect(NULL, NULL, "", NULL); /* no THP in this kernel, or no /sys */
 	expect(NULL, NULL, NULL, NULL);
-	expect(NULL, NULL, "madvise\n", NULL); /* not the kernel's form */
+	/* The kernel's line is not a mode: lsn_thp_mode() picks the word. */
+	expect(NULL, NULL, "always [madvise] never\n", NULL);
+	expect(NULL, NULL, "madvise\n", NULL);
+}
+
+/* lsn_thp_mode() against a reading of the same file by other means. */
+static void
+test_hugepages__thp_mode_is_the_bracketed_word(void **state)
+{
+	char mode[32], want[32] = "", tiny[4];
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	int rc;
+
+	(void)state;
+	if (f != NULL) {
+		char w[32];
+		while (fscanf(f, "%31s", w) == 1)
+			if (w[0] == '[' && strlen(w) > 2 && w[strlen(w) - 1] == ']')
+				snprintf(want, sizeof(want), "%.*s", (int)strlen(w) - 2, w + 1);
+		fclose(f);
+	}
+	rc = lsn_thp_mode(mode, sizeof(mode));
+	assert_int_equal(rc, want[0] ? 0 : -1);
+	assert_string_equal(mode, want);
+	/* A buffer too small for the word: no mode, and no overflow. */
+	if (want[0] != '\0' && strlen(want) >= sizeof(tiny)) {
+		assert_int_equal(lsn_thp_mode(tiny, sizeof(tiny)), -1);
+		assert_string_equal(tiny, "");
+	}
 }
 
 int
@@ -80,6 +110,7 @@ main(void)
 		cmocka_unit_test(test_hugepages__added_when_the_kernel_waits_for_advice),
 		cmocka_unit_test(test_hugepages__not_when_the_user_chose),
 		cmocka_unit_test(test_hugepages__not_when_advice_changes_nothing),
+		cmocka_unit_test(test_hugepages__thp_mode_is_the_bracketed_word),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
