@@ -242,45 +242,68 @@ ingest_posting_before(const ingest_posting *x, const ingest_posting *y)
 }
 
 /*
- * Encode postings p[0..n), in that order, as a block:
- *   varint n, and when n > 0 varint base (the lowest serial), then per
- *   posting varint r: 0 for another portion of the report before it, or
- *   1 + (serial - base) for the first posting of a report, followed for
- *   that first posting by varint date (the first report's YYYYMMDD, then
- *   the previous report's date minus this one's); then varint(portion),
- *   varint(entry).
+ * Encode postings p[0..n), in that order, as a block of segments, each of
+ * at least INGEST_FRAME_POSTINGS postings but the last, cut between
+ * reports.  Each segment is sealed as a frame of its own
+ * (store_blocks_put), so a reader that stops at its worst kept hit opens
+ * only a long block's first frames.  A segment:
+ *   varint n (0 only for an empty block, which is that byte alone), varint
+ *   base (the segment's lowest serial), varint the date of its last
+ *   posting, varint its serial minus base, varint the length of the
+ *   postings that follow; then per posting varint r: 0 for another portion
+ *   of the report before it, or 1 + (serial - base) for the first posting
+ *   of a report, followed for that first posting by varint date (the
+ *   segment's first report's YYYYMMDD, then the previous report's date
+ *   minus this one's); then varint(portion), varint(entry).
  * The block goes in *buf (room for *cap bytes; a smaller one is wiped,
- * freed and replaced), which the caller keeps and wipes: the writer encodes
- * a batch's blocks one after another in one buffer.  Returns 0,
- * LSN_EINTERNAL (p out of order, out of memory).
+ * freed and replaced), and the end of each segment in *ends (room for
+ * *ends_cap, grown with realloc; *nends of them), which the caller keeps
+ * and wipes: the writer encodes a batch's blocks one after another in one
+ * buffer.  Returns 0, LSN_EINTERNAL (p out of order, out of memory).
  */
+#define INGEST_FRAME_POSTINGS 512
 int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf,
-    size_t *cap, size_t *len, lsn_err *err);
+    size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
+    lsn_err *err);
 
 /*
- * Decode a block, appending its postings to *p (*n of them in use, room for
- * *cap; grown with realloc when needed, *p owned by the caller).  A block's
- * postings come out in the order above: one that is not is malformed.
- * Returns 0, LSN_EINPUT (malformed block: *n is unchanged), LSN_EINTERNAL
- * (out of memory).
+ * Decode a block (or the first segments of one, as a reader opened them),
+ * appending its postings to *p (*n of them in use, room for *cap; grown
+ * with realloc when needed, *p owned by the caller).  A block's postings
+ * come out in the order above: one that is not is malformed.  Returns 0,
+ * LSN_EINPUT (malformed block: *n is unchanged), LSN_EINTERNAL (out of
+ * memory).
  */
 int ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **p,
     size_t *n, size_t *cap);
 
 /*
+ * The postings of the segments in block[0..len): how many (*n) and the
+ * lowest serial among them (*lo, UINT64_MAX for none), from the segments'
+ * heads.  0, or LSN_EINPUT.
+ */
+int ingest_postings_info(const uint8_t *block, size_t len, uint64_t *n, uint64_t *lo);
+
+/*
+ * The last posting of the segment in frame[0..len) (one frame as
+ * store_postings_read_batch hands it to its more function): 0 and *date,
+ * *serial, or LSN_EINPUT.
+ */
+int ingest_postings_last(const uint8_t *frame, size_t len, uint32_t *date, uint64_t *serial);
+
+/*
  * The same decoding one posting at a time, for a reader that keeps less
  * than the postings (query/ turns them straight into bitmaps, and stops
  * early):
- *   ingest_postings_begin: 0, or LSN_EINPUT; c->left postings follow, and
- *   c->base is the lowest serial among them;
+ *   ingest_postings_begin: 0, or LSN_EINPUT;
  *   ingest_postings_next: 1 and *out, 0 at the end of a well-formed block,
  *   LSN_EINPUT for a malformed one (the postings before it were good).
  * ingest_postings_decode is built on these.
  */
 typedef struct ingest_postings_cursor {
-	const uint8_t *p, *end;
-	uint64_t left, total, base, serial;
-	uint32_t portion, date;
+	const uint8_t *p, *end, *seg_end;
+	uint64_t left, total, base, serial, last_serial;
+	uint32_t portion, date, last_date; /* last_*: the segment head's */
 } ingest_postings_cursor;
 
 static inline __attribute__((always_inline)) int
@@ -305,6 +328,30 @@ ingest__varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
+/* A segment's head at *p: n, base, last date, last serial, and its end. */
+static inline int
+ingest__segment(const uint8_t **p, const uint8_t *end, uint64_t *n, uint64_t *base,
+    uint32_t *last_date, uint64_t *last_serial, const uint8_t **seg_end)
+{
+	uint64_t d, off, len;
+
+	if (ingest__varint(p, end, n) != 0 || *n > (uint64_t)(end - *p))
+		return LSN_EINPUT;
+	if (*n == 0) { /* an empty block: that byte alone */
+		*seg_end = *p;
+		*base = 0;
+		return *p == end ? 0 : LSN_EINPUT;
+	}
+	if (ingest__varint(p, end, base) != 0 || ingest__varint(p, end, &d) != 0 ||
+	    ingest__varint(p, end, &off) != 0 || ingest__varint(p, end, &len) != 0 ||
+	    d > UINT32_MAX || off > UINT64_MAX - *base || len > (uint64_t)(end - *p))
+		return LSN_EINPUT;
+	*last_date = (uint32_t)d;
+	*last_serial = *base + off;
+	*seg_end = *p + len;
+	return 0;
+}
+
 static inline int
 ingest_postings_begin(ingest_postings_cursor *c, const uint8_t *block, size_t len)
 {
@@ -313,11 +360,10 @@ ingest_postings_begin(ingest_postings_cursor *c, const uint8_t *block, size_t le
 	c->serial = c->base = 0;
 	c->portion = 0;
 	c->date = 0;
-	if (ingest__varint(&c->p, c->end, &c->left) != 0 || c->left > len)
+	if (ingest__segment(&c->p, c->end, &c->left, &c->base, &c->last_date,
+		&c->last_serial, &c->seg_end) != 0)
 		return LSN_EINPUT;
 	c->total = c->left;
-	if (c->left > 0 && ingest__varint(&c->p, c->end, &c->base) != 0)
-		return LSN_EINPUT;
 	return 0;
 }
 
@@ -325,18 +371,34 @@ static inline __attribute__((always_inline)) int
 ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
 {
 	uint64_t r, portion, entry, d;
+	int first = 0;
 
-	if (c->left == 0)
-		return c->p == c->end ? 0 : LSN_EINPUT;
-	if (ingest__varint(&c->p, c->end, &r) != 0)
+	if (c->left == 0) {
+		/* The segment's end: its last posting is the one its head names. */
+		if (c->p != c->seg_end || (c->total > 0 && (c->date != c->last_date ||
+			c->serial != c->last_serial)))
+			return LSN_EINPUT;
+		if (c->p == c->end)
+			return 0;
+		/* The next segment: its first report comes after the last one. */
+		if (ingest__segment(&c->p, c->end, &c->left, &c->base, &c->last_date,
+			&c->last_serial, &c->seg_end) != 0 || c->left == 0)
+			return LSN_EINPUT;
+		c->total = c->left;
+		first = c->serial != 0 ? 2 : 1;
+	} else if (c->left == c->total) {
+		first = 1;
+	}
+	if (ingest__varint(&c->p, c->seg_end, &r) != 0)
 		return LSN_EINPUT;
 	if (r != 0) { /* a report's first posting: its serial and date */
 		uint64_t s = c->base + (r - 1);
-		if (r - 1 > UINT64_MAX - c->base || ingest__varint(&c->p, c->end, &d) != 0)
+		if (r - 1 > UINT64_MAX - c->base || ingest__varint(&c->p, c->seg_end, &d) != 0)
 			return LSN_EINPUT;
-		if (c->left == c->total) {
-			if (d > UINT32_MAX)
-				return LSN_EINPUT;
+		if (first) {
+			if (d > UINT32_MAX || (first == 2 && (d > c->date ||
+				(d == c->date && s >= c->serial))))
+				return LSN_EINPUT; /* newest first, across segments too */
 			c->date = (uint32_t)d;
 		} else if (d > c->date || (d == 0 && s >= c->serial)) {
 			return LSN_EINPUT; /* newest first, as encoded */
@@ -344,11 +406,11 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
 			c->date -= (uint32_t)d;
 		}
 		c->serial = s;
-	} else if (c->left == c->total) {
+	} else if (first) {
 		return LSN_EINPUT; /* no report to continue */
 	}
-	if (ingest__varint(&c->p, c->end, &portion) != 0 ||
-	    ingest__varint(&c->p, c->end, &entry) != 0 || portion > UINT32_MAX ||
+	if (ingest__varint(&c->p, c->seg_end, &portion) != 0 ||
+	    ingest__varint(&c->p, c->seg_end, &entry) != 0 || portion > UINT32_MAX ||
 	    entry > UINT32_MAX || (r == 0 && portion <= c->portion))
 		return LSN_EINPUT;
 	c->left--;
@@ -424,7 +486,7 @@ int ingest_marking_parse(acl_marking **out, const acl_data *data, const char *te
  * has no postings yet, or its layout is this one; else LSN_EINPUT naming
  * both).
  */
-#define INGEST_INDEX_FORMAT "7"
+#define INGEST_INDEX_FORMAT "8"
 
 /*
  * Every report is also posted under this pseudo-word, in its batch's block

@@ -22,20 +22,69 @@ put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
-int
-ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t *cap,
-    size_t *len, lsn_err *err)
+static size_t
+varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* Encode p[0..n) (whole reports) as one segment at q; returns its end. */
+static uint8_t *
+put_segment(uint8_t *q, const ingest_posting *p, size_t n)
 {
 	uint64_t base = UINT64_MAX;
-	size_t need = 20 + n * 30; /* varints: n and base, then 30 per posting */
+	size_t body = 0;
+
+	for (size_t i = 0; i < n; i++)
+		base = p[i].serial < base ? p[i].serial : base;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || p[i].serial != p[i - 1].serial)
+			body += varint_len(1 + (p[i].serial - base)) +
+			    varint_len(i == 0 ? p[i].date : p[i - 1].date - p[i].date);
+		else
+			body += 1;
+		body += varint_len(p[i].portion) + varint_len(p[i].entry);
+	}
+	q += put_varint(q, n);
+	q += put_varint(q, base);
+	q += put_varint(q, p[n - 1].date);
+	q += put_varint(q, p[n - 1].serial - base);
+	q += put_varint(q, body);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || p[i].serial != p[i - 1].serial) {
+			q += put_varint(q, 1 + (p[i].serial - base));
+			q += put_varint(q, i == 0 ? p[i].date : p[i - 1].date - p[i].date);
+		} else {
+			q += put_varint(q, 0);
+		}
+		q += put_varint(q, p[i].portion);
+		q += put_varint(q, p[i].entry);
+	}
+	return q;
+}
+
+int
+ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t *cap,
+    size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends, lsn_err *err)
+{
+	/* varints: five per segment head, 30 per posting */
+	size_t segs = n / INGEST_FRAME_POSTINGS + 1, need = 1 + segs * 50 + n * 30;
 	uint8_t *q;
 
 	*len = 0;
+	*nends = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && (!ingest_posting_before(&p[i - 1], &p[i]) ||
 			(p[i].serial == p[i - 1].serial && p[i].date != p[i - 1].date)))
 			return lsn_fail(err, LSN_EINTERNAL, "postings out of order");
-		base = p[i].serial < base ? p[i].serial : base;
+		if (p[i].serial == UINT64_MAX)
+			return lsn_fail(err, LSN_EINTERNAL, "serials too far apart");
 	}
 	if (*buf == NULL || *cap < need) {
 		uint8_t *nb = malloc(need);
@@ -45,22 +94,57 @@ ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t 
 		*buf = nb;
 		*cap = need;
 	}
-	q = *buf + put_varint(*buf, n);
-	if (n > 0)
-		q += put_varint(q, base);
-	for (size_t i = 0; i < n; i++) {
-		if (i == 0 || p[i].serial != p[i - 1].serial) {
-			if (p[i].serial - base == UINT64_MAX)
-				return lsn_fail(err, LSN_EINTERNAL, "serials too far apart");
-			q += put_varint(q, 1 + (p[i].serial - base));
-			q += put_varint(q, i == 0 ? p[i].date : p[i - 1].date - p[i].date);
-		} else {
-			q += put_varint(q, 0);
-		}
-		q += put_varint(q, p[i].portion);
-		q += put_varint(q, p[i].entry);
+	if (*ends == NULL || *ends_cap < segs) {
+		uint32_t *ne = realloc(*ends, segs * sizeof(*ne));
+		if (ne == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		*ends = ne;
+		*ends_cap = segs;
+	}
+	q = *buf;
+	if (n == 0)
+		q += put_varint(q, 0);
+	for (size_t from = 0; from < n;) {
+		size_t to = from + INGEST_FRAME_POSTINGS < n ? from + INGEST_FRAME_POSTINGS : n;
+		while (to < n && p[to].serial == p[to - 1].serial)
+			to++; /* a report's postings stay in one segment */
+		q = put_segment(q, p + from, to - from);
+		(*ends)[(*nends)++] = (uint32_t)(q - *buf);
+		from = to;
 	}
 	*len = (size_t)(q - *buf);
+	return 0;
+}
+
+int
+ingest_postings_info(const uint8_t *block, size_t len, uint64_t *n, uint64_t *lo)
+{
+	const uint8_t *p = block, *end = block + len, *seg_end;
+
+	*n = 0;
+	*lo = UINT64_MAX;
+	do {
+		uint64_t k, base, ls;
+		uint32_t ld;
+		if (ingest__segment(&p, end, &k, &base, &ld, &ls, &seg_end) != 0)
+			return LSN_EINPUT;
+		if (k > 0 && base < *lo)
+			*lo = base;
+		*n += k;
+		p = seg_end;
+	} while (p < end);
+	return 0;
+}
+
+int
+ingest_postings_last(const uint8_t *frame, size_t len, uint32_t *date, uint64_t *serial)
+{
+	const uint8_t *p = frame, *seg_end;
+	uint64_t n, base;
+
+	if (ingest__segment(&p, frame + len, &n, &base, date, serial, &seg_end) != 0 ||
+	    n == 0 || seg_end != frame + len)
+		return LSN_EINPUT;
 	return 0;
 }
 
@@ -69,16 +153,17 @@ ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **out,
     size_t *nout, size_t *cap)
 {
 	ingest_postings_cursor c;
-	ingest_posting *o;
-	int rc;
+	ingest_posting *o, tail;
+	uint64_t total, lo;
 
-	if (ingest_postings_begin(&c, block, len) != 0)
+	if (ingest_postings_info(block, len, &total, &lo) != 0 ||
+	    ingest_postings_begin(&c, block, len) != 0)
 		return LSN_EINPUT;
-	if (c.left == 0) /* nothing to append (and *out may still be NULL) */
+	if (total == 0) /* nothing to append (and *out may still be NULL) */
 		return c.p == c.end ? 0 : LSN_EINPUT;
-	if (*nout + c.left > *cap) { /* room for all of them, once */
+	if (*nout + total > *cap) { /* room for all of them, once */
 		size_t cap2 = *cap ? *cap : 256;
-		while (cap2 < *nout + c.left)
+		while (cap2 < *nout + total)
 			cap2 *= 2;
 		if ((o = realloc(*out, cap2 * sizeof(*o))) == NULL)
 			return LSN_EINTERNAL;
@@ -88,9 +173,9 @@ ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **out,
 	/* Straight into the array, appended only once the block is whole. */
 	o = *out + *nout;
 	size_t n = 0;
-	while ((rc = ingest_postings_next(&c, &o[n])) == 1)
+	while (n < total && ingest_postings_next(&c, &o[n]) == 1)
 		n++;
-	if (rc != 0)
+	if (n < total || ingest_postings_next(&c, &tail) != 0) /* and no more */
 		return LSN_EINPUT;
 	*nout += n;
 	return 0;

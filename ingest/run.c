@@ -555,6 +555,8 @@ struct build_task {
 	store_blocks *out;
 	uint8_t *block;      /* plaintext of the block being sealed */
 	size_t cap_block;
+	uint32_t *ends;      /* and where its frames end */
+	size_t cap_ends;
 	int rc;
 	lsn_err err;
 };
@@ -893,13 +895,13 @@ build(struct build_task *t)
 	for (size_t i = t->from; i < t->to && t->rc == 0; i++) {
 		const struct word_acc *wa = t->order[i].w;
 		ingest_posting *p = t->run + wa->start - wa->n; /* start moved past it */
-		size_t blen = 0;
+		size_t blen = 0, nends = 0;
 		sort_postings(p, wa->n);
 		t->rc = ingest_postings_encode(p, wa->n, &t->block, &t->cap_block, &blen,
-		    &t->err);
+		    &t->ends, &t->cap_ends, &nends, &t->err);
 		if (t->rc == 0)
 			t->rc = store_blocks_put(t->out, t->number, wa->blind, t->block, blen,
-			    &t->err);
+			    t->ends, nends, &t->err);
 	}
 }
 
@@ -1568,6 +1570,7 @@ out:
 	free(w.order);
 	for (unsigned k = 0; k < BUILD_TASKS; k++) {
 		lsn_wipe_free(w.tasks[k].block, w.tasks[k].cap_block);
+		free(w.tasks[k].ends);
 		store_blocks_free(w.tasks[k].out);
 	}
 	free(w.words);

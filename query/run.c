@@ -1241,9 +1241,10 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 
 	for (size_t i = from; i < to; i++) { /* the lowest candidate serial */
 		const struct word *w = &r->words[i];
-		if (w->blk_len > 0 && ingest_postings_begin(&c, w->blk, w->blk_len) == 0 &&
-		    c.left > 0 && c.base < lo)
-			lo = c.base;
+		uint64_t n, wlo;
+		if (w->blk_len > 0 && ingest_postings_info(w->blk, w->blk_len, &n, &wlo) == 0 &&
+		    wlo < lo)
+			lo = wlo;
 	}
 	/* Reports that do not come before (td, ts) cannot be hits (the heap
 	 * is full and its root is there) nor withheld from one: a block is
@@ -1373,11 +1374,28 @@ batch_order(const uint8_t *head, size_t head_len, uint64_t batches, struct batch
 	return 0;
 }
 
-/* Read word w's block of batch b into w->blk (by bitmaps), once. */
+/* Open the next frame of a block only while the last posting of the one
+ * before is still ahead of the worst kept match (ctx): every posting after
+ * it is behind it too, and so is neither a hit nor withheld from one. */
 static int
-read_block(struct run *r, struct word *w, uint64_t b)
+more_ahead(void *ctx, const uint8_t *frame, size_t len)
 {
-	ingest_postings_cursor pc;
+	const struct match *worst = ctx;
+	uint32_t date;
+	uint64_t serial;
+
+	if (ingest_postings_last(frame, len, &date, &serial) != 0)
+		return 1; /* malformed: the decoder says so */
+	return key_before(date, serial, worst->date, worst->serial);
+}
+
+/* Read word w's block of batch b into w->blk (by bitmaps), once: its
+ * frames up to the worst match kept in ms. */
+static int
+read_block(struct run *r, struct word *w, uint64_t b, const struct matches *ms)
+{
+	struct match worst;
+	uint64_t n, lo;
 	int rc;
 
 	if (w->read_in == b)
@@ -1385,18 +1403,20 @@ read_block(struct run *r, struct word *w, uint64_t b)
 	w->n = w->at = w->end = 0;
 	w->last = 0;
 	w->blk_len = 0;
+	if (ms->n == ms->k && ms->k > 0)
+		worst = ms->m[0];
 	rc = store_postings_read_batch(r->sn, w->blind, b, &w->blk, &w->blk_cap, &w->blk_len,
-	    r->err);
+	    ms->n == ms->k && ms->k > 0 ? more_ahead : NULL, &worst, r->err);
 	if (rc != 0)
 		return rc;
 	if (w->blk_len > 0) {
-		if (ingest_postings_begin(&pc, w->blk, w->blk_len) != 0)
+		if (ingest_postings_info(w->blk, w->blk_len, &n, &lo) != 0)
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
-		w->n = (size_t)pc.left;
+		w->n = (size_t)n;
 	}
 	w->read_in = b;
 	w->est = w->n;
-	r->postings += w->n; /* the block's postings, counted once however scanned */
+	r->postings += w->n; /* the postings opened, counted once however scanned */
 	return 0;
 }
 
@@ -1436,7 +1456,7 @@ probe_batch(struct run *r, const struct matches *ms, const uint8_t *req, uint64_
 		ingest_posting p;
 		size_t kept = 0;
 		uint64_t prev = 0;
-		if ((rc = read_block(r, w, b)) != 0)
+		if ((rc = read_block(r, w, b, ms)) != 0)
 			return rc;
 		if (w->blk_len == 0)
 			return 1; /* no report of the batch holds it */
@@ -1677,7 +1697,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 			for (size_t i = 0; i < r.nwords; i++) {
 				struct word *w = &r.words[i];
 				if (bits.nodes) { /* by bitmaps: the block is kept, scanned later */
-					if ((rc = read_block(&r, w, b)) != 0)
+					if ((rc = read_block(&r, w, b, &ms)) != 0)
 						goto out;
 				} else {
 					w->n = w->at = w->end = 0;

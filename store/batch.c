@@ -247,14 +247,14 @@ store_batch_del_record(store_batch *b, const char *id, lsn_err *err)
  * where the key is. */
 static int
 seal_into(store_blocks *bl, const uint8_t key[8 + STORE_BLIND_LEN], const void *data,
-    size_t len, size_t *off, lsn_err *err)
+    size_t len, const uint32_t *ends, size_t nends, size_t *off, lsn_err *err)
 {
 	size_t klen = 8 + STORE_BLIND_LEN, need;
 	int rc;
 
-	if (len > STORE_MAX_RECORD)
+	if (len > STORE_MAX_RECORD || nends > STORE_MAX_RECORD)
 		return lsn_fail(err, LSN_EINPUT, "posting block too large");
-	need = klen + STORE__BLOCK_SEALED_LEN(len);
+	need = klen + STORE__BLOCK_SEALED_LEN(len, nends ? nends : 1);
 	if (bl->cap - bl->len < need) {
 		size_t cap = bl->cap ? bl->cap : 1u << 20;
 		while (cap - bl->len < need)
@@ -268,7 +268,8 @@ seal_into(store_blocks *bl, const uint8_t key[8 + STORE_BLIND_LEN], const void *
 	memcpy(bl->buf + bl->len, key, klen);
 	if (bl->s == NULL && (bl->s = store__scratch_get(bl->st)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	rc = store__seal_block(bl->s, key, klen, data, len, bl->buf + bl->len + klen, err);
+	rc = store__seal_block(bl->s, key, klen, data, len, ends, nends, bl->buf + bl->len + klen,
+	    err);
 	if (rc != 0)
 		return rc;
 	*off = bl->len;
@@ -297,11 +298,11 @@ put_block(store_batch *b, const uint8_t key[8 + STORE_BLIND_LEN], const void *da
     size_t len, lsn_err *err)
 {
 	size_t off;
-	int rc = seal_into(&b->blocks, key, data, len, &off, err);
+	int rc = seal_into(&b->blocks, key, data, len, NULL, 0, &off, err);
 
 	if (rc != 0)
 		return rc;
-	return push_block(b, &b->blocks, off, STORE__BLOCK_SEALED_LEN(len), err);
+	return push_block(b, &b->blocks, off, STORE__BLOCK_SEALED_LEN(len, 1), err);
 }
 
 store_blocks *
@@ -335,7 +336,7 @@ store_blocks_free(store_blocks *bl)
 
 int
 store_blocks_put(store_blocks *bl, uint64_t number, const uint8_t term[STORE_BLIND_LEN],
-    const void *block, size_t len, lsn_err *err)
+    const void *block, size_t len, const uint32_t *ends, size_t nends, lsn_err *err)
 {
 	uint8_t key[8 + STORE_BLIND_LEN];
 	size_t off;
@@ -353,10 +354,10 @@ store_blocks_put(store_blocks *bl, uint64_t number, const uint8_t term[STORE_BLI
 	}
 	lsn_put_be64(key, number);
 	memcpy(key + 8, term, STORE_BLIND_LEN);
-	if ((rc = seal_into(bl, key, block, len, &off, err)) != 0)
+	if ((rc = seal_into(bl, key, block, len, ends, nends, &off, err)) != 0)
 		return rc;
 	bl->ent[bl->n].off = off;
-	bl->ent[bl->n].val_len = STORE__BLOCK_SEALED_LEN(len);
+	bl->ent[bl->n].val_len = STORE__BLOCK_SEALED_LEN(len, nends ? nends : 1);
 	bl->n++;
 	return 0;
 }

@@ -993,7 +993,8 @@ store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
 
 int
 store_postings_read_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
-    uint64_t batch, uint8_t **buf, size_t *cap, size_t *len, lsn_err *err)
+    uint64_t batch, uint8_t **buf, size_t *cap, size_t *len, store_more_fn more,
+    void *mctx, lsn_err *err)
 {
 	uint8_t kb[8 + STORE_BLIND_LEN];
 	MDB_val v;
@@ -1003,7 +1004,7 @@ store_postings_read_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
 	if ((rc = batch_block(sn, term, batch, kb, &v, err)) != 1)
 		return rc;
 	return store__open_block_into(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, buf, cap,
-	    len, err);
+	    len, more, mctx, err);
 }
 
 /* Index entry id (0: the index head). */

@@ -169,27 +169,35 @@ int store__open1(store *st, char domain, const void *name, size_t name_len,
     const uint8_t *rec, size_t rec_len, uint8_t **plain, size_t *plain_len,
     lsn_err *err);
 /*
- * Posting blocks: one AES-256-GCM under the postings subkey, a random
- * per-context nonce base plus a counter, never compressed (flags 0).
- *   "LSB" version flags nonce[12] ciphertext tag[16]
- * The AAD binds the header and the block's name (its LMDB key).
+ * Posting blocks: frames, each one AES-256-GCM under the postings subkey
+ * with a random per-context nonce base plus a counter (seal.c):
+ *   "LSB" version flags u32-length nonce[12] ciphertext tag[16]
+ * The AAD binds the frame's header, the block's name (its LMDB key) and
+ * the frame's index.
  */
-#define STORE__BLOCK_HDR 5 /* "LSB" version flags */
-#define STORE__BLOCK_SEALED_LEN(len) \
-	(STORE__BLOCK_HDR + STORE__NONCE_LEN + (len) + STORE__TAG_LEN)
+#define STORE__BLOCK_VERSION 2
+#define STORE__BLOCK_HDR 9 /* "LSB" version flags length */
+#define STORE__BLOCK_SEALED_LEN(len, frames) \
+	((len) + (size_t)(frames) * (STORE__BLOCK_HDR + STORE__NONCE_LEN + STORE__TAG_LEN))
 /* Seal len bytes of plain into out, which has room for
- * STORE__BLOCK_SEALED_LEN(len) (left wiped on failure), with a scratch the
- * caller holds (a store_blocks keeps one for all its blocks). */
+ * STORE__BLOCK_SEALED_LEN(len, frames) (left wiped on failure), with a
+ * scratch the caller holds (a store_blocks keeps one for all its blocks):
+ * one frame per ends[i] (the end of frame i in plain, the last len), or
+ * one frame for all when nends is 0. */
 int store__seal_block(struct store__scratch *s, const void *name, size_t name_len,
-    const void *plain, size_t len, uint8_t *out, lsn_err *err);
+    const void *plain, size_t len, const uint32_t *ends, size_t nends, uint8_t *out,
+    lsn_err *err);
+/* Open every frame: *plain is released with lsn_wipe_free. */
 int store__open_block(store *st, const void *name, size_t name_len,
     const uint8_t *rec, size_t rec_len, uint8_t **plain, size_t *plain_len,
     lsn_err *err);
-/* The same into *buf (room for *cap bytes; a smaller one is wiped, freed
- * and replaced), which the caller keeps. */
+/* The frames' plaintext one after another into *buf (room for *cap bytes;
+ * a smaller one is wiped, freed and replaced), which the caller keeps;
+ * after each frame that another follows, more (when not NULL) is asked
+ * whether to open it. */
 int store__open_block_into(store *st, const void *name, size_t name_len,
     const uint8_t *rec, size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len,
-    lsn_err *err);
+    store_more_fn more, void *mctx, lsn_err *err);
 
 /* Parse a sealed record's header: serial and label (unauthenticated). */
 int store__peek(const uint8_t *rec, size_t rec_len, uint64_t *serial,

@@ -621,89 +621,133 @@ out:
 /* ---- posting blocks ---- */
 
 #define BLOCK_HDR STORE__BLOCK_HDR
+#define FRAME_MORE 0x01
 /*
- * Blocks are not compressed: their content is varints already, and zstd
- * saved 6% of a store for 5-7% of ingest's CPU (a call per block, 21 blocks
- * a report) and a decompression per block on every query.  The flags byte
- * is 0; a block with a flag set (written before index layout 3) is refused.
+ * A block is one or more frames, each sealed on its own, so that a reader
+ * may open a long block's first frames and stop (query/ stops at its worst
+ * kept hit): "LSB", version (2), flags (bit 0: another frame follows; any
+ * other bit is refused), u32 ciphertext length, nonce, ciphertext, tag.
+ * The AAD is the frame's header and nonce, then "i", the name's length and
+ * the name (the LMDB key), then the frame's index (u32): a frame moved to
+ * another key or place fails, and so does a block cut after a frame that
+ * says another follows.  Frames are not compressed: their content is
+ * varints already, and zstd saved 6% of a store for 5-7% of ingest's CPU.
  */
 
 static int
-block_aad(gcry_cipher_hd_t h, const uint8_t *hdr, const void *name, size_t name_len)
+block_aad(gcry_cipher_hd_t h, const uint8_t *hdr, const void *name, size_t name_len,
+    uint32_t index)
 {
-	uint8_t nl[5];
+	uint8_t nl[5], ix[4];
 
 	nl[0] = 'i';
 	lsn_put_be32(nl + 1, (uint32_t)name_len);
+	lsn_put_be32(ix, index);
 	if (gcry_cipher_authenticate(h, hdr, BLOCK_HDR + STORE__NONCE_LEN) ||
 	    gcry_cipher_authenticate(h, nl, sizeof(nl)) ||
-	    gcry_cipher_authenticate(h, name, name_len))
+	    gcry_cipher_authenticate(h, name, name_len) ||
+	    gcry_cipher_authenticate(h, ix, sizeof(ix)))
 		return -1;
 	return 0;
 }
 
 int
 store__seal_block(struct store__scratch *s, const void *name, size_t name_len,
-    const void *plain, size_t len, uint8_t *out, lsn_err *err)
+    const void *plain, size_t len, const uint32_t *ends, size_t nends, uint8_t *out,
+    lsn_err *err)
 {
-	uint8_t *nonce = out + BLOCK_HDR;
+	const uint8_t *pt = plain;
+	uint32_t one = (uint32_t)len;
+	size_t from = 0, nf = nends ? nends : 1;
+	uint8_t *o = out;
 
 	if (len > STORE_MAX_RECORD)
 		return lsn_fail(err, LSN_EINPUT, "posting block too large");
-	memcpy(out, "LSB", 3);
-	out[3] = STORE_FORMAT_VERSION;
-	out[4] = 0; /* flags */
-	store__nonce_next(&s->nonces, nonce);
-	memcpy(nonce + STORE__NONCE_LEN, plain, len);
-	if (gcry_cipher_reset(s->pgcm) ||
-	    gcry_cipher_setiv(s->pgcm, nonce, STORE__NONCE_LEN) ||
-	    block_aad(s->pgcm, out, name, name_len) ||
-	    gcry_cipher_final(s->pgcm) ||
-	    gcry_cipher_encrypt(s->pgcm, nonce + STORE__NONCE_LEN, len, NULL, 0) ||
-	    gcry_cipher_gettag(s->pgcm, nonce + STORE__NONCE_LEN + len, STORE__TAG_LEN)) {
-		lsn_wipe(out, STORE__BLOCK_SEALED_LEN(len)); /* may hold plaintext */
-		return lsn_fail(err, LSN_EINTERNAL, "AES-GCM encryption failed");
+	if (nends == 0)
+		ends = &one;
+	for (size_t i = 0; i < nf; i++) {
+		size_t fl;
+		uint8_t *nonce = o + BLOCK_HDR;
+		if (ends[i] < from || ends[i] > len || (i + 1 == nf && ends[i] != len)) {
+			lsn_wipe(out, (size_t)(o - out));
+			return lsn_fail(err, LSN_EINTERNAL, "posting block frames out of order");
+		}
+		fl = ends[i] - from;
+		memcpy(o, "LSB", 3);
+		o[3] = STORE__BLOCK_VERSION;
+		o[4] = i + 1 < nf ? FRAME_MORE : 0;
+		lsn_put_be32(o + 5, (uint32_t)fl);
+		store__nonce_next(&s->nonces, nonce);
+		memcpy(nonce + STORE__NONCE_LEN, pt + from, fl);
+		if (gcry_cipher_reset(s->pgcm) ||
+		    gcry_cipher_setiv(s->pgcm, nonce, STORE__NONCE_LEN) ||
+		    block_aad(s->pgcm, o, name, name_len, (uint32_t)i) ||
+		    gcry_cipher_final(s->pgcm) ||
+		    gcry_cipher_encrypt(s->pgcm, nonce + STORE__NONCE_LEN, fl, NULL, 0) ||
+		    gcry_cipher_gettag(s->pgcm, nonce + STORE__NONCE_LEN + fl, STORE__TAG_LEN)) {
+			lsn_wipe(out, (size_t)(o - out) + STORE__BLOCK_SEALED_LEN(fl, 1));
+			return lsn_fail(err, LSN_EINTERNAL, "AES-GCM encryption failed");
+		}
+		o += STORE__BLOCK_SEALED_LEN(fl, 1);
+		from = ends[i];
 	}
 	return 0;
 }
 
 int
 store__open_block_into(store *st, const void *name, size_t name_len, const uint8_t *rec,
-    size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len, lsn_err *err)
+    size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len,
+    store_more_fn more, void *mctx, lsn_err *err)
 {
 	struct store__scratch *s = NULL;
-	size_t clen;
-	int rc = LSN_EINPUT;
+	size_t at = 0, out = 0;
+	int rc = 0;
 
 	*plain_len = 0;
-	if (rec_len < BLOCK_HDR + STORE__NONCE_LEN + STORE__TAG_LEN ||
-	    memcmp(rec, "LSB", 3) != 0 || rec[3] != STORE_FORMAT_VERSION || rec[4] != 0)
-		return lsn_fail(err, LSN_EINPUT, "posting block fails authentication");
-	clen = rec_len - BLOCK_HDR - STORE__NONCE_LEN - STORE__TAG_LEN;
-	if (clen > *cap || *buf == NULL) {
-		uint8_t *nb = malloc(clen ? clen : 1);
+	if (rec_len > *cap || *buf == NULL) { /* room for every frame's plaintext */
+		uint8_t *nb = malloc(rec_len ? rec_len : 1);
 		if (nb == NULL)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		lsn_wipe_free(*buf, *cap);
 		*buf = nb;
-		*cap = clen ? clen : 1;
+		*cap = rec_len ? rec_len : 1;
 	}
 	if ((s = store__scratch_get(st)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	if (gcry_cipher_reset(s->pgcm) ||
-	    gcry_cipher_setiv(s->pgcm, rec + BLOCK_HDR, STORE__NONCE_LEN) ||
-	    block_aad(s->pgcm, rec, name, name_len) ||
-	    gcry_cipher_final(s->pgcm) ||
-	    gcry_cipher_decrypt(s->pgcm, *buf, clen, rec + BLOCK_HDR + STORE__NONCE_LEN, clen) ||
-	    gcry_cipher_checktag(s->pgcm, rec + rec_len - STORE__TAG_LEN, STORE__TAG_LEN)) {
-		lsn_wipe(*buf, clen); /* unauthenticated plaintext */
-		rc = lsn_fail(err, LSN_EINPUT, "posting block fails authentication");
-	} else {
-		*plain_len = clen;
-		rc = 0;
+	for (uint32_t i = 0;; i++) {
+		const uint8_t *f = rec + at;
+		size_t fl;
+		if (rec_len - at < STORE__BLOCK_SEALED_LEN(0, 1) || memcmp(f, "LSB", 3) != 0 ||
+		    f[3] != STORE__BLOCK_VERSION || (f[4] & ~FRAME_MORE) != 0 ||
+		    (fl = lsn_get_be32(f + 5)) > rec_len - at - STORE__BLOCK_SEALED_LEN(0, 1) ||
+		    ((f[4] & FRAME_MORE) == 0) != (at + STORE__BLOCK_SEALED_LEN(fl, 1) == rec_len)) {
+			rc = LSN_EINPUT;
+			break;
+		}
+		if (gcry_cipher_reset(s->pgcm) ||
+		    gcry_cipher_setiv(s->pgcm, f + BLOCK_HDR, STORE__NONCE_LEN) ||
+		    block_aad(s->pgcm, f, name, name_len, i) ||
+		    gcry_cipher_final(s->pgcm) ||
+		    gcry_cipher_decrypt(s->pgcm, *buf + out, fl,
+			f + BLOCK_HDR + STORE__NONCE_LEN, fl) ||
+		    gcry_cipher_checktag(s->pgcm, f + BLOCK_HDR + STORE__NONCE_LEN + fl,
+			STORE__TAG_LEN)) {
+			lsn_wipe(*buf + out, fl); /* unauthenticated plaintext */
+			rc = LSN_EINPUT;
+			break;
+		}
+		out += fl;
+		at += STORE__BLOCK_SEALED_LEN(fl, 1);
+		if (at == rec_len || (more != NULL && !more(mctx, *buf + out - fl, fl)))
+			break;
 	}
 	store__scratch_put(st, s);
-	return rc;
+	if (rc != 0) {
+		lsn_wipe(*buf, out);
+		return lsn_fail(err, LSN_EINPUT, "posting block fails authentication");
+	}
+	*plain_len = out;
+	return 0;
 }
 
 int
@@ -714,7 +758,8 @@ store__open_block(store *st, const void *name, size_t name_len, const uint8_t *r
 	int rc;
 
 	*plain = NULL;
-	rc = store__open_block_into(st, name, name_len, rec, rec_len, plain, &cap, plain_len, err);
+	rc = store__open_block_into(st, name, name_len, rec, rec_len, plain, &cap, plain_len,
+	    NULL, NULL, err);
 	if (rc != 0) {
 		lsn_wipe_free(*plain, cap);
 		*plain = NULL;

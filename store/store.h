@@ -289,6 +289,7 @@ int store_info_get(store_snap *sn, store_info *info, lsn_err *err);
  * fails authentication), or fn's nonzero value.
  */
 typedef int (*store_postings_fn)(void *ctx, const uint8_t *block, size_t len);
+typedef int (*store_more_fn)(void *ctx, const uint8_t *frame, size_t len);
 int store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     store_postings_fn fn, void *ctx, lsn_err *err);
 
@@ -305,12 +306,15 @@ int store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN]
  * The same opened straight into the caller's buffer *buf (room for *cap
  * bytes; one too small is wiped, freed and replaced), for a reader that
  * keeps the block: *len is its length, 0 when the batch holds no block for
- * the term.  The caller wipes and frees *buf (lsn_wipe_free(*buf, *cap)).
+ * the term.  A block is one or more frames (store_blocks_put), opened in
+ * order: after each that another follows, more(mctx, frame, length) says
+ * whether to open the next (1) or stop there (0); NULL opens them all.  The caller wipes and frees *buf (lsn_wipe_free(*buf, *cap)).
  * Returns 0, LSN_EINPUT (fails authentication: nothing of it is left in
  * *buf), LSN_EIO, LSN_EINTERNAL.
  */
 int store_postings_read_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
-    uint64_t batch, uint8_t **buf, size_t *cap, size_t *len, lsn_err *err);
+    uint64_t batch, uint8_t **buf, size_t *cap, size_t *len, store_more_fn more,
+    void *mctx, lsn_err *err);
 
 /*
  * Index entries: small blocks numbered from 1 that postings refer to (for
@@ -476,7 +480,10 @@ uint64_t store_batch_postings_number(store_batch *b);
  * order and each after the one before, then add them to the batch in that
  * order.  The batch borrows bl's blocks: bl must stay unchanged until the
  * batch is committed or freed.  store_blocks_clear() empties bl for reuse
- * (its memory stays); it holds ciphertext only.
+ * (its memory stays); it holds ciphertext only.  A block is sealed in
+ * frames that end at ends[0..nends) (the last at len; nends 0: one frame),
+ * so that a reader can open its first frames only
+ * (store_postings_read_batch).
  */
 typedef struct store_blocks store_blocks;
 store_blocks *store_blocks_new(store *st);
@@ -484,7 +491,7 @@ void store_blocks_clear(store_blocks *bl);
 void store_blocks_free(store_blocks *bl);
 int store_blocks_put(store_blocks *bl, uint64_t number,
     const uint8_t term[STORE_BLIND_LEN], const void *block, size_t len,
-    lsn_err *err);
+    const uint32_t *ends, size_t nends, lsn_err *err);
 int store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err);
 
 /*

@@ -2,10 +2,12 @@
  * tests/unit/test_postings.c - the posting block codec (ingest/postings.c).
  *
  * Random postings in block order encode and decode back to themselves, appended
- * to what the array already holds; every truncation of a block, and a
- * block whose postings are out of order, is refused and leaves the array
- * as it was.  Values are drawn across the varint byte boundaries (the
- * decoder has a one-byte fast path).
+ * to what the array already holds; a long block is cut into segments
+ * between reports, and its first segments alone decode to its first
+ * postings; every other truncation of a block, and a block whose postings
+ * are out of order (within a segment or across two), is refused and leaves
+ * the array as it was.  Values are drawn across the varint byte boundaries
+ * (the decoder has a one-byte fast path).
  */
 #include "config.h"
 
@@ -72,24 +74,80 @@ make(ingest_posting *p, size_t n)
 	}
 }
 
+/* n postings in block order, of reports of 1 to 4 portions each (make()
+ * may give one report most of them, which no segment can cut). */
+static void
+make_reports(ingest_posting *p, size_t n)
+{
+	uint64_t serial = 1000000 + rnd() % 1000;
+	uint32_t date = 20991231, portion = 0;
+	unsigned left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (left == 0) { /* a new report */
+			left = 1 + (unsigned)(rnd() % 4);
+			if (rnd() % 2)
+				date -= 1 + (uint32_t)(rnd() % 40);
+			serial -= 1 + rnd() % 200;
+			portion = (uint32_t)(rnd() % 3);
+		} else {
+			portion += 1 + (uint32_t)(rnd() % 50);
+		}
+		left--;
+		p[i].serial = serial;
+		p[i].portion = portion;
+		p[i].entry = (uint32_t)(1 + value() % 0xfffffffe);
+		p[i].date = date;
+	}
+}
+
+/* out[0..n) are want[0..n). */
+static void
+same_postings(const ingest_posting *out, const ingest_posting *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(out[i].serial, want[i].serial);
+		assert_int_equal(out[i].portion, want[i].portion);
+		assert_int_equal(out[i].entry, want[i].entry);
+		assert_int_equal(out[i].date, want[i].date);
+	}
+}
+
+/* Encode p[0..n) with buffers of its own: the block, its length in *len
+ * and its segments' ends in *ends (*nends), both malloc'd. */
+static uint8_t *
+encode(const ingest_posting *p, size_t n, size_t *len, uint32_t **ends, size_t *nends)
+{
+	uint8_t *block = NULL;
+	size_t cap = 0, ecap = 0;
+	lsn_err err;
+
+	*ends = NULL;
+	assert_int_equal(ingest_postings_encode(p, n, &block, &cap, len, ends, &ecap, nends,
+	    &err), 0);
+	assert_true(cap >= *len && ecap >= *nends);
+	return block;
+}
+
 static void
 test_postings__roundtrip_appends(void **state)
 {
-	ingest_posting a[300], b[300], *out = NULL;
+	static ingest_posting a[1500], b[1500];
+	ingest_posting *out = NULL;
 	size_t n = 0, cap = 0;
-	lsn_err err;
 
 	(void)state;
 	for (int round = 0; round < 200; round++) {
-		size_t na = 1 + rnd() % 300, nb = 1 + rnd() % 300, la, lb;
+		size_t na = 1 + rnd() % (round % 4 ? 300 : 1500), nb = 1 + rnd() % 300, la, lb;
+		size_t nea, neb;
+		uint32_t *ea, *eb;
 		uint8_t *ba, *bb;
 		make(a, na);
 		make(b, nb);
-		size_t ca = 0, cb = 0;
-		ba = bb = NULL;
-		assert_int_equal(ingest_postings_encode(a, na, &ba, &ca, &la, &err), 0);
-		assert_int_equal(ingest_postings_encode(b, nb, &bb, &cb, &lb, &err), 0);
-		assert_true(ca >= la && cb >= lb);
+		ba = encode(a, na, &la, &ea, &nea);
+		bb = encode(b, nb, &lb, &eb, &neb);
+		assert_int_equal(ea[nea - 1], la);
+		assert_int_equal(eb[neb - 1], lb);
 		n = 0;
 		assert_int_equal(ingest_postings_decode(ba, la, &out, &n, &cap), 0);
 		assert_int_equal(ingest_postings_decode(bb, lb, &out, &n, &cap), 0);
@@ -104,29 +162,118 @@ test_postings__roundtrip_appends(void **state)
 		}
 		free(ba);
 		free(bb);
+		free(ea);
+		free(eb);
 	}
+	free(out);
+}
+
+/* A block of more than INGEST_FRAME_POSTINGS postings is cut into
+ * segments between reports; its first k segments alone (as a reader that
+ * opened only the first k frames has them) decode to its first postings,
+ * and each segment's head names its last posting and the block's lowest
+ * serial is found from the heads. */
+static void
+test_postings__segments_cut_between_reports(void **state)
+{
+	static ingest_posting a[3000];
+	ingest_posting *out = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	for (int round = 0; round < 20; round++) {
+		size_t na = 1200 + rnd() % 1800, len, nends, n, from = 0;
+		uint64_t total, lo, want_lo = UINT64_MAX;
+		uint32_t *ends;
+		uint8_t *block;
+		make_reports(a, na);
+		for (size_t i = 0; i < na; i++)
+			want_lo = a[i].serial < want_lo ? a[i].serial : want_lo;
+		block = encode(a, na, &len, &ends, &nends);
+		assert_true(nends >= 2 && nends <= na / INGEST_FRAME_POSTINGS + 1);
+		assert_int_equal(ingest_postings_info(block, len, &total, &lo), 0);
+		assert_int_equal(total, na);
+		assert_int_equal(lo, want_lo);
+		for (size_t k = 0; k < nends; k++) {
+			uint32_t ld;
+			uint64_t ls;
+			n = 0;
+			assert_int_equal(ingest_postings_decode(block, ends[k], &out, &n, &cap), 0);
+			assert_true(n >= (k + 1 < nends ? INGEST_FRAME_POSTINGS * (k + 1) : na));
+			assert_true(n == na || out[n - 1].serial != a[n].serial);
+			same_postings(out, a, n);
+			assert_int_equal(ingest_postings_last(block + from, ends[k] - from, &ld, &ls), 0);
+			assert_int_equal(ld, a[n - 1].date);
+			assert_int_equal(ls, a[n - 1].serial);
+			from = ends[k];
+		}
+		free(block);
+		free(ends);
+	}
+	free(out);
+}
+
+/* Two segments, each in order, whose reports are not in order across them
+ * are refused; so is a segment whose head names another last posting. */
+static void
+test_postings__order_across_segments(void **state)
+{
+	ingest_posting a[2] = { { 9, 0, 1, 20240102 }, { 8, 0, 1, 20240101 } };
+	ingest_posting *out = NULL;
+	uint8_t buf[64];
+	size_t l0, l1, n = 0, cap = 0, ne;
+	uint32_t *e0, *e1;
+	uint8_t *s0 = encode(&a[0], 1, &l0, &e0, &ne), *s1 = encode(&a[1], 1, &l1, &e1, &ne);
+
+	(void)state;
+	memcpy(buf, s0, l0);
+	memcpy(buf + l0, s1, l1);
+	assert_int_equal(ingest_postings_decode(buf, l0 + l1, &out, &n, &cap), 0);
+	assert_int_equal(n, 2);
+	memcpy(buf, s1, l1);
+	memcpy(buf + l1, s0, l0);
+	n = 0;
+	assert_int_equal(ingest_postings_decode(buf, l0 + l1, &out, &n, &cap), LSN_EINPUT);
+	memcpy(buf, s0, l0);
+	memcpy(buf + l0, s0, l0); /* report 9 twice */
+	assert_int_equal(ingest_postings_decode(buf, 2 * l0, &out, &n, &cap), LSN_EINPUT);
+	/* s0's head: n 1, base 9, last date, last serial - base (0), length */
+	memcpy(buf, s0, l0);
+	buf[1 + 1 + 4] = 1; /* last serial 10 */
+	assert_int_equal(ingest_postings_decode(buf, l0, &out, &n, &cap), LSN_EINPUT);
+	assert_int_equal(n, 0);
+	free(s0);
+	free(s1);
+	free(e0);
+	free(e1);
 	free(out);
 }
 
 static void
 test_postings__every_truncation_refused(void **state)
 {
-	ingest_posting a[50], *out = NULL;
-	size_t n, cap = 0, len;
+	static ingest_posting a[1100];
+	ingest_posting *out = NULL;
+	size_t n, cap = 0, len, nends;
+	uint32_t *ends;
 	uint8_t *block;
-	lsn_err err;
 
 	(void)state;
-	make(a, 50);
-	size_t bcap = 0;
-	block = NULL;
-	assert_int_equal(ingest_postings_encode(a, 50, &block, &bcap, &len, &err), 0);
-	for (size_t cut = 0; cut < len; cut++) {
+	make_reports(a, 1100);
+	block = encode(a, 1100, &len, &ends, &nends);
+	assert_true(nends >= 2);
+	for (size_t cut = 0, k = 0; cut < len; cut++) {
+		int whole = k < nends && cut == ends[k]; /* the first k + 1 segments */
 		n = 7; /* what the array held before */
-		assert_int_equal(ingest_postings_decode(block, cut, &out, &n, &cap), LSN_EINPUT);
-		assert_int_equal(n, 7);
+		assert_int_equal(ingest_postings_decode(block, cut, &out, &n, &cap),
+		    whole ? 0 : LSN_EINPUT);
+		if (whole)
+			assert_true(n > 7 + (k++) * INGEST_FRAME_POSTINGS);
+		else
+			assert_int_equal(n, 7);
 	}
 	free(block);
+	free(ends);
 	free(out);
 }
 
@@ -136,18 +283,21 @@ test_postings__every_truncation_refused(void **state)
 static void
 test_postings__unsorted_block_refused(void **state)
 {
-	/* count 2, base 5; (r 1: serial 5, date 20240101, portion 3, entry 1),
-	 * then a second posting: */
-#define FIRST 2, 5, 1, 0xe5, 0xad, 0xd3, 0x09, 3, 1
-	uint8_t repeat[] = { FIRST, 0, 3, 1 };  /* same report, portion 3 again */
-	uint8_t back[] = { FIRST, 0, 2, 1 };    /* same report, portion 2 */
-	uint8_t older_serial[] = { FIRST, 2, 0, 1, 1 }; /* same date, serial 6 */
-	uint8_t same_serial[] = { FIRST, 1, 0, 4, 1 };  /* serial 5 again */
-	uint8_t newer[] = { 2, 5, 1, 5, 3, 1, 2, 6, 1, 1 }; /* date 5, then 5 - 6 */
-	uint8_t no_report[] = { 1, 5, 0, 3, 1 };        /* continues nothing */
-	uint8_t fine[] = { FIRST, 0, 4, 1 };
-	uint8_t fine2[] = { 2, 5, 3, 0xe5, 0xad, 0xd3, 0x09, 3, 1, 1, 0, 0, 1 };
+	/* A segment's head, then (r 1: serial 5, date 20240101, portion 3,
+	 * entry 1), then a second posting: */
+#define D 0xe5, 0xad, 0xd3, 0x09 /* 20240101 */
+#define FIRST 1, D, 3, 1
+	/* count, base 5, last date and serial - 5, length of the rest */
+	uint8_t repeat[] = { 2, 5, D, 0, 10, FIRST, 0, 3, 1 };   /* portion 3 again */
+	uint8_t back[] = { 2, 5, D, 0, 10, FIRST, 0, 2, 1 };     /* portion 2 */
+	uint8_t older_serial[] = { 2, 5, D, 1, 11, FIRST, 2, 0, 1, 1 }; /* same date, serial 6 */
+	uint8_t same_serial[] = { 2, 5, D, 0, 11, FIRST, 1, 0, 4, 1 };  /* serial 5 again */
+	uint8_t newer[] = { 2, 5, 0, 1, 8, 1, 5, 3, 1, 2, 6, 1, 1 }; /* date 5, then 5 - 6 */
+	uint8_t no_report[] = { 1, 5, 0, 0, 3, 0, 3, 1 };        /* continues nothing */
+	uint8_t fine[] = { 2, 5, D, 0, 10, FIRST, 0, 4, 1 };
+	uint8_t fine2[] = { 2, 5, D, 0, 11, 3, D, 3, 1, 1, 0, 0, 1 };
 #undef FIRST
+#undef D
 	ingest_posting *out = NULL, bad[2] = { { 5, 3, 1, 20240101 }, { 6, 0, 1, 20240101 } };
 	size_t n = 0, cap = 0, len;
 	lsn_err err;
@@ -183,23 +333,27 @@ test_postings__unsorted_block_refused(void **state)
 	 * order, and so is a report's portion before an earlier one.  One
 	 * buffer serves every block, as in the writer. */
 	uint8_t *block = NULL;
-	size_t bcap = 0;
-	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &err),
-	    LSN_EINTERNAL);
+	uint32_t *ends = NULL;
+	size_t bcap = 0, ecap = 0, nends;
+	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
+	    &nends, &err), LSN_EINTERNAL);
 	bad[1].serial = 4;
-	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &err), 0);
+	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
+	    &nends, &err), 0);
 	assert_int_equal(ingest_postings_decode(block, len, &out, &n, &cap), 0);
 	assert_int_equal(n, 6);
 	assert_int_equal(out[5].serial, 4);
 	bad[1].serial = 5;
-	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &err),
-	    LSN_EINTERNAL);
+	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
+	    &nends, &err), LSN_EINTERNAL);
 	bad[1].portion = 4;
-	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &err), 0);
+	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
+	    &nends, &err), 0);
 	assert_int_equal(ingest_postings_decode(block, len, &out, &n, &cap), 0);
 	assert_int_equal(n, 8);
 	assert_int_equal(out[7].portion, 4);
 	free(block);
+	free(ends);
 	free(out);
 }
 
@@ -226,6 +380,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_postings__roundtrip_appends),
+		cmocka_unit_test(test_postings__segments_cut_between_reports),
+		cmocka_unit_test(test_postings__order_across_segments),
 		cmocka_unit_test(test_postings__every_truncation_refused),
 		cmocka_unit_test(test_postings__unsorted_block_refused),
 		cmocka_unit_test(test_postings__empty_block_into_nothing),

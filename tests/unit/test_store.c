@@ -1153,7 +1153,7 @@ read_back(store_snap *sn, uint8_t (*terms)[STORE_BLIND_LEN], unsigned n,
 		for (unsigned i = 0; i < n; i++) {
 			wl = block_of(want, batch, i);
 			assert_int_equal(store_postings_read_batch(sn, terms[i], number[batch], &buf,
-			    &cap, &len, &err), 0);
+			    &cap, &len, NULL, NULL, &err), 0);
 			assert_int_equal(len, wl);
 			assert_memory_equal(buf, want, wl);
 		}
@@ -1250,7 +1250,7 @@ seal_share(void *arg)
 	for (unsigned j = sh->from; j < sh->to && sh->rc == 0; j++) {
 		unsigned i = sh->order[j];
 		size_t n = block_of(block, sh->batch, i);
-		sh->rc = store_blocks_put(sh->bl, sh->number, sh->terms[i], block, n, &err);
+		sh->rc = store_blocks_put(sh->bl, sh->number, sh->terms[i], block, n, NULL, 0, &err);
 	}
 	return NULL;
 }
@@ -1278,7 +1278,7 @@ test_store_postings__blocks_sealed_apart_in_shares(void **state)
 	blind_sorted(f->st, "s", NT, terms, order, 1);
 	for (unsigned s = 0; s < NS; s++)
 		assert_non_null(bl[s] = store_blocks_new(f->st));
-	assert_int_equal(store_blocks_put(bl[0], 0, terms[0], "x", 1, &err), LSN_EINTERNAL);
+	assert_int_equal(store_blocks_put(bl[0], 0, terms[0], "x", 1, NULL, 0, &err), LSN_EINTERNAL);
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
 	for (unsigned batch = 0; batch < 2; batch++) {
 		number[batch] = store_batch_postings_number(b);
@@ -1301,7 +1301,7 @@ test_store_postings__blocks_sealed_apart_in_shares(void **state)
 	}
 	/* Blocks made for an earlier batch number go into no other batch. */
 	store_blocks_clear(bl[0]);
-	assert_int_equal(store_blocks_put(bl[0], number[1], terms[0], "x", 1, &err), 0);
+	assert_int_equal(store_blocks_put(bl[0], number[1], terms[0], "x", 1, NULL, 0, &err), 0);
 	assert_int_equal(store_batch_put_postings(b, terms[1], "y", 1, &err), 0);
 	assert_int_not_equal(store_batch_number(b), number[1]);
 	assert_int_equal(store_batch_add_blocks(b, bl[0], &err), LSN_EINTERNAL);
@@ -1346,14 +1346,14 @@ test_store_postings__read_into_caller_buffer(void **state)
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	store_batch_free(b);
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_postings_read_batch(sn, t, n1, &buf, &cap, &len, &err), 0);
+	assert_int_equal(store_postings_read_batch(sn, t, n1, &buf, &cap, &len, NULL, NULL, &err), 0);
 	assert_int_equal(len, 5);
 	assert_memory_equal(buf, "short", 5);
-	assert_int_equal(store_postings_read_batch(sn, t, n2, &buf, &cap, &len, &err), 0);
+	assert_int_equal(store_postings_read_batch(sn, t, n2, &buf, &cap, &len, NULL, NULL, &err), 0);
 	assert_int_equal(len, sizeof(big));
 	assert_true(cap >= sizeof(big));
 	assert_memory_equal(buf, big, sizeof(big));
-	assert_int_equal(store_postings_read_batch(sn, t, n2 + 1, &buf, &cap, &len, &err), 0);
+	assert_int_equal(store_postings_read_batch(sn, t, n2 + 1, &buf, &cap, &len, NULL, NULL, &err), 0);
 	assert_int_equal(len, 0);
 	store_snap_end(sn);
 	/* One ciphertext byte of the big block changed, as with the files. */
@@ -1368,7 +1368,7 @@ test_store_postings__read_into_caller_buffer(void **state)
 	assert_int_equal(mdb_put(txn, f->st->postings, &k, &v, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_postings_read_batch(sn, t, n2, &buf, &cap, &len, &err), LSN_EINPUT);
+	assert_int_equal(store_postings_read_batch(sn, t, n2, &buf, &cap, &len, NULL, NULL, &err), LSN_EINPUT);
 	assert_int_equal(len, 0);
 	for (size_t i = 0; i < sizeof(big); i++)
 		assert_int_equal(buf[i], 0);
