@@ -433,6 +433,15 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
  */
 #define INGEST_HEAD_ENTRY 12
 
+/*
+ * Each ingest batch writes its own posting blocks, one per word, with the
+ * recent batches' (store_batch_merge_recent); the commit after this many
+ * recent batches merges them into one, so a query reads one block a word
+ * for them, not one a batch.  At 2,000 reports a batch, a store of
+ * 1,000,000 reports then has 32 batches to read, not 500.
+ */
+#define INGEST_MERGE_BATCHES 16
+
 /* Read the head: *h malloc'd (NULL and *len 0 when the store has none).
  * Returns 0, LSN_EINPUT (malformed or fails authentication), LSN_EIO. */
 int ingest_head_read(store_snap *sn, uint8_t **h, size_t *len, lsn_err *err);

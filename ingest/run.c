@@ -693,6 +693,16 @@ struct writer {
 	size_t nreps, cap_reps;
 	uint8_t *head;     /* the index head (ingest.h), as this run leaves it */
 	size_t head_len;
+	uint64_t merged_upto; /* batches after it are recent (store.h) */
+	size_t nrecent;       /* recent batches that hold blocks */
+	ingest_posting *mp, *mt; /* a merge's postings, and its scratch */
+	size_t mcap, mtcap;
+	size_t *mruns;           /* where each block's postings start in mp */
+	size_t mrcap;
+	uint8_t *mblock;         /* the merged block, and its frames' ends */
+	size_t mcap_block;
+	uint32_t *mends;
+	size_t mcap_ends;
 	ingest_posting *run; /* commit's postings by word, kept between batches */
 	size_t cap_run;
 	struct word_order *order; /* commit's words in blind order, kept too */
@@ -981,6 +991,155 @@ train_main(void *arg)
 	return NULL;
 }
 
+/* The index head as the store has it (the run holds the writer lock, so
+ * only this run changes it), and which batches are recent. */
+static int
+load_head(store *st, struct writer *w, lsn_err *err)
+{
+	store_snap *sn = NULL;
+	uint32_t date;
+	uint64_t serial;
+	int rc;
+
+	if ((rc = store_snap_begin(st, &sn, err)) != 0)
+		return rc;
+	lsn_wipe_free(w->head, w->head_len);
+	w->head = NULL;
+	w->head_len = 0;
+	rc = ingest_head_read(sn, &w->head, &w->head_len, err);
+	w->merged_upto = store_postings_merged_upto(sn);
+	store_snap_end(sn);
+	w->nrecent = 0;
+	for (uint64_t b = w->merged_upto + 1; b <= w->head_len / INGEST_HEAD_ENTRY; b++)
+		w->nrecent += ingest_head_get(w->head, w->head_len, b, &date, &serial);
+	return rc;
+}
+
+/* Room in the head for batch number b; 0 or -1. */
+static int
+head_room(struct writer *w, uint64_t b)
+{
+	size_t need = INGEST_HEAD_ENTRY * b;
+
+	if (need > w->head_len) {
+		uint8_t *h = realloc(w->head, need);
+		if (h == NULL)
+			return -1;
+		memset(h + w->head_len, 0, need - w->head_len);
+		w->head = h;
+		w->head_len = need;
+	}
+	return 0;
+}
+
+/* Merge two runs of postings in block order, a[0..na) and b[0..nb), into o. */
+static void
+merge_two(const ingest_posting *a, size_t na, const ingest_posting *b, size_t nb,
+    ingest_posting *o)
+{
+	size_t i = 0, j = 0;
+
+	while (i < na && j < nb)
+		*o++ = ingest_posting_before(&b[j], &a[i]) ? b[j++] : a[i++];
+	memcpy(o, a + i, (na - i) * sizeof(*o));
+	memcpy(o + (na - i), b + j, (nb - j) * sizeof(*o));
+}
+
+/*
+ * store_merge_fn: a term's blocks of the recent batches, each in block
+ * order, become one block of them all in block order (their reports are
+ * distinct, so a report's postings stay together).  Pairs of runs are
+ * merged until one is left.
+ */
+static int
+merge_blocks(void *ctx, const uint8_t *const *plain, const size_t *len, size_t n,
+    const uint8_t **out, size_t *out_len, const uint32_t **ends, size_t *nends,
+    lsn_err *err)
+{
+	struct writer *w = ctx;
+	size_t mn = 0, runs = n;
+	int rc;
+
+	if (n + 1 > w->mrcap) {
+		size_t *r = realloc(w->mruns, (n + 1) * sizeof(*r));
+		if (r == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		w->mruns = r;
+		w->mrcap = n + 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		w->mruns[i] = mn;
+		if ((rc = ingest_postings_decode(plain[i], len[i], &w->mp, &mn, &w->mcap)) != 0)
+			return lsn_fail(err, rc, rc == LSN_EINPUT ?
+			    "a malformed posting block among the recent batches'" : "out of memory");
+	}
+	w->mruns[n] = mn;
+	if (w->mtcap < mn) {
+		lsn_wipe_free(w->mt, w->mtcap * sizeof(*w->mt));
+		w->mtcap = 0;
+		if ((w->mt = malloc(w->mcap * sizeof(*w->mt))) == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		w->mtcap = w->mcap;
+	}
+	while (runs > 1) {
+		size_t k = 0;
+		for (size_t i = 0; i < runs; i += 2) {
+			/* mruns[runs] is mn: an odd one out merges with nothing */
+			size_t a = w->mruns[i], b = w->mruns[i + 1],
+			       e = i + 2 <= runs ? w->mruns[i + 2] : b;
+			merge_two(w->mp + a, b - a, w->mp + b, e - b, w->mt + a);
+			w->mruns[k++] = a;
+		}
+		w->mruns[k] = mn;
+		runs = k;
+		ingest_posting *t = w->mp;
+		size_t tc = w->mcap;
+		w->mp = w->mt;
+		w->mcap = w->mtcap;
+		w->mt = t;
+		w->mtcap = tc;
+	}
+	if ((rc = ingest_postings_encode(w->mp, mn, &w->mblock, &w->mcap_block, out_len,
+		 &w->mends, &w->mcap_ends, nends, err)) != 0)
+		return rc;
+	*out = w->mblock;
+	*ends = w->mends;
+	return 0;
+}
+
+/*
+ * Once INGEST_MERGE_BATCHES recent batches hold blocks, this commit merges
+ * them (store_batch_merge_recent) before its own: their head entries go,
+ * and the merge's number takes the newest report among them.
+ */
+static int
+maybe_merge(struct writer *w, lsn_err *err)
+{
+	uint32_t date, nd = 0;
+	uint64_t into, serial, ns = 0;
+	int rc;
+
+	if (w->nrecent < INGEST_MERGE_BATCHES)
+		return 0;
+	if ((rc = store_batch_merge_recent(w->b, merge_blocks, w, &into, err)) != 0)
+		return rc;
+	if (head_room(w, into) != 0)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	for (uint64_t b = w->merged_upto + 1; b < into; b++)
+		if (ingest_head_get(w->head, w->head_len, b, &date, &serial)) {
+			if (ns == 0 || (date > nd || (date == nd && serial > ns))) {
+				nd = date;
+				ns = serial;
+			}
+			memset(w->head + INGEST_HEAD_ENTRY * (b - 1), 0, INGEST_HEAD_ENTRY);
+		}
+	lsn_put_be32(w->head + INGEST_HEAD_ENTRY * (into - 1), nd);
+	lsn_put_be64(w->head + INGEST_HEAD_ENTRY * (into - 1) + 4, ns);
+	w->merged_upto = into;
+	w->nrecent = 0;
+	return 0;
+}
+
 /* Add the batch's postings, one block per word, and commit everything. */
 static int
 commit(struct writer *w, lsn_err *err)
@@ -1047,23 +1206,21 @@ commit(struct writer *w, lsn_err *err)
 	}
 	if (w->nwords > 1)
 		qsort(order, w->nwords, sizeof(*order), cmp_word);
-	rc = build_blocks(w, order, err);
+	if (w->nwords > 0)
+		rc = maybe_merge(w, err);
+	if (rc == 0)
+		rc = build_blocks(w, order, err);
 	/* The batch's newest report (the first after the sort) in the head. */
 	uint64_t number = store_batch_number(w->b);
 	if (rc == 0 && number > 0 && w->nreps > 0) {
-		size_t need = INGEST_HEAD_ENTRY * number;
-		if (need > w->head_len) {
-			uint8_t *h = realloc(w->head, need);
-			if (h == NULL) {
-				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-				goto done;
-			}
-			memset(h + w->head_len, 0, need - w->head_len);
-			w->head = h;
-			w->head_len = need;
+		size_t hat = INGEST_HEAD_ENTRY * (number - 1);
+		if (head_room(w, number) != 0) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			goto done;
 		}
-		lsn_put_be32(w->head + need - INGEST_HEAD_ENTRY, w->reps[0].date);
-		lsn_put_be64(w->head + need - INGEST_HEAD_ENTRY + 4, w->reps[0].serial);
+		lsn_put_be32(w->head + hat, w->reps[0].date);
+		lsn_put_be64(w->head + hat + 4, w->reps[0].serial);
+		w->nrecent++;
 		rc = store_batch_put_index_head(w->b, w->head, w->head_len, err);
 	}
 done:
@@ -1087,6 +1244,14 @@ done:
 				ingest_idfilter_add(w->seen, w->pend[i].job->id,
 				    strlen(w->pend[i].job->id));
 	if (rc != 0) {
+		lsn_err lerr;
+		/* The head as the store still has it (a merge did not land). */
+		if (load_head(w->r->st, w, &lerr) != 0) {
+			lsn_wipe_free(w->head, w->head_len);
+			w->head = NULL;
+			w->head_len = 0;
+			w->nrecent = 0;
+		}
 		/* Nothing of this batch landed: say so for each document. */
 		for (size_t i = 0; i < w->npend; i++) {
 			if (w->pend[i].status != INGEST_STORED)
@@ -1099,21 +1264,6 @@ done:
 	for (size_t i = 0; i < w->npend; i++)
 		report(w, &w->pend[i]);
 	pending_clear(w);
-	return rc;
-}
-
-/* The index head as the store has it (the run holds the writer lock, so
- * only this run changes it). */
-static int
-load_head(store *st, struct writer *w, lsn_err *err)
-{
-	store_snap *sn = NULL;
-	int rc;
-
-	if ((rc = store_snap_begin(st, &sn, err)) != 0)
-		return rc;
-	rc = ingest_head_read(sn, &w->head, &w->head_len, err);
-	store_snap_end(sn);
 	return rc;
 }
 
@@ -1566,6 +1716,11 @@ out:
 	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
 	lsn_wipe_free(w.reps, w.cap_reps * sizeof(*w.reps));
 	lsn_wipe_free(w.head, w.head_len); /* opened index contents, as the store wipes them */
+	lsn_wipe_free(w.mp, w.mcap * sizeof(*w.mp));
+	lsn_wipe_free(w.mt, w.mtcap * sizeof(*w.mt));
+	lsn_wipe_free(w.mblock, w.mcap_block);
+	free(w.mends);
+	free(w.mruns);
 	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
 	free(w.order);
 	for (unsigned k = 0; k < BUILD_TASKS; k++) {

@@ -1340,37 +1340,35 @@ struct batch_head {
 	uint32_t date;
 };
 
-/* Newest report first; batches not on the head before all, the newest
- * batch first among them. */
+/* Newest report first. */
 static int
 cmp_batch_head(const void *a, const void *b)
 {
 	const struct batch_head *x = a, *y = b;
 
-	if ((x->serial == 0) != (y->serial == 0))
-		return x->serial == 0 ? -1 : 1;
-	if (x->serial == 0)
-		return (x->batch < y->batch) - (x->batch > y->batch);
 	return key_before(y->date, y->serial, x->date, x->serial) -
 	    key_before(x->date, x->serial, y->date, y->serial);
 }
 
-/* Batches 1 .. batches - 1 in the order a query takes them: *out
- * malloc'd.  0 or LSN_EINTERNAL. */
+/* The batches that hold blocks (those on the head: a number that stored
+ * no report, or whose blocks a merge took, has none), in the order a
+ * query takes them: *out malloc'd, *n of them.  0 or LSN_EINTERNAL. */
 static int
-batch_order(const uint8_t *head, size_t head_len, uint64_t batches, struct batch_head **out)
+batch_order(const uint8_t *head, size_t head_len, uint64_t batches, struct batch_head **out,
+    size_t *n)
 {
-	size_t n = batches > 1 ? (size_t)(batches - 1) : 0;
-	struct batch_head *o = malloc((n ? n : 1) * sizeof(*o));
+	size_t nb = batches > 1 ? (size_t)(batches - 1) : 0;
+	struct batch_head *o = malloc((nb ? nb : 1) * sizeof(*o));
 
+	*n = 0;
 	if ((*out = o) == NULL)
 		return LSN_EINTERNAL;
-	for (size_t i = 0; i < n; i++) {
-		o[i].batch = i + 1;
-		if (!ingest_head_get(head, head_len, i + 1, &o[i].date, &o[i].serial))
-			o[i].serial = 0;
-	}
-	qsort(o, n, sizeof(*o), cmp_batch_head);
+	for (size_t i = 0; i < nb; i++)
+		if (ingest_head_get(head, head_len, i + 1, &o[*n].date, &o[*n].serial)) {
+			o[*n].batch = i + 1;
+			++*n;
+		}
+	qsort(o, *n, sizeof(*o), cmp_batch_head);
 	return 0;
 }
 
@@ -1669,19 +1667,17 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		 * one without a head entry first): the hits are found early,
 		 * and once a batch's newest report is behind the worst kept
 		 * match, so is every report of it and of every batch after it. */
-		if ((rc = batch_order(head, head_len, batches, &order)) != 0) {
+		if ((rc = batch_order(head, head_len, batches, &order, &norder)) != 0) {
 			rc = lsn_fail(err, rc, "out of memory");
 			goto out;
 		}
-		norder = batches > 1 ? (size_t)(batches - 1) : 0;
-		for (uint64_t ob = 0; ob + 1 < batches; ob++) {
+		for (size_t ob = 0; ob < norder; ob++) {
 			size_t total = 0;
 			uint64_t b = order[ob].batch;
 			/* ... or whose newest report is older than every match
 			 * must be (and so is every report of it and after it). */
-			if (order[ob].serial != 0 && (order[ob].date < date_from ||
-				!ahead(&ms, order[ob].date, order[ob].serial))) {
-				__atomic_fetch_add(&query__batches_passed, batches - 1 - ob,
+			if (order[ob].date < date_from || !ahead(&ms, order[ob].date, order[ob].serial)) {
+				__atomic_fetch_add(&query__batches_passed, norder - ob,
 				    __ATOMIC_RELAXED);
 				break;
 			}

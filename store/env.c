@@ -401,6 +401,17 @@ open_records(store *st, MDB_txn *txn, unsigned f)
 	return st->no_records ? 0 : rc;
 }
 
+/* The recent batches' posting blocks (store_batch_merge_recent): a store
+ * made by an older liaison has none until its first ingest makes it. */
+static int
+open_recent(store *st, MDB_txn *txn, unsigned f)
+{
+	int rc = mdb_dbi_open(txn, "recent", f, &st->recent);
+
+	st->have_recent = rc == 0;
+	return rc == MDB_NOTFOUND && !(f & MDB_CREATE) ? 0 : rc;
+}
+
 /* Open the LMDB environment and its named databases. */
 static int
 env_open(store *st, int create, lsn_err *err)
@@ -410,7 +421,7 @@ env_open(store *st, int create, lsn_err *err)
 
 	if ((rc = mdb_env_create(&st->env)) != 0)
 		return store__lmdb_err(err, rc, "cannot create LMDB environment");
-	mdb_env_set_maxdbs(st->env, 8);
+	mdb_env_set_maxdbs(st->env, 12);
 	mdb_env_set_mapsize(st->env, st->opts.map_size);
 	rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
 	if (rc != 0)
@@ -426,6 +437,7 @@ env_open(store *st, int create, lsn_err *err)
 	    (rc = open_records(st, txn, f)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "labels", f, &st->labels)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "postings", f, &st->postings)) != 0 ||
+	    (rc = open_recent(st, txn, f)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "principals", f, &st->principals)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "audit", f, &st->audit)) != 0) {
 		mdb_txn_abort(txn);
@@ -700,6 +712,11 @@ store_snap_begin(store *st, store_snap **out, lsn_err *err)
 		free(sn);
 		return rc;
 	}
+	{
+		MDB_val mu;
+		if (meta_get(sn->txn, st->meta, "merged-upto", &mu) == 0 && mu.mv_size == 8)
+			sn->merged_upto = lsn_get_be64(mu.mv_data);
+	}
 	*out = sn;
 	return 0;
 }
@@ -934,6 +951,12 @@ store_report_ids(store_snap *sn, store_id_fn fn, void *ctx, lsn_err *err)
 }
 
 uint64_t
+store_postings_merged_upto(store_snap *sn)
+{
+	return sn->merged_upto;
+}
+
+uint64_t
 store_postings_batches(store_snap *sn)
 {
 	MDB_val nb;
@@ -972,7 +995,9 @@ batch_block(store_snap *sn, const uint8_t term[STORE_BLIND_LEN], uint64_t batch,
 
 	lsn_put_be64(kb, batch);
 	memcpy(kb + 8, term, STORE_BLIND_LEN);
-	rc = mdb_get(sn->txn, sn->st->postings, &k, v);
+	if (batch > sn->merged_upto && !sn->st->have_recent)
+		return 0;
+	rc = mdb_get(sn->txn, batch > sn->merged_upto ? sn->st->recent : sn->st->postings, &k, v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)

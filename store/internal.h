@@ -86,7 +86,9 @@ struct store__dict {
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, reports, records, labels, postings, principals, audit;
+	MDB_dbi recent; /* the posting blocks of the batches since the last merge */
 	int no_records; /* a layout 1 store: no records database */
+	int have_recent; /* recent is open (a store made before it has none) */
 	char *dir;
 	struct store__keys *keys; /* secure memory */
 	uint8_t store_id[STORE__ID_LEN];
@@ -128,6 +130,7 @@ struct store_snap {
 	store *st;
 	MDB_txn *txn;
 	int bulk; /* store_snap_bulk() */
+	uint64_t merged_upto; /* meta "merged-upto": batches after it are recent */
 };
 
 /* keys.c */

@@ -300,6 +300,9 @@ int store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
  * block for the term (fn is then not called).
  */
 uint64_t store_postings_batches(store_snap *sn);
+/* The number of the last merge (store_batch_merge_recent), 0 for none:
+ * the batches after it are the recent ones. */
+uint64_t store_postings_merged_upto(store_snap *sn);
 int store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     uint64_t batch, store_postings_fn fn, void *ctx, lsn_err *err);
 /*
@@ -493,6 +496,25 @@ int store_blocks_put(store_blocks *bl, uint64_t number,
     const uint8_t term[STORE_BLIND_LEN], const void *block, size_t len,
     const uint32_t *ends, size_t nends, lsn_err *err);
 int store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err);
+
+/*
+ * A batch's posting blocks are kept with the other recent batches' until a
+ * merge.  Given to a batch before its own blocks, this merges the recent
+ * batches at its commit: the blocks of every recent batch are opened, each
+ * term's blocks handed to fn (their plaintexts, oldest batch first), and
+ * the block fn makes of them (frames ending at ends[0..nends), as in
+ * store_blocks_put) is sealed as the term's block of batch *into, a number
+ * given now, above every recent batch's and below b's own; the recent
+ * batches then hold no blocks, and b's own blocks are the only recent
+ * ones.  fn's output stays its own (valid until its next call); it
+ * returns 0 or an lsn_status (err set), which fails the commit.  A query
+ * then reads one block a term for many batches, not one a batch.
+ */
+typedef int (*store_merge_fn)(void *ctx, const uint8_t *const *plain, const size_t *len,
+    size_t n, const uint8_t **out, size_t *out_len, const uint32_t **ends, size_t *nends,
+    lsn_err *err);
+int store_batch_merge_recent(store_batch *b, store_merge_fn fn, void *ctx, uint64_t *into,
+    lsn_err *err);
 
 /*
  * The index head: one value beside the index entries (kept as entry 0,
