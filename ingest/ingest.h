@@ -262,6 +262,9 @@ ingest_posting_before(const ingest_posting *x, const ingest_posting *y)
  * buffer.  Returns 0, LSN_EINTERNAL (p out of order, out of memory).
  */
 #define INGEST_FRAME_POSTINGS 512
+/* The frame size the encoder uses: INGEST_FRAME_POSTINGS, which tests
+ * lower to cut small blocks into many frames. */
+extern size_t ingest__frame_postings;
 int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf,
     size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
     lsn_err *err);

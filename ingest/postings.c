@@ -22,6 +22,8 @@ put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
+size_t ingest__frame_postings = INGEST_FRAME_POSTINGS;
+
 static size_t
 varint_len(uint64_t v)
 {
@@ -74,7 +76,8 @@ ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t 
     size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends, lsn_err *err)
 {
 	/* varints: five per segment head, 30 per posting */
-	size_t segs = n / INGEST_FRAME_POSTINGS + 1, need = 1 + segs * 50 + n * 30;
+	size_t fp = ingest__frame_postings ? ingest__frame_postings : 1;
+	size_t segs = n / fp + 1, need = 1 + segs * 50 + n * 30;
 	uint8_t *q;
 
 	*len = 0;
@@ -105,7 +108,7 @@ ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t 
 	if (n == 0)
 		q += put_varint(q, 0);
 	for (size_t from = 0; from < n;) {
-		size_t to = from + INGEST_FRAME_POSTINGS < n ? from + INGEST_FRAME_POSTINGS : n;
+		size_t to = from + fp < n ? from + fp : n;
 		while (to < n && p[to].serial == p[to - 1].serial)
 			to++; /* a report's postings stay in one segment */
 		q = put_segment(q, p + from, to - from);

@@ -50,6 +50,9 @@ struct word {
 	int is_cand;       /* R and A hold this batch's answer */
 	uint64_t read_in;  /* by bitmaps: the batch whose block blk holds */
 	size_t est;        /* postings in the last batch read (0: none read) */
+	int cut;           /* blk stops at a frame budget, after (cut_date, */
+	uint32_t cut_date; /* cut_serial): what follows is not known */
+	uint64_t cut_serial;
 };
 
 struct run {
@@ -63,6 +66,7 @@ struct run {
 	query__entries ents; /* the marking entries, decided for who */
 	lsn_err *err;
 	uint64_t postings;   /* postings read (query_result) */
+	unsigned budget;     /* frames read_block opens at most (0: no limit) */
 };
 
 /* Everything known about one candidate while it is evaluated.  Until
@@ -1232,7 +1236,8 @@ bits_room(struct bits *b, struct word *w, uint64_t k)
  * reports of words [from, to); 0, BITS_TOO_WIDE (nothing counted yet), or
  * an lsn_status. */
 static int
-bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches *ms)
+bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches *ms,
+    const struct match *horizon)
 {
 	uint64_t lo = UINT64_MAX, hi = 0, *R, *A;
 	ingest_postings_cursor c;
@@ -1251,6 +1256,13 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 	 * read up to them.  Serials are 1 and up: (0, 0) lets all through. */
 	b->td = ms->n < ms->k ? 0 : ms->m[0].date;
 	b->ts = ms->n < ms->k ? 0 : ms->m[0].serial;
+	/* ... and so do those not before where a block's frames were cut:
+	 * what follows is not known yet. */
+	if (horizon != NULL && (b->ts == 0 || key_before(horizon->date, horizon->serial,
+		b->td, b->ts))) {
+		b->td = horizon->date;
+		b->ts = horizon->serial;
+	}
 	if (lo == UINT64_MAX)
 		return 0;
 	if (b->cand_cap > 0)
@@ -1372,27 +1384,42 @@ batch_order(const uint8_t *head, size_t head_len, uint64_t batches, struct batch
 	return 0;
 }
 
-/* Open the next frame of a block only while the last posting of the one
- * before is still ahead of the worst kept match (ctx): every posting after
- * it is behind it too, and so is neither a hit nor withheld from one. */
+/* What read_block opens of a block: frames while the last posting of the
+ * one before is still ahead of the worst kept match (every posting after
+ * it is behind it too, and so is neither a hit nor withheld from one), and
+ * at most budget of them (0: no limit), noting where it cut. */
+struct opening {
+	const struct match *worst; /* NULL: fewer than offset + limit kept */
+	unsigned budget, opened;
+	int cut;
+	uint32_t date;
+	uint64_t serial;
+};
+
 static int
 more_ahead(void *ctx, const uint8_t *frame, size_t len)
 {
-	const struct match *worst = ctx;
-	uint32_t date;
-	uint64_t serial;
+	struct opening *o = ctx;
 
-	if (ingest_postings_last(frame, len, &date, &serial) != 0)
+	o->opened++;
+	if (ingest_postings_last(frame, len, &o->date, &o->serial) != 0)
 		return 1; /* malformed: the decoder says so */
-	return key_before(date, serial, worst->date, worst->serial);
+	if (o->worst != NULL && !key_before(o->date, o->serial, o->worst->date, o->worst->serial))
+		return 0;
+	if (o->budget != 0 && o->opened >= o->budget) {
+		o->cut = 1;
+		return 0;
+	}
+	return 1;
 }
 
 /* Read word w's block of batch b into w->blk (by bitmaps), once: its
- * frames up to the worst match kept in ms. */
+ * frames up to the worst match kept in ms, and at most r->budget. */
 static int
 read_block(struct run *r, struct word *w, uint64_t b, const struct matches *ms)
 {
-	struct match worst;
+	struct opening o = { ms->n == ms->k && ms->k > 0 ? &ms->m[0] : NULL, r->budget, 0, 0,
+		0, 0 };
 	uint64_t n, lo;
 	int rc;
 
@@ -1401,10 +1428,9 @@ read_block(struct run *r, struct word *w, uint64_t b, const struct matches *ms)
 	w->n = w->at = w->end = 0;
 	w->last = 0;
 	w->blk_len = 0;
-	if (ms->n == ms->k && ms->k > 0)
-		worst = ms->m[0];
+	w->cut = 0;
 	rc = store_postings_read_batch(r->sn, w->blind, b, &w->blk, &w->blk_cap, &w->blk_len,
-	    ms->n == ms->k && ms->k > 0 ? more_ahead : NULL, &worst, r->err);
+	    o.worst != NULL || o.budget != 0 ? more_ahead : NULL, &o, r->err);
 	if (rc != 0)
 		return rc;
 	if (w->blk_len > 0) {
@@ -1412,10 +1438,51 @@ read_block(struct run *r, struct word *w, uint64_t b, const struct matches *ms)
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 		w->n = (size_t)n;
 	}
+	w->cut = o.cut;
+	w->cut_date = o.date;
+	w->cut_serial = o.serial;
 	w->read_in = b;
 	w->est = w->n;
 	r->postings += w->n; /* the postings opened, counted once however scanned */
 	return 0;
+}
+
+/* The matches kept before a batch, to take it again with more frames. */
+struct kept {
+	struct match *m, *wh;
+	size_t n, nwh, cwh, prune_at;
+};
+
+static int
+kept_save(struct kept *kp, const struct matches *ms)
+{
+	if (ms->nwh > kp->cwh) {
+		struct match *p = realloc(kp->wh, ms->nwh * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		kp->wh = p;
+		kp->cwh = ms->nwh;
+	}
+	if (kp->m == NULL && (kp->m = malloc(ms->k * sizeof(*kp->m))) == NULL)
+		return -1;
+	memcpy(kp->m, ms->m, ms->n * sizeof(*kp->m));
+	if (ms->nwh)
+		memcpy(kp->wh, ms->wh, ms->nwh * sizeof(*kp->wh));
+	kp->n = ms->n;
+	kp->nwh = ms->nwh;
+	kp->prune_at = ms->prune_at;
+	return 0;
+}
+
+static void
+kept_restore(const struct kept *kp, struct matches *ms)
+{
+	memcpy(ms->m, kp->m, kp->n * sizeof(*ms->m));
+	if (kp->nwh) /* ms->wh only grows while the heap fills */
+		memcpy(ms->wh, kp->wh, kp->nwh * sizeof(*ms->wh));
+	ms->n = kp->n;
+	ms->nwh = kp->nwh;
+	ms->prune_at = kp->prune_at;
 }
 
 #define PROBE_MAX 64
@@ -1606,7 +1673,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	struct query__node both = { .type = Q_AND, .b = q->root };
 	struct query wq = { q->root };
 	uint32_t date_from = 0, date_to = UINT32_MAX; /* every match is in it */
-	struct run r = { st, NULL, data, p, &wq, NULL, 0, { .who = p, .data = data }, err, 0 };
+	struct run r = { st, NULL, data, p, &wq, NULL, 0, { .who = p, .data = data }, err, 0, 0 };
 	struct matches ms = { 0 };
 	struct cand *c = calloc(1, sizeof(*c));
 	struct iter_ctx ic = { &r, &ms, c };
@@ -1618,6 +1685,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	size_t head_len = 0;
 	struct batch_head *order = NULL;
 	size_t norder = 0;
+	struct kept kept = { 0 };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -1682,6 +1750,17 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				break;
 			}
 			res->batches++;
+			/* Until offset + limit matches are kept there is no worst
+			 * one to stop at: a large (merged) batch's blocks are then
+			 * opened a few frames at a time, the batch taken up to where
+			 * they were cut, and taken again with more frames if matches
+			 * could still lie beyond. */
+			r.budget = bits.nodes > 0 && ms.n < ms.k ? 1 : 0;
+		again:
+			if (r.budget != 0 && kept_save(&kept, &ms) != 0) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				goto out;
+			}
 			if (bits.nodes > 0 && ms.n == ms.k) {
 				if ((rc = probe_batch(&r, &ms, req, b)) < 0)
 					goto out;
@@ -1722,12 +1801,47 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				to = best + 1;
 			}
 			if (bits.nodes > 0) {
-				if ((rc = bits_batch(&r, &bits, from, to, &ms)) == 0)
+				struct match horizon = { 0, 0 };
+				int cut = 0;
+				for (size_t i = 0; i < r.nwords; i++) {
+					const struct word *w = &r.words[i];
+					if (w->cut && (!cut || key_before(w->cut_date, w->cut_serial,
+						horizon.date, horizon.serial))) {
+						horizon.date = w->cut_date;
+						horizon.serial = w->cut_serial;
+						cut = 1;
+					}
+				}
+				if ((rc = bits_batch(&r, &bits, from, to, &ms, cut ? &horizon : NULL)) == 0) {
+					/* Matches may lie beyond the cut while fewer than
+					 * offset + limit are kept, or the worst is behind it. */
+					if (cut && (ms.n < ms.k || key_before(horizon.date, horizon.serial,
+						ms.m[0].date, ms.m[0].serial))) {
+						kept_restore(&kept, &ms);
+						r.budget *= 4;
+						for (size_t i = 0; i < r.nwords; i++)
+							r.words[i].read_in = 0;
+						total = 0;
+						goto again;
+					}
 					continue;
+				}
 				if (rc != BITS_TOO_WIDE)
 					goto out;
-				/* Too wide for bitmaps: decode the kept blocks and take
-				 * this batch one candidate at a time. */
+				/* Too wide for bitmaps: the blocks whole (up to the worst
+				 * kept match), decoded, and this batch taken one candidate
+				 * at a time. */
+				if (cut) {
+					r.budget = 0;
+					for (size_t i = 0; i < r.nwords; i++) {
+						r.words[i].read_in = 0;
+						if ((rc = read_block(&r, &r.words[i], b, &ms)) != 0)
+							goto out;
+					}
+					total = 0;
+					for (size_t i = 0; i < r.nwords; i++)
+						total += r.words[i].n;
+				}
 				for (size_t i = 0; i < r.nwords; i++) {
 					struct word *w = &r.words[i];
 					w->n = 0;
@@ -1830,6 +1944,8 @@ out:
 	free(req);
 	lsn_wipe_free(head, head_len); /* opened index contents, as with the blocks */
 	lsn_wipe_free(order, norder * sizeof(*order));
+	free(kept.m);
+	lsn_wipe_free(kept.wh, kept.cwh * sizeof(*kept.wh));
 	free(ms.m);
 	free(ms.wh);
 	store_snap_end(r.sn);

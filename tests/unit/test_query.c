@@ -100,6 +100,7 @@ static struct {
 	acl_principal *who[8];
 	size_t nwho;
 	unsigned seed;
+	size_t batch_docs; /* 0: 70 */
 } G;
 
 static unsigned
@@ -242,7 +243,8 @@ setup(void **state)
 	paths[0] = docs;
 	io.parse.fix_banner = 1;
 	io.on_result = on_result;
-	io.batch_docs = 70; /* three batches, of more than 64 reports: bitmaps of two words */
+	/* three batches, of more than 64 reports: bitmaps of two words */
+	io.batch_docs = G.batch_docs ? G.batch_docs : 70;
 	if (ingest_run(G.st, G.data, parser, paths, 1, &io, &sum, &err) != 0) {
 		fprintf(stderr, "ingest: %s\n", err.msg);
 		return -1;
@@ -1078,6 +1080,57 @@ test_query__views_hold_exactly_the_readable_portions(void **state)
 	assert_true(partial > NDOCS / 4); /* many of them partial */
 }
 
+static int
+count_head(void *ctx, const uint8_t *block, size_t len)
+{
+	(void)block;
+	*(size_t *)ctx = len / INGEST_HEAD_ENTRY;
+	return 0;
+}
+
+/*
+ * The reference again, on a store of 50 batches of 3 reports, whose recent
+ * batches were merged every INGEST_MERGE_BATCHES, and whose blocks are
+ * cut in frames of 2 postings: a query opens a few frames at a time until
+ * offset + limit matches are kept, then up to the worst of them, and
+ * reads one block a word for 16 batches.  (Last: the group's teardown
+ * closes this store.)
+ */
+static void
+test_query__merged_batches_and_small_frames(void **state)
+{
+	store_snap *sn;
+	uint8_t *head = NULL;
+	size_t head_len = 0, entries = 0, held = 0;
+	lsn_err err;
+
+	assert_int_equal(teardown(NULL), 0);
+	G.nwho = 0;
+	G.batch_docs = 3;
+	ingest__frame_postings = 2;
+	assert_int_equal(setup(NULL), 0);
+	ingest__frame_postings = INGEST_FRAME_POSTINGS;
+	assert_int_equal(store_snap_begin(G.st, &sn, &err), 0);
+	/* 50 batches and 3 merges: 53 numbers, 3 + 2 of them holding blocks */
+	assert_int_equal(store_postings_merged_upto(sn), 2 * (INGEST_MERGE_BATCHES + 1) + 1 +
+	    INGEST_MERGE_BATCHES);
+	assert_int_equal(store_index_head_get(sn, count_head, &entries, &err), 0);
+	assert_int_equal(ingest_head_read(sn, &head, &head_len, &err), 0);
+	for (uint64_t b = 1; b <= head_len / INGEST_HEAD_ENTRY; b++) {
+		uint32_t d;
+		uint64_t serial;
+		held += (size_t)ingest_head_get(head, head_len, b, &d, &serial);
+	}
+	assert_int_equal(held, 3 + 2);
+	assert_true(entries >= 52);
+	free(head);
+	store_snap_end(sn);
+	test_query__equals_brute_force_reference(state);
+	test_query__noforn_words_never_reach_partners(state);
+	test_query__unreadable_answers_like_missing(state);
+	test_query__views_hold_exactly_the_readable_portions(state);
+}
+
 int
 main(void)
 {
@@ -1089,6 +1142,7 @@ main(void)
 		cmocka_unit_test(test_query__noforn_words_never_reach_partners),
 		cmocka_unit_test(test_query__unreadable_answers_like_missing),
 		cmocka_unit_test(test_query__views_hold_exactly_the_readable_portions),
+		cmocka_unit_test(test_query__merged_batches_and_small_frames),
 	};
 
 	return cmocka_run_group_tests_name("query", tests, setup, teardown);
