@@ -270,6 +270,19 @@ int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf,
     lsn_err *err);
 
 /*
+ * Merge blocks[0..n) (at most 64, each whole, their reports distinct) into
+ * one block in the order above, cut into segments as
+ * ingest_postings_encode() cuts them, into *buf and *ends as it does
+ * (grown as needed): a merge of recent batches (store.h) streams the
+ * blocks, so its memory is its output's, not its postings'.  Returns 0,
+ * LSN_EINPUT (a malformed block, or two with a report in common),
+ * LSN_EINTERNAL.
+ */
+int ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
+    uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap,
+    size_t *nends, lsn_err *err);
+
+/*
  * Decode a block (or the first segments of one, as a reader opened them),
  * appending its postings to *p (*n of them in use, room for *cap; grown
  * with realloc when needed, *p owned by the caller).  A block's postings

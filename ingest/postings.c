@@ -119,6 +119,120 @@ ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t 
 	return 0;
 }
 
+/* Room for `more` bytes after *len in *buf (grown by doubling). */
+static int
+room(uint8_t **buf, size_t *cap, size_t len, size_t more)
+{
+	size_t c = *cap ? *cap : 4096;
+	uint8_t *nb;
+
+	if (*buf != NULL && *cap - len >= more)
+		return 0;
+	while (c - len < more)
+		c *= 2;
+	if ((nb = malloc(c)) == NULL)
+		return -1;
+	if (len)
+		memcpy(nb, *buf, len);
+	lsn_wipe_free(*buf, *cap);
+	*buf = nb;
+	*cap = c;
+	return 0;
+}
+
+/* Room for one more end in *ends. */
+static int
+end_room(uint32_t **ends, size_t *ends_cap, size_t nends)
+{
+	size_t ec = *ends_cap ? 2 * *ends_cap : 16;
+	uint32_t *ne;
+
+	if (*ends != NULL && nends < *ends_cap)
+		return 0;
+	if ((ne = realloc(*ends, ec * sizeof(*ne))) == NULL)
+		return -1;
+	*ends = ne;
+	*ends_cap = ec;
+	return 0;
+}
+
+int
+ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
+    uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
+    lsn_err *err)
+{
+	enum { MAXIN = 64 };
+	ingest_postings_cursor c[MAXIN];
+	ingest_posting cur[MAXIN], *seg = NULL;
+	int live[MAXIN];
+	size_t fp = ingest__frame_postings ? ingest__frame_postings : 1, nseg = 0, segcap = 0;
+	size_t from = n; /* the block the last posting came from */
+	uint64_t last = 0;
+	int rc = 0;
+
+	*len = 0;
+	*nends = 0;
+	if (n > MAXIN)
+		return lsn_fail(err, LSN_EINTERNAL, "too many blocks to merge");
+	for (size_t i = 0; i < n; i++)
+		if (ingest_postings_begin(&c[i], blocks[i], lens[i]) != 0 ||
+		    (live[i] = ingest_postings_next(&c[i], &cur[i])) < 0)
+			return lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
+	for (;;) {
+		size_t best = n;
+		for (size_t i = 0; i < n; i++) /* the newest report among the blocks' next */
+			if (live[i] == 1 && (best == n || ingest_posting_before(&cur[i], &cur[best])))
+				best = i;
+		/* A segment is written once it is long enough and a report ends,
+		 * or every block does. */
+		if (nseg > 0 && (best == n || (nseg >= fp && cur[best].serial != last))) {
+			if (room(buf, cap, *len, 50 + nseg * 30) != 0 ||
+			    end_room(ends, ends_cap, *nends) != 0) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				break;
+			}
+			*len = (size_t)(put_segment(*buf + *len, seg, nseg) - *buf);
+			(*ends)[(*nends)++] = (uint32_t)*len;
+			nseg = 0;
+		}
+		if (best == n)
+			break;
+		if (cur[best].serial == last && best != from) {
+			rc = lsn_fail(err, LSN_EINPUT, "posting blocks to merge share a report");
+			break;
+		}
+		if (nseg == segcap) {
+			size_t sc = segcap ? 2 * segcap : fp + 64;
+			ingest_posting *ns = realloc(seg, sc * sizeof(*ns));
+			if (ns == NULL) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				break;
+			}
+			seg = ns;
+			segcap = sc;
+		}
+		seg[nseg++] = cur[best];
+		last = cur[best].serial;
+		from = best;
+		if ((live[best] = ingest_postings_next(&c[best], &cur[best])) < 0) {
+			rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
+			break;
+		}
+	}
+	if (rc == 0 && *len == 0) { /* no postings at all: an empty block */
+		if (room(buf, cap, 0, 1) != 0 || end_room(ends, ends_cap, 0) != 0) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		} else {
+			(*buf)[0] = 0;
+			*len = 1;
+			(*ends)[0] = 1;
+			*nends = 1;
+		}
+	}
+	lsn_wipe_free(seg, segcap * sizeof(*seg));
+	return rc;
+}
+
 int
 ingest_postings_info(const uint8_t *block, size_t len, uint64_t *n, uint64_t *lo)
 {

@@ -557,6 +557,12 @@ struct build_task {
 	size_t cap_block;
 	uint32_t *ends;      /* and where its frames end */
 	size_t cap_ends;
+	/* A share of a merge's slice instead (ents not NULL): recent blocks
+	 * [from, to) of ents, whole terms, merged into batch `number`. */
+	const store_recent_ent *ents;
+	store *st;
+	uint8_t **plain;         /* the term's blocks opened */
+	size_t *pcap, *plen, np;
 	int rc;
 	lsn_err err;
 };
@@ -695,14 +701,9 @@ struct writer {
 	size_t head_len;
 	uint64_t merged_upto; /* batches after it are recent (store.h) */
 	size_t nrecent;       /* recent batches that hold blocks */
-	ingest_posting *mp, *mt; /* a merge's postings, and its scratch */
-	size_t mcap, mtcap;
-	size_t *mruns;           /* where each block's postings start in mp */
-	size_t mrcap;
-	uint8_t *mblock;         /* the merged block, and its frames' ends */
-	size_t mcap_block;
-	uint32_t *mends;
-	size_t mcap_ends;
+	unsigned slices_done;    /* of the merge into merging (0: none) */
+	uint64_t merging;
+	store_batch *mb;         /* a merge's slice */
 	ingest_posting *run; /* commit's postings by word, kept between batches */
 	size_t cap_run;
 	struct word_order *order; /* commit's words in blind order, kept too */
@@ -898,10 +899,16 @@ id_add(struct writer *w, size_t k)
 	return 0;
 }
 
+static void merge_share(struct build_task *t);
+
 static void
 build(struct build_task *t)
 {
 	t->rc = 0;
+	if (t->ents != NULL) {
+		merge_share(t);
+		return;
+	}
 	for (size_t i = t->from; i < t->to && t->rc == 0; i++) {
 		const struct word_acc *wa = t->order[i].w;
 		ingest_posting *p = t->run + wa->start - wa->n; /* start moved past it */
@@ -920,6 +927,8 @@ build(struct build_task *t)
  * order) in shares of about equal postings that the writer and the free
  * workers build at once, and queue them in the batch in that order.
  */
+static int run_tasks(struct writer *w, unsigned n, store_batch *b, lsn_err *err);
+
 static int
 build_blocks(struct writer *w, const struct word_order *order, lsn_err *err)
 {
@@ -927,7 +936,6 @@ build_blocks(struct writer *w, const struct word_order *order, lsn_err *err)
 	uint64_t number;
 	size_t per = w->npost / BUILD_TASKS + 1, acc = 0, from = 0;
 	unsigned n = 0;
-	int rc = 0;
 
 	if (w->nwords == 0)
 		return 0;
@@ -942,6 +950,7 @@ build_blocks(struct writer *w, const struct word_order *order, lsn_err *err)
 		if (t->out == NULL && (t->out = store_blocks_new(r->st)) == NULL)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		store_blocks_clear(t->out);
+		t->ents = NULL;
 		t->order = order;
 		t->from = from;
 		t->to = i + 1;
@@ -949,6 +958,17 @@ build_blocks(struct writer *w, const struct word_order *order, lsn_err *err)
 		t->number = number;
 		from = i + 1;
 	}
+	return run_tasks(w, n, w->b, err);
+}
+
+/* Build the shares w->tasks[0..n) here and in the free workers, then add
+ * their blocks to batch b in that order. */
+static int
+run_tasks(struct writer *w, unsigned n, store_batch *b, lsn_err *err)
+{
+	struct run *r = w->r;
+	int rc = 0;
+
 	pthread_mutex_lock(&r->mu);
 	r->tasks = w->tasks;
 	r->ntasks = n;
@@ -972,7 +992,7 @@ build_blocks(struct writer *w, const struct word_order *order, lsn_err *err)
 			if (err != NULL)
 				*err = w->tasks[k].err;
 		} else {
-			rc = store_batch_add_blocks(w->b, w->tasks[k].out, err);
+			rc = store_batch_add_blocks(b, w->tasks[k].out, err);
 		}
 	}
 	return rc;
@@ -1008,10 +1028,13 @@ load_head(store *st, struct writer *w, lsn_err *err)
 	w->head_len = 0;
 	rc = ingest_head_read(sn, &w->head, &w->head_len, err);
 	w->merged_upto = store_postings_merged_upto(sn);
+	if (!store_postings_merging(sn, &w->merging, &w->slices_done))
+		w->merging = w->slices_done = 0;
 	store_snap_end(sn);
 	w->nrecent = 0;
 	for (uint64_t b = w->merged_upto + 1; b <= w->head_len / INGEST_HEAD_ENTRY; b++)
-		w->nrecent += ingest_head_get(w->head, w->head_len, b, &date, &serial);
+		if (b != w->merging)
+			w->nrecent += ingest_head_get(w->head, w->head_len, b, &date, &serial);
 	return rc;
 }
 
@@ -1032,112 +1055,156 @@ head_room(struct writer *w, uint64_t b)
 	return 0;
 }
 
-/* Merge two runs of postings in block order, a[0..na) and b[0..nb), into o. */
+/* A merge share's buffers, given back after each slice: a common word's
+ * blocks take megabytes, and a share keeps the largest it met. */
 static void
-merge_two(const ingest_posting *a, size_t na, const ingest_posting *b, size_t nb,
-    ingest_posting *o)
+merge_buffers_free(struct build_task *t)
 {
-	size_t i = 0, j = 0;
-
-	while (i < na && j < nb)
-		*o++ = ingest_posting_before(&b[j], &a[i]) ? b[j++] : a[i++];
-	memcpy(o, a + i, (na - i) * sizeof(*o));
-	memcpy(o + (na - i), b + j, (nb - j) * sizeof(*o));
+	for (size_t q = 0; q < t->np; q++)
+		lsn_wipe_free(t->plain[q], t->pcap[q]);
+	free(t->plain);
+	free(t->pcap);
+	free(t->plen);
+	t->np = 0;
+	t->plain = NULL;
+	t->pcap = t->plen = NULL;
+	if (t->cap_block > (1u << 20)) { /* a batch's blocks are smaller */
+		lsn_wipe_free(t->block, t->cap_block);
+		t->block = NULL;
+		t->cap_block = 0;
+	}
 }
 
-/*
- * store_merge_fn: a term's blocks of the recent batches, each in block
- * order, become one block of them all in block order (their reports are
- * distinct, so a report's postings stay together).  Pairs of runs are
- * merged until one is left.
- */
-static int
-merge_blocks(void *ctx, const uint8_t *const *plain, const size_t *len, size_t n,
-    const uint8_t **out, size_t *out_len, const uint32_t **ends, size_t *nends,
-    lsn_err *err)
+/* A merge task: the terms of ents[from, to), opened, merged and sealed
+ * into t->out under batch t->number. */
+static void
+merge_share(struct build_task *t)
 {
-	struct writer *w = ctx;
-	size_t mn = 0, runs = n;
-	int rc;
-
-	if (n + 1 > w->mrcap) {
-		size_t *r = realloc(w->mruns, (n + 1) * sizeof(*r));
-		if (r == NULL)
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		w->mruns = r;
-		w->mrcap = n + 1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		w->mruns[i] = mn;
-		if ((rc = ingest_postings_decode(plain[i], len[i], &w->mp, &mn, &w->mcap)) != 0)
-			return lsn_fail(err, rc, rc == LSN_EINPUT ?
-			    "a malformed posting block among the recent batches'" : "out of memory");
-	}
-	w->mruns[n] = mn;
-	if (w->mtcap < mn) {
-		lsn_wipe_free(w->mt, w->mtcap * sizeof(*w->mt));
-		w->mtcap = 0;
-		if ((w->mt = malloc(w->mcap * sizeof(*w->mt))) == NULL)
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		w->mtcap = w->mcap;
-	}
-	while (runs > 1) {
-		size_t k = 0;
-		for (size_t i = 0; i < runs; i += 2) {
-			/* mruns[runs] is mn: an odd one out merges with nothing */
-			size_t a = w->mruns[i], b = w->mruns[i + 1],
-			       e = i + 2 <= runs ? w->mruns[i + 2] : b;
-			merge_two(w->mp + a, b - a, w->mp + b, e - b, w->mt + a);
-			w->mruns[k++] = a;
+	for (size_t i = t->from, j; i < t->to && t->rc == 0; i = j) {
+		size_t len = 0, nends = 0;
+		for (j = i + 1; j < t->to &&
+		     memcmp(t->ents[j].key + 8, t->ents[i].key + 8, STORE_BLIND_LEN) == 0;)
+			j++;
+		if (j - i > t->np) {
+			size_t nn = j - i;
+			uint8_t **pp = realloc(t->plain, nn * sizeof(*pp));
+			size_t *pc = pp ? realloc(t->pcap, nn * sizeof(*pc)) : NULL;
+			size_t *pl = pc ? realloc(t->plen, nn * sizeof(*pl)) : NULL;
+			if (pp)
+				t->plain = pp;
+			if (pc)
+				t->pcap = pc;
+			if (pl == NULL) {
+				t->rc = lsn_fail(&t->err, LSN_EINTERNAL, "out of memory");
+				return;
+			}
+			t->plen = pl;
+			for (size_t q = t->np; q < nn; q++) {
+				t->plain[q] = NULL;
+				t->pcap[q] = 0;
+			}
+			t->np = nn;
 		}
-		w->mruns[k] = mn;
-		runs = k;
-		ingest_posting *t = w->mp;
-		size_t tc = w->mcap;
-		w->mp = w->mt;
-		w->mcap = w->mtcap;
-		w->mt = t;
-		w->mtcap = tc;
+		for (size_t q = i; q < j && t->rc == 0; q++)
+			t->rc = store_block_open(t->st, &t->ents[q], &t->plain[q - i], &t->pcap[q - i],
+			    &t->plen[q - i], &t->err);
+		if (t->rc == 0)
+			t->rc = ingest_postings_merge((const uint8_t *const *)t->plain, t->plen, j - i,
+			    &t->block, &t->cap_block, &len, &t->ends, &t->cap_ends, &nends, &t->err);
+		if (t->rc == 0)
+			t->rc = store_blocks_put(t->out, t->number, t->ents[i].key + 8, t->block, len,
+			    t->ends, nends, &t->err);
 	}
-	if ((rc = ingest_postings_encode(w->mp, mn, &w->mblock, &w->mcap_block, out_len,
-		 &w->mends, &w->mcap_ends, nends, err)) != 0)
-		return rc;
-	*out = w->mblock;
-	*ends = w->mends;
-	return 0;
 }
 
 /*
- * Once INGEST_MERGE_BATCHES recent batches hold blocks, this commit merges
- * them (store_batch_merge_recent) before its own: their head entries go,
- * and the merge's number takes the newest report among them.
+ * Once INGEST_MERGE_BATCHES recent batches hold blocks (or a merge was
+ * left unfinished), merge them before this commit's own blocks, slice by
+ * slice of the terms (store.h), each slice's blocks built in shares by
+ * the writer and the free workers and committed on its own.  The first
+ * slice puts the merge's number on the head with the newest report among
+ * the recent batches; the last takes theirs off.
  */
 static int
 maybe_merge(struct writer *w, lsn_err *err)
 {
+	struct run *r = w->r;
 	uint32_t date, nd = 0;
-	uint64_t into, serial, ns = 0;
-	int rc;
+	uint64_t serial, ns = 0;
+	int rc = 0;
 
-	if (w->nrecent < INGEST_MERGE_BATCHES)
+	if (w->merging == 0 && w->nrecent < INGEST_MERGE_BATCHES)
 		return 0;
-	if ((rc = store_batch_merge_recent(w->b, merge_blocks, w, &into, err)) != 0)
+	if (w->mb == NULL && (rc = store_batch_new(r->st, &w->mb, err)) != 0)
 		return rc;
-	if (head_room(w, into) != 0)
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	for (uint64_t b = w->merged_upto + 1; b < into; b++)
-		if (ingest_head_get(w->head, w->head_len, b, &date, &serial)) {
-			if (ns == 0 || (date > nd || (date == nd && serial > ns))) {
-				nd = date;
-				ns = serial;
-			}
-			memset(w->head + INGEST_HEAD_ENTRY * (b - 1), 0, INGEST_HEAD_ENTRY);
+	for (uint64_t b = w->merged_upto + 1; b <= w->head_len / INGEST_HEAD_ENTRY; b++)
+		if (b != w->merging && ingest_head_get(w->head, w->head_len, b, &date, &serial) &&
+		    (ns == 0 || date > nd || (date == nd && serial > ns))) {
+			nd = date;
+			ns = serial;
 		}
-	lsn_put_be32(w->head + INGEST_HEAD_ENTRY * (into - 1), nd);
-	lsn_put_be64(w->head + INGEST_HEAD_ENTRY * (into - 1) + 4, ns);
-	w->merged_upto = into;
-	w->nrecent = 0;
-	return 0;
+	for (unsigned slice = w->slices_done; slice < STORE_MERGE_SLICES && rc == 0; slice++) {
+		store_snap *sn = NULL;
+		store_recent_ent *ents = NULL;
+		size_t n = 0, per, from = 0;
+		unsigned nt = 0;
+		if ((rc = store_snap_begin(r->st, &sn, err)) != 0 ||
+		    (rc = store_recent_slice(sn, slice, &ents, &n, err)) != 0 ||
+		    (rc = store_batch_merge_slice(w->mb, &w->merging, slice, err)) != 0) {
+			store_snap_end(sn);
+			break;
+		}
+		per = n / BUILD_TASKS + 1;
+		for (size_t i = 0; i < n; i++) { /* shares of whole terms */
+			if (i + 1 < n && (i + 1 - from < per || nt + 1 == BUILD_TASKS ||
+				memcmp(ents[i + 1].key + 8, ents[i].key + 8, STORE_BLIND_LEN) == 0))
+				continue;
+			struct build_task *t = &w->tasks[nt++];
+			if (t->out == NULL && (t->out = store_blocks_new(r->st)) == NULL) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				break;
+			}
+			store_blocks_clear(t->out);
+			t->ents = ents;
+			t->st = r->st;
+			t->from = from;
+			t->to = i + 1;
+			t->number = w->merging;
+			from = i + 1;
+		}
+		if (rc == 0)
+			rc = run_tasks(w, nt, w->mb, err);
+		store_snap_end(sn); /* the blocks are copied out (sealed) */
+		free(ents);
+		/* A common word's merge takes megabytes a share: not kept. */
+		for (unsigned k = 0; k < nt; k++)
+			merge_buffers_free(&w->tasks[k]);
+		if (rc == 0 && head_room(w, w->merging) != 0)
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		if (rc == 0 && slice == 0) {
+			lsn_put_be32(w->head + INGEST_HEAD_ENTRY * (w->merging - 1), nd);
+			lsn_put_be64(w->head + INGEST_HEAD_ENTRY * (w->merging - 1) + 4, ns);
+		}
+		if (rc == 0 && slice + 1 == STORE_MERGE_SLICES)
+			for (uint64_t b = w->merged_upto + 1; b < w->merging; b++)
+				memset(w->head + INGEST_HEAD_ENTRY * (b - 1), 0, INGEST_HEAD_ENTRY);
+		if (rc == 0)
+			rc = store_batch_put_index_head(w->mb, w->head, w->head_len, err);
+		if (rc == 0)
+			rc = store_batch_commit(w->mb, err);
+		if (rc == 0)
+			w->slices_done = slice + 1;
+	}
+	if (rc == 0) {
+		w->merged_upto = w->merging;
+		w->merging = 0;
+		w->slices_done = 0;
+		w->nrecent = 0;
+	} else { /* what the failed slice queued goes with it */
+		store_batch_free(w->mb);
+		w->mb = NULL;
+	}
+	return rc;
 }
 
 /* Add the batch's postings, one block per word, and commit everything. */
@@ -1716,17 +1783,14 @@ out:
 	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
 	lsn_wipe_free(w.reps, w.cap_reps * sizeof(*w.reps));
 	lsn_wipe_free(w.head, w.head_len); /* opened index contents, as the store wipes them */
-	lsn_wipe_free(w.mp, w.mcap * sizeof(*w.mp));
-	lsn_wipe_free(w.mt, w.mtcap * sizeof(*w.mt));
-	lsn_wipe_free(w.mblock, w.mcap_block);
-	free(w.mends);
-	free(w.mruns);
+	store_batch_free(w.mb);
 	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
 	free(w.order);
 	for (unsigned k = 0; k < BUILD_TASKS; k++) {
 		lsn_wipe_free(w.tasks[k].block, w.tasks[k].cap_block);
 		free(w.tasks[k].ends);
 		store_blocks_free(w.tasks[k].out);
+		merge_buffers_free(&w.tasks[k]);
 	}
 	free(w.words);
 	free(w.slots);

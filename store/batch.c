@@ -47,8 +47,6 @@ struct op {
 	uint64_t serial;  /* OP_RECORD; OP_AUDIT: time */
 	size_t off;       /* OP_POSTINGS */
 	const store_blocks *src; /* OP_POSTINGS: the batch's own or borrowed */
-	store_merge_fn merge;    /* OP_MERGE, with ctx; serial: the number */
-	void *ctx;
 };
 
 struct store_batch {
@@ -120,7 +118,7 @@ static int
 push(store_batch *b, enum op_type t, uint8_t *key, size_t key_len, uint8_t *val,
     size_t val_len, uint64_t serial, lsn_err *err)
 {
-	struct op o = { t, key, key_len, val, val_len, serial, 0, NULL, NULL, NULL };
+	struct op o = { t, key, key_len, val, val_len, serial, 0, NULL };
 
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
@@ -372,7 +370,9 @@ store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err)
 {
 	int rc = 0;
 
-	if (bl->n > 0 && (b->number == 0 || lsn_get_be64(bl->buf + bl->ent[0].off) != b->number))
+	if (bl->n > 0 && (lsn_get_be64(bl->buf + bl->ent[0].off) == 0 ||
+		(lsn_get_be64(bl->buf + bl->ent[0].off) != b->number &&
+		    lsn_get_be64(bl->buf + bl->ent[0].off) != b->merged)))
 		return lsn_fail(err, LSN_EINTERNAL, "posting blocks of another batch");
 	for (size_t i = 0; i < bl->n && rc == 0; i++)
 		rc = push_block(b, bl, bl->ent[i].off, bl->ent[i].val_len, err);
@@ -403,20 +403,20 @@ store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
 }
 
 int
-store_batch_merge_recent(store_batch *b, store_merge_fn fn, void *ctx, uint64_t *into,
-    lsn_err *err)
+store_batch_merge_slice(store_batch *b, uint64_t *into, unsigned slice, lsn_err *err)
 {
 	int rc;
 
-	if (b->number != 0 || b->merged != 0)
-		return lsn_fail(err, LSN_EINTERNAL, "a merge after the batch's own blocks");
-	pthread_mutex_lock(&b->st->pool_lock);
-	*into = b->st->next_batch++;
-	pthread_mutex_unlock(&b->st->pool_lock);
+	if (slice >= STORE_MERGE_SLICES || b->number != 0 || (b->merged != 0 && b->merged != *into))
+		return lsn_fail(err, LSN_EINTERNAL, "a merge slice out of place");
+	if (*into == 0) { /* a new merge: a number above every recent batch */
+		pthread_mutex_lock(&b->st->pool_lock);
+		*into = b->st->next_batch++;
+		pthread_mutex_unlock(&b->st->pool_lock);
+	}
 	if ((rc = push(b, OP_MERGE, NULL, 0, NULL, 0, *into, err)) != 0)
 		return rc;
-	b->ops[b->n - 1].merge = fn;
-	b->ops[b->n - 1].ctx = ctx;
+	b->ops[b->n - 1].off = slice;
 	b->merged = *into;
 	return 0;
 }
@@ -534,142 +534,34 @@ put_serial(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
 	return mdb_put(txn, dbi, k, v, flags | MDB_NOOVERWRITE);
 }
 
-/* A recent block: its key and sealed value, in the map. */
-struct recent_ent {
-	const uint8_t *key, *val;
-	size_t val_len;
-};
-
-static int
-cmp_recent(const void *a, const void *b)
-{
-	const struct recent_ent *x = a, *y = b;
-	int c = memcmp(x->key + 8, y->key + 8, STORE_BLIND_LEN);
-
-	return c ? c : memcmp(x->key, y->key, 8); /* a term's blocks, oldest first */
-}
-
 /*
- * OP_MERGE: every block of the recent database is opened, each term's
- * blocks (oldest batch first) handed to o->merge, and the merged block it
- * gives sealed under (number, term) in the postings database, terms in
- * order (appended: number is above every batch before it); then the
- * recent database is emptied and meta "merged-upto" says so.  Returns 0,
- * an LMDB error code, or an lsn_status.
+ * OP_MERGE: slice o->off of the term space has been merged into batch
+ * o->serial (its blocks are in this batch): its recent database is
+ * emptied, and meta "merging" says so (that number, then the slices
+ * done), or after the last slice "merged-upto" moves to it.
  */
 static int
-merge_recent(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
+merge_slice(store_batch *b, MDB_txn *txn, const struct op *o)
 {
 	store *st = b->st;
-	struct recent_ent *e = NULL;
-	size_t n = 0, cap = 0, np = 0;
-	uint8_t **plain = NULL;
-	size_t *pcap = NULL, *plen = NULL;
-	struct store__scratch *s = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	uint8_t mk[8 + STORE_BLIND_LEN], mu[8];
-	MDB_val muk = { 11, (void *)"merged-upto" }, muv = { 8, mu };
+	uint8_t mv[9], mu[8];
+	MDB_val mk = { 7, (void *)"merging" }, v = { sizeof(mv), mv };
+	MDB_val muk = { 11, (void *)"merged-upto" }, muv = { sizeof(mu), mu };
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->recent, &c)) != 0)
+	/* The slice's recent blocks are all merged: emptied (LMDB walks the
+	 * slice's pages to free them, a sixteenth of the recent ones). */
+	if ((rc = mdb_drop(txn, st->recent[o->off], 0)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8 + STORE_BLIND_LEN) {
-			rc = lsn_fail(err, LSN_EINPUT, "a malformed key among the recent postings");
-			goto out;
-		}
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 4096;
-			struct recent_ent *ne = realloc(e, nc * sizeof(*ne));
-			if (ne == NULL) {
-				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-				goto out;
-			}
-			e = ne;
-			cap = nc;
-		}
-		e[n].key = k.mv_data;
-		e[n].val = v.mv_data;
-		e[n].val_len = v.mv_size;
-		n++;
+	if (o->off + 1 < STORE_MERGE_SLICES) {
+		lsn_put_be64(mv, o->serial);
+		mv[8] = (uint8_t)(o->off + 1);
+		return mdb_put(txn, st->meta, &mk, &v, 0);
 	}
-	if (rc != MDB_NOTFOUND)
-		goto out;
-	mdb_cursor_close(c);
-	c = NULL;
-	if (n > 1)
-		qsort(e, n, sizeof(*e), cmp_recent);
-	if ((s = store__scratch_get(st)) == NULL) {
-		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		goto out;
-	}
-	lsn_put_be64(mk, o->serial);
-	rc = 0;
-	for (size_t i = 0, j; i < n && rc == 0; i = j) {
-		const uint8_t *out;
-		const uint32_t *ends;
-		size_t out_len, nends;
-		for (j = i + 1; j < n && memcmp(e[j].key + 8, e[i].key + 8, STORE_BLIND_LEN) == 0;)
-			j++;
-		if (j - i > np) {
-			size_t nn = j - i;
-			uint8_t **pp = realloc(plain, nn * sizeof(*pp));
-			size_t *pc = pp ? realloc(pcap, nn * sizeof(*pc)) : NULL;
-			size_t *pl = pc ? realloc(plen, nn * sizeof(*pl)) : NULL;
-			if (pp)
-				plain = pp;
-			if (pc)
-				pcap = pc;
-			if (pl == NULL) {
-				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-				break;
-			}
-			plen = pl;
-			for (size_t q = np; q < nn; q++) {
-				plain[q] = NULL;
-				pcap[q] = 0;
-			}
-			np = nn;
-		}
-		for (size_t q = i; q < j && rc == 0; q++)
-			rc = store__open_block_into(st, e[q].key, 8 + STORE_BLIND_LEN, e[q].val,
-			    e[q].val_len, &plain[q - i], &pcap[q - i], &plen[q - i], NULL, NULL, err);
-		if (rc != 0)
-			break;
-		if ((rc = o->merge(o->ctx, (const uint8_t *const *)plain, plen, j - i, &out,
-			 &out_len, &ends, &nends, err)) != 0)
-			break;
-		memcpy(mk + 8, e[i].key + 8, STORE_BLIND_LEN);
-		k.mv_size = sizeof(mk);
-		k.mv_data = mk;
-		v.mv_size = STORE__BLOCK_SEALED_LEN(out_len, nends ? nends : 1);
-		if (out_len > STORE_MAX_RECORD) {
-			rc = lsn_fail(err, LSN_EINPUT, "merged posting block too large");
-			break;
-		}
-		if ((rc = mdb_put(txn, st->postings, &k, &v, MDB_APPEND | MDB_RESERVE)) != 0)
-			break;
-		rc = store__seal_block(s, mk, sizeof(mk), out, out_len, ends, nends, v.mv_data,
-		    err);
-	}
-	if (rc == 0 && (rc = mdb_drop(txn, st->recent, 0)) == 0) {
-		lsn_put_be64(mu, o->serial);
-		rc = mdb_put(txn, st->meta, &muk, &muv, 0);
-	}
-out:
-	if (c != NULL)
-		mdb_cursor_close(c);
-	if (s != NULL)
-		store__scratch_put(st, s);
-	for (size_t q = 0; q < np; q++)
-		lsn_wipe_free(plain[q], pcap[q]);
-	free(plain);
-	free(pcap);
-	free(plen);
-	free(e);
-	return rc;
+	if ((rc = mdb_del(txn, st->meta, &mk, NULL)) != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	lsn_put_be64(mu, o->serial);
+	return mdb_put(txn, st->meta, &muk, &muv, 0);
 }
 
 /* Apply one op in txn.  Returns 0, an LMDB error code, or an lsn_status. */
@@ -729,14 +621,16 @@ apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 		 * them (no search, and full pages rather than split halves).  A key
 		 * that is not the tree's last is put the ordinary way. */
 		if (lsn_get_be64(k.mv_data) != 0) {
-			rc = mdb_put(txn, st->recent, &k, &v, MDB_APPEND);
+			MDB_dbi db = lsn_get_be64(k.mv_data) == b->merged ? st->postings :
+			    STORE__RECENT(st, (const uint8_t *)k.mv_data + 8);
+			rc = mdb_put(txn, db, &k, &v, MDB_APPEND);
 			if (rc != MDB_KEYEXIST)
 				return rc;
-			return mdb_put(txn, st->recent, &k, &v, 0);
+			return mdb_put(txn, db, &k, &v, 0);
 		}
 		return mdb_put(txn, st->postings, &k, &v, 0);
 	case OP_MERGE:
-		return merge_recent(b, txn, o, err);
+		return merge_slice(b, txn, o);
 	case OP_PRINCIPAL:
 		return mdb_put(txn, st->principals, &k, &v, 0);
 	case OP_META:
@@ -780,9 +674,11 @@ store_batch_commit(store_batch *b, lsn_err *err)
 			break;
 		rc = 0;
 		/* A store made before the recent postings had their own
-		 * database gets it with its first batch. */
-		if (!st->have_recent && (rc = mdb_dbi_open(txn, "recent", MDB_CREATE,
-			&st->recent)) != 0) {
+		 * databases gets them with its first batch (their handles last
+		 * only if it commits). */
+		int opened = !st->have_recent;
+		if (opened && (rc = store__open_recent(st, txn, MDB_CREATE)) != 0) {
+			st->have_recent = 0;
 			store__txn_end(st, txn, 0);
 			break;
 		}
@@ -810,11 +706,11 @@ store_batch_commit(store_batch *b, lsn_err *err)
 		if (rc == 0) {
 			rc = mdb_txn_commit(txn);
 			txn = NULL;
-			if (rc == 0)
-				st->have_recent = 1;
 			if (rc == 0 && b->max_serial != 0) /* it stored records */
 				store__map_release(st);
 		}
+		if (rc != 0 && opened)
+			st->have_recent = 0;
 		store__txn_end(st, txn, 0); /* aborts txn if still open */
 		txn = NULL;
 		if (rc == MDB_MAP_FULL) {

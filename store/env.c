@@ -403,11 +403,16 @@ open_records(store *st, MDB_txn *txn, unsigned f)
 
 /* The recent batches' posting blocks (store_batch_merge_recent): a store
  * made by an older liaison has none until its first ingest makes it. */
-static int
-open_recent(store *st, MDB_txn *txn, unsigned f)
+int
+store__open_recent(store *st, MDB_txn *txn, unsigned f)
 {
-	int rc = mdb_dbi_open(txn, "recent", f, &st->recent);
+	int rc = 0;
 
+	for (unsigned i = 0; i < STORE_MERGE_SLICES && rc == 0; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "recent-%x", i);
+		rc = mdb_dbi_open(txn, name, f, &st->recent[i]);
+	}
 	st->have_recent = rc == 0;
 	return rc == MDB_NOTFOUND && !(f & MDB_CREATE) ? 0 : rc;
 }
@@ -421,7 +426,7 @@ env_open(store *st, int create, lsn_err *err)
 
 	if ((rc = mdb_env_create(&st->env)) != 0)
 		return store__lmdb_err(err, rc, "cannot create LMDB environment");
-	mdb_env_set_maxdbs(st->env, 12);
+	mdb_env_set_maxdbs(st->env, 8 + STORE_MERGE_SLICES);
 	mdb_env_set_mapsize(st->env, st->opts.map_size);
 	rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
 	if (rc != 0)
@@ -437,7 +442,7 @@ env_open(store *st, int create, lsn_err *err)
 	    (rc = open_records(st, txn, f)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "labels", f, &st->labels)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "postings", f, &st->postings)) != 0 ||
-	    (rc = open_recent(st, txn, f)) != 0 ||
+	    (rc = store__open_recent(st, txn, f)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "principals", f, &st->principals)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "audit", f, &st->audit)) != 0) {
 		mdb_txn_abort(txn);
@@ -716,6 +721,10 @@ store_snap_begin(store *st, store_snap **out, lsn_err *err)
 		MDB_val mu;
 		if (meta_get(sn->txn, st->meta, "merged-upto", &mu) == 0 && mu.mv_size == 8)
 			sn->merged_upto = lsn_get_be64(mu.mv_data);
+		if (meta_get(sn->txn, st->meta, "merging", &mu) == 0 && mu.mv_size == 9) {
+			sn->merging = lsn_get_be64(mu.mv_data);
+			sn->slices_done = ((const uint8_t *)mu.mv_data)[8];
+		}
 	}
 	*out = sn;
 	return 0;
@@ -733,6 +742,9 @@ store_snap_end(store_snap *sn)
 	if (sn == NULL)
 		return;
 	store__txn_end(sn->st, sn->txn, 0);
+	/* What a merge read of the map is of no use to anyone now. */
+	if (sn->release)
+		store__map_release(sn->st);
 	free(sn);
 }
 
@@ -956,6 +968,87 @@ store_postings_merged_upto(store_snap *sn)
 	return sn->merged_upto;
 }
 
+int
+store_postings_merging(store_snap *sn, uint64_t *into, unsigned *slices_done)
+{
+	*into = sn->merging;
+	*slices_done = sn->slices_done;
+	return sn->merging != 0;
+}
+
+static int
+cmp_recent(const void *a, const void *b)
+{
+	const store_recent_ent *x = a, *y = b;
+	int c = memcmp(x->key + 8, y->key + 8, STORE_BLIND_LEN);
+
+	return c ? c : memcmp(x->key, y->key, 8); /* a term's blocks, oldest first */
+}
+
+int
+store_recent_slice(store_snap *sn, unsigned slice, store_recent_ent **out, size_t *n,
+    lsn_err *err)
+{
+	uint8_t kb[8 + STORE_BLIND_LEN];
+	MDB_cursor *c = NULL;
+	MDB_val k = { sizeof(kb), kb }, v;
+	store_recent_ent *e = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!sn->st->have_recent || slice >= STORE_MERGE_SLICES)
+		return 0;
+	sn->release = 1;
+	if ((rc = mdb_cursor_open(sn->txn, sn->st->recent[slice], &c)) != 0)
+		return store__lmdb_err(err, rc, "reading the recent postings");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != sizeof(kb)) {
+			rc = lsn_fail(err, LSN_EINPUT, "a malformed key among the recent postings");
+			goto out;
+		}
+		if (*n == cap) {
+			size_t nc = cap ? 2 * cap : 1024;
+			store_recent_ent *ne = realloc(e, nc * sizeof(*ne));
+			if (ne == NULL) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				goto out;
+			}
+			e = ne;
+			cap = nc;
+		}
+		e[*n].key = k.mv_data;
+		e[*n].val = v.mv_data;
+		e[*n].len = v.mv_size;
+		++*n;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else if (rc > 0 || rc < LSN_EEXISTS)
+		rc = store__lmdb_err(err, rc, "reading the recent postings");
+	if (rc == 0 && *n > 1)
+		qsort(e, *n, sizeof(*e), cmp_recent);
+out:
+	mdb_cursor_close(c);
+	if (rc != 0) {
+		free(e);
+		e = NULL;
+		*n = 0;
+	}
+	*out = e;
+	return rc;
+}
+
+int
+store_block_open(store *st, const store_recent_ent *e, uint8_t **buf, size_t *cap,
+    size_t *len, lsn_err *err)
+{
+	return store__open_block_into(st, e->key, 8 + STORE_BLIND_LEN, e->val, e->len, buf, cap,
+	    len, NULL, NULL, err);
+}
+
 uint64_t
 store_postings_batches(store_snap *sn)
 {
@@ -993,11 +1086,16 @@ batch_block(store_snap *sn, const uint8_t term[STORE_BLIND_LEN], uint64_t batch,
 	MDB_val k = { 8 + STORE_BLIND_LEN, kb };
 	int rc;
 
+	/* Batches after the last merge are recent, but for a merge under way:
+	 * a term of a slice it has done is under its number (and no longer
+	 * under its batches'), any other still under its batch's. */
+	int recent = batch > sn->merged_upto && batch != sn->merging;
+
 	lsn_put_be64(kb, batch);
 	memcpy(kb + 8, term, STORE_BLIND_LEN);
-	if (batch > sn->merged_upto && !sn->st->have_recent)
+	if (recent && !sn->st->have_recent)
 		return 0;
-	rc = mdb_get(sn->txn, batch > sn->merged_upto ? sn->st->recent : sn->st->postings, &k, v);
+	rc = mdb_get(sn->txn, recent ? STORE__RECENT(sn->st, term) : sn->st->postings, &k, v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)

@@ -86,9 +86,12 @@ struct store__dict {
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, reports, records, labels, postings, principals, audit;
-	MDB_dbi recent; /* the posting blocks of the batches since the last merge */
+	/* The posting blocks of the batches since the last merge, a database
+	 * per slice of the term space (store_batch_merge_slice). */
+	MDB_dbi recent[STORE_MERGE_SLICES];
 	int no_records; /* a layout 1 store: no records database */
 	int have_recent; /* recent is open (a store made before it has none) */
+#define STORE__RECENT(st, term) ((st)->recent[(term)[0] >> 4])
 	char *dir;
 	struct store__keys *keys; /* secure memory */
 	uint8_t store_id[STORE__ID_LEN];
@@ -130,7 +133,10 @@ struct store_snap {
 	store *st;
 	MDB_txn *txn;
 	int bulk; /* store_snap_bulk() */
+	int release; /* a slice of the recent postings was read: unmap at the end */
 	uint64_t merged_upto; /* meta "merged-upto": batches after it are recent */
+	uint64_t merging;     /* meta "merging": a merge's number, or 0 ... */
+	unsigned slices_done; /* ... and the slices it has done */
 };
 
 /* keys.c */
@@ -236,6 +242,8 @@ int store__map_find(store *st, uint8_t **base, size_t *len);
 #define STORE__MAP_CHECK 4
 #define STORE__MAP_RESIDENT (32u << 20)
 void store__map_release(store *st);
+/* Open the recent databases in txn (flags: MDB_CREATE or 0). */
+int store__open_recent(store *st, MDB_txn *txn, unsigned f);
 void store__map_reads(store *st, unsigned n);
 int store__lmdb_err(lsn_err *err, int rc, const char *what);
 /* store__lmdb_err() for a failed write; when it is an I/O error, with what

@@ -498,23 +498,41 @@ int store_blocks_put(store_blocks *bl, uint64_t number,
 int store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err);
 
 /*
- * A batch's posting blocks are kept with the other recent batches' until a
- * merge.  Given to a batch before its own blocks, this merges the recent
- * batches at its commit: the blocks of every recent batch are opened, each
- * term's blocks handed to fn (their plaintexts, oldest batch first), and
- * the block fn makes of them (frames ending at ends[0..nends), as in
- * store_blocks_put) is sealed as the term's block of batch *into, a number
- * given now, above every recent batch's and below b's own; the recent
- * batches then hold no blocks, and b's own blocks are the only recent
- * ones.  fn's output stays its own (valid until its next call); it
- * returns 0 or an lsn_status (err set), which fails the commit.  A query
- * then reads one block a term for many batches, not one a batch.
+ * Merges.  A batch's posting blocks are kept with the other recent
+ * batches' (in a database of their own) until a merge moves them all into
+ * one batch, so that a query reads one block a term for many batches.  A
+ * merge goes slice by slice of the term space (STORE_MERGE_SLICES of them,
+ * by the first 4 bits of the blinded term), each slice in a batch of its
+ * own, so that its memory is a slice's:
+ *   - store_recent_slice() lists the recent blocks of a slice, term by
+ *     term, each term's oldest batch first (pointing into the snapshot);
+ *   - the caller opens them (store_block_open), merges each term's into
+ *     one block and puts it with store_blocks_put() under batch number
+ *     *into (store_batch_merge_slice gives it, above every recent batch,
+ *     with the first slice: pass 0; then the same number);
+ *   - store_batch_merge_slice(b, &into, slice) and store_batch_add_blocks
+ *     queue them; the commit records the slices done.  After the last,
+ *     the recent batches hold no blocks.
+ * A reader finds each term's blocks in exactly one place meanwhile: those
+ * of a slice done under the merge's number, the others under their
+ * batches'.  A merge left unfinished (a crash) is finished by the next
+ * (store_postings_merging).
  */
-typedef int (*store_merge_fn)(void *ctx, const uint8_t *const *plain, const size_t *len,
-    size_t n, const uint8_t **out, size_t *out_len, const uint32_t **ends, size_t *nends,
+#define STORE_MERGE_SLICES 16
+typedef struct store_recent_ent {
+	const uint8_t *key; /* batch number (8) and term */
+	const uint8_t *val; /* the sealed block */
+	size_t len;
+} store_recent_ent;
+int store_recent_slice(store_snap *sn, unsigned slice, store_recent_ent **out, size_t *n,
     lsn_err *err);
-int store_batch_merge_recent(store_batch *b, store_merge_fn fn, void *ctx, uint64_t *into,
-    lsn_err *err);
+/* Open a sealed block found by store_recent_slice() (any thread): as
+ * store_postings_read_batch, every frame. */
+int store_block_open(store *st, const store_recent_ent *e, uint8_t **buf, size_t *cap,
+    size_t *len, lsn_err *err);
+int store_batch_merge_slice(store_batch *b, uint64_t *into, unsigned slice, lsn_err *err);
+/* A merge under way: 1 and its number and the slices done, or 0. */
+int store_postings_merging(store_snap *sn, uint64_t *into, unsigned *slices_done);
 
 /*
  * The index head: one value beside the index entries (kept as entry 0,

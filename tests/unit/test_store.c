@@ -1360,12 +1360,12 @@ test_store_postings__read_into_caller_buffer(void **state)
 	lsn_put_be64(kb, n2);
 	memcpy(kb + 8, t, STORE_BLIND_LEN);
 	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_get(txn, f->st->recent, &k, &v), 0);
+	assert_int_equal(mdb_get(txn, STORE__RECENT(f->st, t), &k, &v), 0);
 	assert_true(v.mv_size <= sizeof(copy));
 	memcpy(copy, v.mv_data, v.mv_size);
 	copy[v.mv_size / 2] ^= 1;
 	v.mv_data = copy;
-	assert_int_equal(mdb_put(txn, f->st->recent, &k, &v, 0), 0);
+	assert_int_equal(mdb_put(txn, STORE__RECENT(f->st, t), &k, &v, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
 	assert_int_equal(store_postings_read_batch(sn, t, n2, &buf, &cap, &len, NULL, NULL, &err), LSN_EINPUT);
