@@ -397,6 +397,8 @@ store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
 {
 	uint8_t key[8 + STORE_BLIND_LEN];
 
+	if (b->merged != 0)
+		return lsn_fail(err, LSN_EINTERNAL, "a merge's batch holds no blocks of its own");
 	lsn_put_be64(key, store_batch_postings_number(b));
 	memcpy(key + 8, term, STORE_BLIND_LEN);
 	return put_block(b, key, block, len, err);

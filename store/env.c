@@ -1321,6 +1321,9 @@ store_info_get(store_snap *sn, store_info *info, lsn_err *err)
 		info->audit_entries = ms.ms_entries;
 	if (mdb_stat(sn->txn, st->postings, &ms) == 0)
 		info->posting_blocks = ms.ms_entries;
+	for (unsigned i = 0; st->have_recent && i < STORE_MERGE_SLICES; i++)
+		if (mdb_stat(sn->txn, st->recent[i], &ms) == 0)
+			info->posting_blocks += ms.ms_entries;
 	if (mdb_env_info(st->env, &ei) == 0) {
 		info->map_size = ei.me_mapsize;
 		info->file_size = (ei.me_last_pgno + 1) * info->page_size;

@@ -1389,6 +1389,134 @@ count_entry(void *ctx, uint32_t id, const uint8_t *data, size_t len)
 /* The index head sits beside the index entries, sealed like them, replaced
  * by each put, and is never listed as an entry; a batch's number is known
  * once it has a block. */
+/* The block of term t in batch b as a string ("" for none). */
+static const char *
+block_of_batch(store *st, const uint8_t *t, uint64_t b)
+{
+	static char out[64];
+	store_snap *sn = NULL;
+	uint8_t *buf = NULL;
+	size_t cap = 0, len = 0;
+	lsn_err err;
+
+	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
+	assert_int_equal(store_postings_read_batch(sn, t, b, &buf, &cap, &len, NULL, NULL, &err), 0);
+	assert_true(len < sizeof(out));
+	if (len)
+		memcpy(out, buf, len);
+	out[len] = '\0';
+	free(buf);
+	store_snap_end(sn);
+	return out;
+}
+
+/*
+ * A merge moves the recent batches' blocks into one batch slice by slice
+ * of the term space, each slice committed on its own: at every moment a
+ * term's blocks are found in exactly one place (the merge's number for a
+ * slice done, its batches' for any other), and once the last slice is
+ * done the recent batches hold none and new ones are recent again.
+ */
+static void
+test_store_postings__merge_slices_read_from_one_place(void **state)
+{
+	struct fx *f = *state;
+	uint8_t ta[STORE_BLIND_LEN] = { 0x05 }, tb[STORE_BLIND_LEN] = { 0x95 };
+	uint64_t nb[3], into = 0, got_into;
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	store_recent_ent *e = NULL;
+	size_t n = 0;
+	unsigned done;
+	lsn_err err;
+
+	memset(ta + 1, 0xaa, sizeof(ta) - 1);
+	memset(tb + 1, 0xbb, sizeof(tb) - 1);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		char a[3] = { 'a', (char)('1' + i), 0 }, bb[3] = { 'b', (char)('1' + i), 0 };
+		assert_int_equal(store_batch_put_postings(b, ta, a, 2, &err), 0);
+		assert_int_equal(store_batch_put_postings(b, tb, bb, 2, &err), 0);
+		nb[i] = store_batch_number(b);
+		assert_int_equal(store_batch_commit(b, &err), 0);
+	}
+	/* Slice 0 holds ta's blocks, oldest batch first; slice 9 tb's. */
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 0, &e, &n, &err), 0);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < 3; i++) {
+		uint8_t *buf = NULL;
+		size_t cap = 0, len = 0;
+		assert_int_equal(lsn_get_be64(e[i].key), nb[i]);
+		assert_memory_equal(e[i].key + 8, ta, STORE_BLIND_LEN);
+		assert_int_equal(store_block_open(f->st, &e[i], &buf, &cap, &len, &err), 0);
+		assert_int_equal(len, 2);
+		assert_int_equal(buf[1], '1' + i);
+		free(buf);
+	}
+	free(e);
+	assert_int_equal(store_recent_slice(sn, 1, &e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	store_snap_end(sn);
+	/* Slice 0 merged: ta under the merge's number only, tb as it was. */
+	assert_int_equal(store_batch_merge_slice(b, &into, 0, &err), 0);
+	assert_true(into > nb[2]);
+	assert_int_equal(store_batch_put_postings(b, ta, "A", 1, &err), LSN_EINTERNAL);
+	{
+		store_blocks *bl = store_blocks_new(f->st);
+		assert_int_equal(store_blocks_put(bl, into, ta, "A", 1, NULL, 0, &err), 0);
+		assert_int_equal(store_batch_add_blocks(b, bl, &err), 0);
+		assert_int_equal(store_batch_commit(b, &err), 0);
+		store_blocks_free(bl);
+	}
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_true(store_postings_merging(sn, &got_into, &done));
+	assert_int_equal(got_into, into);
+	assert_int_equal(done, 1);
+	store_snap_end(sn);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(block_of_batch(f->st, ta, nb[i]), "");
+		assert_int_equal(block_of_batch(f->st, tb, nb[i])[1], '1' + i);
+	}
+	assert_string_equal(block_of_batch(f->st, ta, into), "A");
+	assert_string_equal(block_of_batch(f->st, tb, into), "");
+	/* The other slices: tb's in slice 9. */
+	for (unsigned s = 1; s < STORE_MERGE_SLICES; s++) {
+		store_blocks *bl = store_blocks_new(f->st);
+		assert_int_equal(store_batch_merge_slice(b, &into, s, &err), 0);
+		if (s == 9) {
+			assert_int_equal(store_blocks_put(bl, into, tb, "B", 1, NULL, 0, &err), 0);
+			assert_int_equal(store_batch_add_blocks(b, bl, &err), 0);
+		}
+		assert_int_equal(store_batch_commit(b, &err), 0);
+		store_blocks_free(bl);
+	}
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_false(store_postings_merging(sn, &got_into, &done));
+	assert_int_equal(store_postings_merged_upto(sn), into);
+	assert_int_equal(store_recent_slice(sn, 9, &e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	store_snap_end(sn);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(block_of_batch(f->st, ta, nb[i]), "");
+		assert_string_equal(block_of_batch(f->st, tb, nb[i]), "");
+	}
+	assert_string_equal(block_of_batch(f->st, ta, into), "A");
+	assert_string_equal(block_of_batch(f->st, tb, into), "B");
+	/* A batch after it is recent again. */
+	assert_int_equal(store_batch_put_postings(b, ta, "a4", 2, &err), 0);
+	nb[0] = store_batch_number(b);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_true(nb[0] > into);
+	assert_string_equal(block_of_batch(f->st, ta, nb[0]), "a4");
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 0, &e, &n, &err), 0);
+	assert_int_equal(n, 1);
+	free(e);
+	store_snap_end(sn);
+	store_batch_free(b);
+}
+
 static void
 test_store_postings__index_head_beside_entries(void **state)
 {
@@ -1714,6 +1842,7 @@ main(void)
 		T(test_store_postings__many_blocks_any_order),
 		T(test_store_postings__blocks_sealed_apart_in_shares),
 		T(test_store_postings__index_head_beside_entries),
+		T(test_store_postings__merge_slices_read_from_one_place),
 		T(test_store_postings__read_into_caller_buffer),
 		T(test_store_principals__put_get_replace_iter),
 		T(test_store_audit__chain_appends_reads_and_verifies),
