@@ -24,51 +24,38 @@ put_varint(uint8_t *p, uint64_t v)
 
 size_t ingest__frame_postings = INGEST_FRAME_POSTINGS;
 
-static size_t
-varint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-/* Encode p[0..n) (whole reports) as one segment at q; returns its end. */
+/* Encode p[0..n) (whole reports) as one segment at q, which has room for
+ * SEGMENT_HEAD + 30 n bytes; returns its end.  The postings are written
+ * first, after room for the head, and moved up to it once their length is
+ * known. */
+#define SEGMENT_HEAD 50 /* five varints */
 static uint8_t *
 put_segment(uint8_t *q, const ingest_posting *p, size_t n)
 {
 	uint64_t base = UINT64_MAX;
-	size_t body = 0;
+	uint8_t head[SEGMENT_HEAD], *body = q + SEGMENT_HEAD, *w = body;
+	size_t hl = 0;
 
 	for (size_t i = 0; i < n; i++)
 		base = p[i].serial < base ? p[i].serial : base;
 	for (size_t i = 0; i < n; i++) {
-		if (i == 0 || p[i].serial != p[i - 1].serial)
-			body += varint_len(1 + (p[i].serial - base)) +
-			    varint_len(i == 0 ? p[i].date : p[i - 1].date - p[i].date);
-		else
-			body += 1;
-		body += varint_len(p[i].portion) + varint_len(p[i].entry);
-	}
-	q += put_varint(q, n);
-	q += put_varint(q, base);
-	q += put_varint(q, p[n - 1].date);
-	q += put_varint(q, p[n - 1].serial - base);
-	q += put_varint(q, body);
-	for (size_t i = 0; i < n; i++) {
 		if (i == 0 || p[i].serial != p[i - 1].serial) {
-			q += put_varint(q, 1 + (p[i].serial - base));
-			q += put_varint(q, i == 0 ? p[i].date : p[i - 1].date - p[i].date);
+			w += put_varint(w, 1 + (p[i].serial - base));
+			w += put_varint(w, i == 0 ? p[i].date : p[i - 1].date - p[i].date);
 		} else {
-			q += put_varint(q, 0);
+			*w++ = 0;
 		}
-		q += put_varint(q, p[i].portion);
-		q += put_varint(q, p[i].entry);
+		w += put_varint(w, p[i].portion);
+		w += put_varint(w, p[i].entry);
 	}
-	return q;
+	hl += put_varint(head + hl, n);
+	hl += put_varint(head + hl, base);
+	hl += put_varint(head + hl, p[n - 1].date);
+	hl += put_varint(head + hl, p[n - 1].serial - base);
+	hl += put_varint(head + hl, (uint64_t)(w - body));
+	memcpy(q, head, hl);
+	memmove(q + hl, body, (size_t)(w - body));
+	return q + hl + (w - body);
 }
 
 int
@@ -77,7 +64,7 @@ ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t 
 {
 	/* varints: five per segment head, 30 per posting */
 	size_t fp = ingest__frame_postings ? ingest__frame_postings : 1;
-	size_t segs = n / fp + 1, need = 1 + segs * 50 + n * 30;
+	size_t segs = n / fp + 1, need = 1 + segs * SEGMENT_HEAD + n * 30;
 	uint8_t *q;
 
 	*len = 0;
@@ -156,6 +143,25 @@ end_room(uint32_t **ends, size_t *ends_cap, size_t nends)
 	return 0;
 }
 
+/* Cursors heap[0..n) ordered by their next posting, the first at the root. */
+static void
+heap_down(size_t *heap, size_t n, size_t i, const ingest_posting *cur)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && ingest_posting_before(&cur[heap[l]], &cur[heap[m]]))
+			m = l;
+		if (r < n && ingest_posting_before(&cur[heap[r]], &cur[heap[m]]))
+			m = r;
+		if (m == i)
+			return;
+		size_t t = heap[i];
+		heap[i] = heap[m];
+		heap[m] = t;
+		i = m;
+	}
+}
+
 int
 ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
     uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
@@ -164,29 +170,36 @@ ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n
 	enum { MAXIN = 64 };
 	ingest_postings_cursor c[MAXIN];
 	ingest_posting cur[MAXIN], *seg = NULL;
-	int live[MAXIN];
+	size_t heap[MAXIN], nh = 0;
 	size_t fp = ingest__frame_postings ? ingest__frame_postings : 1, nseg = 0, segcap = 0;
-	size_t from = n; /* the block the last posting came from */
 	uint64_t last = 0;
-	int rc = 0;
+	int rc = 0, r;
 
 	*len = 0;
 	*nends = 0;
 	if (n > MAXIN)
 		return lsn_fail(err, LSN_EINTERNAL, "too many blocks to merge");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (ingest_postings_begin(&c[i], blocks[i], lens[i]) != 0 ||
-		    (live[i] = ingest_postings_next(&c[i], &cur[i])) < 0)
+		    (r = ingest_postings_next(&c[i], &cur[i])) < 0)
 			return lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
-	for (;;) {
-		size_t best = n;
-		for (size_t i = 0; i < n; i++) /* the newest report among the blocks' next */
-			if (live[i] == 1 && (best == n || ingest_posting_before(&cur[i], &cur[best])))
-				best = i;
-		/* A segment is written once it is long enough and a report ends,
-		 * or every block does. */
-		if (nseg > 0 && (best == n || (nseg >= fp && cur[best].serial != last))) {
-			if (room(buf, cap, *len, 50 + nseg * 30) != 0 ||
+		if (r == 1)
+			heap[nh++] = i;
+	}
+	for (size_t i = nh / 2; i-- > 0;)
+		heap_down(heap, nh, i, cur);
+	/* A report at a time: the newest among the blocks' next, all its
+	 * postings (one block holds them), then the heap again. */
+	while (nh > 0 && rc == 0) {
+		size_t b = heap[0];
+		uint64_t serial = cur[b].serial;
+		if (serial == last) {
+			rc = lsn_fail(err, LSN_EINPUT, "posting blocks to merge share a report");
+			break;
+		}
+		/* A segment is written once it is long enough and a report ends. */
+		if (nseg >= fp) {
+			if (room(buf, cap, *len, SEGMENT_HEAD + nseg * 30) != 0 ||
 			    end_room(ends, ends_cap, *nends) != 0) {
 				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 				break;
@@ -195,28 +208,33 @@ ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n
 			(*ends)[(*nends)++] = (uint32_t)*len;
 			nseg = 0;
 		}
-		if (best == n)
-			break;
-		if (cur[best].serial == last && best != from) {
-			rc = lsn_fail(err, LSN_EINPUT, "posting blocks to merge share a report");
-			break;
-		}
-		if (nseg == segcap) {
-			size_t sc = segcap ? 2 * segcap : fp + 64;
-			ingest_posting *ns = realloc(seg, sc * sizeof(*ns));
-			if (ns == NULL) {
-				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-				break;
+		do {
+			if (nseg == segcap) {
+				size_t sc = segcap ? 2 * segcap : fp + 64;
+				ingest_posting *ns = realloc(seg, sc * sizeof(*ns));
+				if (ns == NULL) {
+					rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+					break;
+				}
+				seg = ns;
+				segcap = sc;
 			}
-			seg = ns;
-			segcap = sc;
-		}
-		seg[nseg++] = cur[best];
-		last = cur[best].serial;
-		from = best;
-		if ((live[best] = ingest_postings_next(&c[best], &cur[best])) < 0) {
-			rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
-			break;
+			seg[nseg++] = cur[b];
+			if ((r = ingest_postings_next(&c[b], &cur[b])) < 0)
+				rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
+		} while (rc == 0 && r == 1 && cur[b].serial == serial);
+		last = serial;
+		if (r != 1) /* the block is done */
+			heap[0] = heap[--nh];
+		heap_down(heap, nh, 0, cur);
+	}
+	if (rc == 0 && nseg > 0) {
+		if (room(buf, cap, *len, SEGMENT_HEAD + nseg * 30) != 0 ||
+		    end_room(ends, ends_cap, *nends) != 0) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		} else {
+			*len = (size_t)(put_segment(*buf + *len, seg, nseg) - *buf);
+			(*ends)[(*nends)++] = (uint32_t)*len;
 		}
 	}
 	if (rc == 0 && *len == 0) { /* no postings at all: an empty block */

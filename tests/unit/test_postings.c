@@ -213,6 +213,82 @@ test_postings__segments_cut_between_reports(void **state)
 	free(out);
 }
 
+static int
+cmp_posting(const void *a, const void *b)
+{
+	const ingest_posting *x = a, *y = b;
+
+	return ingest_posting_before(x, y) ? -1 : ingest_posting_before(y, x);
+}
+
+/* Blocks of reports with distinct serials (as of distinct batches) merge
+ * into one block of all their postings in block order, cut into segments
+ * as the encoder cuts them; blocks that share a report are refused. */
+static void
+test_postings__merge_blocks(void **state)
+{
+	static ingest_posting all[6400], part[16][400];
+	ingest_posting *out = NULL;
+	size_t cap = 0;
+	lsn_err err;
+
+	(void)state;
+	for (int round = 0; round < 30; round++) {
+		size_t k = 1 + rnd() % 16, total = 0, np[16], lens[16], len = 0, bcap = 0;
+		size_t nends = 0, ecap = 0, n = 0;
+		uint8_t *blocks[16], *merged = NULL;
+		uint32_t *ends = NULL, *e;
+		make_reports(all, 400 * k);
+		/* Deal the reports out to k blocks, each keeping block order. */
+		for (size_t i = 0; i < k; i++)
+			np[i] = 0;
+		for (size_t i = 0, to = 0; i < 400 * k; i++) {
+			if (i == 0 || all[i].serial != all[i - 1].serial)
+				to = rnd() % k;
+			if (np[to] < 400)
+				part[to][np[to]++] = all[i];
+			else
+				while (i + 1 < 400 * k && all[i + 1].serial == all[i].serial)
+					i++; /* that block is full: the report is left out */
+		}
+		for (size_t i = 0; i < k; i++) {
+			size_t ne;
+			blocks[i] = encode(part[i], np[i], &lens[i], &e, &ne);
+			free(e);
+			total += np[i];
+		}
+		assert_int_equal(ingest_postings_merge((const uint8_t *const *)blocks, lens, k, &merged,
+		    &bcap, &len, &ends, &ecap, &nends, &err), 0);
+		assert_int_equal(ends[nends - 1], len);
+		assert_int_equal(ingest_postings_decode(merged, len, &out, &n, &cap), 0);
+		assert_int_equal(n, total);
+		/* The same postings as all the blocks', sorted. */
+		size_t m = 0;
+		for (size_t i = 0; i < k; i++)
+			for (size_t j = 0; j < np[i]; j++)
+				all[m++] = part[i][j];
+		qsort(all, m, sizeof(*all), cmp_posting);
+		same_postings(out, all, n);
+		for (size_t i = 0; i + 1 < nends; i++) { /* segments cut between reports */
+			size_t got = 0;
+			assert_int_equal(ingest_postings_decode(merged, ends[i], &out, &got, &cap), 0);
+			assert_true(got >= INGEST_FRAME_POSTINGS * (i + 1));
+			assert_true(all[got].serial != all[got - 1].serial);
+		}
+		if (k > 1) { /* a report in two blocks */
+			const uint8_t *twice[2] = { blocks[0], blocks[0] };
+			size_t tl[2] = { lens[0], lens[0] };
+			assert_int_equal(ingest_postings_merge(twice, tl, 2, &merged, &bcap, &len, &ends,
+			    &ecap, &nends, &err), LSN_EINPUT);
+		}
+		for (size_t i = 0; i < k; i++)
+			free(blocks[i]);
+		free(merged);
+		free(ends);
+	}
+	free(out);
+}
+
 /* Two segments, each in order, whose reports are not in order across them
  * are refused; so is a segment whose head names another last posting. */
 static void
@@ -382,6 +458,7 @@ main(void)
 		cmocka_unit_test(test_postings__roundtrip_appends),
 		cmocka_unit_test(test_postings__segments_cut_between_reports),
 		cmocka_unit_test(test_postings__order_across_segments),
+		cmocka_unit_test(test_postings__merge_blocks),
 		cmocka_unit_test(test_postings__every_truncation_refused),
 		cmocka_unit_test(test_postings__unsorted_block_refused),
 		cmocka_unit_test(test_postings__empty_block_into_nothing),
