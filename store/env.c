@@ -989,9 +989,8 @@ int
 store_recent_slice(store_snap *sn, unsigned slice, store_recent_ent **out, size_t *n,
     lsn_err *err)
 {
-	uint8_t kb[8 + STORE_BLIND_LEN];
 	MDB_cursor *c = NULL;
-	MDB_val k = { sizeof(kb), kb }, v;
+	MDB_val k, v;
 	store_recent_ent *e = NULL;
 	size_t cap = 0;
 	int rc;
@@ -1005,7 +1004,7 @@ store_recent_slice(store_snap *sn, unsigned slice, store_recent_ent **out, size_
 		return store__lmdb_err(err, rc, "reading the recent postings");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != sizeof(kb)) {
+		if (k.mv_size != 8 + STORE_BLIND_LEN) {
 			rc = lsn_fail(err, LSN_EINPUT, "a malformed key among the recent postings");
 			goto out;
 		}
