@@ -708,7 +708,9 @@ store_batch_commit(store_batch *b, lsn_err *err)
 		if (rc == 0) {
 			rc = mdb_txn_commit(txn);
 			txn = NULL;
-			if (rc == 0 && b->max_serial != 0) /* it stored records */
+			/* It stored records, or merged a slice: emptying the slice's
+			 * recent database walked every page of it. */
+			if (rc == 0 && (b->max_serial != 0 || b->merged != 0))
 				store__map_release(st);
 		}
 		if (rc != 0 && opened)
