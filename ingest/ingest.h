@@ -451,7 +451,7 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
 
 /*
  * Each ingest batch writes its own posting blocks, one per word, with the
- * recent batches' (store_batch_merge_recent); the commit after this many
+ * recent batches' (store.h, "Merges"); the commit after this many
  * recent batches merges them into one, so a query reads one block a word
  * for them, not one a batch.  At 2,000 reports a batch, a store of
  * 1,000,000 reports then has 32 batches to read, not 500.

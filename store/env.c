@@ -401,7 +401,7 @@ open_records(store *st, MDB_txn *txn, unsigned f)
 	return st->no_records ? 0 : rc;
 }
 
-/* The recent batches' posting blocks (store_batch_merge_recent): a store
+/* The recent batches' posting blocks (store.h, "Merges"): a store
  * made by an older liaison has none until its first ingest makes it. */
 int
 store__open_recent(store *st, MDB_txn *txn, unsigned f)

@@ -300,7 +300,7 @@ int store_postings_get(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
  * block for the term (fn is then not called).
  */
 uint64_t store_postings_batches(store_snap *sn);
-/* The number of the last merge (store_batch_merge_recent), 0 for none:
+/* The number of the last merge (store_batch_merge_slice), 0 for none:
  * the batches after it are the recent ones. */
 uint64_t store_postings_merged_upto(store_snap *sn);
 int store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
@@ -499,11 +499,13 @@ int store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err)
 
 /*
  * Merges.  A batch's posting blocks are kept with the other recent
- * batches' (in a database of their own) until a merge moves them all into
- * one batch, so that a query reads one block a term for many batches.  A
- * merge goes slice by slice of the term space (STORE_MERGE_SLICES of them,
- * by the first 4 bits of the blinded term), each slice in a batch of its
- * own, so that its memory is a slice's:
+ * batches' (in databases of their own, one per slice below) until a merge
+ * moves them all into one batch, so that a query reads one block a term
+ * for many batches.  A merge goes slice by slice of the term space
+ * (STORE_MERGE_SLICES of them, by the first 4 bits of the blinded term),
+ * each slice in a batch of its own, which holds no blocks of its own
+ * (store_batch_put_postings refuses them), so that its memory is a
+ * slice's:
  *   - store_recent_slice() lists the recent blocks of a slice, term by
  *     term, each term's oldest batch first (pointing into the snapshot);
  *   - the caller opens them (store_block_open), merges each term's into
@@ -511,8 +513,9 @@ int store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err)
  *     *into (store_batch_merge_slice gives it, above every recent batch,
  *     with the first slice: pass 0; then the same number);
  *   - store_batch_merge_slice(b, &into, slice) and store_batch_add_blocks
- *     queue them; the commit records the slices done.  After the last,
- *     the recent batches hold no blocks.
+ *     queue them; the commit records the slices done and empties the
+ *     slice's recent database.  After the last, the recent batches hold
+ *     no blocks.
  * A reader finds each term's blocks in exactly one place meanwhile: those
  * of a slice done under the merge's number, the others under their
  * batches'.  A merge left unfinished (a crash) is finished by the next
