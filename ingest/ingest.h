@@ -454,7 +454,8 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
  * recent batches' (store.h, "Merges"); the commit after this many
  * recent batches merges them into one, so a query reads one block a word
  * for them, not one a batch.  At 2,000 reports a batch, a store of
- * 1,000,000 reports then has 32 batches to read, not 500.
+ * 1,000,000 reports then has about 31 merged batches and at most 16 recent
+ * ones to read, not 500.
  */
 #define INGEST_MERGE_BATCHES 16
 

@@ -717,15 +717,6 @@ store_snap_begin(store *st, store_snap **out, lsn_err *err)
 		free(sn);
 		return rc;
 	}
-	{
-		MDB_val mu;
-		if (meta_get(sn->txn, st->meta, "merged-upto", &mu) == 0 && mu.mv_size == 8)
-			sn->merged_upto = lsn_get_be64(mu.mv_data);
-		if (meta_get(sn->txn, st->meta, "merging", &mu) == 0 && mu.mv_size == 9) {
-			sn->merging = lsn_get_be64(mu.mv_data);
-			sn->slices_done = ((const uint8_t *)mu.mv_data)[8];
-		}
-	}
 	*out = sn;
 	return 0;
 }
@@ -962,15 +953,36 @@ store_report_ids(store_snap *sn, store_id_fn fn, void *ctx, lsn_err *err)
 	return 0;
 }
 
+/* Where the snapshot's postings are (meta "merged-upto" and "merging"),
+ * read once, when postings are first looked up: a get or an id lookup
+ * needs neither. */
+static void
+merge_state(store_snap *sn)
+{
+	MDB_val mu;
+
+	if (sn->merge_known)
+		return;
+	sn->merge_known = 1;
+	if (meta_get(sn->txn, sn->st->meta, "merged-upto", &mu) == 0 && mu.mv_size == 8)
+		sn->merged_upto = lsn_get_be64(mu.mv_data);
+	if (meta_get(sn->txn, sn->st->meta, "merging", &mu) == 0 && mu.mv_size == 9) {
+		sn->merging = lsn_get_be64(mu.mv_data);
+		sn->slices_done = ((const uint8_t *)mu.mv_data)[8];
+	}
+}
+
 uint64_t
 store_postings_merged_upto(store_snap *sn)
 {
+	merge_state(sn);
 	return sn->merged_upto;
 }
 
 int
 store_postings_merging(store_snap *sn, uint64_t *into, unsigned *slices_done)
 {
+	merge_state(sn);
 	*into = sn->merging;
 	*slices_done = sn->slices_done;
 	return sn->merging != 0;
@@ -1083,13 +1095,14 @@ batch_block(store_snap *sn, const uint8_t term[STORE_BLIND_LEN], uint64_t batch,
     uint8_t kb[8 + STORE_BLIND_LEN], MDB_val *v, lsn_err *err)
 {
 	MDB_val k = { 8 + STORE_BLIND_LEN, kb };
-	int rc;
+	int recent, rc;
 
 	/* Batches after the last merge are recent, but for a merge under way:
 	 * a term of a slice it has done is under its number (and no longer
-	 * under its batches'), any other still under its batch's. */
-	int recent = batch > sn->merged_upto && batch != sn->merging;
-
+	 * under its batches', its slice's database emptied), any other still
+	 * under its batch's. */
+	merge_state(sn);
+	recent = batch > sn->merged_upto && batch != sn->merging;
 	lsn_put_be64(kb, batch);
 	memcpy(kb + 8, term, STORE_BLIND_LEN);
 	if (recent && !sn->st->have_recent)

@@ -134,6 +134,7 @@ struct store_snap {
 	MDB_txn *txn;
 	int bulk; /* store_snap_bulk() */
 	int release; /* a slice of the recent postings was read: unmap at the end */
+	int merge_known;      /* the three below are read (merge_state) */
 	uint64_t merged_upto; /* meta "merged-upto": batches after it are recent */
 	uint64_t merging;     /* meta "merging": a merge's number, or 0 ... */
 	unsigned slices_done; /* ... and the slices it has done */
