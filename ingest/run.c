@@ -1639,6 +1639,9 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	if ((rc = store_lock_writer(st, err)) != 0)
 		return rc;
 	store_dict_auto(st, 0); /* commit() trains it beside the run */
+	/* The duplicate check and the merges read much of a large store,
+	 * scattered: a fault must map the page read, not its folio (store.h). */
+	(void)store_map_one_page_faults(st, 1);
 	if (nworkers == 0) {
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 		nworkers = c > 0 ? (unsigned)c : 2;
@@ -1767,6 +1770,7 @@ out:
 	if (w.training)
 		pthread_join(w.trainer, NULL);
 	store_dict_auto(st, 1);
+	(void)store_map_one_page_faults(st, 0);
 	/* Every job taken: nothing may be counted in flight.  (A count that
 	 * only grew once throttled the reader to one document at a time after
 	 * 64 MB of input; every ingest test now checks it.) */

@@ -653,7 +653,7 @@ grow_map(store *st, lsn_err *err)
 	pthread_rwlock_wrlock(&st->map_lock);
 	mdb_env_info(st->env, &info);
 	rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2);
-	st->map_base = NULL; /* the map moved */
+	store__map_moved(st);
 	pthread_rwlock_unlock(&st->map_lock);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "cannot grow the store's map");

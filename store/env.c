@@ -11,11 +11,9 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "store/internal.h"
@@ -128,7 +126,7 @@ store__txn_begin(store *st, unsigned flags, MDB_txn **txn, lsn_err *err)
 		/* Another process grew the map: adopt its size and retry. */
 		pthread_rwlock_wrlock(&st->map_lock);
 		mdb_env_set_mapsize(st->env, 0);
-		st->map_base = NULL; /* the map moved */
+		store__map_moved(st);
 		pthread_rwlock_unlock(&st->map_lock);
 	}
 }
@@ -140,154 +138,6 @@ store__txn_end(store *st, MDB_txn *txn, int commit_ok)
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&st->map_lock);
-}
-
-int
-store__map_find(store *st, uint8_t **base, size_t *len)
-{
-	struct stat sb;
-	char line[PATH_MAX + 128], path[PATH_MAX], *real;
-	mdb_filehandle_t fd;
-	FILE *f;
-	int found = -1;
-
-	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
-		return -1;
-	/* Matched by device and inode, or by path where a stacked file system
-	 * (overlayfs) shows the underlying file's numbers in the maps. */
-	snprintf(path, sizeof(path), "%s/data.mdb", st->dir);
-	if ((real = realpath(path, NULL)) == NULL)
-		return -1;
-	if ((f = fopen("/proc/self/maps", "re")) == NULL) {
-		free(real);
-		return -1;
-	}
-	while (found != 0 && fgets(line, sizeof(line), f) != NULL) {
-		unsigned long lo, hi, off, ino;
-		unsigned maj, min;
-		int at = 0;
-		size_t n;
-
-		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu %n", &lo, &hi, &off, &maj, &min,
-			&ino, &at) < 6 || off != 0)
-			continue;
-		n = strcspn(line + at, "\n");
-		if ((ino == (unsigned long)sb.st_ino && makedev(maj, min) == sb.st_dev) ||
-		    (at > 0 && n == strlen(real) && memcmp(line + at, real, n) == 0)) {
-			*base = (uint8_t *)(uintptr_t)lo;
-			*len = hi - lo;
-			found = 0;
-		}
-	}
-	fclose(f);
-	free(real);
-	return found;
-}
-
-/*
- * The map and this process's resident set.  A transaction reads pages
- * through LMDB's read-only shared map, and every page read that way stays
- * in this process's resident set until the map moves.  Worse, a read fault
- * maps the page's cached neighbours with it (the kernel's fault-around, 64
- * KiB by default and more where the page cache holds large folios; it
- * ignores MADV_RANDOM), so looking records up by id in random order maps
- * 64 KiB or more a record: in store format 1, where the records were the
- * values of the id tree, a batch of 2,000 reports whose ids were not in
- * key order added up to 128 MiB, whatever the store's size, and a
- * 100,000-report ingest peaked at 302 MiB.  Format 2 keeps records by
- * serial and ids in a small index (FORMAT.md section 4), which a batch's
- * random ids touch far fewer pages of; the bound below still holds it.
- *
- * The pages are the page cache's, not ours, so we drop our mapping of them
- * (MADV_DONTNEED): after each commit that stored records, and whenever the
- * file pages this process maps have grown by STORE__MAP_RESIDENT since the
- * last drop, checked every STORE__MAP_CHECK records put by id or read by
- * id through a bulk reader (store_snap_bulk: ingest's duplicate check).  A
- * budget in records did not bound the bytes: the same 512 lookups mapped
- * 32 MiB or 77 MiB depending on what the kernel maps around a fault.  The
- * next read maps the pages again from the cache (a minor fault).
- *
- * How much a fault maps depends on the page cache, and so on what else
- * read the file.  Once the whole file has been read in order (a backup
- * with cp or mdb_copy; readahead then fills the cache with folios of up to
- * 2 MiB on Linux 6.x and ext4), a read fault maps the whole folio it hits:
- * 824 KiB a fault on average on the reference VM, whatever MADV_RANDOM or
- * MADV_NOHUGEPAGE say.  Checked every 64 records, a 30,000-report ingest
- * into a store of 1.3 million then peaked at 381-413 MiB against 207-218
- * MiB after the cache was dropped; checked every 4, at 218 MiB.  The check
- * is a pread of /proc/self/statm, 2 µs.
- *
- * A query's reads do not count, nor do other commits (an audit entry, a
- * principal), which read a few pages: each query commits its audit entry,
- * and dropping the map there made the next query fault its pages in again
- * (audited one-word queries on a 100k store: 255-281 a second, 435-656
- * without the drop).  Nothing in the map is ever dirty (no MDB_WRITEMAP),
- * so nothing can be lost, and a reader in another thread only faults the
- * page in again.
- */
-
-/* The file-backed pages resident in this process (statm's third field:
- * the store's map and the libraries' code), or -1.  The file stays open:
- * a pread costs 2 µs on the reference VM, an open, read and close 7.5. */
-static long
-file_pages(store *st)
-{
-	char buf[160];
-	long size, resident, shared = -1;
-	ssize_t n;
-
-	if (st->statm_fd < 0)
-		return -1;
-	n = pread(st->statm_fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if (sscanf(buf, "%ld %ld %ld", &size, &resident, &shared) != 3)
-		return -1;
-	return shared;
-}
-
-/* Drop this process's mapping of the store's pages.  The caller holds
- * map_lock (an open transaction does), so the map cannot move meanwhile;
- * each move clears map_base, so a stale address is never advised.  (The
- * map is found by the data file's inode: LMDB forbids opening one
- * environment twice in a process, so there is one such mapping.) */
-void
-store__map_release(store *st)
-{
-	MDB_envinfo info;
-	MDB_stat ms;
-	uint8_t *base;
-	size_t len, used;
-
-	__atomic_store_n(&st->map_reads, 0, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&st->map_mu);
-	if (st->map_base == NULL && store__map_find(st, &st->map_base, &st->map_len) != 0)
-		st->map_base = NULL;
-	base = st->map_base;
-	len = st->map_len;
-	pthread_mutex_unlock(&st->map_mu);
-	if (base == NULL || mdb_env_info(st->env, &info) != 0 ||
-	    mdb_env_stat(st->env, &ms) != 0)
-		return;
-	used = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
-	(void)madvise(base, used < len ? used : len, MADV_DONTNEED);
-	__atomic_store_n(&st->map_floor, file_pages(st), __ATOMIC_RELAXED);
-}
-
-void
-store__map_reads(store *st, unsigned n)
-{
-	long now, floor;
-
-	if (__atomic_add_fetch(&st->map_reads, n, __ATOMIC_RELAXED) < STORE__MAP_CHECK)
-		return;
-	__atomic_store_n(&st->map_reads, 0, __ATOMIC_RELAXED);
-	now = file_pages(st);
-	floor = __atomic_load_n(&st->map_floor, __ATOMIC_RELAXED);
-	if (now < 0 || floor < 0 ||
-	    now - floor > (long)(STORE__MAP_RESIDENT / (size_t)sysconf(_SC_PAGESIZE)))
-		store__map_release(st);
 }
 
 static store *
@@ -317,8 +167,7 @@ store_alloc(const char *dir, const store_opts *opts)
 	pthread_mutex_init(&st->write_lock, NULL);
 	pthread_mutex_init(&st->pool_lock, NULL);
 	pthread_mutex_init(&st->map_mu, NULL);
-	st->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	st->map_floor = file_pages(st);
+	store__map_init(st);
 	st->writer_fd = -1;
 	st->dir = strdup(dir);
 	st->keys = gcry_calloc_secure(1, sizeof(*st->keys));
@@ -344,10 +193,9 @@ store_close(store *st)
 	store__audit_close(st);
 	if (st->writer_fd >= 0)
 		close(st->writer_fd); /* releases the flock */
-	if (st->statm_fd >= 0)
-		close(st->statm_fd);
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	store__map_close(st);
 	if (st->keys != NULL) {
 		lsn_wipe(st->keys, sizeof(*st->keys));
 		gcry_free(st->keys);
@@ -434,6 +282,9 @@ env_open(store *st, int create, lsn_err *err)
 	/* Before any page is touched: a short file would fault on access. */
 	if (!create && (rc = check_truncation(st, err)) != 0)
 		return rc;
+	pthread_rwlock_wrlock(&st->map_lock);
+	store__map_moved(st);
+	pthread_rwlock_unlock(&st->map_lock);
 	if ((rc = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY, &txn)) != 0)
 		return store__lmdb_err(err, rc, st->dir);
 	unsigned f = create ? MDB_CREATE : 0;
@@ -1011,7 +862,11 @@ store_recent_slice(store_snap *sn, unsigned slice, store_recent_ent **out, size_
 	*n = 0;
 	if (!sn->st->have_recent || slice >= STORE_MERGE_SLICES)
 		return 0;
-	sn->release = 1;
+	/* Faults of a page each map the slice's pages only, which the merge
+	 * reads and its commit reads again (mdb_drop): kept until that commit.
+	 * Faults of a folio each map a large part of the file: dropped at
+	 * store_snap_end(). */
+	sn->release = !__atomic_load_n(&sn->st->map_small, __ATOMIC_RELAXED);
 	if ((rc = mdb_cursor_open(sn->txn, sn->st->recent[slice], &c)) != 0)
 		return store__lmdb_err(err, rc, "reading the recent postings");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;

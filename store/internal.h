@@ -111,6 +111,11 @@ struct store {
 	unsigned map_reads;
 	long map_floor;
 	int statm_fd;                /* /proc/self/statm, read with pread */
+	/* The userfaultfd that the map is registered with (map.c), -1 before
+	 * it is made, -2 when the kernel refused it; whether faults on the
+	 * map should map one page, and whether they do. */
+	int uffd;
+	int small_wanted, map_small;
 	struct store__scratch *pool;
 
 	struct store__dict dicts[STORE__MAX_DICTS];
@@ -230,6 +235,10 @@ void store__maybe_train(store *st);
 /* env.c */
 int store__txn_begin(store *st, unsigned flags, MDB_txn **txn, lsn_err *err);
 void store__txn_end(store *st, MDB_txn *txn, int commit_ok);
+/* Open the recent databases in txn (flags: MDB_CREATE or 0). */
+int store__open_recent(store *st, MDB_txn *txn, unsigned f);
+
+/* map.c: the map and this process's resident set. */
 /* Where this process maps the store's data file (LMDB does not say:
  * me_mapaddr is set only with MDB_FIXEDMAP).  Returns 0, -1 if not found. */
 int store__map_find(store *st, uint8_t **base, size_t *len);
@@ -238,14 +247,20 @@ int store__map_find(store *st, uint8_t **base, size_t *len);
  * STORE__MAP_CHECK of them whether the file pages mapped have grown by
  * STORE__MAP_RESIDENT since the last drop, and dropping them if so.  A
  * record read or put by id faults in a leaf or two, and a fault may map a
- * whole folio of the page cache, up to 2 MiB (env.c), so between two checks
+ * whole folio of the page cache, up to 2 MiB (map.c), so between two checks
  * the mapping may pass the bound by STORE__MAP_CHECK times a few MiB. */
 #define STORE__MAP_CHECK 4
 #define STORE__MAP_RESIDENT (32u << 20)
 void store__map_release(store *st);
-/* Open the recent databases in txn (flags: MDB_CREATE or 0). */
-int store__open_recent(store *st, MDB_txn *txn, unsigned f);
 void store__map_reads(store *st, unsigned n);
+void store__map_check(store *st);
+/* The map was made or moved (mdb_env_open, mdb_env_set_mapsize; the
+ * caller holds map_lock for writing): forget where it was, and make a
+ * fault on the new one map one page if store_map_one_page_faults() asked. */
+void store__map_moved(store *st);
+/* At store_alloc and store_close. */
+void store__map_init(store *st);
+void store__map_close(store *st);
 int store__lmdb_err(lsn_err *err, int rc, const char *what);
 /* store__lmdb_err() for a failed write; when it is an I/O error, with what
  * the system shows of why: the file-size limit reached, or the file system

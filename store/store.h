@@ -103,6 +103,17 @@ typedef struct store_opts {
 int store_init(lsn_err *err);
 
 /*
+ * Make a read fault on st's map map one page (on), not the folio of the
+ * page cache it falls in (up to 2 MiB once a backup has read the file in
+ * order), or go back to what the kernel does by default (off): for a
+ * stretch that reads much of a large store scattered and must stay small
+ * (ingest's merges).  One-page faults cost more faults, each slower (store/
+ * map.c).  Returns 1 when faults map one page, 0 when they do not (off, or
+ * the kernel refused: Linux before 6.7, or userfaultfd unavailable).
+ */
+int store_map_one_page_faults(store *st, int on);
+
+/*
  * Create a new store in directory dir (created with mode 0700 if missing;
  * it must not already hold a store) and its master key:
  *   - with ks->passphrase: derive the key with Argon2id under a random salt

@@ -590,6 +590,95 @@ test_store_batch__commit_releases_mapped_pages(void **state)
 		    before);
 }
 
+/* Read the store's data file as a backup copy (cp, mdb_copy) reads it: out
+ * of the page cache (its pages are clean: commits are durable), then back
+ * in, by readahead, in the largest folios it makes. */
+static void
+read_in_order(const char *dir)
+{
+	char path[4200], *chunk = malloc(1 << 20);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_non_null(chunk);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	while (read(fd, chunk, 1 << 20) > 0)
+		;
+	close(fd);
+	free(chunk);
+}
+
+/* Whether faults on st's map map one page now (store/map.c). */
+static int
+st_map_small(store *st)
+{
+	return __atomic_load_n(&st->map_small, __ATOMIC_RELAXED);
+}
+
+/* With one-page faults on (ingest), reading through the map maps the pages
+ * read and no others, whatever the page cache holds: here after a read of
+ * the file in order, where a fault of the kernel's default maps the whole
+ * folio it hits (up to 2 MiB; 155 MiB for 100 one-byte reads of a 600 MB
+ * store on the reference VM).  The setting outlives the map's moves as
+ * the store grows, and turning it off leaves the reads as they were.
+ * Skipped where the kernel refuses it (before Linux 6.7, or without
+ * userfaultfd). */
+static void
+test_store_map__one_page_faults_map_only_what_is_read(void **state)
+{
+	struct fx *f = *state;
+	store_opts opts = { .map_size = 64 * 1024 }; /* moves as it grows */
+	uint8_t data[3000];
+	char id[64];
+	const int n = 4000, k = 200;
+	store_snap *sn = NULL;
+	store_record *r = NULL;
+	lsn_err err;
+
+	assert_int_equal(reopen(f, &opts), 0);
+	if (!store_map_one_page_faults(f->st, 1)) {
+		store_map_one_page_faults(f->st, 0);
+		skip(); /* the kernel refused: what it maps is what it maps */
+	}
+	for (int b = 0; b < n / 1000; b++) {
+		store_batch *bt = NULL;
+		assert_int_equal(store_batch_new(f->st, &bt, &err), 0);
+		for (int i = 0; i < 1000; i++) {
+			store_seg seg = { data, sizeof(data) };
+			gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM);
+			snprintf(id, sizeof(id), "op%02d-%06d", b, i);
+			assert_int_equal(store_batch_put_record(bt, id, &seg, 1, "L", 1, NULL,
+			    &err), 0);
+		}
+		assert_int_equal(store_batch_commit(bt, &err), 0);
+		store_batch_free(bt);
+	}
+	/* The map moved a dozen times on the way (64 KiB to some 32 MiB). */
+	assert_true(st_map_small(f->st));
+	put_records(f->st, "op-drop", 1, data, sizeof(data)); /* drops the map */
+	read_in_order(f->dir);
+	long before = map_rss_kib(f->st);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	for (int i = 0; i < k; i++) {
+		int j = (int)(((long)i * 7919) % n); /* scattered */
+		snprintf(id, sizeof(id), "op%02d-%06d", j / 1000, j % 1000);
+		assert_int_equal(store_record_get(sn, id, NULL, 0, &r, &err), 0);
+		store_record_free(r);
+		r = NULL;
+	}
+	store_snap_end(sn);
+	/* Per record: its id's leaf, its serial's leaf, its page; and the two
+	 * trees' branch pages once. */
+	long grew = map_rss_kib(f->st) - before, bound = k * 3 * 4 + 256;
+	if (grew > bound)
+		fail_msg("%d records read with one-page faults mapped %ld KiB (bound %ld KiB)",
+		    k, grew, bound);
+	assert_int_equal(store_map_one_page_faults(f->st, 0), 0);
+	assert_false(st_map_small(f->st));
+	expect_record(f->st, "op-drop-000000", data, sizeof(data));
+}
+
 /* Records read by id through a bulk reader (ingest's duplicate check), or
  * put by id, in between commits: once the file pages this process maps
  * have grown by STORE__MAP_RESIDENT, the mapping is dropped.  Each lookup
@@ -667,19 +756,8 @@ test_store_batch__bulk_reads_keep_the_map_bounded(void **state)
 	 * map maps the whole folio it hits, not 4 KiB (824 KiB a fault on
 	 * average, measured on the reference VM), so the same reads map
 	 * hundreds of times more between two checks. */
-	char path[4200], *chunk = malloc(1 << 20);
-	int fd;
 	put_records(f->st, "bk-drop2", 1, data, sizeof(data)); /* drops the map */
-	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
-	assert_non_null(chunk);
-	assert_true((fd = open(path, O_RDONLY)) >= 0);
-	/* Out of the cache (the pages are clean: commits are durable), then
-	 * read back in, by readahead, in the largest folios it makes. */
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	while (read(fd, chunk, 1 << 20) > 0)
-		;
-	close(fd);
-	free(chunk);
+	read_in_order(f->dir);
 	most = 0;
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
 	store_snap_bulk(sn);
@@ -1830,6 +1908,7 @@ main(void)
 		T(test_store_batch__map_grows_from_tiny),
 		T(test_store_batch__commit_releases_mapped_pages),
 		T(test_store_batch__bulk_reads_keep_the_map_bounded),
+		T(test_store_map__one_page_faults_map_only_what_is_read),
 		T(test_store_batch__existing_id_fails_whole_batch),
 		T(test_store_batch__records_appended_and_out_of_order_batches_land),
 		T(test_store_batch__serials_index_and_delete),
