@@ -590,6 +590,30 @@ test_store_batch__commit_releases_mapped_pages(void **state)
 		    before);
 }
 
+/* nb batches of per records "<prefix>BB-IIIIII", each of len random bytes of
+ * its own (a trained dictionary would shrink equal records to a few bytes
+ * each); data holds the last one's. */
+static void
+put_random_records(store *st, const char *prefix, int nb, int per, uint8_t *data, size_t len)
+{
+	char id[64];
+	lsn_err err;
+
+	for (int b = 0; b < nb; b++) {
+		store_batch *bt = NULL;
+		assert_int_equal(store_batch_new(st, &bt, &err), 0);
+		for (int i = 0; i < per; i++) {
+			store_seg seg = { data, len };
+			gcry_randomize(data, len, GCRY_WEAK_RANDOM);
+			snprintf(id, sizeof(id), "%s%02d-%06d", prefix, b, i);
+			assert_int_equal(store_batch_put_record(bt, id, &seg, 1, "L", 1, NULL,
+			    &err), 0);
+		}
+		assert_int_equal(store_batch_commit(bt, &err), 0);
+		store_batch_free(bt);
+	}
+}
+
 /* Read the store's data file as a backup copy (cp, mdb_copy) reads it: out
  * of the page cache (its pages are clean: commits are durable), then back
  * in, by readahead, in the largest folios it makes. */
@@ -641,19 +665,7 @@ test_store_map__one_page_faults_map_only_what_is_read(void **state)
 		store_map_one_page_faults(f->st, 0);
 		skip(); /* the kernel refused: what it maps is what it maps */
 	}
-	for (int b = 0; b < n / 1000; b++) {
-		store_batch *bt = NULL;
-		assert_int_equal(store_batch_new(f->st, &bt, &err), 0);
-		for (int i = 0; i < 1000; i++) {
-			store_seg seg = { data, sizeof(data) };
-			gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM);
-			snprintf(id, sizeof(id), "op%02d-%06d", b, i);
-			assert_int_equal(store_batch_put_record(bt, id, &seg, 1, "L", 1, NULL,
-			    &err), 0);
-		}
-		assert_int_equal(store_batch_commit(bt, &err), 0);
-		store_batch_free(bt);
-	}
+	put_random_records(f->st, "op", n / 1000, 1000, data, sizeof(data));
 	/* The map moved a dozen times on the way (64 KiB to some 32 MiB). */
 	assert_true(st_map_small(f->st));
 	put_records(f->st, "op-drop", 1, data, sizeof(data)); /* drops the map */
@@ -698,21 +710,7 @@ test_store_batch__bulk_reads_keep_the_map_bounded(void **state)
 	long most = 0;
 	lsn_err err;
 
-	/* Each its own random bytes: a trained dictionary would otherwise
-	 * shrink equal records to a few bytes each. */
-	for (int b = 0; b < n / 2000; b++) {
-		store_batch *bt = NULL;
-		assert_int_equal(store_batch_new(f->st, &bt, &err), 0);
-		for (int i = 0; i < 2000; i++) {
-			store_seg seg = { data, sizeof(data) };
-			gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM);
-			snprintf(id, sizeof(id), "bk%02d-%06d", b, i);
-			assert_int_equal(store_batch_put_record(bt, id, &seg, 1, "L", 1, NULL,
-			    &err), 0);
-		}
-		assert_int_equal(store_batch_commit(bt, &err), 0);
-		store_batch_free(bt);
-	}
+	put_random_records(f->st, "bk", n / 2000, 2000, data, sizeof(data));
 	/* A query's snapshot reading every record keeps them all mapped. */
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
 	for (int i = 0; i < n; i++) {
