@@ -253,7 +253,6 @@ int store__map_find(store *st, uint8_t **base, size_t *len);
 #define STORE__MAP_RESIDENT (32u << 20)
 void store__map_release(store *st);
 void store__map_reads(store *st, unsigned n);
-void store__map_check(store *st);
 /* The map was made or moved (mdb_env_open, mdb_env_set_mapsize; the
  * caller holds map_lock for writing): forget where it was, and make a
  * fault on the new one map one page if store_map_one_page_faults() asked. */

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -123,9 +122,9 @@ store__map_find(store *st, uint8_t **base, size_t *len)
  * longer; it peaked 24 MiB lower (191-195 MiB against 215-220), and after
  * a read in order at 184-187 MiB against 250-267.  A fresh 1,000,000-report
  * ingest took 1.96 million faults instead of 0.96, in 159 s against 166
- * (one run each: within the machine's noise), at 227 MiB against 228.  Where the kernel
- * refuses (before 6.7, without userfaultfd, under a seccomp filter that
- * forbids it), the checks above are all there is.
+ * (one run each: within the machine's noise), at 227 MiB against 228.
+ * Where the kernel refuses (before 6.7, without userfaultfd, under a
+ * seccomp filter that forbids it), the checks above are all there is.
  *
  * A query's reads do not count, nor do other commits (an audit entry, a
  * principal), which read a few pages: each query commits its audit entry,
@@ -184,8 +183,10 @@ store__map_release(store *st)
 	__atomic_store_n(&st->map_floor, file_pages(st), __ATOMIC_RELAXED);
 }
 
-void
-store__map_check(store *st)
+/* Drop the mapping if the file pages mapped grew by STORE__MAP_RESIDENT
+ * since the last drop. */
+static void
+map_check(store *st)
 {
 	long now, floor;
 
@@ -201,7 +202,7 @@ void
 store__map_reads(store *st, unsigned n)
 {
 	if (__atomic_add_fetch(&st->map_reads, n, __ATOMIC_RELAXED) >= STORE__MAP_CHECK)
-		store__map_check(st);
+		map_check(st);
 }
 
 #if defined(HAVE_LINUX_USERFAULTFD_H) && defined(SYS_userfaultfd) && defined(UFFDIO_REGISTER_MODE_WP)

@@ -106,10 +106,10 @@ int store_init(lsn_err *err);
  * Make a read fault on st's map map one page (on), not the folio of the
  * page cache it falls in (up to 2 MiB once a backup has read the file in
  * order), or go back to what the kernel does by default (off): for a
- * stretch that reads much of a large store scattered and must stay small
- * (ingest's merges).  One-page faults cost more faults, each slower (store/
- * map.c).  Returns 1 when faults map one page, 0 when they do not (off, or
- * the kernel refused: Linux before 6.7, or userfaultfd unavailable).
+ * process that reads much of a large store scattered and must stay small
+ * (ingest).  It takes more faults, one a page read (store/map.c).  Returns
+ * 1 when faults map one page, 0 when they do not (off, or the kernel
+ * refused: Linux before 6.7, or userfaultfd unavailable).
  */
 int store_map_one_page_faults(store *st, int on);
 
