@@ -143,23 +143,63 @@ end_room(uint32_t **ends, size_t *ends_cap, size_t nends)
 	return 0;
 }
 
-/* Cursors heap[0..n) ordered by their next posting, the first at the root. */
-static void
-heap_down(size_t *heap, size_t n, size_t i, const ingest_posting *cur)
+/*
+ * A merge's order as a pair of numbers compared high then low: a cursor's
+ * next report (date, then serial: newest greatest), with bit 32 set while
+ * the cursor has postings; {0, 0} once it is done, after every report.
+ */
+struct mkey {
+	uint64_t hi, lo;
+};
+
+static inline struct mkey
+mkey_of(const ingest_posting *p)
 {
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < n && ingest_posting_before(&cur[heap[l]], &cur[heap[m]]))
-			m = l;
-		if (r < n && ingest_posting_before(&cur[heap[r]], &cur[heap[m]]))
-			m = r;
-		if (m == i)
-			return;
-		size_t t = heap[i];
-		heap[i] = heap[m];
-		heap[m] = t;
-		i = m;
+	return (struct mkey){ (uint64_t)1 << 32 | p->date, p->serial };
+}
+
+static inline int
+mkey_before(struct mkey x, struct mkey y)
+{
+	/* No branch: which of two random dates is newer is a coin toss. */
+	return (x.hi > y.hi) | ((x.hi == y.hi) & (x.lo > y.lo));
+}
+
+/*
+ * The merge is a tournament (a loser tree) over the cursors, padded to m
+ * leaves, a power of two: node i (1 to m-1) holds the loser of the match
+ * between its children's winners, tree[0] the overall winner.  A new next
+ * report of the winner plays once per level back to the root: log2(m)
+ * comparisons, against about twice as many, with less predictable
+ * branches, for sifting a binary heap (measured: 16 blocks merged at 38 ns
+ * a posting with a heap).
+ */
+static void
+tree_build(size_t *tree, size_t m, const struct mkey *key)
+{
+	size_t win[2 * 64];
+
+	for (size_t i = 0; i < m; i++)
+		win[m + i] = i;
+	for (size_t i = m - 1; i >= 1; i--) {
+		size_t a = win[2 * i], b = win[2 * i + 1];
+		int bw = mkey_before(key[b], key[a]);
+		win[i] = bw ? b : a;
+		tree[i] = bw ? a : b;
 	}
+	tree[0] = win[1];
+}
+
+static inline void
+tree_replay(size_t *tree, size_t m, const struct mkey *key, size_t w)
+{
+	for (size_t node = (m + w) >> 1; node >= 1; node >>= 1) {
+		size_t l = tree[node], lw = (size_t)mkey_before(key[l], key[w]);
+		/* the pair swapped when the loser wins, without a branch */
+		tree[node] = lw ? w : l;
+		w = lw ? l : w;
+	}
+	tree[0] = w;
 }
 
 int
@@ -170,28 +210,33 @@ ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n
 	enum { MAXIN = 64 };
 	ingest_postings_cursor c[MAXIN];
 	ingest_posting cur[MAXIN], *seg = NULL;
-	size_t heap[MAXIN], nh = 0;
+	struct mkey key[MAXIN];
+	size_t tree[MAXIN], m = 1;
 	size_t fp = ingest__frame_postings ? ingest__frame_postings : 1, nseg = 0, segcap = 0;
 	uint64_t last = 0;
-	int rc = 0, r;
+	int rc = 0, r = 0;
 
 	*len = 0;
 	*nends = 0;
 	if (n > MAXIN)
 		return lsn_fail(err, LSN_EINTERNAL, "too many blocks to merge");
-	for (size_t i = 0; i < n; i++) {
+	while (m < n)
+		m <<= 1;
+	for (size_t i = 0; i < m; i++) {
+		key[i] = (struct mkey){ 0, 0 };
+		if (i >= n)
+			continue;
 		if (ingest_postings_begin(&c[i], blocks[i], lens[i]) != 0 ||
 		    (r = ingest_postings_next(&c[i], &cur[i])) < 0)
 			return lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
 		if (r == 1)
-			heap[nh++] = i;
+			key[i] = mkey_of(&cur[i]);
 	}
-	for (size_t i = nh / 2; i-- > 0;)
-		heap_down(heap, nh, i, cur);
+	tree_build(tree, m, key);
 	/* A report at a time: the newest among the blocks' next, all its
-	 * postings (one block holds them), then the heap again. */
-	while (nh > 0 && rc == 0) {
-		size_t b = heap[0];
+	 * postings (one block holds them), then the winner's next plays. */
+	while (key[tree[0]].hi != 0 && rc == 0) {
+		size_t b = tree[0];
 		uint64_t serial = cur[b].serial;
 		if (serial == last) {
 			rc = lsn_fail(err, LSN_EINPUT, "posting blocks to merge share a report");
@@ -224,9 +269,8 @@ ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n
 				rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
 		} while (rc == 0 && r == 1 && cur[b].serial == serial);
 		last = serial;
-		if (r != 1) /* the block is done */
-			heap[0] = heap[--nh];
-		heap_down(heap, nh, 0, cur);
+		key[b] = r == 1 ? mkey_of(&cur[b]) : (struct mkey){ 0, 0 };
+		tree_replay(tree, m, key, b);
 	}
 	if (rc == 0 && nseg > 0) {
 		if (room(buf, cap, *len, SEGMENT_HEAD + nseg * 30) != 0 ||

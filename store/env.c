@@ -839,13 +839,93 @@ store_postings_merging(store_snap *sn, uint64_t *into, unsigned *slices_done)
 	return sn->merging != 0;
 }
 
-static int
-cmp_recent(const void *a, const void *b)
-{
-	const store_recent_ent *x = a, *y = b;
-	int c = memcmp(x->key + 8, y->key + 8, STORE_BLIND_LEN);
+/*
+ * A slice's blocks come off the cursor batch by batch, each batch's in
+ * term order: runs, merged here into term order (a term's blocks oldest
+ * first) through a heap of the runs' next blocks, ordered by the first 8
+ * bytes of their term (uniformly random: they almost always decide).
+ * Against sorting the whole slice, a run's next key is read in turn,
+ * where a sort compares keys scattered over the slice's pages.
+ */
+struct run_head {
+	uint64_t prefix; /* of the run's next term */
+	size_t at, end;  /* the run's next entry and its end */
+};
 
-	return c ? c : memcmp(x->key, y->key, 8); /* a term's blocks, oldest first */
+static int
+run_before(const store_recent_ent *e, const struct run_head *x, const struct run_head *y)
+{
+	int c;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix;
+	c = memcmp(e[x->at].key + 16, e[y->at].key + 16, STORE_BLIND_LEN - 8);
+	return c != 0 ? c < 0 : x->at < y->at; /* earlier runs hold older batches */
+}
+
+static void
+run_down(const store_recent_ent *e, struct run_head *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && run_before(e, &h[l], &h[m]))
+			m = l;
+		if (r < n && run_before(e, &h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		struct run_head t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/* e[0..n) in batch order into term order, in *out (malloc'd). */
+static int
+merge_runs(const store_recent_ent *e, size_t n, store_recent_ent **out)
+{
+	struct run_head *h = NULL;
+	store_recent_ent *o = malloc(n * sizeof(*o));
+	size_t nh = 0, cap = 0, k = 0;
+
+	*out = NULL;
+	if (o == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && memcmp(e[i].key, e[i - 1].key, 8) == 0)
+			continue;
+		if (nh == cap) {
+			size_t nc = cap ? 2 * cap : 32;
+			struct run_head *nhp = realloc(h, nc * sizeof(*nhp));
+			if (nhp == NULL) {
+				free(h);
+				free(o);
+				return -1;
+			}
+			h = nhp;
+			cap = nc;
+		}
+		if (nh > 0)
+			h[nh - 1].end = i;
+		h[nh].at = i;
+		h[nh].prefix = lsn_get_be64(e[i].key + 8);
+		nh++;
+	}
+	h[nh - 1].end = n;
+	for (size_t i = nh / 2; i-- > 0;)
+		run_down(e, h, nh, i);
+	while (nh > 0) {
+		o[k++] = e[h[0].at++];
+		if (h[0].at < h[0].end)
+			h[0].prefix = lsn_get_be64(e[h[0].at].key + 8);
+		else
+			h[0] = h[--nh];
+		run_down(e, h, nh, 0);
+	}
+	free(h);
+	*out = o;
+	return 0;
 }
 
 int
@@ -894,8 +974,15 @@ store_recent_slice(store_snap *sn, unsigned slice, store_recent_ent **out, size_
 		rc = 0;
 	else if (rc > 0 || rc < LSN_EEXISTS)
 		rc = store__lmdb_err(err, rc, "reading the recent postings");
-	if (rc == 0 && *n > 1)
-		qsort(e, *n, sizeof(*e), cmp_recent);
+	if (rc == 0 && *n > 1) {
+		store_recent_ent *sorted;
+		if (merge_runs(e, *n, &sorted) != 0) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			goto out;
+		}
+		free(e);
+		e = sorted;
+	}
 out:
 	mdb_cursor_close(c);
 	if (rc != 0) {

@@ -638,17 +638,28 @@ static int
 block_aad(gcry_cipher_hd_t h, const uint8_t *hdr, const void *name, size_t name_len,
     uint32_t index)
 {
-	uint8_t nl[5], ix[4];
+	/* One call where the AAD fits here (a block's name is its 40-byte
+	 * key): each call costs about 20 ns in libgcrypt. */
+	enum { HN = BLOCK_HDR + STORE__NONCE_LEN, MAX_NAME = 64 };
+	uint8_t a[HN + 5 + MAX_NAME + 4], *p = a;
 
-	nl[0] = 'i';
-	lsn_put_be32(nl + 1, (uint32_t)name_len);
-	lsn_put_be32(ix, index);
-	if (gcry_cipher_authenticate(h, hdr, BLOCK_HDR + STORE__NONCE_LEN) ||
-	    gcry_cipher_authenticate(h, nl, sizeof(nl)) ||
-	    gcry_cipher_authenticate(h, name, name_len) ||
-	    gcry_cipher_authenticate(h, ix, sizeof(ix)))
-		return -1;
-	return 0;
+	memcpy(p, hdr, HN);
+	p += HN;
+	*p++ = 'i';
+	lsn_put_be32(p, (uint32_t)name_len);
+	p += 4;
+	if (name_len > MAX_NAME) { /* in three parts */
+		uint8_t ix[4];
+		lsn_put_be32(ix, index);
+		return gcry_cipher_authenticate(h, a, (size_t)(p - a)) ||
+		    gcry_cipher_authenticate(h, name, name_len) ||
+		    gcry_cipher_authenticate(h, ix, sizeof(ix)) ? -1 : 0;
+	}
+	memcpy(p, name, name_len);
+	p += name_len;
+	lsn_put_be32(p, index);
+	p += 4;
+	return gcry_cipher_authenticate(h, a, (size_t)(p - a)) ? -1 : 0;
 }
 
 int

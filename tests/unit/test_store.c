@@ -1593,6 +1593,78 @@ test_store_postings__merge_slices_read_from_one_place(void **state)
 	store_batch_free(b);
 }
 
+static int
+cmp_blind(const void *a, const void *b)
+{
+	return memcmp(a, b, STORE_BLIND_LEN);
+}
+
+/*
+ * A slice's blocks come out term by term, a term's blocks oldest batch
+ * first, whatever batches hold them: here 6 batches of terms drawn from 40,
+ * all in slice 0, half of them alike in their first 8 bytes.
+ */
+static void
+test_store_postings__slice_in_term_order(void **state)
+{
+	struct fx *f = *state;
+	uint8_t terms[40][STORE_BLIND_LEN];
+	int held[6][40] = { { 0 } }, count = 0;
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	store_recent_ent *e = NULL;
+	uint64_t nb[6];
+	size_t n = 0;
+	lsn_err err;
+
+	srand(7);
+	for (int t = 0; t < 40; t++) {
+		for (size_t i = 0; i < STORE_BLIND_LEN; i++)
+			terms[t][i] = (uint8_t)rand();
+		terms[t][0] &= 0x0f; /* slice 0 */
+		if (t % 2 == 1) /* the first 8 bytes of the term before it */
+			memcpy(terms[t], terms[t - 1], 8);
+	}
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	for (int i = 0; i < 6; i++) {
+		/* A batch's blocks go in in term order, as ingest writes them. */
+		uint8_t sorted[40][STORE_BLIND_LEN];
+		int k = 0;
+		for (int t = 0; t < 40; t++)
+			if (rand() % 3 == 0) {
+				held[i][t] = 1;
+				memcpy(sorted[k++], terms[t], STORE_BLIND_LEN);
+				count++;
+			}
+		qsort(sorted, (size_t)k, STORE_BLIND_LEN, cmp_blind);
+		for (int j = 0; j < k; j++)
+			assert_int_equal(store_batch_put_postings(b, sorted[j], "x", 1, &err), 0);
+		nb[i] = store_batch_number(b);
+		assert_int_equal(store_batch_commit(b, &err), 0);
+	}
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 0, &e, &n, &err), 0);
+	assert_int_equal(n, (size_t)count);
+	for (size_t i = 1; i < n; i++) {
+		int c = memcmp(e[i - 1].key + 8, e[i].key + 8, STORE_BLIND_LEN);
+		assert_true(c < 0 || (c == 0 && lsn_get_be64(e[i - 1].key) < lsn_get_be64(e[i].key)));
+	}
+	/* Each held (batch, term) exactly once: in order, so no repeats. */
+	for (size_t i = 0; i < n; i++) {
+		int bi = -1, ti = -1;
+		for (int k = 0; k < 6; k++)
+			if (lsn_get_be64(e[i].key) == nb[k])
+				bi = k;
+		for (int t = 0; t < 40; t++)
+			if (memcmp(e[i].key + 8, terms[t], STORE_BLIND_LEN) == 0)
+				ti = t;
+		assert_true(bi >= 0 && ti >= 0 && held[bi][ti]);
+	}
+	free(e);
+	store_snap_end(sn);
+	store_batch_free(b);
+}
+
 static void
 test_store_postings__index_head_beside_entries(void **state)
 {
@@ -1920,6 +1992,7 @@ main(void)
 		T(test_store_postings__blocks_sealed_apart_in_shares),
 		T(test_store_postings__index_head_beside_entries),
 		T(test_store_postings__merge_slices_read_from_one_place),
+		T(test_store_postings__slice_in_term_order),
 		T(test_store_postings__read_into_caller_buffer),
 		T(test_store_principals__put_get_replace_iter),
 		T(test_store_audit__chain_appends_reads_and_verifies),
