@@ -94,35 +94,6 @@ lsn_ct_memcmp(const void *a, const void *b, size_t n)
 	return d != 0;
 }
 
-void
-lsn_put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-void
-lsn_put_be64(uint8_t *p, uint64_t v)
-{
-	lsn_put_be32(p, (uint32_t)(v >> 32));
-	lsn_put_be32(p + 4, (uint32_t)v);
-}
-
-uint32_t
-lsn_get_be32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | p[3];
-}
-
-uint64_t
-lsn_get_be64(const uint8_t *p)
-{
-	return ((uint64_t)lsn_get_be32(p) << 32) | lsn_get_be32(p + 4);
-}
-
 static const char *
 json_esc(unsigned char c, char tmp[8])
 {

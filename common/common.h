@@ -148,11 +148,37 @@ int lsn_token_init(lsn_tokenizer *t, const char *text, size_t len);
  */
 int lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len);
 
-/* Big-endian integer helpers for on-disk encodings. */
-void lsn_put_be32(uint8_t *p, uint32_t v);
-void lsn_put_be64(uint8_t *p, uint64_t v);
-uint32_t lsn_get_be32(const uint8_t *p);
-uint64_t lsn_get_be64(const uint8_t *p);
+/* Big-endian integer helpers for on-disk encodings: inline, as they are
+ * in every key comparison and block header (a call each cost the ingest
+ * writer 1% of its time; inline, each is a byte-swapping load or store). */
+static inline void
+lsn_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline void
+lsn_put_be64(uint8_t *p, uint64_t v)
+{
+	lsn_put_be32(p, (uint32_t)(v >> 32));
+	lsn_put_be32(p + 4, (uint32_t)v);
+}
+
+static inline uint32_t
+lsn_get_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	    ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline uint64_t
+lsn_get_be64(const uint8_t *p)
+{
+	return ((uint64_t)lsn_get_be32(p) << 32) | lsn_get_be32(p + 4);
+}
 
 /*
  * Huge pages for a bulk process's heap (common/hugepages.c).
