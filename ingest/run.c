@@ -735,8 +735,9 @@ blind_hash(const uint8_t *blind)
 	return (size_t)lsn_get_be64(blind + STORE_BLIND_LEN - 8);
 }
 
-/* Two blind forms are equal: their first 8 bytes (uniformly random)
- * almost always tell two apart, without a call to memcmp. */
+/* Two blind forms are equal.  Their first 8 bytes are random for words
+ * and tell two apart without a call to memcmp; month words share their
+ * first 28 (ingest_blind()), so two of them go on to the memcmp. */
 static inline int
 same_blind(const uint8_t *a, const uint8_t *b)
 {
