@@ -42,12 +42,14 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	}
 	if (json) {
 		printf("{\"format\":%u,\"key\":\"%s\",\"records\":%llu,\"principals\":%llu,"
-		       "\"audit_entries\":%llu,\"posting_blocks\":%llu,\"dictionary\":%u,"
+		       "\"audit_entries\":%llu,\"posting_blocks\":%llu,\"posting_packs\":%llu,"
+		       "\"dictionary\":%u,"
 		       "\"file_bytes\":%zu,\"map_bytes\":%zu}\n",
 		    in.format, in.passphrase ? "passphrase" : "key-file",
 		    (unsigned long long)in.records, (unsigned long long)in.principals,
 		    (unsigned long long)in.audit_entries,
-		    (unsigned long long)in.posting_blocks, in.dict_current,
+		    (unsigned long long)in.posting_blocks, (unsigned long long)in.posting_packs,
+		    in.dict_current,
 		    in.file_size, in.map_size);
 	} else {
 		printf("store          %s\n", ctx->store_dir);
@@ -61,6 +63,7 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		printf("principals     %llu\n", (unsigned long long)in.principals);
 		printf("audit entries  %llu\n", (unsigned long long)in.audit_entries);
 		printf("posting blocks %llu\n", (unsigned long long)in.posting_blocks);
+		printf("posting packs  %llu\n", (unsigned long long)in.posting_packs);
 		if (in.dict_current)
 			printf("dictionary     %u\n", in.dict_current);
 		else

@@ -1157,15 +1157,19 @@ maybe_merge(struct writer *w, lsn_err *err)
 		}
 	for (unsigned slice = w->slices_done; slice < STORE_MERGE_SLICES && rc == 0; slice++) {
 		store_snap *sn = NULL;
-		store_recent_ent *ents = NULL;
-		size_t n = 0, per, from = 0;
+		store_recent rs = { 0 };
+		store_recent_ent *ents;
+		size_t n, per, from = 0;
 		unsigned nt = 0;
 		if ((rc = store_snap_begin(r->st, &sn, err)) != 0 ||
-		    (rc = store_recent_slice(sn, slice, &ents, &n, err)) != 0 ||
+		    (rc = store_recent_slice(sn, slice, &rs, err)) != 0 ||
 		    (rc = store_batch_merge_slice(w->mb, &w->merging, slice, err)) != 0) {
+			store_recent_free(&rs);
 			store_snap_end(sn);
 			break;
 		}
+		ents = rs.e;
+		n = rs.n;
 		per = n / BUILD_TASKS + 1;
 		for (size_t i = 0; i < n; i++) { /* shares of whole terms */
 			if (i + 1 < n && (i + 1 - from < per || nt + 1 == BUILD_TASKS ||
@@ -1187,7 +1191,7 @@ maybe_merge(struct writer *w, lsn_err *err)
 		if (rc == 0)
 			rc = run_tasks(w, nt, w->mb, err);
 		store_snap_end(sn); /* the blocks are copied out (sealed) */
-		free(ents);
+		store_recent_free(&rs);
 		/* A common word's merge takes megabytes a share: not kept. */
 		for (unsigned k = 0; k < nt; k++)
 			merge_buffers_free(&w->tasks[k]);

@@ -9,8 +9,8 @@
 
 #include "store/internal.h"
 
-enum op_type { OP_RECORD, OP_DELETE, OP_POSTINGS, OP_PRINCIPAL, OP_META, OP_AUDIT,
-	OP_MERGE };
+enum op_type { OP_RECORD, OP_DELETE, OP_POSTINGS, OP_PACK, OP_PRINCIPAL, OP_META,
+	OP_AUDIT, OP_MERGE };
 
 /*
  * Sealed posting-tree values, key then sealed block, one after another: a
@@ -24,8 +24,14 @@ struct store_blocks {
 	                           * one pool lock a share, not one a block */
 	uint8_t *buf;
 	size_t len, cap;
-	struct blocks_ent { size_t off, val_len; } *ent; /* for store_batch_add_blocks */
+	struct blocks_ent { /* for store_batch_add_blocks */
+		size_t off, val_len;
+		int pack;
+	} *ent;
 	size_t n, ncap;
+	/* The pack being filled (internal.h): plaintext, wiped when sealed. */
+	uint8_t *pack;
+	size_t pack_len, pack_last; /* its length, where its last term is */
 };
 
 /* Give back the scratch a store_blocks holds. */
@@ -39,14 +45,15 @@ blocks_release(store_blocks *bl)
 
 struct op {
 	enum op_type type;
-	uint8_t *key; /* OP_POSTINGS: NULL, the key is at src->buf + off */
+	uint8_t *key; /* OP_POSTINGS, OP_PACK: NULL, the key is at src->buf + off */
 	size_t key_len;
 	uint8_t *val; /* sealed bytes, meta value, or audit plaintext (wiped);
-	               * OP_POSTINGS: NULL, the sealed block follows its key */
+	               * OP_POSTINGS, OP_PACK: NULL, the sealed block or pack
+	               * follows its key */
 	size_t val_len;
 	uint64_t serial;  /* OP_RECORD; OP_AUDIT: time */
-	size_t off;       /* OP_POSTINGS */
-	const store_blocks *src; /* OP_POSTINGS: the batch's own or borrowed */
+	size_t off;       /* OP_POSTINGS, OP_PACK */
+	const store_blocks *src; /* OP_POSTINGS, OP_PACK: the batch's own or borrowed */
 };
 
 struct store_batch {
@@ -246,11 +253,11 @@ store_batch_del_record(store_batch *b, const char *id, lsn_err *err)
 	return push(b, OP_DELETE, key, strlen(id), NULL, 0, 0, err);
 }
 
-/* Seal block data under the postings key `key` at the end of bl; *off is
- * where the key is. */
+/* Seal block data (a pack: pack 1) under the postings key `key` at the end
+ * of bl; *off is where the key is. */
 static int
 seal_into(store_blocks *bl, const uint8_t key[8 + STORE_BLIND_LEN], const void *data,
-    size_t len, const uint32_t *ends, size_t nends, size_t *off, lsn_err *err)
+    size_t len, const uint32_t *ends, size_t nends, int pack, size_t *off, lsn_err *err)
 {
 	size_t klen = 8 + STORE_BLIND_LEN, need;
 	int rc;
@@ -271,8 +278,9 @@ seal_into(store_blocks *bl, const uint8_t key[8 + STORE_BLIND_LEN], const void *
 	memcpy(bl->buf + bl->len, key, klen);
 	if (bl->s == NULL && (bl->s = store__scratch_get(bl->st)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	rc = store__seal_block(bl->s, key, klen, data, len, ends, nends, bl->buf + bl->len + klen,
-	    err);
+	rc = pack ? store__seal_pack(bl->s, key, klen, data, len, bl->buf + bl->len + klen, err) :
+		    store__seal_block(bl->s, key, klen, data, len, ends, nends,
+			bl->buf + bl->len + klen, err);
 	if (rc != 0)
 		return rc;
 	*off = bl->len;
@@ -282,10 +290,11 @@ seal_into(store_blocks *bl, const uint8_t key[8 + STORE_BLIND_LEN], const void *
 
 /* Queue the sealed value at src->buf + off (its key first). */
 static int
-push_block(store_batch *b, const store_blocks *src, size_t off, size_t val_len,
+push_block(store_batch *b, const store_blocks *src, size_t off, size_t val_len, int pack,
     lsn_err *err)
 {
-	int rc = push(b, OP_POSTINGS, NULL, 8 + STORE_BLIND_LEN, NULL, val_len, 0, err);
+	int rc = push(b, pack ? OP_PACK : OP_POSTINGS, NULL, 8 + STORE_BLIND_LEN, NULL, val_len, 0,
+	    err);
 
 	if (rc != 0)
 		return rc;
@@ -301,11 +310,11 @@ put_block(store_batch *b, const uint8_t key[8 + STORE_BLIND_LEN], const void *da
     size_t len, lsn_err *err)
 {
 	size_t off;
-	int rc = seal_into(&b->blocks, key, data, len, NULL, 0, &off, err);
+	int rc = seal_into(&b->blocks, key, data, len, NULL, 0, 0, &off, err);
 
 	if (rc != 0)
 		return rc;
-	return push_block(b, &b->blocks, off, STORE__BLOCK_SEALED_LEN(len, 1), err);
+	return push_block(b, &b->blocks, off, STORE__BLOCK_SEALED_LEN(len, 1), 0, err);
 }
 
 store_blocks *
@@ -322,6 +331,9 @@ void
 store_blocks_clear(store_blocks *bl)
 {
 	blocks_release(bl);
+	if (bl->pack != NULL)
+		lsn_wipe(bl->pack, bl->pack_len);
+	bl->pack_len = 0;
 	bl->len = 0;
 	bl->n = 0;
 }
@@ -332,9 +344,86 @@ store_blocks_free(store_blocks *bl)
 	if (bl == NULL)
 		return;
 	blocks_release(bl);
+	lsn_wipe_free(bl->pack, bl->pack_len);
 	free(bl->buf);
 	free(bl->ent);
 	free(bl);
+}
+
+/* Room for one more sealed value in bl's list; 0 or -1. */
+static int
+ent_room(store_blocks *bl)
+{
+	if (bl->n == bl->ncap) {
+		size_t cap = bl->ncap ? bl->ncap * 2 : 1024;
+		struct blocks_ent *p = realloc(bl->ent, cap * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		bl->ent = p;
+		bl->ncap = cap;
+	}
+	return 0;
+}
+
+/* Seal the pack being filled, if any, and list it. */
+static int
+pack_seal(store_blocks *bl, lsn_err *err)
+{
+	uint8_t key[8 + STORE_BLIND_LEN];
+	size_t off, len = bl->pack_len;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	if (ent_room(bl) != 0)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	/* The key: the batch's number (kept past the pack's room while it
+	 * fills) and the first term. */
+	memcpy(key, bl->pack + STORE__PACK_MAX, 8);
+	memcpy(key + 8, bl->pack, STORE_BLIND_LEN);
+	rc = seal_into(bl, key, bl->pack, len, NULL, 0, 1, &off, err);
+	lsn_wipe(bl->pack, len);
+	bl->pack_len = 0;
+	if (rc != 0)
+		return rc;
+	bl->ent[bl->n].off = off;
+	bl->ent[bl->n].val_len = STORE__BLOCK_SEALED_LEN(len, 1);
+	bl->ent[bl->n].pack = 1;
+	bl->n++;
+	return 0;
+}
+
+/* Add term's small block to the pack being filled, sealing it first when
+ * the block is of another batch or slice or would not fit. */
+static int
+pack_add(store_blocks *bl, uint64_t number, const uint8_t term[STORE_BLIND_LEN],
+    const void *block, size_t len, lsn_err *err)
+{
+	size_t need = STORE__PACK_ENTRY + len;
+	uint8_t *p;
+	int rc;
+
+	if (bl->pack_len > 0) {
+		if (memcmp(bl->pack + bl->pack_last, term, STORE_BLIND_LEN) >= 0 &&
+		    lsn_get_be64(bl->pack + STORE__PACK_MAX) == number)
+			return lsn_fail(err, LSN_EINTERNAL, "posting blocks out of term order");
+		if ((lsn_get_be64(bl->pack + STORE__PACK_MAX) != number ||
+			bl->pack[0] >> 4 != term[0] >> 4 || bl->pack_len + need > STORE__PACK_MAX) &&
+		    (rc = pack_seal(bl, err)) != 0)
+			return rc;
+	}
+	if (bl->pack == NULL && (bl->pack = malloc(STORE__PACK_MAX + 8)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	if (bl->pack_len == 0)
+		lsn_put_be64(bl->pack + STORE__PACK_MAX, number);
+	p = bl->pack + bl->pack_len;
+	memcpy(p, term, STORE_BLIND_LEN);
+	p[STORE_BLIND_LEN] = (uint8_t)(len >> 8);
+	p[STORE_BLIND_LEN + 1] = (uint8_t)len;
+	memcpy(p + STORE__PACK_ENTRY, block, len);
+	bl->pack_last = bl->pack_len;
+	bl->pack_len += need;
+	return 0;
 }
 
 int
@@ -347,35 +436,34 @@ store_blocks_put(store_blocks *bl, uint64_t number, const uint8_t term[STORE_BLI
 
 	if (number == 0)
 		return lsn_fail(err, LSN_EINTERNAL, "posting blocks of batch number 0");
-	if (bl->n == bl->ncap) {
-		size_t cap = bl->ncap ? bl->ncap * 2 : 1024;
-		struct blocks_ent *p = realloc(bl->ent, cap * sizeof(*p));
-		if (p == NULL)
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		bl->ent = p;
-		bl->ncap = cap;
-	}
+	if (len <= STORE__PACK_SMALL && nends <= 1)
+		return pack_add(bl, number, term, block, len, err);
+	if (ent_room(bl) != 0)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	lsn_put_be64(key, number);
 	memcpy(key + 8, term, STORE_BLIND_LEN);
-	if ((rc = seal_into(bl, key, block, len, ends, nends, &off, err)) != 0)
+	if ((rc = seal_into(bl, key, block, len, ends, nends, 0, &off, err)) != 0)
 		return rc;
 	bl->ent[bl->n].off = off;
 	bl->ent[bl->n].val_len = STORE__BLOCK_SEALED_LEN(len, nends ? nends : 1);
+	bl->ent[bl->n].pack = 0;
 	bl->n++;
 	return 0;
 }
 
 int
-store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err)
+store_batch_add_blocks(store_batch *b, store_blocks *bl, lsn_err *err)
 {
-	int rc = 0;
+	int rc;
 
+	if ((rc = pack_seal(bl, err)) != 0)
+		return rc;
 	if (bl->n > 0 && (lsn_get_be64(bl->buf + bl->ent[0].off) == 0 ||
 		(lsn_get_be64(bl->buf + bl->ent[0].off) != b->number &&
 		    lsn_get_be64(bl->buf + bl->ent[0].off) != b->merged)))
 		return lsn_fail(err, LSN_EINTERNAL, "posting blocks of another batch");
 	for (size_t i = 0; i < bl->n && rc == 0; i++)
-		rc = push_block(b, bl, bl->ent[i].off, bl->ent[i].val_len, err);
+		rc = push_block(b, bl, bl->ent[i].off, bl->ent[i].val_len, bl->ent[i].pack, err);
 	return rc;
 }
 
@@ -553,7 +641,8 @@ merge_slice(store_batch *b, MDB_txn *txn, const struct op *o)
 
 	/* The slice's recent blocks are all merged: emptied (LMDB walks the
 	 * slice's pages to free them, a sixteenth of the recent ones). */
-	if ((rc = mdb_drop(txn, st->recent[o->off], 0)) != 0)
+	if ((rc = mdb_drop(txn, st->recent[o->off], 0)) != 0 ||
+	    (rc = mdb_drop(txn, st->recent_packs[o->off], 0)) != 0)
 		return rc;
 	if (o->off + 1 < STORE_MERGE_SLICES) {
 		lsn_put_be64(mv, o->serial);
@@ -615,6 +704,7 @@ apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 		}
 		return mdb_del(txn, st->reports, &k, NULL);
 	case OP_POSTINGS:
+	case OP_PACK:
 		k.mv_data = o->src->buf + o->off;
 		v.mv_data = o->src->buf + o->off + o->key_len;
 		/* Index entries and the head (batch 0) are kept with the merged
@@ -625,6 +715,9 @@ apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 		if (lsn_get_be64(k.mv_data) != 0) {
 			MDB_dbi db = lsn_get_be64(k.mv_data) == b->merged ? st->postings :
 			    STORE__RECENT(st, (const uint8_t *)k.mv_data + 8);
+			if (o->type == OP_PACK)
+				db = lsn_get_be64(k.mv_data) == b->merged ? st->packs :
+				    STORE__RECENT_PACKS(st, (const uint8_t *)k.mv_data + 8);
 			rc = mdb_put(txn, db, &k, &v, MDB_APPEND);
 			if (rc != MDB_KEYEXIST)
 				return rc;

@@ -249,17 +249,21 @@ open_records(store *st, MDB_txn *txn, unsigned f)
 	return st->no_records ? 0 : rc;
 }
 
-/* The recent batches' posting blocks (store.h, "Merges"): a store
- * made by an older liaison has none until its first ingest makes it. */
+/* The recent batches' posting blocks (store.h, "Merges") and the packs
+ * of small blocks, the merged batches' and the recent ones': a store made
+ * by an older liaison has none until its first ingest makes them. */
 int
 store__open_recent(store *st, MDB_txn *txn, unsigned f)
 {
-	int rc = 0;
+	int rc = mdb_dbi_open(txn, "packs", f, &st->packs);
 
 	for (unsigned i = 0; i < STORE_MERGE_SLICES && rc == 0; i++) {
-		char name[16];
+		char name[24];
 		snprintf(name, sizeof(name), "recent-%x", i);
-		rc = mdb_dbi_open(txn, name, f, &st->recent[i]);
+		if ((rc = mdb_dbi_open(txn, name, f, &st->recent[i])) == 0) {
+			snprintf(name, sizeof(name), "recent-packs-%x", i);
+			rc = mdb_dbi_open(txn, name, f, &st->recent_packs[i]);
+		}
 	}
 	st->have_recent = rc == 0;
 	return rc == MDB_NOTFOUND && !(f & MDB_CREATE) ? 0 : rc;
@@ -274,7 +278,7 @@ env_open(store *st, int create, lsn_err *err)
 
 	if ((rc = mdb_env_create(&st->env)) != 0)
 		return store__lmdb_err(err, rc, "cannot create LMDB environment");
-	mdb_env_set_maxdbs(st->env, 8 + STORE_MERGE_SLICES);
+	mdb_env_set_maxdbs(st->env, 9 + 2 * STORE_MERGE_SLICES);
 	mdb_env_set_mapsize(st->env, st->opts.map_size);
 	rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
 	if (rc != 0)
@@ -860,7 +864,12 @@ run_before(const store_recent_ent *e, const struct run_head *x, const struct run
 	if (x->prefix != y->prefix)
 		return x->prefix < y->prefix;
 	c = memcmp(e[x->at].key + 16, e[y->at].key + 16, STORE_BLIND_LEN - 8);
-	return c != 0 ? c < 0 : x->at < y->at; /* earlier runs hold older batches */
+	if (c != 0)
+		return c < 0;
+	/* One term's blocks, oldest batch first (a batch's packed blocks are
+	 * in runs after every batch's own). */
+	c = memcmp(e[x->at].key, e[y->at].key, 8);
+	return c != 0 ? c < 0 : x->at < y->at;
 }
 
 static void
@@ -881,9 +890,10 @@ run_down(const store_recent_ent *e, struct run_head *h, size_t n, size_t i)
 	}
 }
 
-/* e[0..n) in batch order into term order, in *out (malloc'd). */
+/* e[0..n) in batch order into term order, in *out (malloc'd): a run
+ * ends where the batch changes, and at split. */
 static int
-merge_runs(const store_recent_ent *e, size_t n, store_recent_ent **out)
+merge_runs(const store_recent_ent *e, size_t n, size_t split, store_recent_ent **out)
 {
 	struct run_head *h = NULL;
 	store_recent_ent *o = malloc(n * sizeof(*o));
@@ -893,7 +903,7 @@ merge_runs(const store_recent_ent *e, size_t n, store_recent_ent **out)
 	if (o == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && memcmp(e[i].key, e[i - 1].key, 8) == 0)
+		if (i > 0 && i != split && memcmp(e[i].key, e[i - 1].key, 8) == 0)
 			continue;
 		if (nh == cap) {
 			size_t nc = cap ? 2 * cap : 32;
@@ -928,18 +938,127 @@ merge_runs(const store_recent_ent *e, size_t n, store_recent_ent **out)
 	return 0;
 }
 
-int
-store_recent_slice(store_snap *sn, unsigned slice, store_recent_ent **out, size_t *n,
+/* Room for one more entry in *e (capacity *cap); 0 or -1. */
+static int
+ent_room(store_recent_ent **e, size_t n, size_t *cap)
+{
+	if (n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 1024;
+		store_recent_ent *ne = realloc(*e, nc * sizeof(*ne));
+		if (ne == NULL)
+			return -1;
+		*e = ne;
+		*cap = nc;
+	}
+	return 0;
+}
+
+/* Open the packs pk[0..np) (sealed, as listed) and list their blocks on
+ * *e, opened into r->plain: each the batch number, the term and the block,
+ * so that a block's key is as a listed one's.  Every term must be of the
+ * slice, in order, the first the pack's key's. */
+static int
+unpack_slice(store_snap *sn, unsigned slice, const store_recent_ent *packs, size_t np,
+    store_recent_ent **e, size_t *n, size_t *cap, store_recent *r, lsn_err *err)
+{
+	size_t sealed = 0, used = 0, pcap = 0, plen, from = *n;
+	uint8_t *p = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < np; i++)
+		sealed += packs[i].len;
+	/* An opened block takes 6 bytes more than in its pack (its key's 40
+	 * against 34), and takes at least 34 of the pack: a fifth more. */
+	r->plain_len = sealed + sealed / 5 + 1;
+	if ((r->plain = malloc(r->plain_len)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < np && rc == 0; i++) {
+		const store_recent_ent pk = packs[i];
+		if ((rc = store__open_pack_into(sn->st, pk.key, 8 + STORE_BLIND_LEN, pk.val, pk.len,
+			 &p, &pcap, &plen, err)) != 0)
+			break;
+		for (size_t at = 0; at < plen && rc == 0;) {
+			const uint8_t *t = p + at;
+			size_t bl;
+			if (plen - at < STORE__PACK_ENTRY ||
+			    (bl = (size_t)t[STORE_BLIND_LEN] << 8 | t[STORE_BLIND_LEN + 1]) >
+				plen - at - STORE__PACK_ENTRY ||
+			    (t[0] >> 4) != slice ||
+			    (at == 0 && memcmp(t, pk.key + 8, STORE_BLIND_LEN) != 0) ||
+			    used + 8 + STORE_BLIND_LEN + bl > r->plain_len) {
+				rc = lsn_fail(err, LSN_EINPUT, "a posting pack is malformed");
+				break;
+			}
+			if (at > 0 && *n > from &&
+			    memcmp((*e)[*n - 1].key + 8, t, STORE_BLIND_LEN) >= 0) {
+				rc = lsn_fail(err, LSN_EINPUT, "a posting pack is malformed");
+				break;
+			}
+			if (ent_room(e, *n, cap) != 0) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+				break;
+			}
+			uint8_t *o = r->plain + used;
+			memcpy(o, pk.key, 8);
+			memcpy(o + 8, t, STORE_BLIND_LEN);
+			memcpy(o + 8 + STORE_BLIND_LEN, t + STORE__PACK_ENTRY, bl);
+			(*e)[*n].key = o;
+			(*e)[*n].val = o + 8 + STORE_BLIND_LEN;
+			(*e)[*n].len = bl;
+			(*e)[*n].plain = 1;
+			++*n;
+			used += 8 + STORE_BLIND_LEN + bl;
+			at += STORE__PACK_ENTRY + bl;
+		}
+		lsn_wipe(p, plen);
+	}
+	lsn_wipe_free(p, pcap);
+	return rc;
+}
+
+/* Every entry of db (a slice's recent blocks or packs) onto *e. */
+static int
+list_db(store_snap *sn, MDB_dbi db, store_recent_ent **e, size_t *n, size_t *cap,
     lsn_err *err)
 {
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	store_recent_ent *e = NULL;
-	size_t cap = 0;
 	int rc;
 
-	*out = NULL;
-	*n = 0;
+	if ((rc = mdb_cursor_open(sn->txn, db, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading the recent postings");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8 + STORE_BLIND_LEN) {
+			rc = lsn_fail(err, LSN_EINPUT, "a malformed key among the recent postings");
+			break;
+		}
+		if (ent_room(e, *n, cap) != 0) {
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			break;
+		}
+		(*e)[*n].key = k.mv_data;
+		(*e)[*n].val = v.mv_data;
+		(*e)[*n].len = v.mv_size;
+		(*e)[*n].plain = 0;
+		++*n;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc > 0 || rc < LSN_EEXISTS)
+		return store__lmdb_err(err, rc, "reading the recent postings");
+	return rc;
+}
+
+int
+store_recent_slice(store_snap *sn, unsigned slice, store_recent *out, lsn_err *err)
+{
+	store_recent_ent *e = NULL, *packs = NULL;
+	size_t cap = 0, n = 0, nblocks, np = 0, pcap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
 	if (!sn->st->have_recent || slice >= STORE_MERGE_SLICES)
 		return 0;
 	/* Faults of a page each map the slice's pages only, which the merge
@@ -947,57 +1066,54 @@ store_recent_slice(store_snap *sn, unsigned slice, store_recent_ent **out, size_
 	 * Faults of a folio each map a large part of the file: dropped at
 	 * store_snap_end(). */
 	sn->release = !__atomic_load_n(&sn->st->map_small, __ATOMIC_RELAXED);
-	if ((rc = mdb_cursor_open(sn->txn, sn->st->recent[slice], &c)) != 0)
-		return store__lmdb_err(err, rc, "reading the recent postings");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8 + STORE_BLIND_LEN) {
-			rc = lsn_fail(err, LSN_EINPUT, "a malformed key among the recent postings");
-			goto out;
-		}
-		if (*n == cap) {
-			size_t nc = cap ? 2 * cap : 1024;
-			store_recent_ent *ne = realloc(e, nc * sizeof(*ne));
-			if (ne == NULL) {
-				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-				goto out;
-			}
-			e = ne;
-			cap = nc;
-		}
-		e[*n].key = k.mv_data;
-		e[*n].val = v.mv_data;
-		e[*n].len = v.mv_size;
-		++*n;
-	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	else if (rc > 0 || rc < LSN_EEXISTS)
-		rc = store__lmdb_err(err, rc, "reading the recent postings");
-	if (rc == 0 && *n > 1) {
+	rc = list_db(sn, sn->st->recent[slice], &e, &n, &cap, err);
+	nblocks = n;
+	if (rc == 0)
+		rc = list_db(sn, sn->st->recent_packs[slice], &packs, &np, &pcap, err);
+	if (rc == 0 && np > 0)
+		rc = unpack_slice(sn, slice, packs, np, &e, &n, &cap, out, err);
+	free(packs);
+	if (rc == 0 && n > 1) {
 		store_recent_ent *sorted;
-		if (merge_runs(e, *n, &sorted) != 0) {
+		if (merge_runs(e, n, nblocks, &sorted) != 0) {
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-			goto out;
+		} else {
+			free(e);
+			e = sorted;
 		}
-		free(e);
-		e = sorted;
 	}
-out:
-	mdb_cursor_close(c);
-	if (rc != 0) {
-		free(e);
-		e = NULL;
-		*n = 0;
-	}
-	*out = e;
+	out->e = e;
+	out->n = n;
+	if (rc != 0)
+		store_recent_free(out);
 	return rc;
+}
+
+void
+store_recent_free(store_recent *r)
+{
+	free(r->e);
+	lsn_wipe_free(r->plain, r->plain_len);
+	memset(r, 0, sizeof(*r));
 }
 
 int
 store_block_open(store *st, const store_recent_ent *e, uint8_t **buf, size_t *cap,
     size_t *len, lsn_err *err)
 {
+	if (e->plain) { /* a packed block, opened with its pack */
+		if (e->len > *cap || *buf == NULL) {
+			uint8_t *nb = malloc(e->len ? e->len : 1);
+			if (nb == NULL)
+				return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			lsn_wipe_free(*buf, *cap);
+			*buf = nb;
+			*cap = e->len ? e->len : 1;
+		}
+		memcpy(*buf, e->val, e->len);
+		*len = e->len;
+		return 0;
+	}
 	return store__open_block_into(st, e->key, 8 + STORE_BLIND_LEN, e->val, e->len, buf, cap,
 	    len, NULL, NULL, err);
 }
@@ -1030,8 +1146,38 @@ with_block(store_snap *sn, const uint8_t kb[8 + STORE_BLIND_LEN], const MDB_val 
 	return rc;
 }
 
-/* Look up term's block of batch into kb and *v: 1 found, 0 none, or an
- * lsn_status. */
+/* The pack of db that would hold the block under key kb: the last pack
+ * of kb's batch whose key is not after kb.  1 with its key in kb and the
+ * pack in *v, 0 none, or an lsn_status. */
+static int
+pack_of(store_snap *sn, MDB_dbi db, uint8_t kb[8 + STORE_BLIND_LEN], MDB_val *v,
+    lsn_err *err)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = { 8 + STORE_BLIND_LEN, kb };
+	int rc;
+
+	if ((rc = mdb_cursor_open(sn->txn, db, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading postings");
+	rc = mdb_cursor_get(c, &k, v, MDB_SET_RANGE);
+	if (rc == 0 && (k.mv_size != 8 + STORE_BLIND_LEN ||
+			   memcmp(k.mv_data, kb, 8 + STORE_BLIND_LEN) != 0))
+		rc = mdb_cursor_get(c, &k, v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading postings");
+	if (k.mv_size != 8 + STORE_BLIND_LEN || memcmp(k.mv_data, kb, 8) != 0)
+		return 0; /* none of this batch comes before the term */
+	memcpy(kb, k.mv_data, 8 + STORE_BLIND_LEN);
+	return 1;
+}
+
+/* Look up term's block of batch into kb and *v: 1 found, 2 a pack that
+ * may hold it (kb is then the pack's key), 0 none, or an lsn_status. */
 static int
 batch_block(store_snap *sn, const uint8_t term[STORE_BLIND_LEN], uint64_t batch,
     uint8_t kb[8 + STORE_BLIND_LEN], MDB_val *v, lsn_err *err)
@@ -1050,22 +1196,64 @@ batch_block(store_snap *sn, const uint8_t term[STORE_BLIND_LEN], uint64_t batch,
 	if (recent && !sn->st->have_recent)
 		return 0;
 	rc = mdb_get(sn->txn, recent ? STORE__RECENT(sn->st, term) : sn->st->postings, &k, v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
+	if (rc == 0)
+		return 1;
+	if (rc != MDB_NOTFOUND)
 		return store__lmdb_err(err, rc, "reading postings");
-	return 1;
+	if (!sn->st->have_recent) /* an older store: no packs */
+		return 0;
+	rc = pack_of(sn, recent ? STORE__RECENT_PACKS(sn->st, term) : sn->st->packs, kb, v, err);
+	return rc == 1 ? 2 : rc;
+}
+
+/* Open the pack v under key kb into *buf and find term's block in it: its
+ * offset in *at and length in *len (0: the pack has no such term). */
+static int
+open_pack_find(store_snap *sn, const uint8_t kb[8 + STORE_BLIND_LEN], const MDB_val *v,
+    const uint8_t term[STORE_BLIND_LEN], uint8_t **buf, size_t *cap, size_t *at, size_t *len,
+    lsn_err *err)
+{
+	size_t plen = 0;
+	int rc = store__open_pack_into(sn->st, kb, 8 + STORE_BLIND_LEN, v->mv_data, v->mv_size,
+	    buf, cap, &plen, err);
+
+	*at = 0;
+	*len = 0;
+	if (rc != 0)
+		return rc;
+	rc = store__pack_find(*buf, plen, term, at, len);
+	if (rc < 0) {
+		lsn_wipe(*buf, plen);
+		return lsn_fail(err, LSN_EINPUT, "a posting pack is malformed");
+	}
+	/* What is not the term's block is wiped: the caller keeps only it. */
+	if (rc == 0) {
+		lsn_wipe(*buf, plen);
+	} else {
+		lsn_wipe(*buf, *at);
+		lsn_wipe(*buf + *at + *len, plen - *at - *len);
+	}
+	return 0;
 }
 
 int
 store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
     uint64_t batch, store_postings_fn fn, void *ctx, lsn_err *err)
 {
-	uint8_t kb[8 + STORE_BLIND_LEN];
+	uint8_t kb[8 + STORE_BLIND_LEN], *buf = NULL;
+	size_t cap = 0, at, len;
 	MDB_val v;
 	int rc = batch_block(sn, term, batch, kb, &v, err);
 
-	return rc == 1 ? with_block(sn, kb, &v, fn, ctx, err) : rc;
+	if (rc == 1)
+		return with_block(sn, kb, &v, fn, ctx, err);
+	if (rc != 2)
+		return rc;
+	rc = open_pack_find(sn, kb, &v, term, &buf, &cap, &at, &len, err);
+	if (rc == 0 && len > 0)
+		rc = fn(ctx, buf + at, len);
+	lsn_wipe_free(buf, cap);
+	return rc;
 }
 
 int
@@ -1078,10 +1266,17 @@ store_postings_read_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN],
 	int rc;
 
 	*len = 0;
-	if ((rc = batch_block(sn, term, batch, kb, &v, err)) != 1)
+	rc = batch_block(sn, term, batch, kb, &v, err);
+	if (rc == 1)
+		return store__open_block_into(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, buf,
+		    cap, len, more, mctx, err);
+	if (rc != 2)
 		return rc;
-	return store__open_block_into(sn->st, kb, sizeof(kb), v.mv_data, v.mv_size, buf, cap,
-	    len, more, mctx, err);
+	/* A packed block is one frame: more is not asked. */
+	size_t at;
+	if ((rc = open_pack_find(sn, kb, &v, term, buf, cap, &at, len, err)) == 0 && at > 0)
+		memmove(*buf, *buf + at, *len);
+	return rc;
 }
 
 /* Index entry id (0: the index head). */
@@ -1275,9 +1470,14 @@ store_info_get(store_snap *sn, store_info *info, lsn_err *err)
 		info->audit_entries = ms.ms_entries;
 	if (mdb_stat(sn->txn, st->postings, &ms) == 0)
 		info->posting_blocks = ms.ms_entries;
-	for (unsigned i = 0; st->have_recent && i < STORE_MERGE_SLICES; i++)
+	for (unsigned i = 0; st->have_recent && i < STORE_MERGE_SLICES; i++) {
 		if (mdb_stat(sn->txn, st->recent[i], &ms) == 0)
 			info->posting_blocks += ms.ms_entries;
+		if (mdb_stat(sn->txn, st->recent_packs[i], &ms) == 0)
+			info->posting_packs += ms.ms_entries;
+	}
+	if (st->have_recent && mdb_stat(sn->txn, st->packs, &ms) == 0)
+		info->posting_packs += ms.ms_entries;
 	if (mdb_env_info(st->env, &ei) == 0) {
 		info->map_size = ei.me_mapsize;
 		info->file_size = (ei.me_last_pgno + 1) * info->page_size;

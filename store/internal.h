@@ -89,9 +89,13 @@ struct store {
 	/* The posting blocks of the batches since the last merge, a database
 	 * per slice of the term space (store_batch_merge_slice). */
 	MDB_dbi recent[STORE_MERGE_SLICES];
+	/* Packs of small blocks (store_blocks_put): the merged batches' and,
+	 * per slice, the recent ones'. */
+	MDB_dbi packs, recent_packs[STORE_MERGE_SLICES];
 	int no_records; /* a layout 1 store: no records database */
 	int have_recent; /* recent is open (a store made before it has none) */
 #define STORE__RECENT(st, term) ((st)->recent[(term)[0] >> 4])
+#define STORE__RECENT_PACKS(st, term) ((st)->recent_packs[(term)[0] >> 4])
 	char *dir;
 	struct store__keys *keys; /* secure memory */
 	uint8_t store_id[STORE__ID_LEN];
@@ -194,6 +198,20 @@ int store__open1(store *st, char domain, const void *name, size_t name_len,
 #define STORE__BLOCK_HDR 9 /* "LSB" version flags length */
 #define STORE__BLOCK_SEALED_LEN(len, frames) \
 	((len) + (size_t)(frames) * (STORE__BLOCK_HDR + STORE__NONCE_LEN + STORE__TAG_LEN))
+/*
+ * A pack: the small blocks (one frame of at most STORE__PACK_SMALL bytes)
+ * of consecutive terms of one batch and slice, sealed as one frame with
+ * flag STORE__FRAME_PACK under the key of its first term, in a packs
+ * database beside the blocks' (FORMAT.md section 5).  Its plaintext is,
+ * per term in term order: the term (32 bytes), the block's length
+ * (2 bytes), the block; at most STORE__PACK_MAX bytes, so that a pack
+ * stays on its leaf page (LMDB moves a value over about half a page to
+ * overflow pages of its own).
+ */
+#define STORE__FRAME_PACK 0x02
+#define STORE__PACK_SMALL 64
+#define STORE__PACK_ENTRY (STORE_BLIND_LEN + 2)
+#define STORE__PACK_MAX 1536
 /* Seal len bytes of plain into out, which has room for
  * STORE__BLOCK_SEALED_LEN(len, frames) (left wiped on failure), with a
  * scratch the caller holds (a store_blocks keeps one for all its blocks):
@@ -202,6 +220,9 @@ int store__open1(store *st, char domain, const void *name, size_t name_len,
 int store__seal_block(struct store__scratch *s, const void *name, size_t name_len,
     const void *plain, size_t len, const uint32_t *ends, size_t nends, uint8_t *out,
     lsn_err *err);
+/* A pack (one frame, flagged STORE__FRAME_PACK): as store__seal_block. */
+int store__seal_pack(struct store__scratch *s, const void *name, size_t name_len,
+    const void *plain, size_t len, uint8_t *out, lsn_err *err);
 /* Open every frame: *plain is released with lsn_wipe_free. */
 int store__open_block(store *st, const void *name, size_t name_len,
     const uint8_t *rec, size_t rec_len, uint8_t **plain, size_t *plain_len,
@@ -209,10 +230,18 @@ int store__open_block(store *st, const void *name, size_t name_len,
 /* The frames' plaintext one after another into *buf (room for *cap bytes;
  * a smaller one is wiped, freed and replaced), which the caller keeps;
  * after each frame that another follows, more (when not NULL) is asked
- * whether to open it. */
+ * whether to open it.  A pack is refused. */
 int store__open_block_into(store *st, const void *name, size_t name_len,
     const uint8_t *rec, size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len,
     store_more_fn more, void *mctx, lsn_err *err);
+/* Open a pack into *buf, as store__open_block_into; a block is refused. */
+int store__open_pack_into(store *st, const void *name, size_t name_len,
+    const uint8_t *rec, size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len,
+    lsn_err *err);
+/* In pack plaintext p[0..len), term's block: 1 with *at and *blen, 0 when
+ * the pack has no such term, -1 when the pack is malformed. */
+int store__pack_find(const uint8_t *p, size_t len, const uint8_t term[STORE_BLIND_LEN],
+    size_t *at, size_t *blen);
 
 /* Parse a sealed record's header: serial and label (unauthenticated). */
 int store__peek(const uint8_t *rec, size_t rec_len, uint64_t *serial,

@@ -625,8 +625,11 @@ out:
 /*
  * A block is one or more frames, each sealed on its own, so that a reader
  * may open a long block's first frames and stop (query/ stops at its worst
- * kept hit): "LSB", version (2), flags (bit 0: another frame follows; any
- * other bit is refused), u32 ciphertext length, nonce, ciphertext, tag.
+ * kept hit): "LSB", version (2), flags (bit 0: another frame follows;
+ * bit 1: a pack of small blocks, which is one frame; any other bit is
+ * refused), u32 ciphertext length, nonce, ciphertext, tag.  A reader of
+ * a block refuses a pack and a reader of a pack a block, so neither can
+ * stand in for the other under the same key.
  * The AAD is the frame's header and nonce, then "i", the name's length and
  * the name (the LMDB key), then the frame's index (u32): a frame moved to
  * another key or place fails, and so does a block cut after a frame that
@@ -657,10 +660,11 @@ block_aad(gcry_cipher_hd_t h, const uint8_t *hdr, const void *name, size_t name_
 	return gcry_cipher_authenticate(h, a, (size_t)(p - a)) ? -1 : 0;
 }
 
-int
-store__seal_block(struct store__scratch *s, const void *name, size_t name_len,
-    const void *plain, size_t len, const uint32_t *ends, size_t nends, uint8_t *out,
-    lsn_err *err)
+/* Seal plain in frames ending at ends[0..nends), flagged pack (0 or
+ * STORE__FRAME_PACK) as well. */
+static int
+seal_frames(struct store__scratch *s, const void *name, size_t name_len, const void *plain,
+    size_t len, const uint32_t *ends, size_t nends, uint8_t pack, uint8_t *out, lsn_err *err)
 {
 	const uint8_t *pt = plain;
 	uint32_t one = (uint32_t)len;
@@ -681,7 +685,7 @@ store__seal_block(struct store__scratch *s, const void *name, size_t name_len,
 		fl = ends[i] - from;
 		memcpy(o, "LSB", 3);
 		o[3] = STORE__BLOCK_VERSION;
-		o[4] = i + 1 < nf ? FRAME_MORE : 0;
+		o[4] = (uint8_t)((i + 1 < nf ? FRAME_MORE : 0) | pack);
 		lsn_put_be32(o + 5, (uint32_t)fl);
 		store__nonce_next(&s->nonces, nonce);
 		memcpy(nonce + STORE__NONCE_LEN, pt + from, fl);
@@ -701,9 +705,26 @@ store__seal_block(struct store__scratch *s, const void *name, size_t name_len,
 }
 
 int
-store__open_block_into(store *st, const void *name, size_t name_len, const uint8_t *rec,
+store__seal_block(struct store__scratch *s, const void *name, size_t name_len,
+    const void *plain, size_t len, const uint32_t *ends, size_t nends, uint8_t *out,
+    lsn_err *err)
+{
+	return seal_frames(s, name, name_len, plain, len, ends, nends, 0, out, err);
+}
+
+int
+store__seal_pack(struct store__scratch *s, const void *name, size_t name_len,
+    const void *plain, size_t len, uint8_t *out, lsn_err *err)
+{
+	return seal_frames(s, name, name_len, plain, len, NULL, 0, STORE__FRAME_PACK, out, err);
+}
+
+/* Open the frames of a block (pack 0) or a pack (STORE__FRAME_PACK): a
+ * frame flagged otherwise is refused. */
+static int
+open_frames(store *st, const void *name, size_t name_len, const uint8_t *rec,
     size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len,
-    store_more_fn more, void *mctx, lsn_err *err)
+    store_more_fn more, void *mctx, uint8_t pack, lsn_err *err)
 {
 	struct store__scratch *s = NULL;
 	size_t at = 0, out = 0;
@@ -724,7 +745,8 @@ store__open_block_into(store *st, const void *name, size_t name_len, const uint8
 		const uint8_t *f = rec + at;
 		size_t fl;
 		if (rec_len - at < STORE__BLOCK_SEALED_LEN(0, 1) || memcmp(f, "LSB", 3) != 0 ||
-		    f[3] != STORE__BLOCK_VERSION || (f[4] & ~FRAME_MORE) != 0 ||
+		    f[3] != STORE__BLOCK_VERSION || (f[4] & ~FRAME_MORE) != pack ||
+		    (pack && (f[4] & FRAME_MORE)) ||
 		    (fl = lsn_get_be32(f + 5)) > rec_len - at - STORE__BLOCK_SEALED_LEN(0, 1) ||
 		    ((f[4] & FRAME_MORE) == 0) != (at + STORE__BLOCK_SEALED_LEN(fl, 1) == rec_len)) {
 			rc = LSN_EINPUT;
@@ -753,6 +775,50 @@ store__open_block_into(store *st, const void *name, size_t name_len, const uint8
 		return lsn_fail(err, LSN_EINPUT, "posting block fails authentication");
 	}
 	*plain_len = out;
+	return 0;
+}
+
+int
+store__open_block_into(store *st, const void *name, size_t name_len, const uint8_t *rec,
+    size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len,
+    store_more_fn more, void *mctx, lsn_err *err)
+{
+	return open_frames(st, name, name_len, rec, rec_len, buf, cap, plain_len, more, mctx, 0,
+	    err);
+}
+
+int
+store__open_pack_into(store *st, const void *name, size_t name_len, const uint8_t *rec,
+    size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len, lsn_err *err)
+{
+	return open_frames(st, name, name_len, rec, rec_len, buf, cap, plain_len, NULL, NULL,
+	    STORE__FRAME_PACK, err);
+}
+
+int
+store__pack_find(const uint8_t *p, size_t len, const uint8_t term[STORE_BLIND_LEN],
+    size_t *at, size_t *blen)
+{
+	const uint8_t *prev = NULL;
+
+	for (size_t i = 0; i < len;) {
+		size_t n;
+		int c;
+		if (len - i < STORE__PACK_ENTRY ||
+		    (n = (size_t)p[i + STORE_BLIND_LEN] << 8 | p[i + STORE_BLIND_LEN + 1]) >
+			len - i - STORE__PACK_ENTRY ||
+		    (prev != NULL && memcmp(prev, p + i, STORE_BLIND_LEN) >= 0))
+			return -1; /* authenticated, yet not what a writer makes */
+		if ((c = memcmp(p + i, term, STORE_BLIND_LEN)) == 0) {
+			*at = i + STORE__PACK_ENTRY;
+			*blen = n;
+			return 1;
+		}
+		if (c > 0)
+			return 0; /* in term order: it would have come */
+		prev = p + i;
+		i += STORE__PACK_ENTRY + n;
+	}
 	return 0;
 }
 

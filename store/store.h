@@ -284,6 +284,7 @@ typedef struct store_info {
 	int passphrase;           /* 1: Argon2id passphrase, 0: key file */
 	unsigned long kdf_memory_kib, kdf_passes; /* Argon2id cost */
 	uint64_t records, principals, audit_entries, posting_blocks;
+	uint64_t posting_packs; /* packs of small blocks, counted apart */
 	uint64_t next_serial;
 	uint32_t dict_current;    /* 0: no zstd dictionary yet */
 	size_t map_size, file_size, page_size;
@@ -494,10 +495,13 @@ uint64_t store_batch_postings_number(store_batch *b);
  * order and each after the one before, then add them to the batch in that
  * order.  The batch borrows bl's blocks: bl must stay unchanged until the
  * batch is committed or freed.  store_blocks_clear() empties bl for reuse
- * (its memory stays); it holds ciphertext only.  A block is sealed in
- * frames that end at ends[0..nends) (the last at len; nends 0: one frame),
- * so that a reader can open its first frames only
- * (store_postings_read_batch).
+ * (its memory stays); it holds ciphertext only, but for the pack being
+ * filled (wiped).  A block is sealed in frames that end at ends[0..nends)
+ * (the last at len; nends 0: one frame), so that a reader can open its
+ * first frames only (store_postings_read_batch).  A block of one frame and
+ * at most 64 bytes is not sealed on its own: it goes into a pack with the
+ * next terms' small blocks of its batch and slice, about 30 a pack,
+ * sealed by store_batch_add_blocks.  Readers find it as any block.
  */
 typedef struct store_blocks store_blocks;
 store_blocks *store_blocks_new(store *st);
@@ -506,7 +510,7 @@ void store_blocks_free(store_blocks *bl);
 int store_blocks_put(store_blocks *bl, uint64_t number,
     const uint8_t term[STORE_BLIND_LEN], const void *block, size_t len,
     const uint32_t *ends, size_t nends, lsn_err *err);
-int store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err);
+int store_batch_add_blocks(store_batch *b, store_blocks *bl, lsn_err *err);
 
 /*
  * Merges.  A batch's posting blocks are kept with the other recent
@@ -535,12 +539,20 @@ int store_batch_add_blocks(store_batch *b, const store_blocks *bl, lsn_err *err)
 #define STORE_MERGE_SLICES 16
 typedef struct store_recent_ent {
 	const uint8_t *key; /* batch number (8) and term */
-	const uint8_t *val; /* the sealed block */
+	const uint8_t *val; /* the sealed block, or (plain) the block */
 	size_t len;
+	int plain;          /* a small block, opened with its pack */
 } store_recent_ent;
-int store_recent_slice(store_snap *sn, unsigned slice, store_recent_ent **out, size_t *n,
-    lsn_err *err);
-/* Open a sealed block found by store_recent_slice() (any thread): as
+typedef struct store_recent {
+	store_recent_ent *e;
+	size_t n;
+	uint8_t *plain;     /* the opened packs' blocks */
+	size_t plain_len;
+} store_recent;
+int store_recent_slice(store_snap *sn, unsigned slice, store_recent *out, lsn_err *err);
+/* Free what store_recent_slice() gave (the opened blocks wiped). */
+void store_recent_free(store_recent *r);
+/* Open a block found by store_recent_slice() (any thread): as
  * store_postings_read_batch, every frame. */
 int store_block_open(store *st, const store_recent_ent *e, uint8_t **buf, size_t *cap,
     size_t *len, lsn_err *err);

@@ -22,6 +22,12 @@ expect_out "\"stored\":$nsamples,\"duplicates\":0,\"rejected\":0" "...all $nsamp
 check "...one record each" test "$(records)" -eq "$nsamples"
 check "...one JSON line per document plus the summary" \
 	test "$(wc -l <"$T/out")" -eq $((nsamples + 1))
+# Most of a batch's words are rare: their blocks go into packs, which info
+# counts apart, and a word of one sample only is found through its pack.
+packs=$(L info --json | sed -n 's/.*"posting_packs":\([0-9]*\).*/\1/p')
+check "...its rare words' blocks packed" test "${packs:-0}" -gt 0
+run L --as ana query --json 'accountant'
+expect_out '"id":"IIR-2024-0005"' "...and a word of one sample is found in its pack"
 
 run L --as ana ingest --json "$LSN_SRCDIR/samples"
 expect_rc 0 "re-ingesting identical content succeeds"

@@ -1,10 +1,10 @@
 /*
  * tests/fuzz/fuzz-record.c - libFuzzer target for the sealed-record and
- * posting-block openers: random bytes given as a record must be refused (they can only open if
- * they forge AES-GCM), never read out of bounds.  The first bytes choose
+ * posting-block openers: random bytes given as a record, a block or a pack must be refused
+ * (they can only open if they forge AES-GCM), never read out of bounds.  The first bytes choose
  * which segments to ask for.  The same bytes then go, as if they had been
  * opened, through the decoders of what blocks, labels and records hold:
- * posting blocks, marking entries, report labels, and a report's group
+ * packs, posting blocks, marking entries, report labels, and a report's group
  * segment after a valid skeleton (bounds only: any verdict).
  */
 #include "config.h"
@@ -70,6 +70,19 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 	size_t plen = 0;
 	if (store__open_block(st, "FUZZ", 4, buf, size, &plain, &plen, NULL) == 0 ||
 	    plain != NULL)
+		abort();
+	/* And as a pack, sealed and opened: a term's block found in it lies
+	 * inside it. */
+	size_t pcap = 0, at, blen;
+	if (store__open_pack_into(st, "FUZZ", 4, buf, size, &plain, &pcap, &plen, NULL) == 0)
+		abort();
+	free(plain);
+	plain = NULL;
+	uint8_t term[STORE_BLIND_LEN] = { 0 };
+	if (size >= STORE_BLIND_LEN)
+		memcpy(term, buf + size - STORE_BLIND_LEN, STORE_BLIND_LEN);
+	if (store__pack_find(buf, size, term, &at, &blen) == 1 &&
+	    (at > size || blen > size - at))
 		abort();
 	/* The plaintext decoders, on the bytes as they are. */
 	ingest_posting *po = NULL;

@@ -1501,6 +1501,7 @@ test_store_postings__merge_slices_read_from_one_place(void **state)
 	uint64_t nb[3], into = 0, got_into;
 	store_batch *b = NULL;
 	store_snap *sn = NULL;
+	store_recent rs = { 0 };
 	store_recent_ent *e = NULL;
 	size_t n = 0;
 	unsigned done;
@@ -1518,7 +1519,9 @@ test_store_postings__merge_slices_read_from_one_place(void **state)
 	}
 	/* Slice 0 holds ta's blocks, oldest batch first; slice 9 tb's. */
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_recent_slice(sn, 0, &e, &n, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 0, &rs, &err), 0);
+	e = rs.e;
+	n = rs.n;
 	assert_int_equal(n, 3);
 	for (int i = 0; i < 3; i++) {
 		uint8_t *buf = NULL;
@@ -1530,8 +1533,10 @@ test_store_postings__merge_slices_read_from_one_place(void **state)
 		assert_int_equal(buf[1], '1' + i);
 		free(buf);
 	}
-	free(e);
-	assert_int_equal(store_recent_slice(sn, 1, &e, &n, &err), 0);
+	store_recent_free(&rs);
+	assert_int_equal(store_recent_slice(sn, 1, &rs, &err), 0);
+	e = rs.e;
+	n = rs.n;
 	assert_int_equal(n, 0);
 	store_snap_end(sn);
 	/* Slice 0 merged: ta under the merge's number only, tb as it was. */
@@ -1570,7 +1575,9 @@ test_store_postings__merge_slices_read_from_one_place(void **state)
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
 	assert_false(store_postings_merging(sn, &got_into, &done));
 	assert_int_equal(store_postings_merged_upto(sn), into);
-	assert_int_equal(store_recent_slice(sn, 9, &e, &n, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 9, &rs, &err), 0);
+	e = rs.e;
+	n = rs.n;
 	assert_int_equal(n, 0);
 	store_snap_end(sn);
 	for (int i = 0; i < 3; i++) {
@@ -1586,11 +1593,180 @@ test_store_postings__merge_slices_read_from_one_place(void **state)
 	assert_true(nb[0] > into);
 	assert_string_equal(block_of_batch(f->st, ta, nb[0]), "a4");
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_recent_slice(sn, 0, &e, &n, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 0, &rs, &err), 0);
+	e = rs.e;
+	n = rs.n;
 	assert_int_equal(n, 1);
-	free(e);
+	store_recent_free(&rs);
 	store_snap_end(sn);
 	store_batch_free(b);
+}
+
+/* Term i's block in batch k of the packing test (0: none): every third
+ * term's is over STORE__PACK_SMALL bytes (a block of its own), and an
+ * eleventh of the others' in batch 1 only, the rest at most that
+ * (packed); a fifth of the terms are in neither batch and a seventh of
+ * the rest in batch 0 only. */
+static size_t
+packed_block_of(uint8_t *out, unsigned k, unsigned i)
+{
+	size_t n = i % 3 == 0 || (k == 1 && i % 11 == 1) ? STORE__PACK_SMALL + 1 + i % 200 :
+	    1 + (i * 13) % STORE__PACK_SMALL;
+
+	if (i % 5 == 4 || (k == 1 && i % 7 == 0))
+		return 0;
+	for (size_t j = 0; j < n; j++)
+		out[j] = (uint8_t)(k * 31 + i * 7 + j);
+	return n;
+}
+
+struct got {
+	int calls;
+	size_t len;
+	uint8_t bytes[512];
+};
+
+static int
+on_got(void *ctx, const uint8_t *block, size_t len)
+{
+	struct got *g = ctx;
+
+	g->calls++;
+	g->len = len;
+	memcpy(g->bytes, block, len < sizeof(g->bytes) ? len : sizeof(g->bytes));
+	return 0;
+}
+
+/*
+ * Small blocks go into packs (store/internal.h) that readers open as if
+ * each were a block: 600 terms over all slices in two batches, their
+ * blocks large and small mixed, every pack's small blocks more than one
+ * pack holds.  Every term reads back from each batch, by
+ * store_postings_read_batch and store_postings_get_batch; a term in
+ * neither batch (before, between and after the packs of its slice) or in
+ * the other only reads nothing.  The packs are few, a recent slice lists
+ * each term's block once a batch in term order (oldest batch first) with
+ * its bytes, a small block out of term order is refused, and a pack and a
+ * block cannot stand in for each other.
+ */
+static void
+test_store_postings__small_blocks_packed(void **state)
+{
+	struct fx *f = *state;
+	enum { NT = 600 };
+	static uint8_t terms[NT][STORE_BLIND_LEN];
+	static uint8_t block[512];
+	unsigned order[NT];
+	uint64_t number[2];
+	size_t nsmall = 0, npacks = 0, listed = 0;
+	store_blocks *bl = store_blocks_new(f->st);
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	uint8_t *buf = NULL;
+	size_t cap = 0, len;
+	lsn_err err;
+
+	assert_non_null(bl);
+	blind_sorted(f->st, "pk", NT, terms, order, 1);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	for (unsigned k = 0; k < 2; k++) {
+		number[k] = store_batch_postings_number(b);
+		store_blocks_clear(bl);
+		for (unsigned j = 0; j < NT; j++) {
+			unsigned i = order[j];
+			size_t n = packed_block_of(block, k, i);
+			if (n == 0)
+				continue;
+			nsmall += n <= STORE__PACK_SMALL;
+			assert_int_equal(store_blocks_put(bl, number[k], terms[i], block, n, NULL, 0,
+			    &err), 0);
+		}
+		assert_int_equal(store_batch_add_blocks(b, bl, &err), 0);
+		assert_int_equal(store_batch_commit(b, &err), 0);
+	}
+	assert_int_equal(reopen(f, NULL), 0);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	for (unsigned k = 0; k < 2; k++)
+		for (unsigned i = 0; i < NT; i++) {
+			size_t want = packed_block_of(block, k, i);
+			struct got g = { 0 };
+			assert_int_equal(store_postings_read_batch(sn, terms[i], number[k], &buf, &cap,
+			    &len, NULL, NULL, &err), 0);
+			assert_int_equal(len, want);
+			assert_memory_equal(buf, block, want);
+			assert_int_equal(store_postings_get_batch(sn, terms[i], number[k], on_got, &g,
+			    &err), 0);
+			assert_int_equal(g.calls, want > 0);
+			assert_int_equal(g.len, want);
+			assert_memory_equal(g.bytes, block, want);
+		}
+	/* Few packs: about 30 small blocks each. */
+	for (unsigned s = 0; s < STORE_MERGE_SLICES; s++) {
+		MDB_stat ms;
+		assert_int_equal(mdb_stat(sn->txn, f->st->recent_packs[s], &ms), 0);
+		npacks += ms.ms_entries;
+	}
+	assert_true(nsmall > 300);
+	assert_true(npacks > STORE_MERGE_SLICES && npacks * 10 < nsmall);
+	/* The merge's view: every block, term by term, oldest batch first. */
+	for (unsigned s = 0; s < STORE_MERGE_SLICES; s++) {
+		store_recent rs;
+		assert_int_equal(store_recent_slice(sn, s, &rs, &err), 0);
+		for (size_t e = 0; e < rs.n; e++) {
+			unsigned i = NT, k = lsn_get_be64(rs.e[e].key) == number[1];
+			size_t want;
+			for (unsigned t = 0; t < NT && i == NT; t++)
+				if (memcmp(terms[t], rs.e[e].key + 8, STORE_BLIND_LEN) == 0)
+					i = t;
+			assert_true(i < NT);
+			assert_int_equal(terms[i][0] >> 4, s);
+			want = packed_block_of(block, k, i);
+			assert_true(want > 0);
+			assert_int_equal(rs.e[e].plain, want <= STORE__PACK_SMALL);
+			assert_int_equal(store_block_open(f->st, &rs.e[e], &buf, &cap, &len, &err), 0);
+			assert_int_equal(len, want);
+			assert_memory_equal(buf, block, want);
+			if (e > 0) {
+				int c = memcmp(rs.e[e - 1].key + 8, rs.e[e].key + 8, STORE_BLIND_LEN);
+				assert_true(c < 0 || (c == 0 && lsn_get_be64(rs.e[e - 1].key) <
+				    lsn_get_be64(rs.e[e].key)));
+			}
+		}
+		listed += rs.n;
+		store_recent_free(&rs);
+	}
+	for (unsigned k = 0; k < 2; k++)
+		for (unsigned i = 0; i < NT; i++)
+			listed -= packed_block_of(block, k, i) > 0;
+	assert_int_equal(listed, 0);
+	store_snap_end(sn);
+	/* Small blocks out of term order are refused. */
+	store_blocks_clear(bl);
+	assert_int_equal(store_blocks_put(bl, 1, terms[order[1]], "b", 1, NULL, 0, &err), 0);
+	assert_int_equal(store_blocks_put(bl, 1, terms[order[0]], "a", 1, NULL, 0, &err),
+	    LSN_EINTERNAL);
+	store_blocks_free(bl);
+	store_batch_free(b);
+	/* A pack is no block, and a block no pack, under the same name. */
+	{
+		struct store__scratch *sc = store__scratch_get(f->st);
+		uint8_t name[8 + STORE_BLIND_LEN] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+		uint8_t sealed[STORE__BLOCK_SEALED_LEN(4, 1)], *plain = NULL;
+		size_t plen;
+		assert_non_null(sc);
+		assert_int_equal(store__seal_pack(sc, name, sizeof(name), "pack", 4, sealed, &err), 0);
+		assert_int_equal(store__open_pack_into(f->st, name, sizeof(name), sealed,
+		    sizeof(sealed), &buf, &cap, &len, &err), 0);
+		assert_memory_equal(buf, "pack", 4);
+		assert_int_equal(store__open_block(f->st, name, sizeof(name), sealed, sizeof(sealed),
+		    &plain, &plen, &err), LSN_EINPUT);
+		assert_int_equal(store__seal_block(sc, name, sizeof(name), "blok", 4, NULL, 0, sealed,
+		    &err), 0);
+		assert_int_equal(store__open_pack_into(f->st, name, sizeof(name), sealed,
+		    sizeof(sealed), &buf, &cap, &len, &err), LSN_EINPUT);
+		store__scratch_put(f->st, sc);
+	}
+	free(buf);
 }
 
 static int
@@ -1612,6 +1788,7 @@ test_store_postings__slice_in_term_order(void **state)
 	int held[6][40] = { { 0 } }, count = 0;
 	store_batch *b = NULL;
 	store_snap *sn = NULL;
+	store_recent rs = { 0 };
 	store_recent_ent *e = NULL;
 	uint64_t nb[6];
 	size_t n = 0;
@@ -1643,7 +1820,9 @@ test_store_postings__slice_in_term_order(void **state)
 		assert_int_equal(store_batch_commit(b, &err), 0);
 	}
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_recent_slice(sn, 0, &e, &n, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 0, &rs, &err), 0);
+	e = rs.e;
+	n = rs.n;
 	assert_int_equal(n, (size_t)count);
 	for (size_t i = 1; i < n; i++) {
 		int c = memcmp(e[i - 1].key + 8, e[i].key + 8, STORE_BLIND_LEN);
@@ -1660,7 +1839,7 @@ test_store_postings__slice_in_term_order(void **state)
 				ti = t;
 		assert_true(bi >= 0 && ti >= 0 && held[bi][ti]);
 	}
-	free(e);
+	store_recent_free(&rs);
 	store_snap_end(sn);
 	store_batch_free(b);
 }
@@ -1993,6 +2172,7 @@ main(void)
 		T(test_store_postings__index_head_beside_entries),
 		T(test_store_postings__merge_slices_read_from_one_place),
 		T(test_store_postings__slice_in_term_order),
+		T(test_store_postings__small_blocks_packed),
 		T(test_store_postings__read_into_caller_buffer),
 		T(test_store_principals__put_get_replace_iter),
 		T(test_store_audit__chain_appends_reads_and_verifies),
