@@ -1684,6 +1684,8 @@ test_store_postings__small_blocks_packed(void **state)
 		assert_int_equal(store_batch_add_blocks(b, bl, &err), 0);
 		assert_int_equal(store_batch_commit(b, &err), 0);
 	}
+	store_blocks_free(bl); /* they hold the store's scratch */
+	store_batch_free(b);
 	assert_int_equal(reopen(f, NULL), 0);
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
 	for (unsigned k = 0; k < 2; k++)
@@ -1741,12 +1743,11 @@ test_store_postings__small_blocks_packed(void **state)
 	assert_int_equal(listed, 0);
 	store_snap_end(sn);
 	/* Small blocks out of term order are refused. */
-	store_blocks_clear(bl);
+	assert_non_null(bl = store_blocks_new(f->st));
 	assert_int_equal(store_blocks_put(bl, 1, terms[order[1]], "b", 1, NULL, 0, &err), 0);
 	assert_int_equal(store_blocks_put(bl, 1, terms[order[0]], "a", 1, NULL, 0, &err),
 	    LSN_EINTERNAL);
 	store_blocks_free(bl);
-	store_batch_free(b);
 	/* A pack is no block, and a block no pack, under the same name. */
 	{
 		struct store__scratch *sc = store__scratch_get(f->st);
