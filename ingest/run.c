@@ -708,6 +708,7 @@ struct writer {
 	size_t cap_run;
 	struct word_order *order; /* commit's words in blind order, kept too */
 	size_t cap_order;
+	uint32_t *buckets;        /* sort_words' counts, kept too */
 	struct build_task tasks[BUILD_TASKS]; /* commit's shares of the blocks */
 	struct word_acc *words;
 	size_t nwords, cap_words;
@@ -821,6 +822,40 @@ cmp_word(const void *a, const void *b)
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
 	return memcmp(x->w->blind, y->w->blind, STORE_BLIND_LEN);
+}
+
+/*
+ * The batch's words into order[0..n) in blind order.  Their first 8 bytes
+ * are uniformly random (but for the month words', alike in 28): counted
+ * into buckets by their first 16 bits, about one word a bucket at a
+ * batch's 60,000 words, placed, and each bucket sorted by insertion.
+ * qsort took 1% of a 100k ingest's CPU, all on the writer's path.
+ */
+#define WORD_BUCKETS (1u << 16)
+static void
+sort_words(const struct word_acc *words, size_t n, struct word_order *order, uint32_t *count)
+{
+	memset(count, 0, (WORD_BUCKETS + 1) * sizeof(*count));
+	for (size_t i = 0; i < n; i++)
+		count[(words[i].blind[0] << 8 | words[i].blind[1]) + 1]++;
+	for (size_t b = 0; b < WORD_BUCKETS; b++)
+		count[b + 1] += count[b];
+	for (size_t i = 0; i < n; i++) {
+		struct word_order *o = &order[count[words[i].blind[0] << 8 | words[i].blind[1]]++];
+		o->key = lsn_get_be64(words[i].blind);
+		o->w = &words[i];
+	}
+	/* count[b] is now where bucket b + 1 starts. */
+	for (size_t b = 0, from = 0; b < WORD_BUCKETS; from = count[b++])
+		for (size_t i = from + 1; i < count[b]; i++) {
+			struct word_order t = order[i];
+			size_t k = i;
+			while (k > from && cmp_word(&t, &order[k - 1]) < 0) {
+				order[k] = order[k - 1];
+				k--;
+			}
+			order[k] = t;
+		}
 }
 
 /* Bucketed report by report, newest first, a word's postings are in block
@@ -1252,8 +1287,10 @@ commit(struct writer *w, lsn_err *err)
 		if ((w->run = malloc(w->cap_run * sizeof(*w->run))) == NULL)
 			w->cap_run = 0;
 	}
+	if (w->buckets == NULL)
+		w->buckets = malloc((WORD_BUCKETS + 1) * sizeof(*w->buckets));
 	struct word_order *order = w->order;
-	if (w->run == NULL || w->nwords > w->cap_order) {
+	if (w->run == NULL || w->nwords > w->cap_order || w->buckets == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto done;
 	}
@@ -1262,8 +1299,6 @@ commit(struct writer *w, lsn_err *err)
 	for (size_t i = 0; i < w->nwords; i++) {
 		w->words[i].start = at;
 		at += w->words[i].n;
-		order[i].key = lsn_get_be64(w->words[i].blind);
-		order[i].w = &w->words[i];
 	}
 	/* Report by report, newest first: each word's bucket comes out in the
 	 * blocks' order. */
@@ -1287,8 +1322,7 @@ commit(struct writer *w, lsn_err *err)
 			wa->start++;
 		}
 	}
-	if (w->nwords > 1)
-		qsort(order, w->nwords, sizeof(*order), cmp_word);
+	sort_words(w->words, w->nwords, order, w->buckets);
 	if (w->nwords > 0)
 		rc = maybe_merge(w, err);
 	if (rc == 0)
@@ -1806,6 +1840,7 @@ out:
 	store_batch_free(w.mb);
 	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
 	free(w.order);
+	free(w.buckets);
 	for (unsigned k = 0; k < BUILD_TASKS; k++) {
 		lsn_wipe_free(w.tasks[k].block, w.tasks[k].cap_block);
 		free(w.tasks[k].ends);
