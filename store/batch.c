@@ -32,6 +32,7 @@ struct store_blocks {
 	/* The pack being filled (internal.h): plaintext, wiped when sealed. */
 	uint8_t *pack;
 	size_t pack_len, pack_last; /* its length, where its last term is */
+	uint64_t pack_number;       /* its batch */
 };
 
 /* Give back the scratch a store_blocks holds. */
@@ -377,9 +378,8 @@ pack_seal(store_blocks *bl, lsn_err *err)
 		return 0;
 	if (ent_room(bl) != 0)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	/* The key: the batch's number (kept past the pack's room while it
-	 * fills) and the first term. */
-	memcpy(key, bl->pack + STORE__PACK_MAX, 8);
+	/* The key: the batch's number and the first term. */
+	lsn_put_be64(key, bl->pack_number);
 	memcpy(key + 8, bl->pack, STORE_BLIND_LEN);
 	rc = seal_into(bl, key, bl->pack, len, NULL, 0, 1, &off, err);
 	lsn_wipe(bl->pack, len);
@@ -405,17 +405,17 @@ pack_add(store_blocks *bl, uint64_t number, const uint8_t term[STORE_BLIND_LEN],
 
 	if (bl->pack_len > 0) {
 		if (memcmp(bl->pack + bl->pack_last, term, STORE_BLIND_LEN) >= 0 &&
-		    lsn_get_be64(bl->pack + STORE__PACK_MAX) == number)
+		    bl->pack_number == number)
 			return lsn_fail(err, LSN_EINTERNAL, "posting blocks out of term order");
-		if ((lsn_get_be64(bl->pack + STORE__PACK_MAX) != number ||
+		if ((bl->pack_number != number ||
 			bl->pack[0] >> 4 != term[0] >> 4 || bl->pack_len + need > STORE__PACK_MAX) &&
 		    (rc = pack_seal(bl, err)) != 0)
 			return rc;
 	}
-	if (bl->pack == NULL && (bl->pack = malloc(STORE__PACK_MAX + 8)) == NULL)
+	if (bl->pack == NULL && (bl->pack = malloc(STORE__PACK_MAX)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	if (bl->pack_len == 0)
-		lsn_put_be64(bl->pack + STORE__PACK_MAX, number);
+		bl->pack_number = number;
 	p = bl->pack + bl->pack_len;
 	memcpy(p, term, STORE_BLIND_LEN);
 	p[STORE_BLIND_LEN] = (uint8_t)(len >> 8);

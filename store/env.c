@@ -961,7 +961,7 @@ static int
 unpack_slice(store_snap *sn, unsigned slice, const store_recent_ent *packs, size_t np,
     store_recent_ent **e, size_t *n, size_t *cap, store_recent *r, lsn_err *err)
 {
-	size_t sealed = 0, used = 0, pcap = 0, plen, from = *n;
+	size_t sealed = 0, used = 0, pcap = 0, plen;
 	uint8_t *p = NULL;
 	int rc = 0;
 
@@ -977,20 +977,14 @@ unpack_slice(store_snap *sn, unsigned slice, const store_recent_ent *packs, size
 		if ((rc = store__open_pack_into(sn->st, pk.key, 8 + STORE_BLIND_LEN, pk.val, pk.len,
 			 &p, &pcap, &plen, err)) != 0)
 			break;
-		for (size_t at = 0; at < plen && rc == 0;) {
-			const uint8_t *t = p + at;
-			size_t bl;
-			if (plen - at < STORE__PACK_ENTRY ||
-			    (bl = (size_t)t[STORE_BLIND_LEN] << 8 | t[STORE_BLIND_LEN + 1]) >
-				plen - at - STORE__PACK_ENTRY ||
-			    (t[0] >> 4) != slice ||
-			    (at == 0 && memcmp(t, pk.key + 8, STORE_BLIND_LEN) != 0) ||
+		struct store__pack_it it = { p, plen, 0, NULL };
+		const uint8_t *t, *b;
+		size_t bl;
+		int more;
+		while (rc == 0 && (more = store__pack_next(&it, &t, &b, &bl)) != 0) {
+			if (more < 0 || (t[0] >> 4) != slice ||
+			    (t == p && memcmp(t, pk.key + 8, STORE_BLIND_LEN) != 0) ||
 			    used + 8 + STORE_BLIND_LEN + bl > r->plain_len) {
-				rc = lsn_fail(err, LSN_EINPUT, "a posting pack is malformed");
-				break;
-			}
-			if (at > 0 && *n > from &&
-			    memcmp((*e)[*n - 1].key + 8, t, STORE_BLIND_LEN) >= 0) {
 				rc = lsn_fail(err, LSN_EINPUT, "a posting pack is malformed");
 				break;
 			}
@@ -1001,14 +995,13 @@ unpack_slice(store_snap *sn, unsigned slice, const store_recent_ent *packs, size
 			uint8_t *o = r->plain + used;
 			memcpy(o, pk.key, 8);
 			memcpy(o + 8, t, STORE_BLIND_LEN);
-			memcpy(o + 8 + STORE_BLIND_LEN, t + STORE__PACK_ENTRY, bl);
+			memcpy(o + 8 + STORE_BLIND_LEN, b, bl);
 			(*e)[*n].key = o;
 			(*e)[*n].val = o + 8 + STORE_BLIND_LEN;
 			(*e)[*n].len = bl;
 			(*e)[*n].plain = 1;
 			++*n;
 			used += 8 + STORE_BLIND_LEN + bl;
-			at += STORE__PACK_ENTRY + bl;
 		}
 		lsn_wipe(p, plen);
 	}
@@ -1102,14 +1095,8 @@ store_block_open(store *st, const store_recent_ent *e, uint8_t **buf, size_t *ca
     size_t *len, lsn_err *err)
 {
 	if (e->plain) { /* a packed block, opened with its pack */
-		if (e->len > *cap || *buf == NULL) {
-			uint8_t *nb = malloc(e->len ? e->len : 1);
-			if (nb == NULL)
-				return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-			lsn_wipe_free(*buf, *cap);
-			*buf = nb;
-			*cap = e->len ? e->len : 1;
-		}
+		if (store__buf_room(buf, cap, e->len) != 0)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		memcpy(*buf, e->val, e->len);
 		*len = e->len;
 		return 0;

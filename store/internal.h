@@ -238,10 +238,23 @@ int store__open_block_into(store *st, const void *name, size_t name_len,
 int store__open_pack_into(store *st, const void *name, size_t name_len,
     const uint8_t *rec, size_t rec_len, uint8_t **buf, size_t *cap, size_t *plain_len,
     lsn_err *err);
+/* The entries of pack plaintext, one after another: store__pack_next
+ * gives the next one's term and block (1), 0 at the end, -1 when the pack
+ * is malformed (an entry cut short, or a term not after the one before). */
+struct store__pack_it {
+	const uint8_t *p;
+	size_t len, at;
+	const uint8_t *prev; /* the term before */
+};
+int store__pack_next(struct store__pack_it *it, const uint8_t **term, const uint8_t **block,
+    size_t *blen);
 /* In pack plaintext p[0..len), term's block: 1 with *at and *blen, 0 when
  * the pack has no such term, -1 when the pack is malformed. */
 int store__pack_find(const uint8_t *p, size_t len, const uint8_t term[STORE_BLIND_LEN],
     size_t *at, size_t *blen);
+/* Room for need bytes in *buf (capacity *cap): a smaller buffer is wiped,
+ * freed and replaced.  0, or -1 when out of memory (the old one stays). */
+int store__buf_room(uint8_t **buf, size_t *cap, size_t need);
 
 /* Parse a sealed record's header: serial and label (unauthenticated). */
 int store__peek(const uint8_t *rec, size_t rec_len, uint64_t *serial,

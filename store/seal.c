@@ -731,14 +731,8 @@ open_frames(store *st, const void *name, size_t name_len, const uint8_t *rec,
 	int rc = 0;
 
 	*plain_len = 0;
-	if (rec_len > *cap || *buf == NULL) { /* room for every frame's plaintext */
-		uint8_t *nb = malloc(rec_len ? rec_len : 1);
-		if (nb == NULL)
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		lsn_wipe_free(*buf, *cap);
-		*buf = nb;
-		*cap = rec_len ? rec_len : 1;
-	}
+	if (store__buf_room(buf, cap, rec_len) != 0) /* every frame's plaintext */
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	if ((s = store__scratch_get(st)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	for (uint32_t i = 0;; i++) {
@@ -796,29 +790,62 @@ store__open_pack_into(store *st, const void *name, size_t name_len, const uint8_
 }
 
 int
+store__pack_next(struct store__pack_it *it, const uint8_t **term, const uint8_t **block,
+    size_t *blen)
+{
+	const uint8_t *t = it->p + it->at;
+	size_t left = it->len - it->at, n;
+
+	if (left == 0)
+		return 0;
+	/* Authenticated, yet not what a writer makes: refused all the same. */
+	if (left < STORE__PACK_ENTRY ||
+	    (n = (size_t)t[STORE_BLIND_LEN] << 8 | t[STORE_BLIND_LEN + 1]) >
+		left - STORE__PACK_ENTRY ||
+	    (it->prev != NULL && memcmp(it->prev, t, STORE_BLIND_LEN) >= 0))
+		return -1;
+	*term = t;
+	*block = t + STORE__PACK_ENTRY;
+	*blen = n;
+	it->prev = t;
+	it->at += STORE__PACK_ENTRY + n;
+	return 1;
+}
+
+int
 store__pack_find(const uint8_t *p, size_t len, const uint8_t term[STORE_BLIND_LEN],
     size_t *at, size_t *blen)
 {
-	const uint8_t *prev = NULL;
+	struct store__pack_it it = { p, len, 0, NULL };
+	const uint8_t *t, *b;
+	size_t n;
+	int rc;
 
-	for (size_t i = 0; i < len;) {
-		size_t n;
-		int c;
-		if (len - i < STORE__PACK_ENTRY ||
-		    (n = (size_t)p[i + STORE_BLIND_LEN] << 8 | p[i + STORE_BLIND_LEN + 1]) >
-			len - i - STORE__PACK_ENTRY ||
-		    (prev != NULL && memcmp(prev, p + i, STORE_BLIND_LEN) >= 0))
-			return -1; /* authenticated, yet not what a writer makes */
-		if ((c = memcmp(p + i, term, STORE_BLIND_LEN)) == 0) {
-			*at = i + STORE__PACK_ENTRY;
+	while ((rc = store__pack_next(&it, &t, &b, &n)) == 1) {
+		int c = memcmp(t, term, STORE_BLIND_LEN);
+		if (c == 0) {
+			*at = (size_t)(b - p);
 			*blen = n;
 			return 1;
 		}
 		if (c > 0)
 			return 0; /* in term order: it would have come */
-		prev = p + i;
-		i += STORE__PACK_ENTRY + n;
 	}
+	return rc;
+}
+
+int
+store__buf_room(uint8_t **buf, size_t *cap, size_t need)
+{
+	uint8_t *nb;
+
+	if (need <= *cap && *buf != NULL)
+		return 0;
+	if ((nb = malloc(need ? need : 1)) == NULL)
+		return -1;
+	lsn_wipe_free(*buf, *cap);
+	*buf = nb;
+	*cap = need ? need : 1;
 	return 0;
 }
 
