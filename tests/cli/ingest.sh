@@ -67,6 +67,33 @@ run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json - <\"$T/stream\""
 expect_rc 65 "a stream with a truncated document in it"
 expect_out '"stored":3,"duplicates":0,"rejected":1' "...stores the three good documents"
 expect_out '"source":"stdin#3","id":null,"status":"rejected"' "...and names the bad one by its place"
+# Standard input is read 256 KiB at a time (ingest/run.c, read_stdin): a
+# declaration split across two reads, a document longer than a read, and
+# one over --max-doc-size between good ones.
+good CHUNK-A; good CHUNK-C
+# A report with n more words in its first paragraph.
+long_report() {
+	awk -v id="$1" -v n="$2" '{ sub(/IIR-2024-0001/, id) }
+		/Between 3 and 6 January/ { w = ""; for (i = 0; i < n; i++) w = w "chunkword" i % 97 " "
+			sub(/Between 3 and 6 January/, w "&") } { print }' \
+		"$LSN_SRCDIR/samples/IIR-2024-0001.xml" >"$T/$1.xml"
+}
+long_report CHUNK-B 40000
+long_report CHUNK-OVER2 80000
+pad=$((262144 - 2 - $(wc -c <"$T/CHUNK-A.xml")))
+{ cat "$T/CHUNK-A.xml"; head -c "$pad" /dev/zero | tr '\0' ' '; cat "$T/CHUNK-B.xml" \
+	"$T/CHUNK-OVER2.xml" "$T/CHUNK-C.xml"; } >"$T/chunked"
+check "...(the test's stream puts a declaration across the first read's end)" \
+	test "$(head -c 262147 "$T/chunked" | tail -c 5)" = '<?xml'
+check "...(a document longer than a read, and one over the cap)" \
+	test "$(wc -c <"$T/CHUNK-B.xml")" -gt 300000 -a "$(wc -c <"$T/CHUNK-OVER2.xml")" -gt 600000
+run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json --max-doc-size 600000 - <\"$T/chunked\""
+expect_rc 65 "a stream read in chunks, one document over the cap"
+expect_out '"stored":3,"duplicates":0,"rejected":1' "...stores the three good documents"
+expect_out '"source":"stdin#2","id":"CHUNK-B","status":"stored"' "...the one longer than a read among them"
+expect_err 'stdin#3: document of more than 600000 bytes is over the cap' "...and names the one over the cap"
+run L --as ana query --json 'chunkword96'
+expect_out '"id":"CHUNK-B"' "...whose words are all indexed"
 
 # --fix-banner.
 run L --as ana ingest "$LSN_SRCDIR/tests/bad-input/banner-mismatch.xml"
