@@ -801,10 +801,15 @@ store_batch_commit(store_batch *b, lsn_err *err)
 		if (rc == 0) {
 			rc = mdb_txn_commit(txn);
 			txn = NULL;
-			/* It stored records, or merged a slice: emptying the slice's
-			 * recent database walked every page of it. */
-			if (rc == 0 && (b->max_serial != 0 || b->merged != 0))
+			/* It merged a slice: emptying the slice's recent database
+			 * walked every page of it, of no use to anyone now.  It
+			 * stored records: what it read (the leaves its keys went
+			 * into) the next batch mostly reads again, so it stays
+			 * mapped up to the bound (map.c). */
+			if (rc == 0 && b->merged != 0)
 				store__map_release(st);
+			else if (rc == 0 && b->max_serial != 0)
+				store__map_check(st);
 		}
 		if (rc != 0 && opened)
 			st->have_recent = 0;

@@ -292,8 +292,9 @@ int store__map_find(store *st, uint8_t **base, size_t *len);
  * whole folio of the page cache, up to 2 MiB (map.c), so between two checks
  * the mapping may pass the bound by STORE__MAP_CHECK times a few MiB. */
 #define STORE__MAP_CHECK 4
-#define STORE__MAP_RESIDENT (32u << 20)
+#define STORE__MAP_RESIDENT (16u << 20)
 void store__map_release(store *st);
+void store__map_check(store *st);
 void store__map_reads(store *st, unsigned n);
 /* The map was made or moved (mdb_env_open, mdb_env_set_mapsize; the
  * caller holds map_lock for writing): forget where it was, and make a
