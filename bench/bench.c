@@ -302,6 +302,12 @@ struct inproc {
 	double qsecs[BQ_NTYPES][2];   /* and the time the queries took, summed */
 	size_t nq[BQ_NTYPES];         /* queries run of each type */
 	double qps_plain, qps_audited; /* one-term queries/s, partner */
+	/* The partner's time for a word found only in NOFORN portions and for
+	 * a word found nowhere, warm (both answer 0 hits); the postings the
+	 * first read; how many of those words the cleared principal finds. */
+	bench_pct hidden, absent;
+	double hidden_postings;
+	size_t hidden_found;
 };
 
 static int
@@ -501,6 +507,38 @@ query_bench(store *st, const acl_data *data, corpus *c, const bench_corpus *bc,
 			}
 		}
 		*(audited ? &out->qps_audited : &out->qps_plain) = n / (bench_now() - start);
+	}
+	/* What a partner's time tells it (DESIGN.md section 4: nothing it
+	 * receives may depend on a portion it cannot read).  The most common
+	 * words found only in NOFORN portions against words found nowhere:
+	 * both answer the partner 0 hits; each query is run once untimed,
+	 * then timed.  The cleared principal must find the first kind, or the
+	 * row would compare two absent words. */
+	{
+		static double tl[2][BENCH_NHIDDEN];
+		for (size_t i = 0; i < BENCH_NHIDDEN; i++) {
+			char text[2][64];
+			query_result res;
+			double secs;
+			snprintf(text[0], sizeof(text[0]), "%s", corpus_nf_word(c, i));
+			snprintf(text[1], sizeof(text[1]), "absentword%zu", i);
+			for (int g = 0; g < 2; g++) {
+				for (int timed = 0; timed < 2; timed++)
+					if (one_query(st, data, p[0], text[g], &qo, &res, &tl[g][i]) != 0)
+						goto out;
+				if (res.matched != 0) {
+					fprintf(stderr, "liaison-bench: the partner found %s\n", text[g]);
+					goto out;
+				}
+				if (g == 0)
+					out->hidden_postings += (double)res.postings;
+			}
+			if (one_query(st, data, p[1], text[0], &qo, &res, &secs) != 0)
+				goto out;
+			out->hidden_found += res.matched > 0;
+		}
+		bench_pct_of(&out->hidden, tl[0], BENCH_NHIDDEN);
+		bench_pct_of(&out->absent, tl[1], BENCH_NHIDDEN);
 	}
 	out->have_q = 1;
 	rc = 0;
@@ -1067,6 +1105,19 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 			        (dict.qsecs[t][0] / dict.postings[t][0] /
 			            (dict.qsecs[t][1] / dict.postings[t][1]) - 1) * 100),
 			    NULL, NULL, NULL, NULL);
+	}
+	if (dict.have_q) {
+		double ratio = dict.hidden.p50 / dict.absent.p50;
+		bench_row(bench_fmt("query: one term found only in NOFORN portions, partner GBR/S (0 "
+		              "hits; the cleared principal finds %zu of %d), warm, p50/p95/p99",
+		              dict.hidden_found, BENCH_NHIDDEN),
+		    pct3(&dict.hidden), NULL, NULL, NULL, NULL);
+		bench_row("query: one term found nowhere, partner GBR/S (0 hits), warm, p50/p95/p99",
+		    pct3(&dict.absent), NULL, NULL, NULL, NULL);
+		bench_row("  the first over the second (p50): what the partner's time tells it of "
+		          "portions it may not read; postings read for the first, a query",
+		    bench_fmt("×%.1f; %.0f", ratio, dict.hidden_postings / BENCH_NHIDDEN), NULL, NULL,
+		    "≈ 1 (DESIGN.md §4)", yes(ratio < 1.5));
 	}
 	for (int t = 0; t < BQ_NTYPES; t++)
 		for (int who = 0; who < 2; who++)

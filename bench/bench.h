@@ -61,6 +61,7 @@ int lite_run(corpus *c, const bench_corpus *bc, const char *tmpdir, int queries,
 
 /* The benchmark queries, shared by the SQLite and liaison measurements. */
 #define BENCH_NQ 100
+#define BENCH_NHIDDEN 20 /* NOFORN-only and absent words timed (bench.c) */
 enum { BQ_ONE, BQ_AND3, BQ_PHRASE, BQ_DATE, BQ_NTYPES };
 typedef struct bench_queries {
 	char one[BENCH_NQ][32];
