@@ -34,6 +34,11 @@ extern int query__one_at_a_time;
 /* The widest batch (in serials) evaluated by bitmaps; tests lower it to
  * send batches one candidate at a time. */
 extern uint64_t query__bits_max_span;
+/* The withheld list's first room (query/run.c); tests lower it so that
+ * the list is pruned, and a batch taken again after a prune, with a few
+ * reports.  Tests also count those prunes. */
+extern size_t query__withheld_room;
+extern uint64_t query__withheld_prunes;
 /* Tests: batches passed by on the index head, all queries together. */
 extern uint64_t query__batches_passed;
 /* Tests: batches passed by after reading some of their required words. */

@@ -1131,6 +1131,14 @@ test_query__merged_batches_and_small_frames(void **state)
 	free(head);
 	store_snap_end(sn);
 	test_query__equals_brute_force_reference(state);
+	/* Again with a withheld list of one report's room: it is pruned as
+	 * soon as offset + limit matches are kept, also while a batch is
+	 * taken that is then taken again with more frames. */
+	uint64_t prunes = query__withheld_prunes;
+	query__withheld_room = 1;
+	test_query__equals_brute_force_reference(state);
+	query__withheld_room = 256;
+	assert_true(query__withheld_prunes > prunes);
 	test_query__noforn_words_never_reach_partners(state);
 	test_query__unreadable_answers_like_missing(state);
 	test_query__views_hold_exactly_the_readable_portions(state);
