@@ -90,10 +90,11 @@ store__map_find(store *st, uint8_t **base, size_t *len)
  * (a 100,000-report ingest took 141,000 faults against 147,000 and 2.8%
  * less time, 4 alternated pairs, at the same peak; no difference at
  * 1,000,000, where the bound is reached between commits anyway); the
- * bound went from 32 to 16 MiB with it.  A budget in records did not bound the bytes:
- * the same 512 lookups mapped 32 MiB or 77 MiB depending on what the
- * kernel maps around a fault.  The next read maps the pages again from the
- * cache (a minor fault).  The check is a pread of /proc/self/statm, 2 µs.
+ * bound went from 32 to 16 MiB with it.  A budget in records did not
+ * bound the bytes: the same 512 lookups mapped 32 MiB or 77 MiB depending
+ * on what the kernel maps around a fault.  The next read maps the pages
+ * again from the cache (a minor fault).  The check is a pread of
+ * /proc/self/statm, 2 µs.
  *
  * How much a fault maps depends on the page cache, and so on what else
  * read the file.  Once the whole file has been read in order (a backup
