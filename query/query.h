@@ -61,6 +61,14 @@ typedef struct query_hit {
 typedef struct query_opts {
 	size_t limit;   /* 0: 20 */
 	size_t offset;
+	/* 1: also count the reports withheld (query_result.withheld), which
+	 * means reading the postings of portions the principal may not read:
+	 * the query's time then depends on them.  0 (the answer): only the
+	 * postings of readable portions are read (DESIGN.md section 4: nothing
+	 * the principal receives, its timing included, depends on the
+	 * others), and the count is known only when none were passed over.
+	 * The CLI counts in a second run, after the answer is out. */
+	int count_withheld;
 } query_opts;
 
 /*
@@ -75,7 +83,12 @@ typedef struct query_result {
 	uint64_t withheld;  /* reports withheld from this answer: they would
 	                     * have matched on portions the principal may not
 	                     * read, and rank before the (offset + limit)-th
-	                     * hit (all of them when there are fewer hits) */
+	                     * hit (all of them when there are fewer hits);
+	                     * only when withheld_known */
+	int withheld_known; /* count_withheld was set, or no posting of a
+	                     * portion the principal may not read was passed
+	                     * over (then withheld is 0) */
+	uint64_t passed_over; /* runs of such postings passed over unread */
 	/* Cost figures (make bench): the index batches looked into, and the
 	 * postings in the blocks read in them (each block counted once,
 	 * however often it is scanned); both grow for a reader who may read

@@ -1933,6 +1933,7 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 		prune_withheld(&ms);
 	res->matched = ms.n;
 	res->withheld = ms.nwh;
+	res->withheld_known = 1;
 	res->postings = r.postings;
 	if (ms.n > 1)
 		qsort(ms.m, ms.n, sizeof(*ms.m), cmp_match);
