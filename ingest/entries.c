@@ -25,7 +25,79 @@ struct ingest_entries {
 	uint32_t *slots;  /* id, 0 empty; nslots a power of two */
 	size_t nslots;
 	size_t count;     /* entries (ids without a gap) */
+	uint32_t *aud;    /* entry id - 1 -> its audience (0 for a gap) */
+	uint32_t *aslots; /* an audience's id, 0 empty; naslots as nslots */
+	size_t naslots;
 };
+
+/*
+ * An entry's *audience* is the first entry with its ACL label and
+ * need-to-know expression (its kind and marking text may differ): every
+ * principal may read both or neither, so a posting block keeps their
+ * postings in one run (ingest.h).  The bytes that decide it: the label,
+ * the expression's length and the expression.
+ */
+static int
+aud_key(const uint8_t *b, size_t len, const uint8_t **k, size_t *kl)
+{
+	ingest_entry v;
+
+	if (ingest_entry_view(b, len, &v) != 0)
+		return -1;
+	*k = b + 2;
+	*kl = ACL_LABEL_SIZE + 2 + v.ntk_len;
+	return 0;
+}
+
+static size_t
+aud_slot(const ingest_entries *e, const uint8_t *k, size_t kl)
+{
+	size_t mask = e->naslots - 1, i = lsn_hash32(k, kl) & mask;
+
+	for (; e->aslots[i] != 0; i = (i + 1) & mask) {
+		const uint8_t *ok;
+		size_t ol;
+		uint32_t a = e->aslots[i];
+		if (aud_key(e->bytes[a - 1], e->len[a - 1], &ok, &ol) == 0 && ol == kl &&
+		    memcmp(ok, k, kl) == 0)
+			break;
+	}
+	return i;
+}
+
+/* Set entry id's audience (its bytes are in place); 0 or LSN_EINTERNAL. */
+static int
+aud_add(ingest_entries *e, uint32_t id)
+{
+	const uint8_t *k;
+	size_t kl, i;
+
+	if (aud_key(e->bytes[id - 1], e->len[id - 1], &k, &kl) != 0) {
+		e->aud[id - 1] = id; /* not an entry this build reads: its own */
+		return 0;
+	}
+	if (2 * e->count > e->naslots) { /* audiences are at most entries */
+		size_t n = e->naslots ? 2 * e->naslots : 256;
+		uint32_t *s = calloc(n, sizeof(*s)), *old = e->aslots;
+		if (s == NULL)
+			return LSN_EINTERNAL;
+		e->aslots = s;
+		e->naslots = n;
+		for (size_t j = 0; j + 1 < id; j++) {
+			const uint8_t *ok;
+			size_t ol;
+			if (e->aud[j] == j + 1 &&
+			    aud_key(e->bytes[j], e->len[j], &ok, &ol) == 0)
+				e->aslots[aud_slot(e, ok, ol)] = (uint32_t)(j + 1);
+		}
+		free(old);
+	}
+	i = aud_slot(e, k, kl);
+	if (e->aslots[i] == 0)
+		e->aslots[i] = id;
+	e->aud[id - 1] = e->aslots[i];
+	return 0;
+}
 
 /* The slot of bytes b: where it is, or the empty slot where it would go. */
 static size_t
@@ -61,6 +133,10 @@ add(ingest_entries *e, uint32_t id, uint8_t *b, size_t len, int stored)
 		if (ns == NULL)
 			return LSN_EINTERNAL;
 		e->stored = ns;
+		uint32_t *na = realloc(e->aud, cap * sizeof(*na));
+		if (na == NULL)
+			return LSN_EINTERNAL;
+		e->aud = na;
 		e->cap = cap;
 	}
 	if (2 * (e->count + 1) > e->nslots) {
@@ -79,6 +155,7 @@ add(ingest_entries *e, uint32_t id, uint8_t *b, size_t len, int stored)
 		e->bytes[k] = NULL;
 		e->len[k] = 0;
 		e->stored[k] = 1;
+		e->aud[k] = 0;
 	}
 	e->bytes[id - 1] = b;
 	e->len[id - 1] = len;
@@ -86,7 +163,7 @@ add(ingest_entries *e, uint32_t id, uint8_t *b, size_t len, int stored)
 	e->slots[slot_of(e, b, len)] = id;
 	e->n = id;
 	e->count++;
-	return 0;
+	return aud_add(e, id);
 }
 
 static int
@@ -142,6 +219,8 @@ ingest_entries_free(ingest_entries *e)
 	free(e->len);
 	free(e->stored);
 	free(e->slots);
+	free(e->aud);
+	free(e->aslots);
 	pthread_mutex_destroy(&e->mu);
 	free(e);
 }
@@ -205,19 +284,37 @@ ingest_entries_number(ingest_entries *e, int kind, const uint8_t *label,
 	return rc;
 }
 
+/* Put entry id into b unless it is stored or queued already (locked). */
+static int
+queue_one(ingest_entries *e, store_batch *b, uint32_t id, lsn_err *err)
+{
+	int rc = 0;
+
+	if (!e->stored[id - 1] &&
+	    (rc = store_batch_put_index_entry(b, id, e->bytes[id - 1], e->len[id - 1],
+		 err)) == 0)
+		e->stored[id - 1] = 1;
+	return rc;
+}
+
 int
-ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id, lsn_err *err)
+ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id, uint32_t *audience,
+    lsn_err *err)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&e->mu);
-	if (id == 0 || id > e->n || e->bytes[id - 1] == NULL)
+	if (id == 0 || id > e->n || e->bytes[id - 1] == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "internal: a label names marking entry "
 		    "%u, which was never numbered", (unsigned)id);
-	else if (!e->stored[id - 1] &&
-	    (rc = store_batch_put_index_entry(b, id, e->bytes[id - 1], e->len[id - 1],
-		 err)) == 0)
-		e->stored[id - 1] = 1;
+	} else {
+		/* The audience's entry is stored too: readers decide a run by
+		 * it, and it may have been numbered for a report never
+		 * stored. */
+		*audience = e->aud[id - 1];
+		if ((rc = queue_one(e, b, id, err)) == 0 && *audience != id)
+			rc = queue_one(e, b, *audience, err);
+	}
 	pthread_mutex_unlock(&e->mu);
 	return rc;
 }

@@ -221,6 +221,7 @@ typedef struct ingest_posting {
 	uint32_t portion;
 	uint32_t entry;  /* the portion's marking entry, 1 and up */
 	uint32_t date;   /* the report's date as YYYYMMDD, 0 if none */
+	uint32_t audience; /* the entry its run is kept under (ingest_entries_queue) */
 } ingest_posting;
 
 /*
@@ -242,51 +243,140 @@ ingest_posting_before(const ingest_posting *x, const ingest_posting *y)
 }
 
 /*
- * Encode postings p[0..n), in that order, as a block of segments, each of
- * at least INGEST_FRAME_POSTINGS postings but the last, cut between
- * reports.  Each segment is sealed as a frame of its own
- * (store_blocks_put), so a reader that stops at its worst kept hit opens
- * only a long block's first frames.  A segment:
- *   varint n (0 only for an empty block, which is that byte alone), varint
- *   base (the segment's lowest serial), varint the date of its last
- *   posting, varint its serial minus base, varint the length of the
- *   postings that follow; then per posting varint r: 0 for another portion
- *   of the report before it, or 1 + (serial - base) for the first posting
- *   of a report, followed for that first posting by varint date (the
- *   segment's first report's YYYYMMDD, then the previous report's date
- *   minus this one's); then varint(portion), varint(entry).
- * The block goes in *buf (room for *cap bytes; a smaller one is wiped,
- * freed and replaced), and the end of each segment in *ends (room for
- * *ends_cap, grown with realloc; *nends of them), which the caller keeps
- * and wipes: the writer encodes a batch's blocks one after another in one
- * buffer.  Returns 0, LSN_EINTERNAL (p out of order, out of memory).
+ * A *run*: postings p[0..n), in that order, as segments, each of at least
+ * INGEST_FRAME_POSTINGS postings but the last, cut between reports.  A
+ * segment:
+ *   varint n (at least 1), varint base (the segment's lowest serial),
+ *   varint the date of its last posting, varint its serial minus base,
+ *   varint the length of the postings that follow; then per posting
+ *   varint r: 0 for another portion of the report before it, or
+ *   1 + (serial - base) for the first posting of a report, followed for
+ *   that first posting by varint date (the segment's first report's
+ *   YYYYMMDD, then the previous report's date minus this one's); then
+ *   varint(portion), varint(entry).
+ *
+ * A *block* (one per word and batch, the content of a store posting
+ * block) keeps a word's postings in one run per *audience*: the postings
+ * of portions whose marking entries share an ACL label and need-to-know
+ * expression (ingest_entries_queue), which every principal may read all
+ * of or none of.  A query reads only the runs its principal may read, so
+ * neither what it finds nor how long it takes depends on the others
+ * (DESIGN.md section 4).  Frame 0 of the block is its directory:
+ *   varint the number of runs (0: a block without postings);
+ *   per run, by audience ascending: varint audience (an entry number),
+ *   varint its frames (0: inline, in frame 0 after the directory), varint
+ *   its length in bytes, and for a run that is not inline varint date and
+ *   varint serial of its first posting (a reader passes by a run wholly
+ *   behind its worst kept hit without opening it);
+ *   the inline runs, in directory order (a run of at most
+ *   INGEST_INLINE_RUN bytes: a partner decrypts it with the directory,
+ *   but decodes only its own).
+ * Then each other run's segments, one frame each, in directory order.
+ * ingest_block_encode puts p[0..n) (in the order above, audiences set) in
+ * *buf (room for *cap bytes; a smaller one is wiped, freed and replaced)
+ * and the end of each frame in *ends (room for *ends_cap, grown with
+ * realloc; *nends of them), which the caller keeps and wipes: the writer
+ * encodes a batch's blocks one after another in one buffer.  Returns 0,
+ * LSN_EINTERNAL (p out of order or without audiences, out of memory).
  */
 #define INGEST_FRAME_POSTINGS 512
+#define INGEST_INLINE_RUN 32
 /* The frame size the encoder uses: INGEST_FRAME_POSTINGS, which tests
  * lower to cut small blocks into many frames. */
 extern size_t ingest__frame_postings;
-int ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf,
+int ingest_block_encode(const ingest_posting *p, size_t n, uint8_t **buf,
     size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
     lsn_err *err);
 
 /*
  * Merge blocks[0..n) (at most 64, each whole, their reports distinct) into
- * one block in the order above, cut into segments as
- * ingest_postings_encode() cuts them, into *buf and *ends as it does
- * (grown as needed): a merge of recent batches (store.h) streams the
- * blocks, so its memory is its output's, not its postings'.  Returns 0,
- * LSN_EINPUT (a malformed block, or two with a report in common),
- * LSN_EINTERNAL.
+ * one block, each audience's runs into one run, cut into segments as
+ * ingest_block_encode() cuts them, into *buf and *ends as it does (grown
+ * as needed): a merge of recent batches (store.h) streams the runs, so its
+ * memory is its output's, not its postings'.  Returns 0, LSN_EINPUT (a
+ * malformed block, or two with a report in common), LSN_EINTERNAL.
  */
-int ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
+int ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
     uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap,
     size_t *nends, lsn_err *err);
 
+/* A run of a block, from its directory. */
+typedef struct ingest_run_ref {
+	uint32_t audience;
+	uint32_t frames;  /* 0: inline in frame 0 */
+	uint32_t frame;   /* the index of its first frame (not inline) */
+	uint32_t date;    /* its first posting (not inline) */
+	uint64_t serial;
+	size_t at, len;   /* its bytes in the whole block's plaintext */
+	/* ingest_block_read's: read, and where its opened bytes were */
+	int want;
+	size_t got, got_len;
+} ingest_run_ref;
+
 /*
- * Decode a block (or the first segments of one, as a reader opened them),
+ * Parse the directory of block[0..len): frame 0 alone (whole 0, as a
+ * reader opens it) or the whole block's plaintext (whole 1): *runs (grown
+ * with realloc to *cap), *n of them, and *frame0 the length of frame 0.
+ * 0, LSN_EINPUT, LSN_EINTERNAL.
+ */
+int ingest_block_dir(const uint8_t *block, size_t len, int whole, ingest_run_ref **runs,
+    size_t *cap, size_t *n, size_t *frame0);
+
+/*
+ * Every posting of a whole block (every frame opened), appended to *p in
+ * the order above, each with its run's audience (as
+ * ingest_postings_decode).  0, LSN_EINPUT, LSN_EINTERNAL.
+ */
+int ingest_block_decode(const uint8_t *block, size_t len, ingest_posting **p, size_t *n,
+    size_t *cap);
+
+/*
+ * What a query reads of a block: the runs want() says yes to (NULL: all;
+ * a negative return is an error, returned), each opened frame by frame
+ * while its last posting so far is ahead of (worst_date, worst_serial)
+ * when worst is set, and for at most budget frames (0: no limit).  The
+ * runs not wanted are never opened (but for inline ones, decrypted with
+ * the directory and wiped): their frames are skipped by offset.
+ */
+typedef struct ingest_block_plan {
+	int (*want)(void *ctx, uint32_t audience);
+	void *ctx;
+	int worst;
+	uint32_t worst_date;
+	uint64_t worst_serial;
+	unsigned budget;
+} ingest_block_plan;
+
+/* The runs ingest_block_read read: run i is buf[end[i - 1] .. end[i])
+ * (from 0), each a run of segments for the cursor below. */
+typedef struct ingest_block_view {
+	uint32_t *end;
+	size_t n, cap;
+	uint64_t passed_over; /* runs not wanted, added up over reads */
+	int cut;              /* a run stopped at the budget after (cut_date, */
+	uint32_t cut_date;    /* cut_serial), the first such in answer order: */
+	uint64_t cut_serial;  /* what follows it is not known */
+	ingest_run_ref *runs; /* the last directory */
+	size_t nruns, runs_cap;
+} ingest_block_view;
+
+/*
+ * Read word term's block of batch into *buf (as store_postings_read_batch)
+ * by plan: *len 0 when the batch has no block for it.  Returns 0,
+ * LSN_EINPUT (malformed, or fails authentication), LSN_EIO, LSN_EINTERNAL,
+ * or want()'s negative value.
+ */
+int ingest_block_read(store_snap *sn, const uint8_t term[STORE_BLIND_LEN], uint64_t batch,
+    const ingest_block_plan *plan, uint8_t **buf, size_t *cap, size_t *len,
+    ingest_block_view *v, lsn_err *err);
+void ingest_block_view_free(ingest_block_view *v);
+
+/*
+ * Decode a run (or the first segments of one, as a reader opened them),
  * appending its postings to *p (*n of them in use, room for *cap; grown
- * with realloc when needed, *p owned by the caller).  A block's postings
- * come out in the order above: one that is not is malformed.  Returns 0,
+ * with realloc when needed, *p owned by the caller).  A run's postings
+ * come out in the order above: one that is not is malformed.  Their
+ * audience is left 0.  Returns 0,
  * LSN_EINPUT (malformed block: *n is unchanged), LSN_EINTERNAL (out of
  * memory).
  */
@@ -512,7 +602,7 @@ int ingest_marking_parse(acl_marking **out, const acl_data *data, const char *te
  * has no postings yet, or its layout is this one; else LSN_EINPUT naming
  * both).
  */
-#define INGEST_INDEX_FORMAT "9"
+#define INGEST_INDEX_FORMAT "10"
 
 /*
  * Every report is also posted under this pseudo-word, in its batch's block
@@ -588,9 +678,11 @@ int ingest_entries_number(ingest_entries *e, int kind, const uint8_t *label,
     const char *ntk, size_t ntk_len, const char *mtext, size_t mlen, uint32_t *id,
     lsn_err *err);
 /* Entry id is stored once b commits: it is put into b unless the store or
- * an earlier batch of this run already has it. */
+ * an earlier batch of this run already has it.  *audience: the entry its
+ * postings' run is kept under in posting blocks (the first entry with its
+ * ACL label and need-to-know expression), stored with it. */
 int ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id,
-    lsn_err *err);
+    uint32_t *audience, lsn_err *err);
 
 /*
  * The ids a store holds, for the writer's duplicate check (ingest/idfilter.c):

@@ -58,54 +58,6 @@ put_segment(uint8_t *q, const ingest_posting *p, size_t n)
 	return q + hl + (w - body);
 }
 
-int
-ingest_postings_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t *cap,
-    size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends, lsn_err *err)
-{
-	/* varints: five per segment head, 30 per posting */
-	size_t fp = ingest__frame_postings ? ingest__frame_postings : 1;
-	size_t segs = n / fp + 1, need = 1 + segs * SEGMENT_HEAD + n * 30;
-	uint8_t *q;
-
-	*len = 0;
-	*nends = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && (!ingest_posting_before(&p[i - 1], &p[i]) ||
-			(p[i].serial == p[i - 1].serial && p[i].date != p[i - 1].date)))
-			return lsn_fail(err, LSN_EINTERNAL, "postings out of order");
-		if (p[i].serial == UINT64_MAX)
-			return lsn_fail(err, LSN_EINTERNAL, "serials too far apart");
-	}
-	if (*buf == NULL || *cap < need) {
-		uint8_t *nb = malloc(need);
-		if (nb == NULL)
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		lsn_wipe_free(*buf, *cap);
-		*buf = nb;
-		*cap = need;
-	}
-	if (*ends == NULL || *ends_cap < segs) {
-		uint32_t *ne = realloc(*ends, segs * sizeof(*ne));
-		if (ne == NULL)
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		*ends = ne;
-		*ends_cap = segs;
-	}
-	q = *buf;
-	if (n == 0)
-		q += put_varint(q, 0);
-	for (size_t from = 0; from < n;) {
-		size_t to = from + fp < n ? from + fp : n;
-		while (to < n && p[to].serial == p[to - 1].serial)
-			to++; /* a report's postings stay in one segment */
-		q = put_segment(q, p + from, to - from);
-		(*ends)[(*nends)++] = (uint32_t)(q - *buf);
-		from = to;
-	}
-	*len = (size_t)(q - *buf);
-	return 0;
-}
-
 /* Room for `more` bytes after *len in *buf (grown by doubling). */
 static int
 room(uint8_t **buf, size_t *cap, size_t len, size_t more)
@@ -202,8 +154,10 @@ tree_replay(size_t *tree, size_t m, const struct mkey *key, size_t w)
 	tree[0] = w;
 }
 
-int
-ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
+/* Merge runs[0..n) (at most 64, their reports distinct) into one run
+ * appended at *len of *buf, its segments' ends appended to *ends. */
+static int
+merge_runs(const uint8_t *const *blocks, const size_t *lens, size_t n,
     uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
     lsn_err *err)
 {
@@ -216,8 +170,6 @@ ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n
 	uint64_t last = 0;
 	int rc = 0, r = 0;
 
-	*len = 0;
-	*nends = 0;
 	if (n > MAXIN)
 		return lsn_fail(err, LSN_EINTERNAL, "too many blocks to merge");
 	while (m < n)
@@ -279,16 +231,6 @@ ingest_postings_merge(const uint8_t *const *blocks, const size_t *lens, size_t n
 		} else {
 			*len = (size_t)(put_segment(*buf + *len, seg, nseg) - *buf);
 			(*ends)[(*nends)++] = (uint32_t)*len;
-		}
-	}
-	if (rc == 0 && *len == 0) { /* no postings at all: an empty block */
-		if (room(buf, cap, 0, 1) != 0 || end_room(ends, ends_cap, 0) != 0) {
-			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		} else {
-			(*buf)[0] = 0;
-			*len = 1;
-			(*ends)[0] = 1;
-			*nends = 1;
 		}
 	}
 	lsn_wipe_free(seg, segcap * sizeof(*seg));
@@ -353,11 +295,531 @@ ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **out,
 	o = *out + *nout;
 	size_t n = 0;
 	while (n < total && ingest_postings_next(&c, &o[n]) == 1)
-		n++;
+		o[n++].audience = 0;
 	if (n < total || ingest_postings_next(&c, &tail) != 0) /* and no more */
 		return LSN_EINPUT;
 	*nout += n;
 	return 0;
+}
+
+/* ---- blocks: a directory, then a run of postings per audience ---- */
+
+/* A run while a block is put together: its bytes at t->b + at, the ends
+ * of its segments t->e[e0 .. e0 + ne) (offsets in t->b), its first
+ * posting. */
+struct brun {
+	uint32_t aud, date;
+	uint64_t serial;
+	size_t at, len, e0, ne;
+};
+
+struct bscratch {
+	uint8_t *b;
+	size_t cap, len;
+	uint32_t *e;
+	size_t ecap, ne;
+	struct brun *r;
+	size_t rcap, nr;
+};
+
+static void
+bscratch_free(struct bscratch *t)
+{
+	lsn_wipe_free(t->b, t->cap);
+	free(t->e);
+	lsn_wipe_free(t->r, t->rcap * sizeof(*t->r));
+}
+
+/* Note the run just appended to t (from byte at and end e0) under aud. */
+static int
+brun_add(struct bscratch *t, uint32_t aud, size_t at, size_t e0)
+{
+	ingest_postings_cursor c;
+	ingest_posting first;
+
+	if (t->nr == t->rcap) {
+		size_t rc = t->rcap ? 2 * t->rcap : 16;
+		struct brun *nr = realloc(t->r, rc * sizeof(*nr));
+		if (nr == NULL)
+			return LSN_EINTERNAL;
+		t->r = nr;
+		t->rcap = rc;
+	}
+	if (ingest_postings_begin(&c, t->b + at, t->len - at) != 0 ||
+	    ingest_postings_next(&c, &first) != 1)
+		return LSN_EINTERNAL;
+	t->r[t->nr++] = (struct brun){ aud, first.date, first.serial, at, t->len - at, e0,
+		t->ne - e0 };
+	return 0;
+}
+
+/* Append p[0..n) (n > 0, in order) to t as a run of segments. */
+static int
+put_run(struct bscratch *t, const ingest_posting *p, size_t n)
+{
+	size_t fp = ingest__frame_postings ? ingest__frame_postings : 1;
+	size_t at = t->len, e0 = t->ne;
+
+	if (room(&t->b, &t->cap, t->len, (n / fp + 1) * SEGMENT_HEAD + n * 30) != 0)
+		return LSN_EINTERNAL;
+	for (size_t from = 0; from < n;) {
+		size_t to = from + fp < n ? from + fp : n;
+		while (to < n && p[to].serial == p[to - 1].serial)
+			to++; /* a report's postings stay in one segment */
+		t->len = (size_t)(put_segment(t->b + t->len, p + from, to - from) - t->b);
+		if (end_room(&t->e, &t->ecap, t->ne) != 0)
+			return LSN_EINTERNAL;
+		t->e[t->ne++] = (uint32_t)t->len;
+		from = to;
+	}
+	return brun_add(t, p[0].audience, at, e0);
+}
+
+/*
+ * The block of t's runs (in audience order): the directory and the inline
+ * runs as frame 0, then each other run's segments, a frame each.
+ */
+static int
+assemble(const struct bscratch *t, uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends,
+    size_t *ends_cap, size_t *nends)
+{
+	uint8_t *q;
+
+	*len = 0;
+	*nends = 0;
+	if (room(buf, cap, 0, 10 + t->nr * 50 + t->len) != 0)
+		return LSN_EINTERNAL;
+	q = *buf;
+	q += put_varint(q, t->nr);
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct brun *r = &t->r[i];
+		int inl = r->len <= INGEST_INLINE_RUN;
+		q += put_varint(q, r->aud);
+		q += put_varint(q, inl ? 0 : r->ne);
+		q += put_varint(q, r->len);
+		if (!inl) {
+			q += put_varint(q, r->date);
+			q += put_varint(q, r->serial);
+		}
+	}
+	for (size_t i = 0; i < t->nr; i++)
+		if (t->r[i].len <= INGEST_INLINE_RUN) {
+			memcpy(q, t->b + t->r[i].at, t->r[i].len);
+			q += t->r[i].len;
+		}
+	if (end_room(ends, ends_cap, 0) != 0)
+		return LSN_EINTERNAL;
+	(*ends)[(*nends)++] = (uint32_t)(q - *buf);
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct brun *r = &t->r[i];
+		size_t d = (size_t)(q - *buf);
+		if (r->len <= INGEST_INLINE_RUN)
+			continue;
+		memcpy(q, t->b + r->at, r->len);
+		q += r->len;
+		for (size_t e = r->e0; e < r->e0 + r->ne; e++) {
+			if (end_room(ends, ends_cap, *nends) != 0)
+				return LSN_EINTERNAL;
+			(*ends)[(*nends)++] = (uint32_t)(t->e[e] - r->at + d);
+		}
+	}
+	*len = (size_t)(q - *buf);
+	return 0;
+}
+
+static int
+cmp_u32v(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+ingest_block_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t *cap,
+    size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends, lsn_err *err)
+{
+	struct bscratch t = { 0 };
+	uint32_t *aud = NULL;
+	ingest_posting *g = NULL;
+	size_t na = 0, *at = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && (!ingest_posting_before(&p[i - 1], &p[i]) ||
+			(p[i].serial == p[i - 1].serial && p[i].date != p[i - 1].date)))
+			return lsn_fail(err, LSN_EINTERNAL, "postings out of order");
+		if (p[i].serial == UINT64_MAX)
+			return lsn_fail(err, LSN_EINTERNAL, "serials too far apart");
+		if (p[i].audience == 0)
+			return lsn_fail(err, LSN_EINTERNAL, "a posting without an audience");
+	}
+	/* The audiences, then the postings grouped by them (in order within
+	 * each): most words of a batch have one. */
+	size_t one = 1;
+	for (size_t i = 1; i < n && one; i++)
+		one = p[i].audience == p[0].audience;
+	if (n > 0 && one) {
+		rc = put_run(&t, p, n);
+	} else if (n > 0) {
+		if ((aud = malloc(n * sizeof(*aud))) == NULL) {
+			rc = LSN_EINTERNAL;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (i == 0 || p[i].audience != p[i - 1].audience)
+				aud[na++] = p[i].audience;
+		qsort(aud, na, sizeof(*aud), cmp_u32v);
+		size_t k = 0;
+		for (size_t i = 0; i < na; i++)
+			if (i == 0 || aud[i] != aud[k - 1])
+				aud[k++] = aud[i];
+		na = k;
+		if ((at = calloc(na + 1, sizeof(*at))) == NULL ||
+		    (g = malloc(n * sizeof(*g))) == NULL) {
+			rc = LSN_EINTERNAL;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint32_t *f = bsearch(&p[i].audience, aud, na, sizeof(*aud), cmp_u32v);
+			at[f - aud + 1]++;
+		}
+		for (size_t i = 0; i < na; i++)
+			at[i + 1] += at[i];
+		for (size_t i = 0; i < n; i++) {
+			uint32_t *f = bsearch(&p[i].audience, aud, na, sizeof(*aud), cmp_u32v);
+			g[at[f - aud]++] = p[i];
+		}
+		for (size_t i = 0, from = 0; i < na && rc == 0; i++) { /* at[i]: run i's end */
+			rc = put_run(&t, g + from, at[i] - from);
+			from = at[i];
+		}
+	}
+	if (rc == 0)
+		rc = assemble(&t, buf, cap, len, ends, ends_cap, nends);
+out:
+	free(aud);
+	free(at);
+	lsn_wipe_free(g, g ? n * sizeof(*g) : 0);
+	bscratch_free(&t);
+	return rc == 0 ? 0 : lsn_fail(err, LSN_EINTERNAL, "out of memory");
+}
+
+int
+ingest_block_dir(const uint8_t *b, size_t len, int whole, ingest_run_ref **runs, size_t *cap,
+    size_t *n, size_t *frame0)
+{
+	const uint8_t *p = b, *end = b + len;
+	uint64_t nr, v[5];
+	size_t inl = 0, framed = 0, frames = 0;
+
+	*n = 0;
+	if (ingest__varint(&p, end, &nr) != 0 || nr > len / 3)
+		return LSN_EINPUT;
+	if (nr > *cap) {
+		ingest_run_ref *r = realloc(*runs, nr * sizeof(*r));
+		if (r == NULL)
+			return LSN_EINTERNAL;
+		*runs = r;
+		*cap = nr;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		ingest_run_ref *r = &(*runs)[i];
+		memset(r, 0, sizeof(*r));
+		if (ingest__varint(&p, end, &v[0]) != 0 || ingest__varint(&p, end, &v[1]) != 0 ||
+		    ingest__varint(&p, end, &v[2]) != 0 || v[0] == 0 || v[0] > UINT32_MAX ||
+		    (i > 0 && v[0] <= (*runs)[i - 1].audience) || v[1] > UINT32_MAX || v[2] == 0 ||
+		    v[2] > STORE_MAX_RECORD || (v[1] > 0 && v[2] < v[1]))
+			return LSN_EINPUT;
+		if (v[1] > 0 && (ingest__varint(&p, end, &v[3]) != 0 ||
+				    ingest__varint(&p, end, &v[4]) != 0 || v[3] > UINT32_MAX))
+			return LSN_EINPUT;
+		r->audience = (uint32_t)v[0];
+		r->frames = (uint32_t)v[1];
+		r->len = (size_t)v[2];
+		if (r->frames > 0) {
+			r->date = (uint32_t)v[3];
+			r->serial = v[4];
+		}
+	}
+	/* The inline runs follow the directory in frame 0; then the others,
+	 * a frame per segment. */
+	for (size_t i = 0; i < nr; i++) {
+		ingest_run_ref *r = &(*runs)[i];
+		if (r->frames > 0)
+			continue;
+		r->at = (size_t)(p - b) + inl;
+		if ((inl += r->len) > (size_t)(end - p))
+			return LSN_EINPUT;
+	}
+	*frame0 = (size_t)(p - b) + inl;
+	for (size_t i = 0; i < nr; i++) {
+		ingest_run_ref *r = &(*runs)[i];
+		if (r->frames == 0)
+			continue;
+		r->at = *frame0 + framed;
+		r->frame = (uint32_t)(1 + frames);
+		framed += r->len;
+		frames += r->frames;
+		if (framed > STORE_MAX_RECORD || frames > UINT32_MAX - 1)
+			return LSN_EINPUT;
+	}
+	if (whole ? *frame0 + framed != len : *frame0 != len)
+		return LSN_EINPUT;
+	*n = (size_t)nr;
+	return 0;
+}
+
+int
+ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
+    uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
+    lsn_err *err)
+{
+	enum { MAXIN = 64 };
+	ingest_run_ref *d[MAXIN] = { 0 };
+	size_t nd[MAXIN], dcap[MAXIN] = { 0 }, pos[MAXIN] = { 0 }, f0;
+	struct bscratch t = { 0 };
+	int rc = 0;
+
+	if (n > MAXIN)
+		return lsn_fail(err, LSN_EINTERNAL, "too many blocks to merge");
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = ingest_block_dir(blocks[i], lens[i], 1, &d[i], &dcap[i], &nd[i], &f0);
+	if (rc != 0)
+		rc = lsn_fail(err, rc, rc == LSN_EINTERNAL ? "out of memory" :
+		    "a malformed posting block to merge");
+	/* Audience by audience, lowest first: each directory is in that
+	 * order, so a cursor per block walks them. */
+	while (rc == 0) {
+		const uint8_t *rp[MAXIN];
+		size_t rl[MAXIN], k = 0, at = t.len, e0 = t.ne;
+		uint32_t aud = 0;
+		for (size_t i = 0; i < n; i++)
+			if (pos[i] < nd[i] && (aud == 0 || d[i][pos[i]].audience < aud))
+				aud = d[i][pos[i]].audience;
+		if (aud == 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (pos[i] < nd[i] && d[i][pos[i]].audience == aud) {
+				rp[k] = blocks[i] + d[i][pos[i]].at;
+				rl[k++] = d[i][pos[i]].len;
+				pos[i]++;
+			}
+		if ((rc = merge_runs(rp, rl, k, &t.b, &t.cap, &t.len, &t.e, &t.ecap, &t.ne,
+			 err)) == 0 && brun_add(&t, aud, at, e0) != 0)
+			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
+	if (rc == 0 && assemble(&t, buf, cap, len, ends, ends_cap, nends) != 0)
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		free(d[i]);
+	bscratch_free(&t);
+	return rc;
+}
+
+static int
+cmp_posting(const void *a, const void *b)
+{
+	const ingest_posting *x = a, *y = b;
+
+	return ingest_posting_before(y, x) - ingest_posting_before(x, y);
+}
+
+int
+ingest_block_decode(const uint8_t *block, size_t len, ingest_posting **p, size_t *n,
+    size_t *cap)
+{
+	ingest_run_ref *d = NULL;
+	size_t nd = 0, dcap = 0, f0, from = *n;
+	int rc = ingest_block_dir(block, len, 1, &d, &dcap, &nd, &f0);
+
+	for (size_t i = 0; i < nd && rc == 0; i++) {
+		size_t k = *n;
+		if ((rc = ingest_postings_decode(block + d[i].at, d[i].len, p, n, cap)) == 0)
+			for (; k < *n; k++)
+				(*p)[k].audience = d[i].audience;
+	}
+	free(d);
+	if (rc != 0) {
+		*n = from;
+		return rc;
+	}
+	if (nd > 1) /* runs follow each other: back into answer order */
+		qsort(*p + from, *n - from, sizeof(**p), cmp_posting);
+	return 0;
+}
+
+/* ---- reading a block for a query ---- */
+
+struct reader {
+	const ingest_block_plan *pl;
+	ingest_block_view *v;
+	int seen0, bad;
+	size_t f0len, sealed0; /* frame 0: plaintext and sealed lengths */
+	size_t k;              /* the run being opened; v->nruns: none */
+	unsigned opened;       /* frames of it */
+	size_t out;            /* plaintext bytes handed over so far */
+};
+
+static inline int
+before(uint32_t xd, uint64_t xs, uint32_t yd, uint64_t ys)
+{
+	return xd != yd ? xd > yd : xs > ys;
+}
+
+/* Go to the next wanted run from k on that has frames: 1 and where its
+ * first frame is, or 0. */
+static int
+next_run(struct reader *c, size_t k, uint32_t *next, size_t *at)
+{
+	ingest_run_ref *r;
+
+	while (k < c->v->nruns && !(c->v->runs[k].want && c->v->runs[k].frames > 0))
+		k++;
+	c->k = k;
+	if (k == c->v->nruns)
+		return 0;
+	r = &c->v->runs[k];
+	c->opened = 0;
+	r->got = c->out;
+	r->got_len = 0;
+	*next = r->frame;
+	*at = c->sealed0 + (r->at - c->f0len) + (size_t)(r->frame - 1) * STORE_FRAME_OVERHEAD;
+	return 1;
+}
+
+/* Frame 0: the directory; decide the runs. */
+static int
+read_dir(struct reader *c, const uint8_t *f, size_t len, uint32_t *next, size_t *at)
+{
+	const ingest_block_plan *pl = c->pl;
+	ingest_block_view *v = c->v;
+	int rc;
+
+	c->seen0 = 1;
+	if ((rc = ingest_block_dir(f, len, 0, &v->runs, &v->runs_cap, &v->nruns, &c->f0len)) != 0) {
+		c->bad = rc;
+		return 0;
+	}
+	c->out = len;
+	c->sealed0 = len + STORE_FRAME_OVERHEAD;
+	for (size_t i = 0; i < v->nruns; i++) {
+		ingest_run_ref *r = &v->runs[i];
+		int w = pl->want != NULL ? pl->want(pl->ctx, r->audience) : 1;
+		if (w < 0) {
+			c->bad = w;
+			return 0;
+		}
+		r->want = w > 0;
+		v->passed_over += !r->want;
+		if (r->want && r->frames == 0) { /* in frame 0, where it is */
+			r->got = r->at;
+			r->got_len = r->len;
+		} else if (r->want && pl->worst &&
+		    !before(r->date, r->serial, pl->worst_date, pl->worst_serial)) {
+			r->want = 0; /* all of it behind the worst kept match */
+		}
+	}
+	return next_run(c, 0, next, at);
+}
+
+static int
+read_more(void *ctx, const uint8_t *f, size_t len, uint32_t *next, size_t *at)
+{
+	struct reader *c = ctx;
+	const ingest_block_plan *pl = c->pl;
+	ingest_run_ref *r;
+	uint32_t d;
+	uint64_t s;
+
+	if (!c->seen0)
+		return read_dir(c, f, len, next, at);
+	r = &c->v->runs[c->k];
+	r->got_len += len;
+	c->out += len;
+	c->opened++;
+	if (ingest_postings_last(f, len, &d, &s) != 0) {
+		c->bad = LSN_EINPUT;
+		return 0;
+	}
+	/* Its next frame while the last posting of this one is still ahead
+	 * of the worst kept match (every posting after it is behind it too),
+	 * and within the budget (else a cut: what follows is not known). */
+	if (c->opened < r->frames &&
+	    (!pl->worst || before(d, s, pl->worst_date, pl->worst_serial))) {
+		if (pl->budget == 0 || c->opened < pl->budget)
+			return 1;
+		if (!c->v->cut || before(d, s, c->v->cut_date, c->v->cut_serial)) {
+			c->v->cut = 1;
+			c->v->cut_date = d;
+			c->v->cut_serial = s;
+		}
+	}
+	return next_run(c, c->k + 1, next, at);
+}
+
+int
+ingest_block_read(store_snap *sn, const uint8_t term[STORE_BLIND_LEN], uint64_t batch,
+    const ingest_block_plan *pl, uint8_t **buf, size_t *cap, size_t *len, ingest_block_view *v,
+    lsn_err *err)
+{
+	struct reader c = { pl, v, 0, 0, 0, 0, 0, 0, 0 };
+	uint32_t nx;
+	size_t o = 0, nat;
+	int rc;
+
+	v->n = 0;
+	v->nruns = 0;
+	v->cut = 0;
+	*len = 0;
+	c.k = SIZE_MAX;
+	rc = store_postings_read_batch(sn, term, batch, buf, cap, len, read_more, &c, err);
+	if (rc != 0 || *len == 0)
+		return rc;
+	if (!c.seen0 && read_dir(&c, *buf, *len, &nx, &nat) != 0 && c.bad == 0)
+		c.bad = LSN_EINPUT; /* a block of one frame has no other runs */
+	if (c.seen0 && c.k < v->nruns) /* the block's last frame ended the run */
+		v->runs[c.k].got_len += *len - c.out;
+	if (c.bad != 0) {
+		lsn_wipe(*buf, *len);
+		*len = 0;
+		return c.bad == LSN_EINTERNAL ? lsn_fail(err, LSN_EINTERNAL, "out of memory") :
+		    c.bad == LSN_EINPUT ? lsn_fail(err, LSN_EINPUT, "a malformed posting block") :
+		    c.bad;
+	}
+	/* The wanted runs' postings, one after the other; the rest wiped. */
+	if (v->nruns > v->cap) {
+		uint32_t *e = realloc(v->end, v->nruns * sizeof(*e));
+		if (e == NULL) {
+			lsn_wipe(*buf, *len);
+			*len = 0;
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		}
+		v->end = e;
+		v->cap = v->nruns;
+	}
+	/* In the order they are in *buf (the inline runs in frame 0, then the
+	 * others'), so that a move never overwrites what is still to move. */
+	for (int inl = 1; inl >= 0; inl--)
+		for (size_t i = 0; i < v->nruns; i++) {
+			const ingest_run_ref *r = &v->runs[i];
+			if (!r->want || r->got_len == 0 || (r->frames == 0) != inl)
+				continue;
+			memmove(*buf + o, *buf + r->got, r->got_len);
+			o += r->got_len;
+			v->end[v->n++] = (uint32_t)o;
+		}
+	lsn_wipe(*buf + o, *len - o);
+	*len = o;
+	return 0;
+}
+
+void
+ingest_block_view_free(ingest_block_view *v)
+{
+	free(v->end);
+	free(v->runs);
+	memset(v, 0, sizeof(*v));
 }
 
 int

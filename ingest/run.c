@@ -738,6 +738,8 @@ struct writer {
 	pthread_t trainer;     /* the dictionary's training (train_main) */
 	int training;          /* trainer was started */
 	uint32_t portion_entry[INGEST_MAX_PORTIONS];
+	uint32_t *aud_of;      /* entry -> its audience, for the entries queued */
+	size_t cap_aud;
 	ingest_summary *sum;
 	uint64_t done_docs, done_bytes;
 	struct timespec last_progress;
@@ -976,7 +978,7 @@ build(struct build_task *t)
 		ingest_posting *p = t->run + wa->start - wa->n; /* start moved past it */
 		size_t blen = 0, nends = 0;
 		sort_postings(p, wa->n);
-		t->rc = ingest_postings_encode(p, wa->n, &t->block, &t->cap_block, &blen,
+		t->rc = ingest_block_encode(p, wa->n, &t->block, &t->cap_block, &blen,
 		    &t->ends, &t->cap_ends, &nends, &t->err);
 		if (t->rc == 0)
 			t->rc = store_blocks_put(t->out, t->number, wa->blind, t->block, blen,
@@ -1171,7 +1173,7 @@ merge_share(struct build_task *t)
 			t->rc = store_block_open(t->st, &t->ents[q], &t->plain[q - i], &t->pcap[q - i],
 			    &t->plen[q - i], &t->err);
 		if (t->rc == 0)
-			t->rc = ingest_postings_merge((const uint8_t *const *)t->plain, t->plen, j - i,
+			t->rc = ingest_block_merge((const uint8_t *const *)t->plain, t->plen, j - i,
 			    &t->block, &t->cap_block, &len, &t->ends, &t->cap_ends, &nends, &t->err);
 		if (t->rc == 0)
 			t->rc = store_blocks_put(t->out, t->number, t->ents[i].key + 8, t->block, len,
@@ -1333,6 +1335,7 @@ commit(struct writer *w, lsn_err *err)
 			run[wa->start].serial = serial;
 			run[wa->start].portion = w->post[i].portion;
 			run[wa->start].entry = w->post[i].entry;
+			run[wa->start].audience = w->aud_of[w->post[i].entry];
 			run[wa->start].date = date;
 			wa->start++;
 		}
@@ -1601,10 +1604,22 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		w->portion_entry[i] = ingest_rlabel_entry(&v, i);
 		/* Queueing is idempotent; consecutive portions mostly share an
 		 * entry, so repeats skip the registry's lock. */
-		if ((i == 0 || w->portion_entry[i] != w->portion_entry[i - 1]) &&
-		    (rc = ingest_entries_queue(w->r->entries, w->b, w->portion_entry[i],
-			 err)) != 0)
+		uint32_t e = w->portion_entry[i], a;
+		if (i > 0 && e == w->portion_entry[i - 1])
+			continue;
+		if ((rc = ingest_entries_queue(w->r->entries, w->b, e, &a, err)) != 0)
 			return rc;
+		if (e >= w->cap_aud) {
+			size_t cap = w->cap_aud ? w->cap_aud : 256;
+			while (cap <= e)
+				cap *= 2;
+			uint32_t *n = realloc(w->aud_of, cap * sizeof(*n));
+			if (n == NULL)
+				return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			w->aud_of = n;
+			w->cap_aud = cap;
+		}
+		w->aud_of[e] = a;
 	}
 	if (w->nreps == w->cap_reps) {
 		size_t cap = w->cap_reps ? w->cap_reps * 2 : 1024;
@@ -1855,6 +1870,7 @@ out:
 	free(w.pend);
 	lsn_wipe_free(w.post, w.cap_post * sizeof(*w.post));
 	lsn_wipe_free(w.reps, w.cap_reps * sizeof(*w.reps));
+	free(w.aud_of);
 	lsn_wipe_free(w.head, w.head_len); /* opened index contents, as the store wipes them */
 	store_batch_free(w.mb);
 	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));

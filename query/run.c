@@ -43,8 +43,9 @@ struct word {
 	size_t at, end;    /* postings_of's last answer: [at, end) ... */
 	uint64_t last;     /* ... for this serial (0: none yet) ... */
 	uint32_t last_date; /* ... of this date */
-	uint8_t *blk;      /* by bitmaps: the batch's block, kept as read */
+	uint8_t *blk;      /* the batch's block's runs read, kept as read */
 	size_t blk_len, blk_cap;
+	ingest_block_view view; /* where each run read is in blk */
 	uint64_t *R, *A;   /* by bitmaps, a candidate word: in any portion */
 	size_t bits_cap;   /* words in R and A */
 	int is_cand;       /* R and A hold this batch's answer */
@@ -66,7 +67,9 @@ struct run {
 	query__entries ents; /* the marking entries, decided for who */
 	lsn_err *err;
 	uint64_t postings;   /* postings read (query_result) */
-	unsigned budget;     /* frames read_block opens at most (0: no limit) */
+	unsigned budget;     /* frames read_block opens of a run at most (0: no limit) */
+	int all_runs;        /* read the runs of unreadable portions too (withheld) */
+	uint64_t passed_over; /* runs not read (query_result) */
 };
 
 /* Everything known about one candidate while it is evaluated.  Until
@@ -454,12 +457,33 @@ key_before(uint32_t xd, uint64_t xs, uint32_t yd, uint64_t ys)
 	return xd != yd ? xd > yd : xs > ys;
 }
 
-static int
-on_block(void *ctx, const uint8_t *block, size_t len)
-{
-	struct word *w = ctx;
+/*
+ * A block's runs are read one after the other: for (RUN_EACH(w, i, from))
+ * takes run i as w->blk[from .. w->view.end[i]).
+ */
+#define RUN_EACH(w, i, from) \
+	size_t i = 0, from = 0; i < (w)->view.n; from = (w)->view.end[i++]
 
-	return ingest_postings_decode(block, len, &w->p, &w->n, &w->cap);
+static int
+cmp_posting(const void *a, const void *b)
+{
+	const ingest_posting *x = a, *y = b;
+
+	return ingest_posting_before(y, x) - ingest_posting_before(x, y);
+}
+
+/* Decode the runs read of w's block into w->p, in answer order. */
+static int
+decode_runs(struct word *w)
+{
+	w->n = 0;
+	for (RUN_EACH(w, i, from))
+		if (ingest_postings_decode(w->blk + from, w->view.end[i] - from, &w->p, &w->n,
+			&w->cap) != 0)
+			return LSN_EINPUT;
+	if (w->view.n > 1) /* more than one run: back into answer order */
+		qsort(w->p, w->n, sizeof(*w->p), cmp_posting);
+	return 0;
 }
 
 /* The postings of word w for report (d, s): [*lo, *hi).  Candidates come
@@ -1151,29 +1175,31 @@ bits_word(struct run *r, struct bits *b, const struct query__node *n, uint64_t *
 		memcpy(A, w->A, b->nw * sizeof(*A));
 		return 0;
 	}
-	if (w->blk_len == 0)
-		return 0;
-	if (ingest_postings_begin(&c, w->blk, w->blk_len) != 0)
-		return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 	const struct query__entry *ee = r->ents.e, *e;
 	size_t en = r->ents.n;
 	uint64_t lo = b->lo, ts = b->ts;
 	uint32_t td = b->td;
 	int kind = n->kind;
-	while ((rc = ingest_postings_next(&c, &p)) == 1) {
-		uint64_t k = p.serial - lo; /* below lo: wraps, skipped */
-		if (!key_before(p.date, p.serial, td, ts))
-			break; /* in order: the rest is behind the candidates too */
-		if (k >= span)
-			continue;
-		if ((e = scan_entry(r, p.entry, &ee, &en)) == NULL)
-			return -1;
-		if (kind != 0 && kind != e->kind)
-			continue; /* kind_ok() */
-		A[k >> 6] |= 1ULL << (k & 63);
-		R[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
+	for (RUN_EACH(w, i, from)) {
+		if (ingest_postings_begin(&c, w->blk + from, w->view.end[i] - from) != 0)
+			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+		while ((rc = ingest_postings_next(&c, &p)) == 1) {
+			uint64_t k = p.serial - lo; /* below lo: wraps, skipped */
+			if (!key_before(p.date, p.serial, td, ts))
+				break; /* in order: the rest of the run is behind too */
+			if (k >= span)
+				continue;
+			if ((e = scan_entry(r, p.entry, &ee, &en)) == NULL)
+				return -1;
+			if (kind != 0 && kind != e->kind)
+				continue; /* kind_ok() */
+			A[k >> 6] |= 1ULL << (k & 63);
+			R[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
+		}
+		if (rc < 0)
+			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 	}
-	return rc < 0 ? lsn_fail(r->err, LSN_EINPUT, "a malformed posting block") : 0;
+	return 0;
 }
 
 static int
@@ -1323,10 +1349,6 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 			memset(w->A, 0, w->bits_cap * sizeof(*w->A));
 		}
 		w->is_cand = 1;
-		if (w->blk_len == 0)
-			continue;
-		if (ingest_postings_begin(&c, w->blk, w->blk_len) != 0)
-			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 		/* Locals, reloaded only after a rare call: the bitmaps' stores
 		 * could otherwise alias every size_t the loop reads. */
 		uint64_t *cand = b->cand, *wa = w->A, *wr = w->R, room = (uint64_t)w->bits_cap * 64;
@@ -1335,30 +1357,34 @@ bits_batch(struct run *r, struct bits *b, size_t from, size_t to, struct matches
 		size_t en = r->ents.n;
 		uint32_t td = b->td;
 		uint64_t ts = b->ts;
-		while ((rc = ingest_postings_next(&c, &p)) == 1) {
-			uint64_t k = p.serial - lo;
-			const struct query__entry *e;
-			if (!key_before(p.date, p.serial, td, ts))
-				break; /* in order: the rest is behind too */
-			if (k >= room) {
-				if (k >= query__bits_max_span)
-					return BITS_TOO_WIDE;
-				if (bits_room(b, w, k) != 0)
-					return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
-				cand = b->cand, wa = w->A, wr = w->R, date = b->date;
-				room = (uint64_t)w->bits_cap * 64;
+		for (RUN_EACH(w, ri, at)) {
+			if (ingest_postings_begin(&c, w->blk + at, w->view.end[ri] - at) != 0)
+				return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+			while ((rc = ingest_postings_next(&c, &p)) == 1) {
+				uint64_t k = p.serial - lo;
+				const struct query__entry *e;
+				if (!key_before(p.date, p.serial, td, ts))
+					break; /* in order: the rest of the run is behind too */
+				if (k >= room) {
+					if (k >= query__bits_max_span)
+						return BITS_TOO_WIDE;
+					if (bits_room(b, w, k) != 0)
+						return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+					cand = b->cand, wa = w->A, wr = w->R, date = b->date;
+					room = (uint64_t)w->bits_cap * 64;
+				}
+				if ((e = scan_entry(r, p.entry, &ee, &en)) == NULL)
+					return LSN_EINPUT;
+				cand[k >> 6] |= 1ULL << (k & 63);
+				date[k] = p.date;
+				wa[k >> 6] |= 1ULL << (k & 63);
+				wr[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
+				hi = k > hi ? k : hi;
+				any = 1;
 			}
-			if ((e = scan_entry(r, p.entry, &ee, &en)) == NULL)
-				return LSN_EINPUT;
-			cand[k >> 6] |= 1ULL << (k & 63);
-			date[k] = p.date;
-			wa[k >> 6] |= 1ULL << (k & 63);
-			wr[k >> 6] |= (uint64_t)(e->readable != 0) << (k & 63);
-			hi = k > hi ? k : hi;
-			any = 1;
+			if (rc < 0)
+				return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 		}
-		if (rc < 0)
-			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 	}
 	if (!any)
 		return 0; /* no candidate ahead of the worst kept match */
@@ -1429,53 +1455,45 @@ batch_order(const uint8_t *head, size_t head_len, uint64_t batches, struct batch
 	return 0;
 }
 
-/* What read_block opens of a block: frames while the last posting of the
- * one before is still ahead of the worst kept match (every posting after
- * it is behind it too, and so is neither a hit nor withheld from one), and
- * at most budget of them (0: no limit), noting where it cut. */
-struct opening {
-	const struct match *worst; /* NULL: fewer than offset + limit kept */
-	unsigned budget, opened;
-	int cut;
-	uint32_t date;
-	uint64_t serial;
-};
-
+/* Whether read_block reads a run of postings: those of portions the
+ * principal may read (or all of them, to count the withheld). */
 static int
-more_ahead(void *ctx, const uint8_t *frame, size_t len)
+want_run(void *ctx, uint32_t audience)
 {
-	struct opening *o = ctx;
+	struct run *r = ctx;
+	const struct query__entry *e;
 
-	o->opened++;
-	if (ingest_postings_last(frame, len, &o->date, &o->serial) != 0)
-		return 1; /* malformed: the decoder says so */
-	if (o->worst != NULL && !key_before(o->date, o->serial, o->worst->date, o->worst->serial))
-		return 0;
-	if (o->budget != 0 && o->opened >= o->budget) {
-		o->cut = 1;
-		return 0;
-	}
-	return 1;
+	if (r->all_runs)
+		return 1;
+	if ((e = query__entry(&r->ents, audience, r->err)) == NULL)
+		return LSN_EINPUT;
+	return e->readable != 0;
 }
 
-/* Read word w's block of batch b into w->blk (by bitmaps), once: its
- * frames up to the worst match kept in ms, and at most r->budget. */
+/* Read word w's block of batch b into w->blk, once: the runs read_run
+ * wants, each up to the worst match kept in ms (NULL: whole) and at most
+ * r->budget frames of it. */
 static int
 read_block(struct run *r, struct word *w, uint64_t b, const struct matches *ms)
 {
-	struct opening o = { ms->n == ms->k && ms->k > 0 ? &ms->m[0] : NULL, r->budget, 0, 0,
-		0, 0 };
-	uint64_t n, lo;
+	ingest_block_plan pl = { want_run, r, 0, 0, 0, r->budget };
+	uint64_t n, lo, before = w->view.passed_over;
 	int rc;
 
 	if (w->read_in == b)
 		return 0;
+	if (ms != NULL && ms->n == ms->k && ms->k > 0) {
+		pl.worst = 1;
+		pl.worst_date = ms->m[0].date;
+		pl.worst_serial = ms->m[0].serial;
+	}
 	w->n = w->at = w->end = 0;
 	w->last = 0;
 	w->blk_len = 0;
 	w->cut = 0;
-	rc = store_postings_read_batch(r->sn, w->blind, b, &w->blk, &w->blk_cap, &w->blk_len,
-	    o.worst != NULL || o.budget != 0 ? more_ahead : NULL, &o, r->err);
+	rc = ingest_block_read(r->sn, w->blind, b, &pl, &w->blk, &w->blk_cap, &w->blk_len,
+	    &w->view, r->err);
+	r->passed_over += w->view.passed_over - before;
 	if (rc != 0)
 		return rc;
 	if (w->blk_len > 0) {
@@ -1483,9 +1501,9 @@ read_block(struct run *r, struct word *w, uint64_t b, const struct matches *ms)
 			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 		w->n = (size_t)n;
 	}
-	w->cut = o.cut;
-	w->cut_date = o.date;
-	w->cut_serial = o.serial;
+	w->cut = w->view.cut;
+	w->cut_date = w->view.cut_date;
+	w->cut_serial = w->view.cut_serial;
 	w->read_in = b;
 	w->est = w->n;
 	r->postings += w->n; /* the postings opened, counted once however scanned */
@@ -1561,31 +1579,37 @@ probe_batch(struct run *r, const struct matches *ms, const uint8_t *req, uint64_
 		if ((rc = read_block(r, w, b, ms)) != 0)
 			return rc;
 		if (w->blk_len == 0)
-			return 1; /* no report of the batch holds it */
-		if (ingest_postings_begin(&c, w->blk, w->blk_len) != 0)
-			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
-		while ((rc = ingest_postings_next(&c, &p)) == 1) {
-			if (!ahead(ms, p.date, p.serial))
-				break; /* in order: the rest is behind too */
-			if (p.serial == prev)
-				continue; /* another portion of the same report */
-			prev = p.serial;
-			if (j == 0) {
-				if (nc == PROBE_MAX)
-					return 0;
-				cand[nc++] = p.serial;
-			} else {
-				for (size_t k = kept; k < nc; k++) /* both in block order */
-					if (cand[k] == p.serial) {
-						uint64_t t = cand[kept];
-						cand[kept++] = cand[k];
-						cand[k] = t;
-						break;
-					}
+			return 1; /* no report of the batch holds it (that it may read) */
+		/* A report may have postings in several runs (of portions of
+		 * different audiences): a candidate may be listed twice, which
+		 * costs a look, never an answer. */
+		for (RUN_EACH(w, ri, from)) {
+			if (ingest_postings_begin(&c, w->blk + from, w->view.end[ri] - from) != 0)
+				return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+			prev = 0;
+			while ((rc = ingest_postings_next(&c, &p)) == 1) {
+				if (!ahead(ms, p.date, p.serial))
+					break; /* in order: the rest of the run is behind too */
+				if (p.serial == prev)
+					continue; /* another portion of the same report */
+				prev = p.serial;
+				if (j == 0) {
+					if (nc == PROBE_MAX)
+						return 0;
+					cand[nc++] = p.serial;
+				} else {
+					for (size_t k = kept; k < nc; k++)
+						if (cand[k] == p.serial) {
+							uint64_t t = cand[kept];
+							cand[kept++] = cand[k];
+							cand[k] = t;
+							break;
+						}
+				}
 			}
+			if (rc < 0)
+				return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 		}
-		if (rc < 0)
-			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
 		if (j > 0)
 			nc = kept;
 		if (nc == 0)
@@ -1710,11 +1734,13 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	struct query__node both = { .type = Q_AND, .b = q->root };
 	struct query wq = { q->root };
 	uint32_t date_from = 0, date_to = UINT32_MAX; /* every match is in it */
-	struct run r = { st, NULL, data, p, &wq, NULL, 0, { .who = p, .data = data }, err, 0, 0 };
+	struct run r = { st, NULL, data, p, &wq, NULL, 0, { .who = p, .data = data }, err, 0, 0,
+		0, 0 };
 	struct matches ms = { 0 };
 	struct cand *c = calloc(1, sizeof(*c));
 	struct iter_ctx ic = { &r, &ms, c };
 	size_t limit = o && o->limit ? o->limit : 20, offset = o ? o->offset : 0;
+	r.all_runs = o != NULL && o->count_withheld;
 	struct named *serials = NULL;
 	size_t nserials = 0;
 	struct bits bits = { 0 };
@@ -1812,17 +1838,16 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 				if (bits.nodes) { /* by bitmaps: the block is kept, scanned later */
 					if ((rc = read_block(&r, w, b, &ms)) != 0)
 						goto out;
-				} else {
-					w->n = w->at = w->end = 0;
-					w->last = 0;
-					rc = store_postings_get_batch(r.sn, w->blind, b, on_block, w, err);
+				} else { /* whole, decoded */
+					w->read_in = 0;
+					if ((rc = read_block(&r, w, b, NULL)) == 0 &&
+					    decode_runs(w) != 0)
+						rc = lsn_fail(err, LSN_EINPUT,
+						    "a malformed posting block");
 				}
 				if (rc != 0)
 					goto out;
-				/* One block: in order already (the decoder checks). */
 				total += w->n;
-				if (!bits.nodes) /* else read_block() counted it */
-					r.postings += w->n;
 			}
 			if (total == 0)
 				continue;
@@ -1880,15 +1905,11 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 					for (size_t i = 0; i < r.nwords; i++)
 						total += r.words[i].n;
 				}
-				for (size_t i = 0; i < r.nwords; i++) {
-					struct word *w = &r.words[i];
-					w->n = 0;
-					if (w->blk_len > 0 && ingest_postings_decode(w->blk, w->blk_len,
-						&w->p, &w->n, &w->cap) != 0) {
+				for (size_t i = 0; i < r.nwords; i++)
+					if (decode_runs(&r.words[i]) != 0) {
 						rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block");
 						goto out;
 					}
-				}
 				rc = 0;
 			}
 			if (total > cap) {
@@ -1932,8 +1953,11 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 	if (ms.n == ms.k)
 		prune_withheld(&ms);
 	res->matched = ms.n;
-	res->withheld = ms.nwh;
-	res->withheld_known = 1;
+	res->passed_over = r.passed_over;
+	/* Nothing passed over: every posting of the words was read, and the
+	 * withheld reports counted as with all_runs. */
+	res->withheld_known = r.all_runs || r.passed_over == 0;
+	res->withheld = res->withheld_known ? ms.nwh : 0;
 	res->postings = r.postings;
 	if (ms.n > 1)
 		qsort(ms.m, ms.n, sizeof(*ms.m), cmp_match);
@@ -1968,6 +1992,7 @@ out:
 		/* Opened postings, wiped as the store wipes the blocks it opens. */
 		lsn_wipe_free(r.words[i].p, r.words[i].cap * sizeof(*r.words[i].p));
 		lsn_wipe_free(r.words[i].blk, r.words[i].blk_cap);
+		ingest_block_view_free(&r.words[i].view);
 		free(r.words[i].R);
 		free(r.words[i].A);
 	}

@@ -621,6 +621,8 @@ out:
 /* ---- posting blocks ---- */
 
 #define BLOCK_HDR STORE__BLOCK_HDR
+_Static_assert(STORE__BLOCK_SEALED_LEN(0, 1) == STORE_FRAME_OVERHEAD,
+    "store.h's frame overhead is the sealed frame's");
 #define FRAME_MORE 0x01
 /*
  * A block is one or more frames, each sealed on its own, so that a reader
@@ -735,7 +737,7 @@ open_frames(store *st, const void *name, size_t name_len, const uint8_t *rec,
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	if ((s = store__scratch_get(st)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	for (uint32_t i = 0;; i++) {
+	for (uint32_t i = 0;;) {
 		const uint8_t *f = rec + at;
 		size_t fl;
 		if (rec_len - at < STORE__BLOCK_SEALED_LEN(0, 1) || memcmp(f, "LSB", 3) != 0 ||
@@ -760,8 +762,18 @@ open_frames(store *st, const void *name, size_t name_len, const uint8_t *rec,
 		}
 		out += fl;
 		at += STORE__BLOCK_SEALED_LEN(fl, 1);
-		if (at == rec_len || (more != NULL && !more(mctx, *buf + out - fl, fl)))
+		if (at == rec_len)
 			break;
+		uint32_t next = i + 1;
+		size_t next_at = at;
+		if (more != NULL && !more(mctx, *buf + out - fl, fl, &next, &next_at))
+			break;
+		if (next <= i || next_at < at || next_at >= rec_len) { /* only forward */
+			rc = LSN_EINPUT;
+			break;
+		}
+		i = next;
+		at = next_at;
 	}
 	store__scratch_put(st, s);
 	if (rc != 0) {

@@ -71,6 +71,7 @@ make(ingest_posting *p, size_t n)
 		p[i].portion = portion;
 		p[i].entry = (uint32_t)(1 + value() % 0xfffffffe);
 		p[i].date = date;
+		p[i].audience = 1;
 	}
 }
 
@@ -98,6 +99,7 @@ make_reports(ingest_posting *p, size_t n)
 		p[i].portion = portion;
 		p[i].entry = (uint32_t)(1 + value() % 0xfffffffe);
 		p[i].date = date;
+		p[i].audience = 1;
 	}
 }
 
@@ -113,20 +115,51 @@ same_postings(const ingest_posting *out, const ingest_posting *want, size_t n)
 	}
 }
 
-/* Encode p[0..n) with buffers of its own: the block, its length in *len
- * and its segments' ends in *ends (*nends), both malloc'd. */
+/* Encode p[0..n) as a block with buffers of its own: the block, its
+ * length in *len and its frames' ends in *ends (*nends), both malloc'd. */
 static uint8_t *
-encode(const ingest_posting *p, size_t n, size_t *len, uint32_t **ends, size_t *nends)
+encode_block(const ingest_posting *p, size_t n, size_t *len, uint32_t **ends, size_t *nends)
 {
 	uint8_t *block = NULL;
 	size_t cap = 0, ecap = 0;
 	lsn_err err;
 
 	*ends = NULL;
-	assert_int_equal(ingest_postings_encode(p, n, &block, &cap, len, ends, &ecap, nends,
+	assert_int_equal(ingest_block_encode(p, n, &block, &cap, len, ends, &ecap, nends,
 	    &err), 0);
 	assert_true(cap >= *len && ecap >= *nends);
 	return block;
+}
+
+/* Encode p[0..n) (n > 0, one audience) as a run: its bytes (malloc'd),
+ * their length in *len and its segments' ends in *ends (*nends), as the
+ * block ingest_block_encode makes holds them. */
+static uint8_t *
+encode(const ingest_posting *p, size_t n, size_t *len, uint32_t **ends, size_t *nends)
+{
+	size_t bl, nb, nr = 0, rcap = 0, f0;
+	uint32_t *be;
+	ingest_run_ref *r = NULL;
+	uint8_t *b = encode_block(p, n, &bl, &be, &nb), *run;
+
+	assert_int_equal(ingest_block_dir(b, bl, 1, &r, &rcap, &nr, &f0), 0);
+	assert_int_equal(nr, 1);
+	assert_int_equal(be[0], f0); /* frame 0: the directory and inline runs */
+	assert_int_equal(r[0].frames == 0, r[0].len <= INGEST_INLINE_RUN);
+	assert_int_equal(nb, 1 + r[0].frames);
+	*len = r[0].len;
+	run = malloc(*len);
+	memcpy(run, b + r[0].at, *len);
+	*ends = malloc(nb * sizeof(**ends));
+	*nends = 0;
+	if (r[0].frames == 0)
+		(*ends)[(*nends)++] = (uint32_t)*len;
+	for (size_t i = 1; i < nb; i++)
+		(*ends)[(*nends)++] = (uint32_t)(be[i] - r[0].at);
+	free(r);
+	free(b);
+	free(be);
+	return run;
 }
 
 static void
@@ -221,6 +254,125 @@ cmp_posting(const void *a, const void *b)
 	return ingest_posting_before(x, y) ? -1 : ingest_posting_before(y, x);
 }
 
+/*
+ * Block b[0..len), framed at ends[0..nends), holds p[0..n) (in answer
+ * order, audiences set) as its directory says: a run per audience, in
+ * audience order, each with exactly that audience's postings in order;
+ * runs of at most INGEST_INLINE_RUN bytes inline in frame 0, the others a
+ * frame per segment, each cut between reports and holding at least
+ * INGEST_FRAME_POSTINGS postings but the last.
+ */
+static void
+check_runs(const uint8_t *b, size_t len, const uint32_t *ends, size_t nends,
+    const ingest_posting *p, size_t n)
+{
+	ingest_run_ref *r = NULL;
+	ingest_posting *got = NULL, *pre = NULL;
+	size_t nr = 0, rcap = 0, f0, cap = 0, pcap = 0, seen = 0, frame = 1;
+
+	assert_int_equal(ingest_block_dir(b, len, 1, &r, &rcap, &nr, &f0), 0);
+	assert_int_equal(ends[0], f0);
+	for (size_t i = 0; i < nr; i++) {
+		size_t k = 0, m = 0;
+		if (i > 0)
+			assert_true(r[i].audience > r[i - 1].audience);
+		assert_int_equal(r[i].frames == 0, r[i].len <= INGEST_INLINE_RUN);
+		assert_int_equal(ingest_postings_decode(b + r[i].at, r[i].len, &got, &k, &cap), 0);
+		for (size_t j = 0; j < n; j++) /* that audience's postings, in order */
+			if (p[j].audience == r[i].audience) {
+				assert_true(m < k);
+				assert_int_equal(got[m].serial, p[j].serial);
+				assert_int_equal(got[m].portion, p[j].portion);
+				assert_int_equal(got[m].entry, p[j].entry);
+				assert_int_equal(got[m].date, p[j].date);
+				m++;
+			}
+		assert_int_equal(m, k);
+		assert_true(k > 0);
+		seen += k;
+		if (r[i].frames == 0)
+			continue;
+		assert_int_equal(r[i].frame, frame);
+		assert_int_equal(r[i].date, got[0].date);
+		assert_int_equal(r[i].serial, got[0].serial);
+		/* its frames: segments cut between reports */
+		size_t from = r[i].at, before = 0;
+		for (uint32_t f = 0; f < r[i].frames; f++) {
+			size_t c = 0;
+			uint32_t ld;
+			uint64_t ls;
+			assert_true(frame + f < nends);
+			assert_int_equal(ingest_postings_decode(b + r[i].at, ends[frame + f] - r[i].at,
+			    &pre, &c, &pcap), 0);
+			assert_int_equal(ingest_postings_last(b + from, ends[frame + f] - from, &ld,
+			    &ls), 0);
+			assert_int_equal(ls, got[c - 1].serial);
+			assert_int_equal(ld, got[c - 1].date);
+			if (f + 1 < r[i].frames) {
+				assert_true(c - before >= INGEST_FRAME_POSTINGS);
+				assert_true(got[c].serial != got[c - 1].serial);
+			} else {
+				assert_int_equal(c, k);
+			}
+			before = c;
+			from = ends[frame + f];
+		}
+		assert_int_equal(from, r[i].at + r[i].len);
+		frame += r[i].frames;
+	}
+	assert_int_equal(frame, nends);
+	assert_int_equal(seen, n);
+	free(r);
+	free(got);
+	free(pre);
+}
+
+/* Postings of many audiences: a run each, and back whole in answer order. */
+static void
+test_postings__runs_by_audience(void **state)
+{
+	static ingest_posting a[4000];
+	ingest_posting *out = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	for (int round = 0; round < 60; round++) {
+		size_t na = 1 + rnd() % (round % 3 ? 60 : 4000), len, nends, n = 0;
+		unsigned nauds = 1 + (unsigned)(rnd() % 40);
+		uint32_t *ends;
+		uint8_t *block;
+		make_reports(a, na);
+		for (size_t i = 0; i < na; i++)
+			a[i].audience = 1 + (uint32_t)(rnd() % nauds) * 7;
+		block = encode_block(a, na, &len, &ends, &nends);
+		check_runs(block, len, ends, nends, a, na);
+		assert_int_equal(ingest_block_decode(block, len, &out, &n, &cap), 0);
+		assert_int_equal(n, na);
+		same_postings(out, a, na);
+		for (size_t i = 0; i < na; i++)
+			assert_int_equal(out[i].audience, a[i].audience);
+		/* Truncated anywhere, or with a byte more, it is refused. */
+		for (size_t cut = 0; cut < len; cut += 1 + rnd() % 97) {
+			n = 3;
+			assert_int_equal(ingest_block_decode(block, cut, &out, &n, &cap), LSN_EINPUT);
+			assert_int_equal(n, 3);
+		}
+		free(block);
+		free(ends);
+	}
+	/* A posting without an audience is not written. */
+	ingest_posting none = { 5, 0, 1, 20240101, 0 };
+	uint8_t *b = NULL;
+	uint32_t *e = NULL;
+	size_t bl, bc = 0, ec = 0, ne;
+	lsn_err err;
+	assert_int_equal(ingest_block_encode(&none, 1, &b, &bc, &bl, &e, &ec, &ne, &err),
+	    LSN_EINTERNAL);
+	free(b);
+	free(e);
+	free(out);
+}
+
 /* Blocks of reports with distinct serials (as of distinct batches) merge
  * into one block of all their postings in block order, cut into segments
  * as the encoder cuts them; blocks that share a report are refused. */
@@ -253,14 +405,16 @@ test_postings__merge_blocks(void **state)
 		}
 		for (size_t i = 0; i < k; i++) {
 			size_t ne;
-			blocks[i] = encode(part[i], np[i], &lens[i], &e, &ne);
+			for (size_t j = 0; j < np[i]; j++) /* an audience per entry */
+				part[i][j].audience = 1 + part[i][j].entry % 5;
+			blocks[i] = encode_block(part[i], np[i], &lens[i], &e, &ne);
 			free(e);
 			total += np[i];
 		}
-		assert_int_equal(ingest_postings_merge((const uint8_t *const *)blocks, lens, k, &merged,
+		assert_int_equal(ingest_block_merge((const uint8_t *const *)blocks, lens, k, &merged,
 		    &bcap, &len, &ends, &ecap, &nends, &err), 0);
 		assert_int_equal(ends[nends - 1], len);
-		assert_int_equal(ingest_postings_decode(merged, len, &out, &n, &cap), 0);
+		assert_int_equal(ingest_block_decode(merged, len, &out, &n, &cap), 0);
 		assert_int_equal(n, total);
 		/* The same postings as all the blocks', sorted. */
 		size_t m = 0;
@@ -269,16 +423,13 @@ test_postings__merge_blocks(void **state)
 				all[m++] = part[i][j];
 		qsort(all, m, sizeof(*all), cmp_posting);
 		same_postings(out, all, n);
-		for (size_t i = 0; i + 1 < nends; i++) { /* segments cut between reports */
-			size_t got = 0;
-			assert_int_equal(ingest_postings_decode(merged, ends[i], &out, &got, &cap), 0);
-			assert_true(got >= INGEST_FRAME_POSTINGS * (i + 1));
-			assert_true(all[got].serial != all[got - 1].serial);
-		}
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(out[i].audience, 1 + out[i].entry % 5);
+		check_runs(merged, len, ends, nends, all, m);
 		if (k > 1) { /* a report in two blocks */
 			const uint8_t *twice[2] = { blocks[0], blocks[0] };
 			size_t tl[2] = { lens[0], lens[0] };
-			assert_int_equal(ingest_postings_merge(twice, tl, 2, &merged, &bcap, &len, &ends,
+			assert_int_equal(ingest_block_merge(twice, tl, 2, &merged, &bcap, &len, &ends,
 			    &ecap, &nends, &err), LSN_EINPUT);
 		}
 		for (size_t i = 0; i < k; i++)
@@ -294,7 +445,7 @@ test_postings__merge_blocks(void **state)
 static void
 test_postings__order_across_segments(void **state)
 {
-	ingest_posting a[2] = { { 9, 0, 1, 20240102 }, { 8, 0, 1, 20240101 } };
+	ingest_posting a[2] = { { 9, 0, 1, 20240102, 1 }, { 8, 0, 1, 20240101, 1 } };
 	ingest_posting *out = NULL;
 	uint8_t buf[64];
 	size_t l0, l1, n = 0, cap = 0, ne;
@@ -374,7 +525,8 @@ test_postings__unsorted_block_refused(void **state)
 	uint8_t fine2[] = { 2, 5, D, 0, 11, 3, D, 3, 1, 1, 0, 0, 1 };
 #undef FIRST
 #undef D
-	ingest_posting *out = NULL, bad[2] = { { 5, 3, 1, 20240101 }, { 6, 0, 1, 20240101 } };
+	ingest_posting *out = NULL, bad[2] = { { 5, 3, 1, 20240101, 1 },
+		{ 6, 0, 1, 20240101, 1 } };
 	size_t n = 0, cap = 0, len;
 	lsn_err err;
 
@@ -411,21 +563,21 @@ test_postings__unsorted_block_refused(void **state)
 	uint8_t *block = NULL;
 	uint32_t *ends = NULL;
 	size_t bcap = 0, ecap = 0, nends;
-	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
+	assert_int_equal(ingest_block_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
 	    &nends, &err), LSN_EINTERNAL);
 	bad[1].serial = 4;
-	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
+	assert_int_equal(ingest_block_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
 	    &nends, &err), 0);
-	assert_int_equal(ingest_postings_decode(block, len, &out, &n, &cap), 0);
+	assert_int_equal(ingest_block_decode(block, len, &out, &n, &cap), 0);
 	assert_int_equal(n, 6);
 	assert_int_equal(out[5].serial, 4);
 	bad[1].serial = 5;
-	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
+	assert_int_equal(ingest_block_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
 	    &nends, &err), LSN_EINTERNAL);
 	bad[1].portion = 4;
-	assert_int_equal(ingest_postings_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
+	assert_int_equal(ingest_block_encode(bad, 2, &block, &bcap, &len, &ends, &ecap,
 	    &nends, &err), 0);
-	assert_int_equal(ingest_postings_decode(block, len, &out, &n, &cap), 0);
+	assert_int_equal(ingest_block_decode(block, len, &out, &n, &cap), 0);
 	assert_int_equal(n, 8);
 	assert_int_equal(out[7].portion, 4);
 	free(block);
@@ -458,6 +610,7 @@ main(void)
 		cmocka_unit_test(test_postings__roundtrip_appends),
 		cmocka_unit_test(test_postings__segments_cut_between_reports),
 		cmocka_unit_test(test_postings__order_across_segments),
+		cmocka_unit_test(test_postings__runs_by_audience),
 		cmocka_unit_test(test_postings__merge_blocks),
 		cmocka_unit_test(test_postings__every_truncation_refused),
 		cmocka_unit_test(test_postings__unsorted_block_refused),
