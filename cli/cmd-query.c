@@ -2,7 +2,8 @@
  * cli/cmd-query.c - liaison query: search what the principal may read.
  *
  * Exit status: 0 (also for zero hits), 64 usage, 65 a query that does not
- * parse (the message gives the position), 77 not a principal.
+ * parse (the message gives the position), 74 an audit entry that cannot be
+ * written, 77 not a principal.
  */
 #include "config.h"
 
@@ -97,12 +98,80 @@ kept_free(struct out *o)
 	free(o->hits);
 }
 
+/* What both runs of a query share: the store, who asks, what, and the page. */
+struct search {
+	store *st;
+	const acl_data *data;
+	const acl_principal *who;
+	const query *q;
+	query_opts qo;
+};
+
+/*
+ * Run the search, counting the withheld reports (which reads the postings
+ * of portions s->who may not read) or not (only the readable portions'
+ * postings: the answer).
+ */
+static int
+search_run(const struct search *s, int count_withheld, query_hit_fn fn,
+    void *fctx, query_result *res, lsn_err *err)
+{
+	query_opts qo = s->qo;
+
+	qo.count_withheld = count_withheld;
+	return query_run(s->st, s->data, s->who, s->q, &qo, fn, fctx, res, err);
+}
+
+static int
+discard(void *ctx, const query_hit *h)
+{
+	(void)ctx;
+	(void)h;
+	return 0;
+}
+
+/* The reason of the second entry, which names the entry it completes. */
+#define WITHHELD_NOTE "withheld count of the query audited before it"
+
+/*
+ * After the answer is out: count the reports withheld from it in a second
+ * run and audit the count in an entry of its own (ev is the answer's entry).
+ * The count's time depends on postings the principal may not read, so it
+ * must not delay the answer; nothing else of this run reaches the
+ * principal either: a run that fails is the log's business alone (its
+ * error could depend on an unreadable posting), and the exit status stays
+ * the answer's.  Returns 0, or 74 when the entry cannot be written.
+ */
+static int
+audit_withheld(struct cli_ctx *ctx, const struct search *s,
+    store_audit_event ev)
+{
+	char why[sizeof(WITHHELD_NOTE) + sizeof(((lsn_err *)0)->msg) + 2];
+	query_result res;
+	lsn_err err;
+
+	ev.hits = -1;
+	if (search_run(s, 1, discard, NULL, &res, &err) == 0) {
+		ev.outcome = "SUCCESS";
+		ev.reason = WITHHELD_NOTE;
+		ev.withheld = (int64_t)res.withheld;
+	} else {
+		snprintf(why, sizeof(why), "%s: %s", WITHHELD_NOTE, err.msg);
+		ev.outcome = "FAILURE";
+		ev.reason = why;
+		ev.withheld = -1;
+	}
+	/* The answer is already out: all a failure here can do is say that
+	 * its count is missing from the log, and exit 74. */
+	return cli_audit(ctx, s->st, &ev) != 0 ? 74 : 0;
+}
+
 static int
 run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
 	const char *arg;
 	struct out o = { 0 };
-	query_opts qo = { 20, 0 };
+	query_opts qo = { .limit = 20 };
 	query_result res;
 	acl_data *data = NULL;
 	acl_principal *who = NULL;
@@ -160,11 +229,14 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 			rc = cli_error(ctx, LSN_EINPUT, "query: %s", err.msg);
 		goto out;
 	}
-	rc = query_run(st, data, who, q, &qo, on_hit, &o, &res, &err);
+	struct search s = { st, data, who, q, qo };
+	/* The answer reads only the readable portions' postings; it knows the
+	 * withheld count only when it passed none of the others over. */
+	rc = search_run(&s, 0, on_hit, &o, &res, &err);
 	ev.outcome = rc == 0 ? "SUCCESS" : "FAILURE";
 	ev.reason = rc == 0 ? NULL : err.msg;
 	ev.hits = (int64_t)res.returned;
-	ev.withheld = (int64_t)res.withheld;
+	ev.withheld = res.withheld_known ? (int64_t)res.withheld : -1;
 	/* Nothing is shown before its audit entry is written (else exit 74). */
 	if (cli_audit(ctx, st, &ev) != 0) {
 		rc = 74;
@@ -176,6 +248,15 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	}
 	for (size_t i = 0; i < o.n; i++)
 		print_hit(&o, &o.hits[i]);
+	kept_free(&o); /* the titles are not kept through the count below */
+	o = (struct out){ 0 };
+	/* Out before the count below starts, not at exit. */
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = cli_error(ctx, LSN_EIO, "%s: cannot write the output", ctx->cmd_path);
+	/* Counted even when the answer could not be written: the query was
+	 * audited as answered, and its entry still lacks the count. */
+	if (!res.withheld_known && audit_withheld(ctx, &s, ev) != 0)
+		rc = 74;
 out:
 	kept_free(&o);
 	lsn_wipe_free(text, len + 1);

@@ -69,3 +69,8 @@ check-valgrind: liaison
 	done; exit $$fail
 .PHONY: check-valgrind
 CLEANFILES += *.valgrind.log
+
+# A query's withheld count in the audit log: its own entry, or a second one
+# after the answer (cli/cmd-query.c).
+TESTS += tests/cli/withheld.sh
+EXTRA_DIST += tests/cli/withheld.sh
