@@ -89,7 +89,22 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 	size_t npo = 0, cap = 0;
 	if (ingest_postings_decode(buf, size, &po, &npo, &cap) == 0 && npo > size)
 		abort(); /* at least a byte a posting */
+	npo = 0;
+	if (ingest_block_decode(buf, size, &po, &npo, &cap) == 0 && npo > size)
+		abort(); /* a block: its directory and runs */
 	free(po);
+	ingest_run_ref *runs = NULL;
+	size_t nruns = 0, rcap = 0, f0;
+	for (int whole = 0; whole < 2; whole++)
+		if (ingest_block_dir(buf, size, whole, &runs, &rcap, &nruns, &f0) == 0) {
+			if (f0 > size)
+				abort();
+			for (size_t i = 0; i < nruns; i++) /* every run within the bytes */
+				if (runs[i].frames == 0 && (runs[i].at > f0 ||
+					runs[i].len > f0 - runs[i].at))
+					abort();
+		}
+	free(runs);
 	ingest_entry ent;
 	if (ingest_entry_view(buf, size, &ent) == 0) {
 		if (ent.label + ACL_LABEL_SIZE > buf + size ||

@@ -992,6 +992,18 @@ test_query__noforn_words_never_reach_partners(void **state)
 		assert_int_equal(query_run(G.st, G.data, G.who[w], q, &o, collect, &got, &res,
 		    &err), 0);
 		assert_int_equal(got.n, 0);
+		/* ... and the answer read none of its postings (all of them in
+		 * portions the partner may not read): its time does not depend
+		 * on how many there are.  Only the audit's count reads them. */
+		assert_int_equal(res.postings, 0);
+		assert_true(res.passed_over > 0);
+		assert_false(res.withheld_known);
+		query_opts all = o;
+		all.count_withheld = 1;
+		assert_int_equal(query_run(G.st, G.data, G.who[w], q, &all, collect, &got, &res,
+		    &err), 0);
+		assert_int_equal(got.n, 0);
+		assert_true(res.postings > 0 && res.withheld > 0 && res.withheld_known);
 	}
 	got.n = 0;
 	assert_int_equal(query_run(G.st, G.data, G.who[0], q, &o, collect, &got, &res, &err), 0);
