@@ -263,7 +263,8 @@ ingest_posting_before(const ingest_posting *x, const ingest_posting *y)
  * neither what it finds nor how long it takes depends on the others
  * (DESIGN.md section 4).  Frame 0 of the block is its directory:
  *   varint the number of runs (0: a block without postings);
- *   per run, by audience ascending: varint audience (an entry number),
+ *   per run, by audience ascending: varint audience (an entry number; after the first, its step
+ *   from the one before),
  *   varint its frames (0: inline, in frame 0 after the directory), varint
  *   its length in bytes, and for a run that is not inline varint date and
  *   varint serial of its first posting (a reader passes by a run wholly
@@ -280,7 +281,7 @@ ingest_posting_before(const ingest_posting *x, const ingest_posting *y)
  * LSN_EINTERNAL (p out of order or without audiences, out of memory).
  */
 #define INGEST_FRAME_POSTINGS 512
-#define INGEST_INLINE_RUN 32
+#define INGEST_INLINE_RUN 64
 /* The frame size the encoder uses: INGEST_FRAME_POSTINGS, which tests
  * lower to cut small blocks into many frames. */
 extern size_t ingest__frame_postings;
@@ -329,6 +330,16 @@ int ingest_block_dir(const uint8_t *block, size_t len, int whole, ingest_run_ref
  */
 int ingest_block_decode(const uint8_t *block, size_t len, ingest_posting **p, size_t *n,
     size_t *cap);
+
+/*
+ * p[0..ends[k - 1]) holds k ranges one after the other, range i ending at
+ * ends[i], each in the order above: put it all in that order (pairs of
+ * ranges merged, log2 k passes; ends is overwritten), through *tmp (room
+ * for *tcap postings, grown as needed; the caller wipes and frees it).
+ * 0, or LSN_EINTERNAL.
+ */
+int ingest_postings_interleave(ingest_posting *p, size_t *ends, size_t k,
+    ingest_posting **tmp, size_t *tcap);
 
 /*
  * What a query reads of a block: the runs want() says yes to (NULL: all;

@@ -394,7 +394,7 @@ assemble(const struct bscratch *t, uint8_t **buf, size_t *cap, size_t *len, uint
 	for (size_t i = 0; i < t->nr; i++) {
 		const struct brun *r = &t->r[i];
 		int inl = r->len <= INGEST_INLINE_RUN;
-		q += put_varint(q, r->aud);
+		q += put_varint(q, r->aud - (i > 0 ? t->r[i - 1].aud : 0));
 		q += put_varint(q, inl ? 0 : r->ne);
 		q += put_varint(q, r->len);
 		if (!inl) {
@@ -526,11 +526,13 @@ ingest_block_dir(const uint8_t *b, size_t len, int whole, ingest_run_ref **runs,
 	for (size_t i = 0; i < nr; i++) {
 		ingest_run_ref *r = &(*runs)[i];
 		memset(r, 0, sizeof(*r));
+		uint64_t prev = i > 0 ? (*runs)[i - 1].audience : 0;
 		if (ingest__varint(&p, end, &v[0]) != 0 || ingest__varint(&p, end, &v[1]) != 0 ||
-		    ingest__varint(&p, end, &v[2]) != 0 || v[0] == 0 || v[0] > UINT32_MAX ||
-		    (i > 0 && v[0] <= (*runs)[i - 1].audience) || v[1] > UINT32_MAX || v[2] == 0 ||
-		    v[2] > STORE_MAX_RECORD || (v[1] > 0 && v[2] < v[1]))
+		    ingest__varint(&p, end, &v[2]) != 0 || v[0] == 0 || v[0] > UINT32_MAX - prev ||
+		    v[1] > UINT32_MAX || v[2] == 0 || v[2] > STORE_MAX_RECORD ||
+		    (v[1] > 0 && v[2] < v[1]))
 			return LSN_EINPUT;
+		v[0] += prev; /* audiences rise: each is a step from the one before */
 		if (v[1] > 0 && (ingest__varint(&p, end, &v[3]) != 0 ||
 				    ingest__varint(&p, end, &v[4]) != 0 || v[3] > UINT32_MAX))
 			return LSN_EINPUT;
@@ -617,12 +619,46 @@ ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
 	return rc;
 }
 
-static int
-cmp_posting(const void *a, const void *b)
+int
+ingest_postings_interleave(ingest_posting *p, size_t *ends, size_t k, ingest_posting **tmp,
+    size_t *tcap)
 {
-	const ingest_posting *x = a, *y = b;
+	size_t n = k ? ends[k - 1] : 0;
+	ingest_posting *a = p, *b;
 
-	return ingest_posting_before(y, x) - ingest_posting_before(x, y);
+	if (k <= 1)
+		return 0;
+	if (*tcap < n) {
+		ingest_posting *t = malloc(n * sizeof(*t));
+		if (t == NULL)
+			return LSN_EINTERNAL;
+		lsn_wipe_free(*tmp, *tcap * sizeof(**tmp));
+		*tmp = t;
+		*tcap = n;
+	}
+	b = *tmp;
+	/* Pairs of ranges merged into the other buffer, until one is left. */
+	while (k > 1) {
+		size_t m = 0, from = 0;
+		for (size_t i = 0; i < k; i += 2) {
+			size_t mid = ends[i], to = i + 1 < k ? ends[i + 1] : mid, x = from, y = mid;
+			ingest_posting *o = b + from;
+			while (x < mid && y < to)
+				*o++ = ingest_posting_before(&a[y], &a[x]) ? a[y++] : a[x++];
+			memcpy(o, a + x, (mid - x) * sizeof(*o));
+			o += mid - x;
+			memcpy(o, a + y, (to - y) * sizeof(*o));
+			ends[m++] = to;
+			from = to;
+		}
+		k = m;
+		ingest_posting *t = a;
+		a = b;
+		b = t;
+	}
+	if (a != p)
+		memcpy(p, a, n * sizeof(*p));
+	return 0;
 }
 
 int
@@ -630,23 +666,29 @@ ingest_block_decode(const uint8_t *block, size_t len, ingest_posting **p, size_t
     size_t *cap)
 {
 	ingest_run_ref *d = NULL;
-	size_t nd = 0, dcap = 0, f0, from = *n;
+	ingest_posting *tmp = NULL;
+	size_t nd = 0, dcap = 0, f0, from = *n, *ends = NULL, tcap = 0;
 	int rc = ingest_block_dir(block, len, 1, &d, &dcap, &nd, &f0);
 
+	if (rc == 0 && nd > 1 && (ends = malloc(nd * sizeof(*ends))) == NULL)
+		rc = LSN_EINTERNAL;
 	for (size_t i = 0; i < nd && rc == 0; i++) {
 		size_t k = *n;
 		if ((rc = ingest_postings_decode(block + d[i].at, d[i].len, p, n, cap)) == 0)
 			for (; k < *n; k++)
 				(*p)[k].audience = d[i].audience;
+		if (ends != NULL)
+			ends[i] = *n - from;
 	}
+	/* The runs follow each other: back into answer order. */
+	if (rc == 0 && nd > 1)
+		rc = ingest_postings_interleave(*p + from, ends, nd, &tmp, &tcap);
 	free(d);
-	if (rc != 0) {
+	free(ends);
+	lsn_wipe_free(tmp, tcap * sizeof(*tmp));
+	if (rc != 0)
 		*n = from;
-		return rc;
-	}
-	if (nd > 1) /* runs follow each other: back into answer order */
-		qsort(*p + from, *n - from, sizeof(**p), cmp_posting);
-	return 0;
+	return rc;
 }
 
 /* ---- reading a block for a query ---- */

@@ -46,6 +46,9 @@ struct word {
 	uint8_t *blk;      /* the batch's block's runs read, kept as read */
 	size_t blk_len, blk_cap;
 	ingest_block_view view; /* where each run read is in blk */
+	size_t *ends, cap_ends; /* decode_runs(): where each run's postings end */
+	ingest_posting *tmp;    /* and its room to interleave them */
+	size_t cap_tmp;
 	uint64_t *R, *A;   /* by bitmaps, a candidate word: in any portion */
 	size_t bits_cap;   /* words in R and A */
 	int is_cand;       /* R and A hold this batch's answer */
@@ -464,25 +467,27 @@ key_before(uint32_t xd, uint64_t xs, uint32_t yd, uint64_t ys)
 #define RUN_EACH(w, i, from) \
 	size_t i = 0, from = 0; i < (w)->view.n; from = (w)->view.end[i++]
 
-static int
-cmp_posting(const void *a, const void *b)
-{
-	const ingest_posting *x = a, *y = b;
-
-	return ingest_posting_before(y, x) - ingest_posting_before(x, y);
-}
-
 /* Decode the runs read of w's block into w->p, in answer order. */
 static int
-decode_runs(struct word *w)
+decode_runs(struct run *r, struct word *w)
 {
 	w->n = 0;
-	for (RUN_EACH(w, i, from))
+	if (w->view.n > w->cap_ends) {
+		size_t *e = realloc(w->ends, w->view.n * sizeof(*e));
+		if (e == NULL)
+			return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+		w->ends = e;
+		w->cap_ends = w->view.n;
+	}
+	for (RUN_EACH(w, i, from)) {
 		if (ingest_postings_decode(w->blk + from, w->view.end[i] - from, &w->p, &w->n,
 			&w->cap) != 0)
-			return LSN_EINPUT;
-	if (w->view.n > 1) /* more than one run: back into answer order */
-		qsort(w->p, w->n, sizeof(*w->p), cmp_posting);
+			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
+		w->ends[i] = w->n;
+	}
+	/* more than one run: back into answer order */
+	if (ingest_postings_interleave(w->p, w->ends, w->view.n, &w->tmp, &w->cap_tmp) != 0)
+		return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
 	return 0;
 }
 
@@ -1840,10 +1845,8 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 						goto out;
 				} else { /* whole, decoded */
 					w->read_in = 0;
-					if ((rc = read_block(&r, w, b, NULL)) == 0 &&
-					    decode_runs(w) != 0)
-						rc = lsn_fail(err, LSN_EINPUT,
-						    "a malformed posting block");
+					if ((rc = read_block(&r, w, b, NULL)) == 0)
+						rc = decode_runs(&r, w);
 				}
 				if (rc != 0)
 					goto out;
@@ -1906,10 +1909,8 @@ query_run(store *st, const acl_data *data, const acl_principal *p, const query *
 						total += r.words[i].n;
 				}
 				for (size_t i = 0; i < r.nwords; i++)
-					if (decode_runs(&r.words[i]) != 0) {
-						rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block");
+					if ((rc = decode_runs(&r, &r.words[i])) != 0)
 						goto out;
-					}
 				rc = 0;
 			}
 			if (total > cap) {
@@ -1993,6 +1994,8 @@ out:
 		lsn_wipe_free(r.words[i].p, r.words[i].cap * sizeof(*r.words[i].p));
 		lsn_wipe_free(r.words[i].blk, r.words[i].blk_cap);
 		ingest_block_view_free(&r.words[i].view);
+		free(r.words[i].ends);
+		lsn_wipe_free(r.words[i].tmp, r.words[i].cap_tmp * sizeof(*r.words[i].tmp));
 		free(r.words[i].R);
 		free(r.words[i].A);
 	}

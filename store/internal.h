@@ -209,7 +209,7 @@ int store__open1(store *st, char domain, const void *name, size_t name_len,
  * overflow pages of its own).
  */
 #define STORE__FRAME_PACK 0x02
-#define STORE__PACK_SMALL 64
+#define STORE__PACK_SMALL 128
 #define STORE__PACK_ENTRY (STORE_BLIND_LEN + 2)
 #define STORE__PACK_MAX 1536
 /* Seal len bytes of plain into out, which has room for

@@ -507,8 +507,8 @@ uint64_t store_batch_postings_number(store_batch *b);
  * filled (wiped).  A block is sealed in frames that end at ends[0..nends)
  * (the last at len; nends 0: one frame), so that a reader can open its
  * first frames only (store_postings_read_batch).  A block of one frame and
- * at most 64 bytes is not sealed on its own: it goes into a pack with the
- * next terms' small blocks of its batch and slice, about 30 a pack,
+ * at most 128 bytes is not sealed on its own: it goes into a pack with the
+ * next terms' small blocks of its batch and slice, about 15 a pack,
  * sealed by store_batch_add_blocks.  Readers find it as any block.
  */
 typedef struct store_blocks store_blocks;
