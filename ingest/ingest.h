@@ -243,9 +243,11 @@ ingest_posting_before(const ingest_posting *x, const ingest_posting *y)
 }
 
 /*
- * A *run*: postings p[0..n), in that order, as segments, each of at least
- * INGEST_FRAME_POSTINGS postings but the last, cut between reports.  A
- * segment:
+ * A *run*: postings p[0..n), in that order, as segments, cut between
+ * reports: the first of at least INGEST_FRAME_POSTINGS / 8 postings, each
+ * other of at least INGEST_FRAME_POSTINGS but the last.  (A query for the
+ * newest hits opens the first frame of every run it may read: a short
+ * one, unless it needs more.)  A segment:
  *   varint n (at least 1), varint base (the segment's lowest serial),
  *   varint the date of its last posting, varint its serial minus base,
  *   varint the length of the postings that follow; then per posting
@@ -273,7 +275,9 @@ ingest_posting_before(const ingest_posting *x, const ingest_posting *y)
  *   INGEST_INLINE_RUN bytes: a partner decrypts it with the directory,
  *   but decodes only its own).
  * Then each other run's segments, one frame each, in directory order.
- * ingest_block_encode puts p[0..n) (in the order above, audiences set) in
+ * ingest_block_encode puts p[0..n) (in the order above, audiences set),
+ * with x's buffers (from ingest_block_scratch_new, kept for the next call
+ * of the same thread; NULL: its own for this call), in
  * *buf (room for *cap bytes; a smaller one is wiped, freed and replaced)
  * and the end of each frame in *ends (room for *ends_cap, grown with
  * realloc; *nends of them), which the caller keeps and wipes: the writer
@@ -285,9 +289,12 @@ ingest_posting_before(const ingest_posting *x, const ingest_posting *y)
 /* The frame size the encoder uses: INGEST_FRAME_POSTINGS, which tests
  * lower to cut small blocks into many frames. */
 extern size_t ingest__frame_postings;
-int ingest_block_encode(const ingest_posting *p, size_t n, uint8_t **buf,
-    size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
-    lsn_err *err);
+typedef struct ingest_block_scratch ingest_block_scratch;
+ingest_block_scratch *ingest_block_scratch_new(void);
+void ingest_block_scratch_free(ingest_block_scratch *x);
+int ingest_block_encode(const ingest_posting *p, size_t n, ingest_block_scratch *x,
+    uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap,
+    size_t *nends, lsn_err *err);
 
 /*
  * Merge blocks[0..n) (at most 64, each whole, their reports distinct) into
@@ -298,8 +305,8 @@ int ingest_block_encode(const ingest_posting *p, size_t n, uint8_t **buf,
  * malformed block, or two with a report in common), LSN_EINTERNAL.
  */
 int ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
-    uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap,
-    size_t *nends, lsn_err *err);
+    ingest_block_scratch *x, uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends,
+    size_t *ends_cap, size_t *nends, lsn_err *err);
 
 /* A run of a block, from its directory. */
 typedef struct ingest_run_ref {

@@ -24,6 +24,13 @@ put_varint(uint8_t *p, uint64_t v)
 
 size_t ingest__frame_postings = INGEST_FRAME_POSTINGS;
 
+/* A run's first segment: an eighth of the others (ingest.h). */
+static inline size_t
+first_segment(size_t fp)
+{
+	return fp >= 8 ? fp / 8 : 1;
+}
+
 /* Encode p[0..n) (whole reports) as one segment at q, which has room for
  * SEGMENT_HEAD + 30 n bytes; returns its end.  The postings are written
  * first, after room for the head, and moved up to it once their length is
@@ -169,6 +176,7 @@ merge_runs(const uint8_t *const *blocks, const size_t *lens, size_t n,
 	size_t fp = ingest__frame_postings ? ingest__frame_postings : 1, nseg = 0, segcap = 0;
 	uint64_t last = 0;
 	int rc = 0, r = 0;
+	size_t e0 = *nends;
 
 	if (n > MAXIN)
 		return lsn_fail(err, LSN_EINTERNAL, "too many blocks to merge");
@@ -195,7 +203,7 @@ merge_runs(const uint8_t *const *blocks, const size_t *lens, size_t n,
 			break;
 		}
 		/* A segment is written once it is long enough and a report ends. */
-		if (nseg >= fp) {
+		if (nseg >= (*nends > e0 ? fp : first_segment(fp))) {
 			if (room(buf, cap, *len, SEGMENT_HEAD + nseg * 30) != 0 ||
 			    end_room(ends, ends_cap, *nends) != 0) {
 				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
@@ -313,6 +321,7 @@ struct brun {
 	size_t at, len, e0, ne;
 };
 
+/* Runs being put together (ingest_block_scratch's part). */
 struct bscratch {
 	uint8_t *b;
 	size_t cap, len;
@@ -322,12 +331,40 @@ struct bscratch {
 	size_t rcap, nr;
 };
 
-static void
-bscratch_free(struct bscratch *t)
+struct ingest_block_scratch {
+	struct bscratch t;
+	uint32_t *aud;       /* a block's audiences, ascending */
+	size_t *at;          /* and where each one's postings go in g */
+	size_t acap;
+	ingest_posting *g;   /* the postings grouped by audience */
+	size_t gcap;
+	/* By audience number (entry numbers are small and dense): mark[a] is
+	 * gen when a is among this block's, ix[a] its index then. */
+	uint32_t *mark, *ix;
+	size_t mcap;
+	uint32_t gen;
+};
+
+ingest_block_scratch *
+ingest_block_scratch_new(void)
 {
-	lsn_wipe_free(t->b, t->cap);
-	free(t->e);
-	lsn_wipe_free(t->r, t->rcap * sizeof(*t->r));
+	return calloc(1, sizeof(ingest_block_scratch));
+}
+
+void
+ingest_block_scratch_free(ingest_block_scratch *x)
+{
+	if (x == NULL)
+		return;
+	lsn_wipe_free(x->t.b, x->t.cap);
+	free(x->t.e);
+	lsn_wipe_free(x->t.r, x->t.rcap * sizeof(*x->t.r));
+	free(x->aud);
+	free(x->at);
+	free(x->mark);
+	free(x->ix);
+	lsn_wipe_free(x->g, x->gcap * sizeof(*x->g));
+	free(x);
 }
 
 /* Note the run just appended to t (from byte at and end e0) under aud. */
@@ -363,7 +400,7 @@ put_run(struct bscratch *t, const ingest_posting *p, size_t n)
 	if (room(&t->b, &t->cap, t->len, (n / fp + 1) * SEGMENT_HEAD + n * 30) != 0)
 		return LSN_EINTERNAL;
 	for (size_t from = 0; from < n;) {
-		size_t to = from + fp < n ? from + fp : n;
+		size_t k = from == 0 ? first_segment(fp) : fp, to = from + k < n ? from + k : n;
 		while (to < n && p[to].serial == p[to - 1].serial)
 			to++; /* a report's postings stay in one segment */
 		t->len = (size_t)(put_segment(t->b + t->len, p + from, to - from) - t->b);
@@ -427,23 +464,152 @@ assemble(const struct bscratch *t, uint8_t **buf, size_t *cap, size_t *len, uint
 	return 0;
 }
 
+/* Audience numbers below this are mapped by an array (ingest_block_scratch),
+ * larger ones looked up in the sorted list. */
+#define AUD_DIRECT (1u << 22)
+
 static int
-cmp_u32v(const void *a, const void *b)
+cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return (x > y) - (x < y);
 }
 
-int
-ingest_block_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t *cap,
-    size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends, lsn_err *err)
+/* The index of audience a in x->aud[0..n) (ascending), or where it would go. */
+static inline size_t
+aud_find(const uint32_t *aud, size_t n, uint32_t a)
 {
-	struct bscratch t = { 0 };
-	uint32_t *aud = NULL;
-	ingest_posting *g = NULL;
-	size_t na = 0, *at = NULL;
-	int rc = 0;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (aud[m] < a)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo;
+}
+
+/* Room for n audiences in x; 0 or -1. */
+static int
+aud_room(ingest_block_scratch *x, size_t n)
+{
+	size_t c = x->acap ? x->acap : 64;
+	uint32_t *a;
+	size_t *at;
+
+	if (n <= x->acap)
+		return 0;
+	while (c < n)
+		c *= 2;
+	if ((a = realloc(x->aud, c * sizeof(*a))) == NULL)
+		return -1;
+	x->aud = a;
+	if ((at = realloc(x->at, (c + 1) * sizeof(*at))) == NULL)
+		return -1;
+	x->at = at;
+	x->acap = c;
+	return 0;
+}
+
+static int
+encode(const ingest_posting *p, size_t n, ingest_block_scratch *x, uint8_t **buf, size_t *cap,
+    size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends)
+{
+	struct bscratch *t = &x->t;
+	size_t na = 0, i;
+
+	t->len = t->ne = t->nr = 0;
+	for (i = 1; i < n && p[i].audience == p[0].audience; i++)
+		;
+	if (n > 0 && i == n) { /* one audience, as most words of a batch */
+		if (put_run(t, p, n) != 0)
+			return -1;
+		return assemble(t, buf, cap, len, ends, ends_cap, nends);
+	}
+	/* The audiences (few: a sorted array), then the postings grouped by
+	 * them, in order within each. */
+	uint32_t top = 0;
+	for (i = 0; i < n; i++)
+		top = p[i].audience > top ? p[i].audience : top;
+	if (top < AUD_DIRECT && top >= x->mcap) {
+		size_t c = x->mcap ? x->mcap : 1024;
+		while (c <= top)
+			c *= 2;
+		uint32_t *m = realloc(x->mark, c * sizeof(*m)), *ix;
+		if (m == NULL)
+			return -1;
+		memset(m + x->mcap, 0, (c - x->mcap) * sizeof(*m));
+		x->mark = m;
+		if ((ix = realloc(x->ix, c * sizeof(*ix))) == NULL)
+			return -1;
+		x->ix = ix;
+		x->mcap = c;
+	}
+	int direct = top < x->mcap;
+	if (direct && ++x->gen == 0) { /* a new stamp; after 2^32, all cleared */
+		memset(x->mark, 0, x->mcap * sizeof(*x->mark));
+		x->gen = 1;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t a = p[i].audience;
+		size_t k;
+		if (i > 0 && a == p[i - 1].audience)
+			continue;
+		if (direct) {
+			if (x->mark[a] == x->gen)
+				continue;
+			x->mark[a] = x->gen;
+			k = na;
+		} else {
+			k = aud_find(x->aud, na, a);
+			if (k < na && x->aud[k] == a)
+				continue;
+		}
+		if (aud_room(x, na + 1) != 0)
+			return -1;
+		memmove(x->aud + k + 1, x->aud + k, (na - k) * sizeof(*x->aud));
+		x->aud[k] = a;
+		na++;
+	}
+	if (direct) {
+		qsort(x->aud, na, sizeof(*x->aud), cmp_u32);
+		for (size_t k = 0; k < na; k++)
+			x->ix[x->aud[k]] = (uint32_t)k;
+	}
+	if (n > x->gcap) {
+		ingest_posting *g = malloc(n * sizeof(*g));
+		if (g == NULL)
+			return -1;
+		lsn_wipe_free(x->g, x->gcap * sizeof(*x->g));
+		x->g = g;
+		x->gcap = n;
+	}
+	memset(x->at, 0, (na + 1) * sizeof(*x->at));
+#define IX(a) (direct ? x->ix[a] : aud_find(x->aud, na, (a)))
+	for (i = 0; i < n; i++)
+		x->at[IX(p[i].audience) + 1]++;
+	for (i = 0; i < na; i++)
+		x->at[i + 1] += x->at[i];
+	for (i = 0; i < n; i++)
+		x->g[x->at[IX(p[i].audience)]++] = p[i];
+#undef IX
+	for (size_t k = 0, from = 0; k < na; k++) { /* at[k]: run k's end */
+		if (put_run(t, x->g + from, x->at[k] - from) != 0)
+			return -1;
+		from = x->at[k];
+	}
+	return assemble(t, buf, cap, len, ends, ends_cap, nends);
+}
+
+int
+ingest_block_encode(const ingest_posting *p, size_t n, ingest_block_scratch *x, uint8_t **buf,
+    size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends, lsn_err *err)
+{
+	ingest_block_scratch *own = NULL;
+	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && (!ingest_posting_before(&p[i - 1], &p[i]) ||
@@ -454,54 +620,10 @@ ingest_block_encode(const ingest_posting *p, size_t n, uint8_t **buf, size_t *ca
 		if (p[i].audience == 0)
 			return lsn_fail(err, LSN_EINTERNAL, "a posting without an audience");
 	}
-	/* The audiences, then the postings grouped by them (in order within
-	 * each): most words of a batch have one. */
-	size_t one = 1;
-	for (size_t i = 1; i < n && one; i++)
-		one = p[i].audience == p[0].audience;
-	if (n > 0 && one) {
-		rc = put_run(&t, p, n);
-	} else if (n > 0) {
-		if ((aud = malloc(n * sizeof(*aud))) == NULL) {
-			rc = LSN_EINTERNAL;
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (i == 0 || p[i].audience != p[i - 1].audience)
-				aud[na++] = p[i].audience;
-		qsort(aud, na, sizeof(*aud), cmp_u32v);
-		size_t k = 0;
-		for (size_t i = 0; i < na; i++)
-			if (i == 0 || aud[i] != aud[k - 1])
-				aud[k++] = aud[i];
-		na = k;
-		if ((at = calloc(na + 1, sizeof(*at))) == NULL ||
-		    (g = malloc(n * sizeof(*g))) == NULL) {
-			rc = LSN_EINTERNAL;
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			uint32_t *f = bsearch(&p[i].audience, aud, na, sizeof(*aud), cmp_u32v);
-			at[f - aud + 1]++;
-		}
-		for (size_t i = 0; i < na; i++)
-			at[i + 1] += at[i];
-		for (size_t i = 0; i < n; i++) {
-			uint32_t *f = bsearch(&p[i].audience, aud, na, sizeof(*aud), cmp_u32v);
-			g[at[f - aud]++] = p[i];
-		}
-		for (size_t i = 0, from = 0; i < na && rc == 0; i++) { /* at[i]: run i's end */
-			rc = put_run(&t, g + from, at[i] - from);
-			from = at[i];
-		}
-	}
-	if (rc == 0)
-		rc = assemble(&t, buf, cap, len, ends, ends_cap, nends);
-out:
-	free(aud);
-	free(at);
-	lsn_wipe_free(g, g ? n * sizeof(*g) : 0);
-	bscratch_free(&t);
+	if (x == NULL && (x = own = ingest_block_scratch_new()) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	rc = encode(p, n, x, buf, cap, len, ends, ends_cap, nends);
+	ingest_block_scratch_free(own);
 	return rc == 0 ? 0 : lsn_fail(err, LSN_EINTERNAL, "out of memory");
 }
 
@@ -574,17 +696,21 @@ ingest_block_dir(const uint8_t *b, size_t len, int whole, ingest_run_ref **runs,
 
 int
 ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
-    uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
-    lsn_err *err)
+    ingest_block_scratch *x, uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends,
+    size_t *ends_cap, size_t *nends, lsn_err *err)
 {
 	enum { MAXIN = 64 };
 	ingest_run_ref *d[MAXIN] = { 0 };
 	size_t nd[MAXIN], dcap[MAXIN] = { 0 }, pos[MAXIN] = { 0 }, f0;
-	struct bscratch t = { 0 };
+	ingest_block_scratch *own = NULL;
 	int rc = 0;
 
 	if (n > MAXIN)
 		return lsn_fail(err, LSN_EINTERNAL, "too many blocks to merge");
+	if (x == NULL && (x = own = ingest_block_scratch_new()) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	struct bscratch t = x->t;
+	t.len = t.ne = t.nr = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = ingest_block_dir(blocks[i], lens[i], 1, &d[i], &dcap[i], &nd[i], &f0);
 	if (rc != 0)
@@ -615,7 +741,8 @@ ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		free(d[i]);
-	bscratch_free(&t);
+	x->t = t; /* its buffers, grown, for the next */
+	ingest_block_scratch_free(own);
 	return rc;
 }
 

@@ -570,6 +570,7 @@ struct build_task {
 	size_t cap_block;
 	uint32_t *ends;      /* and where its frames end */
 	size_t cap_ends;
+	ingest_block_scratch *scratch; /* the codec's buffers (NULL: none yet) */
 	/* A share of a merge's slice instead (ents not NULL): recent blocks
 	 * [from, to) of ents, whole terms, merged into batch `number`. */
 	const store_recent_ent *ents;
@@ -969,6 +970,8 @@ static void
 build(struct build_task *t)
 {
 	t->rc = 0;
+	if (t->scratch == NULL) /* else (out of memory) the codec's own, a call each */
+		t->scratch = ingest_block_scratch_new();
 	if (t->ents != NULL) {
 		merge_share(t);
 		return;
@@ -978,7 +981,7 @@ build(struct build_task *t)
 		ingest_posting *p = t->run + wa->start - wa->n; /* start moved past it */
 		size_t blen = 0, nends = 0;
 		sort_postings(p, wa->n);
-		t->rc = ingest_block_encode(p, wa->n, &t->block, &t->cap_block, &blen,
+		t->rc = ingest_block_encode(p, wa->n, t->scratch, &t->block, &t->cap_block, &blen,
 		    &t->ends, &t->cap_ends, &nends, &t->err);
 		if (t->rc == 0)
 			t->rc = store_blocks_put(t->out, t->number, wa->blind, t->block, blen,
@@ -1174,7 +1177,8 @@ merge_share(struct build_task *t)
 			    &t->plen[q - i], &t->err);
 		if (t->rc == 0)
 			t->rc = ingest_block_merge((const uint8_t *const *)t->plain, t->plen, j - i,
-			    &t->block, &t->cap_block, &len, &t->ends, &t->cap_ends, &nends, &t->err);
+			    t->scratch, &t->block, &t->cap_block, &len, &t->ends, &t->cap_ends, &nends,
+			    &t->err);
 		if (t->rc == 0)
 			t->rc = store_blocks_put(t->out, t->number, t->ents[i].key + 8, t->block, len,
 			    t->ends, nends, &t->err);
@@ -1879,6 +1883,7 @@ out:
 	for (unsigned k = 0; k < BUILD_TASKS; k++) {
 		lsn_wipe_free(w.tasks[k].block, w.tasks[k].cap_block);
 		free(w.tasks[k].ends);
+		ingest_block_scratch_free(w.tasks[k].scratch);
 		store_blocks_free(w.tasks[k].out);
 		merge_buffers_free(&w.tasks[k]);
 	}
