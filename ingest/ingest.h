@@ -316,9 +316,13 @@ typedef struct ingest_run_ref {
 	uint32_t date;    /* its first posting (not inline) */
 	uint64_t serial;
 	size_t at, len;   /* its bytes in the whole block's plaintext */
-	/* ingest_block_read's: read, and where its opened bytes were */
+	/* ingest_block_read's: read; frames opened; where its next frame is
+	 * in the sealed block; its frontier (what is before it is known) */
 	int want;
-	size_t got, got_len;
+	uint32_t opened;
+	size_t next_at;
+	uint32_t fd;
+	uint64_t fs;
 } ingest_run_ref;
 
 /*
@@ -350,11 +354,14 @@ int ingest_postings_interleave(ingest_posting *p, size_t *ends, size_t k,
 
 /*
  * What a query reads of a block: the runs want() says yes to (NULL: all;
- * a negative return is an error, returned), each opened frame by frame
- * while its last posting so far is ahead of (worst_date, worst_serial)
- * when worst is set, and for at most budget frames (0: no limit).  The
- * runs not wanted are never opened (but for inline ones, decrypted with
- * the directory and wiped): their frames are skipped by offset.
+ * a negative return is an error, returned), frame by frame, the next
+ * always of the run known least far (so that what is known of the block
+ * in answer order reaches as far as it can), until every run is known up
+ * to (worst_date, worst_serial) when worst is set, or budget frames a run
+ * wanted are open (budget times the runs it wants that have frames; 0:
+ * no limit; then a cut), or all are.  The runs not wanted are
+ * never opened (but for inline ones, decrypted with the directory and
+ * wiped): their frames are skipped by offset.
  */
 typedef struct ingest_block_plan {
 	int (*want)(void *ctx, uint32_t audience);
@@ -371,11 +378,15 @@ typedef struct ingest_block_view {
 	uint32_t *end;
 	size_t n, cap;
 	uint64_t passed_over; /* runs not wanted, added up over reads */
-	int cut;              /* a run stopped at the budget after (cut_date, */
-	uint32_t cut_date;    /* cut_serial), the first such in answer order: */
-	uint64_t cut_serial;  /* what follows it is not known */
+	int cut;              /* the budget stopped it: what is not before */
+	uint32_t cut_date;    /* (cut_date, cut_serial) in answer order is not */
+	uint64_t cut_serial;  /* known */
 	ingest_run_ref *runs; /* the last directory */
 	size_t nruns, runs_cap;
+	struct frame_got *f;  /* the frames opened, in that order */
+	size_t nf, fcap;
+	uint8_t *tmp;         /* where the runs are put together */
+	size_t tcap;
 } ingest_block_view;
 
 /*

@@ -820,13 +820,30 @@ ingest_block_decode(const uint8_t *block, size_t len, ingest_posting **p, size_t
 
 /* ---- reading a block for a query ---- */
 
+/*
+ * The frames a query opens, in the order that keeps the block's horizon
+ * (the first point in answer order that is not known yet) as far on as
+ * it can: each wanted run has a frontier, its first posting while none of
+ * it is open, then the last posting of its last open frame; everything
+ * before the newest frontier of the runs not wholly open is known.  The
+ * next frame is always the run's with that frontier.  It stops when every
+ * frontier is behind the worst kept match (all that could count is
+ * known), or at the budget (a cut at the newest frontier), or when all is
+ * open.
+ */
+struct frame_got {
+	uint32_t run;     /* index in v->runs */
+	size_t at, len;   /* its plaintext in the buffer */
+};
+
 struct reader {
 	const ingest_block_plan *pl;
 	ingest_block_view *v;
 	int seen0, bad;
 	size_t f0len, sealed0; /* frame 0: plaintext and sealed lengths */
-	size_t k;              /* the run being opened; v->nruns: none */
-	unsigned opened;       /* frames of it */
+	size_t cur;            /* the run whose frame is being opened */
+	size_t opened;         /* frames opened after frame 0 */
+	size_t framed;         /* wanted runs not inline */
 	size_t out;            /* plaintext bytes handed over so far */
 };
 
@@ -836,24 +853,51 @@ before(uint32_t xd, uint64_t xs, uint32_t yd, uint64_t ys)
 	return xd != yd ? xd > yd : xs > ys;
 }
 
-/* Go to the next wanted run from k on that has frames: 1 and where its
- * first frame is, or 0. */
+/* Note a frame opened (run cur), wiping nothing: 0 or -1. */
 static int
-next_run(struct reader *c, size_t k, uint32_t *next, size_t *at)
+frame_note(ingest_block_view *v, uint32_t run, size_t at, size_t len)
 {
-	ingest_run_ref *r;
+	if (v->nf == v->fcap) {
+		size_t c = v->fcap ? 2 * v->fcap : 64;
+		struct frame_got *f = realloc(v->f, c * sizeof(*f));
+		if (f == NULL)
+			return -1;
+		v->f = f;
+		v->fcap = c;
+	}
+	v->f[v->nf++] = (struct frame_got){ run, at, len };
+	return 0;
+}
 
-	while (k < c->v->nruns && !(c->v->runs[k].want && c->v->runs[k].frames > 0))
-		k++;
-	c->k = k;
-	if (k == c->v->nruns)
+/* Choose the next frame: 1 and where it is, or 0 to stop. */
+static int
+next_frame(struct reader *c, uint32_t *next, size_t *at)
+{
+	const ingest_block_plan *pl = c->pl;
+	ingest_block_view *v = c->v;
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < v->nruns; i++) {
+		const ingest_run_ref *r = &v->runs[i];
+		if (!r->want || r->frames == 0 || r->opened == r->frames)
+			continue;
+		if (best == SIZE_MAX || before(r->fd, r->fs, v->runs[best].fd, v->runs[best].fs))
+			best = i;
+	}
+	if (best == SIZE_MAX)
+		return 0; /* all open */
+	const ingest_run_ref *r = &v->runs[best];
+	if (pl->worst && !before(r->fd, r->fs, pl->worst_date, pl->worst_serial))
+		return 0; /* every frontier behind the worst kept match */
+	if (pl->budget != 0 && c->opened >= (size_t)pl->budget * c->framed) {
+		v->cut = 1; /* what is before the newest frontier is known */
+		v->cut_date = r->fd;
+		v->cut_serial = r->fs;
 		return 0;
-	r = &c->v->runs[k];
-	c->opened = 0;
-	r->got = c->out;
-	r->got_len = 0;
-	*next = r->frame;
-	*at = c->sealed0 + (r->at - c->f0len) + (size_t)(r->frame - 1) * STORE_FRAME_OVERHEAD;
+	}
+	c->cur = best;
+	*next = r->frame + r->opened;
+	*at = r->next_at;
 	return 1;
 }
 
@@ -881,50 +925,41 @@ read_dir(struct reader *c, const uint8_t *f, size_t len, uint32_t *next, size_t 
 		}
 		r->want = w > 0;
 		v->passed_over += !r->want;
-		if (r->want && r->frames == 0) { /* in frame 0, where it is */
-			r->got = r->at;
-			r->got_len = r->len;
-		} else if (r->want && pl->worst &&
-		    !before(r->date, r->serial, pl->worst_date, pl->worst_serial)) {
-			r->want = 0; /* all of it behind the worst kept match */
+		c->framed += r->want && r->frames > 0;
+		if (r->want && r->frames == 0 && frame_note(v, (uint32_t)i, r->at, r->len) != 0) {
+			c->bad = LSN_EINTERNAL; /* inline: in frame 0, where it is */
+			return 0;
 		}
+		r->fd = r->date;
+		r->fs = r->serial;
+		r->next_at = c->sealed0 + (r->at - c->f0len) +
+		    (size_t)(r->frame - 1) * STORE_FRAME_OVERHEAD;
 	}
-	return next_run(c, 0, next, at);
+	return next_frame(c, next, at);
 }
 
 static int
 read_more(void *ctx, const uint8_t *f, size_t len, uint32_t *next, size_t *at)
 {
 	struct reader *c = ctx;
-	const ingest_block_plan *pl = c->pl;
 	ingest_run_ref *r;
-	uint32_t d;
-	uint64_t s;
 
 	if (!c->seen0)
 		return read_dir(c, f, len, next, at);
-	r = &c->v->runs[c->k];
-	r->got_len += len;
+	r = &c->v->runs[c->cur];
+	if (frame_note(c->v, (uint32_t)c->cur, c->out, len) != 0) {
+		c->bad = LSN_EINTERNAL;
+		return 0;
+	}
 	c->out += len;
 	c->opened++;
-	if (ingest_postings_last(f, len, &d, &s) != 0) {
+	r->opened++;
+	r->next_at += len + STORE_FRAME_OVERHEAD;
+	if (ingest_postings_last(f, len, &r->fd, &r->fs) != 0) {
 		c->bad = LSN_EINPUT;
 		return 0;
 	}
-	/* Its next frame while the last posting of this one is still ahead
-	 * of the worst kept match (every posting after it is behind it too),
-	 * and within the budget (else a cut: what follows is not known). */
-	if (c->opened < r->frames &&
-	    (!pl->worst || before(d, s, pl->worst_date, pl->worst_serial))) {
-		if (pl->budget == 0 || c->opened < pl->budget)
-			return 1;
-		if (!c->v->cut || before(d, s, c->v->cut_date, c->v->cut_serial)) {
-			c->v->cut = 1;
-			c->v->cut_date = d;
-			c->v->cut_serial = s;
-		}
-	}
-	return next_run(c, c->k + 1, next, at);
+	return next_frame(c, next, at);
 }
 
 int
@@ -932,23 +967,36 @@ ingest_block_read(store_snap *sn, const uint8_t term[STORE_BLIND_LEN], uint64_t 
     const ingest_block_plan *pl, uint8_t **buf, size_t *cap, size_t *len, ingest_block_view *v,
     lsn_err *err)
 {
-	struct reader c = { pl, v, 0, 0, 0, 0, 0, 0, 0 };
+	struct reader c = { pl, v, 0, 0, 0, 0, SIZE_MAX, 0, 0, 0 };
 	uint32_t nx;
-	size_t o = 0, nat;
+	size_t nat;
 	int rc;
 
 	v->n = 0;
 	v->nruns = 0;
+	v->nf = 0;
 	v->cut = 0;
 	*len = 0;
-	c.k = SIZE_MAX;
 	rc = store_postings_read_batch(sn, term, batch, buf, cap, len, read_more, &c, err);
 	if (rc != 0 || *len == 0)
 		return rc;
 	if (!c.seen0 && read_dir(&c, *buf, *len, &nx, &nat) != 0 && c.bad == 0)
 		c.bad = LSN_EINPUT; /* a block of one frame has no other runs */
-	if (c.seen0 && c.k < v->nruns) /* the block's last frame ended the run */
-		v->runs[c.k].got_len += *len - c.out;
+	if (c.bad == 0 && (v->nruns > v->cap || *len > v->tcap)) {
+		uint32_t *e = v->nruns > v->cap ? realloc(v->end, v->nruns * sizeof(*e)) : v->end;
+		uint8_t *t = *len > v->tcap ? malloc(*len) : v->tmp;
+		if (e != NULL) {
+			v->end = e;
+			v->cap = v->nruns > v->cap ? v->nruns : v->cap;
+		}
+		if (t != NULL && t != v->tmp) {
+			lsn_wipe_free(v->tmp, v->tcap);
+			v->tmp = t;
+			v->tcap = *len;
+		}
+		if (e == NULL || t == NULL)
+			c.bad = LSN_EINTERNAL;
+	}
 	if (c.bad != 0) {
 		lsn_wipe(*buf, *len);
 		*len = 0;
@@ -956,29 +1004,27 @@ ingest_block_read(store_snap *sn, const uint8_t term[STORE_BLIND_LEN], uint64_t 
 		    c.bad == LSN_EINPUT ? lsn_fail(err, LSN_EINPUT, "a malformed posting block") :
 		    c.bad;
 	}
-	/* The wanted runs' postings, one after the other; the rest wiped. */
-	if (v->nruns > v->cap) {
-		uint32_t *e = realloc(v->end, v->nruns * sizeof(*e));
-		if (e == NULL) {
-			lsn_wipe(*buf, *len);
-			*len = 0;
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		}
-		v->end = e;
-		v->cap = v->nruns;
-	}
-	/* In the order they are in *buf (the inline runs in frame 0, then the
-	 * others'), so that a move never overwrites what is still to move. */
-	for (int inl = 1; inl >= 0; inl--)
-		for (size_t i = 0; i < v->nruns; i++) {
-			const ingest_run_ref *r = &v->runs[i];
-			if (!r->want || r->got_len == 0 || (r->frames == 0) != inl)
-				continue;
-			memmove(*buf + o, *buf + r->got, r->got_len);
-			o += r->got_len;
+	/* The runs read, each its frames in order (noted in the order they
+	 * were opened, each run's in its order), one after the other; the
+	 * rest (the directory, others' inline runs) wiped. */
+	size_t o = 0;
+	for (size_t i = 0; i < v->nruns; i++) {
+		size_t before_run = o;
+		for (size_t k = 0; k < v->nf; k++)
+			if (v->f[k].run == i) {
+				memcpy(v->tmp + o, *buf + v->f[k].at, v->f[k].len);
+				o += v->f[k].len;
+			}
+		if (o > before_run)
 			v->end[v->n++] = (uint32_t)o;
-		}
-	lsn_wipe(*buf + o, *len - o);
+	}
+	lsn_wipe(*buf, *len);
+	uint8_t *t = *buf;
+	size_t tc = *cap;
+	*buf = v->tmp;
+	*cap = v->tcap;
+	v->tmp = t;
+	v->tcap = tc;
 	*len = o;
 	return 0;
 }
@@ -988,6 +1034,8 @@ ingest_block_view_free(ingest_block_view *v)
 {
 	free(v->end);
 	free(v->runs);
+	free(v->f);
+	lsn_wipe_free(v->tmp, v->tcap);
 	memset(v, 0, sizeof(*v));
 }
 

@@ -744,6 +744,7 @@ open_frames(store *st, const void *name, size_t name_len, const uint8_t *rec,
 		    f[3] != STORE__BLOCK_VERSION || (f[4] & ~FRAME_MORE) != pack ||
 		    (pack && (f[4] & FRAME_MORE)) ||
 		    (fl = lsn_get_be32(f + 5)) > rec_len - at - STORE__BLOCK_SEALED_LEN(0, 1) ||
+		    fl > rec_len - out || /* room in *buf: a frame opened twice would pass it */
 		    ((f[4] & FRAME_MORE) == 0) != (at + STORE__BLOCK_SEALED_LEN(fl, 1) == rec_len)) {
 			rc = LSN_EINPUT;
 			break;
@@ -762,13 +763,17 @@ open_frames(store *st, const void *name, size_t name_len, const uint8_t *rec,
 		}
 		out += fl;
 		at += STORE__BLOCK_SEALED_LEN(fl, 1);
-		if (at == rec_len)
-			break;
+		if (more == NULL) {
+			if (at == rec_len)
+				break;
+			i++;
+			continue;
+		}
 		uint32_t next = i + 1;
 		size_t next_at = at;
-		if (more != NULL && !more(mctx, *buf + out - fl, fl, &next, &next_at))
-			break;
-		if (next <= i || next_at < at || next_at >= rec_len) { /* only forward */
+		if (!more(mctx, *buf + out - fl, fl, &next, &next_at) || next_at == rec_len)
+			break; /* stopped, or on past the last frame: the end */
+		if (next_at > rec_len) {
 			rc = LSN_EINPUT;
 			break;
 		}

@@ -301,11 +301,15 @@ int store_info_get(store_snap *sn, store_info *info, lsn_err *err);
  * fails authentication), or fn's nonzero value.
  */
 typedef int (*store_postings_fn)(void *ctx, const uint8_t *block, size_t len);
-/* After a frame that another follows (store_postings_read_batch): 0 to
- * stop, 1 to open frame *next, which begins at byte *at of the sealed
- * block; both are preset to the frame that follows, and may only move
- * forward (a reader skips frames it has no use for).  A frame's sealed
- * length is its plaintext's plus STORE_FRAME_OVERHEAD. */
+/* After each frame (store_postings_read_batch): 0 to stop, 1 to open
+ * frame *next, which begins at byte *at of the sealed block; both are
+ * preset to the frame that follows (past the last frame: the end, as 0;
+ * a reader skips the frames it has no
+ * use for, and opens the others in the order it needs them).  A frame's
+ * sealed length is its plaintext's plus STORE_FRAME_OVERHEAD; a frame is
+ * authenticated with its index, and one that is not at *at or not frame
+ * *next is refused, and so is more plaintext than the block holds (a
+ * frame opened twice). */
 typedef int (*store_more_fn)(void *ctx, const uint8_t *frame, size_t len, uint32_t *next,
     size_t *at);
 #define STORE_FRAME_OVERHEAD 37
@@ -329,9 +333,10 @@ int store_postings_get_batch(store_snap *sn, const uint8_t term[STORE_BLIND_LEN]
  * bytes; one too small is wiped, freed and replaced), for a reader that
  * keeps the block: *len is its length, 0 when the batch holds no block for
  * the term.  A block is one or more frames (store_blocks_put), opened in
- * order: after each that another follows, more(mctx, frame, length, ...)
- * says which to open next or to stop there (store_more_fn); NULL opens
- * them all.  The opened frames' plaintexts follow each other in *buf.  The caller wipes and frees *buf (lsn_wipe_free(*buf, *cap)).
+ * order: after each, more(mctx, frame, length, ...) says which to open
+ * next or to stop there (store_more_fn); NULL opens them all, in order.
+ * The opened frames' plaintexts follow each other in *buf, in the order
+ * they were opened.  The caller wipes and frees *buf (lsn_wipe_free(*buf, *cap)).
  * Returns 0, LSN_EINPUT (fails authentication: nothing of it is left in
  * *buf), LSN_EIO, LSN_EINTERNAL.
  */

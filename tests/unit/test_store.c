@@ -1483,6 +1483,83 @@ test_store_postings__read_into_caller_buffer(void **state)
 	lsn_wipe_free(buf, cap);
 }
 
+/* After frame 0, go to frame `to` at byte `at`; after that, go back to
+ * frame 0 when `back`, else read on. */
+struct skip {
+	int calls, back;
+	uint32_t to;
+	size_t at;
+};
+
+static int
+skip_more(void *ctx, const uint8_t *frame, size_t len, uint32_t *next, size_t *at)
+{
+	struct skip *s = ctx;
+
+	(void)frame;
+	(void)len;
+	if (s->calls++ == 0) {
+		*next = s->to;
+		*at = s->at;
+	} else if (s->back) {
+		*next = 0;
+		*at = 0;
+	}
+	return 1;
+}
+
+/* A reader skips frames by their offset (frame 0's and 37 bytes of framing
+ * a frame): what it opens follows in its buffer.  A wrong offset, another
+ * frame's index at that offset, or opening frames again until they are
+ * more than the block holds is refused, and nothing opened is left. */
+static void
+test_store_postings__frames_skipped_by_offset(void **state)
+{
+	struct fx *f = *state;
+	uint8_t t[STORE_BLIND_LEN], plain[400], *buf = NULL;
+	uint32_t ends[4] = { 100, 200, 300, 400 };
+	size_t cap = 0, len = 0, two = 2 * (100 + STORE_FRAME_OVERHEAD);
+	store_batch *b = NULL;
+	store_blocks *bl = store_blocks_new(f->st);
+	store_snap *sn = NULL;
+	uint64_t n;
+	lsn_err err;
+
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)(1 + i % 251);
+	store_blind(f->st, "skip", 4, t);
+	assert_non_null(bl);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	n = store_batch_postings_number(b);
+	assert_int_equal(store_blocks_put(bl, n, t, plain, sizeof(plain), ends, 4, &err), 0);
+	assert_int_equal(store_batch_add_blocks(b, bl, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	store_batch_free(b);
+	store_blocks_free(bl);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	struct skip s = { 0, 0, 2, two };
+	assert_int_equal(store_postings_read_batch(sn, t, n, &buf, &cap, &len, skip_more, &s,
+	    &err), 0);
+	assert_int_equal(len, 300); /* frames 0, 2 and 3 */
+	assert_memory_equal(buf, plain, 100);
+	assert_memory_equal(buf + 100, plain + 200, 200);
+	s = (struct skip){ 0, 0, 2, two + 1 };
+	assert_int_equal(store_postings_read_batch(sn, t, n, &buf, &cap, &len, skip_more, &s,
+	    &err), LSN_EINPUT);
+	assert_int_equal(len, 0);
+	for (size_t i = 0; i < 100; i++)
+		assert_int_equal(buf[i], 0);
+	s = (struct skip){ 0, 0, 3, two };
+	assert_int_equal(store_postings_read_batch(sn, t, n, &buf, &cap, &len, skip_more, &s,
+	    &err), LSN_EINPUT);
+	s = (struct skip){ 0, 1, 2, two };
+	assert_int_equal(store_postings_read_batch(sn, t, n, &buf, &cap, &len, skip_more, &s,
+	    &err), LSN_EINPUT);
+	assert_int_equal(len, 0);
+	store_snap_end(sn);
+	lsn_wipe_free(buf, cap);
+}
+
 static int
 count_entry(void *ctx, uint32_t id, const uint8_t *data, size_t len)
 {
@@ -2207,6 +2284,7 @@ main(void)
 		T(test_store_postings__slice_in_term_order),
 		T(test_store_postings__small_blocks_packed),
 		T(test_store_postings__read_into_caller_buffer),
+		T(test_store_postings__frames_skipped_by_offset),
 		T(test_store_principals__put_get_replace_iter),
 		T(test_store_audit__chain_appends_reads_and_verifies),
 		T(test_store_audit__edit_named),
