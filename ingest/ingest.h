@@ -343,6 +343,16 @@ int ingest_block_decode(const uint8_t *block, size_t len, ingest_posting **p, si
     size_t *cap);
 
 /*
+ * The postings of runs buf[end[i - 1] .. end[i]) (from 0, i < k, as
+ * ingest_block_read leaves them) in *out (room for *cap, grown with
+ * realloc), *nout of them, newest report first: a report's postings
+ * together, but those of one report in several runs one run after the
+ * other (not in portion order).  0, LSN_EINPUT, LSN_EINTERNAL.
+ */
+int ingest_runs_decode(const uint8_t *buf, const uint32_t *end, size_t k,
+    ingest_posting **out, size_t *nout, size_t *cap);
+
+/*
  * p[0..ends[k - 1]) holds k ranges one after the other, range i ending at
  * ends[i], each in the order above: put it all in that order (pairs of
  * ranges merged, log2 k passes; ends is overwritten), through *tmp (room

@@ -747,6 +747,84 @@ ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
 }
 
 int
+ingest_runs_decode(const uint8_t *buf, const uint32_t *end, size_t k, ingest_posting **out,
+    size_t *nout, size_t *cap)
+{
+	enum { MAXIN = 64 };
+	ingest_postings_cursor c[MAXIN];
+	ingest_posting cur[MAXIN];
+	struct mkey key[MAXIN];
+	size_t tree[MAXIN], m = 1, n = 0;
+	uint64_t total = 0, lo;
+	int r;
+
+	*nout = 0;
+	if (k == 0)
+		return 0;
+	if (ingest_postings_info(buf, end[k - 1], &total, &lo) != 0)
+		return LSN_EINPUT;
+	if (total > *cap) {
+		ingest_posting *o = realloc(*out, total * sizeof(*o));
+		if (o == NULL)
+			return LSN_EINTERNAL;
+		*out = o;
+		*cap = total;
+	}
+	if (k > MAXIN) { /* more runs than the tree takes: decode, then merge */
+		size_t *e = malloc(k * sizeof(*e)), tcap = 0;
+		ingest_posting *tmp = NULL;
+		int rc = e == NULL ? LSN_EINTERNAL : 0;
+		for (size_t i = 0; i < k && rc == 0; i++) {
+			size_t from = i ? end[i - 1] : 0;
+			rc = ingest_postings_decode(buf + from, end[i] - from, out, nout, cap);
+			if (rc == 0)
+				e[i] = *nout;
+		}
+		if (rc == 0)
+			rc = ingest_postings_interleave(*out, e, k, &tmp, &tcap);
+		free(e);
+		lsn_wipe_free(tmp, tcap * sizeof(*tmp));
+		if (rc != 0)
+			*nout = 0;
+		return rc;
+	}
+	while (m < k)
+		m <<= 1;
+	for (size_t i = 0; i < m; i++) {
+		key[i] = (struct mkey){ 0, 0 };
+		if (i >= k)
+			continue;
+		size_t from = i ? end[i - 1] : 0;
+		if (ingest_postings_begin(&c[i], buf + from, end[i] - from) != 0 ||
+		    (r = ingest_postings_next(&c[i], &cur[i])) < 0)
+			return LSN_EINPUT;
+		if (r == 1)
+			key[i] = mkey_of(&cur[i]);
+	}
+	tree_build(tree, m, key);
+	/* A report at a time, as the merge of blocks: its postings in one run
+	 * come together; in several runs, run after run. */
+	while (key[tree[0]].hi != 0) {
+		size_t b = tree[0];
+		uint64_t serial = cur[b].serial;
+		do {
+			if (n == total)
+				return LSN_EINPUT; /* more than the heads said */
+			cur[b].audience = 0;
+			(*out)[n++] = cur[b];
+			if ((r = ingest_postings_next(&c[b], &cur[b])) < 0)
+				return LSN_EINPUT;
+		} while (r == 1 && cur[b].serial == serial);
+		key[b] = r == 1 ? mkey_of(&cur[b]) : (struct mkey){ 0, 0 };
+		tree_replay(tree, m, key, b);
+	}
+	if (n != total)
+		return LSN_EINPUT;
+	*nout = n;
+	return 0;
+}
+
+int
 ingest_postings_interleave(ingest_posting *p, size_t *ends, size_t k, ingest_posting **tmp,
     size_t *tcap)
 {

@@ -46,9 +46,6 @@ struct word {
 	uint8_t *blk;      /* the batch's block's runs read, kept as read */
 	size_t blk_len, blk_cap;
 	ingest_block_view view; /* where each run read is in blk */
-	size_t *ends, cap_ends; /* decode_runs(): where each run's postings end */
-	ingest_posting *tmp;    /* and its room to interleave them */
-	size_t cap_tmp;
 	uint64_t *R, *A;   /* by bitmaps, a candidate word: in any portion */
 	size_t bits_cap;   /* words in R and A */
 	int is_cand;       /* R and A hold this batch's answer */
@@ -467,27 +464,15 @@ key_before(uint32_t xd, uint64_t xs, uint32_t yd, uint64_t ys)
 #define RUN_EACH(w, i, from) \
 	size_t i = 0, from = 0; i < (w)->view.n; from = (w)->view.end[i++]
 
-/* Decode the runs read of w's block into w->p, in answer order. */
+/* Decode the runs read of w's block into w->p, newest report first. */
 static int
 decode_runs(struct run *r, struct word *w)
 {
-	w->n = 0;
-	if (w->view.n > w->cap_ends) {
-		size_t *e = realloc(w->ends, w->view.n * sizeof(*e));
-		if (e == NULL)
-			return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
-		w->ends = e;
-		w->cap_ends = w->view.n;
-	}
-	for (RUN_EACH(w, i, from)) {
-		if (ingest_postings_decode(w->blk + from, w->view.end[i] - from, &w->p, &w->n,
-			&w->cap) != 0)
-			return lsn_fail(r->err, LSN_EINPUT, "a malformed posting block");
-		w->ends[i] = w->n;
-	}
-	/* more than one run: back into answer order */
-	if (ingest_postings_interleave(w->p, w->ends, w->view.n, &w->tmp, &w->cap_tmp) != 0)
-		return lsn_fail(r->err, LSN_EINTERNAL, "out of memory");
+	int rc = ingest_runs_decode(w->blk, w->view.end, w->view.n, &w->p, &w->n, &w->cap);
+
+	if (rc != 0)
+		return lsn_fail(r->err, rc, rc == LSN_EINTERNAL ? "out of memory" :
+		    "a malformed posting block");
 	return 0;
 }
 
@@ -1994,8 +1979,6 @@ out:
 		lsn_wipe_free(r.words[i].p, r.words[i].cap * sizeof(*r.words[i].p));
 		lsn_wipe_free(r.words[i].blk, r.words[i].blk_cap);
 		ingest_block_view_free(&r.words[i].view);
-		free(r.words[i].ends);
-		lsn_wipe_free(r.words[i].tmp, r.words[i].cap_tmp * sizeof(*r.words[i].tmp));
 		free(r.words[i].R);
 		free(r.words[i].A);
 	}
