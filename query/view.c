@@ -77,8 +77,16 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 	if ((rc = store_snap_begin(st, &sn, err)) != 0 ||
 	    (rc = ingest_index_format_check(sn, err)) != 0)
 		goto out;
-	rc = store_record_peek(sn, id, &serial, &label, &ll, NULL);
-	if (rc == LSN_ENOTFOUND || (rc == LSN_EINPUT && strlen(id) > STORE_MAX_ID)) {
+	/* A missing id costs what one p may not read costs: the same lookups
+	 * (store_record_peek_near), and a label decided (the next report's),
+	 * before the same answer (DESIGN.md section 4).  Measured before: 0.9
+	 * against 4.2 us, the report's existence told by the clock. */
+	char near[STORE_MAX_ID + 1];
+	int exact = 0;
+	rc = store_record_peek_near(sn, id, near, &exact, &serial, &label, &ll, NULL);
+	/* Another report's damage is not this answer's: p asked for an id
+	 * that is not there. */
+	if (rc == LSN_ENOTFOUND || (rc == LSN_EINPUT && (!exact || strlen(id) > STORE_MAX_ID))) {
 		rc = no_report(err, id);
 		goto out;
 	}
@@ -87,7 +95,12 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 		goto out;
 	}
 	ents.sn = sn;
-	if ((n = query__decide(&ents, id, label, ll, &v, readable, kinds, err)) < 0) {
+	n = query__decide(&ents, near, label, ll, &v, readable, kinds, exact ? err : NULL);
+	if (!exact) { /* decided only to take the time it takes */
+		rc = no_report(err, id);
+		goto out;
+	}
+	if (n < 0) {
 		rc = n;
 		goto out;
 	}

@@ -658,6 +658,42 @@ store_record_peek(store_snap *sn, const char *id, uint64_t *serial,
 	return 0;
 }
 
+int
+store_record_peek_near(store_snap *sn, const char *id, char near[STORE_MAX_ID + 1], int *exact,
+    uint64_t *serial, const uint8_t **label, size_t *label_len, lsn_err *err)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = { strlen(id), (void *)id }, s, v;
+	int rc;
+
+	*exact = 0;
+	if ((rc = check_name("a record id", id, err)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(sn->txn, sn->st->reports, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading a report");
+	/* The id, or the one after it, or (past the last) the first. */
+	rc = mdb_cursor_get(c, &k, &s, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &s, MDB_FIRST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return lsn_fail(err, LSN_ENOTFOUND, "no report %s", id);
+	if (rc != 0)
+		return store__lmdb_err(err, rc, "reading a report");
+	if (k.mv_size == 0 || k.mv_size > STORE_MAX_ID)
+		return lsn_fail(err, LSN_EINPUT, "the id index is corrupted");
+	memcpy(near, k.mv_data, k.mv_size);
+	near[k.mv_size] = '\0';
+	*exact = strcmp(near, id) == 0;
+	if (s.mv_size != 8)
+		return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", near);
+	if ((rc = record_at(sn, lsn_get_be64(s.mv_data), near, &v, err)) != 0)
+		return rc;
+	if (store__peek(v.mv_data, v.mv_size, serial, label, label_len) != 0)
+		return lsn_fail(err, LSN_EINPUT, "report %s is corrupted", near);
+	return 0;
+}
+
 /* Open sealed record v as report id's (store_record_get()). */
 static int
 open_as(store_snap *sn, const char *id, const MDB_val *v, const uint8_t *want,

@@ -245,6 +245,18 @@ int store_record_peek(store_snap *sn, const char *id, uint64_t *serial,
     const uint8_t **label, size_t *label_len, lsn_err *err);
 
 /*
+ * The same for report id if it is stored (*exact 1), else for the report
+ * whose id follows it in the id index, or the first one past the last
+ * (*exact 0), with that report's id in near: the same lookups either way,
+ * so that a reader can answer a missing id in the time it takes to answer
+ * one it may not read (query_get decides near's label, then says no
+ * report).  Returns 0, LSN_ENOTFOUND (the store holds no report),
+ * LSN_EINPUT (a bad id, a corrupted entry).
+ */
+int store_record_peek_near(store_snap *sn, const char *id, char near[STORE_MAX_ID + 1],
+    int *exact, uint64_t *serial, const uint8_t **label, size_t *label_len, lsn_err *err);
+
+/*
  * Find a record by serial number (the labels index).
  *   id:    borrowed, NUL-terminated, valid until the snapshot ends.
  *   label: borrowed, as for store_record_peek().

@@ -1047,6 +1047,24 @@ test_query__unreadable_answers_like_missing(void **state)
 		snprintf(want2, sizeof(want2), "no report %s", missing);
 		assert_string_equal(e1.msg, want1);
 		assert_string_equal(e2.msg, want2);
+		/* A missing id decides another report's label to take the time
+		 * an unreadable one takes (store_record_peek_near): before every
+		 * id, between two, past the last (the first is decided), for a
+		 * reader that may read that report or not: the same answer,
+		 * nothing withheld. */
+		const char *others[] = { "!", "ZZZZ", "~~~", missing, doc->id };
+		for (size_t k = 0; k < sizeof(others) / sizeof(others[0]); k++)
+			for (size_t w = 0; w < G.nwho; w++) {
+				char want[64], ask[40];
+				snprintf(ask, sizeof(ask), "%s%s", others[k], k == 4 ? "x" : "");
+				withheld = 7;
+				assert_int_equal(query_get(G.st, G.data, G.who[w], ask, &view, &banner,
+				    &withheld, &e2), LSN_ENOTFOUND);
+				assert_null(view);
+				assert_int_equal(withheld, 0);
+				snprintf(want, sizeof(want), "no report %s", ask);
+				assert_string_equal(e2.msg, want);
+			}
 	}
 	assert_true(found);
 }
