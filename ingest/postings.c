@@ -367,13 +367,11 @@ ingest_block_scratch_free(ingest_block_scratch *x)
 	free(x);
 }
 
-/* Note the run just appended to t (from byte at and end e0) under aud. */
+/* Note the run just appended to t (from byte at and end e0) under aud,
+ * first its first posting. */
 static int
-brun_add(struct bscratch *t, uint32_t aud, size_t at, size_t e0)
+brun_add(struct bscratch *t, uint32_t aud, size_t at, size_t e0, const ingest_posting *first)
 {
-	ingest_postings_cursor c;
-	ingest_posting first;
-
 	if (t->nr == t->rcap) {
 		size_t rc = t->rcap ? 2 * t->rcap : 16;
 		struct brun *nr = realloc(t->r, rc * sizeof(*nr));
@@ -382,10 +380,7 @@ brun_add(struct bscratch *t, uint32_t aud, size_t at, size_t e0)
 		t->r = nr;
 		t->rcap = rc;
 	}
-	if (ingest_postings_begin(&c, t->b + at, t->len - at) != 0 ||
-	    ingest_postings_next(&c, &first) != 1)
-		return LSN_EINTERNAL;
-	t->r[t->nr++] = (struct brun){ aud, first.date, first.serial, at, t->len - at, e0,
+	t->r[t->nr++] = (struct brun){ aud, first->date, first->serial, at, t->len - at, e0,
 		t->ne - e0 };
 	return 0;
 }
@@ -409,7 +404,7 @@ put_run(struct bscratch *t, const ingest_posting *p, size_t n)
 		t->e[t->ne++] = (uint32_t)t->len;
 		from = to;
 	}
-	return brun_add(t, p[0].audience, at, e0);
+	return brun_add(t, p[0].audience, at, e0, &p[0]);
 }
 
 /*
@@ -733,8 +728,15 @@ ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
 				rl[k++] = d[i][pos[i]].len;
 				pos[i]++;
 			}
+		/* The merged run's first posting: the newest of theirs. */
+		ingest_postings_cursor c;
+		ingest_posting first;
 		if ((rc = merge_runs(rp, rl, k, &t.b, &t.cap, &t.len, &t.e, &t.ecap, &t.ne,
-			 err)) == 0 && brun_add(&t, aud, at, e0) != 0)
+			 err)) == 0 &&
+		    (ingest_postings_begin(&c, t.b + at, t.len - at) != 0 ||
+			ingest_postings_next(&c, &first) != 1))
+			rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
+		if (rc == 0 && brun_add(&t, aud, at, e0, &first) != 0)
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
 	if (rc == 0 && assemble(&t, buf, cap, len, ends, ends_cap, nends) != 0)

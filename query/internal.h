@@ -92,6 +92,18 @@ query__entry(query__entries *es, uint32_t id, lsn_err *err)
 }
 void query__entries_clear(query__entries *es);
 
+/* Whether es->who may read the run of postings of an audience (posting
+ * blocks, ingest.h), decided by the audience's own entry: 1, 0, or
+ * LSN_EINPUT (err set) when the entry cannot be read.  The reader's
+ * want() for ingest_block_read. */
+static inline int
+query__audience_readable(query__entries *es, uint32_t audience, lsn_err *err)
+{
+	const struct query__entry *e = query__entry(es, audience, err);
+
+	return e == NULL ? LSN_EINPUT : e->readable != 0;
+}
+
 /*
  * What es->who may read of report id, from its label: readable[i] for each
  * portion (1 view and export, 2 view only), kinds[i].  Returns the number

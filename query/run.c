@@ -67,7 +67,7 @@ struct run {
 	query__entries ents; /* the marking entries, decided for who */
 	lsn_err *err;
 	uint64_t postings;   /* postings read (query_result) */
-	unsigned budget;     /* frames read_block opens of a run at most (0: no limit) */
+	unsigned budget;     /* read_block opens about this many frames a run (0: no limit) */
 	int all_runs;        /* read the runs of unreadable portions too (withheld) */
 	uint64_t passed_over; /* runs not read (query_result) */
 };
@@ -1451,16 +1451,11 @@ static int
 want_run(void *ctx, uint32_t audience)
 {
 	struct run *r = ctx;
-	const struct query__entry *e;
 
-	if (r->all_runs)
-		return 1;
-	if ((e = query__entry(&r->ents, audience, r->err)) == NULL)
-		return LSN_EINPUT;
-	return e->readable != 0;
+	return r->all_runs ? 1 : query__audience_readable(&r->ents, audience, r->err);
 }
 
-/* Read word w's block of batch b into w->blk, once: the runs read_run
+/* Read word w's block of batch b into w->blk, once: the runs want_run
  * wants, each up to the worst match kept in ms (NULL: whole) and at most
  * r->budget frames of it. */
 static int

@@ -512,9 +512,8 @@ static int
 stats_want(void *ctx, uint32_t audience)
 {
 	struct stats_ctx *s = ctx;
-	const struct query__entry *e = query__entry(&s->ents, audience, s->err);
 
-	return e == NULL ? LSN_EINPUT : e->readable != 0;
+	return query__audience_readable(&s->ents, audience, s->err);
 }
 
 static int
