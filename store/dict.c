@@ -303,8 +303,8 @@ store_dict_auto(store *st, int on)
 	pthread_mutex_unlock(&st->pool_lock);
 }
 
-int
-store_dict_due(store *st)
+uint64_t
+store_dict_wait(store *st)
 {
 	store_snap *sn = NULL;
 	uint64_t n;
@@ -314,10 +314,16 @@ store_dict_due(store *st)
 	none = st->dict_current == 0 && !st->dict_failed;
 	pthread_mutex_unlock(&st->pool_lock);
 	if (!none || store_snap_begin(st, &sn, NULL) != 0)
-		return 0;
+		return UINT64_MAX;
 	n = store_record_count(sn);
 	store_snap_end(sn);
-	return n >= st->opts.dict_threshold;
+	return n >= st->opts.dict_threshold ? 0 : st->opts.dict_threshold - n;
+}
+
+int
+store_dict_due(store *st)
+{
+	return store_dict_wait(st) == 0;
 }
 
 void

@@ -677,6 +677,9 @@ void store_dict_auto(store *st, int on);
 /* Whether a dictionary is due: none yet, no failed try, and at least the
  * training threshold of records (store_opts.dict_threshold). */
 int store_dict_due(store *st);
+/* How many more records make one due: 0 when it is, UINT64_MAX when none
+ * will be (there is one, or a try failed). */
+uint64_t store_dict_wait(store *st);
 /* Train one if it is due; a failure is remembered and not tried again
  * (records still seal, without one).  May run while other threads seal and
  * commit. */

@@ -1124,14 +1124,21 @@ test_store_dict__trained_when_due_by_the_caller(void **state)
 
 	assert_int_equal(reopen(f, &opts), 0);
 	store_dict_auto(f->st, 0);
+	assert_int_equal(store_dict_wait(f->st), 5); /* records short of due */
 	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
-	put_prose(b, "few", 0, 5); /* due, but too few to train (20) */
+	put_prose(b, "few", 0, 3);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_int_equal(store_dict_wait(f->st), 2);
+	assert_false(store_dict_due(f->st));
+	put_prose(b, "more", 3, 2); /* due, but too few to train (20) */
 	assert_int_equal(store_batch_commit(b, &err), 0);
 	assert_int_equal(store_dict_current(f->st), 0);
 	assert_true(store_dict_due(f->st));
+	assert_int_equal(store_dict_wait(f->st), 0);
 	store_dict_train_due(f->st); /* fails: remembered */
 	assert_int_equal(store_dict_current(f->st), 0);
 	assert_false(store_dict_due(f->st));
+	assert_true(store_dict_wait(f->st) == UINT64_MAX); /* none will be */
 
 	store_batch_free(b);
 	assert_int_equal(reopen(f, &opts), 0); /* a new open tries again */
@@ -1144,6 +1151,7 @@ test_store_dict__trained_when_due_by_the_caller(void **state)
 	store_dict_train_due(f->st);
 	assert_int_not_equal(store_dict_current(f->st), 0);
 	assert_false(store_dict_due(f->st));
+	assert_true(store_dict_wait(f->st) == UINT64_MAX); /* one there */
 	store_batch_free(b);
 }
 
