@@ -307,7 +307,7 @@ store__seal(store *st, char domain, const void *name, size_t name_len,
 		clen = d ? ZSTD_compress_usingCDict(s->cctx, rec + off, bound,
 				segs[i].data, segs[i].len, cdict)
 			 : ZSTD_compressCCtx(s->cctx, rec + off, bound, segs[i].data,
-				segs[i].len, STORE__ZSTD_LEVEL);
+				segs[i].len, STORE__ZSTD_LEVEL_PLAIN);
 		if (ZSTD_isError(clen)) {
 			rc = lsn_fail(err, LSN_EINTERNAL, "zstd: %s", ZSTD_getErrorName(clen));
 			goto out;
