@@ -881,23 +881,6 @@ sort_words(const struct word_acc *words, size_t n, struct word_order *order, uin
 		}
 }
 
-/* Bucketed report by report, newest first, a word's postings are in block
- * order already but for its portions within a report: insertion sort is
- * linear in that case. */
-static void
-sort_postings(ingest_posting *p, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		ingest_posting t = p[i];
-		size_t k = i;
-		while (k > 0 && ingest_posting_before(&t, &p[k - 1])) {
-			p[k] = p[k - 1];
-			k--;
-		}
-		p[k] = t;
-	}
-}
-
 static void
 report(struct writer *w, struct pending *p)
 {
@@ -983,9 +966,13 @@ build(struct build_task *t)
 	}
 	for (size_t i = t->from; i < t->to && t->rc == 0; i++) {
 		const struct word_acc *wa = t->order[i].w;
+		/* Bucketed report by report, newest first, and each report's in
+		 * portion order (ingest_terms_doc cuts them so, and take() posts
+		 * the pseudo-words after, in portion order too), a word's postings
+		 * are in block order: the encoder checks it.  (An insertion sort
+		 * that found nothing to move took 2% of a 10k ingest's CPU.) */
 		ingest_posting *p = t->run + wa->start - wa->n; /* start moved past it */
 		size_t blen = 0, nends = 0;
-		sort_postings(p, wa->n);
 		t->rc = ingest_block_encode(p, wa->n, t->scratch, &t->block, &t->cap_block, &blen,
 		    &t->ends, &t->cap_ends, &nends, &t->err);
 		if (t->rc == 0)
