@@ -136,7 +136,7 @@ char *lsn_json_escape(char *out, const char *s);
 #define LSN_TOKEN_MAX 64
 typedef struct lsn_tokenizer {
 	const unsigned char *p, *end;
-	char word[LSN_TOKEN_MAX + 4];
+	char word[LSN_TOKEN_MAX + 8]; /* 8 more: a word may be read 8 bytes at a time */
 } lsn_tokenizer;
 
 /* Start tokenizing text[0..len).  Returns 0, LSN_EINTERNAL (no C.UTF-8). */
