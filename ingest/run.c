@@ -1348,8 +1348,6 @@ dict_soon(struct writer *w)
 	w->dict_at = wait > 0 && wait < w->batch_docs ? (size_t)wait : 0;
 }
 
-static void report_batch(struct writer *w, int landed);
-
 /* Add the batch's postings, one block per word, and commit everything. */
 static int
 commit(struct writer *w, lsn_err *err)
@@ -1465,30 +1463,34 @@ done:
 			w->head_len = 0;
 			w->nrecent = 0;
 		}
-	}
-	report_batch(w, rc == 0); /* or nothing of it landed */
-	/* Enough recent batches: merge them, this one with them, taking the
-	 * next batch's documents meanwhile; if it fails, those will not land. */
-	if (rc == 0 && (rc = maybe_merge(w, 1, err)) != 0)
-		report_batch(w, 0);
-	return rc;
-}
-
-/* Report each document of the batch, which landed or not (then those it
- * had stored are not), and start the next. */
-static void
-report_batch(struct writer *w, int landed)
-{
-	for (size_t i = 0; i < w->npend && !landed; i++) {
-		if (w->pend[i].status != INGEST_STORED)
-			continue;
-		w->pend[i].status = INGEST_REJECTED;
-		free(w->pend[i].reason);
-		w->pend[i].reason = strdup("not stored: the store could not be written");
+		/* Nothing of this batch landed: say so for each document. */
+		for (size_t i = 0; i < w->npend; i++) {
+			if (w->pend[i].status != INGEST_STORED)
+				continue;
+			w->pend[i].status = INGEST_REJECTED;
+			free(w->pend[i].reason);
+			w->pend[i].reason = strdup("not stored: the store could not be written");
+		}
 	}
 	for (size_t i = 0; i < w->npend; i++)
 		report(w, &w->pend[i]);
 	pending_clear(w);
+	/* Enough recent batches: merge them, this one with them, taking the
+	 * next batch's documents meanwhile. */
+	if (rc == 0 && (rc = maybe_merge(w, 1, err)) != 0) {
+		/* The next batch's documents taken so far will not land. */
+		for (size_t i = 0; i < w->npend; i++) {
+			if (w->pend[i].status != INGEST_STORED)
+				continue;
+			w->pend[i].status = INGEST_REJECTED;
+			free(w->pend[i].reason);
+			w->pend[i].reason = strdup("not stored: the store could not be written");
+		}
+		for (size_t i = 0; i < w->npend; i++)
+			report(w, &w->pend[i]);
+		pending_clear(w);
+	}
+	return rc;
 }
 
 /* Job j is pending (reported at the next commit, freed by pending_clear);
