@@ -707,11 +707,9 @@ struct writer {
 	} months[MONTHS];     /* by month number (month_blind) */
 	struct pending *pend;
 	size_t npend, cap_pend;
-	size_t batch_docs, batch_bytes; /* a batch's bounds (ingest_opts) */
+	size_t batch_docs; /* a batch's documents (ingest_opts) */
 	size_t dict_at;    /* commit at this many documents, to train the
 	                    * dictionary sooner (0: no need) */
-	struct job **got;  /* jobs off the queue, in order, not taken yet: */
-	size_t ngot, gi;   /* got[gi, ngot) (drain() takes them first) */
 	size_t docs;       /* stored documents in the batch */
 	size_t bytes;
 	struct posting_ref *post;
@@ -1178,69 +1176,15 @@ merge_share(struct build_task *t)
 }
 
 /*
- * Once INGEST_MERGE_BATCHES recent batches hold blocks, merge them just
- * after a commit (or, when a merge was left unfinished, before the next
- * commit's own blocks: no batch may land on a half-merged index), slice by
+ * Once INGEST_MERGE_BATCHES recent batches hold blocks (or a merge was
+ * left unfinished), merge them before this commit's own blocks, slice by
  * slice of the terms (store.h), each slice's blocks built in shares by
  * the writer and the free workers and committed on its own.  The first
  * slice puts the merge's number on the head with the newest report among
  * the recent batches; the last takes theirs off.
  */
-static int take(struct writer *w, struct job *j, lsn_err *err);
-
-/*
- * While a merge runs, take the documents the workers have finished into
- * the next batch (it is not committed before the merge is done, so no
- * batch lands on a half-merged index): a merge of 16 batches takes about
- * a second, and with the queue full the workers idled through its serial
- * parts (0.8 s of CPU a merge on the bench's 2 cores).  Stops at the
- * batch's bounds.  0, or take()'s failure.
- */
 static int
-drain(struct writer *w, lsn_err *err)
-{
-	struct run *r = w->r;
-	struct job *got[DRAIN];
-	size_t ngot = 0, k;
-	int rc = 0;
-
-	/* Those the main loop holds come first: the input's order is kept. */
-	while (rc == 0 && w->gi < w->ngot && w->npend < w->batch_docs &&
-	    w->bytes < w->batch_bytes) {
-		struct job *j = w->got[w->gi++];
-		if ((rc = take(w, j, err)) != 0)
-			job_free(j);
-	}
-	if (w->gi < w->ngot)
-		return rc;
-	while (rc == 0 && w->npend < w->batch_docs && w->bytes < w->batch_bytes) {
-		ngot = 0;
-		pthread_mutex_lock(&r->mu);
-		while (ngot < DRAIN && ngot < w->batch_docs - w->npend &&
-		    r->tail < r->head && r->ring[r->tail % QUEUE]->done) {
-			struct job *j = r->ring[r->tail % QUEUE];
-			got[ngot++] = j;
-			r->tail++;
-			r->inflight -= j->queued;
-		}
-		if (ngot > 0 && r->reader_waiting)
-			pthread_cond_signal(&r->space);
-		pthread_mutex_unlock(&r->mu);
-		if (ngot == 0)
-			break;
-		for (k = 0; k < ngot && rc == 0; k++)
-			if ((rc = take(w, got[k], err)) != 0)
-				job_free(got[k]);
-		for (; k < ngot; k++) /* taken off the queue, never stored */
-			job_free(got[k]);
-	}
-	return rc;
-}
-
-/* With taking: documents are taken into the next batch between the
- * merge's slices (drain()); the batch the merge follows has landed. */
-static int
-maybe_merge(struct writer *w, int taking, lsn_err *err)
+maybe_merge(struct writer *w, lsn_err *err)
 {
 	struct run *r = w->r;
 	uint32_t date, nd = 0;
@@ -1263,8 +1207,6 @@ maybe_merge(struct writer *w, int taking, lsn_err *err)
 		store_recent_ent *ents;
 		size_t n, per, from = 0;
 		unsigned nt = 0;
-		if (taking && (rc = drain(w, err)) != 0)
-			break;
 		if ((rc = store_snap_begin(r->st, &sn, err)) != 0 ||
 		    (rc = store_recent_slice(sn, slice, &rs, err)) != 0 ||
 		    (rc = store_batch_merge_slice(w->mb, &w->merging, slice, err)) != 0) {
@@ -1310,11 +1252,6 @@ maybe_merge(struct writer *w, int taking, lsn_err *err)
 				memset(w->head + INGEST_HEAD_ENTRY * (b - 1), 0, INGEST_HEAD_ENTRY);
 		if (rc == 0)
 			rc = store_batch_put_index_head(w->mb, w->head, w->head_len, err);
-		if (rc == 0 && taking)
-			rc = drain(w, err);
-		/* No snapshot of this thread's may be held across a commit. */
-		store_snap_end(w->sn);
-		w->sn = NULL;
 		if (rc == 0)
 			rc = store_batch_commit(w->mb, err);
 		if (rc == 0)
@@ -1414,10 +1351,8 @@ commit(struct writer *w, lsn_err *err)
 		}
 	}
 	sort_words(w->words, w->nwords, order, w->buckets);
-	/* A merge a run before left unfinished is finished before a batch
-	 * lands on top of it (new merges follow the batch's commit). */
-	if (w->nwords > 0 && w->merging != 0)
-		rc = maybe_merge(w, 0, err);
+	if (w->nwords > 0)
+		rc = maybe_merge(w, err);
 	if (rc == 0)
 		rc = build_blocks(w, order, err);
 	/* The batch's newest report (the first after the sort) in the head. */
@@ -1475,21 +1410,6 @@ done:
 	for (size_t i = 0; i < w->npend; i++)
 		report(w, &w->pend[i]);
 	pending_clear(w);
-	/* Enough recent batches: merge them, this one with them, taking the
-	 * next batch's documents meanwhile. */
-	if (rc == 0 && (rc = maybe_merge(w, 1, err)) != 0) {
-		/* The next batch's documents taken so far will not land. */
-		for (size_t i = 0; i < w->npend; i++) {
-			if (w->pend[i].status != INGEST_STORED)
-				continue;
-			w->pend[i].status = INGEST_REJECTED;
-			free(w->pend[i].reason);
-			w->pend[i].reason = strdup("not stored: the store could not be written");
-		}
-		for (size_t i = 0; i < w->npend; i++)
-			report(w, &w->pend[i]);
-		pending_clear(w);
-	}
 	return rc;
 }
 
@@ -1837,7 +1757,6 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	w.r = &r;
 	w.sum = sum;
 	w.batch_docs = batch_docs;
-	w.batch_bytes = batch_bytes;
 	w.scan_s_per_id = INGEST_IDFILTER_SCAN_S;
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
 	if ((rc = store_batch_new(st, &w.b, err)) != 0 ||
@@ -1863,7 +1782,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 
 	for (;;) {
 		struct job *got[DRAIN];
-		size_t ngot = 0;
+		size_t ngot = 0, k;
 		int idle = 0, input_ended;
 
 		pthread_mutex_lock(&r.mu);
@@ -1912,24 +1831,19 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 
 		if (ngot == 0 && !idle)
 			break; /* everything written */
-		/* A commit's merge may take some of these (drain()). */
-		w.got = got;
-		w.ngot = ngot;
-		for (w.gi = 0; w.gi < w.ngot && rc == 0;) {
-			struct job *j = got[w.gi++];
-			if ((rc = take(&w, j, err)) != 0)
-				job_free(j);
+		for (k = 0; k < ngot && rc == 0; k++) {
+			if ((rc = take(&w, got[k], err)) != 0)
+				job_free(got[k]);
 			else if (w.npend >= batch_docs || w.bytes >= batch_bytes ||
 			    (w.dict_at != 0 && w.npend >= w.dict_at))
 				rc = commit(&w, err);
 		}
 		if (rc != 0) {
 			/* Taken off the queue but never stored. */
-			for (; w.gi < w.ngot; w.gi++)
-				job_free(got[w.gi]);
+			for (; k < ngot; k++)
+				job_free(got[k]);
 			break;
 		}
-		w.ngot = w.gi = 0;
 		if (idle || input_ended)
 			if ((rc = commit(&w, err)) != 0)
 				break;
