@@ -724,6 +724,8 @@ copy_run(const uint8_t *run, size_t len, struct bscratch *t, lsn_err *err)
 	uint32_t last_date;
 	size_t at;
 
+	if (len == 0)
+		return lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
 	if (room(&t->b, &t->cap, t->len, len) != 0)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	at = t->len;
@@ -738,8 +740,6 @@ copy_run(const uint8_t *run, size_t len, struct bscratch *t, lsn_err *err)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		t->e[t->ne++] = (uint32_t)(at + (size_t)(p - run));
 	}
-	if (len == 0)
-		return lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
 	return 0;
 }
 

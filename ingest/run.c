@@ -1272,10 +1272,11 @@ maybe_merge(struct writer *w, lsn_err *err)
 /*
  * Until the store has a zstd dictionary, records are sealed without one:
  * nearly twice the CPU (bench paragraphs: 50 µs a report at level 1
- * against 28 at level 3 with one) for a smaller ratio.  The dictionary is trained beside the run once the store
- * holds the training threshold of records, so the batch that reaches the
- * threshold is committed there rather than at its full size: in a new
- * store, after 1,000 reports instead of 2,000.
+ * against 28 at level 3 with one) for a smaller ratio.  The dictionary is
+ * trained beside the run once the store holds the training threshold of
+ * records, so the batch that reaches the threshold is committed there
+ * rather than at its full size: in a new store, after 1,000 reports
+ * instead of 2,000.
  */
 static void
 dict_soon(struct writer *w)
