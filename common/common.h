@@ -148,6 +148,12 @@ int lsn_token_init(lsn_tokenizer *t, const char *text, size_t len);
  */
 int lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len);
 
+/*
+ * The same, with the word written to out instead (NUL-terminated; bytes
+ * past the NUL may be written too, up to out[LSN_TOKEN_MAX + 8)).
+ */
+int lsn_token_next_into(lsn_tokenizer *t, char out[LSN_TOKEN_MAX + 8], size_t *len);
+
 /* Big-endian integer helpers for on-disk encodings: inline, as they are
  * in every key comparison and block header (a call each cost the ingest
  * writer 1% of its time; inline, each is a byte-swapping load or store). */

@@ -130,22 +130,74 @@ ascii_word(unsigned char cls)
 }
 
 /*
- * Most text is ASCII: those bytes are classified and lower-cased by table,
- * in tight loops; any other byte goes through decode / iswalnum_l /
- * towlower_l.  Both paths give the same words (tests/unit/test_token.c).
+ * Eight ASCII bytes at a time (a little-endian load): each byte of x that
+ * is an ASCII letter or digit has its top bit set in the result, every
+ * other byte (a separator, or a byte of a longer UTF-8 character) has it
+ * clear; *lower is x with A-Z lower-cased.  Each byte's range test adds
+ * without a carry into the next byte, because the top bits are cleared
+ * first and put back as "not ASCII" at the end.
+ */
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+#define AT_LEAST(x, lo) ((x) + (0x80 - (lo)) * ONES)
+#define IN_RANGE(x, lo, hi) (AT_LEAST(x, lo) & ~AT_LEAST(x, (hi) + 1))
+
+static inline uint64_t
+word_bytes8(uint64_t x, uint64_t *lower)
+{
+	uint64_t a = x & ~HIGH, upper = IN_RANGE(a, 'A', 'Z') & HIGH;
+	uint64_t w = (IN_RANGE(a, '0', '9') | IN_RANGE(a, 'a', 'z')) & HIGH;
+
+	*lower = x | upper >> 2; /* 0x80 >> 2 is 'a' - 'A' */
+	return (w | upper) & ~x;
+}
+
+/* How many bytes lead a group of eight before the first with its top bit
+ * set in m (8 if none). */
+static inline size_t
+lead8(uint64_t m)
+{
+	return m == 0 ? 8 : (size_t)__builtin_ctzll(m) / 8;
+}
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0 /* the byte loops alone */
+#endif
+
+/*
+ * Most text is ASCII: those bytes are classified and lower-cased eight at
+ * a time where eight remain (word_bytes8), else by table, one at a time;
+ * any other byte goes through decode / iswalnum_l / towlower_l.  All paths
+ * give the same words (tests/unit/test_token.c).
+ *
+ * A word is written 8 bytes at a time from out's start, its last group
+ * zero-filled past its end: a caller that reads it 8 bytes at a time (the
+ * hash of ingest's dictionary) then loads exactly what was stored, which
+ * the processor forwards from its store buffer; a load that spans
+ * narrower stores waits for them to reach the cache.
  */
 int
-lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len)
+lsn_token_next_into(lsn_tokenizer *t, char out[LSN_TOKEN_MAX + 8], size_t *len)
 {
 	const unsigned char *p = t->p, *end = t->end, *stop;
-	size_t n = 0, k = 0, m;
+	size_t n = 0, k = 0, m, zero_at = SIZE_MAX;
 	unsigned char cls;
+	uint64_t x, lower;
 	long c;
 	char tmp[4];
 	int cut = 0;
 
 	/* Skip separators. */
 	for (;;) {
+		while (SWAR && end - p >= 8) {
+			memcpy(&x, p, 8);
+			m = lead8((word_bytes8(x, &lower) | x) & HIGH);
+			p += m;
+			if (m < 8)
+				break;
+		}
 		while (p < end && byte_class[*p] == 0)
 			p++;
 		if (p == end) {
@@ -160,10 +212,23 @@ lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len)
 		p += k;
 	}
 	for (;;) {
-		/* ASCII word bytes up to the cap. */
+		/* ASCII word bytes, eight at a time while eight fit. */
+		while (SWAR && !cut && end - p >= 8 && n + 8 <= LSN_TOKEN_MAX) {
+			memcpy(&x, p, 8);
+			m = lead8(~word_bytes8(x, &lower) & HIGH);
+			lower &= m == 8 ? ~0ULL : (1ULL << (8 * m)) - 1;
+			memcpy(out + n, &lower, 8);
+			n += m;
+			p += m;
+			if (m < 8) {
+				zero_at = n;
+				break;
+			}
+		}
+		/* Then one at a time, up to the cap. */
 		stop = cut ? p : (size_t)(end - p) > LSN_TOKEN_MAX - n ? p + (LSN_TOKEN_MAX - n) : end;
 		while (p < stop && ascii_word(cls = byte_class[*p])) {
-			t->word[n++] = (char)cls;
+			out[n++] = (char)cls;
 			p++;
 		}
 		if (p == end)
@@ -183,15 +248,22 @@ lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len)
 		/* Past the cap the word is cut on a character boundary; the rest
 		 * of it is consumed and dropped. */
 		if (!cut && n + m <= LSN_TOKEN_MAX) {
-			memcpy(t->word + n, tmp, m);
+			memcpy(out + n, tmp, m);
 			n += m;
 		} else {
 			cut = 1;
 		}
 	}
 	t->p = p;
-	t->word[n] = '\0';
-	*word = t->word;
+	if (zero_at != n) /* else the last group stored ended in zeros */
+		out[n] = '\0';
 	*len = n;
 	return 1;
+}
+
+int
+lsn_token_next(lsn_tokenizer *t, const char **word, size_t *len)
+{
+	*word = t->word;
+	return lsn_token_next_into(t, t->word, len);
 }

@@ -336,8 +336,7 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
 {
 	lsn_tokenizer tk;
 	struct pending ring[RING];
-	const char *w;
-	size_t wl, n = 0;
+	size_t n = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -360,19 +359,13 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
 		for (;;) {
 			while (more && head - tail < RING) {
 				struct pending *q = &ring[head % RING];
-				if (!lsn_token_next(&tk, &w, &wl)) {
+				/* Cut straight into the ring, 8 bytes at a time as
+				 * hash() reads them (lsn_token_next_into). */
+				if (!lsn_token_next_into(&tk, q->w, &q->len)) {
 					more = 0;
 					break;
 				}
-				/* Eight bytes at a time, as hash() reads them: a load
-				 * that spans stores of other sizes waits for them. */
-				for (size_t k = 0; k < wl; k += 8) {
-					uint64_t x;
-					memcpy(&x, w + k, 8);
-					memcpy(q->w + k, &x, 8);
-				}
-				q->len = wl;
-				q->h = hash(q->w, wl);
+				q->h = hash(q->w, q->len);
 				__builtin_prefetch(&t->tab.slots[q->h & (t->tab.nslots - 1)]);
 				head++;
 			}
@@ -411,7 +404,6 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
 			t->out[n].portion = (uint32_t)i;
 			n++;
 		}
-		lsn_wipe(tk.word, sizeof(tk.word));
 	}
 	lsn_wipe(ring, sizeof(ring));
 	if (rc != 0)

@@ -231,6 +231,85 @@ test_token__random_texts_match_reference(void **state)
 	}
 }
 
+/*
+ * Texts for the 8-bytes-at-a-time path: long runs of ASCII word bytes,
+ * the bytes on either side of each range it tests ('/' ':' '@' '[' '`'
+ * '{', DEL, NUL), bytes of longer characters, all at every alignment.
+ */
+static size_t
+random_ascii_text(unsigned *seed, char *buf, size_t cap)
+{
+	static const char edges[] = "/09:@AZ[`az{\x7f";
+	static const char *const other[] = { "\xc3\xa9", "\xc3\x89", "\xe4\xb8\xad",
+		"\xff", "\x80", " ", "\n" };
+	size_t n = 0, len = (size_t)(rand_r(seed) % 300);
+
+	while (n + 4 < cap && len-- > 0) {
+		unsigned r = (unsigned)rand_r(seed) % 100;
+		if (r < 70) { /* a run of word bytes, some over the cap */
+			size_t run = (size_t)rand_r(seed) % (r < 5 ? 90 : 20);
+			for (size_t k = 0; k < run && n + 1 < cap; k++) {
+				unsigned c = (unsigned)rand_r(seed) % 62;
+				buf[n++] = (char)(c < 10 ? '0' + c : c < 36 ? 'A' + c - 10 : 'a' + c - 36);
+			}
+		} else if (r < 90) {
+			buf[n++] = edges[(size_t)rand_r(seed) % (sizeof(edges) - 1)];
+		} else if (r < 92) {
+			buf[n++] = '\0';
+		} else {
+			const char *p = other[(size_t)rand_r(seed) % (sizeof(other) / sizeof(other[0]))];
+			memcpy(buf + n, p, strlen(p));
+			n += strlen(p);
+		}
+	}
+	return n;
+}
+
+static void
+test_token__ascii_runs_match_reference(void **state)
+{
+	unsigned seed = 20261205;
+	char buf[4096 + 8];
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		size_t n = random_ascii_text(&seed, buf + i % 8, sizeof(buf) - 8);
+		check_text(buf + i % 8, n);
+	}
+}
+
+/* lsn_token_next_into gives the same words, NUL-terminated. */
+static void
+test_token__into_equals_next(void **state)
+{
+	unsigned seed = 7;
+	char buf[4096], out[LSN_TOKEN_MAX + 8];
+
+	(void)state;
+	for (int i = 0; i < 2000; i++) {
+		size_t n = i % 2 ? random_ascii_text(&seed, buf, sizeof(buf))
+				 : random_text(&seed, buf, sizeof(buf));
+		lsn_tokenizer a, b;
+		const char *w;
+		size_t wl, ol;
+		int ra, rb;
+		assert_int_equal(lsn_token_init(&a, buf, n), 0);
+		assert_int_equal(lsn_token_init(&b, buf, n), 0);
+		do {
+			memset(out, 0x5a, sizeof(out));
+			ra = lsn_token_next(&a, &w, &wl);
+			rb = lsn_token_next_into(&b, out, &ol);
+			assert_int_equal(ra, rb);
+			if (ra) {
+				assert_int_equal(wl, ol);
+				assert_memory_equal(w, out, wl);
+				assert_int_equal(out[ol], '\0');
+				assert_int_equal(w[wl], '\0');
+			}
+		} while (ra);
+	}
+}
+
 /* ---- the ingest word dictionary ---- */
 
 struct pair {
@@ -456,6 +535,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token__fixed_cases),
 		cmocka_unit_test(test_token__random_texts_match_reference),
+		cmocka_unit_test(test_token__ascii_runs_match_reference),
+		cmocka_unit_test(test_token__into_equals_next),
 		cmocka_unit_test(test_hash__padded_equals_plain),
 		cmocka_unit_test(test_terms__distinct_pairs_match_reference),
 		cmocka_unit_test(test_terms__tiny_dictionary_wiped_mid_document),
