@@ -755,21 +755,33 @@ void ingest_idfilter_free(ingest_idfilter *f);
 
 /* ---- the words of a document (ingest/terms.c) ---- */
 
-/* One distinct (word, portion) pair of a document: the word blinded. */
+/* One distinct (word, portion) pair of a document: the word by its number
+ * in the generation of the run's words the document was cut against. */
 typedef struct ingest_term {
-	uint8_t blind[STORE_BLIND_LEN];
+	uint32_t word;
 	uint32_t portion;
 } ingest_term;
 
 /*
  * The blinded words of a run, shared by its workers (thread-safe): each
- * word is blinded once however many workers meet it.  At most max_words
- * words (0: 262,144) are kept; then the table is wiped and starts again.
- * NULL: out of memory.  Free wipes the words.
+ * word is blinded once however many workers meet it, and numbered.  They
+ * are kept a generation (ingest_words) at a time, of at most max_words
+ * words (0: 262,144); a full one is retired and a new one started.  NULL:
+ * out of memory.  Free after every reference to a generation is released;
+ * a generation's words are wiped when it goes.
  */
 typedef struct ingest_blinds ingest_blinds;
+typedef struct ingest_words ingest_words;
 ingest_blinds *ingest_blinds_new(store *st, size_t max_words);
 void ingest_blinds_free(ingest_blinds *b);
+
+/* The blind form of word number `word` of g, while a reference to g is
+ * held; no lock. */
+const uint8_t *ingest_words_blind(const ingest_words *g, uint32_t word);
+/* g's number: distinct for each generation of a run, from 1. */
+uint64_t ingest_words_number(const ingest_words *g);
+/* Release the reference ingest_terms_doc gave (NULL: nothing).  Thread-safe. */
+void ingest_words_release(ingest_words *g);
 
 /*
  * A worker's word dictionary: a word is looked up in blinds (or, when
@@ -784,11 +796,12 @@ void ingest_terms_free(ingest_terms *t);
 
 /*
  * The distinct (word, portion) pairs of d's portions, words as the query
- * tokenizer cuts them.  *out belongs to t and is valid until the next call.
- * Returns 0, LSN_EINTERNAL.
+ * tokenizer cuts them, numbered in *words, a reference the caller releases
+ * (ingest_words_release) once it has read their blind forms.  *out belongs
+ * to t and is valid until the next call.  Returns 0, LSN_EINTERNAL.
  */
 int ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
-    size_t *n, lsn_err *err);
+    size_t *n, ingest_words **words, lsn_err *err);
 
 /* ---- bulk ingest ---- */
 

@@ -21,12 +21,14 @@
 
 #include "ingest/ingest.h"
 
-/* Documents in flight.  2,048 made a 100,000-report ingest 1.1x as fast
- * (the workers no longer wait while the writer commits) but cost 27 MiB
- * resident, and with it the bench's 1M CLI ingest peaked at 253 MiB, too
- * near the 256 MiB bound once the filter of stored ids grows (16 MiB at
- * most): a finished document's blinded words are most of its memory. */
-#define QUEUE 1024
+/* Documents in flight.  2,048 against 1,024 made a 100,000-report ingest
+ * 5% faster (the workers no longer wait while the writer commits or
+ * merges).  It used to cost 27 MiB resident, too near the 256 MiB bound
+ * on the bench's 1M CLI ingest, when a finished document held its pairs'
+ * blind forms (36 bytes a pair, about 13 KiB a document); since they name
+ * their words by number (8 bytes a pair, ingest/terms.c) 2,048 peak
+ * lower than 1,024 did. */
+#define QUEUE 2048
 #define INFLIGHT_BYTES (64u << 20) /* input bytes in flight */
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
 #define WORKER_WORDS (1u << 17)    /* a worker's dictionary; the run's has 2^18 */
@@ -54,6 +56,7 @@ struct job {
 	uint64_t serial;
 	ingest_term *terms;  /* distinct (word, portion) pairs */
 	size_t nterms;
+	ingest_words *words; /* what the pairs' word numbers are in (a reference) */
 	uint8_t *label;      /* the report label (ingest_rlabel) */
 	size_t label_len;
 };
@@ -107,6 +110,7 @@ job_free(struct job *j)
 	free(j->fix_note);
 	store_sealed_free(j->sealed);
 	free(j->terms);
+	ingest_words_release(j->words);
 	free(j->label);
 	free(j);
 }
@@ -440,7 +444,7 @@ index_doc(ingest_terms *tm, const ingest_doc *d, struct job *j)
 	size_t n;
 	int rc;
 
-	if ((rc = ingest_terms_doc(tm, d, &t, &n, &j->err)) != 0)
+	if ((rc = ingest_terms_doc(tm, d, &t, &n, &j->words, &j->err)) != 0)
 		return rc;
 	if ((j->terms = malloc((n ? n : 1) * sizeof(*j->terms))) == NULL)
 		return lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
@@ -733,6 +737,15 @@ struct writer {
 	size_t nwords, cap_words;
 	uint32_t *slots;  /* word index + 1, 0 empty; nslots a power of two */
 	size_t nslots;
+	/* A cache in front of word_index: the batch's word of each word
+	 * number (ingest_term) of generation num_gen, where num[x].at is
+	 * num_stamp, which moves on with each batch and generation. */
+	struct num_slot {
+		uint32_t at, word;
+	} *num;
+	size_t num_cap;
+	uint64_t num_gen;
+	uint32_t num_stamp;
 	uint32_t *ids;    /* the batch's stored ids: pending index + 1, 0 empty */
 	size_t nids;      /* a power of two, over twice the pending count */
 	ingest_idfilter *seen; /* the ids stored before this batch, or NULL */
@@ -815,6 +828,45 @@ word_index(struct writer *w, const uint8_t *blind)
 	w->words[w->nwords].n = 0;
 	w->slots[i] = (uint32_t)(w->nwords + 1);
 	return (long)w->nwords++;
+}
+
+/* Forget the batch words of every word number (the batch or the
+ * generation changed). */
+static void
+num_forget(struct writer *w)
+{
+	if (++w->num_stamp == 0) { /* 2^32 batches: stamps would repeat */
+		if (w->num != NULL)
+			memset(w->num, 0, w->num_cap * sizeof(*w->num));
+		w->num_stamp = 1;
+	}
+}
+
+/* The batch's word of word number x of generation g, added if new (as
+ * word_index); -1: no memory. */
+static inline long
+num_word(struct writer *w, const ingest_words *g, uint32_t x)
+{
+	long word;
+
+	if (x < w->num_cap && w->num[x].at == w->num_stamp)
+		return w->num[x].word;
+	if ((word = word_index(w, ingest_words_blind(g, x))) < 0)
+		return -1;
+	if (x >= w->num_cap) {
+		size_t cap = w->num_cap ? w->num_cap : 1 << 16;
+		while (cap <= x)
+			cap *= 2;
+		struct num_slot *n = realloc(w->num, cap * sizeof(*n));
+		if (n == NULL)
+			return word; /* not cached */
+		memset(n + w->num_cap, 0, (cap - w->num_cap) * sizeof(*n));
+		w->num = n;
+		w->num_cap = cap;
+	}
+	w->num[x].at = w->num_stamp;
+	w->num[x].word = (uint32_t)word;
+	return word;
 }
 
 /* Newest report first, as the blocks are written (ingest.h). */
@@ -913,6 +965,7 @@ pending_clear(struct writer *w)
 	w->nwords = 0;
 	if (w->slots != NULL)
 		memset(w->slots, 0, w->nslots * sizeof(*w->slots));
+	num_forget(w);
 	if (w->ids != NULL)
 		memset(w->ids, 0, w->nids * sizeof(*w->ids));
 }
@@ -1646,23 +1699,29 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	w->reps[w->nreps].start = (uint32_t)w->npost;
 	w->reps[w->nreps].n = 0; /* set once its postings are in */
 	w->nreps++;
+	/* Each word by its number: the blind form is looked up (word_index)
+	 * once a batch, not once a report. */
+	if (ingest_words_number(j->words) != w->num_gen) {
+		w->num_gen = ingest_words_number(j->words);
+		num_forget(w);
+	}
 	for (size_t i = 0; i < j->nterms; i++) {
-		/* The batch's word table is megabytes: fetch a word's slot 8
-		 * terms ahead, and its entry 4 ahead (blind_hash()). */
-		if (i + 8 < j->nterms && w->nslots > 0)
-			__builtin_prefetch(&w->slots[blind_hash(j->terms[i + 8].blind) &
-			    (w->nslots - 1)]);
-		if (i + 4 < j->nterms && w->nslots > 0) {
-			uint32_t sv = w->slots[blind_hash(j->terms[i + 4].blind) & (w->nslots - 1)];
-			if (sv != 0)
-				__builtin_prefetch(&w->words[sv - 1]);
+		/* Fetch a number's slot 8 terms ahead, its word 4 ahead. */
+		if (i + 8 < j->nterms && j->terms[i + 8].word < w->num_cap)
+			__builtin_prefetch(&w->num[j->terms[i + 8].word]);
+		if (i + 4 < j->nterms && j->terms[i + 4].word < w->num_cap) {
+			const struct num_slot *ns = &w->num[j->terms[i + 4].word];
+			if (ns->at == w->num_stamp)
+				__builtin_prefetch(&w->words[ns->word]);
 		}
-		long word = word_index(w, j->terms[i].blind);
+		long word = num_word(w, j->words, j->terms[i].word);
 		if (j->terms[i].portion >= v.nportions)
 			return lsn_fail(err, LSN_EINTERNAL, "a posting past the last portion");
 		if (word < 0 || add_posting(w, (uint32_t)word, j->terms[i].portion) != 0)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
+	ingest_words_release(j->words); /* their blind forms are in the batch's */
+	j->words = NULL;
 	/* And the report under the pseudo-words (ingest.h), every report's
 	 * and its month's: the first portion of each of its marking entries.
 	 * Past 64 entries a repeat may be posted again, which changes nothing
@@ -1900,6 +1959,7 @@ out:
 	}
 	free(w.words);
 	free(w.slots);
+	free(w.num);
 	free(w.ids);
 	ingest_idfilter_free(w.seen);
 	ingest_entries_free(r.entries);

@@ -1,17 +1,28 @@
 /*
  * ingest/terms.c - the distinct (word, portion) pairs of a document, with
  * each word blinded (HMAC under the index key) once per run rather than
- * once per occurrence.
+ * once per occurrence, and named by a number.
+ *
+ * The run's words are kept in a shared table, a generation at a time: a
+ * word is blinded once, when a worker first meets it, and its number in
+ * the generation is its place there.  A document's pairs name their words
+ * by number (8 bytes a pair, where the 32-byte blind form made a finished
+ * document four times as large), and hold a reference to the generation,
+ * whose blind forms stay where they are until the last reference goes.
+ * When a generation is full it is retired, and the next word starts a new
+ * one (a vocabulary is Zipf: the frequent words come straight back); a
+ * document that was cut against the retired one is cut again.  A
+ * generation no finished document refers to grows instead, so that a
+ * document with more distinct words than a generation holds still ends.
  *
  * A worker keeps a dictionary of the words it has seen: an open-addressing
- * table of (hash, entry) pairs over compact entries (blind form, the last
- * document and portion the word was emitted for) and an arena of the word
- * bytes.  A word it has not seen is taken from the run's shared table of
- * blinds, and blinded there if no worker has.  Portions are tokenized in
- * order, so a (word, portion) pair is a repeat exactly when the word's
- * entry already carries this document's stamp and this portion: no sort,
- * no per-document set.  When a table is full it is wiped and starts again
- * (a vocabulary is Zipf: the frequent words come straight back).
+ * table of (hash, entry) pairs over compact entries (the word's number, the
+ * last document and portion the word was emitted for) and an arena of the
+ * word bytes.  Portions are tokenized in order, so a (word, portion) pair
+ * is a repeat exactly when the word's entry already carries this
+ * document's stamp and this portion: no sort, no per-document set.  When a
+ * worker's table is full it is wiped and starts again, and so it is when
+ * the generation its numbers are in is retired.
  */
 #include "config.h"
 
@@ -27,7 +38,10 @@
 
 /* One cache line per word: a lookup touches its slot and its entry. */
 struct entry {
-	uint8_t blind[STORE_BLIND_LEN];
+	union {
+		uint8_t blind[STORE_BLIND_LEN]; /* in a generation */
+		uint32_t number;                /* in a worker's table: in its generation */
+	} u;
 	uint32_t doc;      /* stamp of the last document that emitted it */
 	uint32_t portion;  /* and the portion */
 	uint32_t off;      /* a longer word: where it is in the arena */
@@ -50,20 +64,32 @@ struct wtab {
 /*
  * The blinds of a run: libgcrypt allocates every HMAC's inner digest in
  * secure memory, a first-fit list behind one global lock, so each blind
- * costs far more than its hashing (0.5 µs alone, 0.9 µs with two workers
+ * costs far more than its hashing (0.3 µs alone, 0.85 µs with two threads
  * blinding at once), and workers with their own dictionaries blinded
  * every word of the shared vocabulary once each.  Here a word is blinded
  * once for all workers, one at a time.
  */
+struct ingest_words {
+	ingest_blinds *owner;
+	uint64_t number;  /* the run's generations are numbered from 1 */
+	struct wtab tab;  /* entry i: word number i, its blind form */
+	unsigned holders; /* workers whose dictionaries hold its numbers */
+	unsigned docs;    /* documents' pairs that name its words, not released */
+	int current;      /* new words go into it */
+};
+
 struct ingest_blinds {
 	pthread_mutex_t mu;
 	store_blinder *bl;
-	struct wtab tab;
+	size_t max_words;
+	uint64_t generations;
+	ingest_words *cur;
 };
 
 struct ingest_terms {
 	ingest_blinds *blinds;
 	int own_blinds;    /* made by ingest_terms_new: freed with it */
+	ingest_words *gen; /* the generation of tab's numbers (a holder) */
 	struct wtab tab;
 	uint32_t doc;      /* the current document's stamp, from 1 */
 	int overflowed;    /* the dictionary was reset during this document */
@@ -207,6 +233,64 @@ wtab_add(struct wtab *t, const char *w, size_t n, uint32_t h)
 	return e;
 }
 
+/* Double a full table's room for words (entries and arena), which must
+ * not be read meanwhile; 0, or -1 when out of memory (the table stays).
+ * The old blocks are wiped. */
+static int
+wtab_widen(struct wtab *t)
+{
+	size_t max = t->max_words * 2, acap = t->arena_cap * 2;
+	struct entry *e = malloc(max * sizeof(*e));
+	char *a = malloc(acap);
+
+	if (e == NULL || a == NULL) {
+		free(e);
+		free(a);
+		return -1;
+	}
+	memcpy(e, t->e, t->n * sizeof(*e));
+	memcpy(a, t->arena, t->arena_len);
+	lsn_wipe(t->e, t->n * sizeof(*t->e));
+	lsn_wipe(t->arena, t->arena_len);
+	free(t->e);
+	free(t->arena);
+	t->e = e;
+	t->arena = a;
+	t->max_words = max;
+	t->arena_cap = acap;
+	return 0;
+}
+
+/* A new current generation of b's words; NULL when out of memory.  With
+ * b->mu held (or b not yet shared). */
+static ingest_words *
+gen_new(ingest_blinds *b)
+{
+	ingest_words *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return NULL;
+	if (wtab_init(&g->tab, b->max_words) != 0) {
+		wtab_fini(&g->tab);
+		free(g);
+		return NULL;
+	}
+	g->owner = b;
+	g->number = ++b->generations;
+	g->current = 1;
+	return g;
+}
+
+/* Free g (its words wiped) once nothing refers to it.  With b->mu held. */
+static void
+gen_drop(ingest_words *g)
+{
+	if (g == NULL || g->current || g->holders > 0 || g->docs > 0)
+		return;
+	wtab_fini(&g->tab);
+	free(g);
+}
+
 ingest_blinds *
 ingest_blinds_new(store *st, size_t max_words)
 {
@@ -215,8 +299,9 @@ ingest_blinds_new(store *st, size_t max_words)
 	if (b == NULL)
 		return NULL;
 	pthread_mutex_init(&b->mu, NULL);
+	b->max_words = max_words ? max_words : DEFAULT_WORDS;
 	b->bl = store_blinder_new(st);
-	if (b->bl == NULL || wtab_init(&b->tab, max_words) != 0) {
+	if (b->bl == NULL || (b->cur = gen_new(b)) == NULL) {
 		ingest_blinds_free(b);
 		return NULL;
 	}
@@ -228,34 +313,100 @@ ingest_blinds_free(ingest_blinds *b)
 {
 	if (b == NULL)
 		return;
-	wtab_fini(&b->tab);
+	if (b->cur != NULL) {
+		b->cur->current = 0;
+		gen_drop(b->cur); /* a reference still held keeps it (a leak, not a
+				   * use after free) */
+	}
 	store_blinder_free(b->bl);
 	pthread_mutex_destroy(&b->mu);
 	free(b);
 }
 
-/* The blind of word w[0..n) of hash h into out; 0, or -1 when out of
- * memory.  Thread-safe. */
-static int
-blind_of(ingest_blinds *b, const char *w, size_t n, uint32_t h,
-    uint8_t out[STORE_BLIND_LEN])
+const uint8_t *
+ingest_words_blind(const ingest_words *g, uint32_t word)
 {
+	return g->tab.e[word].u.blind;
+}
+
+uint64_t
+ingest_words_number(const ingest_words *g)
+{
+	return g->number;
+}
+
+void
+ingest_words_release(ingest_words *g)
+{
+	ingest_blinds *b;
+
+	if (g == NULL)
+		return;
+	b = g->owner;
+	pthread_mutex_lock(&b->mu);
+	g->docs--;
+	gen_drop(g);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* Word w[0..n) of hash h in t's generation: its number into *number.
+ * Returns 0; 1 when the generation was retired (the document must be cut
+ * again in the current one); -1 when out of memory.  Thread-safe. */
+static int
+number_of(ingest_terms *t, const char *w, size_t n, uint32_t h, uint32_t *number)
+{
+	ingest_blinds *b = t->blinds;
+	ingest_words *g = t->gen;
 	struct entry *e;
 	int rc = 0;
 
 	pthread_mutex_lock(&b->mu);
-	if ((e = wtab_find(&b->tab, w, n, h)) == NULL) {
-		if (wtab_full(&b->tab, n))
-			wtab_reset(&b->tab);
-		if ((e = wtab_add(&b->tab, w, n, h)) != NULL)
-			store_blinder_blind(b->bl, w, n, e->blind);
-	}
-	if (e != NULL)
-		memcpy(out, e->blind, STORE_BLIND_LEN);
-	else
+	if (!g->current) {
+		rc = 1;
+	} else if ((e = wtab_find(&g->tab, w, n, h)) != NULL) {
+		*number = (uint32_t)(e - g->tab.e);
+	} else if (wtab_full(&g->tab, n) && g->docs > 0) {
+		/* Retired: the documents that name its words keep it. */
+		ingest_words *next = gen_new(b);
+		if (next == NULL) {
+			rc = -1;
+		} else {
+			g->current = 0;
+			b->cur = next;
+			rc = 1;
+		}
+	} else if ((wtab_full(&g->tab, n) && wtab_widen(&g->tab) != 0) ||
+	    (e = wtab_add(&g->tab, w, n, h)) == NULL) {
 		rc = -1;
+	} else {
+		store_blinder_blind(b->bl, w, n, e->u.blind);
+		*number = (uint32_t)(e - g->tab.e);
+	}
 	pthread_mutex_unlock(&b->mu);
 	return rc;
+}
+
+/* Start a document: in the current generation, t's table wiped if its
+ * numbers were in another. */
+static void
+begin_doc(ingest_terms *t)
+{
+	ingest_blinds *b = t->blinds;
+	int moved = 0;
+
+	pthread_mutex_lock(&b->mu);
+	if (t->gen != b->cur) {
+		if (t->gen != NULL) {
+			t->gen->holders--;
+			gen_drop(t->gen);
+		}
+		t->gen = b->cur;
+		t->gen->holders++;
+		moved = 1;
+	}
+	pthread_mutex_unlock(&b->mu);
+	if (moved)
+		wtab_reset(&t->tab);
 }
 
 ingest_terms *
@@ -283,16 +434,23 @@ ingest_terms_free(ingest_terms *t)
 	if (t == NULL)
 		return;
 	wtab_fini(&t->tab);
+	if (t->gen != NULL) {
+		pthread_mutex_lock(&t->blinds->mu);
+		t->gen->holders--;
+		gen_drop(t->gen);
+		pthread_mutex_unlock(&t->blinds->mu);
+	}
 	if (t->own_blinds)
 		ingest_blinds_free(t->blinds);
 	lsn_wipe_free(t->out, t->out_cap * sizeof(*t->out));
 	free(t);
 }
 
-/* The entry of word w[0..n) of hash h, added (and blinded) if new; NULL:
- * no memory. */
+/* The entry of word w[0..n) of hash h, added (and numbered) if new; NULL
+ * with *rc 1 when the document must be cut again (number_of), -1 when out
+ * of memory. */
 static struct entry *
-lookup(ingest_terms *t, const char *w, size_t n, uint32_t h)
+lookup(ingest_terms *t, const char *w, size_t n, uint32_t h, int *rc)
 {
 	struct entry *e = wtab_find(&t->tab, w, n, h);
 
@@ -305,9 +463,12 @@ lookup(ingest_terms *t, const char *w, size_t n, uint32_t h)
 		wtab_reset(&t->tab);
 		t->overflowed = 1;
 	}
-	if ((e = wtab_add(&t->tab, w, n, h)) == NULL ||
-	    blind_of(t->blinds, w, n, h, e->blind) != 0)
+	if ((e = wtab_add(&t->tab, w, n, h)) == NULL) {
+		*rc = -1;
 		return NULL;
+	}
+	if ((*rc = number_of(t, w, n, h, &e->u.number)) != 0)
+		return NULL; /* the entry goes with the table's reset */
 	return e;
 }
 
@@ -323,88 +484,100 @@ static int
 cmp_term(const void *a, const void *b)
 {
 	const ingest_term *x = a, *y = b;
-	int c = memcmp(x->blind, y->blind, STORE_BLIND_LEN);
 
-	if (c != 0)
-		return c;
+	if (x->word != y->word)
+		return x->word < y->word ? -1 : 1;
 	return (x->portion > y->portion) - (x->portion < y->portion);
 }
 
 int
 ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
-    size_t *nout, lsn_err *err)
+    size_t *nout, ingest_words **words, lsn_err *err)
 {
 	lsn_tokenizer tk;
 	struct pending ring[RING];
-	size_t n = 0;
-	int rc = 0;
+	size_t n;
+	int rc, again;
 
 	*out = NULL;
 	*nout = 0;
-	t->overflowed = 0;
-	if (++t->doc == 0) { /* 2^32 documents: stamps would repeat */
-		wtab_reset(&t->tab);
-		t->doc = 1;
-	}
-	for (size_t i = 0; i < d->nportions && rc == 0; i++) {
-		/* A word's slot and entry are cache misses in a dictionary of
-		 * tens of thousands of words: the words are cut RING ahead of
-		 * their lookup, their slots fetched then, their entries half way. */
-		size_t head = 0, tail = 0;
-		int more = 1;
-		if (lsn_token_init(&tk, d->portions[i].text, d->portions[i].text_len) != 0) {
-			rc = lsn_fail(err, LSN_EINTERNAL, "no C.UTF-8 locale");
-			break;
+	*words = NULL;
+	do {
+		/* Cut against the current generation; again from the start
+		 * when it is retired meanwhile (number_of). */
+		begin_doc(t);
+		n = 0;
+		rc = again = 0;
+		t->overflowed = 0;
+		if (++t->doc == 0) { /* 2^32 documents: stamps would repeat */
+			wtab_reset(&t->tab);
+			t->doc = 1;
 		}
-		for (;;) {
-			while (more && head - tail < RING) {
-				struct pending *q = &ring[head % RING];
-				/* Cut straight into the ring, 8 bytes at a time as
-				 * hash() reads them (lsn_token_next_into). */
-				if (!lsn_token_next_into(&tk, q->w, &q->len)) {
-					more = 0;
-					break;
-				}
-				q->h = hash(q->w, q->len);
-				__builtin_prefetch(&t->tab.slots[q->h & (t->tab.nslots - 1)]);
-				head++;
-			}
-			if (tail == head)
-				break;
-			if (tail + RING / 2 < head) {
-				const struct pending *q = &ring[(tail + RING / 2) % RING];
-				uint64_t sv = t->tab.slots[q->h & (t->tab.nslots - 1)];
-				if (sv != 0)
-					__builtin_prefetch(&t->tab.e[(uint32_t)sv - 1]);
-			}
-			const struct pending *q = &ring[tail++ % RING];
-			struct entry *e = lookup(t, q->w, q->len, q->h);
-			if (e == NULL) {
-				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		for (size_t i = 0; i < d->nportions && rc == 0 && !again; i++) {
+			/* A word's slot and entry are cache misses in a dictionary
+			 * of tens of thousands of words: the words are cut RING
+			 * ahead of their lookup, their slots fetched then, their
+			 * entries half way. */
+			size_t head = 0, tail = 0;
+			int more = 1;
+			if (lsn_token_init(&tk, d->portions[i].text, d->portions[i].text_len) != 0) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "no C.UTF-8 locale");
 				break;
 			}
-			if (e->doc == t->doc && e->portion == (uint32_t)i)
-				continue; /* this word already counted for this portion */
-			e->doc = t->doc;
-			e->portion = (uint32_t)i;
-			if (n == t->out_cap) {
-				size_t cap = t->out_cap ? 2 * t->out_cap : 1024;
-				ingest_term *p = malloc(cap * sizeof(*p));
-				if (p == NULL) {
-					rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+			for (;;) {
+				while (more && head - tail < RING) {
+					struct pending *q = &ring[head % RING];
+					/* Cut straight into the ring, 8 bytes at a time
+					 * as hash() reads them (lsn_token_next_into). */
+					if (!lsn_token_next_into(&tk, q->w, &q->len)) {
+						more = 0;
+						break;
+					}
+					q->h = hash(q->w, q->len);
+					__builtin_prefetch(&t->tab.slots[q->h & (t->tab.nslots - 1)]);
+					head++;
+				}
+				if (tail == head)
+					break;
+				if (tail + RING / 2 < head) {
+					const struct pending *q = &ring[(tail + RING / 2) % RING];
+					uint64_t sv = t->tab.slots[q->h & (t->tab.nslots - 1)];
+					if (sv != 0)
+						__builtin_prefetch(&t->tab.e[(uint32_t)sv - 1]);
+				}
+				const struct pending *q = &ring[tail++ % RING];
+				int lrc = 0;
+				struct entry *e = lookup(t, q->w, q->len, q->h, &lrc);
+				if (e == NULL) {
+					if (lrc > 0)
+						again = 1;
+					else
+						rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 					break;
 				}
-				if (n > 0)
-					memcpy(p, t->out, n * sizeof(*p));
-				lsn_wipe_free(t->out, t->out_cap * sizeof(*t->out));
-				t->out = p;
-				t->out_cap = cap;
+				if (e->doc == t->doc && e->portion == (uint32_t)i)
+					continue; /* this word already counted for this portion */
+				e->doc = t->doc;
+				e->portion = (uint32_t)i;
+				if (n == t->out_cap) {
+					size_t cap = t->out_cap ? 2 * t->out_cap : 1024;
+					ingest_term *p = malloc(cap * sizeof(*p));
+					if (p == NULL) {
+						rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+						break;
+					}
+					if (n > 0)
+						memcpy(p, t->out, n * sizeof(*p));
+					lsn_wipe_free(t->out, t->out_cap * sizeof(*t->out));
+					t->out = p;
+					t->out_cap = cap;
+				}
+				t->out[n].word = e->u.number;
+				t->out[n].portion = (uint32_t)i;
+				n++;
 			}
-			memcpy(t->out[n].blind, e->blind, STORE_BLIND_LEN);
-			t->out[n].portion = (uint32_t)i;
-			n++;
 		}
-	}
+	} while (again && rc == 0);
 	lsn_wipe(ring, sizeof(ring));
 	if (rc != 0)
 		return rc;
@@ -417,7 +590,11 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
 		n = k;
 	}
 	t->overflowed = 0;
+	pthread_mutex_lock(&t->blinds->mu);
+	t->gen->docs++;
+	pthread_mutex_unlock(&t->blinds->mu);
 	*out = t->out;
 	*nout = n;
+	*words = t->gen;
 	return 0;
 }

@@ -364,10 +364,44 @@ teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* Whether the pairs the dictionary gives for a document equal the
- * reference (1) or not (0); no cmocka assertion, so threads may call it. */
+/*
+ * The last HELD documents' word references, as a run's queue holds them
+ * while more documents are cut: each with its pairs' numbers and their
+ * blind forms then, which must not change until it is released.
+ */
+#define HELD 4
+struct held {
+	ingest_words *g[HELD];
+	uint32_t *num[HELD];
+	uint8_t (*blind)[STORE_BLIND_LEN];
+	size_t n[HELD];
+	unsigned next;
+};
+
+/* Release slot i, checking its blind forms; 1 when they held. */
 static int
-doc_matches(ingest_terms *t, store_blinder *bl, char texts[][2048], size_t np)
+held_release(struct held *h, unsigned i)
+{
+	int ok = 1;
+
+	if (h->g[i] == NULL)
+		return 1;
+	for (size_t k = 0; k < h->n[i]; k++)
+		if (memcmp(ingest_words_blind(h->g[i], h->num[i][k]), h->blind[i * 4096 + k],
+			STORE_BLIND_LEN) != 0)
+			ok = 0;
+	ingest_words_release(h->g[i]);
+	free(h->num[i]);
+	h->g[i] = NULL;
+	h->num[i] = NULL;
+	return ok;
+}
+
+/* Whether the pairs the dictionary gives for a document equal the
+ * reference (1) or not (0); no cmocka assertion, so threads may call it.
+ * The document's words are kept in h, the oldest kept released. */
+static int
+doc_matches(ingest_terms *t, store_blinder *bl, char texts[][2048], size_t np, struct held *h)
 {
 	char words[512][LSN_TOKEN_MAX + 1];
 	ingest_portion ps[8];
@@ -375,8 +409,10 @@ doc_matches(ingest_terms *t, store_blinder *bl, char texts[][2048], size_t np)
 	struct pair *want = NULL, *got = NULL;
 	size_t nwant = 0, k = 0, ngot;
 	const ingest_term *out;
+	ingest_words *g = NULL;
 	lsn_err err;
 	int ok = 0;
+	unsigned slot = h->next++ % HELD;
 
 	memset(ps, 0, sizeof(ps));
 	for (size_t i = 0; i < np; i++) {
@@ -401,12 +437,24 @@ doc_matches(ingest_terms *t, store_blinder *bl, char texts[][2048], size_t np)
 			want[k++] = want[i];
 	nwant = k;
 
-	if (ingest_terms_doc(t, &d, &out, &ngot, &err) != 0 ||
+	if (!held_release(h, slot))
+		goto out;
+	if (ingest_terms_doc(t, &d, &out, &ngot, &g, &err) != 0 || g == NULL ||
 	    (got = malloc((ngot + 1) * sizeof(*got))) == NULL)
 		goto out;
 	for (size_t i = 0; i < ngot; i++) {
-		memcpy(got[i].blind, out[i].blind, STORE_BLIND_LEN);
+		memcpy(got[i].blind, ingest_words_blind(g, out[i].word), STORE_BLIND_LEN);
 		got[i].portion = out[i].portion;
+	}
+	/* Kept: the numbers and what they name now. */
+	if (ngot <= 4096 && (h->num[slot] = malloc((ngot + 1) * sizeof(uint32_t))) != NULL) {
+		for (size_t i = 0; i < ngot; i++) {
+			h->num[slot][i] = out[i].word;
+			memcpy(h->blind[slot * 4096 + i], got[i].blind, STORE_BLIND_LEN);
+		}
+		h->n[slot] = ngot;
+		h->g[slot] = g;
+		g = NULL;
 	}
 	qsort(got, ngot, sizeof(*got), cmp_pair);
 	for (size_t i = 1; i < ngot; i++) /* no pair twice */
@@ -419,29 +467,39 @@ doc_matches(ingest_terms *t, store_blinder *bl, char texts[][2048], size_t np)
 			goto out;
 	ok = 1;
 out:
+	ingest_words_release(g);
 	free(want);
 	free(got);
 	return ok;
 }
 
-/* 400 random documents through t; the number that matched the reference. */
+/* 400 random documents through t; the number that matched the reference
+ * (and whose words held while kept). */
 static int
 docs_matching(ingest_terms *t, store_blinder *bl, unsigned seed)
 {
 	char (*texts)[2048] = malloc(8 * sizeof(*texts));
+	struct held h = { .blind = malloc(HELD * 4096 * STORE_BLIND_LEN) };
 	int ok = 0;
 
-	if (texts == NULL)
+	if (texts == NULL || h.blind == NULL) {
+		free(texts);
+		free(h.blind);
 		return 0;
+	}
 	for (int doc = 0; doc < 400; doc++) {
 		size_t np = 1 + (size_t)(rand_r(&seed) % 8);
 		for (size_t i = 0; i < np; i++) {
 			size_t n = random_text(&seed, texts[i], 2047);
 			texts[i][n] = '\0';
 		}
-		ok += doc_matches(t, bl, texts, np);
+		ok += doc_matches(t, bl, texts, np, &h);
 	}
+	for (unsigned i = 0; i < HELD; i++)
+		if (!held_release(&h, i))
+			ok--;
 	free(texts);
+	free(h.blind);
 	return ok;
 }
 
