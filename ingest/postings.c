@@ -766,21 +766,27 @@ ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
 		rc = lsn_fail(err, rc, rc == LSN_EINTERNAL ? "out of memory" :
 		    "a malformed posting block to merge");
 	/* Audience by audience, lowest first: each directory is in that
-	 * order, so a cursor per block walks them. */
+	 * order, so a cursor per block walks them.  Each block's next
+	 * audience is kept side by side (UINT64_MAX once it has no more), so
+	 * that finding the lowest reads one array, not every directory. */
+	uint64_t next[MAXIN];
+	for (size_t i = 0; i < n; i++)
+		next[i] = rc == 0 && nd[i] > 0 ? d[i][0].audience : UINT64_MAX;
 	while (rc == 0) {
 		const uint8_t *rp[MAXIN];
 		size_t rl[MAXIN], k = 0, at = t.len, e0 = t.ne;
-		uint32_t aud = 0;
+		uint64_t low = UINT64_MAX;
 		for (size_t i = 0; i < n; i++)
-			if (pos[i] < nd[i] && (aud == 0 || d[i][pos[i]].audience < aud))
-				aud = d[i][pos[i]].audience;
-		if (aud == 0)
+			low = next[i] < low ? next[i] : low;
+		if (low == UINT64_MAX)
 			break;
+		uint32_t aud = (uint32_t)low;
 		for (size_t i = 0; i < n; i++)
-			if (pos[i] < nd[i] && d[i][pos[i]].audience == aud) {
+			if (next[i] == low) {
 				rp[k] = blocks[i] + d[i][pos[i]].at;
 				rl[k++] = d[i][pos[i]].len;
 				pos[i]++;
+				next[i] = pos[i] < nd[i] ? d[i][pos[i]].audience : UINT64_MAX;
 			}
 		/* The merged run's first posting: the newest of theirs. */
 		ingest_postings_cursor c;
