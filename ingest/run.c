@@ -22,12 +22,12 @@
 #include "ingest/ingest.h"
 
 /* Documents in flight.  2,048 against 1,024 made a 100,000-report ingest
- * 5% faster (the workers no longer wait while the writer commits or
- * merges).  It used to cost 27 MiB resident, too near the 256 MiB bound
- * on the bench's 1M CLI ingest, when a finished document held its pairs'
- * blind forms (36 bytes a pair, about 13 KiB a document); since they name
- * their words by number (8 bytes a pair, ingest/terms.c) 2,048 peak
- * lower than 1,024 did. */
+ * 3-5% faster (the workers wait less while the writer commits or merges).
+ * It used to cost 27 MiB resident, too near the 256 MiB bound on the
+ * bench's 1M CLI ingest, when a finished document held its pairs' blind
+ * forms (36 bytes a pair, about 13 KiB a document); since they name their
+ * words by number (8 bytes a pair, ingest/terms.c), 2,048 peak where
+ * 1,024 did (205-207 against 202-212 MiB at 100k, 221 against 220 at 1M). */
 #define QUEUE 2048
 #define INFLIGHT_BYTES (64u << 20) /* input bytes in flight */
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */

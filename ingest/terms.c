@@ -11,9 +11,9 @@
  * whose blind forms stay where they are until the last reference goes.
  * When a generation is full it is retired, and the next word starts a new
  * one (a vocabulary is Zipf: the frequent words come straight back); a
- * document that was cut against the retired one is cut again.  A
- * generation no finished document refers to grows instead, so that a
- * document with more distinct words than a generation holds still ends.
+ * document that was cut against the retired one is cut again, and one
+ * with more new words than a generation holds is cut once more in a
+ * generation of its own (number_of).
  *
  * A worker keeps a dictionary of the words it has seen: an open-addressing
  * table of (hash, entry) pairs over compact entries (the word's number, the
@@ -75,7 +75,8 @@ struct ingest_words {
 	struct wtab tab;  /* entry i: word number i, its blind form */
 	unsigned holders; /* workers whose dictionaries hold its numbers */
 	unsigned docs;    /* documents' pairs that name its words, not released */
-	int current;      /* new words go into it */
+	int current;      /* new documents start in it */
+	int own;          /* one document's own (number_of), never current */
 };
 
 struct ingest_blinds {
@@ -90,6 +91,8 @@ struct ingest_terms {
 	ingest_blinds *blinds;
 	int own_blinds;    /* made by ingest_terms_new: freed with it */
 	ingest_words *gen; /* the generation of tab's numbers (a holder) */
+	int again;         /* the current document is being cut again */
+	int own_next;      /* ... and in a generation of its own */
 	struct wtab tab;
 	uint32_t doc;      /* the current document's stamp, from 1 */
 	int overflowed;    /* the dictionary was reset during this document */
@@ -261,10 +264,10 @@ wtab_widen(struct wtab *t)
 	return 0;
 }
 
-/* A new current generation of b's words; NULL when out of memory.  With
- * b->mu held (or b not yet shared). */
+/* A new generation of b's words, current or one document's own; NULL when
+ * out of memory.  With b->mu held (or b not yet shared). */
 static ingest_words *
-gen_new(ingest_blinds *b)
+gen_new(ingest_blinds *b, int own)
 {
 	ingest_words *g = calloc(1, sizeof(*g));
 
@@ -277,7 +280,8 @@ gen_new(ingest_blinds *b)
 	}
 	g->owner = b;
 	g->number = ++b->generations;
-	g->current = 1;
+	g->current = !own;
+	g->own = own;
 	return g;
 }
 
@@ -301,7 +305,7 @@ ingest_blinds_new(store *st, size_t max_words)
 	pthread_mutex_init(&b->mu, NULL);
 	b->max_words = max_words ? max_words : DEFAULT_WORDS;
 	b->bl = store_blinder_new(st);
-	if (b->bl == NULL || (b->cur = gen_new(b)) == NULL) {
+	if (b->bl == NULL || (b->cur = gen_new(b, 0)) == NULL) {
 		ingest_blinds_free(b);
 		return NULL;
 	}
@@ -349,9 +353,20 @@ ingest_words_release(ingest_words *g)
 	pthread_mutex_unlock(&b->mu);
 }
 
-/* Word w[0..n) of hash h in t's generation: its number into *number.
- * Returns 0; 1 when the generation was retired (the document must be cut
- * again in the current one); -1 when out of memory.  Thread-safe. */
+/*
+ * Word w[0..n) of hash h in t's generation: its number into *number.
+ * Returns 0; 1 when the document must be cut again (begin_doc); -1 when
+ * out of memory.  Thread-safe.
+ *
+ * A new word goes into the current generation while it has room.  A full
+ * one is retired, and a new one made current, for the document to be cut
+ * again there; so is a document whose generation was retired meanwhile.
+ * A document that finds its generation full although it was cut again
+ * (more new words than a generation holds) is cut once more, in a
+ * generation of its own, which grows as it needs (nothing else reads it
+ * until the document is done): so a shared generation never holds more
+ * than max_words, and every document ends.
+ */
 static int
 number_of(ingest_terms *t, const char *w, size_t n, uint32_t h, uint32_t *number)
 {
@@ -361,52 +376,74 @@ number_of(ingest_terms *t, const char *w, size_t n, uint32_t h, uint32_t *number
 	int rc = 0;
 
 	pthread_mutex_lock(&b->mu);
-	if (!g->current) {
-		rc = 1;
-	} else if ((e = wtab_find(&g->tab, w, n, h)) != NULL) {
+	if ((e = wtab_find(&g->tab, w, n, h)) != NULL) {
 		*number = (uint32_t)(e - g->tab.e);
-	} else if (wtab_full(&g->tab, n) && g->docs > 0) {
-		/* Retired: the documents that name its words keep it. */
-		ingest_words *next = gen_new(b);
-		if (next == NULL) {
-			rc = -1;
-		} else {
-			g->current = 0;
-			b->cur = next;
-			rc = 1;
-		}
-	} else if ((wtab_full(&g->tab, n) && wtab_widen(&g->tab) != 0) ||
-	    (e = wtab_add(&g->tab, w, n, h)) == NULL) {
-		rc = -1;
-	} else {
-		store_blinder_blind(b->bl, w, n, e->u.blind);
-		*number = (uint32_t)(e - g->tab.e);
+		goto out;
 	}
+	if (!g->own) {
+		if (!g->current) {
+			rc = 1;
+			goto out;
+		}
+		if (wtab_full(&g->tab, n)) {
+			if (t->again) {
+				t->own_next = 1;
+			} else {
+				/* Retired: the documents that name its words keep it. */
+				ingest_words *next = gen_new(b, 0);
+				if (next == NULL) {
+					rc = -1;
+					goto out;
+				}
+				g->current = 0;
+				b->cur = next;
+			}
+			rc = 1;
+			goto out;
+		}
+	} else if (wtab_full(&g->tab, n) && wtab_widen(&g->tab) != 0) {
+		rc = -1;
+		goto out;
+	}
+	if ((e = wtab_add(&g->tab, w, n, h)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	store_blinder_blind(b->bl, w, n, e->u.blind);
+	*number = (uint32_t)(e - g->tab.e);
+out:
 	pthread_mutex_unlock(&b->mu);
 	return rc;
 }
 
-/* Start a document: in the current generation, t's table wiped if its
- * numbers were in another. */
-static void
+/* Start cutting a document: in the current generation, or in one of its
+ * own (number_of); t's table wiped when its numbers were in another.  0,
+ * or -1 when out of memory. */
+static int
 begin_doc(ingest_terms *t)
 {
 	ingest_blinds *b = t->blinds;
-	int moved = 0;
+	ingest_words *g;
+	int rc = 0, moved = 0;
 
 	pthread_mutex_lock(&b->mu);
-	if (t->gen != b->cur) {
+	g = b->cur;
+	if (t->own_next && (g = gen_new(b, 1)) == NULL) {
+		rc = -1;
+	} else if (t->gen != g) {
 		if (t->gen != NULL) {
 			t->gen->holders--;
 			gen_drop(t->gen);
 		}
-		t->gen = b->cur;
-		t->gen->holders++;
+		t->gen = g;
+		g->holders++;
 		moved = 1;
 	}
+	t->own_next = 0;
 	pthread_mutex_unlock(&b->mu);
 	if (moved)
 		wtab_reset(&t->tab);
+	return rc;
 }
 
 ingest_terms *
@@ -502,10 +539,12 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
 	*out = NULL;
 	*nout = 0;
 	*words = NULL;
+	t->again = t->own_next = 0;
 	do {
 		/* Cut against the current generation; again from the start
-		 * when it is retired meanwhile (number_of). */
-		begin_doc(t);
+		 * when number_of says so. */
+		if (begin_doc(t) != 0)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		n = 0;
 		rc = again = 0;
 		t->overflowed = 0;
@@ -550,7 +589,7 @@ ingest_terms_doc(ingest_terms *t, const ingest_doc *d, const ingest_term **out,
 				struct entry *e = lookup(t, q->w, q->len, q->h, &lrc);
 				if (e == NULL) {
 					if (lrc > 0)
-						again = 1;
+						again = t->again = 1;
 					else
 						rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 					break;
