@@ -780,6 +780,9 @@ void ingest_blinds_free(ingest_blinds *b);
 const uint8_t *ingest_words_blind(const ingest_words *g, uint32_t word);
 /* g's number: distinct for each generation of a run, from 1. */
 uint64_t ingest_words_number(const ingest_words *g);
+/* How many words g holds now (at most the run's max_words, unless g is a
+ * document's own: ingest/terms.c).  Thread-safe. */
+size_t ingest_words_count(ingest_words *g);
 /* Release the reference ingest_terms_doc gave (NULL: nothing).  Thread-safe. */
 void ingest_words_release(ingest_words *g);
 

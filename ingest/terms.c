@@ -339,6 +339,17 @@ ingest_words_number(const ingest_words *g)
 	return g->number;
 }
 
+size_t
+ingest_words_count(ingest_words *g)
+{
+	size_t n;
+
+	pthread_mutex_lock(&g->owner->mu);
+	n = g->tab.n;
+	pthread_mutex_unlock(&g->owner->mu);
+	return n;
+}
+
 void
 ingest_words_release(ingest_words *g)
 {

@@ -587,6 +587,71 @@ test_terms__shared_blinds_wiped_while_in_use(void **state)
 	run_workers(7, 5); /* both tables full every few words */
 }
 
+/*
+ * A vocabulary far larger than the shared table, documents of a few words
+ * each, every document's words released at once (so that no finished
+ * document ever names a full generation): a shared generation still never
+ * holds more than max_words, and every document's pairs name the right
+ * blind forms.
+ */
+static void
+test_terms__shared_generation_stays_bounded(void **state)
+{
+	enum { MAX = 64, DOCS = 3000, WORDS = 8 };
+	ingest_blinds *b = ingest_blinds_new(st, MAX);
+	ingest_terms *t = ingest_terms_new(st, b, 0);
+	store_blinder *bl = store_blinder_new(st);
+	unsigned seed = 5;
+	uint64_t last = 0, generations = 0;
+
+	(void)state;
+	assert_non_null(b);
+	assert_non_null(t);
+	assert_non_null(bl);
+	for (int doc = 0; doc < DOCS; doc++) {
+		char text[WORDS * 8 + 1], word[8];
+		ingest_portion p = { 0 };
+		ingest_doc d = { 0 };
+		const ingest_term *out;
+		ingest_words *g = NULL;
+		size_t n = 0, nout;
+		lsn_err err;
+		for (int i = 0; i < WORDS; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "w%u ",
+			    (unsigned)rand_r(&seed) % 20000);
+		p.text = text;
+		p.text_len = n;
+		d.portions = &p;
+		d.nportions = 1;
+		assert_int_equal(ingest_terms_doc(t, &d, &out, &nout, &g, &err), 0);
+		assert_non_null(g);
+		assert_true(ingest_words_count(g) <= MAX);
+		if (ingest_words_number(g) != last)
+			generations++;
+		last = ingest_words_number(g);
+		for (size_t i = 0; i < nout; i++) {
+			/* each pair's blind form is its word's */
+			const char *w = text;
+			uint8_t want[STORE_BLIND_LEN];
+			int found = 0;
+			for (int k = 0; k < WORDS && !found; k++) {
+				size_t wl = strcspn(w, " ");
+				memcpy(word, w, wl);
+				store_blinder_blind(bl, word, wl, want);
+				found = memcmp(want, ingest_words_blind(g, out[i].word),
+				    STORE_BLIND_LEN) == 0;
+				w += wl + 1;
+			}
+			assert_true(found);
+		}
+		ingest_words_release(g);
+	}
+	assert_true(generations > DOCS * WORDS / 4 / MAX); /* it did retire them */
+	ingest_terms_free(t);
+	ingest_blinds_free(b);
+	store_blinder_free(bl);
+}
+
 int
 main(void)
 {
@@ -600,6 +665,7 @@ main(void)
 		cmocka_unit_test(test_terms__tiny_dictionary_wiped_mid_document),
 		cmocka_unit_test(test_terms__workers_share_blinds),
 		cmocka_unit_test(test_terms__shared_blinds_wiped_while_in_use),
+		cmocka_unit_test(test_terms__shared_generation_stays_bounded),
 	};
 
 	return cmocka_run_group_tests_name("token", tests, setup, teardown);
