@@ -90,6 +90,7 @@ struct run {
 	unsigned ntasks, next_task, tasks_left;
 	pthread_cond_t built; /* the writer waits for the last share */
 	int eof;     /* the reader has produced everything */
+	int finished; /* the writer has no more shares to hand out */
 	int stop;    /* the writer gave up: everyone stops */
 	int read_rc; /* the reader's failure, if any */
 	lsn_err read_err;
@@ -621,7 +622,10 @@ worker_main(void *arg)
 			if (r->writer_waiting && writer_ready(r))
 				pthread_cond_signal(&r->done);
 		}
-		while (!r->stop && r->next_work == r->head && !r->eof &&
+		/* Past the input's end too: the last commits' shares are the
+		 * workers' as well (alone, the writer built the last batch's
+		 * blocks while both cores were free). */
+		while (!r->stop && !r->finished && r->next_work == r->head &&
 		    r->next_task == r->ntasks) {
 			r->idle_workers++;
 			if (r->writer_waiting && writer_ready(r))
@@ -637,8 +641,8 @@ worker_main(void *arg)
 			task_done(r);
 			continue;
 		}
-		if (r->stop || (r->next_work == r->head && r->eof))
-			break;
+		if (r->stop || r->next_work == r->head)
+			break; /* stopped, or finished */
 		/* Up to TAKE queued jobs, whatever is there: one lock for them,
 		 * and each stage runs over all of them in turn, its code and
 		 * tables (zstd's dictionary among them) still in the cache.
@@ -1918,6 +1922,7 @@ out:
 	pthread_mutex_lock(&r.mu);
 	if (rc != 0)
 		r.stop = 1;
+	r.finished = 1;
 	pthread_cond_broadcast(&r.work);
 	pthread_cond_broadcast(&r.space);
 	pthread_mutex_unlock(&r.mu);
