@@ -183,10 +183,16 @@ collect(void *ctx, uint64_t serial, const char *id, const uint8_t *label,
  * pass at a fixed k takes 0.03 s and compressed the bench's records as
  * well (ratio 2.97 against 2.95, measured on 2,000 reports after the
  * samples).  The search remains the fallback when the one pass fails
- * (samples too few or too small for k).
+ * (samples too few or too small for k).  A frequency table of 2^18
+ * entries (zstd's default 2^20 takes 4 MiB to clear) and accel 4 (of
+ * 1..10: fewer positions sampled) trained a dictionary as good in a third
+ * of the time (2026-12-05, bench documents cut in four: 7.6 ms against
+ * 22.4, ratio 3.003 against 2.998 on the next 2,700 documents).
  */
 #define DICT_K 200
 #define DICT_D 8
+#define DICT_F 18
+#define DICT_ACCEL 4
 
 static size_t
 train(uint8_t *dict, const uint8_t *samples, const size_t *len, unsigned n)
@@ -197,6 +203,8 @@ train(uint8_t *dict, const uint8_t *samples, const size_t *len, unsigned n)
 	memset(&p, 0, sizeof(p));
 	p.k = DICT_K;
 	p.d = DICT_D;
+	p.f = DICT_F;
+	p.accel = DICT_ACCEL;
 	p.zParams.compressionLevel = STORE__ZSTD_LEVEL;
 	dlen = ZDICT_trainFromBuffer_fastCover(dict, DICT_SIZE, samples, len, n, p);
 	if (ZDICT_isError(dlen))
