@@ -716,8 +716,6 @@ struct writer {
 	struct pending *pend;
 	size_t npend, cap_pend;
 	size_t batch_docs; /* a batch's documents (ingest_opts) */
-	size_t dict_at;    /* commit at this many documents, to train the
-	                    * dictionary sooner (0: no need) */
 	size_t docs;       /* stored documents in the batch */
 	size_t bytes;
 	struct posting_ref *post;
@@ -1326,23 +1324,6 @@ maybe_merge(struct writer *w, lsn_err *err)
 	return rc;
 }
 
-/*
- * Until the store has a zstd dictionary, records are sealed without one:
- * nearly twice the CPU (bench paragraphs: 50 µs a report at level 1
- * against 28 at level 3 with one) for a smaller ratio.  The dictionary is
- * trained beside the run once the store holds the training threshold of
- * records, so the batch that reaches the threshold is committed there
- * rather than at its full size: in a new store, after 1,000 reports
- * instead of 2,000.
- */
-static void
-dict_soon(struct writer *w)
-{
-	uint64_t wait = w->training ? UINT64_MAX : store_dict_wait(w->r->st);
-
-	w->dict_at = wait > 0 && wait < w->batch_docs ? (size_t)wait : 0;
-}
-
 /* Add the batch's postings, one block per word, and commit everything. */
 static int
 commit(struct writer *w, lsn_err *err)
@@ -1441,7 +1422,6 @@ done:
 		else
 			store_dict_train_due(w->r->st); /* no thread: here, then */
 	}
-	dict_soon(w);
 	if (rc == 0 && w->seen != NULL) /* the filter holds what the store holds */
 		for (size_t i = 0; i < w->npend; i++)
 			if (w->pend[i].status == INGEST_STORED)
@@ -1830,7 +1810,6 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	    (rc = load_head(st, &w, err)) != 0)
 		goto out;
 	store_blind(st, INGEST_EVERY_REPORT, strlen(INGEST_EVERY_REPORT), w.every);
-	dict_soon(&w);
 	if (pthread_create(&reader, NULL, reader_main, &r) != 0) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "cannot start a thread");
 		goto out;
@@ -1898,8 +1877,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 		for (k = 0; k < ngot && rc == 0; k++) {
 			if ((rc = take(&w, got[k], err)) != 0)
 				job_free(got[k]);
-			else if (w.npend >= batch_docs || w.bytes >= batch_bytes ||
-			    (w.dict_at != 0 && w.npend >= w.dict_at))
+			else if (w.npend >= batch_docs || w.bytes >= batch_bytes)
 				rc = commit(&w, err);
 		}
 		if (rc != 0) {
