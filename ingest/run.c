@@ -715,7 +715,6 @@ struct writer {
 	} months[MONTHS];     /* by month number (month_blind) */
 	struct pending *pend;
 	size_t npend, cap_pend;
-	size_t batch_docs; /* a batch's documents (ingest_opts) */
 	size_t docs;       /* stored documents in the batch */
 	size_t bytes;
 	struct posting_ref *post;
@@ -1800,7 +1799,6 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	pthread_cond_init(&r.built, NULL);
 	w.r = &r;
 	w.sum = sum;
-	w.batch_docs = batch_docs;
 	w.scan_s_per_id = INGEST_IDFILTER_SCAN_S;
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
 	if ((rc = store_batch_new(st, &w.b, err)) != 0 ||
