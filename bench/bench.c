@@ -1208,8 +1208,9 @@ main(int argc, char **argv)
 	FILE *f;
 
 	/* As `liaison ingest` does: the in-process figures are then taken
-	 * with the heap the CLI has, and the CLI runs inherit the setting. */
-	lsn_huge_pages_reexec(argv);
+	 * with the heap the CLI has (huge pages, memory kept; the CLI runs
+	 * inherit the tunable and keep their memory themselves). */
+	lsn_bulk_heap(argv);
 	while ((ch = getopt_long(argc, argv, "n:s:l:r:t:h", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':

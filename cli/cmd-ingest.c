@@ -180,8 +180,9 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error(ctx, "nothing to ingest: give files, directories or -");
 	/* Before the store, the key and the input are touched: the process may
-	 * start again from main() with glibc's heap on huge pages. */
-	lsn_huge_pages_reexec(ctx->argv);
+	 * start again from main() with glibc's heap on huge pages, and it
+	 * keeps the memory it frees for the next batch (common/heap.c). */
+	lsn_bulk_heap(ctx->argv);
 	if ((rc = cli_store_open(ctx, &st)) != 0)
 		return rc;
 	if ((rc = cli_acl_load(ctx, &data)) != 0)

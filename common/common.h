@@ -187,25 +187,31 @@ lsn_get_be64(const uint8_t *p)
 }
 
 /*
- * Huge pages for a bulk process's heap (common/hugepages.c).
+ * The heap of a bulk process (common/heap.c).
  *
- * lsn_huge_pages_reexec(argv) executes /proc/self/exe again with argv and
+ * lsn_bulk_heap(argv) first executes /proc/self/exe again with argv and
  * glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, when the kernel's
  * transparent huge page mode is madvise, GLIBC_TUNABLES does not already
  * name that tunable, LIAISON_HUGE_PAGES is not "0" and the process is not
- * set-id.  It returns only when it did not execute (nothing to do, or the
- * exec failed); call it before reading input or opening anything.
+ * set-id.  When it does not execute (nothing to do, or the exec failed), it
+ * calls lsn_heap_keep() and returns.  Call it before reading input or
+ * opening anything.
  *
- * lsn_huge_pages_tunables() is its decision: the GLIBC_TUNABLES value to
- * restart with (malloc'd), or NULL for no restart.  thp_mode is what
- * lsn_thp_mode() read.
+ * lsn_heap_keep() tells glibc to keep the memory this process frees for
+ * its next allocations: no trimming of a heap's top, and blocks under
+ * 32 MiB from the heap rather than from mappings of their own.
+ *
+ * lsn_huge_pages_tunables() is the restart's decision: the GLIBC_TUNABLES
+ * value to restart with (malloc'd), or NULL for no restart.  thp_mode is
+ * what lsn_thp_mode() read.
  *
  * lsn_thp_mode() writes the kernel's transparent huge page mode ("always",
  * "madvise" or "never", the bracketed word of
  * /sys/kernel/mm/transparent_hugepage/enabled) into out; 0, or -1 with out
  * "" when it cannot be read.
  */
-void lsn_huge_pages_reexec(char **argv);
+void lsn_bulk_heap(char **argv);
+void lsn_heap_keep(void);
 char *lsn_huge_pages_tunables(const char *tunables, const char *opt_out,
     const char *thp_mode);
 int lsn_thp_mode(char *out, size_t len);

@@ -1,8 +1,8 @@
-# common/: status codes, error messages, wiping, huge pages for bulk work.
-libliaison_a_SOURCES += common/common.h common/common.c common/hugepages.c \
+# common/: status codes, error messages, wiping, the heap of bulk processes.
+libliaison_a_SOURCES += common/common.h common/common.c common/heap.c \
 	common/token.c
 
-check_PROGRAMS += tests/unit/test_hugepages
-TESTS += tests/unit/test_hugepages
-tests_unit_test_hugepages_CFLAGS = $(LSN_TEST_CFLAGS)
-tests_unit_test_hugepages_LDADD = $(LSN_TEST_LIBS)
+check_PROGRAMS += tests/unit/test_heap
+TESTS += tests/unit/test_heap
+tests_unit_test_heap_CFLAGS = $(LSN_TEST_CFLAGS)
+tests_unit_test_heap_LDADD = $(LSN_TEST_LIBS)

@@ -228,7 +228,7 @@ expect_out "\"stored\":0,\"duplicates\":$((nbulk - 1)),\"rejected\":1" \
 expect_out '"id":"BULK19-IIR-2024-0001","status":"rejected"' "...and the changed one rejected"
 check "...and stores nothing new" test "$(records)" -eq $((before + nbulk))
 
-# Huge pages (common/hugepages.c).  Where the kernel's transparent huge
+# Huge pages (common/heap.c).  Where the kernel's transparent huge
 # page mode is madvise, ingest starts itself again, once, with
 # glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, before it opens the store
 # or reads its input.  held_ingest ENV...: an ingest from a FIFO, started

@@ -1,12 +1,14 @@
 /*
- * tests/unit/test_hugepages.c - when a bulk process restarts itself with
- * glibc's heap on huge pages, and with what GLIBC_TUNABLES.
+ * tests/unit/test_heap.c - the heap of a bulk process: when it restarts
+ * itself with glibc's heap on huge pages, and with what GLIBC_TUNABLES;
+ * and that, once told to, it keeps the memory it frees.
  *
  * The restart itself (the exec, and that the new process does not restart
  * again) is checked on the real binary by tests/cli/ingest.sh.
  */
 #include "config.h"
 
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,6 +105,34 @@ test_hugepages__thp_mode_is_the_bracketed_word(void **state)
 	}
 }
 
+/* A batch's worth of memory, freed, stays this process's for the next
+ * batch: it came from the heap (not a mapping of its own, unmapped on
+ * free), and freeing it did not give the heap's top back to the kernel. */
+static void
+test_heap__kept_after_a_batch_is_freed(void **state)
+{
+	const size_t batch = 8u << 20;
+	struct mallinfo2 before, held, after;
+	char *p;
+
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__)
+	skip(); /* AddressSanitizer has an allocator of its own */
+#endif
+	lsn_heap_keep();
+	before = mallinfo2();
+	p = malloc(batch);
+	assert_non_null(p);
+	memset(p, 0x5a, batch);
+	held = mallinfo2();
+	assert_int_equal(held.hblkhd, before.hblkhd);
+	assert_true(held.arena >= before.arena + batch);
+	free(p);
+	after = mallinfo2();
+	assert_int_equal(after.arena, held.arena);
+	assert_true(after.fordblks >= batch);
+}
+
 int
 main(void)
 {
@@ -111,6 +141,7 @@ main(void)
 		cmocka_unit_test(test_hugepages__not_when_the_user_chose),
 		cmocka_unit_test(test_hugepages__not_when_advice_changes_nothing),
 		cmocka_unit_test(test_hugepages__thp_mode_is_the_bracketed_word),
+		cmocka_unit_test(test_heap__kept_after_a_batch_is_freed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
