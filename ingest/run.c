@@ -416,6 +416,8 @@ reader_main(void *arg)
 	struct run *r = arg;
 	int rc = 0;
 
+	pthread_setname_np(pthread_self(), "lsn-reader");
+
 	for (size_t i = 0; i < r->npaths && rc == 0; i++) {
 		struct stat sb;
 		if (strcmp(r->paths[i], "-") == 0)
@@ -611,6 +613,8 @@ worker_main(void *arg)
 	struct job *mine[TAKE];
 	struct prepared prep[TAKE];
 	size_t n = 0;
+
+	pthread_setname_np(pthread_self(), "lsn-worker");
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
@@ -1118,6 +1122,7 @@ run_tasks(struct writer *w, unsigned n, store_batch *b, lsn_err *err)
 static void *
 train_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "lsn-dict");
 	store_dict_train_due(arg);
 	return NULL;
 }
