@@ -18,7 +18,10 @@
 #define STORE__TAG_LEN 16     /* AES-GCM tag */
 #define STORE__WRAPPED_LEN 40 /* AES key wrap of a 32-byte key */
 #define STORE__MAX_DICTS 64
-#define STORE__ZSTD_LEVEL 3   /* records, with a dictionary */
+/* Records with a dictionary use the parameters of store/dict.c's
+ * cdict_new(); this level is the one training tries dictionaries at, and
+ * the fallback should those parameters be refused. */
+#define STORE__ZSTD_LEVEL 3
 /* and without one (no dictionary trained yet, or none could be): on the
  * bench's paragraphs level 1 compressed as well as 3 (ratio 1.907 against
  * 1.909) in three quarters of the time (50 µs a report against 65); with
