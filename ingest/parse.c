@@ -883,10 +883,12 @@ ingest_parse(ingest_parser *p, const char *buf, size_t len,
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto out;
 	}
-	/* NONET; and deliberately not NOENT, DTDLOAD, DTDATTR, XINCLUDE, HUGE. */
+	/* NONET; and deliberately not NOENT, DTDLOAD, DTDATTR, XINCLUDE, HUGE.
+	 * COMPACT keeps short text (the blanks between elements) inside its
+	 * node instead of a string of its own: the tree is only read. */
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "document.xml", NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-		XML_PARSE_NOCDATA);
+		XML_PARSE_NOCDATA | XML_PARSE_COMPACT);
 	if (doc == NULL || !ctxt->wellFormed) {
 		xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
 		char msg[300] = "malformed XML";
