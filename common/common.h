@@ -136,6 +136,9 @@ char *lsn_json_escape(char *out, const char *s);
 #define LSN_TOKEN_MAX 64
 typedef struct lsn_tokenizer {
 	const unsigned char *p, *end;
+	const unsigned char *win; /* 64 bytes of text classified at once */
+	uint64_t win_words;       /* bit i: win[i] is a letter or digit */
+	int win_ascii;            /* all 64 are ASCII (else the byte loops) */
 	char word[LSN_TOKEN_MAX + 8]; /* 8 more: a word may be read 8 bytes at a time */
 } lsn_tokenizer;
 

@@ -25,6 +25,8 @@ lsn_token_init(lsn_tokenizer *t, const char *text, size_t len)
 	pthread_once(&utf8_once, utf8_init);
 	t->p = (const unsigned char *)text;
 	t->end = t->p + len;
+	t->win = NULL;
+	t->win_words = 0;
 	return utf8 == (locale_t)0 ? LSN_EINTERNAL : 0;
 }
 
@@ -167,6 +169,75 @@ lead8(uint64_t m)
 #endif
 
 /*
+ * The word bytes of the 64 at p as a mask (bit i: p[i] is an ASCII letter
+ * or digit), *ascii 0 when any of them is not ASCII.  The top bit of each
+ * byte of a group of eight is gathered into one byte by a multiplication:
+ * byte k's bit lands in bit 56 + k alone.
+ */
+#define WINDOW 64
+static inline uint64_t
+window_words(const unsigned char *p, int *ascii)
+{
+	uint64_t m = 0, any = 0, x, lower;
+
+	for (unsigned g = 0; g < WINDOW / 8; g++) {
+		memcpy(&x, p + 8 * g, 8);
+		any |= x;
+		m |= (((word_bytes8(x, &lower) & HIGH) >> 7) * 0x0102040810204080ULL) >> 56
+		    << (8 * g);
+	}
+	*ascii = (any & HIGH) == 0;
+	return m;
+}
+
+/*
+ * The next word from the window (the 64 bytes at t->win, all ASCII, every
+ * one of them and 16 more inside the text): 1 and the word in out, as
+ * lsn_token_next_into writes it; 0 when the window cannot say (it holds
+ * no more words, or the next one may run past it or is longer than 16
+ * bytes), with *p moved to where the byte loops go on: past the window's
+ * separators, at the start of such a word.
+ */
+static inline int
+window_next(lsn_tokenizer *t, const unsigned char **p, char *out, size_t *len)
+{
+	size_t off = (size_t)(*p - t->win), s, n;
+	uint64_t m = t->win_words >> off, rest, x, lower, keep;
+
+	if (m == 0) {
+		*p = t->win + WINDOW; /* separators to the window's end */
+		return 0;
+	}
+	s = (size_t)__builtin_ctzll(m);
+	rest = ~(m >> s);
+	n = rest == 0 ? WINDOW : (size_t)__builtin_ctzll(rest);
+	*p += s;
+	if (off + s + n >= WINDOW || n > 16)
+		return 0;
+	memcpy(&x, *p, 8);
+	(void)word_bytes8(x, &lower);
+	if (n < 8) {
+		keep = (1ULL << (8 * n)) - 1;
+		lower &= keep;
+		memcpy(out, &lower, 8);
+	} else {
+		memcpy(out, &lower, 8);
+		memcpy(&x, *p + 8, 8);
+		(void)word_bytes8(x, &lower);
+		keep = n == 8 ? 0 : n == 16 ? ~0ULL : (1ULL << (8 * (n - 8))) - 1;
+		lower &= keep;
+		memcpy(out + 8, &lower, 8);
+		if (n == 16) {
+			lower = 0;
+			memcpy(out + 16, &lower, 8);
+		}
+	}
+	*p += n;
+	*len = n;
+	return 1;
+}
+
+/*
  * Most text is ASCII: those bytes are classified and lower-cased eight at
  * a time where eight remain (word_bytes8), else by table, one at a time;
  * any other byte goes through decode / iswalnum_l / towlower_l.  All paths
@@ -189,6 +260,24 @@ lsn_token_next_into(lsn_tokenizer *t, char out[LSN_TOKEN_MAX + 8], size_t *len)
 	char tmp[4];
 	int cut = 0;
 
+	/* Most words: from a window of 64 bytes classified at once. */
+	while (SWAR && end - p >= WINDOW + 16) {
+		if (t->win == NULL || p < t->win || p >= t->win + WINDOW) {
+			t->win = p;
+			t->win_words = window_words(p, &t->win_ascii);
+		}
+		if (!t->win_ascii)
+			break; /* the byte loops, up to the window's end */
+		if (window_next(t, &p, out, len)) {
+			t->p = p;
+			return 1;
+		}
+		if (p < t->win + WINDOW) {
+			if (p == t->win)
+				break; /* a word of 64 bytes or more, or over 16 */
+			t->win = NULL; /* a word that may run on: a window from it */
+		}
+	}
 	/* Skip separators. */
 	for (;;) {
 		while (SWAR && end - p >= 8) {
