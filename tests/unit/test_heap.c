@@ -107,7 +107,10 @@ test_hugepages__thp_mode_is_the_bracketed_word(void **state)
 
 /* A batch's worth of memory, freed, stays this process's for the next
  * batch: it came from the heap (not a mapping of its own, unmapped on
- * free), and freeing it did not give the heap's top back to the kernel. */
+ * free), and freeing it did not give the heap's top back to the kernel.
+ * Not under AddressSanitizer, whose allocator is its own (and a skipped
+ * cmocka test reads as a failure to automake's TAP driver). */
+#if !defined(__SANITIZE_ADDRESS__)
 static void
 test_heap__kept_after_a_batch_is_freed(void **state)
 {
@@ -116,9 +119,6 @@ test_heap__kept_after_a_batch_is_freed(void **state)
 	char *p;
 
 	(void)state;
-#if defined(__SANITIZE_ADDRESS__)
-	skip(); /* AddressSanitizer has an allocator of its own */
-#endif
 	lsn_heap_keep();
 	before = mallinfo2();
 	p = malloc(batch);
@@ -132,6 +132,7 @@ test_heap__kept_after_a_batch_is_freed(void **state)
 	assert_int_equal(after.arena, held.arena);
 	assert_true(after.fordblks >= batch);
 }
+#endif
 
 int
 main(void)
@@ -141,7 +142,9 @@ main(void)
 		cmocka_unit_test(test_hugepages__not_when_the_user_chose),
 		cmocka_unit_test(test_hugepages__not_when_advice_changes_nothing),
 		cmocka_unit_test(test_hugepages__thp_mode_is_the_bracketed_word),
+#if !defined(__SANITIZE_ADDRESS__)
 		cmocka_unit_test(test_heap__kept_after_a_batch_is_freed),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
