@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,6 +234,28 @@ test_store_seal__record_bound_to_its_id(void **state)
 
 	assert_int_equal(seal(f->st, "IIR-1", "L", "text", &rec, &len), 0);
 	assert_int_not_equal(open_rec(f->st, "IIR-2", rec, len), 0);
+	free(rec);
+}
+
+/* A sealed record keeps no more memory than it is long: its buffer was
+ * sized for text that does not compress, and records wait for their
+ * commit by the thousand.  (malloc_usable_size rounds up to the
+ * allocator's granule and may add a word.) */
+static void
+test_store_seal__buffer_fits_the_record(void **state)
+{
+	struct fx *f = *state;
+	char text[8192];
+	uint8_t *rec = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(text) - 1; i++)
+		text[i] = "the convoy moved at dawn "[i % 25];
+	text[sizeof(text) - 1] = '\0';
+	assert_int_equal(seal(f->st, "IIR-1", "L", text, &rec, &len), 0);
+	assert_true(len < sizeof(text) / 4); /* it compressed */
+	assert_true(malloc_usable_size(rec) < len + 64);
+	assert_int_equal(open_rec(f->st, "IIR-1", rec, len), 0);
 	free(rec);
 }
 
@@ -2260,6 +2283,7 @@ main(void)
 		T(test_store_seal__roundtrip_incompressible),
 		T(test_store_seal__over_cap_rejected),
 		T(test_store_seal__every_bit_flip_detected),
+		T(test_store_seal__buffer_fits_the_record),
 		T(test_store_seal__record_bound_to_its_id),
 		T(test_store_seal__swapped_labels_detected),
 		T(test_store_seal__swapped_key_slots_detected),
