@@ -18,8 +18,9 @@
  * mappings of their own, unmapped on free.  An ingest frees most of a
  * batch's memory at each commit and needs it again for the next batch:
  * each time the kernel zeroes the pages afresh, 2 MiB at a time on huge
- * pages.  On the reference VM that was 10-15% of a 10,000-report ingest's
- * CPU, most of it in the writer.  A bulk process keeps what it has
+ * pages.  On the reference VM, where a first touch is slow, perf put 5-7%
+ * of a 10,000-report ingest's samples there, most of them the writer's;
+ * keeping the memory took 2-4% off its time.  A bulk process keeps what it has
  * touched instead: no trimming below 1 GiB free, and blocks under 32 MiB
  * (glibc's largest threshold) come from the heap.  The peak is what it
  * was; the process does not shrink again before it exits.
