@@ -760,7 +760,7 @@ ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
     ingest_block_scratch *x, uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends,
     size_t *ends_cap, size_t *nends, lsn_err *err)
 {
-	enum { MAXIN = 64 };
+	enum { MAXIN = MERGE_MAXIN };
 	ingest_run_ref *d[MAXIN] = { 0 };
 	size_t nd[MAXIN], dcap[MAXIN] = { 0 }, pos[MAXIN] = { 0 }, f0;
 	ingest_block_scratch *own = NULL;

@@ -515,8 +515,13 @@ lookup(ingest_terms *t, const char *w, size_t n, uint32_t h, int *rc)
 		*rc = -1;
 		return NULL;
 	}
-	if ((*rc = number_of(t, w, n, h, &e->u.number)) != 0)
-		return NULL; /* the entry goes with the table's reset */
+	if ((*rc = number_of(t, w, n, h, &e->u.number)) != 0) {
+		/* The entry has no number: it must not stay for a later
+		 * document to read (out of memory leaves the generation as it
+		 * was, so begin_doc would not reset the table). */
+		wtab_reset(&t->tab);
+		return NULL;
+	}
 	return e;
 }
 

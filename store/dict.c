@@ -99,7 +99,7 @@ cdict_new(const uint8_t *raw, size_t len)
 	};
 
 	if (ZSTD_isError(ZSTD_checkCParams(cp)))
-		return ZSTD_createCDict(raw, len, STORE__ZSTD_LEVEL);
+		return ZSTD_createCDict_byReference(raw, len, STORE__ZSTD_LEVEL);
 	return ZSTD_createCDict_advanced(raw, len, ZSTD_dlm_byRef, ZSTD_dct_auto, cp,
 	    ZSTD_defaultCMem);
 }
