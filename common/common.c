@@ -83,6 +83,20 @@ lsn_wipe_free(void *p, size_t n)
 	free(p);
 }
 
+void *
+lsn_table_alloc(size_t n, size_t size)
+{
+	size_t len;
+	void *p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	len = n * size;
+	if ((p = malloc(len > 0 ? len : 1)) != NULL)
+		memset(p, 0, len);
+	return p;
+}
+
 int
 lsn_ct_memcmp(const void *a, const void *b, size_t n)
 {

@@ -54,6 +54,16 @@ void lsn_wipe(void *p, size_t n);
 /* lsn_wipe(p, n) then free(p).  NULL is a no-op. */
 void lsn_wipe_free(void *p, size_t n);
 
+/*
+ * calloc(n, size) for a table that is read before it is written (an
+ * open-addressing table's slots, a filter's bits): every page is written
+ * here.  calloc leaves fresh pages untouched, so the first probe of one
+ * maps the kernel's shared zero page, and the first store into it then
+ * costs a copy-on-write fault and a TLB shootdown on every core.  NULL on
+ * overflow or out of memory.
+ */
+void *lsn_table_alloc(size_t n, size_t size);
+
 /* A fast 32-bit hash of p[0..n) for in-memory hash tables, never stored:
  * seeded at random per process (not cryptographic).  Inline: ingest hashes
  * every word of every report, most of them a few bytes long. */

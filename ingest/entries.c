@@ -78,7 +78,7 @@ aud_add(ingest_entries *e, uint32_t id)
 	}
 	if (2 * e->count > e->naslots) { /* audiences are at most entries */
 		size_t n = e->naslots ? 2 * e->naslots : 256;
-		uint32_t *s = calloc(n, sizeof(*s)), *old = e->aslots;
+		uint32_t *s = lsn_table_alloc(n, sizeof(*s)), *old = e->aslots;
 		if (s == NULL)
 			return LSN_EINTERNAL;
 		e->aslots = s;
@@ -141,7 +141,7 @@ add(ingest_entries *e, uint32_t id, uint8_t *b, size_t len, int stored)
 	}
 	if (2 * (e->count + 1) > e->nslots) {
 		size_t n = e->nslots ? 2 * e->nslots : 256;
-		uint32_t *s = calloc(n, sizeof(*s)), *old = e->slots;
+		uint32_t *s = lsn_table_alloc(n, sizeof(*s)), *old = e->slots;
 		if (s == NULL)
 			return LSN_EINTERNAL;
 		e->slots = s;

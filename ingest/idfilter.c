@@ -39,7 +39,7 @@ ingest_idfilter_new(ingest_idfilter **out, uint64_t ids)
 	*out = NULL;
 	while (nbits < INGEST_IDFILTER_MAX_BITS && nbits / INGEST_IDFILTER_BITS_PER_ID < ids)
 		nbits *= 2;
-	if (f == NULL || (f->bits = calloc(nbits / 64, sizeof(uint64_t))) == NULL) {
+	if (f == NULL || (f->bits = lsn_table_alloc(nbits / 64, sizeof(uint64_t))) == NULL) {
 		free(f);
 		return LSN_EINTERNAL;
 	}

@@ -116,7 +116,7 @@ wtab_init(struct wtab *t, size_t max_words)
 	t->max_words = max_words ? max_words : DEFAULT_WORDS;
 	t->nslots = 1u << 12; /* grows with the words: small tables stay in cache */
 	t->arena_cap = t->max_words * 8 + LSN_TOKEN_MAX;
-	t->slots = calloc(t->nslots, sizeof(*t->slots));
+	t->slots = lsn_table_alloc(t->nslots, sizeof(*t->slots));
 	t->e = malloc(t->max_words * sizeof(*t->e));
 	t->arena = malloc(t->arena_cap);
 	return t->slots == NULL || t->e == NULL || t->arena == NULL ? -1 : 0;
@@ -163,7 +163,7 @@ static int
 grow(struct wtab *t)
 {
 	size_t n = t->nslots * 2, mask = n - 1;
-	uint64_t *s = calloc(n, sizeof(*s));
+	uint64_t *s = lsn_table_alloc(n, sizeof(*s));
 
 	if (s == NULL)
 		return -1;

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -105,6 +107,36 @@ test_hugepages__thp_mode_is_the_bracketed_word(void **state)
 	}
 }
 
+/* A table's pages are all written when it is made: storing into them
+ * later faults no page in.  Made by calloc, the reads below would map the
+ * shared zero page, and each first store would fault (copy on write).
+ * Before test_heap__kept_after_a_batch_is_freed, whose memory, kept by
+ * the heap and already written, would make this pass whatever made it. */
+static void
+test_heap__table_pages_are_written_up_front(void **state)
+{
+	enum { PAGES = 2048 };
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct rusage before, after;
+	volatile uint8_t *t;
+	unsigned zero = 1;
+
+	(void)state;
+	t = lsn_table_alloc(PAGES, page);
+	assert_non_null(t);
+	for (size_t i = 0; i < PAGES * page; i += 64)
+		zero &= t[i] == 0;
+	assert_true(zero);
+	assert_int_equal(getrusage(RUSAGE_SELF, &before), 0);
+	for (size_t i = 0; i < PAGES; i++)
+		t[i * page + i % page] = 1;
+	assert_int_equal(getrusage(RUSAGE_SELF, &after), 0);
+	assert_true(after.ru_minflt - before.ru_minflt < PAGES / 16);
+	free((void *)t);
+	/* n * size overflows: nothing. */
+	assert_null(lsn_table_alloc(SIZE_MAX / 2, 4));
+}
+
 /* A batch's worth of memory, freed, stays this process's for the next
  * batch: it came from the heap (not a mapping of its own, unmapped on
  * free), and freeing it did not give the heap's top back to the kernel.
@@ -142,6 +174,7 @@ main(void)
 		cmocka_unit_test(test_hugepages__not_when_the_user_chose),
 		cmocka_unit_test(test_hugepages__not_when_advice_changes_nothing),
 		cmocka_unit_test(test_hugepages__thp_mode_is_the_bracketed_word),
+		cmocka_unit_test(test_heap__table_pages_are_written_up_front),
 #if !defined(__SANITIZE_ADDRESS__)
 		cmocka_unit_test(test_heap__kept_after_a_batch_is_freed),
 #endif
