@@ -847,7 +847,11 @@ typedef struct ingest_summary {
  * document, or a stream of documents each starting with an XML
  * declaration "<?xml").
  * Documents that fail are reported and skipped; the rest land, in
- * transactions of batch_docs documents, each with its audit entries.
+ * transactions of batch_docs documents, each with its audit entries.  A
+ * transaction is also committed when it brings a store without a zstd
+ * dictionary to the training threshold (the dictionary is trained beside
+ * the run from there), and once more when, after the input has ended,
+ * few documents are left in the workers' hands (ingest/run.c).
  * Returns 0 when every input could be read (rejections are counted, not
  * errors); LSN_ENOTFOUND when a path does not exist (nothing is ingested);
  * LSN_EIO when the store cannot be written (what was reported stored

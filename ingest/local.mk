@@ -14,6 +14,11 @@ TESTS += tests/unit/test_token
 tests_unit_test_token_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_token_LDADD = $(LSN_TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test_ingest_run
+TESTS += tests/unit/test_ingest_run
+tests_unit_test_ingest_run_CFLAGS = $(LSN_TEST_CFLAGS)
+tests_unit_test_ingest_run_LDADD = $(LSN_TEST_LIBS)
+
 check_PROGRAMS += tests/unit/test_postings
 TESTS += tests/unit/test_postings
 tests_unit_test_postings_CFLAGS = $(LSN_TEST_CFLAGS)

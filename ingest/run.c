@@ -763,6 +763,12 @@ struct writer {
 	double scan_s_per_id;  /* a build's cost, measured once one was large */
 	pthread_t trainer;     /* the dictionary's training (train_main) */
 	int training;          /* trainer was started */
+	/* Documents the store still needs before its dictionary is trained
+	 * (UINT64_MAX: none is due).  The batch that holds them is committed
+	 * then, whatever its size, so that training starts there: records
+	 * sealed before the dictionary exists take 18 us more to compress,
+	 * and come out half as large again. */
+	uint64_t dict_wait;
 	uint32_t portion_entry[INGEST_MAX_PORTIONS];
 	uint32_t *aud_of;      /* entry -> its audience, for the entries queued */
 	size_t cap_aud;
@@ -1133,6 +1139,26 @@ train_main(void *arg)
 
 /* The index head as the store has it (the run holds the writer lock, so
  * only this run changes it), and which batches are recent. */
+/* Train the store's dictionary beside the run if it is due; otherwise
+ * note how many more stored documents make it due (w->dict_wait). */
+static void
+start_training(struct writer *w)
+{
+	store *st = w->r->st;
+
+	w->dict_wait = UINT64_MAX;
+	if (w->training)
+		return;
+	if (store_dict_due(st)) {
+		if (pthread_create(&w->trainer, NULL, train_main, st) == 0)
+			w->training = 1;
+		else
+			store_dict_train_due(st); /* no thread: here, then */
+	} else {
+		w->dict_wait = store_dict_wait(st);
+	}
+}
+
 static int
 load_head(store *st, struct writer *w, lsn_err *err)
 {
@@ -1424,12 +1450,8 @@ done:
 		    strlen(INGEST_INDEX_FORMAT), err);
 	if (rc == 0)
 		rc = store_batch_commit(w->b, err);
-	if (rc == 0 && !w->training && store_dict_due(w->r->st)) {
-		if (pthread_create(&w->trainer, NULL, train_main, w->r->st) == 0)
-			w->training = 1;
-		else
-			store_dict_train_due(w->r->st); /* no thread: here, then */
-	}
+	if (rc == 0)
+		start_training(w);
 	if (rc == 0 && w->seen != NULL) /* the filter holds what the store holds */
 		for (size_t i = 0; i < w->npend; i++)
 			if (w->pend[i].status == INGEST_STORED)
@@ -1834,6 +1856,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	    (rc = load_head(st, &w, err)) != 0)
 		goto out;
 	store_blind(st, INGEST_EVERY_REPORT, strlen(INGEST_EVERY_REPORT), w.every);
+	start_training(&w); /* or learn when it will be due: before any take */
 	if (pthread_create(&reader, NULL, reader_main, &r) != 0) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "cannot start a thread");
 		goto out;
@@ -1898,7 +1921,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 		for (k = 0; k < ngot && rc == 0; k++) {
 			if ((rc = take(&w, got[k], err)) != 0)
 				job_free(got[k]);
-			else if (w.npend >= batch_docs || w.bytes >= batch_bytes ||
+			else if (w.npend >= batch_docs || w.bytes >= batch_bytes || w.docs >= w.dict_wait ||
 			    (input_ended && tail_commit(w.npend, left + (ngot - k - 1))))
 				rc = commit(&w, err);
 		}
