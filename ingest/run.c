@@ -571,10 +571,21 @@ writer_ready(const struct run *r)
  * own buffers, kept from batch to batch.
  */
 struct word_order;
+struct rep;
+/* A batch's posting as commit() buckets it by word: its report (an index
+ * into the batch's reports, which hold serial and date), portion and
+ * entry; the share that encodes the word's block fills in the rest. */
+struct bucketed {
+	uint32_t rep, portion, entry;
+};
 struct build_task {
 	const struct word_order *order;
 	size_t from, to;
-	ingest_posting *run;
+	const struct bucketed *run;
+	const struct rep *reps;
+	const uint32_t *aud_of; /* entry -> its audience */
+	ingest_posting *gather; /* a word's postings, whole, for the encoder */
+	size_t cap_gather;
 	uint64_t number;     /* the batch's posting batch number */
 	store_blocks *out;
 	uint8_t *block;      /* plaintext of the block being sealed */
@@ -736,7 +747,7 @@ struct writer {
 	unsigned slices_done;    /* of the merge into merging (0: none) */
 	uint64_t merging;
 	store_batch *mb;         /* a merge's slice */
-	ingest_posting *run; /* commit's postings by word, kept between batches */
+	struct bucketed *run; /* commit's postings by word, kept between batches */
 	size_t cap_run;
 	struct word_order *order; /* commit's words in blind order, kept too */
 	size_t cap_order;
@@ -1037,10 +1048,27 @@ build(struct build_task *t)
 		 * the pseudo-words after, in portion order too), a word's postings
 		 * are in block order: the encoder checks it.  (An insertion sort
 		 * that found nothing to move took 2% of a 10k ingest's CPU.) */
-		ingest_posting *p = t->run + wa->start - wa->n; /* start moved past it */
+		const struct bucketed *b = t->run + wa->start - wa->n; /* start moved past it */
 		size_t blen = 0, nends = 0;
-		t->rc = ingest_block_encode(p, wa->n, t->scratch, &t->block, &t->cap_block, &blen,
-		    &t->ends, &t->cap_ends, &nends, &t->err);
+		if (wa->n > t->cap_gather) {
+			lsn_wipe_free(t->gather, t->cap_gather * sizeof(*t->gather));
+			t->cap_gather = wa->n + wa->n / 2;
+			if ((t->gather = malloc(t->cap_gather * sizeof(*t->gather))) == NULL) {
+				t->cap_gather = 0;
+				t->rc = lsn_fail(&t->err, LSN_EINTERNAL, "out of memory");
+				break;
+			}
+		}
+		for (size_t k = 0; k < wa->n; k++) {
+			ingest_posting *g = &t->gather[k];
+			g->serial = t->reps[b[k].rep].serial;
+			g->date = t->reps[b[k].rep].date;
+			g->portion = b[k].portion;
+			g->entry = b[k].entry;
+			g->audience = t->aud_of[b[k].entry];
+		}
+		t->rc = ingest_block_encode(t->gather, wa->n, t->scratch, &t->block, &t->cap_block,
+		    &blen, &t->ends, &t->cap_ends, &nends, &t->err);
 		if (t->rc == 0)
 			t->rc = store_blocks_put(t->out, t->number, wa->blind, t->block, blen,
 			    t->ends, nends, &t->err);
@@ -1080,6 +1108,8 @@ build_blocks(struct writer *w, const struct word_order *order, lsn_err *err)
 		t->from = from;
 		t->to = i + 1;
 		t->run = w->run;
+		t->reps = w->reps;
+		t->aud_of = w->aud_of;
 		t->number = number;
 		from = i + 1;
 	}
@@ -1363,7 +1393,7 @@ static int
 commit(struct writer *w, lsn_err *err)
 {
 	const acl_data *data = w->r->data;
-	ingest_posting *run;
+	struct bucketed *run;
 	int rc = 0;
 
 	store_snap_end(w->sn); /* no snapshot may be held across a commit */
@@ -1406,8 +1436,6 @@ commit(struct writer *w, lsn_err *err)
 		qsort(w->reps, w->nreps, sizeof(*w->reps), cmp_rep);
 	for (size_t r = 0; r < w->nreps; r++) {
 		size_t from = w->reps[r].start, to = from + w->reps[r].n;
-		uint64_t serial = w->reps[r].serial;
-		uint32_t date = w->reps[r].date;
 		for (size_t i = from; i < to; i++) {
 			/* Scattered reads and writes: fetch them ahead, as in take(). */
 			if (i + 16 < to)
@@ -1415,11 +1443,9 @@ commit(struct writer *w, lsn_err *err)
 			if (i + 8 < to)
 				__builtin_prefetch(&run[w->words[w->post[i + 8].word].start], 1);
 			struct word_acc *wa = &w->words[w->post[i].word];
-			run[wa->start].serial = serial;
+			run[wa->start].rep = (uint32_t)r;
 			run[wa->start].portion = w->post[i].portion;
 			run[wa->start].entry = w->post[i].entry;
-			run[wa->start].audience = w->aud_of[w->post[i].entry];
-			run[wa->start].date = date;
 			wa->start++;
 		}
 	}
@@ -1979,6 +2005,7 @@ out:
 	free(w.buckets);
 	for (unsigned k = 0; k < BUILD_TASKS; k++) {
 		lsn_wipe_free(w.tasks[k].block, w.tasks[k].cap_block);
+		lsn_wipe_free(w.tasks[k].gather, w.tasks[k].cap_gather * sizeof(*w.tasks[k].gather));
 		free(w.tasks[k].ends);
 		ingest_block_scratch_free(w.tasks[k].scratch);
 		store_blocks_free(w.tasks[k].out);
