@@ -344,6 +344,7 @@ static int
 read_stdin(struct run *r)
 {
 	size_t cap = max_doc(r), size = cap + READ_CHUNK, len = 0, start, scan = 0;
+	size_t used = 0; /* the most of buf ever read into: what is wiped */
 	char *buf = malloc(size);
 	unsigned num = 0;
 	int oversize = 0, rc = 0;
@@ -361,6 +362,7 @@ read_stdin(struct run *r)
 			break;
 		}
 		len += (size_t)n;
+		used = len > used ? len : used;
 		/* Emit every complete document: one followed by another "<?xml". */
 		start = 0;
 		for (;;) {
@@ -410,7 +412,9 @@ read_stdin(struct run *r)
 			rc = emit_stdin_doc(r, buf, len, ++num, oversize);
 	}
 out:
-	lsn_wipe_free(buf, size);
+	/* Not the whole buffer: its pages past what was read were never
+	 * touched, and wiping them faulted in the document cap (16 MiB). */
+	lsn_wipe_free(buf, used);
 	return rc;
 }
 
