@@ -67,8 +67,7 @@ struct wtab {
  * costs far more than its hashing (0.3 µs alone, 0.85 µs with two threads
  * blinding at once), and workers with their own dictionaries blinded
  * every word of the shared vocabulary once each.  Here a word is blinded
- * once for all workers: by the first to meet it, with its own blinder and
- * outside the lock (number_of).
+ * once for all workers, one at a time.
  */
 struct ingest_words {
 	ingest_blinds *owner;
@@ -82,6 +81,7 @@ struct ingest_words {
 
 struct ingest_blinds {
 	pthread_mutex_t mu;
+	store_blinder *bl;
 	size_t max_words;
 	uint64_t generations;
 	ingest_words *cur;
@@ -90,7 +90,6 @@ struct ingest_blinds {
 struct ingest_terms {
 	ingest_blinds *blinds;
 	int own_blinds;    /* made by ingest_terms_new: freed with it */
-	store_blinder *bl; /* its own: a new word is blinded outside blinds->mu */
 	ingest_words *gen; /* the generation of tab's numbers (a holder) */
 	int again;         /* the current document is being cut again */
 	int own_next;      /* ... and in a generation of its own */
@@ -297,7 +296,7 @@ gen_drop(ingest_words *g)
 }
 
 ingest_blinds *
-ingest_blinds_new(size_t max_words)
+ingest_blinds_new(store *st, size_t max_words)
 {
 	ingest_blinds *b = calloc(1, sizeof(*b));
 
@@ -305,7 +304,8 @@ ingest_blinds_new(size_t max_words)
 		return NULL;
 	pthread_mutex_init(&b->mu, NULL);
 	b->max_words = max_words ? max_words : DEFAULT_WORDS;
-	if ((b->cur = gen_new(b, 0)) == NULL) {
+	b->bl = store_blinder_new(st);
+	if (b->bl == NULL || (b->cur = gen_new(b, 0)) == NULL) {
 		ingest_blinds_free(b);
 		return NULL;
 	}
@@ -322,6 +322,7 @@ ingest_blinds_free(ingest_blinds *b)
 		gen_drop(b->cur); /* a reference still held keeps it (a leak, not a
 				   * use after free) */
 	}
+	store_blinder_free(b->bl);
 	pthread_mutex_destroy(&b->mu);
 	free(b);
 }
@@ -376,65 +377,50 @@ ingest_words_release(ingest_words *g)
  * generation of its own, which grows as it needs (nothing else reads it
  * until the document is done): so a shared generation never holds more
  * than max_words, and every document ends.
- *
- * A new word is blinded with the lock released, then looked for again:
- * another worker may have added it (its blind is kept, ours dropped), or
- * retired the generation meanwhile.  Blinded under the lock, the first
- * documents of a run, whose words are nearly all new, kept one worker
- * waiting for the other's blinds: 60-100 ms of a 10,000-report run.
  */
 static int
 number_of(ingest_terms *t, const char *w, size_t n, uint32_t h, uint32_t *number)
 {
 	ingest_blinds *b = t->blinds;
 	ingest_words *g = t->gen;
-	uint8_t blind[STORE_BLIND_LEN];
 	struct entry *e;
-	int rc = 0, blinded = 0;
+	int rc = 0;
 
 	pthread_mutex_lock(&b->mu);
-	for (;;) {
-		if ((e = wtab_find(&g->tab, w, n, h)) != NULL) {
-			*number = (uint32_t)(e - g->tab.e);
+	if ((e = wtab_find(&g->tab, w, n, h)) != NULL) {
+		*number = (uint32_t)(e - g->tab.e);
+		goto out;
+	}
+	if (!g->own) {
+		if (!g->current) {
+			rc = 1;
 			goto out;
 		}
-		if (!g->own) {
-			if (!g->current) {
-				rc = 1;
-				goto out;
-			}
-			if (wtab_full(&g->tab, n)) {
-				if (t->again) {
-					t->own_next = 1;
-				} else {
-					/* Retired: the documents that name its words keep it. */
-					ingest_words *next = gen_new(b, 0);
-					if (next == NULL) {
-						rc = -1;
-						goto out;
-					}
-					g->current = 0;
-					b->cur = next;
+		if (wtab_full(&g->tab, n)) {
+			if (t->again) {
+				t->own_next = 1;
+			} else {
+				/* Retired: the documents that name its words keep it. */
+				ingest_words *next = gen_new(b, 0);
+				if (next == NULL) {
+					rc = -1;
+					goto out;
 				}
-				rc = 1;
-				goto out;
+				g->current = 0;
+				b->cur = next;
 			}
-		} else if (wtab_full(&g->tab, n) && wtab_widen(&g->tab) != 0) {
-			rc = -1;
+			rc = 1;
 			goto out;
 		}
-		if (blinded)
-			break;
-		pthread_mutex_unlock(&b->mu);
-		store_blinder_blind(t->bl, w, n, blind);
-		blinded = 1;
-		pthread_mutex_lock(&b->mu);
+	} else if (wtab_full(&g->tab, n) && wtab_widen(&g->tab) != 0) {
+		rc = -1;
+		goto out;
 	}
 	if ((e = wtab_add(&g->tab, w, n, h)) == NULL) {
 		rc = -1;
 		goto out;
 	}
-	memcpy(e->u.blind, blind, STORE_BLIND_LEN);
+	store_blinder_blind(b->bl, w, n, e->u.blind);
 	*number = (uint32_t)(e - g->tab.e);
 out:
 	pthread_mutex_unlock(&b->mu);
@@ -480,11 +466,10 @@ ingest_terms_new(store *st, ingest_blinds *blinds, size_t max_words)
 		return NULL;
 	t->blinds = blinds;
 	if (blinds == NULL) {
-		t->blinds = ingest_blinds_new(max_words);
+		t->blinds = ingest_blinds_new(st, max_words);
 		t->own_blinds = 1;
 	}
-	t->bl = store_blinder_new(st);
-	if (t->blinds == NULL || t->bl == NULL || wtab_init(&t->tab, max_words) != 0) {
+	if (t->blinds == NULL || wtab_init(&t->tab, max_words) != 0) {
 		ingest_terms_free(t);
 		return NULL;
 	}
@@ -505,7 +490,6 @@ ingest_terms_free(ingest_terms *t)
 	}
 	if (t->own_blinds)
 		ingest_blinds_free(t->blinds);
-	store_blinder_free(t->bl);
 	lsn_wipe_free(t->out, t->out_cap * sizeof(*t->out));
 	free(t);
 }
