@@ -1179,18 +1179,17 @@ static void
 start_training(struct writer *w)
 {
 	store *st = w->r->st;
+	uint64_t wait;
 
 	w->dict_wait = UINT64_MAX;
-	if (w->training)
-		return;
-	if (store_dict_due(st)) {
-		if (pthread_create(&w->trainer, NULL, train_main, st) == 0)
-			w->training = 1;
-		else
-			store_dict_train_due(st); /* no thread: here, then */
-	} else {
-		w->dict_wait = store_dict_wait(st);
-	}
+	if (w->training || (wait = store_dict_wait(st)) == UINT64_MAX)
+		return; /* trained, training, or none will be */
+	if (wait > 0)
+		w->dict_wait = wait;
+	else if (pthread_create(&w->trainer, NULL, train_main, st) == 0)
+		w->training = 1;
+	else
+		store_dict_train_due(st); /* no thread: here, then */
 }
 
 static int
