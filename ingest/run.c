@@ -1171,8 +1171,6 @@ train_main(void *arg)
 	return NULL;
 }
 
-/* The index head as the store has it (the run holds the writer lock, so
- * only this run changes it), and which batches are recent. */
 /* Train the store's dictionary beside the run if it is due; otherwise
  * note how many more stored documents make it due (w->dict_wait). */
 static void
@@ -1192,6 +1190,8 @@ start_training(struct writer *w)
 		store_dict_train_due(st); /* no thread: here, then */
 }
 
+/* The index head as the store has it (the run holds the writer lock, so
+ * only this run changes it), and which batches are recent. */
 static int
 load_head(store *st, struct writer *w, lsn_err *err)
 {
