@@ -27,7 +27,7 @@ static const struct cli_opt opts[] = {
 	{ "fix-banner", 0, O_FIX, NULL,
 	    "store the computed roll-up when a banner does not match its portions" },
 	{ "threads", 1, O_THREADS, "N", "worker threads (default: the number of CPUs)" },
-	{ "batch", 1, O_BATCH, "N", "documents per write transaction (default 2000)" },
+	{ "batch", 1, O_BATCH, "N", "at most N documents per write transaction (default 2000)" },
 	{ "max-doc-size", 1, O_MAXDOC, "BYTES", "largest document accepted (default 16 MiB)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
