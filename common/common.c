@@ -17,6 +17,11 @@ lsn_fail(lsn_err *err, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
+		/* One line, and nothing a terminal acts on: a message may quote
+		 * an input's value, and a value may hold any character. */
+		for (char *c = err->msg; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 	}
 	return code;
 }

@@ -33,7 +33,9 @@ typedef struct lsn_err {
 
 /*
  * Record a message in err (err may be NULL) and return code, so that error
- * paths read `return lsn_fail(err, LSN_EINPUT, "bad %s", x);`.
+ * paths read `return lsn_fail(err, LSN_EINPUT, "bad %s", x);`.  The message
+ * is one line: control characters (a quoted value's line feed, escape,
+ * tab) are written as '?'.
  */
 int lsn_fail(lsn_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
