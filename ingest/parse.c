@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
@@ -277,13 +279,102 @@ bad:
 
 /* ---- tree helpers ---- */
 
-static int
-is_el(xmlNodePtr n, const char *ns, const char *name)
+/* ---- an element's ISM attributes, as written ---- */
+
+/*
+ * A marking is read from an element's ism:* attributes, and is also known
+ * by them: the same attributes written the same way are the same marking,
+ * validated once (the build's cache, then the parser's).  The key lists
+ * them in document order as name US value RS, US and RS being the control
+ * characters 0x1f and 0x1e.  XML 1.0 allows neither in a document, raw or
+ * as a character reference (libxml2 rejects both), so no value can forge a
+ * separator: "name=value" lines could, with a value holding &#10;.
+ */
+struct attrs {
+	char *s; /* NUL-terminated */
+	size_t len, cap;
+};
+
+#define ATTR_US '\x1f'
+#define ATTR_RS '\x1e'
+
+static void
+attrs_free(struct attrs *a)
 {
-	return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST name) == 0 &&
-	    ((ns == NULL && n->ns == NULL) ||
-		(ns != NULL && n->ns != NULL && xmlStrcmp(n->ns->href, BAD_CAST ns) == 0));
+	free(a->s);
+	a->s = NULL;
+	a->len = a->cap = 0;
 }
+
+/* Make room for need more bytes and the NUL. */
+static int
+attrs_room(struct attrs *a, size_t need)
+{
+	if (a->len + need + 1 <= a->cap)
+		return 0;
+	size_t cap = 2 * (a->len + need + 1);
+	char *s = realloc(a->s, cap < 256 ? 256 : cap);
+	if (s == NULL)
+		return -1;
+	a->s = s;
+	a->cap = cap < 256 ? 256 : cap;
+	return 0;
+}
+
+/* Append one attribute.  With amp, v is as libxml2 hands attribute values
+ * to SAX handlers without entity substitution: each '&' the document wrote
+ * (as &amp; or &#38;) arrives as the five bytes "&#38;", which are read back
+ * to '&' here.  A value cannot hold a raw '&', so every "&#38;" is one. */
+static int
+attrs_add(struct attrs *a, const char *name, const char *v, size_t vl, int amp)
+{
+	size_t nl = strlen(name);
+
+	if (attrs_room(a, nl + vl + 2) != 0)
+		return -1;
+	memcpy(a->s + a->len, name, nl);
+	a->len += nl;
+	a->s[a->len++] = ATTR_US;
+	for (size_t i = 0; i < vl; i++) {
+		a->s[a->len++] = v[i];
+		if (amp && v[i] == '&' && vl - i >= 5 && memcmp(v + i, "&#38;", 5) == 0)
+			i += 4;
+	}
+	a->s[a->len++] = ATTR_RS;
+	a->s[a->len] = '\0';
+	return 0;
+}
+
+/* The marking the attributes a describe (not yet validated). */
+static int
+attrs_marking(const acl_data *data, const struct attrs *a, acl_marking **out, lsn_err *err)
+{
+	acl_marking *m = NULL;
+	const char *s = a->len ? a->s : "";
+	int rc;
+
+	*out = NULL;
+	if ((rc = acl_marking_new(&m, data, err)) != 0)
+		return rc;
+	while (*s != '\0') {
+		const char *us = strchr(s, ATTR_US), *rs = strchr(us, ATTR_RS);
+		char *name = strndup(s, (size_t)(us - s));
+		char *v = strndup(us + 1, (size_t)(rs - us - 1));
+		rc = name && v ? acl_marking_set_attr(m, name, v, err) :
+				 lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		free(name);
+		free(v);
+		if (rc != 0) {
+			acl_marking_free(m);
+			return rc;
+		}
+		s = rs + 1;
+	}
+	*out = m;
+	return 0;
+}
+
+/* ---- tree helpers (generic ISM documents) ---- */
 
 static xmlAttrPtr
 ns_attr(xmlNodePtr n, const char *ns, const char *name)
@@ -311,29 +402,35 @@ has_marking(xmlNodePtr n)
 	return ns_attr(n, ISM_NS, "classification") != NULL;
 }
 
-/* Build the marking an element's ism:* attributes describe. */
+/* n's ism:* attributes into a (emptied first). */
+static int
+node_attrs(xmlNodePtr n, struct attrs *a, lsn_err *err)
+{
+	a->len = 0;
+	for (xmlAttrPtr at = n->properties; at != NULL; at = at->next) {
+		if (at->ns == NULL || xmlStrcmp(at->ns->href, BAD_CAST ISM_NS) != 0)
+			continue;
+		char *v = attr_value(at);
+		int rc = v == NULL ? -1 : attrs_add(a, (const char *)at->name, v, strlen(v), 0);
+		free(v);
+		if (rc != 0)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
+	return 0;
+}
+
+/* The marking an element's ism:* attributes describe. */
 static int
 element_marking(const acl_data *data, xmlNodePtr n, acl_marking **out, lsn_err *err)
 {
-	acl_marking *m = NULL;
+	struct attrs a = { 0 };
 	int rc;
 
 	*out = NULL;
-	if ((rc = acl_marking_new(&m, data, err)) != 0)
-		return rc;
-	for (xmlAttrPtr a = n->properties; a != NULL; a = a->next) {
-		if (a->ns == NULL || xmlStrcmp(a->ns->href, BAD_CAST ISM_NS) != 0)
-			continue;
-		char *v = attr_value(a);
-		rc = v ? acl_marking_set_attr(m, (const char *)a->name, v, err) : LSN_EINTERNAL;
-		free(v);
-		if (rc != 0) {
-			acl_marking_free(m);
-			return rc;
-		}
-	}
-	*out = m;
-	return 0;
+	if ((rc = node_attrs(n, &a, err)) == 0)
+		rc = attrs_marking(data, &a, out, err);
+	attrs_free(&a);
+	return rc;
 }
 
 /* The text of n that belongs to it: descendants' text, except inside
@@ -367,7 +464,6 @@ struct build {
 	ingest_doc *doc;
 	size_t cap;
 	unsigned line;
-	unsigned max_depth;
 	lsn_err *err;
 	/* Portions of a report mostly repeat a few markings: the ISM
 	 * attributes as written (key) and the portion that already has that
@@ -379,50 +475,6 @@ struct build {
 	size_t nseen;
 };
 
-/* An element's ism:* attributes as "name=value\n" lines, in document
- * order; NULL when out of memory. */
-static char *
-marking_key(xmlNodePtr n)
-{
-	size_t len = 0, cap = 256;
-	char *k = malloc(cap);
-
-	for (xmlAttrPtr a = n->properties; a != NULL && k != NULL; a = a->next) {
-		if (a->ns == NULL || xmlStrcmp(a->ns->href, BAD_CAST ISM_NS) != 0)
-			continue;
-		/* A value that is one text node is read in place. */
-		int one = a->children != NULL && a->children->next == NULL &&
-		    a->children->type == XML_TEXT_NODE && a->children->content != NULL;
-		char *v = one ? (char *)a->children->content : attr_value(a);
-		if (v == NULL) {
-			free(k);
-			return NULL;
-		}
-		size_t nl = strlen((const char *)a->name), vl = strlen(v);
-		size_t need = nl + vl + 3;
-		if (len + need > cap) {
-			char *nk = realloc(k, cap = 2 * (len + need));
-			if (nk == NULL) {
-				if (!one)
-					free(v);
-				free(k);
-				return NULL;
-			}
-			k = nk;
-		}
-		memcpy(k + len, a->name, nl); /* name=value\n, no printf per attribute */
-		k[len + nl] = '=';
-		memcpy(k + len + nl + 1, v, vl);
-		k[len + nl + 1 + vl] = '\n';
-		len += nl + vl + 2;
-		if (!one)
-			free(v);
-	}
-	if (k != NULL)
-		k[len] = '\0';
-	return k;
-}
-
 static void
 build_clear(struct build *b)
 {
@@ -431,36 +483,30 @@ build_clear(struct build *b)
 	b->nseen = 0;
 }
 
-/* p's marking from element n's attributes: a copy of an earlier portion's
- * when they are written the same, else parsed and validated. */
+/* p's marking from the attributes a: a copy of an earlier portion's when
+ * they are written the same, else parsed and validated. */
 static int
-portion_marking(struct build *b, xmlNodePtr n, ingest_portion *p)
+portion_marking(struct build *b, const struct attrs *a, ingest_portion *p)
 {
-	char *key = marking_key(n);
+	const char *key = a->s;
 	int rc;
 
-	if (key == NULL)
-		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
 	for (size_t i = 0; i < b->nseen; i++)
-		if (strcmp(b->seen[i].key, key) == 0) {
-			free(key);
+		if (strcmp(b->seen[i].key, key) == 0)
 			return acl_marking_dup(&p->marking,
 			    b->doc->portions[b->seen[i].portion].marking, b->err);
-		}
 	if (shared_find(b->parser, key, &p->marking) == 0) {
 		/* validated when it was first seen */
-	} else if ((rc = element_marking(b->data, n, &p->marking, b->err)) != 0 ||
+	} else if ((rc = attrs_marking(b->data, a, &p->marking, b->err)) != 0 ||
 	    (rc = acl_marking_validate(p->marking, b->err)) != 0) {
-		free(key);
 		return rc;
 	} else {
 		shared_add(b->parser, key, p->marking);
 	}
 	if (b->nseen < MARK_CACHE) {
-		b->seen[b->nseen].key = key;
+		if ((b->seen[b->nseen].key = strdup(key)) == NULL)
+			return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
 		b->seen[b->nseen++].portion = (size_t)(p - b->doc->portions);
-	} else {
-		free(key);
 	}
 	return 0;
 }
@@ -475,50 +521,60 @@ blank(const char *s, size_t len)
 	return 1;
 }
 
+/* What a portion is made from, however the document was read. */
+struct portion_src {
+	int kind;
+	const char *element;
+	char *text; /* malloc'd, NUL-terminated; the portion takes it */
+	size_t len;
+	const struct attrs *marking; /* its ism:* attributes; NULL: unmarked */
+	const char *ntk;             /* lsn:access, or NULL */
+	unsigned line;
+};
+
+/* Add a portion, checked: not blank (native reports), its marking valid,
+ * its need-to-know expression well formed.  src->text is taken, or wiped
+ * and freed on error. */
 static int
-add_portion(struct build *b, xmlNodePtr n, int kind)
+add_portion(struct build *b, struct portion_src *src)
 {
 	ingest_doc *d = b->doc;
 	ingest_portion *p;
-	xmlAttrPtr ntk;
-	size_t len;
 	int rc;
 
-	b->line = (unsigned)xmlGetLineNo(n);
-	if (d->nportions == INGEST_MAX_PORTIONS)
-		return lsn_fail(b->err, LSN_EINPUT, "more than %d marked portions",
+	b->line = src->line;
+	if (d->nportions == INGEST_MAX_PORTIONS) {
+		rc = lsn_fail(b->err, LSN_EINPUT, "more than %d marked portions",
 		    INGEST_MAX_PORTIONS);
+		goto fail;
+	}
 	if (d->nportions == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;
 		ingest_portion *np = realloc(d->portions, cap * sizeof(*np));
-		if (np == NULL)
-			return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
+		if (np == NULL) {
+			rc = lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
+			goto fail;
+		}
 		d->portions = np;
 		b->cap = cap;
 	}
 	p = &d->portions[d->nportions];
 	memset(p, 0, sizeof(*p));
 	d->nportions++;
-	p->kind = kind;
-	p->line = b->line;
-	if ((p->element = strdup((const char *)n->name)) == NULL)
+	p->kind = src->kind;
+	p->line = src->line;
+	p->text = src->text;
+	p->text_len = src->len;
+	src->text = NULL;
+	if ((p->element = strdup(src->element)) == NULL)
 		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
-	/* An unmarked element of a generic document holds only its own text:
-	 * its child elements are visited on their own. */
-	int direct = b->doc->generic && !has_marking(n);
-	len = own_text(n, NULL, 1, direct);
-	if ((p->text = malloc(len + 1)) == NULL)
-		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
-	own_text(n, p->text, 1, direct);
-	p->text[len] = '\0';
-	p->text_len = len;
 	/* report.xsd types the text xs:string: collapsing and counting every
 	 * paragraph as xs:token with minLength 1 was a third of validation. */
-	if (!b->doc->generic && blank(p->text, len))
+	if (!d->generic && blank(p->text, p->text_len))
 		return lsn_fail(b->err, LSN_EINPUT, "<%s> has no text: a portion must not "
-		    "be blank", (const char *)n->name);
-	if (has_marking(n)) {
-		if ((rc = portion_marking(b, n, p)) != 0)
+		    "be blank", src->element);
+	if (src->marking != NULL) {
+		if ((rc = portion_marking(b, src->marking, p)) != 0)
 			return rc;
 	} else {
 		/* Unmarked originator, country or keywords: the banner's marking
@@ -527,9 +583,9 @@ add_portion(struct build *b, xmlNodePtr n, int kind)
 		if ((rc = acl_marking_dup(&p->marking, d->banner, b->err)) != 0)
 			return rc;
 	}
-	if ((ntk = ns_attr(n, LSN_NS, "access")) != NULL) {
+	if (src->ntk != NULL) {
 		size_t pos = 0;
-		if ((p->ntk = attr_value(ntk)) == NULL)
+		if ((p->ntk = strdup(src->ntk)) == NULL)
 			return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
 		if (acl_access_check(p->ntk, strlen(p->ntk), &pos, b->err) != 0) {
 			char why[sizeof(b->err->msg)];
@@ -540,16 +596,20 @@ add_portion(struct build *b, xmlNodePtr n, int kind)
 		}
 	}
 	return 0;
+fail:
+	lsn_wipe_free(src->text, src->len);
+	src->text = NULL;
+	return rc;
 }
 
 /*
- * A report's date from v, the text or attribute value of n (what names it
- * in a message), into out; a value that is not a date (ingest_date_read)
- * rejects the document, at n's line, quoting the value with its control
- * characters shown as '?' so the message stays one line.
+ * A report's date from v, the text or attribute value of an element at
+ * line (what names it in a message), into out; a value that is not a date
+ * (ingest_date_read) rejects the document, at that line, quoting the value
+ * with its control characters shown as '?' so the message stays one line.
  */
 static int
-read_date(struct build *b, xmlNodePtr n, const char *what, const char *v, char *out)
+read_date(struct build *b, unsigned line, const char *what, const char *v, char *out)
 {
 	char shown[41];
 	size_t len, i;
@@ -563,48 +623,481 @@ read_date(struct build *b, xmlNodePtr n, const char *what, const char *v, char *
 	for (i = 0; i + 1 < sizeof(shown) && i < len; i++)
 		shown[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
 	shown[i] = '\0';
-	b->line = (unsigned)xmlGetLineNo(n);
+	b->line = line;
 	return lsn_fail(b->err, LSN_EINPUT, "%s \"%s%s\" is not a date: YYYY-MM-DD, a day "
 	    "that exists, year 0001-9999", what, shown, i < len ? "..." : "");
 }
 
-/* Native report: the schema has fixed the structure already. */
-static int
-build_native(struct build *b, xmlNodePtr root)
+/* ---- native reports: one pass of SAX events, validated as they come ---- */
+
+/*
+ * A native report is read without a tree: libxml2's streaming schema
+ * validator is plugged in front of these handlers (xmlSchemaSAXPlug), so
+ * one pass both validates it and builds the document, in about two thirds
+ * of the time of a tree validated afterwards.  The schema fixes the
+ * structure: a portion is title, originator, country or keywords under the
+ * root, or p under body; date is the only other field read.
+ *
+ * The handlers see an invalid document before the validator has said so,
+ * and must not act on it: they only record the first error of their own,
+ * and ingest_parse reports the errors in the order the tree gave them:
+ * not well formed, then a DTD, the encoding, the depth, the schema, and
+ * only then the markings.
+ */
+enum { FIELD_NONE = 0, FIELD_DATE = 100 };
+
+struct native {
+	struct build *b;
+	xmlParserCtxtPtr ctxt;
+	unsigned depth, deepest;
+	/* The line of each open element's start tag (libxml2 stops at depth
+	 * 256 without XML_PARSE_HUGE), and the line of the element the
+	 * validator is looking at: the plug calls these handlers first, then
+	 * the validator, which asks native_locate where it is. */
+	unsigned lines[258];
+	unsigned err_line;
+	int root;     /* 0 before the root element; 1 native; -1 not (stopped) */
+	int dtd;      /* an internal subset was met */
+	int rc;       /* the first building error (b->err, b->line), or 0 */
+	unsigned root_line;
+	int in_body;  /* the open element under the root is body */
+	/* The field being read: a portion's kind, or FIELD_DATE. */
+	int field;
+	unsigned field_depth, field_line;
+	const char *field_name;
+	char *text;
+	size_t len, cap;
+	struct attrs marking; /* its ism:* attributes */
+	int marked;           /* ... with ism:classification */
+	char *ntk;
+};
+
+/* The validator's next error, if any, is about the open element. */
+static void
+native_here(struct native *s)
 {
-	ingest_doc *d = b->doc;
-	xmlAttrPtr id = xmlHasProp(root, BAD_CAST "id");
+	if (s->depth < sizeof(s->lines) / sizeof(s->lines[0]))
+		s->err_line = s->lines[s->depth];
+	else
+		s->err_line = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
+}
+
+/* The validator's locator: the line of the element it is looking at, the
+ * line a tree's validation would give (where the start tag ends). */
+static int
+native_locate(void *ctx, const char **file, unsigned long *line)
+{
+	struct native *s = ctx;
+
+	if (file != NULL)
+		*file = NULL;
+	if (line != NULL)
+		*line = s->err_line;
+	return 0;
+}
+
+static int
+native_fail(struct native *s, int rc)
+{
+	if (s->rc == 0)
+		s->rc = rc;
+	return rc;
+}
+
+static int
+is_ns(const xmlChar *uri, const char *ns)
+{
+	return uri != NULL && strcmp((const char *)uri, ns) == 0;
+}
+
+/* The attributes of a start tag: localname, prefix, URI, value, end. */
+static void
+native_open(struct native *s, int field, const xmlChar *name, int nattrs,
+    const xmlChar **attrs)
+{
+	struct build *b = s->b;
+
+	s->field = field;
+	s->field_depth = s->depth;
+	s->field_line = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
+	s->field_name = (const char *)name;
+	s->len = 0;
+	s->marked = 0;
+	s->marking.len = 0;
+	free(s->ntk);
+	s->ntk = NULL;
+	for (int i = 0; i < nattrs && field != FIELD_DATE; i++) {
+		const xmlChar **a = attrs + 5 * i;
+		size_t vl = (size_t)(a[4] - a[3]);
+		if (is_ns(a[2], ISM_NS)) {
+			if (attrs_add(&s->marking, (const char *)a[0], (const char *)a[3], vl, 1) != 0)
+				goto nomem;
+			s->marked |= strcmp((const char *)a[0], "classification") == 0;
+		} else if (is_ns(a[2], LSN_NS) && strcmp((const char *)a[0], "access") == 0) {
+			struct attrs v = { 0 };
+			if (attrs_add(&v, "", (const char *)a[3], vl, 1) != 0)
+				goto nomem;
+			v.s[v.len - 1] = '\0'; /* drop the RS; the US is first */
+			s->ntk = strdup(v.s + 1);
+			attrs_free(&v);
+			if (s->ntk == NULL)
+				goto nomem;
+		}
+	}
+	return;
+nomem:
+	native_fail(s, lsn_fail(b->err, LSN_EINTERNAL, "out of memory"));
+}
+
+static void
+native_root(struct native *s, int nattrs, const xmlChar **attrs)
+{
+	struct build *b = s->b;
+	struct attrs banner = { 0 };
+	int rc = 0;
+
+	s->root_line = b->line = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
+	for (int i = 0; i < nattrs && rc == 0; i++) {
+		const xmlChar **a = attrs + 5 * i;
+		size_t vl = (size_t)(a[4] - a[3]);
+		if (is_ns(a[2], ISM_NS))
+			rc = attrs_add(&banner, (const char *)a[0], (const char *)a[3], vl, 1);
+		else if (a[2] == NULL && strcmp((const char *)a[0], "id") == 0 &&
+		    b->doc->id == NULL)
+			rc = (b->doc->id = strndup((const char *)a[3], vl)) == NULL ? -1 : 0;
+	}
+	if (rc != 0)
+		rc = lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
+	else if ((rc = attrs_marking(b->data, &banner, &b->doc->banner, b->err)) == 0 &&
+	    b->doc->id == NULL)
+		rc = lsn_fail(b->err, LSN_EINPUT, "the report has no id");
+	attrs_free(&banner);
+	if (rc != 0)
+		native_fail(s, rc);
+}
+
+static void
+native_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri,
+    int nns, const xmlChar **ns, int nattrs, int ndefaulted, const xmlChar **attrs)
+{
+	struct native *s = ctx;
+
+	(void)prefix;
+	(void)nns;
+	(void)ns;
+	(void)ndefaulted;
+	if (++s->depth > s->deepest)
+		s->deepest = s->depth;
+	s->err_line = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
+	if (s->depth < sizeof(s->lines) / sizeof(s->lines[0]))
+		s->lines[s->depth] = s->err_line;
+	if (s->depth == 1) {
+		if (!is_ns(uri, LSN_NS)) {
+			/* A generic document: read again as a tree. */
+			s->root = -1;
+			xmlStopParser(s->ctxt);
+			return;
+		}
+		s->root = 1;
+		native_root(s, nattrs, attrs);
+		return;
+	}
+	if (s->rc != 0 || s->field != FIELD_NONE || !is_ns(uri, LSN_NS))
+		return;
+	const char *n = (const char *)name;
+	if (s->depth == 2) {
+		if (strcmp(n, "title") == 0)
+			native_open(s, INGEST_TITLE, name, nattrs, attrs);
+		else if (strcmp(n, "originator") == 0)
+			native_open(s, INGEST_ORIGINATOR, name, nattrs, attrs);
+		else if (strcmp(n, "country") == 0)
+			native_open(s, INGEST_COUNTRY, name, nattrs, attrs);
+		else if (strcmp(n, "keywords") == 0)
+			native_open(s, INGEST_KEYWORDS, name, nattrs, attrs);
+		else if (strcmp(n, "date") == 0)
+			native_open(s, FIELD_DATE, name, nattrs, attrs);
+		else if (strcmp(n, "body") == 0)
+			s->in_body = 1;
+	} else if (s->depth == 3 && s->in_body && strcmp(n, "p") == 0) {
+		native_open(s, INGEST_PARA, name, nattrs, attrs);
+	}
+}
+
+/* Text inside the open field (CDATA sections included). */
+static void
+native_text(void *ctx, const xmlChar *ch, int n)
+{
+	struct native *s = ctx;
+
+	native_here(s);
+	if (s->field == FIELD_NONE || s->rc != 0 || n <= 0)
+		return;
+	if (s->len + (size_t)n + 1 > s->cap) {
+		/* Grown by hand: realloc would leave the old copy unwiped. */
+		size_t cap = 2 * (s->len + (size_t)n + 1);
+		char *t = malloc(cap < 256 ? 256 : cap);
+		if (t == NULL) {
+			native_fail(s, lsn_fail(s->b->err, LSN_EINTERNAL, "out of memory"));
+			return;
+		}
+		if (s->len)
+			memcpy(t, s->text, s->len);
+		lsn_wipe_free(s->text, s->len);
+		s->text = t;
+		s->cap = cap < 256 ? 256 : cap;
+	}
+	memcpy(s->text + s->len, ch, (size_t)n);
+	s->len += (size_t)n;
+}
+
+static void
+native_close(struct native *s)
+{
+	struct build *b = s->b;
+	int field = s->field;
+
+	s->field = FIELD_NONE;
+	if (s->rc != 0)
+		return;
+	if (s->text == NULL) { /* no text at all */
+		if ((s->text = malloc(256)) == NULL) {
+			native_fail(s, lsn_fail(b->err, LSN_EINTERNAL, "out of memory"));
+			return;
+		}
+		s->cap = 256;
+	}
+	s->text[s->len] = '\0';
+	if (field == FIELD_DATE) {
+		native_fail(s, read_date(b, s->field_line, "<date>", s->text, b->doc->date));
+		return;
+	}
+	/* The portion takes the text. */
+	struct portion_src src = { .kind = field, .element = s->field_name,
+		.text = s->text, .len = s->len, .marking = s->marked ? &s->marking : NULL,
+		.ntk = s->ntk, .line = s->field_line };
+	s->text = NULL;
+	s->len = s->cap = 0;
+	native_fail(s, add_portion(b, &src));
+}
+
+static void
+native_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri)
+{
+	struct native *s = ctx;
+
+	(void)name;
+	(void)prefix;
+	(void)uri;
+	native_here(s);
+	if (s->field != FIELD_NONE && s->depth == s->field_depth)
+		native_close(s);
+	if (s->depth == 2)
+		s->in_body = 0;
+	if (s->depth > 0)
+		s->depth--;
+}
+
+static void
+native_subset(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
+{
+	struct native *s = ctx;
+
+	(void)name;
+	(void)ext;
+	(void)sys;
+	s->dtd = 1;
+	xmlStopParser(s->ctxt);
+}
+
+
+/* ---- what libxml2 reports ---- */
+
+/* NONET; and deliberately not NOENT, DTDLOAD, DTDATTR, XINCLUDE, HUGE.
+ * NOCDATA: a CDATA section is text.  COMPACT keeps short text (the blanks
+ * between elements) inside its node instead of a string of its own: a
+ * tree is only read. */
+#define PARSE_OPTIONS                                                               \
+	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA | \
+	    XML_PARSE_COMPACT)
+
+struct verr {
+	char msg[300];
+	unsigned line;
+	int set;
+};
+
+static void
+schema_error(void *ctx, xmlErrorPtr e)
+{
+	struct verr *v = ctx;
+	size_t n;
+
+	if (v->set || e == NULL)
+		return;
+	v->set = 1;
+	v->line = (unsigned)e->line;
+	snprintf(v->msg, sizeof(v->msg), "%s", e->message ? e->message : "invalid");
+	n = strlen(v->msg);
+	while (n > 0 && (v->msg[n - 1] == '\n' || v->msg[n - 1] == ' '))
+		v->msg[--n] = '\0';
+}
+
+/* A document that is not well formed: libxml2's reason, at its line. */
+static int
+malformed(xmlParserCtxtPtr ctxt, unsigned depth_cap, unsigned *line, lsn_err *err)
+{
+	xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
+	char msg[300] = "malformed XML";
+
+	if (e != NULL && e->message != NULL) {
+		snprintf(msg, sizeof(msg), "%s", e->message);
+		for (size_t n = strlen(msg); n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ');)
+			msg[--n] = '\0';
+		*line = (unsigned)e->line;
+	}
+	if (strstr(msg, "Excessive depth") != NULL)
+		return lsn_fail(err, LSN_EINPUT, "elements nested deeper than %u levels",
+		    depth_cap);
+	return lsn_fail(err, LSN_EINPUT, "malformed XML: %s", msg);
+}
+
+/* The encoding the XML declaration names, if any, must be UTF-8. */
+static int
+check_encoding(const xmlChar *enc, lsn_err *err)
+{
+	if (enc != NULL && xmlStrcasecmp(enc, BAD_CAST "UTF-8") != 0)
+		return lsn_fail(err, LSN_EINPUT, "encoding %s: only UTF-8 is accepted",
+		    (const char *)enc);
+	return 0;
+}
+
+/*
+ * Read buf as a native report in one validated pass.  Returns 0 with *b's
+ * document built and checked but for its banner; 1 when the root element
+ * is not a native report's (the caller reads it as a generic document);
+ * else an error, with *line set.
+ */
+static int
+native_parse(ingest_parser *p, struct build *b, const char *buf, size_t len,
+    unsigned depth_cap, unsigned *line)
+{
+	xmlSAXHandler sax;
+	xmlSAXHandlerPtr saved = NULL;
+	xmlParserCtxtPtr ctxt;
+	xmlSchemaValidCtxtPtr vctxt = NULL;
+	xmlSchemaSAXPlugPtr plug = NULL;
+	struct native s = { .b = b };
+	struct verr ve = { .set = 0 };
+	lsn_err *err = b->err;
 	int rc;
 
-	if (id == NULL || (d->id = attr_value(id)) == NULL)
-		return lsn_fail(b->err, LSN_EINPUT, "the report has no id");
-	for (xmlNodePtr c = root->children; c != NULL; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if (is_el(c, LSN_NS, "title"))
-			rc = add_portion(b, c, INGEST_TITLE);
-		else if (is_el(c, LSN_NS, "originator"))
-			rc = add_portion(b, c, INGEST_ORIGINATOR);
-		else if (is_el(c, LSN_NS, "country"))
-			rc = add_portion(b, c, INGEST_COUNTRY);
-		else if (is_el(c, LSN_NS, "keywords"))
-			rc = add_portion(b, c, INGEST_KEYWORDS);
-		else if (is_el(c, LSN_NS, "date")) {
-			xmlChar *t = xmlNodeGetContent(c);
-			rc = t == NULL ? lsn_fail(b->err, LSN_EINTERNAL, "out of memory") :
-			    read_date(b, c, "<date>", (const char *)t, d->date);
-			xmlFree(t);
-		} else if (is_el(c, LSN_NS, "body")) {
-			rc = 0;
-			for (xmlNodePtr p = c->children; p != NULL && rc == 0; p = p->next)
-				if (is_el(p, LSN_NS, "p"))
-					rc = add_portion(b, p, INGEST_PARA);
-		} else
-			rc = 0;
-		if (rc != 0)
-			return rc;
+	if ((ctxt = xmlCreateMemoryParserCtxt(buf, (int)len)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	/* NONET; and deliberately not NOENT, DTDLOAD, DTDATTR, XINCLUDE, HUGE.
+	 * The options are set on libxml2's own handlers, which are then put
+	 * aside for these. */
+	xmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
+	memset(&sax, 0, sizeof(sax));
+	sax.initialized = XML_SAX2_MAGIC;
+	sax.startElementNs = native_start;
+	sax.endElementNs = native_end;
+	sax.characters = native_text;
+	sax.ignorableWhitespace = native_text;
+	/* The validator passes CDATA on to cdataBlock only. */
+	sax.cdataBlock = native_text;
+	sax.internalSubset = native_subset;
+	saved = ctxt->sax;
+	ctxt->sax = &sax;
+	ctxt->userData = &s;
+	s.ctxt = ctxt;
+	if ((vctxt = xmlSchemaNewValidCtxt(p->schema)) == NULL ||
+	    (xmlSchemaSetValidStructuredErrors(vctxt, schema_error, &ve),
+		xmlSchemaValidateSetLocator(vctxt, native_locate, &s),
+		plug = xmlSchemaSAXPlug(vctxt, &ctxt->sax, &ctxt->userData)) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		goto out;
 	}
-	return 0;
+	xmlParseDocument(ctxt);
+	xmlSchemaSAXUnplug(plug);
+	if (s.root < 0) {
+		rc = 1;
+		goto out;
+	}
+	if (!ctxt->wellFormed) {
+		rc = malformed(ctxt, depth_cap, line, err);
+		goto out;
+	}
+	if (s.dtd) {
+		rc = lsn_fail(err, LSN_EINPUT, "a DTD is not accepted");
+		goto out;
+	}
+	if ((rc = check_encoding(ctxt->input != NULL ? ctxt->input->encoding : NULL, err)) != 0)
+		goto out;
+	if (s.deepest > depth_cap) {
+		rc = lsn_fail(err, LSN_EINPUT, "elements nested deeper than %u levels",
+		    depth_cap);
+		goto out;
+	}
+	if (ve.set || xmlSchemaIsValid(vctxt) != 1) {
+		*line = ve.line;
+		rc = lsn_fail(err, LSN_EINPUT, "does not match schemas/report.xsd: %s",
+		    ve.set ? ve.msg : "invalid");
+		goto out;
+	}
+	if ((rc = s.rc) != 0) {
+		*line = b->line;
+		goto out;
+	}
+	b->line = s.root_line;
+out:
+	lsn_wipe_free(s.text, s.len);
+	attrs_free(&s.marking);
+	free(s.ntk);
+	if (vctxt != NULL)
+		xmlSchemaFreeValidCtxt(vctxt);
+	ctxt->sax = saved;
+	xmlFreeParserCtxt(ctxt);
+	return rc;
+}
+
+/* ---- generic ISM documents: a tree ---- */
+
+/* Add n as a portion of kind. */
+static int
+tree_portion(struct build *b, xmlNodePtr n, int kind)
+{
+	struct attrs marking = { 0 };
+	struct portion_src src = { .kind = kind, .element = (const char *)n->name,
+		.line = (unsigned)xmlGetLineNo(n) };
+	xmlAttrPtr ntk = ns_attr(n, LSN_NS, "access");
+	char *access = NULL;
+	int rc;
+
+	b->line = src.line;
+	/* An unmarked element of a generic document holds only its own text:
+	 * its child elements are visited on their own. */
+	int direct = !has_marking(n);
+	src.len = own_text(n, NULL, 1, direct);
+	if ((src.text = malloc(src.len + 1)) == NULL)
+		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
+	own_text(n, src.text, 1, direct);
+	src.text[src.len] = '\0';
+	if (has_marking(n)) {
+		if ((rc = node_attrs(n, &marking, b->err)) != 0) {
+			lsn_wipe_free(src.text, src.len);
+			return rc;
+		}
+		src.marking = &marking;
+	}
+	if (ntk != NULL && (src.ntk = access = attr_value(ntk)) == NULL) {
+		lsn_wipe_free(src.text, src.len);
+		attrs_free(&marking);
+		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
+	}
+	rc = add_portion(b, &src);
+	attrs_free(&marking);
+	free(access);
+	return rc;
 }
 
 static int
@@ -675,7 +1168,7 @@ walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *tit
 			continue;
 		int here = marked;
 		if (!marked && !has_marking(n) && !blank_text(n)) {
-			if ((rc = add_portion(b, n, INGEST_OTHER)) != 0)
+			if ((rc = tree_portion(b, n, INGEST_OTHER)) != 0)
 				return rc;
 		} else if (n != res && has_marking(n)) {
 			int kind = INGEST_OTHER;
@@ -683,7 +1176,7 @@ walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *tit
 				kind = INGEST_TITLE;
 				*titled = 1;
 			}
-			if ((rc = add_portion(b, n, kind)) != 0)
+			if ((rc = tree_portion(b, n, kind)) != 0)
 				return rc;
 			here = 1;
 		} else if (n == res) {
@@ -732,7 +1225,7 @@ build_generic(struct build *b, xmlNodePtr root, const char *fallback_id)
 	if ((a = ns_attr(res, ISM_NS, "createDate")) != NULL) {
 		char *v = attr_value(a);
 		rc = v == NULL ? lsn_fail(b->err, LSN_EINTERNAL, "out of memory") :
-		    read_date(b, res, "ism:createDate", v, d->date);
+		    read_date(b, (unsigned)xmlGetLineNo(res), "ism:createDate", v, d->date);
 		free(v);
 		if (rc != 0)
 			return rc;
@@ -740,45 +1233,27 @@ build_generic(struct build *b, xmlNodePtr root, const char *fallback_id)
 	return walk_generic(b, root, res, 0, &titled);
 }
 
+/* The deepest level of an element in the sibling list n, at level depth
+ * (the root is at 1); 0 when it holds none.  Stops past cap. */
 static unsigned
 max_depth(xmlNodePtr n, unsigned depth, unsigned cap)
 {
-	unsigned m = depth;
+	unsigned m = 0;
 
 	for (; n != NULL && m <= cap; n = n->next)
 		if (n->type == XML_ELEMENT_NODE) {
 			unsigned d = max_depth(n->children, depth + 1, cap);
+			if (d < depth)
+				d = depth;
 			if (d > m)
 				m = d;
 		}
 	return m;
 }
 
-struct verr {
-	char msg[300];
-	unsigned line;
-	int set;
-};
-
-static void
-schema_error(void *ctx, xmlErrorPtr e)
-{
-	struct verr *v = ctx;
-	size_t n;
-
-	if (v->set || e == NULL)
-		return;
-	v->set = 1;
-	v->line = (unsigned)e->line;
-	snprintf(v->msg, sizeof(v->msg), "%s", e->message ? e->message : "invalid");
-	n = strlen(v->msg);
-	while (n > 0 && (v->msg[n - 1] == '\n' || v->msg[n - 1] == ' '))
-		v->msg[--n] = '\0';
-}
-
 /* Roll the portions up and hold the banner to it. */
 static int
-check_banner(struct build *b, const ingest_parse_opts *o, xmlNodePtr res_node)
+check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
 {
 	ingest_doc *d = b->doc;
 	const acl_marking **parts = NULL;
@@ -787,9 +1262,13 @@ check_banner(struct build *b, const ingest_parse_opts *o, xmlNodePtr res_node)
 	size_t n = 0;
 	int rc;
 
-	b->line = res_node ? (unsigned)xmlGetLineNo(res_node) : 1;
-	if ((rc = acl_marking_validate(d->banner, b->err)) != 0 && !o->fix_banner)
-		return lsn_fail(b->err, rc, "banner: %s", b->err->msg);
+	b->line = line;
+	if ((rc = acl_marking_validate(d->banner, b->err)) != 0 && !o->fix_banner) {
+		/* Not formatted from and into the same buffer. */
+		char why[sizeof(b->err->msg)];
+		snprintf(why, sizeof(why), "%s", b->err->msg);
+		return lsn_fail(b->err, rc, "banner: %s", why);
+	}
 	if (d->nportions == 0)
 		return lsn_fail(b->err, LSN_EINPUT, "the report has no marked portion");
 	if ((parts = calloc(d->nportions, sizeof(*parts))) == NULL)
@@ -835,6 +1314,53 @@ out:
 	return rc;
 }
 
+/* Read buf as a generic ISM document, through a tree. */
+static int
+generic_parse(struct build *b, const char *buf, size_t len, const ingest_parse_opts *o,
+    unsigned depth_cap, unsigned *line)
+{
+	xmlParserCtxtPtr ctxt;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root, res = NULL;
+	lsn_err *err = b->err;
+	int count = 0, rc;
+
+	if ((ctxt = xmlNewParserCtxt()) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "document.xml", NULL, PARSE_OPTIONS);
+	if (doc == NULL || !ctxt->wellFormed) {
+		rc = malformed(ctxt, depth_cap, line, err);
+		goto out;
+	}
+	if (doc->intSubset != NULL || doc->extSubset != NULL) {
+		rc = lsn_fail(err, LSN_EINPUT, "a DTD is not accepted");
+		goto out;
+	}
+	if ((rc = check_encoding(doc->encoding, err)) != 0)
+		goto out;
+	if ((root = xmlDocGetRootElement(doc)) == NULL) {
+		rc = lsn_fail(err, LSN_EINPUT, "no root element");
+		goto out;
+	}
+	if (max_depth(root, 1, depth_cap) > depth_cap) {
+		rc = lsn_fail(err, LSN_EINPUT, "elements nested deeper than %u levels",
+		    depth_cap);
+		goto out;
+	}
+	if ((rc = build_generic(b, root, o->fallback_id)) != 0) {
+		*line = b->line;
+		goto out;
+	}
+	find_resource(root, &res, &count);
+	if ((rc = check_banner(b, o, res ? (unsigned)xmlGetLineNo(res) : 1)) != 0)
+		*line = b->line;
+out:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	xmlFreeParserCtxt(ctxt);
+	return rc;
+}
+
 int
 ingest_parse(ingest_parser *p, const char *buf, size_t len,
     const ingest_parse_opts *opts, ingest_doc **out, unsigned *line, lsn_err *err)
@@ -843,15 +1369,10 @@ ingest_parse(ingest_parser *p, const char *buf, size_t len,
 	const ingest_parse_opts *o = opts ? opts : &defaults;
 	size_t cap = o->max_doc ? o->max_doc : INGEST_MAX_DOC;
 	unsigned depth_cap = o->max_depth ? o->max_depth : INGEST_MAX_DEPTH;
-	xmlParserCtxtPtr ctxt = NULL;
-	xmlSchemaValidCtxtPtr vctxt = NULL;
-	xmlDocPtr doc = NULL;
-	xmlNodePtr root;
 	struct build b = { 0 };
-	struct verr ve = { .set = 0 };
 	const char *why;
 	size_t bad;
-	int rc = LSN_EINPUT;
+	int rc;
 
 	*out = NULL;
 	*line = 0;
@@ -876,105 +1397,22 @@ ingest_parse(ingest_parser *p, const char *buf, size_t len,
 		return lsn_fail(err, LSN_EINPUT, "a DOCTYPE (DTD) is not accepted: no DTDs, "
 		    "no entities");
 	}
+	if ((b.doc = calloc(1, sizeof(*b.doc))) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	/* From here to the end, libxml2 allocates from this thread's arena
-	 * (ingest/xmlmem.c): its context, dictionary, tree and validation. */
+	 * (ingest/xmlmem.c): its contexts, dictionary, validation and tree. */
 	ingest__xml_arena_begin();
-	if ((ctxt = xmlNewParserCtxt()) == NULL) {
-		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		goto out;
-	}
-	/* NONET; and deliberately not NOENT, DTDLOAD, DTDATTR, XINCLUDE, HUGE.
-	 * COMPACT keeps short text (the blanks between elements) inside its
-	 * node instead of a string of its own: the tree is only read. */
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "document.xml", NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-		XML_PARSE_NOCDATA | XML_PARSE_COMPACT);
-	if (doc == NULL || !ctxt->wellFormed) {
-		xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
-		char msg[300] = "malformed XML";
-		if (e != NULL && e->message != NULL) {
-			snprintf(msg, sizeof(msg), "%s", e->message);
-			for (size_t n = strlen(msg); n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ');)
-				msg[--n] = '\0';
-			*line = (unsigned)e->line;
-		}
-		if (strstr(msg, "Excessive depth") != NULL)
-			rc = lsn_fail(err, LSN_EINPUT, "elements nested deeper than %u levels",
-			    depth_cap);
-		else
-			rc = lsn_fail(err, LSN_EINPUT, "malformed XML: %s", msg);
-		goto out;
-	}
-	if (doc->intSubset != NULL || doc->extSubset != NULL) {
-		rc = lsn_fail(err, LSN_EINPUT, "a DTD is not accepted");
-		goto out;
-	}
-	if (doc->encoding != NULL && xmlStrcasecmp(doc->encoding, BAD_CAST "UTF-8") != 0) {
-		rc = lsn_fail(err, LSN_EINPUT, "encoding %s: only UTF-8 is accepted",
-		    (const char *)doc->encoding);
-		goto out;
-	}
-	root = xmlDocGetRootElement(doc);
-	if (root == NULL) {
-		rc = lsn_fail(err, LSN_EINPUT, "no root element");
-		goto out;
-	}
-	if (max_depth(root, 1, depth_cap) > depth_cap) {
-		rc = lsn_fail(err, LSN_EINPUT, "elements nested deeper than %u levels",
-		    depth_cap);
-		goto out;
-	}
-	if ((b.doc = calloc(1, sizeof(*b.doc))) == NULL) {
-		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if (root->ns != NULL && xmlStrcmp(root->ns->href, BAD_CAST LSN_NS) == 0) {
-		/* A native report: the schema decides its structure. */
-		if ((vctxt = xmlSchemaNewValidCtxt(p->schema)) == NULL) {
-			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-			goto out;
-		}
-		xmlSchemaSetValidStructuredErrors(vctxt, schema_error, &ve);
-		if (xmlSchemaValidateDoc(vctxt, doc) != 0) {
-			*line = ve.line;
-			rc = lsn_fail(err, LSN_EINPUT, "does not match schemas/report.xsd: %s",
-			    ve.set ? ve.msg : "invalid");
-			goto out;
-		}
-		if ((rc = element_marking(p->data, root, &b.doc->banner, err)) != 0) {
-			*line = (unsigned)xmlGetLineNo(root);
-			goto out;
-		}
-		if ((rc = build_native(&b, root)) != 0) {
-			*line = b.line;
-			goto out;
-		}
-		rc = check_banner(&b, o, root);
-	} else {
-		xmlNodePtr res = NULL;
-		int count = 0;
-		if ((rc = build_generic(&b, root, o->fallback_id)) != 0) {
-			*line = b.line;
-			goto out;
-		}
-		find_resource(root, &res, &count);
-		rc = check_banner(&b, o, res);
-	}
-	if (rc != 0) {
+	rc = native_parse(p, &b, buf, len, depth_cap, line);
+	if (rc == 0 && (rc = check_banner(&b, o, b.line)) != 0)
 		*line = b.line;
-		goto out;
+	if (rc == 1)
+		rc = generic_parse(&b, buf, len, o, depth_cap, line);
+	if (rc == 0) {
+		*out = b.doc;
+		b.doc = NULL;
 	}
-	*out = b.doc;
-	b.doc = NULL;
-out:
 	build_clear(&b);
 	ingest_doc_free(b.doc);
-	if (vctxt != NULL)
-		xmlSchemaFreeValidCtxt(vctxt);
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	if (ctxt != NULL)
-		xmlFreeParserCtxt(ctxt);
 	ingest__xml_arena_end();
 	return rc;
 }

@@ -339,6 +339,187 @@ test_report_dates(void **state)
 	assert_clean(1);
 }
 
+/* Parse doc (NUL-terminated) with opts; the result, *d and *line set. */
+static int
+parse_text(ingest_parser *p, const char *doc, const ingest_parse_opts *o, ingest_doc **d,
+    unsigned *line, lsn_err *err)
+{
+	*d = NULL;
+	*line = 0;
+	return ingest_parse(p, doc, strlen(doc), o, d, line, err);
+}
+
+/* A native report is read in one validated pass of SAX events: its text
+ * with CDATA, references, comments and processing instructions, its
+ * need-to-know with '&' however written, each portion's line, and the
+ * line of a schema error about an element (where its start tag ends). */
+static void
+test_native_read(void **state)
+{
+	static const char doc[] =
+	    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	    "<!-- a comment -->\n"
+	    "<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\"\n"
+	    "  xmlns:lsn=\"urn:liaison:report:1\"\n"
+	    "  id=\"NATIVE-1\" ism:resourceElement=\"true\" ism:createDate=\"2024-01-09\"\n"
+	    "  ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:releasableTo=\"USA GBR\"\n"
+	    "  ism:disseminationControls=\"REL\">\n"
+	    "  <title ism:classification=\"U\" ism:ownerProducer=\"USA\"><![CDATA[A <b> & c]]> d</title>\n"
+	    "  <originator>Unit &amp; team</originator>\n"
+	    "  <date>2024-01-09</date>\n"
+	    "  <body>\n"
+	    "    <p ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:releasableTo=\"USA GBR\"\n"
+	    "       ism:disseminationControls=\"REL\"\n"
+	    "       lsn:access=\"J2&amp;(OPS|PLANS)&#38;X\">One &lt;two&gt;<!-- no -->&#x41;<?pi no?>\n"
+	    "three</p>\n"
+	    "  </body>\n"
+	    "</report>\n";
+	acl_data *data = NULL;
+	ingest_parser *p = NULL;
+	ingest_doc *d = NULL;
+	unsigned line;
+	lsn_err err;
+	char *r = NULL;
+
+	(void)state;
+	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
+	assert_int_equal(ingest_parser_new(&p, data, &err), 0);
+	if (parse_text(p, doc, NULL, &d, &line, &err) != 0)
+		fail_msg("%s at line %u", err.msg, line);
+	assert_string_equal(d->id, "NATIVE-1");
+	assert_string_equal(d->date, "2024-01-09");
+	assert_false(d->generic);
+	assert_int_equal(d->nportions, 3);
+	assert_string_equal(d->portions[0].text, "A <b> & c d");
+	assert_int_equal(d->portions[0].text_len, strlen("A <b> & c d"));
+	assert_int_equal(d->portions[0].kind, INGEST_TITLE);
+	assert_int_equal(d->portions[0].line, 8);
+	assert_string_equal(d->portions[1].text, "Unit & team");
+	assert_int_equal(d->portions[1].kind, INGEST_ORIGINATOR);
+	assert_true(d->portions[1].inherited);
+	assert_int_equal(d->portions[1].line, 9);
+	assert_string_equal(d->portions[2].text, "One <two>A\nthree");
+	assert_string_equal(d->portions[2].element, "p");
+	assert_int_equal(d->portions[2].kind, INGEST_PARA);
+	/* A start tag over two lines: where it ends. */
+	assert_int_equal(d->portions[2].line, 14);
+	assert_string_equal(d->portions[2].ntk, "J2&(OPS|PLANS)&X");
+	assert_int_equal(acl_marking_render(&r, d->portions[1].marking, ACL_BANNER, &err), 0);
+	assert_string_equal(r, "SECRET//REL TO USA, GBR");
+	free(r);
+	ingest_doc_free(d);
+
+	/* The schema's complaint about an element is at that element's line,
+	 * also when it is found at the element's end. */
+	static const char missing[] =
+	    "<?xml version=\"1.0\"?>\n"
+	    "<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\"\n"
+	    "  id=\"NATIVE-2\" ism:resourceElement=\"true\" ism:createDate=\"2024-01-09\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
+	    "  <title ism:classification=\"U\" ism:ownerProducer=\"USA\">T</title>\n"
+	    "  <date>2024-01-09</date>\n"
+	    "</report>\n";
+	assert_int_equal(parse_text(p, missing, NULL, &d, &line, &err), LSN_EINPUT);
+	assert_null(d);
+	assert_non_null(strstr(err.msg, "does not match schemas/report.xsd"));
+	assert_non_null(strstr(err.msg, "Missing child element"));
+	assert_int_equal(line, 4);
+
+	ingest_parser_free(p);
+	acl_data_free(data);
+	assert_clean(1);
+}
+
+/*
+ * A marking is known by its ISM attributes as written, and a value cannot
+ * pass for more attributes than it is: a classification holding a line
+ * feed and "ownerProducer=USA" is not the marking classification="U"
+ * ownerProducer="USA" met before it (it was, through the parser's shared
+ * cache, when the key was "name=value" lines).  The message quoting the
+ * value stays one line.  An invalid banner is named by the rule it breaks.
+ */
+static void
+test_marking_keys(void **state)
+{
+	static const char one[] =
+	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"G1\" ism:resourceElement=\"true\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
+	    "  <para ism:classification=\"U\" ism:ownerProducer=\"USA\">One.</para></doc>\n";
+	static const char two[] =
+	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"G2\" ism:resourceElement=\"true\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
+	    "  <para ism:classification=\"U&#10;ownerProducer=USA\">Two.</para></doc>\n";
+	static const char rel[] =
+	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"G3\" ism:resourceElement=\"true\"\n"
+	    "  ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"REL\">\n"
+	    "  <para ism:classification=\"S\" ism:ownerProducer=\"USA\">Three.</para></doc>\n";
+	acl_data *data = NULL;
+	ingest_parser *p = NULL;
+	ingest_doc *d = NULL;
+	unsigned line;
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
+	assert_int_equal(ingest_parser_new(&p, data, &err), 0);
+	assert_int_equal(parse_text(p, one, NULL, &d, &line, &err), 0);
+	ingest_doc_free(d);
+	assert_int_equal(parse_text(p, two, NULL, &d, &line, &err), LSN_EINPUT);
+	assert_null(d);
+	assert_int_equal(line, 3);
+	assert_string_equal(err.msg, "classification: unknown level 'U?ownerProducer=USA'");
+
+	assert_int_equal(parse_text(p, rel, NULL, &d, &line, &err), LSN_EINPUT);
+	assert_null(d);
+	if (strncmp(err.msg, "banner: ISM-", 12) != 0)
+		fail_msg("\"%s\" does not name the rule", err.msg);
+	ingest_parser_free(p);
+	acl_data_free(data);
+	assert_clean(1);
+}
+
+/* The depth cap: a document as deep as the cap is read, one deeper is
+ * not; native (report, body, p: 3) and generic alike. */
+static void
+test_depth_cap(void **state)
+{
+	static const char native[] =
+	    "<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\"\n"
+	    "  id=\"DEEP\" ism:resourceElement=\"true\" ism:createDate=\"2024-01-09\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
+	    "  <title ism:classification=\"U\" ism:ownerProducer=\"USA\">T</title>\n"
+	    "  <date>2024-01-09</date>\n"
+	    "  <body><p ism:classification=\"U\" ism:ownerProducer=\"USA\">P.</p></body>\n"
+	    "</report>\n";
+	static const char generic[] =
+	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"G\" ism:resourceElement=\"true\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\"><sec>\n"
+	    "  <para ism:classification=\"U\" ism:ownerProducer=\"USA\">P.</para></sec></doc>\n";
+	const char *docs[] = { native, generic };
+	acl_data *data = NULL;
+	ingest_parser *p = NULL;
+	ingest_doc *d = NULL;
+	unsigned line;
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
+	assert_int_equal(ingest_parser_new(&p, data, &err), 0);
+	for (int i = 0; i < 2; i++) {
+		ingest_parse_opts o = { .max_depth = 3 };
+		if (parse_text(p, docs[i], &o, &d, &line, &err) != 0)
+			fail_msg("%d: %s", i, err.msg);
+		ingest_doc_free(d);
+		o.max_depth = 2;
+		assert_int_equal(parse_text(p, docs[i], &o, &d, &line, &err), LSN_EINPUT);
+		assert_null(d);
+		assert_string_equal(err.msg, "elements nested deeper than 2 levels");
+	}
+	ingest_parser_free(p);
+	acl_data_free(data);
+	assert_clean(1);
+}
+
 int
 main(void)
 {
@@ -348,6 +529,9 @@ main(void)
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_report_dates),
+		cmocka_unit_test(test_native_read),
+		cmocka_unit_test(test_marking_keys),
+		cmocka_unit_test(test_depth_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
