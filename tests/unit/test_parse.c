@@ -10,6 +10,12 @@
  * day that exists; a native <date> or a generic ism:createDate that is
  * not one rejects the document at its line, in one line.
  *
+ * A native report, read in one validated pass of SAX events, has the
+ * text, need-to-know, lines and schema error lines a tree gave it.  A
+ * marking is known by its attributes as written, and no value can pass for
+ * more attributes than it is.  The depth cap admits a document exactly as
+ * deep as it.
+ *
  * Inside a document's scope libxml2 allocates from the thread's arena;
  * at the end every byte it handed out is zero and only the first chunk is
  * kept.  Blocks from before the scope are freed and grown as malloc blocks;
@@ -144,6 +150,46 @@ test_documents(void **state)
 	}
 }
 
+/* A parser over the shipped marking data, for each test that parses; when
+ * the test is over, libxml2's arena holds nothing. */
+struct fixture {
+	acl_data *data;
+	ingest_parser *p;
+};
+
+static int
+parser_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	lsn_err err;
+
+	if (f == NULL || acl_data_load(&f->data, NULL, NULL, &err) != 0 ||
+	    ingest_parser_new(&f->p, f->data, &err) != 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+parser_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	ingest_parser_free(f->p);
+	acl_data_free(f->data);
+	free(f);
+	assert_clean(1);
+	return 0;
+}
+
+static ingest_parser *
+parser_of(void **state)
+{
+	return ((struct fixture *)*state)->p;
+}
+
 /* A byte problem at offset i of a 64-byte document is reported there. */
 static void
 test_bytes(void **state)
@@ -153,14 +199,10 @@ test_bytes(void **state)
 	static const char *const why[] = { "a NUL byte at byte", "invalid UTF-8 at byte",
 		"invalid UTF-8 at byte", "invalid UTF-8 at byte", "invalid UTF-8 at byte" };
 	static const size_t blen[] = { 1, 2, 1, 3, 2 };
-	acl_data *data = NULL;
-	ingest_parser *p = NULL;
 	lsn_err err;
 	char doc[64], want[80];
+	ingest_parser *p = parser_of(state);
 
-	(void)state;
-	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
-	assert_int_equal(ingest_parser_new(&p, data, &err), 0);
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		for (size_t i = 0; i + blen[k] <= sizeof(doc); i++) {
 			ingest_doc *d = NULL;
@@ -188,9 +230,6 @@ test_bytes(void **state)
 		    LSN_EINPUT);
 		assert_null(strstr(err.msg, "at byte"));
 	}
-	ingest_parser_free(p);
-	acl_data_free(data);
-	assert_clean(1);
 }
 
 /* ingest_date_read: what a report's date may be written as. */
@@ -309,13 +348,7 @@ test_report_dates(void **state)
 	    "<r xmlns:ism=\"urn:us:gov:ic:ism\" id=\"G\" ism:resourceElement=\"true\"\n"
 	    "  ism:createDate=\"@\" ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
 	    "  <p ism:classification=\"U\" ism:ownerProducer=\"USA\">Text.</p></r>\n";
-	acl_data *data = NULL;
-	ingest_parser *p = NULL;
-	lsn_err err;
-
-	(void)state;
-	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
-	assert_int_equal(ingest_parser_new(&p, data, &err), 0);
+	ingest_parser *p = parser_of(state);
 
 	/* A time zone.  (libxml2's schema check refuses white space around
 	 * an xs:date, which XML Schema would collapse.) */
@@ -334,9 +367,6 @@ test_report_dates(void **state)
 	/* Control characters are not echoed into the one-line message. */
 	refused(p, generic, "2024-01-09&#10;x", "\"2024-01-09?x\"", 3);
 
-	ingest_parser_free(p);
-	acl_data_free(data);
-	assert_clean(1);
 }
 
 /* Parse doc (NUL-terminated) with opts; the result, *d and *line set. */
@@ -374,16 +404,12 @@ test_native_read(void **state)
 	    "three</p>\n"
 	    "  </body>\n"
 	    "</report>\n";
-	acl_data *data = NULL;
-	ingest_parser *p = NULL;
 	ingest_doc *d = NULL;
 	unsigned line;
 	lsn_err err;
 	char *r = NULL;
+	ingest_parser *p = parser_of(state);
 
-	(void)state;
-	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
-	assert_int_equal(ingest_parser_new(&p, data, &err), 0);
 	if (parse_text(p, doc, NULL, &d, &line, &err) != 0)
 		fail_msg("%s at line %u", err.msg, line);
 	assert_string_equal(d->id, "NATIVE-1");
@@ -425,9 +451,6 @@ test_native_read(void **state)
 	assert_non_null(strstr(err.msg, "Missing child element"));
 	assert_int_equal(line, 4);
 
-	ingest_parser_free(p);
-	acl_data_free(data);
-	assert_clean(1);
 }
 
 /*
@@ -453,15 +476,11 @@ test_marking_keys(void **state)
 	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"G3\" ism:resourceElement=\"true\"\n"
 	    "  ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"REL\">\n"
 	    "  <para ism:classification=\"S\" ism:ownerProducer=\"USA\">Three.</para></doc>\n";
-	acl_data *data = NULL;
-	ingest_parser *p = NULL;
 	ingest_doc *d = NULL;
 	unsigned line;
 	lsn_err err;
+	ingest_parser *p = parser_of(state);
 
-	(void)state;
-	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
-	assert_int_equal(ingest_parser_new(&p, data, &err), 0);
 	assert_int_equal(parse_text(p, one, NULL, &d, &line, &err), 0);
 	ingest_doc_free(d);
 	assert_int_equal(parse_text(p, two, NULL, &d, &line, &err), LSN_EINPUT);
@@ -473,9 +492,6 @@ test_marking_keys(void **state)
 	assert_null(d);
 	if (strncmp(err.msg, "banner: ISM-", 12) != 0)
 		fail_msg("\"%s\" does not name the rule", err.msg);
-	ingest_parser_free(p);
-	acl_data_free(data);
-	assert_clean(1);
 }
 
 /* The depth cap: a document as deep as the cap is read, one deeper is
@@ -496,15 +512,11 @@ test_depth_cap(void **state)
 	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\"><sec>\n"
 	    "  <para ism:classification=\"U\" ism:ownerProducer=\"USA\">P.</para></sec></doc>\n";
 	const char *docs[] = { native, generic };
-	acl_data *data = NULL;
-	ingest_parser *p = NULL;
 	ingest_doc *d = NULL;
 	unsigned line;
 	lsn_err err;
+	ingest_parser *p = parser_of(state);
 
-	(void)state;
-	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
-	assert_int_equal(ingest_parser_new(&p, data, &err), 0);
 	for (int i = 0; i < 2; i++) {
 		ingest_parse_opts o = { .max_depth = 3 };
 		if (parse_text(p, docs[i], &o, &d, &line, &err) != 0)
@@ -515,9 +527,6 @@ test_depth_cap(void **state)
 		assert_null(d);
 		assert_string_equal(err.msg, "elements nested deeper than 2 levels");
 	}
-	ingest_parser_free(p);
-	acl_data_free(data);
-	assert_clean(1);
 }
 
 int
@@ -526,12 +535,12 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_documents),
-		cmocka_unit_test(test_bytes),
+		cmocka_unit_test_setup_teardown(test_bytes, parser_setup, parser_teardown),
 		cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_report_dates),
-		cmocka_unit_test(test_native_read),
-		cmocka_unit_test(test_marking_keys),
-		cmocka_unit_test(test_depth_cap),
+		cmocka_unit_test_setup_teardown(test_report_dates, parser_setup, parser_teardown),
+		cmocka_unit_test_setup_teardown(test_native_read, parser_setup, parser_teardown),
+		cmocka_unit_test_setup_teardown(test_marking_keys, parser_setup, parser_teardown),
+		cmocka_unit_test_setup_teardown(test_depth_cap, parser_setup, parser_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
