@@ -897,6 +897,15 @@ native_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar 
 		s->depth--;
 }
 
+/* Comments are skipped; but with no handler for them libxml2 keeps no copy
+ * of one, and the message for one left open quotes only its tail. */
+static void
+native_comment(void *ctx, const xmlChar *text)
+{
+	(void)ctx;
+	(void)text;
+}
+
 static void
 native_subset(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
 {
@@ -1006,6 +1015,7 @@ native_parse(ingest_parser *p, struct build *b, const char *buf, size_t len,
 	/* The validator passes CDATA on to cdataBlock only. */
 	sax.cdataBlock = native_text;
 	sax.internalSubset = native_subset;
+	sax.comment = native_comment;
 	saved = ctxt->sax;
 	ctxt->sax = &sax;
 	ctxt->userData = &s;

@@ -451,6 +451,17 @@ test_native_read(void **state)
 	assert_non_null(strstr(err.msg, "Missing child element"));
 	assert_int_equal(line, 4);
 
+	/* A comment left open is quoted from its start (as a tree's parse
+	 * quoted it), on one line.  (Its last two characters are libxml2's
+	 * look-ahead, never copied.) */
+	static const char open_comment[] =
+	    "<report xmlns=\"urn:liaison:report:1\" id=\"NATIVE-3\"/>\n"
+	    "<!-- an open\ncomment \xc3\xa9 here";
+	assert_int_equal(parse_text(p, open_comment, NULL, &d, &line, &err), LSN_EINPUT);
+	assert_null(d);
+	assert_string_equal(err.msg,
+	    "malformed XML: Comment not terminated ?<!-- an open?comment \xc3\xa9 he");
+	assert_int_equal(line, 3);
 }
 
 /*
