@@ -321,10 +321,38 @@ attrs_room(struct attrs *a, size_t need)
 	return 0;
 }
 
-/* Append one attribute.  With amp, v is as libxml2 hands attribute values
- * to SAX handlers without entity substitution: each '&' the document wrote
- * (as &amp; or &#38;) arrives as the five bytes "&#38;", which are read back
- * to '&' here.  A value cannot hold a raw '&', so every "&#38;" is one. */
+/* v[0..vl) into out (room for vl bytes), its length returned.  With amp,
+ * v is as libxml2 hands attribute values to SAX handlers without entity
+ * substitution: each '&' the document wrote (as &amp; or &#38;) arrives as
+ * the five bytes "&#38;", read back to '&' here.  A value cannot hold a raw
+ * '&', so every "&#38;" is one. */
+static size_t
+value_copy(char *out, const char *v, size_t vl, int amp)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < vl; i++) {
+		out[n++] = v[i];
+		if (amp && v[i] == '&' && vl - i >= 5 && memcmp(v + i, "&#38;", 5) == 0)
+			i += 4;
+	}
+	return n;
+}
+
+/* A SAX attribute value v[0..vl), read back (value_copy), NUL-terminated;
+ * NULL when out of memory. */
+static char *
+sax_value(const xmlChar *v, const xmlChar *end)
+{
+	size_t vl = (size_t)(end - v);
+	char *s = malloc(vl + 1);
+
+	if (s != NULL)
+		s[value_copy(s, (const char *)v, vl, 1)] = '\0';
+	return s;
+}
+
+/* Append one attribute (value_copy: amp as there). */
 static int
 attrs_add(struct attrs *a, const char *name, const char *v, size_t vl, int amp)
 {
@@ -335,11 +363,7 @@ attrs_add(struct attrs *a, const char *name, const char *v, size_t vl, int amp)
 	memcpy(a->s + a->len, name, nl);
 	a->len += nl;
 	a->s[a->len++] = ATTR_US;
-	for (size_t i = 0; i < vl; i++) {
-		a->s[a->len++] = v[i];
-		if (amp && v[i] == '&' && vl - i >= 5 && memcmp(v + i, "&#38;", 5) == 0)
-			i += 4;
-	}
+	a->len += value_copy(a->s + a->len, v, vl, amp);
 	a->s[a->len++] = ATTR_RS;
 	a->s[a->len] = '\0';
 	return 0;
@@ -605,14 +629,14 @@ fail:
 /*
  * A report's date from v, the text or attribute value of an element at
  * line (what names it in a message), into out; a value that is not a date
- * (ingest_date_read) rejects the document, at that line, quoting the value
- * with its control characters shown as '?' so the message stays one line.
+ * (ingest_date_read) rejects the document, at that line, quoting at most 40
+ * bytes of the value without the white space around it (lsn_fail shows
+ * its control characters as '?').
  */
 static int
 read_date(struct build *b, unsigned line, const char *what, const char *v, char *out)
 {
-	char shown[41];
-	size_t len, i;
+	size_t len;
 
 	if (ingest_date_read(v, out) == 0)
 		return 0;
@@ -620,12 +644,10 @@ read_date(struct build *b, unsigned line, const char *what, const char *v, char 
 	len = strlen(v);
 	while (len > 0 && strchr(" \t\n\r", v[len - 1]) != NULL)
 		len--;
-	for (i = 0; i + 1 < sizeof(shown) && i < len; i++)
-		shown[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
-	shown[i] = '\0';
 	b->line = line;
-	return lsn_fail(b->err, LSN_EINPUT, "%s \"%s%s\" is not a date: YYYY-MM-DD, a day "
-	    "that exists, year 0001-9999", what, shown, i < len ? "..." : "");
+	return lsn_fail(b->err, LSN_EINPUT, "%s \"%.*s%s\" is not a date: YYYY-MM-DD, a day "
+	    "that exists, year 0001-9999", what, (int)(len < 40 ? len : 40), v,
+	    len > 40 ? "..." : "");
 }
 
 /* ---- native reports: one pass of SAX events, validated as they come ---- */
@@ -659,7 +681,6 @@ struct native {
 	int root;     /* 0 before the root element; 1 native; -1 not (stopped) */
 	int dtd;      /* an internal subset was met */
 	int rc;       /* the first building error (b->err, b->line), or 0 */
-	unsigned root_line;
 	int in_body;  /* the open element under the root is body */
 	/* The field being read: a portion's kind, or FIELD_DATE. */
 	int field;
@@ -734,13 +755,7 @@ native_open(struct native *s, int field, const xmlChar *name, int nattrs,
 				goto nomem;
 			s->marked |= strcmp((const char *)a[0], "classification") == 0;
 		} else if (is_ns(a[2], LSN_NS) && strcmp((const char *)a[0], "access") == 0) {
-			struct attrs v = { 0 };
-			if (attrs_add(&v, "", (const char *)a[3], vl, 1) != 0)
-				goto nomem;
-			v.s[v.len - 1] = '\0'; /* drop the RS; the US is first */
-			s->ntk = strdup(v.s + 1);
-			attrs_free(&v);
-			if (s->ntk == NULL)
+			if ((s->ntk = sax_value(a[3], a[4])) == NULL)
 				goto nomem;
 		}
 	}
@@ -756,7 +771,7 @@ native_root(struct native *s, int nattrs, const xmlChar **attrs)
 	struct attrs banner = { 0 };
 	int rc = 0;
 
-	s->root_line = b->line = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
+	b->line = s->lines[1];
 	for (int i = 0; i < nattrs && rc == 0; i++) {
 		const xmlChar **a = attrs + 5 * i;
 		size_t vl = (size_t)(a[4] - a[3]);
@@ -764,7 +779,7 @@ native_root(struct native *s, int nattrs, const xmlChar **attrs)
 			rc = attrs_add(&banner, (const char *)a[0], (const char *)a[3], vl, 1);
 		else if (a[2] == NULL && strcmp((const char *)a[0], "id") == 0 &&
 		    b->doc->id == NULL)
-			rc = (b->doc->id = strndup((const char *)a[3], vl)) == NULL ? -1 : 0;
+			rc = (b->doc->id = sax_value(a[3], a[4])) == NULL ? -1 : 0;
 	}
 	if (rc != 0)
 		rc = lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
@@ -1002,9 +1017,7 @@ native_parse(ingest_parser *p, struct build *b, const char *buf, size_t len,
 
 	if ((ctxt = xmlCreateMemoryParserCtxt(buf, (int)len)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	/* NONET; and deliberately not NOENT, DTDLOAD, DTDATTR, XINCLUDE, HUGE.
-	 * The options are set on libxml2's own handlers, which are then put
-	 * aside for these. */
+	/* Set on libxml2's own handlers, which are then put aside for these. */
 	xmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
 	memset(&sax, 0, sizeof(sax));
 	sax.initialized = XML_SAX2_MAGIC;
@@ -1020,10 +1033,12 @@ native_parse(ingest_parser *p, struct build *b, const char *buf, size_t len,
 	ctxt->sax = &sax;
 	ctxt->userData = &s;
 	s.ctxt = ctxt;
-	if ((vctxt = xmlSchemaNewValidCtxt(p->schema)) == NULL ||
-	    (xmlSchemaSetValidStructuredErrors(vctxt, schema_error, &ve),
-		xmlSchemaValidateSetLocator(vctxt, native_locate, &s),
-		plug = xmlSchemaSAXPlug(vctxt, &ctxt->sax, &ctxt->userData)) == NULL) {
+	if ((vctxt = xmlSchemaNewValidCtxt(p->schema)) != NULL) {
+		xmlSchemaSetValidStructuredErrors(vctxt, schema_error, &ve);
+		xmlSchemaValidateSetLocator(vctxt, native_locate, &s);
+		plug = xmlSchemaSAXPlug(vctxt, &ctxt->sax, &ctxt->userData);
+	}
+	if (plug == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -1058,7 +1073,7 @@ native_parse(ingest_parser *p, struct build *b, const char *buf, size_t len,
 		*line = b->line;
 		goto out;
 	}
-	b->line = s.root_line;
+	b->line = s.lines[1]; /* the banner's, for check_banner */
 out:
 	lsn_wipe_free(s.text, s.len);
 	attrs_free(&s.marking);
