@@ -588,9 +588,6 @@ store_snap_end(store_snap *sn)
 	if (sn == NULL)
 		return;
 	store__txn_end(sn->st, sn->txn, 0);
-	/* What a merge read of the map is of no use to anyone now. */
-	if (sn->release)
-		store__map_release(sn->st);
 	free(sn);
 }
 
@@ -1010,6 +1007,8 @@ unpack_slice(store_snap *sn, unsigned slice, const store_recent_ent *packs, size
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	for (size_t i = 0; i < np && rc == 0; i++) {
 		const store_recent_ent pk = packs[i];
+		/* Read again if a check dropped its leaf since it was listed. */
+		store__map_read_bytes(sn->st, pk.len);
 		if ((rc = store__open_pack_into(sn->st, pk.key, 8 + STORE_BLIND_LEN, pk.val, pk.len,
 			 &p, &pcap, &plen, err)) != 0)
 			break;
@@ -1045,15 +1044,25 @@ unpack_slice(store_snap *sn, unsigned slice, const store_recent_ent *packs, size
 	return rc;
 }
 
-/* Every entry of db (a slice's recent blocks or packs) onto *e. */
+/* Every entry of db (a slice's recent blocks or packs) onto *e, their
+ * keys copied to *keys (malloc'd) if keys is not NULL. */
 static int
 list_db(store_snap *sn, MDB_dbi db, store_recent_ent **e, size_t *n, size_t *cap,
-    lsn_err *err)
+    uint8_t **keys, lsn_err *err)
 {
 	MDB_cursor *c = NULL;
+	MDB_stat ms;
 	MDB_val k, v;
+	size_t nk = 0, kcap = 0;
 	int rc;
 
+	if (keys != NULL) {
+		if ((rc = mdb_stat(sn->txn, db, &ms)) != 0)
+			return store__lmdb_err(err, rc, "reading the recent postings");
+		kcap = ms.ms_entries;
+		if ((*keys = malloc(kcap * (8 + STORE_BLIND_LEN) + 1)) == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	}
 	if ((rc = mdb_cursor_open(sn->txn, db, &c)) != 0)
 		return store__lmdb_err(err, rc, "reading the recent postings");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
@@ -1062,15 +1071,27 @@ list_db(store_snap *sn, MDB_dbi db, store_recent_ent **e, size_t *n, size_t *cap
 			rc = lsn_fail(err, LSN_EINPUT, "a malformed key among the recent postings");
 			break;
 		}
+		if (keys != NULL && nk == kcap) { /* a snapshot's count holds */
+			rc = lsn_fail(err, LSN_EINTERNAL, "more recent postings than counted");
+			break;
+		}
 		if (ent_room(e, *n, cap) != 0) {
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 			break;
 		}
 		(*e)[*n].key = k.mv_data;
+		if (keys != NULL) {
+			uint8_t *copy = *keys + (nk++) * (8 + STORE_BLIND_LEN);
+			memcpy(copy, k.mv_data, 8 + STORE_BLIND_LEN);
+			(*e)[*n].key = copy;
+		}
 		(*e)[*n].val = v.mv_data;
 		(*e)[*n].len = v.mv_size;
 		(*e)[*n].plain = 0;
 		++*n;
+		/* The leaf's bytes: the key, and the value if LMDB keeps it in
+		 * the leaf (a larger one is not read here). */
+		store__map_read_bytes(sn->st, k.mv_size + (v.mv_size < 2048 ? v.mv_size : 0));
 	}
 	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND)
@@ -1090,17 +1111,21 @@ store_recent_slice(store_snap *sn, unsigned slice, store_recent *out, lsn_err *e
 	memset(out, 0, sizeof(*out));
 	if (!sn->st->have_recent || slice >= STORE_MERGE_SLICES)
 		return 0;
-	/* Faults of a page each map the slice's pages only, which the merge
-	 * reads and its commit reads again (mdb_drop): kept until that commit.
-	 * Faults of a folio each map a large part of the file: dropped at
-	 * store_snap_end(). */
-	sn->release = !__atomic_load_n(&sn->st->map_small, __ATOMIC_RELAXED);
-	rc = list_db(sn, sn->st->recent[slice], &e, &n, &cap, err);
+	/* The slice's leaves are walked in order, and each batch wrote them on
+	 * neighbouring pages: a fault maps its neighbours meanwhile
+	 * (store__map_slice).  What the walk maps is kept for the merge, which
+	 * reads the blocks in these leaves, and for its commit, which walks
+	 * them again (mdb_drop) and then drops them; but for the checks of
+	 * what is read, which bound it.  The keys are copied, so that the
+	 * sort, which goes from batch to batch, reads none of the map. */
+	store__map_slice(sn->st, 1);
+	rc = list_db(sn, sn->st->recent[slice], &e, &n, &cap, &out->keys, err);
 	nblocks = n;
 	if (rc == 0)
-		rc = list_db(sn, sn->st->recent_packs[slice], &packs, &np, &pcap, err);
+		rc = list_db(sn, sn->st->recent_packs[slice], &packs, &np, &pcap, NULL, err);
 	if (rc == 0 && np > 0)
 		rc = unpack_slice(sn, slice, packs, np, &e, &n, &cap, out, err);
+	store__map_slice(sn->st, 0);
 	free(packs);
 	if (rc == 0 && n > 1) {
 		store_recent_ent *sorted;
@@ -1122,6 +1147,7 @@ void
 store_recent_free(store_recent *r)
 {
 	free(r->e);
+	free(r->keys); /* blind terms and batch numbers: no secret */
 	lsn_wipe_free(r->plain, r->plain_len);
 	memset(r, 0, sizeof(*r));
 }

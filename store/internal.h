@@ -128,6 +128,10 @@ struct store {
 	 * map should map one page, and whether they do. */
 	int uffd;
 	int small_wanted, map_small;
+	/* Walks of a slice of the recent postings (store__map_slice) under way:
+	 * while there are any, faults map their neighbours too. */
+	unsigned map_slices;
+	size_t map_bytes; /* bytes read through them (store__map_read_bytes) */
 	struct store__scratch *pool;
 
 	struct store__dict dicts[STORE__MAX_DICTS];
@@ -150,7 +154,6 @@ struct store_snap {
 	store *st;
 	MDB_txn *txn;
 	int bulk; /* store_snap_bulk() */
-	int release; /* a slice of the recent postings was read: unmap at the end */
 	int merge_known;      /* the three below are read (merge_state) */
 	uint64_t merged_upto; /* meta "merged-upto": batches after it are recent */
 	uint64_t merging;     /* meta "merging": a merge's number, or 0 ... */
@@ -304,6 +307,18 @@ int store__map_find(store *st, uint8_t **base, size_t *len);
 void store__map_release(store *st);
 void store__map_check(store *st);
 void store__map_reads(store *st, unsigned n);
+/* A merge walks a slice of the recent postings in key order
+ * (store_recent_slice), and each batch wrote that slice's leaves on
+ * neighbouring pages: while a walk does (on: one more, off: one fewer), a
+ * fault maps its neighbours too (the kernel's fault-around) even if
+ * one-page faults were asked.  The walk counts the bytes it reads with
+ * store__map_read_bytes(), which checks every STORE__MAP_CHECK_BYTES
+ * (about four leaves: four faults, each of up to a 2 MiB folio) whether
+ * the pages mapped have grown by STORE__MAP_RESIDENT.  The caller holds
+ * map_lock. */
+#define STORE__MAP_CHECK_BYTES (16u << 10)
+void store__map_slice(store *st, int on);
+void store__map_read_bytes(store *st, size_t n);
 /* The map was made or moved (mdb_env_open, mdb_env_set_mapsize; the
  * caller holds map_lock for writing): forget where it was, and make a
  * fault on the new one map one page if store_map_one_page_faults() asked. */

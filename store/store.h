@@ -563,7 +563,7 @@ int store_batch_add_blocks(store_batch *b, store_blocks *bl, lsn_err *err);
  */
 #define STORE_MERGE_SLICES 16
 typedef struct store_recent_ent {
-	const uint8_t *key; /* batch number (8) and term */
+	const uint8_t *key; /* batch number (8) and term (a copy) */
 	const uint8_t *val; /* the sealed block, or (plain) the block */
 	size_t len;
 	int plain;          /* a small block, opened with its pack */
@@ -573,6 +573,7 @@ typedef struct store_recent {
 	size_t n;
 	uint8_t *plain;     /* the opened packs' blocks */
 	size_t plain_len;
+	uint8_t *keys;      /* the sealed blocks' keys */
 } store_recent;
 int store_recent_slice(store_snap *sn, unsigned slice, store_recent *out, lsn_err *err);
 /* Free what store_recent_slice() gave (the opened blocks wiped). */

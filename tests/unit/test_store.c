@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -741,6 +742,107 @@ test_store_map__one_page_faults_map_only_what_is_read(void **state)
 	assert_int_equal(store_map_one_page_faults(f->st, 0), 0);
 	assert_false(st_map_small(f->st));
 	expect_record(f->st, "op-drop-000000", data, sizeof(data));
+}
+
+/* Faults this thread has taken. */
+static long
+thread_faults(void)
+{
+	struct rusage ru;
+
+	assert_int_equal(getrusage(RUSAGE_THREAD, &ru), 0);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+/* Put nbatch batches of slice 0's blocks (terms whose first 4 bits are
+ * 0): big ones of len bytes, which LMDB keeps in its leaves, and small
+ * ones, which go into packs. */
+static void
+put_slice_blocks(store *st, int nbatch, int big, int small, size_t len)
+{
+	uint8_t term[STORE_BLIND_LEN] = { 0 }, *val = malloc(len);
+	store_batch *b = NULL;
+	lsn_err err;
+
+	assert_non_null(val);
+	assert_int_equal(store_batch_new(st, &b, &err), 0);
+	for (int nb = 0; nb < nbatch; nb++) {
+		for (int i = 0; i < big + small; i++) {
+			term[1] = (uint8_t)(i >> 8);
+			term[2] = (uint8_t)i;
+			gcry_create_nonce(val, len); /* as incompressible as sealed */
+			assert_int_equal(store_batch_put_postings(b, term, val, i < big ? len : 60,
+						 &err), 0);
+		}
+		assert_int_equal(store_batch_commit(b, &err), 0);
+	}
+	store_batch_free(b);
+	free(val);
+}
+
+/* List slice 0 from nothing mapped: n entries; the faults it took and the
+ * KiB of the map it left mapped in *faults and *kib, its leaves in *leaves. */
+static void
+list_slice0(store *st, size_t n, long *faults, long *kib, size_t *leaves)
+{
+	store_snap *sn = NULL;
+	store_recent rs = { 0 };
+	MDB_stat ms;
+	lsn_err err;
+
+	store__map_release(st);
+	long before = map_rss_kib(st);
+	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
+	assert_int_equal(mdb_stat(sn->txn, st->recent[0], &ms), 0);
+	*leaves = ms.ms_leaf_pages;
+	*faults = thread_faults();
+	assert_int_equal(store_recent_slice(sn, 0, &rs, &err), 0);
+	*faults = thread_faults() - *faults;
+	*kib = map_rss_kib(st) - before;
+	assert_int_equal(rs.n, n);
+	store_recent_free(&rs);
+	store_snap_end(sn);
+}
+
+/*
+ * A merge lists a slice of the recent postings, leaf after leaf, and each
+ * batch wrote that slice's leaves on neighbouring pages: with one-page
+ * faults on (ingest), the listing's faults still map their neighbours.
+ * With them, the merges of a 100,000-report ingest took 7,000 faults
+ * instead of 92,000, and a second less.  What they map stays bounded
+ * (STORE__MAP_RESIDENT, and what four faults of a 2 MiB folio map) even
+ * after a read of the file in order, and faults map one page again
+ * afterwards.  Skipped where the kernel refuses one-page faults.
+ */
+static void
+test_store_map__slice_listing_maps_neighbours_bounded(void **state)
+{
+	struct fx *f = *state;
+	long faults, kib, bound = (STORE__MAP_RESIDENT >> 10) + 4 * 2048 + 2048;
+	size_t leaves;
+
+	if (!store_map_one_page_faults(f->st, 1)) {
+		store_map_one_page_faults(f->st, 0);
+		skip();
+	}
+	/* About a merge's slice: 16 batches, 6.4 MB of blocks. */
+	put_slice_blocks(f->st, 16, 400, 100, 1000);
+	list_slice0(f->st, 16 * 500, &faults, &kib, &leaves);
+	if (faults * 4 > (long)leaves)
+		fail_msg("listing %zu leaves took %ld faults", leaves, faults);
+	assert_true(st_map_small(f->st)); /* one-page faults again */
+
+	/* Three times the bound, after a read in order (a fault of the
+	 * kernel's maps its folio then): what the listing maps stays under
+	 * the bound. */
+	put_slice_blocks(f->st, 16, 2500, 100, 1000);
+	read_in_order(f->dir);
+	list_slice0(f->st, 16 * 500 + 16 * 2600, &faults, &kib, &leaves);
+	assert_true((long)leaves * 4 > bound + bound / 2); /* else nothing is bounded */
+	if (kib > bound)
+		fail_msg("listing %zu leaves mapped %ld KiB (bound %ld KiB)", leaves, kib, bound);
+	assert_true(st_map_small(f->st));
+	assert_int_equal(store_map_one_page_faults(f->st, 0), 0);
 }
 
 /* Records read by id through a bulk reader (ingest's duplicate check), or
@@ -2300,6 +2402,7 @@ main(void)
 		T(test_store_batch__commit_releases_mapped_pages),
 		T(test_store_batch__bulk_reads_keep_the_map_bounded),
 		T(test_store_map__one_page_faults_map_only_what_is_read),
+		T(test_store_map__slice_listing_maps_neighbours_bounded),
 		T(test_store_batch__existing_id_fails_whole_batch),
 		T(test_store_batch__records_appended_and_out_of_order_batches_land),
 		T(test_store_batch__serials_index_and_delete),
