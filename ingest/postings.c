@@ -536,9 +536,11 @@ encode(const ingest_posting *p, size_t n, ingest_block_scratch *x, uint8_t **buf
 	size_t na = 0, i;
 
 	t->len = t->ne = t->nr = 0;
+	if (n == 0) /* a block of no runs (it was a crash: no audience array) */
+		return assemble(t, buf, cap, len, ends, ends_cap, nends);
 	for (i = 1; i < n && p[i].audience == p[0].audience; i++)
 		;
-	if (n > 0 && i == n) { /* one audience, as most words of a batch */
+	if (i == n) { /* one audience, as most words of a batch */
 		if (put_run(t, p, n) != 0)
 			return -1;
 		return assemble(t, buf, cap, len, ends, ends_cap, nends);

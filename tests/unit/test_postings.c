@@ -487,6 +487,76 @@ test_postings__merge_blocks(void **state)
 	free(out);
 }
 
+/* Merged blocks are the blocks the encoder makes of all their postings,
+ * byte for byte, whether an audience's runs are few postings or many,
+ * alone (copied) or not (merged); and an empty block merges as the
+ * encoder writes one of no postings.  Blocks that share a report are
+ * refused. */
+static void
+test_postings__merge_is_the_encoders_block(void **state)
+{
+	static ingest_posting all[16 * 300], part[16][300];
+	lsn_err err;
+
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		/* Few postings an audience (small runs), or many (the tournament),
+		 * or a mix; 2 to 16 blocks. */
+		size_t k = 2 + rnd() % 15, per = round % 3 == 0 ? 300 : 1 + rnd() % 40, total = 0;
+		size_t np[16], lens[16], len = 0, bcap = 0, nends = 0, ecap = 0, wlen, wn;
+		unsigned nauds = 1 + (unsigned)(rnd() % (round % 3 == 1 ? 3 : 30));
+		uint8_t *blocks[16], *merged = NULL, *want;
+		uint32_t *ends = NULL, *e, *wends;
+		make_reports(all, per * k);
+		for (size_t i = 0; i < k; i++)
+			np[i] = 0;
+		for (size_t i = 0, to = 0; i < per * k; i++) {
+			if (i == 0 || all[i].serial != all[i - 1].serial)
+				to = rnd() % k;
+			all[i].audience = 1 + (uint32_t)(rnd() % nauds);
+			if (np[to] < per)
+				part[to][np[to]++] = all[i];
+		}
+		for (size_t i = 0; i < k; i++) {
+			size_t ne;
+			blocks[i] = encode_block(part[i], np[i], &lens[i], &e, &ne);
+			free(e);
+			for (size_t j = 0; j < np[i]; j++)
+				all[total++] = part[i][j];
+		}
+		assert_int_equal(ingest_block_merge((const uint8_t *const *)blocks, lens, k, NULL,
+		    &merged, &bcap, &len, &ends, &ecap, &nends, &err), 0);
+		qsort(all, total, sizeof(*all), cmp_posting);
+		want = encode_block(all, total, &wlen, &wends, &wn);
+		assert_int_equal(len, wlen);
+		assert_memory_equal(merged, want, len);
+		assert_int_equal(nends, wn);
+		assert_memory_equal(ends, wends, nends * sizeof(*ends));
+		/* The same blocks twice: every report in two of them. */
+		const uint8_t *twice[2] = { blocks[0], blocks[0] };
+		size_t tl[2] = { lens[0], lens[0] };
+		if (np[0] > 0)
+			assert_int_equal(ingest_block_merge(twice, tl, 2, NULL, &merged, &bcap, &len,
+			    &ends, &ecap, &nends, &err), LSN_EINPUT);
+		for (size_t i = 0; i < k; i++)
+			free(blocks[i]);
+		free(want);
+		free(wends);
+		free(merged);
+		free(ends);
+	}
+	/* No postings: a block of no runs (the encoder crashed on it). */
+	ingest_posting *out = NULL;
+	size_t len, nends, n = 0, cap = 0;
+	uint32_t *ends;
+	uint8_t *empty = encode_block(all, 0, &len, &ends, &nends);
+	assert_int_equal(ingest_block_decode(empty, len, &out, &n, &cap), 0);
+	assert_int_equal(n, 0);
+	free(empty);
+	free(ends);
+	free(out);
+}
+
 /* Two segments, each in order, whose reports are not in order across them
  * are refused; so is a segment whose head names another last posting. */
 static void
@@ -659,6 +729,7 @@ main(void)
 		cmocka_unit_test(test_postings__order_across_segments),
 		cmocka_unit_test(test_postings__runs_by_audience),
 		cmocka_unit_test(test_postings__merge_blocks),
+		cmocka_unit_test(test_postings__merge_is_the_encoders_block),
 		cmocka_unit_test(test_postings__every_truncation_refused),
 		cmocka_unit_test(test_postings__unsorted_block_refused),
 		cmocka_unit_test(test_postings__empty_block_into_nothing),
