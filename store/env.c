@@ -1138,7 +1138,7 @@ store_recent_slice(store_snap *sn, unsigned slice, store_recent *out, lsn_err *e
 	}
 	out->e = e;
 	out->n = n;
-	if (rc != 0)
+	if (rc != 0 || n == 0) /* nothing to free for an empty slice */
 		store_recent_free(out);
 	return rc;
 }
