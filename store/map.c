@@ -130,8 +130,8 @@ store__map_find(store *st, uint8_t **base, size_t *len)
  * faults, a second of the writer's time (10 µs a fault on the 2-core AMD
  * guest of 2026-12-05), against 7,000 and 0.3 s with fault-around (the
  * ingest 4 to 7% faster, 4 of 4 alternated pairs, twice); the peak did
- * not move (184-195 MiB against 188-198).  The walk counts what it reads, checking
- * the bound every STORE__MAP_CHECK_BYTES: counted by the records read
+ * not move (184-195 MiB against 188-198).  The walk counts what it reads,
+ * checking the bound every STORE__MAP_CHECK_BYTES: counted by the records read
  * instead, a 30,000-report ingest into a store read in order by cat
  * peaked at 285 MiB (the packs read after a drop mapped folios again,
  * uncounted); counted, at 169, against 162-165 with one-page faults.

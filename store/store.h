@@ -107,7 +107,10 @@ int store_init(lsn_err *err);
  * page cache it falls in (up to 2 MiB once a backup has read the file in
  * order), or go back to what the kernel does by default (off): for a
  * process that reads much of a large store scattered and must stay small
- * (ingest).  It takes more faults, one a page read (store/map.c).  Returns
+ * (ingest).  It takes more faults, one a page read (store/map.c); but
+ * while a merge walks a slice of the recent postings (store_recent_slice),
+ * whose leaves lie side by side, a fault maps its neighbours, under the
+ * same bound of pages mapped.  Returns
  * 1 when faults map one page, 0 when they do not (off, or the kernel
  * refused: Linux before 6.7, or userfaultfd unavailable).
  */
