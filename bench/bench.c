@@ -934,7 +934,7 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
     const acl_data *data, ingest_parser *parser)
 {
 	bench_corpus bc;
-	stages_result sr;
+	stages_result sr = { 0 };
 	lite_result lr;
 	struct inproc dict, nodict;
 	char dir[4096];
@@ -962,6 +962,7 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 	 */
 	int rounds = n <= BENCH_ROUNDS_UPTO ? BENCH_ROUNDS : 1;
 	double t_dict[BENCH_ROUNDS], t_nodict[BENCH_ROUNDS], t_lite[BENCH_ROUNDS];
+	double r_raw[BENCH_ROUNDS]; /* each round's ingest over its raw pipeline */
 	/* Through the CLI as in process: the median of the rounds' times (and
 	 * the largest of their peaks); the queries and the ingest of more run
 	 * on the last round's store.  One run moved by a tenth from one bench
@@ -990,6 +991,13 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 		t_dict[round] = dict.secs;
 		size_dict = bench_du(dir);
 		bench_rmrf(dir);
+		/* The raw pipeline again, beside this round's ingest: the ratio
+		 * of the two is the round's, whatever mood the VM is in. */
+		fprintf(stderr, "liaison-bench: %zu reports: the raw pipeline\n", n);
+		double pipe = stages_pipeline(&bc, tmpdir, &sr);
+		if (pipe <= 0)
+			goto fail_bq;
+		r_raw[round] = pipe * n / t_dict[round];
 		fprintf(stderr, "liaison-bench: %zu reports: ingest in process (no dictionary)\n", n);
 		snprintf(dir, sizeof(dir), "%s/store-nodict", tmpdir);
 		if (ingest_inproc(c, &bc, data, parser, dir, UINT_MAX, 0, &nodict) != 0)
@@ -1013,6 +1021,7 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 				rss = round_rss;
 		}
 	}
+	double ratio_raw = median(r_raw, rounds);
 	dict.secs = median(t_dict, rounds);
 	nodict.secs = median(t_nodict, rounds);
 	lr.ingest_s = median(t_lite, rounds);
@@ -1094,9 +1103,16 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 	    bench_fmt("%.0f / %.0f reports/s", raw1, raw2), NULL, NULL, NULL, NULL);
 	bench_row("raw pipeline measured on all cores (no indexing)",
 	    bench_fmt("%.0f reports/s", raw_meas), NULL, NULL, NULL, NULL);
-	bench_row("ingest / raw pipeline measured (computed ceiling)",
-	    bench_fmt("%.2f (%.2f)", rate / raw_meas, rate / raw2), NULL, NULL, "≥ 0.33",
-	    yes(rate >= raw_meas / 3));
+	{
+		char each[64] = "";
+		for (int i = 0; i < rounds; i++) /* median() sorted them */
+			snprintf(each + strlen(each), sizeof(each) - strlen(each), "%s%.2f",
+			    i ? " / " : "", r_raw[i]);
+		bench_row("ingest / raw pipeline measured beside it, each round (computed ceiling); "
+		          "the rounds, lowest to highest",
+		    bench_fmt("%.2f (%.2f); %s", ratio_raw, rate / raw2, each), NULL, NULL, "≥ 0.33",
+		    yes(ratio_raw >= 1.0 / 3));
+	}
 	bench_row("get by id (store_record_get, whole record), p50/p95/p99", pct3(&dict.get),
 	    pct3(&lr.get_cleared), bench_fmt("%.2f", dict.get.p50 / lr.get_cleared.p50),
 	    n >= 1000000 ? "p50 < 50 µs (1M)" : "p50 < 50 µs (on 1M)", yes(dict.get.p50 < 50e-6));
@@ -1185,11 +1201,13 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 	}
 	bench_row("(corpus generation, not part of any figure)", bench_fmt("%.1f s", gen_s), NULL,
 	    NULL, NULL, NULL);
+	stages_free(&sr);
 	corpus_file_free(&bc);
 	return 0;
 fail_bq:
 	free(bq);
 fail:
+	stages_free(&sr);
 	corpus_file_free(&bc);
 	return -1;
 }

@@ -44,8 +44,13 @@ typedef struct stages_result {
 	double parse, zstd, zstd_dict, aes, lmdb;
 	double pipeline;      /* all of them together, all cores (wall) */
 	double ratio, ratio_dict; /* raw / compressed */
+	void *cdict;          /* the pipeline's dictionary, for stages_pipeline */
 } stages_result;
 int stages_run(const bench_corpus *bc, const char *tmpdir, stages_result *out);
+/* One more run of the raw pipeline (seconds per report, -1 on failure),
+ * so that an ingest can be set against one measured beside it. */
+double stages_pipeline(const bench_corpus *bc, const char *tmpdir, const stages_result *sr);
+void stages_free(stages_result *sr);
 
 /* SQLite + FTS5 (lite.c). */
 typedef struct lite_result {

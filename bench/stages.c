@@ -350,6 +350,8 @@ stages_run(const bench_corpus *bc, const char *tmpdir, stages_result *out)
 				}
 		out->pipeline = runs[1];
 	}
+	out->cdict = cd; /* kept for stages_pipeline, freed by stages_free */
+	cd = NULL;
 	rc = 0;
 out:
 	if (env)
@@ -367,4 +369,22 @@ out:
 	free(dict);
 	free(dst);
 	return rc;
+}
+
+double
+stages_pipeline(const bench_corpus *bc, const char *tmpdir, const stages_result *sr)
+{
+	char path[4096];
+
+	if (sr->cdict == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/stage-pipeline", tmpdir);
+	return pipeline(bc, sr->n, sr->cdict, path);
+}
+
+void
+stages_free(stages_result *sr)
+{
+	ZSTD_freeCDict(sr->cdict);
+	sr->cdict = NULL;
 }
