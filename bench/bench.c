@@ -949,6 +949,7 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 		return -1;
 	}
 	fprintf(stderr, "liaison-bench: %zu reports: stage limits\n", n);
+	sync(); /* the corpus just written: its writeback is not the stages' */
 	if (stages_run(&bc, tmpdir, &sr) != 0)
 		goto fail;
 	/*
@@ -980,9 +981,14 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 	/* 3% more, 1,000 to 30,000 reports. */
 	struct cli_more more = { c, n * 3 / 100 < 1000 ? 1000 : n * 3 / 100 > 30000 ? 30000 :
 		n * 3 / 100, -1 };
+	/* Each timed run starts with the page cache clean (sync(), not
+	 * timed): the one before it wrote up to a store's size, and its
+	 * writeback would otherwise take the cores from the next, most of all
+	 * from the short raw pipeline right after an ingest. */
 	cli_ok = 1;
 	for (int round = 0; round < rounds; round++) {
 		int last = round == rounds - 1;
+		sync();
 		fprintf(stderr, "liaison-bench: %zu reports: ingest in process (dictionary), "
 		    "round %d of %d\n", n, round + 1, rounds);
 		snprintf(dir, sizeof(dir), "%s/store-dict", tmpdir);
@@ -994,10 +1000,12 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 		/* The raw pipeline again, beside this round's ingest: the ratio
 		 * of the two is the round's, whatever mood the VM is in. */
 		fprintf(stderr, "liaison-bench: %zu reports: the raw pipeline\n", n);
+		sync();
 		double pipe = stages_pipeline(&bc, tmpdir, &sr);
 		if (pipe <= 0)
 			goto fail_bq;
 		r_raw[round] = pipe * n / t_dict[round];
+		sync();
 		fprintf(stderr, "liaison-bench: %zu reports: ingest in process (no dictionary)\n", n);
 		snprintf(dir, sizeof(dir), "%s/store-nodict", tmpdir);
 		if (ingest_inproc(c, &bc, data, parser, dir, UINT_MAX, 0, &nodict) != 0)
@@ -1005,6 +1013,7 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 		t_nodict[round] = nodict.secs;
 		size_nodict = bench_du(dir);
 		bench_rmrf(dir);
+		sync();
 		fprintf(stderr, "liaison-bench: %zu reports: SQLite+FTS5%s\n", n,
 		    last ? " (and its queries)" : "");
 		if (lite_run(c, &bc, tmpdir, last, &lr) != 0)
@@ -1012,6 +1021,7 @@ run_scale(corpus *c, uint64_t seed, size_t n, const char *tmpdir, const char *li
 		t_lite[round] = lr.ingest_s;
 		if (cli_ok) {
 			long round_rss = -1;
+			sync();
 			fprintf(stderr, "liaison-bench: %zu reports: ingest through the CLI%s\n", n,
 			    last ? " (and its queries)" : "");
 			snprintf(dir, sizeof(dir), "%s/store-cli", tmpdir);
