@@ -50,6 +50,7 @@ int stages_run(const bench_corpus *bc, const char *tmpdir, stages_result *out);
 /* One more run of the raw pipeline (seconds per report, -1 on failure),
  * so that an ingest can be set against one measured beside it. */
 double stages_pipeline(const bench_corpus *bc, const char *tmpdir, const stages_result *sr);
+/* Free what stages_run kept (after it failed too; sr zeroed first). */
 void stages_free(stages_result *sr);
 
 /* SQLite + FTS5 (lite.c). */
