@@ -27,20 +27,40 @@ static acl_data *acl;
 static const uint8_t skeleton[] = { 'L', 'S', 'K', '1', 0, 0, 0, 0, 1, 'F', 0, 0, 0, 0,
 	0, 0, 0, 8, 0, 0, 0, 0 };
 
+static char dir[] = "/tmp/lsn-fuzz-record-XXXXXX", path[64], key[80];
+
+/* At exit: the store, its key file and their directory go. */
+static void
+remove_store(void)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb", "writer.lock" };
+	char p[96];
+
+	store_close(st);
+	st = NULL;
+	acl_data_free(acl);
+	acl = NULL;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", path, files[i]);
+		unlink(p);
+	}
+	rmdir(path);
+	unlink(key);
+	rmdir(dir);
+}
+
 static void
 make_store(void)
 {
-	char dir[] = "/tmp/lsn-fuzz-record-XXXXXX", path[64], key[80];
 	store_keysrc ks = { 0 };
 	lsn_err err;
 
-	if (mkdtemp(dir) == NULL)
+	if (acl_data_load(&acl, NULL, NULL, &err) != 0 || mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/s", dir);
 	snprintf(key, sizeof(key), "%s/s.key", dir);
 	ks.key_file = key;
-	if (store_create(&st, path, &ks, NULL, &err) != 0 ||
-	    acl_data_load(&acl, NULL, NULL, &err) != 0)
+	if (atexit(remove_store) != 0 || store_create(&st, path, &ks, NULL, &err) != 0)
 		abort();
 }
 

@@ -46,6 +46,18 @@ rm_store(const char *dir, const char *key)
 	unlink(key);
 }
 
+/* rm_store, and the temporary directory make_store() put the store in. */
+static void
+rm_fixture(struct fx *f)
+{
+	char parent[256];
+
+	rm_store(f->dir, f->key);
+	snprintf(parent, sizeof(parent), "%s", f->dir);
+	*strrchr(parent, '/') = '\0';
+	rmdir(parent);
+}
+
 static int
 make_store(struct fx *f, const store_opts *opts)
 {
@@ -80,13 +92,9 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char parent[256];
 
 	store_close(f->st);
-	rm_store(f->dir, f->key);
-	snprintf(parent, sizeof(parent), "%s", f->dir);
-	*strrchr(parent, '/') = '\0';
-	rmdir(parent);
+	rm_fixture(f);
 	free(f);
 	return 0;
 }
@@ -322,7 +330,7 @@ test_store_keys__record_from_another_store_fails(void **state)
 	assert_int_equal(open_rec(f->st, "IIR-1", rec, len), LSN_EINPUT);
 	free(rec);
 	store_close(g.st);
-	rm_store(g.dir, g.key);
+	rm_fixture(&g);
 }
 
 static void
