@@ -1087,9 +1087,11 @@ out:
 
 /* ---- generic ISM documents: a tree ---- */
 
-/* Add n as a portion of kind. */
+/* Add n as a portion of kind: marked, under its marking, with the text of
+ * its descendants outside nested marked elements; else under the banner's
+ * marking, with its own text children's text only. */
 static int
-tree_portion(struct build *b, xmlNodePtr n, int kind)
+tree_portion(struct build *b, xmlNodePtr n, int kind, int marked)
 {
 	struct attrs marking = { 0 };
 	struct portion_src src = { .kind = kind, .element = (const char *)n->name,
@@ -1099,15 +1101,12 @@ tree_portion(struct build *b, xmlNodePtr n, int kind)
 	int rc;
 
 	b->line = src.line;
-	/* An unmarked element of a generic document holds only its own text:
-	 * its child elements are visited on their own. */
-	int direct = !has_marking(n);
-	src.len = own_text(n, NULL, 1, direct);
+	src.len = own_text(n, NULL, 1, !marked);
 	if ((src.text = malloc(src.len + 1)) == NULL)
 		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
-	own_text(n, src.text, 1, direct);
+	own_text(n, src.text, 1, !marked);
 	src.text[src.len] = '\0';
-	if (has_marking(n)) {
+	if (marked) {
 		if ((rc = node_attrs(n, &marking, b->err)) != 0) {
 			lsn_wipe_free(src.text, src.len);
 			return rc;
@@ -1178,10 +1177,12 @@ blank_text(xmlNodePtr n)
 
 /*
  * Generic ISM document: portions are the marked elements in document
- * order.  An unmarked element outside every portion that holds text is a
- * portion too, under the banner's marking (deny by default, as for a
- * native report's unmarked originator): nothing is dropped, and nothing
- * unmarked is shown to a reader the banner does not admit.
+ * order.  Text outside every portion is a portion too, under the banner's
+ * marking (deny by default, as for a native report's unmarked
+ * originator): an unmarked element's own text, and the resource
+ * element's own text between its children.  Nothing is dropped, and
+ * nothing unmarked is shown to a reader the banner does not admit.  (An
+ * unmarked element's child elements are visited on their own.)
  */
 static int
 walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *titled)
@@ -1193,7 +1194,7 @@ walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *tit
 			continue;
 		int here = marked;
 		if (!marked && !has_marking(n) && !blank_text(n)) {
-			if ((rc = tree_portion(b, n, INGEST_OTHER)) != 0)
+			if ((rc = tree_portion(b, n, INGEST_OTHER, 0)) != 0)
 				return rc;
 		} else if (n != res && has_marking(n)) {
 			int kind = INGEST_OTHER;
@@ -1201,10 +1202,15 @@ walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *tit
 				kind = INGEST_TITLE;
 				*titled = 1;
 			}
-			if ((rc = tree_portion(b, n, kind)) != 0)
+			if ((rc = tree_portion(b, n, kind, 1)) != 0)
 				return rc;
 			here = 1;
 		} else if (n == res) {
+			/* Its marking is the banner; its own text is in no
+			 * portion, even inside a marked ancestor (whose text
+			 * leaves out every marked element's). */
+			if (!blank_text(n) && (rc = tree_portion(b, n, INGEST_OTHER, 0)) != 0)
+				return rc;
 			here = 0;
 		}
 		if ((rc = walk_generic(b, n->children, res, here, titled)) != 0)

@@ -465,6 +465,55 @@ test_native_read(void **state)
 }
 
 /*
+ * A generic document's text is each in exactly one portion: a marked
+ * element's under its marking, less its nested marked elements' (their
+ * own portions); the text outside every portion under the banner's
+ * marking: an unmarked element's own text, and the resource element's own
+ * text between its children, CDATA too (which was dropped).
+ */
+static void
+test_generic_text(void **state)
+{
+	static const char doc[] =
+	    "<wrap xmlns:ism=\"urn:us:gov:ic:ism\">before\n"
+	    "<doc id=\"G-TEXT\" ism:resourceElement=\"true\" ism:createDate=\"2024-01-09\"\n"
+	    "  ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"NF\">"
+	    "lead <![CDATA[cdata]]>\n"
+	    "<p ism:classification=\"U\" ism:ownerProducer=\"USA\">public <q ism:classification=\"S\""
+	    " ism:ownerProducer=\"USA\" ism:disseminationControls=\"NF\">nested</q> end</p>"
+	    "<section><h>heading</h></section>tail</doc>after</wrap>\n";
+	static const struct {
+		const char *text;
+		int inherited;
+		const char *marking;
+	} want[] = {
+		{ "before\nafter", 1, "SECRET//NOFORN" },
+		{ "lead cdata\ntail", 1, "SECRET//NOFORN" },
+		{ "public  end", 0, "UNCLASSIFIED" },
+		{ "nested", 0, "SECRET//NOFORN" },
+		{ "heading", 1, "SECRET//NOFORN" },
+	};
+	ingest_parser *p = parser_of(state);
+	ingest_doc *d = NULL;
+	unsigned line;
+	lsn_err err;
+
+	if (parse_text(p, doc, NULL, &d, &line, &err) != 0)
+		fail_msg("%s at line %u", err.msg, line);
+	assert_true(d->generic);
+	assert_int_equal(d->nportions, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < d->nportions; i++) {
+		char *r = NULL;
+		assert_string_equal(d->portions[i].text, want[i].text);
+		assert_int_equal(d->portions[i].inherited, want[i].inherited);
+		assert_int_equal(acl_marking_render(&r, d->portions[i].marking, ACL_BANNER, &err), 0);
+		assert_string_equal(r, want[i].marking);
+		free(r);
+	}
+	ingest_doc_free(d);
+}
+
+/*
  * A marking is known by its ISM attributes as written, and a value cannot
  * pass for more attributes than it is: a classification holding a line
  * feed and "ownerProducer=USA" is not the marking classification="U"
@@ -550,6 +599,7 @@ main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test_setup_teardown(test_report_dates, parser_setup, parser_teardown),
 		cmocka_unit_test_setup_teardown(test_native_read, parser_setup, parser_teardown),
+		cmocka_unit_test_setup_teardown(test_generic_text, parser_setup, parser_teardown),
 		cmocka_unit_test_setup_teardown(test_marking_keys, parser_setup, parser_teardown),
 		cmocka_unit_test_setup_teardown(test_depth_cap, parser_setup, parser_teardown),
 	};
