@@ -187,37 +187,52 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A FILE that keeps nothing: it counts what is written to it. */
+static ssize_t
+count_write(void *cookie, const char *buf, size_t n)
+{
+	(void)buf;
+	*(size_t *)cookie += n;
+	return (ssize_t)n;
+}
+
 /*
- * Render into an exactly sized buffer: run the writer once on /dev/null
- * through a counting FILE, then into the buffer with fmemopen, so report
- * text never sits in a buffer that realloc grew.
+ * Render into an exactly sized buffer: run the writer once through a FILE
+ * that only counts (unbuffered, so no stdio buffer holds report text),
+ * then into the buffer with fmemopen, so report text never sits in a
+ * buffer that realloc grew.  (A count taken with ftell on /dev/null, as
+ * before, was only what stdio still held: any view over 4 KiB came out
+ * cut.)
  */
 static int
 render(char **out, int (*fn)(FILE *, const ingest_doc *, const acl_marking *),
     const ingest_doc *v, const acl_marking *b, lsn_err *err)
 {
-	FILE *f = fopen("/dev/null", "w");
-	long n;
+	cookie_io_functions_t io = { .write = count_write };
+	size_t n = 0;
+	FILE *f = fopencookie(&n, "w", io);
 	char *buf;
+	int rc;
 
 	*out = NULL;
 	if (f == NULL)
-		return lsn_fail(err, LSN_EIO, "cannot open /dev/null");
-	if (fn(f, v, b) != 0) {
-		fclose(f);
-		return lsn_fail(err, LSN_EINTERNAL, "cannot render the view");
-	}
-	n = ftell(f);
-	fclose(f);
-	if (n < 0 || (buf = calloc((size_t)n + 1, 1)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	if ((f = fmemopen(buf, (size_t)n + 1, "w")) == NULL) {
+	setvbuf(f, NULL, _IONBF, 0);
+	rc = fn(f, v, b);
+	if (fclose(f) != 0 || rc != 0)
+		return lsn_fail(err, LSN_EINTERNAL, "cannot render the view");
+	if ((buf = calloc(n + 1, 1)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	if ((f = fmemopen(buf, n + 1, "w")) == NULL) {
 		free(buf);
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
 	setvbuf(f, NULL, _IONBF, 0);
-	fn(f, v, b);
-	fclose(f);
+	rc = fn(f, v, b);
+	if (fclose(f) != 0 || rc != 0) {
+		lsn_wipe_free(buf, n + 1);
+		return lsn_fail(err, LSN_EINTERNAL, "cannot render the view");
+	}
 	buf[n] = '\0';
 	*out = buf;
 	return 0;

@@ -134,6 +134,31 @@ for r in 2024-12-01..2025-01-31 2000-01-01..2030-12-31; do
 	run L --as ana query --json "date:$r"
 	check "...and so does date:$r alone" grep -q '"id":"GOODDATE-1"' "$T/out"
 done
+# A view larger than stdio's buffer comes out whole, in every format: the
+# last portion and the closing banner too (it was cut at its size modulo
+# 4 KiB).
+{
+	cat <<XML
+<?xml version="1.0"?>
+<r xmlns:ism="urn:us:gov:ic:ism" id="LONG-1" ism:resourceElement="true" ism:createDate="2024-12-03"
+   ism:classification="U" ism:ownerProducer="USA">
+XML
+	i=0
+	while [ $i -lt 40 ]; do
+		echo "<p ism:classification=\"U\" ism:ownerProducer=\"USA\">Paragraph $i of a long report: filler words about nothing in particular, repeated to pass several kilobytes.</p>"
+		i=$((i + 1))
+	done
+	echo '<p ism:classification="U" ism:ownerProducer="USA">Quillbrook closes it.</p></r>'
+} >"$T/long.xml"
+run L --as ana ingest --quiet "$T/long.xml"
+expect_rc 0 "a report of about 5 KB is stored"
+run L --as gbr get LONG-1
+check "...and its text view is whole (last portion, closing banner)" \
+	sh -c "test \$(wc -c <'$T/out') -gt 4200 && grep -q Quillbrook '$T/out' && tail -n 1 '$T/out' | grep -qx UNCLASSIFIED"
+for fmt in xml json; do
+	run L --as gbr get --format $fmt LONG-1
+	check "...and so is its $fmt view" sh -c "test \$(wc -c <'$T/out') -gt 4200 && grep -q 'Quillbrook closes it' '$T/out'"
+done
 run L --as ana query --json --limit 3 'date:2024-01-01..2025-12-31'
 check "--limit caps the hits" test "$(wc -l <"$T/out")" -eq 3
 check "...newest first" sh -c "cut -d'\"' -f16 '$T/out' | sort -r | cmp -s - '$T/dates' 2>/dev/null || { cut -d'\"' -f16 '$T/out' >'$T/d1'; sort -r '$T/d1' | cmp -s - '$T/d1'; }"
