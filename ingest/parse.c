@@ -457,25 +457,69 @@ element_marking(const acl_data *data, xmlNodePtr n, acl_marking **out, lsn_err *
 	return rc;
 }
 
+/* Where own_text writes: out (NULL: only counted) and how far. */
+struct text_out {
+	char *out;
+	size_t len;
+	int gap; /* an element boundary since the last text */
+	char last;
+};
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void
+text_put(struct text_out *t, const char *s, size_t k)
+{
+	if (k == 0)
+		return;
+	/* Words on either side of an element boundary stay two words
+	 * (<line>one</line><line>two</line>, a<br/>b, a nested portion cut
+	 * out): one space between them. */
+	if (t->gap && t->len > 0 && !is_space(t->last) && !is_space(s[0])) {
+		if (t->out)
+			t->out[t->len] = ' ';
+		t->len++;
+	}
+	t->gap = 0;
+	if (t->out)
+		memcpy(t->out + t->len, s, k);
+	t->len += k;
+	t->last = s[k - 1];
+}
+
 /* The text of n that belongs to it: descendants' text, except inside
  * nested marked elements (their own portions); with direct, only its own
- * text children.  Sized (out NULL), then filled. */
-static size_t
-own_text(xmlNodePtr n, char *out, int top, int direct)
+ * text children. */
+static void
+own_text_into(xmlNodePtr n, struct text_out *t, int top, int direct)
 {
-	size_t len = 0;
-
 	if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-		size_t k = n->content ? strlen((const char *)n->content) : 0;
-		if (out)
-			memcpy(out, n->content, k);
-		return k;
+		text_put(t, (const char *)n->content, n->content ? strlen((const char *)n->content) : 0);
+		return;
 	}
-	if (n->type != XML_ELEMENT_NODE || (!top && (direct || has_marking(n))))
-		return 0;
-	for (xmlNodePtr c = n->children; c != NULL; c = c->next)
-		len += own_text(c, out ? out + len : NULL, 0, direct);
-	return len;
+	if (n->type != XML_ELEMENT_NODE)
+		return;
+	if (!top)
+		t->gap = 1;
+	if (top || !(direct || has_marking(n)))
+		for (xmlNodePtr c = n->children; c != NULL; c = c->next)
+			own_text_into(c, t, 0, direct);
+	if (!top)
+		t->gap = 1;
+}
+
+/* own_text_into n: sized (out NULL), then filled; the length. */
+static size_t
+own_text(xmlNodePtr n, char *out, int direct)
+{
+	struct text_out t = { .out = out };
+
+	own_text_into(n, &t, 1, direct);
+	return t.len;
 }
 
 /* ---- building the document ---- */
@@ -732,6 +776,18 @@ is_ns(const xmlChar *uri, const char *ns)
 }
 
 /* The attributes of a start tag: localname, prefix, URI, value, end. */
+/* A marking attribute (acl_attr_names) other than ism:classification and
+ * ism:resourceElement, or NULL. */
+static const char *
+marking_attr(const char *name)
+{
+	for (const char *const *a = acl_attr_names(); *a != NULL; a++)
+		if (strcmp(name, *a) == 0)
+			return strcmp(name, "classification") != 0 &&
+			    strcmp(name, "resourceElement") != 0 ? *a : NULL;
+	return NULL;
+}
+
 static void
 native_open(struct native *s, int field, const xmlChar *name, int nattrs,
     const xmlChar **attrs)
@@ -757,6 +813,18 @@ native_open(struct native *s, int field, const xmlChar *name, int nattrs,
 		} else if (is_ns(a[2], LSN_NS) && strcmp((const char *)a[0], "access") == 0) {
 			if ((s->ntk = sax_value(a[3], a[4])) == NULL)
 				goto nomem;
+		}
+	}
+	/* The schema lets an unmarked field carry part of a marking: refused,
+	 * not ignored (the field would take the banner's marking). */
+	for (int i = 0; i < nattrs && field != FIELD_DATE && !s->marked; i++) {
+		const xmlChar **a = attrs + 5 * i;
+		if (is_ns(a[2], ISM_NS) && marking_attr((const char *)a[0]) != NULL) {
+			b->line = s->field_line;
+			native_fail(s, lsn_fail(b->err, LSN_EINPUT, "<%s> has ism:%s but no "
+			    "ism:classification: a marking needs one", (const char *)name,
+			    (const char *)a[0]));
+			return;
 		}
 	}
 	return;
@@ -942,7 +1010,7 @@ native_subset(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar 
  * tree is only read. */
 #define PARSE_OPTIONS                                                               \
 	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA | \
-	    XML_PARSE_COMPACT)
+	    XML_PARSE_COMPACT | XML_PARSE_BIG_LINES)
 
 struct verr {
 	char msg[300];
@@ -1048,7 +1116,7 @@ native_parse(ingest_parser *p, struct build *b, const char *buf, size_t len,
 		rc = 1;
 		goto out;
 	}
-	if (!ctxt->wellFormed) {
+	if (!ctxt->wellFormed || !ctxt->nsWellFormed) {
 		rc = malformed(ctxt, depth_cap, line, err);
 		goto out;
 	}
@@ -1101,10 +1169,10 @@ tree_portion(struct build *b, xmlNodePtr n, int kind, int marked)
 	int rc;
 
 	b->line = src.line;
-	src.len = own_text(n, NULL, 1, !marked);
+	src.len = own_text(n, NULL, !marked);
 	if ((src.text = malloc(src.len + 1)) == NULL)
 		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
-	own_text(n, src.text, 1, !marked);
+	own_text(n, src.text, !marked);
 	src.text[src.len] = '\0';
 	if (marked) {
 		if ((rc = node_attrs(n, &marking, b->err)) != 0) {
@@ -1175,6 +1243,61 @@ blank_text(xmlNodePtr n)
 	return 1;
 }
 
+/* uri is ns but for letter case or white space around it. */
+static int
+looks_like(const xmlChar *uri, const char *ns)
+{
+	const char *u = (const char *)uri;
+	size_t n = strlen(ns), k;
+
+	while (*u == ' ' || *u == '\t' || *u == '\n' || *u == '\r')
+		u++;
+	if (strncasecmp(u, ns, n) != 0)
+		return 0;
+	for (k = n; u[k] == ' ' || u[k] == '\t' || u[k] == '\n' || u[k] == '\r';)
+		k++;
+	return u[k] == '\0' && strcmp((const char *)uri, ns) != 0;
+}
+
+/*
+ * What would make a marking or a need-to-know on n go unseen is refused,
+ * never ignored (a partner would read what the writer meant to keep from
+ * it): a marking attribute in no namespace, or in one that is the ISM or
+ * liaison namespace but for case or spaces; a marking attribute without
+ * ism:classification; an lsn:access on the resource element (is_res) or
+ * on an element that is not a portion (portion: 1 when n's text is a
+ * portion of its own, under its access).
+ */
+static int
+check_element(struct build *b, xmlNodePtr n, int portion, int is_res)
+{
+	const char *name = (const char *)n->name;
+
+	b->line = (unsigned)xmlGetLineNo(n);
+	for (xmlAttrPtr a = n->properties; a != NULL; a = a->next) {
+		const char *an = (const char *)a->name;
+		if (a->ns == NULL) {
+			if (marking_attr(an) != NULL || strcmp(an, "classification") == 0)
+				return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has an attribute %s in no "
+				    "namespace: an ISM marking is in %s", name, an, ISM_NS);
+			continue;
+		}
+		if (looks_like(a->ns->href, ISM_NS) || looks_like(a->ns->href, LSN_NS))
+			return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has %s in namespace \"%.60s\", "
+			    "not %s", name, an, (const char *)a->ns->href,
+			    looks_like(a->ns->href, ISM_NS) ? ISM_NS : LSN_NS);
+		if (!has_marking(n) && strcmp((const char *)a->ns->href, ISM_NS) == 0 &&
+		    marking_attr(an) != NULL)
+			return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has ism:%s but no "
+			    "ism:classification: a marking needs one", name, an);
+	}
+	if (ns_attr(n, LSN_NS, "access") != NULL && (is_res || !portion))
+		return lsn_fail(b->err, LSN_EINPUT, is_res ? "<%.60s> is the resource element: "
+		    "lsn:access belongs on the portions it restricts" : "<%.60s> has lsn:access "
+		    "but is not a portion of its own: put it on a marked element", name);
+	return 0;
+}
+
 /*
  * Generic ISM document: portions are the marked elements in document
  * order.  Text outside every portion is a portion too, under the banner's
@@ -1193,7 +1316,10 @@ walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *tit
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
 		int here = marked;
-		if (!marked && !has_marking(n) && !blank_text(n)) {
+		int own = !marked && !has_marking(n) && !blank_text(n);
+		if ((rc = check_element(b, n, own || (n != res && has_marking(n)), n == res)) != 0)
+			return rc;
+		if (own) {
 			if ((rc = tree_portion(b, n, INGEST_OTHER, 0)) != 0)
 				return rc;
 		} else if (n != res && has_marking(n)) {
@@ -1241,7 +1367,9 @@ build_generic(struct build *b, xmlNodePtr root, const char *fallback_id)
 		    "ism:classification", (const char *)res->name);
 	if ((rc = element_marking(b->data, res, &d->banner, b->err)) != 0)
 		return rc;
-	if ((a = xmlHasProp(res, BAD_CAST "id")) != NULL || (a = xmlHasProp(root, BAD_CAST "id")) != NULL)
+	/* An id in no namespace: f:id is another attribute. */
+	if ((a = xmlHasNsProp(res, BAD_CAST "id", NULL)) != NULL ||
+	    (a = xmlHasNsProp(root, BAD_CAST "id", NULL)) != NULL)
 		d->id = attr_value(a);
 	else if (fallback_id != NULL)
 		d->id = strdup(fallback_id);
@@ -1323,7 +1451,33 @@ check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
 		    have ? have : "?", want);
 		goto out;
 	}
-	/* --fix-banner: the computed banner, also for portions that took it. */
+	/*
+	 * --fix-banner: the computed banner.  Unmarked text had the written
+	 * banner as its only marking, so where there is some, it is never
+	 * lowered: it takes the roll-up of the written and computed banners
+	 * (the more restrictive of each), and so does the banner; an invalid
+	 * written banner leaves it no marking to keep, and is refused.
+	 */
+	size_t inherited = 0;
+	for (size_t i = 0; i < d->nportions; i++)
+		inherited += d->portions[i].inherited != 0;
+	if (inherited > 0) {
+		const acl_marking *both[2] = { d->banner, computed };
+		acl_marking *up = NULL;
+		if (acl_marking_validate(d->banner, NULL) != 0) {
+			rc = lsn_fail(b->err, LSN_EINPUT, "banner %s is invalid, and %zu unmarked "
+			    "portion%s would take it: mark %s (--fix-banner cannot)",
+			    have ? have : "?", inherited, inherited == 1 ? "" : "s",
+			    inherited == 1 ? "it" : "them");
+			goto out;
+		}
+		if ((rc = acl_rollup(&up, b->data, both, 2, b->err)) != 0)
+			goto out;
+		acl_marking_free(computed);
+		computed = up;
+		if (acl_marking_equal(computed, d->banner))
+			goto out; /* the written banner stands: unmarked text holds it */
+	}
 	d->old_banner = have;
 	have = NULL;
 	d->banner_fixed = 1;
@@ -1359,7 +1513,9 @@ generic_parse(struct build *b, const char *buf, size_t len, const ingest_parse_o
 	if ((ctxt = xmlNewParserCtxt()) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "document.xml", NULL, PARSE_OPTIONS);
-	if (doc == NULL || !ctxt->wellFormed) {
+	/* Not namespace-well-formed either: an attribute given twice through
+	 * two prefixes of one namespace, of which one would be read. */
+	if (doc == NULL || !ctxt->wellFormed || !ctxt->nsWellFormed) {
 		rc = malformed(ctxt, depth_cap, line, err);
 		goto out;
 	}

@@ -138,6 +138,10 @@ contradictory-markings.xml ISM-REL-EYES-NF
 banner-mismatch.xml does not equal the roll-up of its portions
 unknown-country.xml unknown country or tetragraph 'ZZX'
 bad-date.xml ism:createDate .*2024-02-30.* is not a date: YYYY-MM-DD, a day that exists
+partial-marking.xml <originator> has ism:disseminationControls but no ism:classification: a marking needs one
+duplicate-attribute.xml malformed XML: Namespaced Attribute classification in 'urn:us:gov:ic:ism' redefined
+lookalike-namespace.xml <span> has classification in namespace .*URN:US:GOV:IC:ISM.*, not urn:us:gov:ic:ism
+misplaced-access.xml <span> has lsn:access but is not a portion of its own
 duplicate-id.xml report IIR-2024-0001 is already stored with different content: nothing was overwritten
 EOF_LIST
 

@@ -469,7 +469,8 @@ test_native_read(void **state)
  * element's under its marking, less its nested marked elements' (their
  * own portions); the text outside every portion under the banner's
  * marking: an unmarked element's own text, and the resource element's own
- * text between its children, CDATA too (which was dropped).
+ * text between its children, CDATA too (which was dropped).  Words on
+ * either side of an element boundary stay apart (they were glued).
  */
 static void
 test_generic_text(void **state)
@@ -481,7 +482,10 @@ test_generic_text(void **state)
 	    "lead <![CDATA[cdata]]>\n"
 	    "<p ism:classification=\"U\" ism:ownerProducer=\"USA\">public <q ism:classification=\"S\""
 	    " ism:ownerProducer=\"USA\" ism:disseminationControls=\"NF\">nested</q> end</p>"
-	    "<section><h>heading</h></section>tail</doc>after</wrap>\n";
+	    "<section><h>heading</h></section>tail"
+	    "<p ism:classification=\"U\" ism:ownerProducer=\"USA\"><l>first</l><l>second</l>"
+	    "a<br/>b<q ism:classification=\"U\" ism:ownerProducer=\"USA\">cut</q>c</p></doc>"
+	    "after</wrap>\n";
 	static const struct {
 		const char *text;
 		int inherited;
@@ -492,6 +496,8 @@ test_generic_text(void **state)
 		{ "public  end", 0, "UNCLASSIFIED" },
 		{ "nested", 0, "SECRET//NOFORN" },
 		{ "heading", 1, "SECRET//NOFORN" },
+		{ "first second a b c", 0, "UNCLASSIFIED" },
+		{ "cut", 0, "UNCLASSIFIED" },
 	};
 	ingest_parser *p = parser_of(state);
 	ingest_doc *d = NULL;
@@ -511,6 +517,147 @@ test_generic_text(void **state)
 		free(r);
 	}
 	ingest_doc_free(d);
+}
+
+/* doc is refused, its one-line message saying msg at line. */
+static void
+refused_doc(ingest_parser *p, const char *doc, const char *msg, unsigned want_line)
+{
+	ingest_doc *d = NULL;
+	unsigned line;
+	lsn_err err;
+
+	assert_int_equal(parse_text(p, doc, NULL, &d, &line, &err), LSN_EINPUT);
+	assert_null(d);
+	if (strstr(err.msg, msg) == NULL)
+		fail_msg("\"%s\" does not say \"%s\"", err.msg, msg);
+	assert_null(strchr(err.msg, '\n'));
+	assert_int_equal(line, want_line);
+}
+
+#define G_OPEN "<doc xmlns:ism=\"urn:us:gov:ic:ism\" xmlns:lsn=\"urn:liaison:report:1\" id=\"G\"" \
+	" ism:resourceElement=\"true\" ism:classification=\"U\" ism:ownerProducer=\"USA\""
+#define G_U "ism:classification=\"U\" ism:ownerProducer=\"USA\""
+
+/*
+ * A marking or need-to-know that would go unseen is refused, never
+ * ignored (each of these was stored, its text readable by a partner the
+ * writer meant to keep from it): part of a marking without
+ * ism:classification (generic and native), an attribute given twice
+ * through two prefixes of the ISM namespace (the later was read), a
+ * marking in no namespace or in a look-alike one, an lsn:access on the
+ * resource element or on an element whose text is another's portion.
+ */
+static void
+test_unseen_markings(void **state)
+{
+	ingest_parser *p = parser_of(state);
+
+	refused_doc(p, G_OPEN ">\n<p " G_U ">a <span ism:disseminationControls=\"NF\">b</span></p></doc>",
+	    "<span> has ism:disseminationControls but no ism:classification", 2);
+	refused_doc(p, G_OPEN ">\n<q ism:ownerProducer=\"USA\">b</q><p " G_U ">a</p></doc>",
+	    "<q> has ism:ownerProducer but no ism:classification", 2);
+	refused_doc(p, G_OPEN " xmlns:b=\"urn:us:gov:ic:ism\">\n<p ism:classification=\"S\" "
+	    "b:classification=\"U\" ism:ownerProducer=\"USA\">a</p></doc>",
+	    "malformed XML: Namespaced Attribute classification in 'urn:us:gov:ic:ism' redefined", 2);
+	refused_doc(p, G_OPEN " xmlns:i=\"URN:US:GOV:IC:ISM\">\n<p " G_U ">a <span "
+	    "i:classification=\"S\">b</span></p></doc>",
+	    "<span> has classification in namespace \"URN:US:GOV:IC:ISM\", not urn:us:gov:ic:ism", 2);
+	refused_doc(p, G_OPEN " xmlns:i=\"urn:us:gov:ic:ism \">\n<p " G_U ">a <span "
+	    "i:disseminationControls=\"NF\">b</span></p></doc>",
+	    "malformed XML: xmlns:i: 'urn:us:gov:ic:ism ' is not a valid URI", 1);
+	refused_doc(p, G_OPEN ">\n<p " G_U ">a <span classification=\"S\">b</span></p></doc>",
+	    "<span> has an attribute classification in no namespace", 2);
+	refused_doc(p, G_OPEN " lsn:access=\"J2\">\n<p " G_U ">a</p></doc>",
+	    "<doc> is the resource element: lsn:access belongs on the portions", 1);
+	refused_doc(p, G_OPEN ">\n<p " G_U ">a <span lsn:access=\"OPS\">b</span></p></doc>",
+	    "<span> has lsn:access but is not a portion of its own", 2);
+	refused_doc(p, G_OPEN ">\n<section lsn:access=\"OPS\"><h>b</h></section><p " G_U ">a</p></doc>",
+	    "<section> has lsn:access but is not a portion of its own", 2);
+
+	static const char native[] =
+	    "<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\"\n"
+	    "  id=\"N\" ism:resourceElement=\"true\" ism:createDate=\"2024-01-09\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
+	    "  <title " G_U ">T</title>\n"
+	    "  <originator ism:disseminationControls=\"NF\">Unit</originator>\n"
+	    "  <date>2024-01-09</date>\n"
+	    "  <body><p " G_U ">Text.</p></body>\n"
+	    "</report>\n";
+	refused_doc(p, native, "<originator> has ism:disseminationControls but no "
+	    "ism:classification", 5);
+
+	/* What stays allowed: an unmarked element outside every portion with
+	 * its own lsn:access (its text is its own portion, under it), and a
+	 * generic id in no namespace next to another namespace's. */
+	ingest_doc *d = NULL;
+	unsigned line;
+	lsn_err err;
+	if (parse_text(p, "<doc xmlns:ism=\"urn:us:gov:ic:ism\" xmlns:lsn=\"urn:liaison:report:1\""
+	    " xmlns:f=\"urn:f\" f:id=\"OTHER\" id=\"MINE\" ism:resourceElement=\"true\" " G_U ">"
+	    "<from lsn:access=\"J2\">x</from><p " G_U ">a</p></doc>", NULL, &d, &line, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(d->id, "MINE");
+	assert_int_equal(d->nportions, 2);
+	assert_string_equal(d->portions[0].ntk, "J2");
+	assert_true(d->portions[0].inherited);
+	ingest_doc_free(d);
+}
+
+/* --fix-banner never lowers unmarked text: it had the written banner as
+ * its only marking (a TOP SECRET//NOFORN originator went to SECRET//REL TO
+ * USA, GBR with the banner).  Written above the marked portions, the
+ * banner stands; below them, it is raised, with the unmarked text. */
+static void
+test_fix_banner_keeps_unmarked_text(void **state)
+{
+	static const char high[] =
+	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"H\" ism:resourceElement=\"true\"\n"
+	    "  ism:classification=\"TS\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"NF\">\n"
+	    "unmarked <p ism:classification=\"S\" ism:ownerProducer=\"USA\" "
+	    "ism:disseminationControls=\"REL\" ism:releasableTo=\"USA GBR\">rel</p></doc>\n";
+	static const char low[] =
+	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"L\" ism:resourceElement=\"true\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
+	    "unmarked <p ism:classification=\"S\" ism:ownerProducer=\"USA\" "
+	    "ism:disseminationControls=\"NF\">nf</p></doc>\n";
+	static const char invalid[] =
+	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"I\" ism:resourceElement=\"true\"\n"
+	    "  ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"REL\">\n"
+	    "unmarked <p " G_U ">u</p></doc>\n";
+	const ingest_parse_opts fix = { .fix_banner = 1 };
+	ingest_parser *p = parser_of(state);
+	ingest_doc *d = NULL;
+	unsigned line;
+	lsn_err err;
+	char *r = NULL;
+
+	if (parse_text(p, high, &fix, &d, &line, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_false(d->banner_fixed);
+	assert_int_equal(acl_marking_render(&r, d->banner, ACL_BANNER, &err), 0);
+	assert_string_equal(r, "TOP SECRET//NOFORN");
+	free(r);
+	assert_true(d->portions[0].inherited);
+	assert_int_equal(acl_marking_render(&r, d->portions[0].marking, ACL_BANNER, &err), 0);
+	assert_string_equal(r, "TOP SECRET//NOFORN");
+	free(r);
+	ingest_doc_free(d);
+
+	if (parse_text(p, low, &fix, &d, &line, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(d->banner_fixed);
+	assert_int_equal(acl_marking_render(&r, d->banner, ACL_BANNER, &err), 0);
+	assert_string_equal(r, "SECRET//NOFORN");
+	free(r);
+	assert_int_equal(acl_marking_render(&r, d->portions[0].marking, ACL_BANNER, &err), 0);
+	assert_string_equal(r, "SECRET//NOFORN");
+	free(r);
+	ingest_doc_free(d);
+
+	assert_int_equal(parse_text(p, invalid, &fix, &d, &line, &err), LSN_EINPUT);
+	assert_null(d);
+	assert_non_null(strstr(err.msg, "is invalid, and 1 unmarked portion would take it"));
 }
 
 /*
@@ -600,6 +747,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_report_dates, parser_setup, parser_teardown),
 		cmocka_unit_test_setup_teardown(test_native_read, parser_setup, parser_teardown),
 		cmocka_unit_test_setup_teardown(test_generic_text, parser_setup, parser_teardown),
+		cmocka_unit_test_setup_teardown(test_unseen_markings, parser_setup, parser_teardown),
+		cmocka_unit_test_setup_teardown(test_fix_banner_keeps_unmarked_text, parser_setup,
+		    parser_teardown),
 		cmocka_unit_test_setup_teardown(test_marking_keys, parser_setup, parser_teardown),
 		cmocka_unit_test_setup_teardown(test_depth_cap, parser_setup, parser_teardown),
 	};
