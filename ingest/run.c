@@ -284,21 +284,55 @@ out:
 	return rc;
 }
 
-/* Where the next document starts in buf[from..len): the next "<?xml"
- * declaration (it can begin nowhere else in a well-formed document, so a
- * truncated document does not swallow the next one).  Returns len if none. */
-static size_t
-next_decl(const char *buf, size_t from, size_t len)
+/* An XML declaration at p (len bytes there): "<?xml" and white space, not
+ * a processing instruction such as <?xml-stylesheet ...?>. */
+#define DECL_LEN 6
+static int
+is_decl(const char *p, size_t len)
 {
-	for (size_t i = from; i + 5 <= len; i++) {
+	return len >= DECL_LEN && memcmp(p, "<?xml", 5) == 0 &&
+	    (p[5] == ' ' || p[5] == '\t' || p[5] == '\n' || p[5] == '\r');
+}
+
+/* A UTF-8 byte order mark at p (len bytes there). */
+#define BOM_LEN 3
+static int
+is_bom(const char *p, size_t len)
+{
+	return len >= BOM_LEN && memcmp(p, "\xef\xbb\xbf", BOM_LEN) == 0;
+}
+
+/* Where the next document starts: the next XML declaration in
+ * buf[from..len) (it can begin nowhere else in a well-formed document, but
+ * for a comment, a CDATA section or a processing instruction quoting one,
+ * so a truncated document does not swallow the next one), with the byte
+ * order mark right before it if there is one at lo or after.  Returns len
+ * if none. */
+static size_t
+next_decl(const char *buf, size_t lo, size_t from, size_t len)
+{
+	for (size_t i = from; i + DECL_LEN <= len; i++) {
 		const char *q = memchr(buf + i, '<', len - i);
 		if (q == NULL)
 			return len;
 		i = (size_t)(q - buf);
-		if (i + 5 <= len && memcmp(q, "<?xml", 5) == 0)
-			return i;
+		if (is_decl(q, len - i))
+			return i >= lo + BOM_LEN && is_bom(q - BOM_LEN, BOM_LEN) ? i - BOM_LEN : i;
 	}
 	return len;
+}
+
+/* buf[0..len) holds nothing but white space and byte order marks. */
+static int
+blank_piece(const char *buf, size_t len)
+{
+	for (size_t k = 0; k < len; k++) {
+		if (is_bom(buf + k, len - k))
+			k += BOM_LEN - 1;
+		else if (buf[k] != ' ' && buf[k] != '\n' && buf[k] != '\r' && buf[k] != '\t')
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -364,16 +398,21 @@ read_stdin(struct run *r)
 		}
 		len += (size_t)n;
 		used = len > used ? len : used;
-		/* Emit every complete document: one followed by another "<?xml". */
+		/* Emit every complete document: one followed by another
+		 * declaration.  What comes before the first is a document only
+		 * if it is more than white space and byte order marks (a file
+		 * saved with one, a blank line before it). */
 		start = 0;
 		for (;;) {
 			/* After an over-size document was dropped, a declaration at
-			 * offset 0 is the next document's. */
-			size_t from = start + (oversize && start == 0 ? 0 : 1);
-			size_t next = next_decl(buf, scan > from ? scan : from, len);
+			 * offset 0 is the next document's; else past this one's own
+			 * (and its byte order mark). */
+			size_t from = oversize && start == 0 ? 0 :
+			    start + 1 + (is_bom(buf + start, len - start) ? BOM_LEN : 0);
+			size_t next = next_decl(buf, from, scan > from ? scan : from, len);
 			if (next == len)
 				break;
-			if (next > start || oversize)
+			if (oversize || !blank_piece(buf + start, next - start))
 				rc = emit_stdin_doc(r, buf + start, next - start, ++num, oversize);
 			oversize = 0;
 			start = next;
@@ -381,8 +420,8 @@ read_stdin(struct run *r)
 			if (rc != 0)
 				goto out;
 		}
-		/* No declaration begins before the last 4 bytes (of "<?xml"). */
-		scan = len > 4 ? len - 4 : 0;
+		/* No declaration begins before the last DECL_LEN - 1 bytes. */
+		scan = len > DECL_LEN - 1 ? len - (DECL_LEN - 1) : 0;
 		if (start > 0) {
 			/* What is left behind is read over next, and wiped
 			 * at the end with the rest of what was read. */
@@ -396,22 +435,17 @@ read_stdin(struct run *r)
 			/* Over the cap: drop what we have, keep looking for the
 			 * next document. */
 			oversize = 1;
-			size_t keep = len > 4 ? 4 : len; /* a split "<?xml" */
+			/* A split declaration, with its byte order mark. */
+			size_t keep = len > BOM_LEN + DECL_LEN - 1 ? BOM_LEN + DECL_LEN - 1 : len;
 			memmove(buf, buf + len - keep, keep);
 			lsn_wipe(buf + keep, len - keep);
 			len = keep;
 			scan = 0;
 		}
 	}
-	if (len > 0 || oversize) {
-		/* The last (or only) document; whitespace alone is nothing. */
-		size_t k = 0;
-		while (k < len && (buf[k] == ' ' || buf[k] == '\n' || buf[k] == '\r' ||
-			       buf[k] == '\t'))
-			k++;
-		if (k < len || oversize)
-			rc = emit_stdin_doc(r, buf, len, ++num, oversize);
-	}
+	/* The last (or only) document; white space alone is nothing. */
+	if (oversize || !blank_piece(buf, len))
+		rc = emit_stdin_doc(r, buf, len, ++num, oversize);
 out:
 	/* Not the whole buffer: its pages past what was read were never
 	 * touched, and wiping them faulted in the document cap (16 MiB). */

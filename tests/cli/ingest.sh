@@ -67,6 +67,17 @@ run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json - <\"$T/stream\""
 expect_rc 65 "a stream with a truncated document in it"
 expect_out '"stored":3,"duplicates":0,"rejected":1' "...stores the three good documents"
 expect_out '"source":"stdin#3","id":null,"status":"rejected"' "...and names the bad one by its place"
+# A stream cut at its XML declarations: a byte order mark or a blank line
+# before one goes with it (both made a bogus first document, and a mark
+# left at the end of the document before it made that one malformed), and
+# a processing instruction such as <?xml-stylesheet?> is not one.
+good BOM-A; good BOM-B; good BOM-C
+{ printf '\n\357\273\277'; cat "$T/BOM-A.xml"; printf '\357\273\277'; cat "$T/BOM-B.xml"; echo
+	sed '1a <?xml-stylesheet type="text/xsl" href="r.xsl"?>' "$T/BOM-C.xml"; } >"$T/bomstream"
+run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json - <\"$T/bomstream\""
+expect_rc 0 "a stream with byte order marks, a blank line and <?xml-stylesheet?>"
+expect_out '"stored":3,"duplicates":0,"rejected":0' "...stores its three documents"
+expect_out '"source":"stdin#3","id":"BOM-C","status":"stored"' "...numbered as they come"
 # Standard input is read 256 KiB at a time (ingest/run.c, read_stdin): a
 # declaration split across two reads, a document longer than a read, and
 # one over --max-doc-size between good ones.
