@@ -194,7 +194,8 @@ read_file(struct run *r, const char *path)
 	free(fid);
 	if (j == NULL)
 		return lsn_fail(&r->read_err, LSN_EINTERNAL, "out of memory");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Not blocking: opening a FIFO waited for a writer for ever. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &sb) != 0) {
 		char msg[300];
 		snprintf(msg, sizeof(msg), "cannot read: %s", strerror(errno));
@@ -208,6 +209,10 @@ read_file(struct run *r, const char *path)
 		    (long long)sb.st_size, cap);
 		j->pre_reject = strdup(msg);
 		j->bytes = (size_t)sb.st_size;
+	} else if (fcntl(fd, F_SETFL, 0) != 0) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "cannot read: %s", strerror(errno));
+		j->pre_reject = strdup(msg);
 	} else if ((j->buf = malloc((size_t)sb.st_size + 1)) != NULL) {
 		size_t got = 0;
 		ssize_t n;
@@ -231,7 +236,28 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every *.xml below dir, in name order; symbolic links are not followed. */
+/* An input that is rejected unread: a directory or a file that cannot be
+ * read (reported and audited as any rejected document, and the run goes
+ * on). */
+static int
+reject_unread(struct run *r, const char *path, int errnum)
+{
+	struct job *j = new_job(path, NULL);
+	char msg[300];
+
+	if (j == NULL)
+		return lsn_fail(&r->read_err, LSN_EINTERNAL, "out of memory");
+	snprintf(msg, sizeof(msg), "cannot read: %s", strerror(errnum));
+	if ((j->pre_reject = strdup(msg)) == NULL) {
+		job_free(j);
+		return lsn_fail(&r->read_err, LSN_EINTERNAL, "out of memory");
+	}
+	return produce(r, j) == 0 ? 0 : LSN_EIO;
+}
+
+/* Every *.xml below dir, in name order; symbolic links are not followed.
+ * Each directory is closed before the ones in it are read, so that a deep
+ * tree holds one open at a time. */
 static int
 read_dir(struct run *r, const char *dir)
 {
@@ -242,7 +268,7 @@ read_dir(struct run *r, const char *dir)
 	int rc = 0;
 
 	if (d == NULL)
-		return lsn_fail(&r->read_err, LSN_EIO, "%s: %s", dir, strerror(errno));
+		return reject_unread(r, dir, errno);
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -264,20 +290,30 @@ read_dir(struct run *r, const char *dir)
 			dl--;
 		sprintf(names[n++], "%.*s/%s", (int)dl, dir, e->d_name);
 	}
+	closedir(d);
+	d = NULL;
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct stat sb;
 		size_t len = strlen(names[i]);
-		if (lstat(names[i], &sb) != 0 || S_ISLNK(sb.st_mode))
+		int xml = len > 4 && strcmp(names[i] + len - 4, ".xml") == 0;
+		if (lstat(names[i], &sb) != 0) {
+			/* Say so rather than skip it without a word (a path over
+			 * PATH_MAX, a name gone meanwhile). */
+			rc = reject_unread(r, names[i], errno);
+			continue;
+		}
+		if (S_ISLNK(sb.st_mode))
 			continue;
 		if (S_ISDIR(sb.st_mode))
 			rc = read_dir(r, names[i]);
-		else if (S_ISREG(sb.st_mode) && len > 4 && strcmp(names[i] + len - 4, ".xml") == 0)
+		else if (xml && S_ISREG(sb.st_mode))
 			rc = read_file(r, names[i]);
 	}
 out:
-	closedir(d);
+	if (d != NULL)
+		closedir(d);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

@@ -55,6 +55,42 @@ run L --as ana ingest "$T/does-not-exist.xml"
 expect_rc 66 "a path that does not exist exits 66"
 check "...and nothing was ingested" test "$(records)" -eq "$nsamples"
 
+# Inputs that cannot be read are rejected, each with its reason, and the
+# run goes on: a FIFO given as a path (opening it waited for a writer for
+# ever), a directory that cannot be read (it stopped the whole run, exit
+# 74), files below a path longer than PATH_MAX (skipped without a word).
+good UNREAD-A; good UNREAD-B; good UNREAD-C
+mkdir -p "$T/unread/locked" "$T/unread/z"
+cp "$T/UNREAD-A.xml" "$T/unread/locked/"
+cp "$T/UNREAD-B.xml" "$T/unread/z/"
+mkfifo "$T/fifo.xml"
+before=$(records)
+run timeout 60 "$LIAISON" --store "$S" --as ana ingest --json "$T/fifo.xml" "$T/UNREAD-C.xml"
+expect_rc 65 "a FIFO given as a path is rejected, not waited on"
+expect_out '"source":"[^"]*fifo.xml","id":null,"status":"rejected","reason":"not a regular file"' \
+	"...as not a regular file"
+check "...and the document after it is stored" test "$(records)" -eq $((before + 1))
+chmod 000 "$T/unread/locked"
+if [ "$(id -u)" -eq 0 ]; then # root reads it anyway: drop the capabilities that let it
+	unreadable() { setpriv --inh-caps=-dac_override,-dac_read_search \
+		--bounding-set=-dac_override,-dac_read_search "$@"; }
+else
+	unreadable() { "$@"; }
+fi
+run unreadable "$LIAISON" --store "$S" --as ana ingest --json "$T/unread"
+chmod 700 "$T/unread/locked"
+expect_rc 65 "a directory that cannot be read is rejected"
+expect_out '"source":"[^"]*unread/locked","id":null,"status":"rejected","reason":"cannot read: Permission denied"' \
+	"...saying why"
+expect_out '"id":"UNREAD-B","status":"stored"' "...and the directories after it are read"
+deep="$T/deep"
+mkdir "$deep"
+(cd "$deep" && i=0 && while [ $i -lt 22 ]; do d=$(printf '%0200d' $i); mkdir "$d" && cd "$d" || exit 1
+	i=$((i + 1)); done && sed "s/IIR-2024-0001/DEEP-1/" "$LSN_SRCDIR/samples/IIR-2024-0001.xml" >deep.xml)
+run L --as ana ingest --json "$deep"
+expect_rc 65 "a file below a path longer than PATH_MAX is not skipped without a word"
+expect_out '"status":"rejected","reason":"cannot read: File name too long"' "...but rejected, saying why"
+
 # Standard input: one document, and a stream of documents.
 good STDIN-ONE
 run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json - <\"$T/STDIN-ONE.xml\""
