@@ -77,12 +77,20 @@ if [ "$(id -u)" -eq 0 ]; then # root reads it anyway: drop the capabilities that
 else
 	unreadable() { "$@"; }
 fi
-run unreadable "$LIAISON" --store "$S" --as ana ingest --json "$T/unread"
-chmod 700 "$T/unread/locked"
-expect_rc 65 "a directory that cannot be read is rejected"
-expect_out '"source":"[^"]*unread/locked","id":null,"status":"rejected","reason":"cannot read: Permission denied"' \
-	"...saying why"
-expect_out '"id":"UNREAD-B","status":"stored"' "...and the directories after it are read"
+if unreadable sh -c "! ls '$T/unread/locked'" >/dev/null 2>&1; then
+	run unreadable "$LIAISON" --store "$S" --as ana ingest --json "$T/unread"
+	chmod 700 "$T/unread/locked"
+	expect_rc 65 "a directory that cannot be read is rejected"
+	expect_out '"source":"[^"]*unread/locked","id":null,"status":"rejected","reason":"cannot read: Permission denied"' \
+		"...saying why"
+	expect_out '"id":"UNREAD-B","status":"stored"' "...and the directories after it are read"
+else
+	chmod 700 "$T/unread/locked"
+	for t in "a directory that cannot be read is rejected" "...saying why" \
+		"...and the directories after it are read"; do
+		skip "$t" "no way here to make a directory unreadable (setpriv)"
+	done
+fi
 deep="$T/deep"
 mkdir "$deep"
 (cd "$deep" && i=0 && while [ $i -lt 22 ]; do d=$(printf '%0200d' $i); mkdir "$d" && cd "$d" || exit 1
