@@ -85,8 +85,6 @@ int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
 int cli_parse_long(const struct cli_ctx *ctx, const char *opt, const char *s,
     long min, long max, long *out);
 
-/* Write s to f as a JSON string literal, with quotes and escapes. */
-void cli_json_string(FILE *f, const char *s);
 
 /*
  * Open (or, at init, create) the store named by the global options, asking

@@ -584,7 +584,7 @@ static void
 json_or_null(FILE *f, const char *s)
 {
 	if (s != NULL)
-		cli_json_string(f, s);
+		lsn_json_fputs(f, s);
 	else
 		fputs("null", f);
 }
@@ -616,7 +616,7 @@ print_json(FILE *f, const store_audit_entry *e, const struct ev *ev)
 	for (size_t i = 0; i < ev->nobjects; i++, o += strlen(o) + 1) {
 		if (i)
 			fputc(',', f);
-		cli_json_string(f, o);
+		lsn_json_fputs(f, o);
 	}
 	fputs("],\"reason\":", f);
 	json_or_null(f, ev->reason);

@@ -69,10 +69,10 @@ static void
 json_result(const ingest_result *r)
 {
 	printf("{\"source\":");
-	cli_json_string(stdout, r->source);
+	lsn_json_fputs(stdout, r->source);
 	printf(",\"id\":");
 	if (r->id)
-		cli_json_string(stdout, r->id);
+		lsn_json_fputs(stdout, r->id);
 	else
 		fputs("null", stdout);
 	printf(",\"status\":\"%s\"", status_names[r->status]);
@@ -80,7 +80,7 @@ json_result(const ingest_result *r)
 		printf(",\"line\":%u", r->line);
 	if (r->reason) {
 		printf(",\"%s\":", r->status == INGEST_REJECTED ? "reason" : "note");
-		cli_json_string(stdout, r->reason);
+		lsn_json_fputs(stdout, r->reason);
 	}
 	printf("}\n");
 	fflush(stdout);
@@ -96,26 +96,29 @@ on_result(void *ctx, const ingest_result *r)
 
 	if (r->status == INGEST_REJECTED) {
 		clear_progress(o);
+		/* The source is a name found in a directory: any bytes. */
+		fprintf(stderr, "%s: ", o->ctx->prog);
+		lsn_fputs_safe(stderr, r->source);
 		if (r->line)
-			fprintf(stderr, "%s: %s:%u: %s\n", o->ctx->prog, r->source, r->line,
-			    r->reason);
-		else
-			fprintf(stderr, "%s: %s: %s\n", o->ctx->prog, r->source, r->reason);
+			fprintf(stderr, ":%u", r->line);
+		fprintf(stderr, ": %s\n", r->reason);
 		if (o->json) {
 			fprintf(o->rejects, "%s{\"source\":", o->nrejects++ ? "," : "");
-			cli_json_string(o->rejects, r->source);
+			lsn_json_fputs(o->rejects, r->source);
 			fprintf(o->rejects, ",\"line\":%u,\"id\":", r->line);
 			if (r->id)
-				cli_json_string(o->rejects, r->id);
+				lsn_json_fputs(o->rejects, r->id);
 			else
 				fputs("null", o->rejects);
 			fputs(",\"reason\":", o->rejects);
-			cli_json_string(o->rejects, r->reason);
+			lsn_json_fputs(o->rejects, r->reason);
 			fputc('}', o->rejects);
 		}
-	} else if (r->banner_fixed && !o->quiet) {
+	} else if (r->banner_fixed && r->reason != NULL && !o->quiet) {
 		clear_progress(o);
-		fprintf(stderr, "%s: %s: %s\n", o->ctx->prog, r->source, r->reason);
+		fprintf(stderr, "%s: ", o->ctx->prog);
+		lsn_fputs_safe(stderr, r->source);
+		fprintf(stderr, ": %s\n", r->reason);
 	}
 }
 

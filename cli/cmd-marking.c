@@ -176,10 +176,10 @@ print_marking(struct cli_ctx *ctx, const acl_marking *m, int json)
 				if (!first)
 					putchar(',');
 				first = 0;
-				cli_json_string(stdout, names[i]);
+				lsn_json_fputs(stdout, names[i]);
 				putchar(':');
 				if (strcmp(names[i], "classification") == 0) {
-					cli_json_string(stdout, v);
+					lsn_json_fputs(stdout, v);
 				} else if (is_bool_attr(names[i])) {
 					fputs("true", stdout);
 				} else {
@@ -190,7 +190,7 @@ print_marking(struct cli_ctx *ctx, const acl_marking *m, int json)
 						if (!f2)
 							putchar(',');
 						f2 = 0;
-						cli_json_string(stdout, t);
+						lsn_json_fputs(stdout, t);
 					}
 					putchar(']');
 				}
@@ -203,9 +203,9 @@ print_marking(struct cli_ctx *ctx, const acl_marking *m, int json)
 		if (!first)
 			putchar(',');
 		fputs("\"banner\":", stdout);
-		cli_json_string(stdout, banner);
+		lsn_json_fputs(stdout, banner);
 		fputs(",\"portion\":", stdout);
-		cli_json_string(stdout, portion);
+		lsn_json_fputs(stdout, portion);
 		fputs("}\n", stdout);
 	} else {
 		printf("banner: %s\nportion: %s\n", banner, portion);
@@ -620,7 +620,7 @@ run_decide(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **arg
 	}
 	if (o.json) {
 		printf("{\"decision\":\"%s\",\"reason\":", verdicts[dec.verdict]);
-		cli_json_string(stdout, acl_reason_text(dec.reason));
+		lsn_json_fputs(stdout, acl_reason_text(dec.reason));
 		printf(",\"export\":%s}\n", dec.verdict == ACL_ALLOW ? "true" : "false");
 	} else {
 		printf("%s: %s\n", verdicts[dec.verdict], acl_reason_text(dec.reason));

@@ -71,13 +71,13 @@ print_hit(const struct out *o, const struct kept *h)
 {
 	if (o->json) {
 		fputs("{\"id\":", stdout);
-		cli_json_string(stdout, h->id);
+		lsn_json_fputs(stdout, h->id);
 		fputs(",\"title\":", stdout);
-		cli_json_string(stdout, h->title);
+		lsn_json_fputs(stdout, h->title);
 		fputs(",\"banner\":", stdout);
-		cli_json_string(stdout, h->banner);
+		lsn_json_fputs(stdout, h->banner);
 		fputs(",\"date\":", stdout);
-		cli_json_string(stdout, h->date);
+		lsn_json_fputs(stdout, h->date);
 		if (h->view_only)
 			fputs(",\"display_only\":true", stdout);
 		fputs("}\n", stdout);

@@ -58,7 +58,7 @@ on_count(struct out *o, const char *dim, const char *key, uint64_t n)
 {
 	if (o->json) {
 		printf("{\"dimension\":\"%s\",\"key\":", dim);
-		cli_json_string(stdout, key);
+		lsn_json_fputs(stdout, key);
 		printf(",\"count\":%llu}\n", (unsigned long long)n);
 		return 0;
 	}

@@ -8,6 +8,25 @@
 
 #include "common/common.h"
 
+/* The length of the valid UTF-8 sequence at p (up to its NUL), or 0:
+ * no overlong forms, surrogates or code points past U+10FFFF. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		unsigned lo = p[0] == 0xe0 ? 0xa0 : 0x80, hi = p[0] == 0xed ? 0x9f : 0xbf;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		unsigned lo = p[0] == 0xf0 ? 0x90 : 0x80, hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
+			(p[3] & 0xc0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
 int
 lsn_fail(lsn_err *err, int code, const char *fmt, ...)
 {
@@ -19,9 +38,7 @@ lsn_fail(lsn_err *err, int code, const char *fmt, ...)
 		va_end(ap);
 		/* One line, and nothing a terminal acts on: a message may quote
 		 * an input's value, and a value may hold any character. */
-		for (char *c = err->msg; *c != '\0'; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = '?';
+		lsn_clean(err->msg);
 	}
 	return code;
 }
@@ -113,27 +130,47 @@ lsn_ct_memcmp(const void *a, const void *b, size_t n)
 	return d != 0;
 }
 
-static const char *
-json_esc(unsigned char c, char tmp[8])
+/* The JSON for the character at p: in *piece (*len bytes), *adv bytes of
+ * s.  A byte that begins no valid UTF-8 sequence (a file name can hold
+ * any) is U+FFFD, so that the output stays JSON. */
+static void
+json_piece(const unsigned char *p, char tmp[8], const char **piece, size_t *len, size_t *adv)
 {
-	switch (c) {
+	*adv = 1;
+	*piece = tmp;
+	switch (*p) {
 	case '"':
-		return "\\\"";
+		*piece = "\\\"";
+		break;
 	case '\\':
-		return "\\\\";
+		*piece = "\\\\";
+		break;
 	case '\n':
-		return "\\n";
+		*piece = "\\n";
+		break;
 	case '\r':
-		return "\\r";
+		*piece = "\\r";
+		break;
 	case '\t':
-		return "\\t";
+		*piece = "\\t";
+		break;
 	default:
-		if (c < 0x20 || c == 0x7f) {
-			snprintf(tmp, 8, "\\u%04x", c);
-			return tmp;
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(tmp, 8, "\\u%04x", *p);
+		} else if (*p < 0x80) {
+			*piece = (const char *)p;
+			*len = 1;
+			return;
+		} else if ((*adv = utf8_len(p)) != 0) {
+			*piece = (const char *)p;
+			*len = *adv;
+			return;
+		} else {
+			*adv = 1;
+			*piece = "\\ufffd";
 		}
-		return NULL;
 	}
+	*len = strlen(*piece);
 }
 
 size_t
@@ -141,10 +178,12 @@ lsn_json_escaped_len(const char *s)
 {
 	char tmp[8];
 	const char *e;
-	size_t n = 0;
+	size_t n = 0, len, adv;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		n += (e = json_esc(*p, tmp)) ? strlen(e) : 1;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p += adv) {
+		json_piece(p, tmp, &e, &len, &adv);
+		n += len;
+	}
 	return n;
 }
 
@@ -153,18 +192,67 @@ lsn_json_escape(char *out, const char *s)
 {
 	char tmp[8];
 	const char *e;
+	size_t len, adv;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((e = json_esc(*p, tmp)) != NULL) {
-			size_t n = strlen(e);
-			memcpy(out, e, n);
-			out += n;
-		} else {
-			*out++ = (char)*p;
-		}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p += adv) {
+		json_piece(p, tmp, &e, &len, &adv);
+		memcpy(out, e, len);
+		out += len;
 	}
 	*out = '\0';
 	return out;
+}
+
+void
+lsn_json_fputs(FILE *f, const char *s)
+{
+	char tmp[8];
+	const char *e;
+	size_t len, adv;
+
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p += adv) {
+		json_piece(p, tmp, &e, &len, &adv);
+		fwrite(e, 1, len, f);
+	}
+	fputc('"', f);
+}
+
+/* How many bytes of s are one character a terminal may be shown (*n of
+ * them), or 0 for *n bytes that must not be: C0 and C1 controls (U+0080-
+ * U+009F: C2 80-9F), DEL, and a byte that begins no valid UTF-8 sequence. */
+static int
+safe_char(const unsigned char *p, size_t *n)
+{
+	*n = *p < 0x80 ? 1 : utf8_len(p);
+	if (*n == 0) {
+		*n = 1;
+		return 0;
+	}
+	return !(*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] < 0xa0));
+}
+
+void
+lsn_fputs_safe(FILE *f, const char *s)
+{
+	size_t n;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p += n) {
+		if (safe_char(p, &n))
+			fwrite(p, 1, n, f);
+		else
+			fputc('?', f);
+	}
+}
+
+void
+lsn_clean(char *s)
+{
+	size_t n;
+
+	for (unsigned char *p = (unsigned char *)s; *p; p += n)
+		if (!safe_char(p, &n))
+			memset(p, '?', n);
 }
 
 /* Chosen at start-up, so that report text cannot be written to collide in

@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -132,11 +133,22 @@ int lsn_ct_memcmp(const void *a, const void *b, size_t n);
 /*
  * The number of bytes JSON-escaping s (without quotes) takes, and the
  * escaping itself into out, which must have room for that many bytes plus
- * a NUL.  Control characters become \u00XX; bytes >= 0x80 pass through.
+ * a NUL.  Control characters become \u00XX; valid UTF-8 passes through,
+ * and a byte that begins no valid UTF-8 sequence becomes \ufffd, so that
+ * the output is JSON whatever s holds (a file name can hold any bytes).
  * Sized first, filled second: no realloc leaves copies of sensitive text.
+ * lsn_json_fputs writes s so escaped, in quotes, to f.
  */
 size_t lsn_json_escaped_len(const char *s);
 char *lsn_json_escape(char *out, const char *s);
+void lsn_json_fputs(FILE *f, const char *s);
+
+/* Write s to f for a terminal: a control character (C0, DEL, C1) or a
+ * byte that begins no valid UTF-8 sequence is written as '?', so that a
+ * file name cannot break a message's line or send the terminal escapes. */
+void lsn_fputs_safe(FILE *f, const char *s);
+/* The same in place: each byte of such a character becomes '?'. */
+void lsn_clean(char *s);
 
 /*
  * Words for the full-text index, shared by ingest and query so that both

@@ -99,6 +99,20 @@ run L --as ana ingest --json "$deep"
 expect_rc 65 "a file below a path longer than PATH_MAX is not skipped without a word"
 expect_out '"status":"rejected","reason":"cannot read: File name too long"' "...but rejected, saying why"
 
+# A name found in a directory may hold any bytes: on stderr a line feed,
+# an escape or a byte that is not UTF-8 is shown as '?' (the message stays
+# one line, sends the terminal nothing), and in JSON such a byte is \ufffd
+# (it was copied as it was: not JSON).
+mkdir "$T/names"
+printf 'not xml' >"$T/names/$(printf 'bad\nliaison: forged\033[2J\377.xml')"
+run L --as ana ingest --json "$T/names"
+expect_rc 65 "a file with a hostile name is rejected"
+check "...in one line on stderr, with no escape or stray byte" \
+	sh -c "test \$(wc -l <'$T/err') -eq 1 && grep -q 'bad?liaison: forged?\\[2J?.xml:' '$T/err' &&
+		! grep -q \"\$(printf '\\033')\" '$T/err' && ! grep -q \"\$(printf '\\377')\" '$T/err'"
+check "...and as JSON" sh -c "grep -q 'bad\\\\nliaison: forged\\\\u001b\\[2J\\\\ufffd.xml' '$T/out' &&
+	! grep -q \"\$(printf '\\377')\" '$T/out'"
+
 # Standard input: one document, and a stream of documents.
 good STDIN-ONE
 run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json - <\"$T/STDIN-ONE.xml\""
