@@ -95,6 +95,9 @@ typedef struct ingest_parse_opts {
 	/* The id of a generic document with no id attribute (the file's name
 	 * without .xml); NULL: such a document is rejected. */
 	const char *fallback_id;
+	/* Not NULL: where a rejected document's id goes, once it was read and
+	 * is a valid id (malloc'd; else NULL), for its messages and audit. */
+	char **rejected_id;
 } ingest_parse_opts;
 
 /*

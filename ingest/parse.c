@@ -1563,6 +1563,8 @@ ingest_parse(ingest_parser *p, const char *buf, size_t len,
 
 	*out = NULL;
 	*line = 0;
+	if (o->rejected_id != NULL)
+		*o->rejected_id = NULL;
 	b.err = err;
 	b.parser = p;
 	b.data = p->data;
@@ -1597,6 +1599,8 @@ ingest_parse(ingest_parser *p, const char *buf, size_t len,
 	if (rc == 0) {
 		*out = b.doc;
 		b.doc = NULL;
+	} else if (o->rejected_id != NULL && b.doc->id != NULL && valid_id(b.doc->id)) {
+		*o->rejected_id = strdup(b.doc->id); /* NULL too when out of memory */
 	}
 	build_clear(&b);
 	ingest_doc_free(b.doc);

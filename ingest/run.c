@@ -562,6 +562,7 @@ prepare(struct run *r, ingest_terms *tm, struct job *j, struct prepared *p)
 		return;
 	}
 	po.fallback_id = j->fallback_id;
+	po.rejected_id = &j->id; /* a rejected document's, when it was read */
 	j->rc = ingest_parse(r->parser, j->buf, j->len, &po, &d, &j->line, &j->err);
 	lsn_wipe_free(j->buf, j->len);
 	j->buf = NULL;

@@ -124,7 +124,10 @@ cat "$T/STREAM-A.xml" "$T/STREAM-B.xml" "$LSN_SRCDIR/tests/bad-input/truncated.x
 run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json - <\"$T/stream\""
 expect_rc 65 "a stream with a truncated document in it"
 expect_out '"stored":3,"duplicates":0,"rejected":1' "...stores the three good documents"
-expect_out '"source":"stdin#3","id":null,"status":"rejected"' "...and names the bad one by its place"
+expect_out '"source":"stdin#3","id":"BAD-TRUNC","status":"rejected"' \
+	"...and names the bad one by its place, and by the id it read"
+run L --as off audit show --json --report BAD-TRUNC
+expect_out '"outcome":"FAILURE"' "...under which the audit log finds its failed ingest"
 # A stream cut at its XML declarations: a byte order mark or a blank line
 # before one goes with it (both made a bogus first document, and a mark
 # left at the end of the document before it made that one malformed), and
