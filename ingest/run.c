@@ -1685,13 +1685,18 @@ audit_job(struct writer *w, struct job *j, const char *outcome, const char *reas
     lsn_err *err)
 {
 	const char *objs[1] = { j->id };
-	char where[300];
+	/* The whole path: 300 bytes cut a long one before its file name. */
+	size_t wl = strlen(j->source) + 16;
+	char *where = malloc(wl);
 	store_audit_event e = { 0 };
+	int rc;
 
-	snprintf(where, sizeof(where), "%s%s%u", j->source, j->line ? ":" : "",
-	    j->line);
-	if (!j->line)
-		snprintf(where, sizeof(where), "%s", j->source);
+	if (where == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	if (j->line)
+		snprintf(where, wl, "%s:%u", j->source, j->line);
+	else
+		snprintf(where, wl, "%s", j->source);
 	e.principal = w->r->opts->principal;
 	e.action = "CREATE";
 	e.outcome = outcome;
@@ -1700,7 +1705,9 @@ audit_job(struct writer *w, struct job *j, const char *outcome, const char *reas
 	e.reason = reason;
 	e.detail = where;
 	e.hits = e.withheld = -1;
-	return store_batch_audit_event(w->b, &e, err);
+	rc = store_batch_audit_event(w->b, &e, err);
+	free(where);
+	return rc;
 }
 
 /* A posting of word in portion of the report being taken (its entry from

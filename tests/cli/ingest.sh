@@ -98,6 +98,9 @@ mkdir "$deep"
 run L --as ana ingest --json "$deep"
 expect_rc 65 "a file below a path longer than PATH_MAX is not skipped without a word"
 expect_out '"status":"rejected","reason":"cannot read: File name too long"' "...but rejected, saying why"
+run L --as off audit show --json --denied
+check "...and audited with its whole path (it was cut at 300 bytes)" \
+	grep -q "$(printf '%0200d' 19)/$(printf '%0200d' 20)" "$T/out"
 
 # A name found in a directory may hold any bytes: on stderr a line feed,
 # an escape or a byte that is not UTF-8 is shown as '?' (the message stays
