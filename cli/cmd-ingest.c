@@ -105,7 +105,9 @@ on_result(void *ctx, const ingest_result *r)
 		if (o->json) {
 			fprintf(o->rejects, "%s{\"source\":", o->nrejects++ ? "," : "");
 			lsn_json_fputs(o->rejects, r->source);
-			fprintf(o->rejects, ",\"line\":%u,\"id\":", r->line);
+			if (r->line) /* as in the document's own object */
+				fprintf(o->rejects, ",\"line\":%u", r->line);
+			fputs(",\"id\":", o->rejects);
 			if (r->id)
 				lsn_json_fputs(o->rejects, r->id);
 			else

@@ -371,8 +371,11 @@ blank_piece(const char *buf, size_t len)
 	return 1;
 }
 
+/* Document num of standard input, buf[0..len); over the cap (oversize),
+ * the dropped bytes before it too, and whether its end was seen (whole). */
 static int
-emit_stdin_doc(struct run *r, const char *buf, size_t len, unsigned num, int oversize)
+emit_stdin_doc(struct run *r, const char *buf, size_t len, unsigned num, int oversize,
+    size_t dropped, int whole)
 {
 	char source[64];
 	struct job *j;
@@ -380,11 +383,15 @@ emit_stdin_doc(struct run *r, const char *buf, size_t len, unsigned num, int ove
 	snprintf(source, sizeof(source), "stdin#%u", num);
 	if ((j = new_job(source, NULL)) == NULL)
 		return lsn_fail(&r->read_err, LSN_EINTERNAL, "out of memory");
-	j->bytes = len;
+	j->bytes = len + (oversize ? dropped : 0);
 	if (oversize) {
 		char msg[200];
-		snprintf(msg, sizeof(msg), "document of more than %zu bytes is over the cap",
-		    max_doc(r));
+		if (whole) /* its end seen: its size is known, as for a file */
+			snprintf(msg, sizeof(msg), "document of %zu bytes is over the %zu-byte cap",
+			    j->bytes, max_doc(r));
+		else
+			snprintf(msg, sizeof(msg), "document of more than %zu bytes is over the cap",
+			    max_doc(r));
 		j->pre_reject = strdup(msg);
 	} else if ((j->buf = malloc(len + 1)) == NULL) {
 		j->pre_reject = strdup("out of memory");
@@ -416,6 +423,7 @@ read_stdin(struct run *r)
 {
 	size_t cap = max_doc(r), size = cap + READ_CHUNK, len = 0, start, scan = 0;
 	size_t used = 0; /* the most of buf ever read into: what is wiped */
+	size_t dropped = 0; /* of an over-size document, the bytes let go */
 	char *buf = malloc(size);
 	unsigned num = 0;
 	int oversize = 0, rc = 0;
@@ -449,8 +457,10 @@ read_stdin(struct run *r)
 			if (next == len)
 				break;
 			if (oversize || !blank_piece(buf + start, next - start))
-				rc = emit_stdin_doc(r, buf + start, next - start, ++num, oversize);
+				rc = emit_stdin_doc(r, buf + start, next - start, ++num, oversize,
+				    dropped, 1);
 			oversize = 0;
+			dropped = 0;
 			start = next;
 			scan = 0;
 			if (rc != 0)
@@ -473,6 +483,7 @@ read_stdin(struct run *r)
 			oversize = 1;
 			/* A split declaration, with its byte order mark. */
 			size_t keep = len > BOM_LEN + DECL_LEN - 1 ? BOM_LEN + DECL_LEN - 1 : len;
+			dropped += len - keep;
 			memmove(buf, buf + len - keep, keep);
 			lsn_wipe(buf + keep, len - keep);
 			len = keep;
@@ -481,7 +492,7 @@ read_stdin(struct run *r)
 	}
 	/* The last (or only) document; white space alone is nothing. */
 	if (oversize || !blank_piece(buf, len))
-		rc = emit_stdin_doc(r, buf, len, ++num, oversize);
+		rc = emit_stdin_doc(r, buf, len, ++num, oversize, dropped, rc == 0);
 out:
 	/* Not the whole buffer: its pages past what was read were never
 	 * touched, and wiping them faulted in the document cap (16 MiB). */

@@ -166,7 +166,9 @@ run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest --json --max-doc-size 600
 expect_rc 65 "a stream read in chunks, one document over the cap"
 expect_out '"stored":3,"duplicates":0,"rejected":1' "...stores the three good documents"
 expect_out '"source":"stdin#2","id":"CHUNK-B","status":"stored"' "...the one longer than a read among them"
-expect_err 'stdin#3: document of more than 600000 bytes is over the cap' "...and names the one over the cap"
+expect_err "stdin#3: document of $(wc -c <"$T/CHUNK-OVER2.xml") bytes is over the 600000-byte cap" \
+	"...and names the one over the cap, with its size (read past, then counted)"
+expect_out "\"bytes\":$(wc -c <"$T/chunked")," "...and the summary counts every byte read"
 run L --as ana query --json 'chunkword96'
 expect_out '"id":"CHUNK-B"' "...whose words are all indexed"
 
