@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "acl/acl.h"
 #include "common/common.h"
@@ -86,6 +87,26 @@ typedef struct ingest_parser ingest_parser;
 int ingest_parser_new(ingest_parser **out, const acl_data *data,
     lsn_err *err);
 void ingest_parser_free(ingest_parser *p);
+
+/*
+ * A stream of documents cut at its XML declarations ("<?xml" and white
+ * space, with the byte order mark right before one): read with io->read
+ * (as read(2), EINTR retried) io->chunk bytes at a time into a buffer of
+ * io->cap + io->chunk, each document handed to io->emit in order: its
+ * bytes doc[0..len), and, for one over io->cap (oversize: doc is only its
+ * tail then), all its bytes and whether its end was seen (whole: 0 after a
+ * read error).  A piece of white space and byte order marks alone is no
+ * document.  Returns 0, what emit returned (it stops there), LSN_EIO
+ * ("reading WHAT: ...") or LSN_EINTERNAL.  The buffer is wiped.
+ */
+typedef struct ingest_stream_io {
+	ssize_t (*read)(void *ctx, char *buf, size_t n);
+	int (*emit)(void *ctx, const char *doc, size_t len, int oversize, size_t bytes,
+	    int whole);
+	void *ctx;
+	size_t cap, chunk;
+} ingest_stream_io;
+int ingest_stream_split(const ingest_stream_io *io, const char *what, lsn_err *err);
 
 /* Options of one parse. */
 typedef struct ingest_parse_opts {

@@ -1,7 +1,7 @@
 # ingest/: XML reports in (parse, validate, roll up, seal, index).
 libliaison_a_SOURCES += ingest/ingest.h ingest/parse.c ingest/record.c \
 	ingest/postings.c ingest/run.c ingest/terms.c ingest/entries.c \
-	ingest/xmlmem.c ingest/idfilter.c
+	ingest/xmlmem.c ingest/idfilter.c ingest/stream.c
 dist_pkgdata_DATA += schemas/report.xsd schemas/ism.xsd
 
 TESTS += tests/cli/ingest.sh

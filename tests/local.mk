@@ -37,9 +37,11 @@ fuzz:
 CLEANFILES += $(addprefix fuzz-,$(FUZZ_TARGETS))
 
 # Fuzz targets of ingest/, query/ and store/ (acl/'s are in acl/local.mk).
-FUZZ_TARGETS += ingest query record
-check_PROGRAMS += tests/fuzz/replay-ingest tests/fuzz/replay-query tests/fuzz/replay-record
-TESTS += tests/fuzz/replay-ingest tests/fuzz/replay-query tests/fuzz/replay-record
+FUZZ_TARGETS += ingest query record stream
+check_PROGRAMS += tests/fuzz/replay-ingest tests/fuzz/replay-query tests/fuzz/replay-record \
+	tests/fuzz/replay-stream
+TESTS += tests/fuzz/replay-ingest tests/fuzz/replay-query tests/fuzz/replay-record \
+	tests/fuzz/replay-stream
 tests_fuzz_replay_ingest_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-ingest.c
 tests_fuzz_replay_ingest_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"ingest"'
 tests_fuzz_replay_ingest_LDADD = $(LSN_LIBS)
@@ -49,6 +51,9 @@ tests_fuzz_replay_query_LDADD = $(LSN_LIBS)
 tests_fuzz_replay_record_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-record.c
 tests_fuzz_replay_record_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"record"'
 tests_fuzz_replay_record_LDADD = $(LSN_LIBS)
+tests_fuzz_replay_stream_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-stream.c
+tests_fuzz_replay_stream_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"stream"'
+tests_fuzz_replay_stream_LDADD = $(LSN_LIBS)
 
 # The CLI scenarios once under valgrind memcheck (slow: not in make check;
 # tools/test runs it).  The passphrase and crash scenarios are left out:
