@@ -167,9 +167,13 @@ acl_decide(const acl_principal *p, const acl_marking *m, struct acl_decision *ou
 			return finish(out, ACL_ALLOW, ACL_R_OK);
 		if ((ds & BIT(DISPLAYONLY)) && (country_in(p, &m->disp) || country_in(p, &m->rel)))
 			return finish(out, ACL_VIEW, ACL_R_DISPLAY_ONLY);
-		/* Unclassified, uncaveated: no FD&R needed (DESIGN.md 4 rule 3,
-		 * ISM-Rollup 2.2). */
-		if (m->cls == ACL_LEVEL_U && !acl__caveated(m))
+		/* Unclassified, uncaveated and the United States' own: no FD&R
+		 * needed (DESIGN.md 4 rule 3, ISM-Rollup 2.2).  Another
+		 * owner's (//DEU U, //NU for a non-member) is foreign
+		 * information, which only its release markings release (ACES
+		 * 2.2.4): it went to every partner. */
+		if (m->cls == ACL_LEVEL_U && !acl__caveated(m) && m->owners.n == 1 &&
+		    m->owners.v[0] == d->usa)
 			return finish(out, ACL_ALLOW, ACL_R_OK);
 		return finish(out, ACL_DENY, ACL_R_NOT_RELEASABLE);
 	}
@@ -187,6 +191,20 @@ acl_decide(const acl_principal *p, const acl_marking *m, struct acl_decision *ou
 #define L_DISP 64
 #define L_OWN 112
 #define L_ACC 160
+
+/* The bit set at `at` (as put_bits writes it) holds bit and no other:
+ * the owners are the United States alone. */
+static int
+only_bit(const uint8_t *at, int bit)
+{
+	for (int i = 0; i < ACL__WORDS; i++) {
+		uint64_t w;
+		memcpy(&w, at + 8 * i, 8);
+		if (le64toh(w) != (i == bit / 64 ? 1ull << (bit % 64) : 0))
+			return 0;
+	}
+	return 1;
+}
 
 static void
 put_bits(uint8_t *at, const struct acl__clist *l)
@@ -329,7 +347,7 @@ acl_label_decide(const acl_principal *p, const uint8_t *l, size_t len,
 		if ((ds & BIT(DISPLAYONLY)) &&
 		    (meets(p->reach, l + L_DISP) || meets(p->reach, l + L_REL)))
 			return finish(out, ACL_VIEW, ACL_R_DISPLAY_ONLY);
-		if (cls == ACL_LEVEL_U && !(flags & F_CAVEATED))
+		if (cls == ACL_LEVEL_U && !(flags & F_CAVEATED) && only_bit(l + L_OWN, d->usa))
 			return finish(out, ACL_ALLOW, ACL_R_OK);
 		return finish(out, ACL_DENY, ACL_R_NOT_RELEASABLE);
 	}

@@ -68,6 +68,15 @@ static const struct row rows[] = {
 	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
 	{ "test_acl_decide__unclassified_uncaveated_for_all", "UNCLASSIFIED",
 	    { { A }, { A }, { A }, { A }, { A } } },
+	/* Another owner's unclassified portion is foreign information: it
+	 * went to every partner, as if it were the United States' own. */
+	{ "test_acl_decide__foreign_owned_unclassified_needs_rel", "//DEU UNCLASSIFIED",
+	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
+	{ "test_acl_decide__fgi_unclassified_needs_rel", "UNCLASSIFIED//FGI DEU",
+	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
+	{ "test_acl_decide__foreign_owned_unclassified_with_rel",
+	    "//DEU UNCLASSIFIED//REL TO USA, GBR, DEU",
+	    { { A }, { A }, { A }, { A }, { D(NOT_RELEASABLE) } } },
 	{ "test_acl_decide__foreign_owned_needs_rel", "//GBR SECRET",
 	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
 	{ "test_acl_decide__foreign_owned_with_rel", "//GBR SECRET//REL TO USA, GBR",
@@ -141,6 +150,29 @@ test_acl_decide__disabled_principal_denied(void **state)
 	acl_marking_free(m);
 }
 
+/* NATO UNCLASSIFIED goes to members (with a read-on), not to a non-member
+ * that holds one: it went to any, by the rule for the United States' own
+ * unclassified information. */
+static void
+test_acl_decide__nato_unclassified_non_member_with_read_on(void **state)
+{
+	acl_principal *aus = t_principal("AUS", ACL_LEVEL_TS, "NATO-S", 0, NULL);
+	acl_marking *m = t_parse("//NATO UNCLASSIFIED");
+	uint8_t label[ACL_LABEL_SIZE];
+	struct acl_decision d;
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(acl_label_build(label, m, &err), 0);
+	assert_int_equal(acl_decide(aus, m, &d), ACL_DENY);
+	assert_int_equal(d.reason, ACL_R_NOT_RELEASABLE);
+	assert_int_equal(acl_label_decide(aus, label, sizeof(label), &d), ACL_DENY);
+	assert_int_equal(d.reason, ACL_R_NOT_RELEASABLE);
+	assert_int_equal(acl_decide(P[NATO], m, &d), ACL_ALLOW);
+	acl_principal_free(aus);
+	acl_marking_free(m);
+}
+
 static void
 test_acl_decide__invalid_marking_denied(void **state)
 {
@@ -204,6 +236,8 @@ main(void)
 		tests[n++] = (struct CMUnitTest){ rows[i].name, run_row, NULL, NULL, (void *)&rows[i] };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__disabled_principal_denied);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__invalid_marking_denied);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_acl_decide__nato_unclassified_non_member_with_read_on);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__clearance_levels);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__need_to_know_expression);
 	return _cmocka_run_group_tests("acl_decide", tests, n, p_setup, p_teardown);
