@@ -91,6 +91,19 @@ needed_level(int cls, int joint)
 
 /* ---- on the marking ---- */
 
+/* The principal's country is one of the Five Eyes but the United States,
+ * which EYES ONLY may name (ISM.ACES 5.6.10). */
+static int
+five_eyes(const acl_principal *p)
+{
+	static const char *const fvey[] = { "AUS", "CAN", "GBR", "NZL" };
+
+	for (size_t k = 0; k < sizeof(fvey) / sizeof(fvey[0]); k++)
+		if (p->country == acl__lookup(p->data, fvey[k], 3))
+			return 1;
+	return 0;
+}
+
 /* The principal's country is in l, every tetragraph fully expanded
  * (ISM.ACES 5.6.8: decomposability does not matter for access). */
 static int
@@ -158,8 +171,13 @@ acl_decide(const acl_principal *p, const acl_marking *m, struct acl_decision *ou
 	    !(usa && p->usgov))
 		return finish(out, ACL_DENY, ACL_R_USGOV);
 	if (!usa) {
-		/* ISM.ACES 2.2.4 with Tables 30 (REL), 32 (EYES), 36 (DISPLAYONLY) */
-		if ((ds & (BIT(REL) | BIT(EYES))) && country_in(p, &m->rel))
+		/* ISM.ACES 2.2.4 with Tables 30 (REL), 32 (EYES), 36 (DISPLAYONLY);
+		 * EYES releases to the Five Eyes trigraphs it names, no other
+		 * country and no tetragraph's members (5.6.10): USA/DEU EYES
+		 * ONLY went to DEU, USA/AUS/NATO EYES ONLY to every member. */
+		if ((ds & BIT(REL)) && country_in(p, &m->rel))
+			return finish(out, ACL_ALLOW, ACL_R_OK);
+		if ((ds & BIT(EYES)) && five_eyes(p) && acl__clist_has(&m->rel, p->country))
 			return finish(out, ACL_ALLOW, ACL_R_OK);
 		/* NATO's own information, no FD&R: the read-on (checked above)
 		 * and membership govern (CAPCO 2016 Table 5, NATO rows). */
@@ -191,6 +209,13 @@ acl_decide(const acl_principal *p, const acl_marking *m, struct acl_decision *ou
 #define L_DISP 64
 #define L_OWN 112
 #define L_ACC 160
+
+/* The bit set at `at` (as put_bits writes it) holds bit. */
+static int
+has_bit(const uint8_t *at, int bit)
+{
+	return (at[8 * (bit / 64) + (bit % 64) / 8] >> (bit % 8)) & 1;
+}
 
 /* The bit set at `at` (as put_bits writes it) holds bit and no other:
  * the owners are the United States alone. */
@@ -340,7 +365,9 @@ acl_label_decide(const acl_principal *p, const uint8_t *l, size_t len,
 	    !(usa && p->usgov))
 		return finish(out, ACL_DENY, ACL_R_USGOV);
 	if (!usa) {
-		if ((ds & (BIT(REL) | BIT(EYES))) && meets(p->reach, l + L_REL))
+		if ((ds & BIT(REL)) && meets(p->reach, l + L_REL))
+			return finish(out, ACL_ALLOW, ACL_R_OK);
+		if ((ds & BIT(EYES)) && five_eyes(p) && has_bit(l + L_REL, p->country))
 			return finish(out, ACL_ALLOW, ACL_R_OK);
 		if ((flags & F_NATO_ONLY) && !(ds & FDR) && meets(p->reach, l + L_OWN))
 			return finish(out, ACL_ALLOW, ACL_R_OK);

@@ -489,6 +489,10 @@ item(struct pctx *c, size_t b, size_t e)
 	}
 	if (starts(c, b, e, "REL TO ") || starts(c, b, e, "AUTHORIZED FOR RELEASE TO ")) {
 		size_t lb = b + (c->s[b + 3] == ' ' ? 7 : 26);
+		/* A second list was merged into the first: the union, the
+		 * least restrictive reading of a malformed marking. */
+		if (m->dissem & (1u << ACL__D_REL))
+			return fail_at(c, b, "a second REL TO list: a marking has one");
 		m->dissem |= 1u << ACL__D_REL;
 		return countries(c, lb, e, &m->rel, "REL TO");
 	}

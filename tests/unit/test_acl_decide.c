@@ -85,6 +85,13 @@ static const struct row rows[] = {
 	    { { A }, { D(NOFORN) }, { D(NOFORN) }, { D(NOFORN) }, { D(NOFORN) } } },
 	{ "test_acl_decide__eyes_only", "SECRET//USA/GBR EYES ONLY",
 	    { { A }, { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
+	/* EYES ONLY releases to the Five Eyes trigraphs it names (ISM.ACES
+	 * 5.6.10): not to another country it names, nor through a tetragraph
+	 * (DEU read both, GBR the second, as if they were REL TO). */
+	{ "test_acl_decide__eyes_only_names_five_eyes_only", "SECRET//USA/DEU EYES ONLY",
+	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
+	{ "test_acl_decide__eyes_only_expands_no_tetragraph", "SECRET//USA/AUS/NATO EYES ONLY",
+	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
 };
 
 static int

@@ -149,6 +149,9 @@ test_acl_parse__rejects_with_position_and_reason(void **state)
 		{ "//JOINT SECRET USA", 15, "two or more owners" },
 		{ "SECRET//SI-", 11, "compartment" },
 		{ "SECRET//RD-SIGMA 999", 17, "SIGMA" },
+		/* Two lists were merged, the least restrictive reading. */
+		{ "SECRET//REL TO USA, AUS/REL TO USA, GBR", 24, "a second REL TO list" },
+		{ "SECRET//REL TO USA, GBR//REL TO USA, AUS", 25, "a second REL TO list" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
