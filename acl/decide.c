@@ -53,7 +53,7 @@ acl_reason_text(int r)
 	case ACL_R_NATO:
 		return "no NATO read-on at the marking's level (ISM.ACES 5.1.3)";
 	case ACL_R_ACCESS:
-		return "missing an SCI, SAP or AEA access the marking requires (ISM.ACES 5.2-5.4)";
+		return "missing an SCI, SAP, ACCM or AEA access the marking requires (ISM.ACES 5.2-5.4, Table 47)";
 	case ACL_R_NOFORN:
 		return "NOFORN: US government US persons only (ISM.ACES 5.6.6)";
 	case ACL_R_USGOV:

@@ -780,6 +780,13 @@ acl__required_access(const acl_marking *m, struct acl__toks *out)
 	for (int i = 0; i < m->aea.n; i++)
 		if ((rc = acl__toks_add(out, m->aea.t[i], NULL)) != 0)
 			return rc;
+	/* An ACCM needs accreditation that ISM.ACES leaves uncodified (Table
+	 * 47): its own read-on, "ACCM-NICKNAME", or no access (it required
+	 * none, and a word the parser took for a nickname released what it
+	 * marked to anyone the rest allowed). */
+	for (int i = 0; i < m->accm.n; i++)
+		if ((rc = acl__toks_add(out, m->accm.t[i], NULL)) != 0)
+			return rc;
 	return 0;
 }
 

@@ -147,9 +147,11 @@ acl_principal_new(acl_principal **out, const acl_data *data,
 			if (lv > p->nato_readon)
 				p->nato_readon = lv;
 		} else if (!(acl__sci_valid(a) || acl__aea_valid(a) ||
-		    (strncmp(a, "SAR-", 4) == 0 && acl__sar_valid(a + 4)))) {
+		    (strncmp(a, "SAR-", 4) == 0 && acl__sar_valid(a + 4)) ||
+		    (strncmp(a, "ACCM-", 5) == 0 && acl__accm_valid(a)))) {
 			rc = lsn_fail(err, LSN_EINPUT,
-			    "unknown access '%.40s' (SCI control, SAR-PROGRAM, AEA or NATO-R/C/S/TS)",
+			    "unknown access '%.40s' (SCI control, SAR-PROGRAM, ACCM-NICKNAME, AEA or "
+			    "NATO-R/C/S/TS)",
 			    a);
 			goto out;
 		}

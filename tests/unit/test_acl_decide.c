@@ -85,6 +85,13 @@ static const struct row rows[] = {
 	    { { A }, { D(NOFORN) }, { D(NOFORN) }, { D(NOFORN) }, { D(NOFORN) } } },
 	{ "test_acl_decide__eyes_only", "SECRET//USA/GBR EYES ONLY",
 	    { { A }, { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
+	/* An ACCM needs its read-on, which no principal here holds: it needed
+	 * none, and any word the parser took for a nickname (NOFOREIGN,
+	 * CAPCO's unpublished AUNPUB) released what it marked. */
+	{ "test_acl_decide__accm_needs_its_read_on", "SECRET//REL TO USA, GBR//TEA LEAF",
+	    { { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) } } },
+	{ "test_acl_decide__unknown_word_is_no_release", "SECRET//NOFOREIGN",
+	    { { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) } } },
 	/* EYES ONLY releases to the Five Eyes trigraphs it names (ISM.ACES
 	 * 5.6.10): not to another country it names, nor through a tetragraph
 	 * (DEU read both, GBR the second, as if they were REL TO). */
@@ -180,6 +187,25 @@ test_acl_decide__nato_unclassified_non_member_with_read_on(void **state)
 	acl_marking_free(m);
 }
 
+/* A principal with the ACCM's read-on reads it, on the marking and the
+ * label; the read-on is a principal's access like an SCI control's. */
+static void
+test_acl_decide__accm_read_on_held(void **state)
+{
+	acl_principal *gbr = t_principal("GBR", ACL_LEVEL_S, "ACCM-TEA_LEAF", 0, NULL);
+	acl_marking *m = t_parse("SECRET//REL TO USA, GBR//TEA LEAF");
+	uint8_t label[ACL_LABEL_SIZE];
+	struct acl_decision d;
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(acl_label_build(label, m, &err), 0);
+	assert_int_equal(acl_decide(gbr, m, &d), ACL_ALLOW);
+	assert_int_equal(acl_label_decide(gbr, label, sizeof(label), &d), ACL_ALLOW);
+	acl_principal_free(gbr);
+	acl_marking_free(m);
+}
+
 static void
 test_acl_decide__invalid_marking_denied(void **state)
 {
@@ -243,6 +269,7 @@ main(void)
 		tests[n++] = (struct CMUnitTest){ rows[i].name, run_row, NULL, NULL, (void *)&rows[i] };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__disabled_principal_denied);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__invalid_marking_denied);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__accm_read_on_held);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_acl_decide__nato_unclassified_non_member_with_read_on);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__clearance_levels);
