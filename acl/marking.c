@@ -787,6 +787,14 @@ acl__required_access(const acl_marking *m, struct acl__toks *out)
 	for (int i = 0; i < m->accm.n; i++)
 		if ((rc = acl__toks_add(out, m->accm.t[i], NULL)) != 0)
 			return rc;
+	/* NATO's ATOMAL, BALK and BOHEMIA: read into each (ISM.ACES Tables
+	 * 48-50); they were marked and never enforced. */
+	for (int i = 0; i < ACL__U_N; i++)
+		if (m->nonus & (1u << i)) {
+			snprintf(buf, sizeof(buf), "NATO-%s", acl__nonus_tok[i]);
+			if ((rc = acl__toks_add(out, buf, NULL)) != 0)
+				return rc;
+		}
 	return 0;
 }
 

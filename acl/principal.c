@@ -103,6 +103,19 @@ nato_level(const char *a)
 	return 0;
 }
 
+/* A read-on for a NATO control (ISM.ACES Tables 48-50): NATO-ATOMAL,
+ * NATO-BALK, NATO-BOHEMIA. */
+static int
+nato_control(const char *a)
+{
+	if (strncmp(a, "NATO-", 5) != 0)
+		return 0;
+	for (int i = 0; i < ACL__U_N; i++)
+		if (strcmp(a + 5, acl__nonus_tok[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 acl_principal_new(acl_principal **out, const acl_data *data,
     const struct acl_principal_spec *spec, lsn_err *err)
@@ -148,10 +161,10 @@ acl_principal_new(acl_principal **out, const acl_data *data,
 				p->nato_readon = lv;
 		} else if (!(acl__sci_valid(a) || acl__aea_valid(a) ||
 		    (strncmp(a, "SAR-", 4) == 0 && acl__sar_valid(a + 4)) ||
-		    (strncmp(a, "ACCM-", 5) == 0 && acl__accm_valid(a)))) {
+		    (strncmp(a, "ACCM-", 5) == 0 && acl__accm_valid(a)) || nato_control(a))) {
 			rc = lsn_fail(err, LSN_EINPUT,
-			    "unknown access '%.40s' (SCI control, SAR-PROGRAM, ACCM-NICKNAME, AEA or "
-			    "NATO-R/C/S/TS)",
+			    "unknown access '%.40s' (SCI control, SAR-PROGRAM, ACCM-NICKNAME, AEA, "
+			    "NATO-R/C/S/TS or NATO-ATOMAL/BALK/BOHEMIA)",
 			    a);
 			goto out;
 		}

@@ -44,7 +44,7 @@ static const struct cli_opt render_opts[] = {
 static const struct cli_opt decide_opts[] = {
 	{ "country", 1, O_COUNTRY, "CCC", "the reader's country trigraph (required)" },
 	{ "clearance", 1, O_CLEARANCE, "LEVEL", "U, C, S or TS (required)" },
-	{ "sci", 1, O_SCI, "A,B", "SCI controls, SAR-PROGRAM, ACCM-NICKNAME, AEA and NATO-x read-ons held" },
+	{ "sci", 1, O_SCI, "A,B", "SCI controls, SAR-PROGRAM, ACCM-NICKNAME, AEA, NATO-x and NATO-ATOMAL read-ons held" },
 	{ "usgov", 0, O_USGOV, NULL, "the reader is US government" },
 	{ "groups", 1, O_GROUPS, "G,H", "need-to-know groups" },
 	{ "access", 1, O_ACCESS, "EXPR", "the portion's need-to-know expression" },

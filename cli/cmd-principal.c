@@ -28,7 +28,7 @@ enum { O_COUNTRY = 1, O_CLEARANCE, O_SCI, O_USGOV, O_GROUPS, O_ROLE, O_JSON };
 static const struct cli_opt add_opts[] = {
 	{ "country", 1, O_COUNTRY, "CCC", "country of affiliation, a registry trigraph (required)" },
 	{ "clearance", 1, O_CLEARANCE, "LEVEL", "U, C, S or TS (required)" },
-	{ "sci", 1, O_SCI, "A,B", "SCI controls, SAR-PROGRAM, ACCM-NICKNAME, AEA and NATO-x read-ons held" },
+	{ "sci", 1, O_SCI, "A,B", "SCI controls, SAR-PROGRAM, ACCM-NICKNAME, AEA, NATO-x and NATO-ATOMAL read-ons held" },
 	{ "usgov", 0, O_USGOV, NULL, "the principal is US government" },
 	{ "groups", 1, O_GROUPS, "G,H", "need-to-know groups" },
 	{ "role", 1, O_ROLE, "ROLE",

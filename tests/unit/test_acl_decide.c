@@ -92,6 +92,10 @@ static const struct row rows[] = {
 	    { { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) } } },
 	{ "test_acl_decide__unknown_word_is_no_release", "SECRET//NOFOREIGN",
 	    { { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) } } },
+	/* ATOMAL, BALK and BOHEMIA need their read-ons (ISM.ACES Tables
+	 * 48-50): DEU read NATO SECRET//ATOMAL with NATO-S alone. */
+	{ "test_acl_decide__atomal_needs_its_read_on", "//NATO SECRET//ATOMAL",
+	    { { D(NATO) }, { D(NATO) }, { D(NATO) }, { D(ACCESS) }, { D(NATO) } } },
 	/* EYES ONLY releases to the Five Eyes trigraphs it names (ISM.ACES
 	 * 5.6.10): not to another country it names, nor through a tetragraph
 	 * (DEU read both, GBR the second, as if they were REL TO). */
@@ -187,12 +191,15 @@ test_acl_decide__nato_unclassified_non_member_with_read_on(void **state)
 	acl_marking_free(m);
 }
 
-/* A principal with the ACCM's read-on reads it, on the marking and the
- * label; the read-on is a principal's access like an SCI control's. */
+/* A principal with the ACCM's read-on reads it, and one read into ATOMAL
+ * reads that, on the marking and the label: each read-on is a principal's
+ * access like an SCI control's. */
 static void
 test_acl_decide__accm_read_on_held(void **state)
 {
 	acl_principal *gbr = t_principal("GBR", ACL_LEVEL_S, "ACCM-TEA_LEAF", 0, NULL);
+	acl_principal *deu = t_principal("DEU", ACL_LEVEL_S, "NATO-S NATO-ATOMAL", 0, NULL);
+	acl_marking *atomal = t_parse("//NATO SECRET//ATOMAL");
 	acl_marking *m = t_parse("SECRET//REL TO USA, GBR//TEA LEAF");
 	uint8_t label[ACL_LABEL_SIZE];
 	struct acl_decision d;
@@ -202,8 +209,13 @@ test_acl_decide__accm_read_on_held(void **state)
 	assert_int_equal(acl_label_build(label, m, &err), 0);
 	assert_int_equal(acl_decide(gbr, m, &d), ACL_ALLOW);
 	assert_int_equal(acl_label_decide(gbr, label, sizeof(label), &d), ACL_ALLOW);
+	assert_int_equal(acl_label_build(label, atomal, &err), 0);
+	assert_int_equal(acl_decide(deu, atomal, &d), ACL_ALLOW);
+	assert_int_equal(acl_label_decide(deu, label, sizeof(label), &d), ACL_ALLOW);
 	acl_principal_free(gbr);
+	acl_principal_free(deu);
 	acl_marking_free(m);
+	acl_marking_free(atomal);
 }
 
 static void
