@@ -91,6 +91,19 @@ needed_level(int cls, int joint)
 
 /* ---- on the marking ---- */
 
+/* NATO information, which needs a NATO read-on: owned by NATO, or NATO
+ * named as its foreign source (FGI NATO; ISM.ACES Table 24 wants the
+ * read-on at highWaterNATO, which liaison does not keep: the portion's own
+ * level stands in for it).  FGI NATO needed no read-on. */
+static int
+nato_information(const acl_marking *m)
+{
+	const acl_data *d = m->data;
+
+	return d->nato >= 0 &&
+	    (acl__clist_has(&m->owners, d->nato) || acl__clist_has(&m->fgi_open, d->nato));
+}
+
 /* The principal's country is one of the Five Eyes but the United States,
  * which EYES ONLY may name (ISM.ACES 5.6.10). */
 static int
@@ -132,8 +145,8 @@ acl_decide(const acl_principal *p, const acl_marking *m, struct acl_decision *ou
 	    req.n > ACL_LABEL_MAX_ACCESS)
 		return finish(out, ACL_DENY, ACL_R_INVALID);
 	usa = p->country == d->usa;
-	nato_in = d->nato >= 0 && acl__clist_has(&m->owners, d->nato);
-	nato_only = nato_in && m->owners.n == 1;
+	nato_in = nato_information(m);
+	nato_only = nato_in && m->owners.n == 1 && acl__clist_has(&m->owners, d->nato);
 
 	/* ISM.ACES 5.1.1, 5.1.2 */
 	if (p->clearance < needed_level(m->cls, joint))
@@ -266,12 +279,13 @@ acl_label_build(uint8_t out[ACL_LABEL_SIZE], const acl_marking *m, lsn_err *err)
 		return lsn_fail(err, LSN_EINPUT,
 		    "the marking needs more than %d SCI/SAP/AEA accesses: label v%d cannot hold it",
 		    ACL_LABEL_MAX_ACCESS, ACL_LABEL_VERSION);
-	nato_in = d->nato >= 0 && acl__clist_has(&m->owners, d->nato);
+	nato_in = nato_information(m);
 	out[0] = 'L';
 	out[1] = ACL_LABEL_VERSION;
 	out[2] = (uint8_t)m->cls;
 	out[3] = (uint8_t)(((m->joint || m->owners.n > 1) ? F_JOINT : 0) |
-	    (nato_in && m->owners.n == 1 ? F_NATO_ONLY : 0) | (nato_in ? F_NATO_IN : 0) |
+	    (nato_in && m->owners.n == 1 && acl__clist_has(&m->owners, d->nato) ? F_NATO_ONLY : 0) |
+	    (nato_in ? F_NATO_IN : 0) |
 	    (acl__caveated(m) ? F_CAVEATED : 0));
 	out[4] = (uint8_t)(m->dissem >> 8);
 	out[5] = (uint8_t)m->dissem;

@@ -92,6 +92,9 @@ static const struct row rows[] = {
 	    { { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) } } },
 	{ "test_acl_decide__unknown_word_is_no_release", "SECRET//NOFOREIGN",
 	    { { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) } } },
+	/* NATO as the foreign source needs the read-on too (ISM.ACES Table 24). */
+	{ "test_acl_decide__fgi_nato_needs_read_on", "SECRET//FGI NATO//NOFORN",
+	    { { D(NATO) }, { D(NATO) }, { D(NATO) }, { D(NOFORN) }, { D(NATO) } } },
 	/* ATOMAL, BALK and BOHEMIA need their read-ons (ISM.ACES Tables
 	 * 48-50): DEU read NATO SECRET//ATOMAL with NATO-S alone. */
 	{ "test_acl_decide__atomal_needs_its_read_on", "//NATO SECRET//ATOMAL",
