@@ -89,6 +89,7 @@ struct acl_principal {
 	unsigned roles;
 	int disabled;
 	int nato_readon; /* enum acl_level of the highest NATO-x read-on, 0 none */
+	int five_eyes;   /* AUS, CAN, GBR or NZL: what EYES ONLY may name but USA */
 	struct acl__toks acc;
 	char *acc_str, *groups_str;
 	char **groups;

@@ -104,17 +104,11 @@ nato_information(const acl_marking *m)
 	    (acl__clist_has(&m->owners, d->nato) || acl__clist_has(&m->fgi_open, d->nato));
 }
 
-/* The principal's country is one of the Five Eyes but the United States,
- * which EYES ONLY may name (ISM.ACES 5.6.10). */
+/* NATO is the only owner: NATO's own information. */
 static int
-five_eyes(const acl_principal *p)
+nato_own(const acl_marking *m)
 {
-	static const char *const fvey[] = { "AUS", "CAN", "GBR", "NZL" };
-
-	for (size_t k = 0; k < sizeof(fvey) / sizeof(fvey[0]); k++)
-		if (p->country == acl__lookup(p->data, fvey[k], 3))
-			return 1;
-	return 0;
+	return m->data->nato >= 0 && m->owners.n == 1 && m->owners.v[0] == m->data->nato;
 }
 
 /* The principal's country is in l, every tetragraph fully expanded
@@ -146,7 +140,7 @@ acl_decide(const acl_principal *p, const acl_marking *m, struct acl_decision *ou
 		return finish(out, ACL_DENY, ACL_R_INVALID);
 	usa = p->country == d->usa;
 	nato_in = nato_information(m);
-	nato_only = nato_in && m->owners.n == 1 && acl__clist_has(&m->owners, d->nato);
+	nato_only = nato_own(m);
 
 	/* ISM.ACES 5.1.1, 5.1.2 */
 	if (p->clearance < needed_level(m->cls, joint))
@@ -190,7 +184,7 @@ acl_decide(const acl_principal *p, const acl_marking *m, struct acl_decision *ou
 		 * ONLY went to DEU, USA/AUS/NATO EYES ONLY to every member. */
 		if ((ds & BIT(REL)) && country_in(p, &m->rel))
 			return finish(out, ACL_ALLOW, ACL_R_OK);
-		if ((ds & BIT(EYES)) && five_eyes(p) && acl__clist_has(&m->rel, p->country))
+		if ((ds & BIT(EYES)) && p->five_eyes && acl__clist_has(&m->rel, p->country))
 			return finish(out, ACL_ALLOW, ACL_R_OK);
 		/* NATO's own information, no FD&R: the read-on (checked above)
 		 * and membership govern (CAPCO 2016 Table 5, NATO rows). */
@@ -284,7 +278,7 @@ acl_label_build(uint8_t out[ACL_LABEL_SIZE], const acl_marking *m, lsn_err *err)
 	out[1] = ACL_LABEL_VERSION;
 	out[2] = (uint8_t)m->cls;
 	out[3] = (uint8_t)(((m->joint || m->owners.n > 1) ? F_JOINT : 0) |
-	    (nato_in && m->owners.n == 1 && acl__clist_has(&m->owners, d->nato) ? F_NATO_ONLY : 0) |
+	    (nato_own(m) ? F_NATO_ONLY : 0) |
 	    (nato_in ? F_NATO_IN : 0) |
 	    (acl__caveated(m) ? F_CAVEATED : 0));
 	out[4] = (uint8_t)(m->dissem >> 8);
@@ -381,7 +375,7 @@ acl_label_decide(const acl_principal *p, const uint8_t *l, size_t len,
 	if (!usa) {
 		if ((ds & BIT(REL)) && meets(p->reach, l + L_REL))
 			return finish(out, ACL_ALLOW, ACL_R_OK);
-		if ((ds & BIT(EYES)) && five_eyes(p) && has_bit(l + L_REL, p->country))
+		if ((ds & BIT(EYES)) && p->five_eyes && has_bit(l + L_REL, p->country))
 			return finish(out, ACL_ALLOW, ACL_R_OK);
 		if ((flags & F_NATO_ONLY) && !(ds & FDR) && meets(p->reach, l + L_OWN))
 			return finish(out, ACL_ALLOW, ACL_R_OK);
@@ -393,8 +387,7 @@ acl_label_decide(const acl_principal *p, const uint8_t *l, size_t len,
 		return finish(out, ACL_DENY, ACL_R_NOT_RELEASABLE);
 	}
 	if ((ds & BIT(DISPLAYONLY)) && !p->usgov &&
-	    !((ds & (BIT(REL) | BIT(EYES))) &&
-		((l[L_REL + 8 * (d->usa / 64) + (d->usa % 64) / 8] >> (d->usa % 8)) & 1)))
+	    !((ds & (BIT(REL) | BIT(EYES))) && has_bit(l + L_REL, d->usa)))
 		return finish(out, ACL_VIEW, ACL_R_DISPLAY_ONLY);
 	return finish(out, ACL_ALLOW, ACL_R_OK);
 }

@@ -85,7 +85,6 @@ int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
 int cli_parse_long(const struct cli_ctx *ctx, const char *opt, const char *s,
     long min, long max, long *out);
 
-
 /*
  * Open (or, at init, create) the store named by the global options, asking
  * for the key as they say.  On failure the error is printed and the exit

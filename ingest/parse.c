@@ -775,7 +775,6 @@ is_ns(const xmlChar *uri, const char *ns)
 	return uri != NULL && strcmp((const char *)uri, ns) == 0;
 }
 
-/* The attributes of a start tag: localname, prefix, URI, value, end. */
 /* A marking attribute (acl_attr_names) other than ism:classification and
  * ism:resourceElement, or NULL. */
 static const char *
@@ -788,6 +787,7 @@ marking_attr(const char *name)
 	return NULL;
 }
 
+/* The attributes of a start tag: localname, prefix, URI, value, end. */
 static void
 native_open(struct native *s, int field, const xmlChar *name, int nattrs,
     const xmlChar **attrs)

@@ -62,8 +62,6 @@ blank_piece(const char *buf, size_t len)
 	return 1;
 }
 
-/* Document num of standard input, buf[0..len); over the cap (oversize),
- * the dropped bytes before it too, and whether its end was seen (whole). */
 /* The last piece, after the input's end or a read error (rc): its end
  * was seen when the read did not fail. */
 static int
