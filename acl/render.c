@@ -18,9 +18,10 @@ static const char *const nato_word[] = { "", "NATO UNCLASSIFIED",
 	"NATO RESTRICTED", "NATO CONFIDENTIAL", "NATO SECRET", "COSMIC TOP SECRET" };
 static const char *const nato_abbr[] = { "", "NU", "NR", "NC", "NS", "CTS" };
 
-/* Banner and portion forms of the dissemination controls (Register 8). */
+/* Banner and portion forms of the dissemination controls (Register 8).  DEA
+ * SENSITIVE has no banner abbreviation (its template). */
 static const char *const dissem_banner[ACL__D_N] = { "RSEN", "FOUO", "ORCON",
-	"ORCON-USGOV", "IMCON", "NOFORN", "PROPIN", NULL, "RELIDO", NULL, "DSEN",
+	"ORCON-USGOV", "IMCON", "NOFORN", "PROPIN", NULL, "RELIDO", NULL, "DEA SENSITIVE",
 	"FISA", NULL };
 static const char *const nonic_banner[ACL__N_N] = { "LIMDIS", "EXDIS", "NODIS",
 	"SBU", "SBU NOFORN", "LES", "LES NOFORN", "SSI" };

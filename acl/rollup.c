@@ -1,9 +1,11 @@
 /*
  * acl/rollup.c - the banner from its portions: CAPCO 2016 D.2 (Table 3,
- * FD&R precedence) and ODNI ISM-Rollup V2021-NOV section 2.2.
+ * FD&R precedence), the precedence rules of each marking's template in
+ * the Register and Manual, and ODNI ISM-Rollup V2021-NOV section 2.2.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +92,78 @@ union_clist(struct acl__clist *to, const struct acl__clist *from)
 		acl__clist_add(to, from->v[i]);
 }
 
+/*
+ * AEA precedence (CAPCO 2016 marking templates, section 6): RD over FRD
+ * and TFNI, FRD over TFNI; with RD, every SIGMA number goes under
+ * RD-SIGMA ("regardless of whether the information was RD or FRD"); DOD
+ * and DOE UCNI leave a classified banner.  Returns 1 when UCNI left, for
+ * the NOFORN it may bring.
+ */
+static int
+aea_precedence(struct acl__toks *t, int classified)
+{
+	struct acl__toks out = { 0 };
+	int rd = acl__toks_has(t, "RD"), frd = acl__toks_has(t, "FRD"), ucni = 0;
+	char sg[ACL__TOKLEN];
+
+	for (int i = 0; i < t->n; i++) {
+		const char *k = t->t[i];
+		if ((rd || frd) && strcmp(k, "TFNI") == 0)
+			continue;
+		if (rd && strcmp(k, "FRD") == 0)
+			continue;
+		if (rd && strncmp(k, "FRD-SG-", 7) == 0) {
+			(void)snprintf(sg, sizeof(sg), "RD-SG-%s", k + 7);
+			k = sg;
+		}
+		if (classified && (strcmp(k, "DCNI") == 0 || strcmp(k, "UCNI") == 0)) {
+			ucni = 1;
+			continue;
+		}
+		(void)acl__toks_add(&out, k, NULL);
+	}
+	*t = out;
+	return ucni;
+}
+
+#define N(x) (1u << ACL__N_##x)
+
+/*
+ * The other controls' precedence, once the FD&R is known (nf: the banner
+ * carries NOFORN), from CAPCO 2016's marking templates:
+ *   - with NOFORN in the banner, SBU NOFORN and LES NOFORN convey it as
+ *     the IC control and become SBU and LES ("SECRET//NOFORN//LES");
+ *   - a classified banner drops FOUO, LIMDIS and SBU (the classification
+ *     protects them); LES and SSI stay at any level;
+ *   - NODIS over EXDIS; EXDIS or NODIS over SBU, SBU NOFORN and FOUO;
+ *     SBU NOFORN over SBU;
+ *   - an unclassified banner drops FOUO beside any other dissemination
+ *     control, FD&R aside (PROPIN, DSEN, LIMDIS, SBU, LES, SSI ... over
+ *     FOUO).
+ */
+static void
+control_precedence(acl_marking *r, int nf)
+{
+	if (nf && (r->nonic & N(SBU_NF)))
+		r->nonic = (r->nonic & ~N(SBU_NF)) | N(SBU);
+	if (nf && (r->nonic & N(LES_NF)))
+		r->nonic = (r->nonic & ~N(LES_NF)) | N(LES);
+	if (r->cls > ACL_LEVEL_U) {
+		r->dissem &= ~BIT(FOUO);
+		r->nonic &= ~(N(DS) | N(SBU) | N(SBU_NF));
+	}
+	if (r->nonic & N(ND))
+		r->nonic &= ~N(XD);
+	if (r->nonic & (N(XD) | N(ND))) {
+		r->nonic &= ~(N(SBU) | N(SBU_NF));
+		r->dissem &= ~BIT(FOUO);
+	}
+	if (r->nonic & N(SBU_NF))
+		r->nonic &= ~N(SBU);
+	if ((r->dissem & ~(FDR_BITS | BIT(FOUO))) || r->nonic)
+		r->dissem &= ~BIT(FOUO);
+}
+
 static int
 same_owners(const acl_marking *a, const acl_marking *b)
 {
@@ -106,7 +180,7 @@ acl_rollup(acl_marking **out, const acl_data *d,
 	const struct acl__clist **lists = NULL;
 	size_t np = 0, nall = 0;
 	const acl_marking *first = NULL;
-	int rc = 0, mixed_owner = 0, nf = 0, oc_all_usgov = 1;
+	int rc = 0, mixed_owner = 0, nf = 0, oc_all_usgov = 1, nonic_nf = 0, ucni = 0;
 
 	*out = NULL;
 	if ((rc = acl_marking_new(&r, d, err)) != 0)
@@ -177,9 +251,7 @@ acl_rollup(acl_marking **out, const acl_data *d,
 	 * standards README). */
 	if (r->cls == ACL_LEVEL_R && acl__clist_has(&r->owners, d->usa))
 		r->cls = ACL_LEVEL_C;
-	/* FOUO is dropped when the document is classified (CAPCO 2016 H.8 FOUO). */
-	if (r->cls > ACL_LEVEL_U)
-		r->dissem &= ~BIT(FOUO);
+	ucni = aea_precedence(&r->aea, r->cls > ACL_LEVEL_U);
 	/* OC-USGOV survives only if every OC portion has it (CAPCO 2016 H.8). */
 	if (!oc_all_usgov)
 		r->dissem &= ~BIT(OC_USGOV);
@@ -187,10 +259,18 @@ acl_rollup(acl_marking **out, const acl_data *d,
 
 	/* ---- FD&R: CAPCO 2016 Table 3 ---- */
 	for (size_t i = 0; i < np; i++) {
-		/* rules 1-8, 14, 15: NF, SBU-NF, LES-NF anywhere */
-		if (D(part[i], NF) ||
-		    (part[i]->nonic & ((1u << ACL__N_SBU_NF) | (1u << ACL__N_LES_NF))))
+		/* rules 1-8, 14, 15: NF anywhere; SBU-NF, LES-NF anywhere in a
+		 * classified document.  In an unclassified one they are
+		 * conveyed as SBU NOFORN and LES NOFORN (their templates:
+		 * FOUO + LES-NF is LES NOFORN), and other portions' FD&R
+		 * beside them comes to NOFORN below. */
+		if (D(part[i], NF))
 			nf = 1;
+		if (part[i]->nonic & (N(SBU_NF) | N(LES_NF))) {
+			nonic_nf = 1;
+			if (r->cls > ACL_LEVEL_U)
+				nf = 1;
+		}
 	}
 	if (!nf && np > 0) {
 		size_t none = 0, relido_only = 0, with_rel = 0, with_disp = 0, relido = 0,
@@ -287,12 +367,21 @@ acl_rollup(acl_marking **out, const acl_data *d,
 				r->dissem |= BIT(RELIDO);
 		}
 	}
+	/* No release beside a control that forbids it: SBU-NF or LES-NF
+	 * (rules 14, 15), EXDIS or NODIS (their templates: "REL TO is not
+	 * authorized ... NOFORN would convey"), and DOD or DOE UCNI left out of
+	 * a classified banner ("NOFORN must be applied if a less restrictive
+	 * FD&R marking would otherwise be conveyed"). */
+	if ((nonic_nf || ucni || (r->nonic & (N(XD) | N(ND)))) &&
+	    (r->dissem & (BIT(REL) | BIT(EYES) | BIT(RELIDO) | BIT(DISPLAYONLY))))
+		nf = 1;
 	if (nf) {
 		r->dissem &= ~(BIT(REL) | BIT(EYES) | BIT(RELIDO) | BIT(DISPLAYONLY));
 		r->dissem |= BIT(NF);
 		r->rel.n = 0;
 		r->disp.n = 0;
 	}
+	control_precedence(r, nf);
 	acl__toks_sort(&r->sci);
 	acl__toks_sort(&r->sar);
 	{

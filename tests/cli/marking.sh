@@ -120,6 +120,35 @@ run $M check "$T/xxe.xml"
 expect_rc 65 "check: DTD / external entity refused"
 expect_err 'DTDs are not accepted' "check: says why"
 
+# A banner written by the templates' precedence rules (CAPCO 2016: LES
+# NOFORN over FOUO; LES stays and NOFORN is the IC control in a classified
+# banner; RD over FRD) passes; these were refused as not the roll-up.
+cat >"$T/prec.xml" <<'XML'
+<?xml version="1.0"?>
+<r xmlns:ism="urn:us:gov:ic:ism" ism:resourceElement="true" ism:classification="U"
+   ism:ownerProducer="USA" ism:nonICmarkings="LES-NF">
+ <p ism:classification="U" ism:ownerProducer="USA" ism:disseminationControls="FOUO">a</p>
+ <p ism:classification="U" ism:ownerProducer="USA" ism:nonICmarkings="LES-NF">b</p>
+</r>
+XML
+run $M check "$T/prec.xml"
+expect_rc 0 "check: UNCLASSIFIED//LES NOFORN over FOUO passes"
+expect_out 'ok: UNCLASSIFIED//LES NOFORN$' "check: prints the banner"
+cat >"$T/prec2.xml" <<'XML'
+<?xml version="1.0"?>
+<r xmlns:ism="urn:us:gov:ic:ism" ism:resourceElement="true" ism:classification="S"
+   ism:ownerProducer="USA" ism:atomicEnergyMarkings="RD" ism:disseminationControls="NF"
+   ism:nonICmarkings="LES">
+ <p ism:classification="S" ism:ownerProducer="USA" ism:atomicEnergyMarkings="RD"
+    ism:disseminationControls="NF">a</p>
+ <p ism:classification="S" ism:ownerProducer="USA" ism:atomicEnergyMarkings="FRD"
+    ism:disseminationControls="NF">b</p>
+ <p ism:classification="U" ism:ownerProducer="USA" ism:nonICmarkings="LES-NF">c</p>
+</r>
+XML
+run $M check "$T/prec2.xml"
+expect_rc 0 "check: SECRET//RD//NOFORN//LES over RD, FRD and LES-NF portions passes"
+
 printf '<r><p' >"$T/broken.xml"
 run $M rollup "$T/broken.xml"
 expect_rc 65 "rollup: malformed XML exits 65"

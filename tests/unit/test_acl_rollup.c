@@ -1,7 +1,11 @@
 /*
  * tests/unit/test_acl_rollup.c - the banner from its portions: one test per
- * rule of CAPCO 2016 Table 3 (FD&R precedence, the manual's examples), and
- * the other roll-up rules of CAPCO 2016 D.2 and ISM-Rollup 2.2.
+ * rule of CAPCO 2016 Table 3 (FD&R precedence, the manual's examples), the
+ * precedence rules of the marking templates (AEA, UCNI, non-IC controls,
+ * FOUO), and the other roll-up rules of CAPCO 2016 D.2 and ISM-Rollup 2.2.
+ * In a classified banner, SBU NOFORN's NOFORN is the IC control and SBU
+ * leaves it (SBU template); LES stays at every level (LES NOFORN template:
+ * "SECRET//NOFORN//LES").
  */
 #include "config.h"
 
@@ -48,17 +52,17 @@ static const struct rcase table3[] = {
 	    { "(S//NF)", "(S//REL TO USA, GBR)", "(S//RELIDO)", "(S//USA/AUS EYES ONLY)" },
 	    NF_BANNER },
 	{ "test_acl_rollup__table3_rule_03_nf_with_sbu_nf",
-	    { "(S//NF)", "(U//SBU-NF)", NULL }, "SECRET//NOFORN//SBU NOFORN" },
+	    { "(S//NF)", "(U//SBU-NF)", NULL }, NF_BANNER },
 	{ "test_acl_rollup__table3_rule_04_unmarked_with_sbu_nf",
-	    { "(S)", "(U//SBU-NF)", NULL }, "SECRET//NOFORN//SBU NOFORN" },
+	    { "(S)", "(U//SBU-NF)", NULL }, NF_BANNER },
 	{ "test_acl_rollup__table3_rule_05_mixture_with_sbu_nf",
-	    { "(S//REL TO USA, GBR)", "(S)", "(U//SBU-NF)", NULL }, "SECRET//NOFORN//SBU NOFORN" },
+	    { "(S//REL TO USA, GBR)", "(S)", "(U//SBU-NF)", NULL }, NF_BANNER },
 	{ "test_acl_rollup__table3_rule_06_nf_with_les_nf",
-	    { "(S//NF)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES NOFORN" },
+	    { "(S//NF)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES" },
 	{ "test_acl_rollup__table3_rule_07_unmarked_with_les_nf",
-	    { "(S)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES NOFORN" },
+	    { "(S)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES" },
 	{ "test_acl_rollup__table3_rule_08_mixture_with_les_nf",
-	    { "(S//REL TO USA, GBR)", "(S)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES NOFORN" },
+	    { "(S//REL TO USA, GBR)", "(S)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES" },
 	{ "test_acl_rollup__table3_rule_09_rel_lists_without_common_country",
 	    { "(S//REL TO USA, GBR)", "(S//REL TO USA, AUS)", NULL }, NF_BANNER },
 	{ "test_acl_rollup__table3_rule_10_rel_with_relido",
@@ -70,9 +74,9 @@ static const struct rcase table3[] = {
 	{ "test_acl_rollup__table3_rule_13_rel_with_eyes_no_common",
 	    { "(S//REL TO USA, GBR)", "(S//USA/AUS EYES ONLY)", NULL }, NF_BANNER },
 	{ "test_acl_rollup__table3_rule_14_rel_with_sbu_nf",
-	    { "(S//REL TO USA, GBR)", "(U//SBU-NF)", NULL }, "SECRET//NOFORN//SBU NOFORN" },
+	    { "(S//REL TO USA, GBR)", "(U//SBU-NF)", NULL }, NF_BANNER },
 	{ "test_acl_rollup__table3_rule_15_rel_with_les_nf",
-	    { "(S//REL TO USA, GBR)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES NOFORN" },
+	    { "(S//REL TO USA, GBR)", "(U//LES-NF)", NULL }, "SECRET//NOFORN//LES" },
 	{ "test_acl_rollup__table3_rule_16_rel_with_unmarked",
 	    { "(S//REL TO USA, GBR)", "(C)", NULL }, NF_BANNER },
 	{ "test_acl_rollup__table3_rule_17_relido_with_unmarked",
@@ -151,6 +155,71 @@ static const struct rcase other[] = {
 	    "//JOINT SECRET CAN USA//REL TO USA, CAN" },
 };
 
+/* The templates' "Precedence Rules for Banner Line Guidance" (CAPCO 2016). */
+static const struct rcase precedence[] = {
+	{ "test_acl_rollup__rd_over_frd_and_tfni",
+	    { "(S//RD)", "(S//FRD)", "(S//TFNI)", NULL }, "SECRET//RD" },
+	{ "test_acl_rollup__frd_over_tfni",
+	    { "(S//FRD)", "(C//TFNI)", NULL }, "SECRET//FRD" },
+	{ "test_acl_rollup__tfni_alone_stays",
+	    { "(S//TFNI)", "(C)", NULL }, "SECRET//TFNI" },
+	{ "test_acl_rollup__rd_sigma_takes_frd_sigma_numbers",
+	    { "(S//RD-SG 14)", "(S//FRD-SG 20)", NULL }, "SECRET//RD-SIGMA 14 20" },
+	{ "test_acl_rollup__frd_sigma_without_rd_stays",
+	    { "(S//FRD-SG 14)", "(S//FRD-SG 20)", NULL }, "SECRET//FRD-SIGMA 14 20" },
+	{ "test_acl_rollup__cnwdi_stays_beside_frd",
+	    { "(S//RD-CNWDI)", "(S//FRD)", NULL }, "SECRET//RD-CNWDI" },
+	{ "test_acl_rollup__dod_ucni_stays_when_unclassified",
+	    { "(U//DCNI)", "(U)", NULL }, "UNCLASSIFIED//DOD UCNI" },
+	{ "test_acl_rollup__dod_ucni_leaves_classified_banner",
+	    { "(U//DCNI)", "(S//NF)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__doe_ucni_leaves_classified_banner_no_fdr",
+	    { "(U//UCNI)", "(S)", NULL }, "SECRET" },
+	{ "test_acl_rollup__ucni_makes_a_release_noforn",
+	    { "(U//UCNI//REL TO USA, GBR)", "(S//REL TO USA, GBR)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__les_nf_alone_unclassified",
+	    { "(U//LES-NF)", NULL }, "UNCLASSIFIED//LES NOFORN" },
+	{ "test_acl_rollup__les_nf_over_fouo",
+	    { "(U//FOUO)", "(U//LES-NF)", NULL }, "UNCLASSIFIED//LES NOFORN" },
+	{ "test_acl_rollup__les_over_fouo",
+	    { "(U//FOUO)", "(U//LES)", NULL }, "UNCLASSIFIED//LES" },
+	{ "test_acl_rollup__les_stays_when_classified",
+	    { "(U//LES)", "(S//NF)", NULL }, "SECRET//NOFORN//LES" },
+	{ "test_acl_rollup__sbu_nf_alone_unclassified",
+	    { "(U//SBU-NF)", "(U)", NULL }, "UNCLASSIFIED//SBU NOFORN" },
+	{ "test_acl_rollup__sbu_nf_over_sbu_and_fouo",
+	    { "(U//SBU)", "(U//SBU-NF)", "(U//FOUO)", NULL }, "UNCLASSIFIED//SBU NOFORN" },
+	{ "test_acl_rollup__sbu_nf_beside_a_release_is_ic_noforn",
+	    { "(U//SBU-NF)", "(U//FOUO//REL TO USA, GBR)", NULL },
+	    "UNCLASSIFIED//NOFORN//SBU" },
+	{ "test_acl_rollup__sbu_over_fouo",
+	    { "(U//SBU)", "(U//FOUO)", NULL }, "UNCLASSIFIED//SBU" },
+	{ "test_acl_rollup__sbu_leaves_classified_banner",
+	    { "(U//SBU)", "(C//NF)", NULL }, "CONFIDENTIAL//NOFORN" },
+	{ "test_acl_rollup__limdis_over_fouo",
+	    { "(U//DS)", "(U//FOUO)", NULL }, "UNCLASSIFIED//LIMDIS" },
+	{ "test_acl_rollup__limdis_leaves_classified_banner",
+	    { "(U//DS)", "(S//NF)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__nodis_over_exdis",
+	    { "(U//XD)", "(U//ND)", NULL }, "UNCLASSIFIED//NODIS" },
+	{ "test_acl_rollup__exdis_over_sbu_and_fouo",
+	    { "(U//XD)", "(U//SBU)", "(U//FOUO)", NULL }, "UNCLASSIFIED//EXDIS" },
+	{ "test_acl_rollup__exdis_stays_when_classified",
+	    { "(S//XD//NF)", "(C//NF)", NULL }, "SECRET//NOFORN//EXDIS" },
+	{ "test_acl_rollup__exdis_makes_a_release_noforn",
+	    { "(S//REL TO USA, GBR//XD)", "(S//REL TO USA, GBR)", NULL },
+	    "SECRET//NOFORN//EXDIS" },
+	{ "test_acl_rollup__ssi_over_fouo",
+	    { "(U//SSI)", "(U//FOUO)", NULL }, "UNCLASSIFIED//SSI" },
+	{ "test_acl_rollup__propin_over_fouo",
+	    { "(U//PR)", "(U//FOUO)", NULL }, "UNCLASSIFIED//PROPIN" },
+	{ "test_acl_rollup__dsen_over_fouo",
+	    { "(U//DSEN)", "(U//FOUO)", NULL }, "UNCLASSIFIED//DEA SENSITIVE" },
+	{ "test_acl_rollup__fouo_kept_beside_fdr",
+	    { "(U//FOUO//REL TO USA, GBR)", "(U//FOUO//REL TO USA, GBR)", NULL },
+	    "UNCLASSIFIED//FOUO/REL TO USA, GBR" },
+};
+
 static void
 test_acl_rollup__exclude_from_rollup_honoured(void **state)
 {
@@ -184,12 +253,15 @@ test_acl_rollup__no_portion_is_an_error(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[64];
+	struct CMUnitTest tests[128];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(table3) / sizeof(table3[0]); i++)
 		tests[n++] = (struct CMUnitTest){ table3[i].name, run_case, NULL, NULL,
 			(void *)&table3[i] };
+	for (size_t i = 0; i < sizeof(precedence) / sizeof(precedence[0]); i++)
+		tests[n++] = (struct CMUnitTest){ precedence[i].name, run_case, NULL, NULL,
+			(void *)&precedence[i] };
 	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
 		tests[n++] = (struct CMUnitTest){ other[i].name, run_case, NULL, NULL,
 			(void *)&other[i] };
