@@ -326,7 +326,11 @@ int acl_decide(const acl_principal *p, const acl_marking *m,
  * old labels.  A label built with another registry denies (ACL_R_DATA).
  */
 #define ACL_LABEL_SIZE 288
-#define ACL_LABEL_VERSION 1
+/* 2: ACCM nicknames and NATO's ATOMAL, BALK and BOHEMIA are among the
+ * hashed requirements, and FGI NATO sets the NATO-information flag; a
+ * version 1 label lacks them, so it denies (ACL_R_DATA) rather than be
+ * decided as if they were absent. */
+#define ACL_LABEL_VERSION 2
 #define ACL_LABEL_MAX_ACCESS 16
 
 /*

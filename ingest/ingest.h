@@ -665,7 +665,7 @@ int ingest_marking_parse(acl_marking **out, const acl_data *data, const char *te
  * has no postings yet, or its layout is this one; else LSN_EINPUT naming
  * both).
  */
-#define INGEST_INDEX_FORMAT "10"
+#define INGEST_INDEX_FORMAT "11"
 
 /*
  * Every report is also posted under this pseudo-word, in its batch's block

@@ -219,7 +219,7 @@ if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; t
 		cp "$S.key" "$T/old.key"
 	run "$LIAISON" --store "$T/old" --as ana query convoy
 	expect_rc 65 "a store with an unrecorded index layout: query exits 65"
-	expect_err '^liaison: query: this store.s search index has layout 1, and this liaison reads layout 10: ingest the reports again into a new store$' \
+	expect_err '^liaison: query: this store.s search index has layout 1, and this liaison reads layout 11: ingest the reports again into a new store$' \
 		"...saying what to do"
 	run "$LIAISON" --store "$T/old" --as ana ingest "$LSN_SRCDIR/samples"
 	expect_err 'search index has layout 1' "ingest refuses to add to it"

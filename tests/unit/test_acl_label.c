@@ -183,12 +183,12 @@ test_acl_label__encoding_is_stable(void **state)
 
 	(void)state;
 	assert_int_equal(acl_label_build(label, m, &err), 0);
-	/* Header: 'L', version 1, TS, flags 8 (caveated), dissem REL (bit 7), non-IC 0,
+	/* Header: 'L', version 2, TS, flags 8 (caveated), dissem REL (bit 7), non-IC 0,
 	 * non-US 0, registry id, 4 accesses.  A change here breaks sealed
 	 * records: bump ACL_LABEL_VERSION instead. */
 	for (int i = 0; i < 16; i++)
 		sprintf(hex + 2 * i, "%02x", label[i]);
-	assert_string_equal(hex, "4c01050800800000" "8ed44cfe04000000");
+	assert_string_equal(hex, "4c02050800800000" "8ed44cfe04000000");
 	/* releasableTo bitset: USA (index 0), GBR and FVEY bits set. */
 	assert_int_equal(label[16] & 1, 1);
 	acl_marking_free(m);
@@ -212,8 +212,14 @@ test_acl_label__corrupt_or_foreign_registry_denies(void **state)
 	assert_int_equal(acl_label_decide(p, label, sizeof(label), &d), ACL_DENY);
 	assert_int_equal(d.reason, ACL_R_DATA);
 	label[9] ^= 1;
-	label[1] = 2; /* unknown version */
+	label[1] = ACL_LABEL_VERSION + 1; /* unknown version */
 	assert_int_equal(acl_label_decide(p, label, sizeof(label), &d), ACL_DENY);
+	assert_int_equal(d.reason, ACL_R_DATA);
+	/* Version 1 lacked the ACCM, NATO control and FGI NATO requirements:
+	 * such a label is not decided as if they were absent. */
+	label[1] = 1;
+	assert_int_equal(acl_label_decide(p, label, sizeof(label), &d), ACL_DENY);
+	assert_int_equal(d.reason, ACL_R_DATA);
 	acl_principal_free(p);
 	acl_marking_free(m);
 }
