@@ -6,7 +6,9 @@
  * deleted: `disable` keeps the record, so the names in the audit trail
  * stay meaningful.  Each change is audited in the same batch as the
  * principal write (CREATE or MODIFY, SUCCESS); each read is audited too
- * (READ), before anything is printed.
+ * (READ), before anything is printed.  What a change depends on is read
+ * again in its commit (struct still): another process may have changed
+ * it since this one read it.
  *
  * Exit status: 0 ok, 64 usage, 65 bad input (unknown country, clearance
  * or role; disabling the last enabled officer), 66 no such principal,
@@ -269,10 +271,114 @@ event(const struct cli_ctx *ctx, const acl_principal *me, const char *action,
 		.withheld = -1 };
 }
 
-/* Queue p and ev in one batch and commit them together. */
+/*
+ * What an officer's change must find true when it commits, read again in
+ * its write transaction: what was read before may have changed since,
+ * when another process committed in between (two officers disabling each
+ * other at once, two adds of one name, an officer disabled while acting).
+ */
+struct still {
+	const acl_data *data;
+	const char *actor;  /* still an enabled officer */
+	const char *name;   /* the principal written */
+	int absent;         /* add: no principal of that name */
+	int enabled;        /* disable: it is not disabled yet */
+	int other_officer;  /* disable: another enabled officer remains */
+	int failed;         /* the check said no (not an I/O error) */
+};
+
+static int
+enabled_officer(const acl_principal *p)
+{
+	return (acl_principal_roles(p) & ACL_ROLE_OFFICER) && !acl_principal_disabled(p);
+}
+
+/* Read and decode one principal in sn: 0, LSN_ENOTFOUND, another status. */
+static int
+snap_principal(store_snap *sn, const acl_data *data, const char *name, acl_principal **out,
+    lsn_err *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	lsn_err why;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_principal_get(sn, name, &buf, &len, err)) != 0)
+		return rc;
+	if ((rc = acl_principal_decode(out, data, buf, len, &why)) != 0)
+		lsn_fail(err, rc, "principal %s: %.400s", name, why.msg);
+	lsn_wipe_free(buf, len);
+	return rc;
+}
+
+static int
+recheck(void *vctx, store_snap *sn, lsn_err *err)
+{
+	struct still *c = vctx;
+	acl_principal *p = NULL;
+	int rc, ok;
+
+	rc = snap_principal(sn, c->data, c->actor, &p, err);
+	ok = rc == 0 && enabled_officer(p);
+	acl_principal_free(p);
+	if (rc != 0 && rc != LSN_ENOTFOUND && rc != LSN_EINPUT)
+		return rc;
+	if (!ok) {
+		c->failed = 1; /* a reason, not an I/O error */
+		return lsn_fail(err, LSN_EDENIED, "%s is no longer an enabled officer", c->actor);
+	}
+	if (c->absent) {
+		rc = snap_principal(sn, c->data, c->name, &p, err);
+		acl_principal_free(p);
+		/* Never overwrite, even a record this data cannot decode. */
+		if (rc == 0 || rc == LSN_EINPUT) {
+			c->failed = 1; /* a reason, not an I/O error */
+			return lsn_fail(err, LSN_EEXISTS, "principal %s already exists", c->name);
+		}
+		if (rc != LSN_ENOTFOUND)
+			return rc;
+	}
+	if (c->enabled) {
+		rc = snap_principal(sn, c->data, c->name, &p, err);
+		ok = rc == 0 && !acl_principal_disabled(p);
+		acl_principal_free(p);
+		if (rc != 0)
+			return rc;
+		if (!ok) {
+			c->failed = 1; /* a reason, not an I/O error */
+			return lsn_fail(err, LSN_EINPUT, "principal %s is already disabled", c->name);
+		}
+	}
+	if (c->other_officer) {
+		struct plist l = { .data = c->data };
+		size_t officers = 0;
+		if ((rc = store_principal_iter(sn, collect, &l, &l.err)) != 0)
+			*err = l.err;
+		for (size_t i = 0; i < l.n; i++)
+			if (enabled_officer(l.v[i]) && strcmp(acl_principal_name(l.v[i]), c->name) != 0)
+				officers++;
+		plist_free(&l);
+		if (rc != 0)
+			return rc;
+		/* A store with no enabled officer could never be managed again. */
+		if (officers == 0) {
+			c->failed = 1; /* a reason, not an I/O error */
+			return lsn_fail(err, LSN_EINPUT,
+			    "%s is the last enabled officer: add another officer first", c->name);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Queue p and ev in one batch and commit them together if what c asks
+ * still holds then.  When it does not, nothing is written, and ev is
+ * audited as a FAILURE with the reason instead.
+ */
 static int
 write_principal(struct cli_ctx *ctx, store *st, const acl_principal *p,
-    const store_audit_event *ev)
+    store_audit_event *ev, struct still *c)
 {
 	store_batch *b = NULL;
 	uint8_t *enc = NULL;
@@ -280,15 +386,25 @@ write_principal(struct cli_ctx *ctx, store *st, const acl_principal *p,
 	lsn_err err;
 	int rc;
 
-	if ((rc = acl_principal_encode(&enc, &len, p, &err)) != 0 ||
-	    (rc = store_batch_new(st, &b, &err)) != 0 ||
-	    (rc = store_batch_put_principal(b, acl_principal_name(p), enc, len, &err)) != 0 ||
-	    (rc = store_batch_audit_event(b, ev, &err)) != 0 ||
-	    (rc = store_batch_commit(b, &err)) != 0)
-		rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg);
+	if ((rc = acl_principal_encode(&enc, &len, p, &err)) == 0 &&
+	    (rc = store_batch_new(st, &b, &err)) == 0) {
+		store_batch_check(b, recheck, c);
+		if ((rc = store_batch_put_principal(b, acl_principal_name(p), enc, len, &err)) == 0 &&
+		    (rc = store_batch_audit_event(b, ev, &err)) == 0)
+			rc = store_batch_commit(b, &err);
+	}
 	store_batch_free(b);
 	free(enc);
-	return rc;
+	if (rc != 0 && c->failed) {
+		int status = rc;
+		ev->outcome = "FAILURE";
+		ev->reason = err.msg;
+		if ((rc = cli_audit(ctx, st, ev)) == 0)
+			rc = status;
+		else
+			return rc;
+	}
+	return rc != 0 ? cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg) : 0;
 }
 
 /* A clearance: a level, but never R (RESTRICTED is not a US clearance). */
@@ -306,8 +422,9 @@ run_add(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	struct opts o;
 	acl_data *data = NULL;
 	store *st = NULL;
-	acl_principal *me = NULL, *p = NULL, *old = NULL;
+	acl_principal *me = NULL, *p = NULL;
 	struct acl_principal_spec spec;
+	struct still still;
 	store_audit_event ev;
 	const char *obj[1];
 	char roles[32];
@@ -342,28 +459,15 @@ run_add(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		goto out;
 	}
 	obj[0] = acl_principal_name(p);
-	rc = load_one(st, data, o.name, &old, &err);
-	if (rc != LSN_ENOTFOUND) {
-		if (rc == 0 || rc == LSN_EINPUT) {
-			/* Never overwrite, even a record this data cannot decode. */
-			ev = event(ctx, me, "CREATE", "FAILURE", obj, 1);
-			ev.reason = "already exists";
-			if ((rc = cli_audit(ctx, st, &ev)) == 0)
-				rc = cli_error(ctx, LSN_EEXISTS, "%s: principal %s already exists",
-				    ctx->cmd_path, o.name);
-		} else {
-			rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg);
-		}
-		goto out;
-	}
+	still = (struct still){ .data = data, .actor = acl_principal_name(me), .name = o.name,
+		.absent = 1 };
 	ev = event(ctx, me, "CREATE", "SUCCESS", obj, 1);
-	if ((rc = write_principal(ctx, st, p, &ev)) != 0)
+	if ((rc = write_principal(ctx, st, p, &ev, &still)) != 0)
 		goto out;
 	printf("added principal %s: country %s, clearance %s, roles %s\n", o.name,
 	    acl_principal_country(p), acl_level_name(level),
 	    cli_role_names(acl_principal_roles(p), roles, sizeof(roles)));
 out:
-	acl_principal_free(old);
 	acl_principal_free(p);
 	acl_principal_free(me);
 	store_close(st);
@@ -509,11 +613,10 @@ run_disable(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **ar
 	acl_data *data = NULL;
 	store *st = NULL;
 	acl_principal *me = NULL, *p = NULL, *off = NULL;
-	struct plist l = { 0 };
 	struct acl_principal_spec spec;
+	struct still still;
 	store_audit_event ev;
 	const char *obj[1];
-	size_t officers = 0;
 	lsn_err err;
 	int rc;
 
@@ -541,28 +644,6 @@ run_disable(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **ar
 		printf("principal %s is already disabled\n", o.name);
 		goto out;
 	}
-	if (acl_principal_roles(p) & ACL_ROLE_OFFICER) {
-		/* A store with no enabled officer could never be managed again. */
-		l.data = data;
-		if ((rc = load_all(st, &l)) != 0) {
-			rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, l.err.msg);
-			goto out;
-		}
-		for (size_t i = 0; i < l.n; i++)
-			if ((acl_principal_roles(l.v[i]) & ACL_ROLE_OFFICER) &&
-			    !acl_principal_disabled(l.v[i]) &&
-			    strcmp(acl_principal_name(l.v[i]), o.name) != 0)
-				officers++;
-		if (officers == 0) {
-			ev = event(ctx, me, "MODIFY", "FAILURE", obj, 1);
-			ev.reason = "last enabled officer";
-			if ((rc = cli_audit(ctx, st, &ev)) == 0)
-				rc = cli_error(ctx, LSN_EINPUT,
-				    "%s: %s is the last enabled officer: add another officer first",
-				    ctx->cmd_path, o.name);
-			goto out;
-		}
-	}
 	spec = (struct acl_principal_spec){ .name = acl_principal_name(p),
 		.country = acl_principal_country(p),
 		.clearance = acl_principal_clearance(p),
@@ -573,13 +654,14 @@ run_disable(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **ar
 		rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg);
 		goto out;
 	}
+	still = (struct still){ .data = data, .actor = acl_principal_name(me), .name = o.name,
+		.enabled = 1, .other_officer = (acl_principal_roles(p) & ACL_ROLE_OFFICER) != 0 };
 	ev = event(ctx, me, "MODIFY", "SUCCESS", obj, 1);
 	ev.reason = "disabled";
-	if ((rc = write_principal(ctx, st, off, &ev)) != 0)
+	if ((rc = write_principal(ctx, st, off, &ev, &still)) != 0)
 		goto out;
 	printf("disabled principal %s\n", o.name);
 out:
-	plist_free(&l);
 	acl_principal_free(off);
 	acl_principal_free(p);
 	acl_principal_free(me);

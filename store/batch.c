@@ -65,7 +65,16 @@ struct store_batch {
 	uint64_t number;     /* posting batch number, 0 until one is needed */
 	uint64_t merged;     /* the number of a merge it holds, or 0 */
 	store_blocks blocks; /* its own sealed blocks */
+	store_batch_check_fn check; /* store_batch_check() */
+	void *check_ctx;
 };
+
+void
+store_batch_check(store_batch *b, store_batch_check_fn fn, void *ctx)
+{
+	b->check = fn;
+	b->check_ctx = ctx;
+}
 
 int
 store_batch_new(store *st, store_batch **out, lsn_err *err)
@@ -776,6 +785,17 @@ store_batch_commit(store_batch *b, lsn_err *err)
 			st->have_recent = 0;
 			store__txn_end(st, txn, 0);
 			break;
+		}
+		if (b->check != NULL) {
+			/* The condition, read in this transaction: no other
+			 * writer can change it before the commit. */
+			struct store_snap sn = { .st = st, .txn = txn };
+			if ((rc = b->check(b->check_ctx, &sn, err)) != 0) {
+				if (opened)
+					st->have_recent = 0;
+				store__txn_end(st, txn, 0);
+				break;
+			}
 		}
 		for (size_t i = 0; i < b->n && rc == 0; i++)
 			rc = apply(b, txn, &b->ops[i], err);

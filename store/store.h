@@ -601,6 +601,18 @@ int store_batch_put_index_head(store_batch *b, const void *data, size_t len,
 int store_batch_put_index_entry(store_batch *b, uint32_t id, const void *data,
     size_t len, lsn_err *err);
 
+/*
+ * A condition the commit checks first, inside its write transaction (under
+ * LMDB's one-writer lock, across processes): fn reads the store through sn
+ * (valid during the call only; every store_snap reader works on it) and
+ * returns 0 to go on, or a status with err set, which the commit returns
+ * having written nothing.  For a decision made on what a snapshot read,
+ * which another process may have changed before the commit (two officers
+ * disabling each other, two adds of one name).  One per batch; NULL: none.
+ */
+typedef int (*store_batch_check_fn)(void *ctx, store_snap *sn, lsn_err *err);
+void store_batch_check(store_batch *b, store_batch_check_fn fn, void *ctx);
+
 /* Queue a principal (insert or replace), sealed. */
 int store_batch_put_principal(store_batch *b, const char *name,
     const void *data, size_t len, lsn_err *err);

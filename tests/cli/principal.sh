@@ -158,4 +158,38 @@ check "a principal list is audited" test "$(count audit_entries)" -eq $((a0 + 1)
 run L --as officer2 principal show analyst1
 check "...and so is a principal show" test "$(count audit_entries)" -eq $((a0 + 2))
 
+# ---- two processes at once: each decision is read again in its commit ----
+# Two officers disabling each other at once both succeeded (each counted
+# the other as the remaining officer in its own snapshot), and nobody could
+# manage the store again; two adds of one name both succeeded, the second
+# overwriting the first.
+R=$T/race
+RL() { "$LIAISON" --store "$R" "$@"; }
+locked=0
+for i in 1 2 3 4 5 6 7 8; do
+	rm -rf "$R" "$R.key"
+	RL --as o1 init --country USA --clearance TS >/dev/null 2>&1
+	RL --as o1 principal add o2 --country USA --clearance TS --role officer >/dev/null 2>&1
+	RL --as o1 principal disable o2 >/dev/null 2>&1 &
+	RL --as o2 principal disable o1 >/dev/null 2>&1 &
+	wait
+	RL --as o1 principal list >/dev/null 2>&1 || RL --as o2 principal list >/dev/null 2>&1 ||
+		locked=$((locked + 1))
+done
+check "officers disabling each other at once leave one enabled (8 tries)" test "$locked" -eq 0
+rm -rf "$R" "$R.key"
+RL --as o1 init --country USA --clearance TS >/dev/null 2>&1
+RL --as o1 principal add o2 --country USA --clearance TS --role officer >/dev/null 2>&1
+for i in 1 2 3 4 5; do
+	RL --as o1 principal add "m$i" --country GBR --clearance U >/dev/null 2>&1 &
+	RL --as o2 principal add "m$i" --country USA --clearance TS --usgov --role officer \
+	    >/dev/null 2>&1 &
+	wait
+done
+adds=$(RL --as o1 audit show)
+check "two adds of one name at once: one of them is stored (5 tries)" \
+    test "$(printf '%s\n' "$adds" | grep -c 'CREATE .*SUCCESS .* m[1-5] ')" -eq 5
+check "...and the other is audited as a failure, saying why" \
+    test "$(printf '%s\n' "$adds" | grep -c 'CREATE .*FAILURE .* m[1-5] .*already exists')" -eq 5
+
 plan_done

@@ -2179,6 +2179,56 @@ test_store_principals__put_get_replace_iter(void **state)
 	store_snap_end(sn);
 }
 
+/* A commit's condition: "no principal of this name", read in the commit. */
+static int
+no_principal(void *ctx, store_snap *sn, lsn_err *err)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc = store_principal_get(sn, ctx, &data, &len, err);
+
+	lsn_wipe_free(data, len);
+	if (rc == 0)
+		return lsn_fail(err, LSN_EEXISTS, "principal %s already exists", (char *)ctx);
+	return rc == LSN_ENOTFOUND ? 0 : rc;
+}
+
+static void
+test_store_batch__check_reads_the_commit_not_a_snapshot(void **state)
+{
+	struct fx *f = *state;
+	store_batch *a = NULL, *b = NULL;
+	store_snap *sn = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	lsn_err err;
+
+	/* b decides on a snapshot in which carol is absent ... */
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_principal_get(sn, "carol", &data, &len, &err), LSN_ENOTFOUND);
+	store_snap_end(sn);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	store_batch_check(b, no_principal, "carol");
+	assert_int_equal(store_batch_put_principal(b, "carol", "b", 1, &err), 0);
+	assert_int_equal(store_batch_put_principal(b, "dave", "b", 1, &err), 0);
+	/* ... then another writer adds her before b commits. */
+	assert_int_equal(store_batch_new(f->st, &a, &err), 0);
+	store_batch_check(a, no_principal, "carol");
+	assert_int_equal(store_batch_put_principal(a, "carol", "a", 1, &err), 0);
+	assert_int_equal(store_batch_commit(a, &err), 0);
+	store_batch_free(a);
+	assert_int_equal(store_batch_commit(b, &err), LSN_EEXISTS);
+	assert_string_equal(err.msg, "principal carol already exists");
+	store_batch_free(b);
+	/* Nothing of b was written: carol is a's, dave absent. */
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_principal_get(sn, "carol", &data, &len, &err), 0);
+	assert_memory_equal(data, "a", 1);
+	lsn_wipe_free(data, len);
+	assert_int_equal(store_principal_get(sn, "dave", &data, &len, &err), LSN_ENOTFOUND);
+	store_snap_end(sn);
+}
+
 static int
 collect_audit(void *ctx, const store_audit_entry *e)
 {
@@ -2431,6 +2481,7 @@ main(void)
 		T(test_store_postings__read_into_caller_buffer),
 		T(test_store_postings__frames_skipped_by_offset),
 		T(test_store_principals__put_get_replace_iter),
+		T(test_store_batch__check_reads_the_commit_not_a_snapshot),
 		T(test_store_audit__chain_appends_reads_and_verifies),
 		T(test_store_audit__edit_named),
 		T(test_store_audit__delete_named),
