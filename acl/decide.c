@@ -166,9 +166,13 @@ acl_decide(const acl_principal *p, const acl_marking *m, struct acl_decision *ou
 	/* ISM.ACES 5.7.2, 5.7.3: EXDIS, NODIS */
 	if ((ni & (NBIT(XD) | NBIT(ND))) && !(usa && p->usgov))
 		return finish(out, ACL_DENY, ACL_R_USGOV);
-	/* ISM.ACES 5.6.4 OC-USGOV, 5.6.11 DSEN, 5.7.1 LIMDIS */
-	if (((ds & (BIT(OC_USGOV) | BIT(DSEN))) || (ni & NBIT(DS))) && !p->usgov)
+	/* ISM.ACES 5.6.4 OC-USGOV, 5.6.11 DSEN, 5.7.1 LIMDIS, 5.7.6 LES (with
+	 * a release marking too: Table 43 has no exception for one) */
+	if (((ds & (BIT(OC_USGOV) | BIT(DSEN))) || (ni & (NBIT(DS) | NBIT(LES)))) && !p->usgov)
 		return finish(out, ACL_DENY, ACL_R_USGOV);
+	/* ISM.ACES 5.7.8 SSI: whoever may access classified information */
+	if ((ni & NBIT(SSI)) && p->clearance < ACL_LEVEL_C)
+		return finish(out, ACL_DENY, ACL_R_CLEARANCE);
 	/* DESIGN.md 4 rule 4: FOUO and FISA (on U) without REL, EYES or
 	 * DISPLAYONLY; likewise DSEN, LIMDIS (5.6.11, 5.7.1) and SBU, LES, SSI
 	 * (5.7.4, 5.7.6, 5.7.8): US government, USA. */
@@ -365,8 +369,10 @@ acl_label_decide(const acl_principal *p, const uint8_t *l, size_t len,
 			return finish(out, ACL_DENY, ACL_R_NOFORN);
 	if ((ni & (NBIT(XD) | NBIT(ND))) && !(usa && p->usgov))
 		return finish(out, ACL_DENY, ACL_R_USGOV);
-	if (((ds & (BIT(OC_USGOV) | BIT(DSEN))) || (ni & NBIT(DS))) && !p->usgov)
+	if (((ds & (BIT(OC_USGOV) | BIT(DSEN))) || (ni & (NBIT(DS) | NBIT(LES)))) && !p->usgov)
 		return finish(out, ACL_DENY, ACL_R_USGOV);
+	if ((ni & NBIT(SSI)) && p->clearance < ACL_LEVEL_C)
+		return finish(out, ACL_DENY, ACL_R_CLEARANCE);
 	if (!(ds & FDR) &&
 	    ((ds & (BIT(FOUO) | BIT(DSEN))) || ((ds & BIT(FISA)) && cls == ACL_LEVEL_U) ||
 		(ni & (NBIT(DS) | NBIT(SBU) | NBIT(LES) | NBIT(SSI)))) &&

@@ -92,18 +92,30 @@ union_clist(struct acl__clist *to, const struct acl__clist *from)
 		acl__clist_add(to, from->v[i]);
 }
 
+/* Whether t holds a token of the family ("RD": RD, RD-CNWDI, RD-SG-n). */
+static int
+has_family(const struct acl__toks *t, const char *fam)
+{
+	size_t n = strlen(fam);
+
+	for (int i = 0; i < t->n; i++)
+		if (strncmp(t->t[i], fam, n) == 0 && (t->t[i][n] == '\0' || t->t[i][n] == '-'))
+			return 1;
+	return 0;
+}
+
 /*
  * AEA precedence (CAPCO 2016 marking templates, section 6): RD over FRD
  * and TFNI, FRD over TFNI; with RD, every SIGMA number goes under
  * RD-SIGMA ("regardless of whether the information was RD or FRD"); DOD
- * and DOE UCNI leave a classified banner.  Returns 1 when UCNI left, for
- * the NOFORN it may bring.
+ * and DOE UCNI leave a classified banner (a UCNI portion without a
+ * release marking of its own makes the banner NOFORN by Table 3 already).
  */
-static int
+static void
 aea_precedence(struct acl__toks *t, int classified)
 {
 	struct acl__toks out = { 0 };
-	int rd = acl__toks_has(t, "RD"), frd = acl__toks_has(t, "FRD"), ucni = 0;
+	int rd = has_family(t, "RD"), frd = has_family(t, "FRD");
 	char sg[ACL__TOKLEN];
 
 	for (int i = 0; i < t->n; i++) {
@@ -116,14 +128,11 @@ aea_precedence(struct acl__toks *t, int classified)
 			(void)snprintf(sg, sizeof(sg), "RD-SG-%s", k + 7);
 			k = sg;
 		}
-		if (classified && (strcmp(k, "DCNI") == 0 || strcmp(k, "UCNI") == 0)) {
-			ucni = 1;
+		if (classified && (strcmp(k, "DCNI") == 0 || strcmp(k, "UCNI") == 0))
 			continue;
-		}
 		(void)acl__toks_add(&out, k, NULL);
 	}
 	*t = out;
-	return ucni;
 }
 
 #define N(x) (1u << ACL__N_##x)
@@ -136,7 +145,8 @@ aea_precedence(struct acl__toks *t, int classified)
  *   - a classified banner drops FOUO, LIMDIS and SBU (the classification
  *     protects them); LES and SSI stay at any level;
  *   - NODIS over EXDIS; EXDIS or NODIS over SBU, SBU NOFORN and FOUO;
- *     SBU NOFORN over SBU;
+ *     SBU NOFORN over SBU, and LES NOFORN over LES (the most restrictive,
+ *     D.2; LES NOFORN "is the LES marking" in its template);
  *   - an unclassified banner drops FOUO beside any other dissemination
  *     control, FD&R aside (PROPIN, DSEN, LIMDIS, SBU, LES, SSI ... over
  *     FOUO).
@@ -160,6 +170,8 @@ control_precedence(acl_marking *r, int nf)
 	}
 	if (r->nonic & N(SBU_NF))
 		r->nonic &= ~N(SBU);
+	if (r->nonic & N(LES_NF))
+		r->nonic &= ~N(LES);
 	if ((r->dissem & ~(FDR_BITS | BIT(FOUO))) || r->nonic)
 		r->dissem &= ~BIT(FOUO);
 }
@@ -171,16 +183,17 @@ same_owners(const acl_marking *a, const acl_marking *b)
 	    memcmp(a->owners.v, b->owners.v, (size_t)a->owners.n * sizeof(a->owners.v[0])) == 0;
 }
 
-int
-acl_rollup(acl_marking **out, const acl_data *d,
-    const acl_marking *const *p, size_t n, lsn_err *err)
+/* precedence 0: acl_rollup_keep(). */
+static int
+rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, size_t n,
+    int precedence, lsn_err *err)
 {
 	acl_marking *r = NULL;
 	const acl_marking **part = NULL;
 	const struct acl__clist **lists = NULL;
 	size_t np = 0, nall = 0;
 	const acl_marking *first = NULL;
-	int rc = 0, mixed_owner = 0, nf = 0, oc_all_usgov = 1, nonic_nf = 0, ucni = 0;
+	int rc = 0, mixed_owner = 0, nf = 0, oc_all_usgov = 1;
 
 	*out = NULL;
 	if ((rc = acl_marking_new(&r, d, err)) != 0)
@@ -251,7 +264,8 @@ acl_rollup(acl_marking **out, const acl_data *d,
 	 * standards README). */
 	if (r->cls == ACL_LEVEL_R && acl__clist_has(&r->owners, d->usa))
 		r->cls = ACL_LEVEL_C;
-	ucni = aea_precedence(&r->aea, r->cls > ACL_LEVEL_U);
+	if (precedence)
+		aea_precedence(&r->aea, r->cls > ACL_LEVEL_U);
 	/* OC-USGOV survives only if every OC portion has it (CAPCO 2016 H.8). */
 	if (!oc_all_usgov)
 		r->dissem &= ~BIT(OC_USGOV);
@@ -266,11 +280,8 @@ acl_rollup(acl_marking **out, const acl_data *d,
 		 * beside them comes to NOFORN below. */
 		if (D(part[i], NF))
 			nf = 1;
-		if (part[i]->nonic & (N(SBU_NF) | N(LES_NF))) {
-			nonic_nf = 1;
-			if (r->cls > ACL_LEVEL_U)
-				nf = 1;
-		}
+		if ((part[i]->nonic & (N(SBU_NF) | N(LES_NF))) && r->cls > ACL_LEVEL_U)
+			nf = 1;
 	}
 	if (!nf && np > 0) {
 		size_t none = 0, relido_only = 0, with_rel = 0, with_disp = 0, relido = 0,
@@ -367,21 +378,14 @@ acl_rollup(acl_marking **out, const acl_data *d,
 				r->dissem |= BIT(RELIDO);
 		}
 	}
-	/* No release beside a control that forbids it: SBU-NF or LES-NF
-	 * (rules 14, 15), EXDIS or NODIS (their templates: "REL TO is not
-	 * authorized ... NOFORN would convey"), and DOD or DOE UCNI left out of
-	 * a classified banner ("NOFORN must be applied if a less restrictive
-	 * FD&R marking would otherwise be conveyed"). */
-	if ((nonic_nf || ucni || (r->nonic & (N(XD) | N(ND)))) &&
-	    (r->dissem & (BIT(REL) | BIT(EYES) | BIT(RELIDO) | BIT(DISPLAYONLY))))
-		nf = 1;
 	if (nf) {
 		r->dissem &= ~(BIT(REL) | BIT(EYES) | BIT(RELIDO) | BIT(DISPLAYONLY));
 		r->dissem |= BIT(NF);
 		r->rel.n = 0;
 		r->disp.n = 0;
 	}
-	control_precedence(r, nf);
+	if (precedence)
+		control_precedence(r, nf);
 	acl__toks_sort(&r->sci);
 	acl__toks_sort(&r->sar);
 	{
@@ -398,4 +402,18 @@ out:
 	free(lists);
 	acl_marking_free(r);
 	return rc;
+}
+
+int
+acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, size_t n,
+    lsn_err *err)
+{
+	return rollup(out, d, p, n, 1, err);
+}
+
+int
+acl_rollup_keep(acl_marking **out, const acl_data *d, const acl_marking *const *p,
+    size_t n, lsn_err *err)
+{
+	return rollup(out, d, p, n, 0, err);
 }

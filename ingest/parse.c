@@ -1455,7 +1455,9 @@ check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
 	 * --fix-banner: the computed banner.  Unmarked text had the written
 	 * banner as its only marking, so where there is some, it is never
 	 * lowered: it takes the roll-up of the written and computed banners
-	 * (the more restrictive of each), and so does the banner; an invalid
+	 * that keeps every control of both (acl_rollup_keep: a banner's
+	 * precedence drops controls access still needs), and so does the
+	 * banner; an invalid
 	 * written banner leaves it no marking to keep, and is refused.
 	 */
 	size_t inherited = 0;
@@ -1471,8 +1473,19 @@ check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
 			    inherited == 1 ? "it" : "them");
 			goto out;
 		}
-		if ((rc = acl_rollup(&up, b->data, both, 2, b->err)) != 0)
+		if ((rc = acl_rollup_keep(&up, b->data, both, 2, b->err)) != 0)
 			goto out;
+		if (acl_marking_validate(up, NULL) != 0) {
+			/* U//FOUO text under a SECRET roll-up: no one valid
+			 * marking holds both, and the text may lose neither. */
+			acl_marking_free(up);
+			rc = lsn_fail(b->err, LSN_EINPUT, "banner %s is not the roll-up of its "
+			    "portions, %s, and no one marking keeps what both ask for the %zu "
+			    "unmarked portion%s that take%s it: mark %s (--fix-banner cannot)",
+			    have ? have : "?", want, inherited, inherited == 1 ? "" : "s",
+			    inherited == 1 ? "s" : "", inherited == 1 ? "it" : "them");
+			goto out;
+		}
 		acl_marking_free(computed);
 		computed = up;
 		if (acl_marking_equal(computed, d->banner))

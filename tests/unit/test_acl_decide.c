@@ -92,6 +92,11 @@ static const struct row rows[] = {
 	    { { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) } } },
 	{ "test_acl_decide__unknown_word_is_no_release", "SECRET//NOFOREIGN",
 	    { { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) } } },
+	/* LES needs US government affiliation, a release marking or not
+	 * (ISM.ACES Table 43): a GBR reader and a US contractor read it. */
+	{ "test_acl_decide__les_needs_us_government_even_with_rel",
+	    "SECRET//REL TO USA, GBR//LES",
+	    { { A }, { D(USGOV) }, { D(USGOV) }, { D(USGOV) }, { D(USGOV) } } },
 	/* NATO as the foreign source needs the read-on too (ISM.ACES Table 24). */
 	{ "test_acl_decide__fgi_nato_needs_read_on", "SECRET//FGI NATO//NOFORN",
 	    { { D(NATO) }, { D(NATO) }, { D(NATO) }, { D(NOFORN) }, { D(NATO) } } },
@@ -221,6 +226,31 @@ test_acl_decide__accm_read_on_held(void **state)
 	acl_marking_free(atomal);
 }
 
+/* SSI goes to whoever may access classified information (ISM.ACES Table
+ * 45): an UNCLASSIFIED-cleared US government reader read it. */
+static void
+test_acl_decide__ssi_needs_a_clearance(void **state)
+{
+	acl_principal *u = t_principal("USA", ACL_LEVEL_U, NULL, 1, NULL);
+	acl_principal *c = t_principal("USA", ACL_LEVEL_C, NULL, 1, NULL);
+	acl_marking *m = t_parse("UNCLASSIFIED//SSI");
+	uint8_t label[ACL_LABEL_SIZE];
+	struct acl_decision d;
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(acl_label_build(label, m, &err), 0);
+	assert_int_equal(acl_decide(u, m, &d), ACL_DENY);
+	assert_int_equal(d.reason, ACL_R_CLEARANCE);
+	assert_int_equal(acl_label_decide(u, label, sizeof(label), &d), ACL_DENY);
+	assert_int_equal(d.reason, ACL_R_CLEARANCE);
+	assert_int_equal(acl_decide(c, m, &d), ACL_ALLOW);
+	assert_int_equal(acl_label_decide(c, label, sizeof(label), &d), ACL_ALLOW);
+	acl_principal_free(u);
+	acl_principal_free(c);
+	acl_marking_free(m);
+}
+
 static void
 test_acl_decide__invalid_marking_denied(void **state)
 {
@@ -284,6 +314,7 @@ main(void)
 		tests[n++] = (struct CMUnitTest){ rows[i].name, run_row, NULL, NULL, (void *)&rows[i] };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__disabled_principal_denied);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__invalid_marking_denied);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__ssi_needs_a_clearance);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_decide__accm_read_on_held);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_acl_decide__nato_unclassified_non_member_with_read_on);

@@ -175,8 +175,13 @@ static const struct rcase precedence[] = {
 	    { "(U//DCNI)", "(S//NF)", NULL }, NF_BANNER },
 	{ "test_acl_rollup__doe_ucni_leaves_classified_banner_no_fdr",
 	    { "(U//UCNI)", "(S)", NULL }, "SECRET" },
-	{ "test_acl_rollup__ucni_makes_a_release_noforn",
-	    { "(U//UCNI//REL TO USA, GBR)", "(S//REL TO USA, GBR)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__ucni_with_its_own_release_keeps_it",
+	    { "(U//UCNI//REL TO USA, GBR)", "(S//REL TO USA, GBR)", NULL },
+	    "SECRET//REL TO USA, GBR" },
+	{ "test_acl_rollup__ucni_without_release_beside_one_is_noforn",
+	    { "(U//UCNI)", "(S//REL TO USA, GBR)", NULL }, NF_BANNER },
+	{ "test_acl_rollup__rd_sigma_family_takes_frd_sigma_numbers",
+	    { "(S//RD-SG 20//NF)", "(S//FRD-SG 14//NF)", NULL }, "SECRET//RD-SIGMA 14 20//NOFORN" },
 	{ "test_acl_rollup__les_nf_alone_unclassified",
 	    { "(U//LES-NF)", NULL }, "UNCLASSIFIED//LES NOFORN" },
 	{ "test_acl_rollup__les_nf_over_fouo",
@@ -201,14 +206,13 @@ static const struct rcase precedence[] = {
 	{ "test_acl_rollup__limdis_leaves_classified_banner",
 	    { "(U//DS)", "(S//NF)", NULL }, NF_BANNER },
 	{ "test_acl_rollup__nodis_over_exdis",
-	    { "(U//XD)", "(U//ND)", NULL }, "UNCLASSIFIED//NODIS" },
+	    { "(U//NF//XD)", "(U//NF//ND)", NULL }, "UNCLASSIFIED//NOFORN//NODIS" },
 	{ "test_acl_rollup__exdis_over_sbu_and_fouo",
-	    { "(U//XD)", "(U//SBU)", "(U//FOUO)", NULL }, "UNCLASSIFIED//EXDIS" },
+	    { "(U//NF//XD)", "(U//SBU)", "(U//FOUO)", NULL }, "UNCLASSIFIED//NOFORN//EXDIS" },
 	{ "test_acl_rollup__exdis_stays_when_classified",
 	    { "(S//XD//NF)", "(C//NF)", NULL }, "SECRET//NOFORN//EXDIS" },
-	{ "test_acl_rollup__exdis_makes_a_release_noforn",
-	    { "(S//REL TO USA, GBR//XD)", "(S//REL TO USA, GBR)", NULL },
-	    "SECRET//NOFORN//EXDIS" },
+	{ "test_acl_rollup__les_nf_over_les",
+	    { "(U//LES-NF)", "(U//LES)", NULL }, "UNCLASSIFIED//LES NOFORN" },
 	{ "test_acl_rollup__ssi_over_fouo",
 	    { "(U//SSI)", "(U//FOUO)", NULL }, "UNCLASSIFIED//SSI" },
 	{ "test_acl_rollup__propin_over_fouo",
@@ -219,6 +223,38 @@ static const struct rcase precedence[] = {
 	    { "(U//FOUO//REL TO USA, GBR)", "(U//FOUO//REL TO USA, GBR)", NULL },
 	    "UNCLASSIFIED//FOUO/REL TO USA, GBR" },
 };
+
+/* acl_rollup_keep: the templates' drops are a banner's, not access's. */
+static void
+test_acl_rollup__keep_loses_no_control(void **state)
+{
+	static const struct {
+		const char *a, *b, *want;
+	} cases[] = {
+		{ "UNCLASSIFIED//SBU", "(S)", "SECRET//SBU" },
+		{ "UNCLASSIFIED//LIMDIS", "(S)", "SECRET//LIMDIS" },
+		{ "UNCLASSIFIED//DOE UCNI", "(S)", "SECRET//DOE UCNI" },
+		{ "SECRET//RD//NOFORN", "(S//FRD//NF)", "SECRET//RD/FRD//NOFORN" },
+		{ "UNCLASSIFIED//FOUO", "(U//PR)", "UNCLASSIFIED//FOUO/PROPIN" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const acl_marking *p[2] = { t_parse(cases[i].a), t_parse(cases[i].b) };
+		acl_marking *r = NULL, *banner = NULL;
+		lsn_err err;
+		assert_int_equal(acl_rollup_keep(&r, T_data, p, 2, &err), 0);
+		if (strcmp(t_banner(r), cases[i].want) != 0)
+			fail_msg("%s + %s: got '%s', want '%s'", cases[i].a, cases[i].b,
+			    t_banner(r), cases[i].want);
+		/* the banner roll-up of the same drops the control */
+		assert_int_equal(acl_rollup(&banner, T_data, p, 2, &err), 0);
+		assert_string_not_equal(t_banner(banner), cases[i].want);
+		acl_marking_free(banner);
+		acl_marking_free(r);
+		acl_marking_free((acl_marking *)p[0]);
+		acl_marking_free((acl_marking *)p[1]);
+	}
+}
 
 static void
 test_acl_rollup__exclude_from_rollup_honoured(void **state)
@@ -265,6 +301,7 @@ main(void)
 	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
 		tests[n++] = (struct CMUnitTest){ other[i].name, run_case, NULL, NULL,
 			(void *)&other[i] };
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_rollup__keep_loses_no_control);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_rollup__exclude_from_rollup_honoured);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_rollup__no_portion_is_an_error);
 	return _cmocka_run_group_tests("acl_rollup", tests, n, t_setup, t_teardown);

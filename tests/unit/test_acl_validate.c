@@ -100,6 +100,23 @@ test_acl_validate__hcs_kdk_nd_xd_need_nf(void **state)
 	bad("classification=S " US "nonICmarkings=XD", "ISM-NONIC-NF");
 }
 
+/* A SIGMA or CNWDI without its family rendered as RD but never required
+ * the RD access (CAPCO 2016: "Requires RD", "Requires FRD"). */
+static void
+test_acl_validate__sigma_cnwdi_need_their_family(void **state)
+{
+	(void)state;
+	ok("classification=S " US "atomicEnergyMarkings=\"RD RD-SG-20\" disseminationControls=NF");
+	ok("classification=S " US "atomicEnergyMarkings=\"RD RD-CNWDI\" disseminationControls=NF");
+	ok("classification=S " US "atomicEnergyMarkings=\"FRD FRD-SG-14\" disseminationControls=NF");
+	bad("classification=S " US "atomicEnergyMarkings=RD-SG-20 disseminationControls=NF",
+	    "ISM-AEA-RD");
+	bad("classification=S " US "atomicEnergyMarkings=RD-CNWDI disseminationControls=NF",
+	    "ISM-AEA-RD");
+	bad("classification=S " US "atomicEnergyMarkings=\"FRD-SG-14 RD\" disseminationControls=NF",
+	    "ISM-AEA-FRD");
+}
+
 static void
 test_acl_validate__r_only_non_us(void **state)
 {
@@ -195,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_acl_validate__fouo_only_on_u),
 		cmocka_unit_test(test_acl_validate__oc_and_eyes_need_c),
 		cmocka_unit_test(test_acl_validate__hcs_kdk_nd_xd_need_nf),
+		cmocka_unit_test(test_acl_validate__sigma_cnwdi_need_their_family),
 		cmocka_unit_test(test_acl_validate__r_only_non_us),
 		cmocka_unit_test(test_acl_validate__joint_owners_in_rel),
 		cmocka_unit_test(test_acl_validate__classification_and_owner_required),

@@ -621,6 +621,18 @@ test_fix_banner_keeps_unmarked_text(void **state)
 	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
 	    "unmarked <p ism:classification=\"S\" ism:ownerProducer=\"USA\" "
 	    "ism:disseminationControls=\"NF\">nf</p></doc>\n";
+	/* A banner's precedence drops LIMDIS beside SECRET, but access still
+	 * needs what LIMDIS asks (US government): the unmarked text keeps it
+	 * (it was SECRET alone, for any US reader cleared S). */
+	static const char limdis[] =
+	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"D\" ism:resourceElement=\"true\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\" ism:nonICmarkings=\"DS\">\n"
+	    "unmarked <p ism:classification=\"S\" ism:ownerProducer=\"USA\">s</p></doc>\n";
+	/* FOUO is UNCLASSIFIED only: no one marking keeps U//FOUO and SECRET. */
+	static const char fouo[] =
+	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"F\" ism:resourceElement=\"true\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"FOUO\">\n"
+	    "unmarked <p ism:classification=\"S\" ism:ownerProducer=\"USA\">s</p></doc>\n";
 	static const char invalid[] =
 	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"I\" ism:resourceElement=\"true\"\n"
 	    "  ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"REL\">\n"
@@ -654,6 +666,19 @@ test_fix_banner_keeps_unmarked_text(void **state)
 	assert_string_equal(r, "SECRET//NOFORN");
 	free(r);
 	ingest_doc_free(d);
+
+	if (parse_text(p, limdis, &fix, &d, &line, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(d->banner_fixed);
+	assert_int_equal(acl_marking_render(&r, d->portions[0].marking, ACL_BANNER, &err), 0);
+	assert_string_equal(r, "SECRET//LIMDIS");
+	free(r);
+	ingest_doc_free(d);
+
+	assert_int_equal(parse_text(p, fouo, &fix, &d, &line, &err), LSN_EINPUT);
+	assert_null(d);
+	assert_non_null(strstr(err.msg, "no one marking keeps what both ask for the 1 "
+					"unmarked portion that takes it"));
 
 	assert_int_equal(parse_text(p, invalid, &fix, &d, &line, &err), LSN_EINPUT);
 	assert_null(d);
