@@ -1018,6 +1018,52 @@ struct verr {
 	int set;
 };
 
+/*
+ * libxml2's validator quotes the value it refused ("The value 'Source
+ * BLUEHERON inside the ministry' is not accepted by the pattern
+ * '[A-Z]{3}'"): a portion's text, which the message takes to the terminal,
+ * the JSON summary and the audit log that every officer reads, whatever
+ * the portion's marking.  Keep what names the schema (the quoted text after
+ * "Element ", "attribute ", "facet ", "type ", "pattern ", "of ", and the
+ * members of a set {...}) and replace any other quoted text with "...".
+ */
+static void
+redact_values(char *msg)
+{
+	static const char *const keep_after[] = { "Element ", "attribute ", "facet ", "type ",
+		"pattern ", "of ", NULL };
+	char out[sizeof(((struct verr *)0)->msg)];
+	size_t o = 0, i = 0, len = strlen(msg);
+	int in_set = 0;
+
+	while (i < len && o + 6 < sizeof(out)) {
+		const char *close;
+		int keep = in_set;
+		if (msg[i] == '{' || msg[i] == '}')
+			in_set = msg[i] == '{';
+		if (msg[i] != '\'' || (close = strchr(msg + i + 1, '\'')) == NULL) {
+			out[o++] = msg[i++];
+			continue;
+		}
+		for (int k = 0; keep_after[k] && !keep; k++) {
+			size_t kl = strlen(keep_after[k]);
+			keep = i >= kl && memcmp(msg + i - kl, keep_after[k], kl) == 0;
+		}
+		size_t qlen = (size_t)(close - msg) + 1 - i;
+		if (keep) {
+			size_t n = qlen < sizeof(out) - 1 - o ? qlen : sizeof(out) - 1 - o;
+			memcpy(out + o, msg + i, n);
+			o += n;
+		} else {
+			memcpy(out + o, "'...'", 5);
+			o += 5;
+		}
+		i += qlen;
+	}
+	out[o] = '\0';
+	memcpy(msg, out, o + 1);
+}
+
 static void
 schema_error(void *ctx, xmlErrorPtr e)
 {
@@ -1029,6 +1075,7 @@ schema_error(void *ctx, xmlErrorPtr e)
 	v->set = 1;
 	v->line = (unsigned)e->line;
 	snprintf(v->msg, sizeof(v->msg), "%s", e->message ? e->message : "invalid");
+	redact_values(v->msg);
 	n = strlen(v->msg);
 	while (n > 0 && (v->msg[n - 1] == '\n' || v->msg[n - 1] == ' '))
 		v->msg[--n] = '\0';

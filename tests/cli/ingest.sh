@@ -220,7 +220,13 @@ duplicate-attribute.xml malformed XML: Namespaced Attribute classification in 'u
 lookalike-namespace.xml <span> has classification in namespace .*URN:US:GOV:IC:ISM.*, not urn:us:gov:ic:ism
 misplaced-access.xml <span> has lsn:access but is not a portion of its own
 duplicate-id.xml report IIR-2024-0001 is already stored with different content: nothing was overwritten
+schema-value.xml does not match schemas/report.xsd: .*The value '\.\.\.' is not accepted by the pattern '\[A-Z\]\{3\}'
 EOF_LIST
+# libxml2's validator quoted the refused value: a TOP SECRET//HCS portion's
+# text went to stderr, the JSON summary and the audit log every officer reads.
+run L --as ana ingest --json "$LSN_SRCDIR/tests/bad-input/schema-value.xml"
+check "a refused value's text is in no message" sh -c "! grep -q BLUEHERON '$T/out' '$T/err'"
+check "...nor in the audit log" sh -c "! '$LIAISON' --store '$S' --as off audit export | grep -q BLUEHERON"
 
 # Made here rather than kept in the tree: a 100 MB document and one nested
 # 100,000 deep.
