@@ -1775,7 +1775,7 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	rc = store_batch_put_sealed(w->b, j->sealed, err);
 	j->sealed = NULL;
 	if (rc == 0)
-		rc = audit_job(w, j, "SUCCESS", NULL, err);
+		rc = audit_job(w, j, "SUCCESS", j->fix_note, err); /* NULL, or what --fix-banner changed */
 	if (rc == 0)
 		rc = pending_add(w, j, INGEST_STORED, NULL, err);
 	if (rc == 0 && id_add(w, w->npend - 1) != 0) {

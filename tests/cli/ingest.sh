@@ -179,6 +179,8 @@ run L --as ana ingest --fix-banner "$LSN_SRCDIR/tests/bad-input/banner-mismatch.
 expect_rc 0 "...and stored with --fix-banner"
 check "...which says what it stored" grep -q \
 	'banner-mismatch.xml: banner fixed: SECRET//REL TO USA, GBR was written, SECRET//NOFORN stored' "$T/err"
+check "...and so does its audit entry" sh -c "'$LIAISON' --store '$S' --as off audit export |
+	grep '\"outcome\":\"SUCCESS\"' | grep -q 'banner fixed: SECRET//REL TO USA, GBR was written, SECRET//NOFORN stored'"
 run L --as ana ingest --json --fix-banner "$LSN_SRCDIR/tests/bad-input/banner-mismatch.xml"
 expect_out '"status":"duplicate"' "...and fixing it again is a no-op"
 
