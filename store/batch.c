@@ -730,7 +730,10 @@ apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 			rc = mdb_put(txn, db, &k, &v, MDB_APPEND);
 			if (rc != MDB_KEYEXIST)
 				return rc;
-			return mdb_put(txn, db, &k, &v, 0);
+			/* A batch's own blocks never replace a block: its number
+			 * is new.  (A merge's may: a slice redone.) */
+			return mdb_put(txn, db, &k, &v,
+			    lsn_get_be64(k.mv_data) == b->merged ? 0 : MDB_NOOVERWRITE);
 		}
 		return mdb_put(txn, st->postings, &k, &v, 0);
 	case OP_MERGE:

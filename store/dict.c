@@ -154,6 +154,8 @@ store__dict_load_all(store *st, MDB_txn *txn, lsn_err *err)
 		memcpy(name, k.mv_data, 13);
 		name[13] = '\0';
 		id = strtoul(name + 5, NULL, 16);
+		if (store__dict_find(st, (uint32_t)id) != NULL)
+			continue; /* loaded before (store_lock_writer reloads) */
 		rc = store__open1(st, 'd', name, 13, v.mv_data, v.mv_size, &plain, &plen,
 		    err);
 		if (rc != 0) {
@@ -175,6 +177,23 @@ store__dict_load_all(store *st, MDB_txn *txn, lsn_err *err)
 out:
 	mdb_cursor_close(c);
 	return rc;
+}
+
+/* A training's commit condition: no dictionary of its name yet.  A record
+ * sealed with a dictionary that another was then written over would never
+ * open again. */
+static int
+dict_absent(void *ctx, store_snap *sn, lsn_err *err)
+{
+	uint8_t *v = NULL;
+	size_t len = 0;
+	int rc = store_meta_get(sn, ctx, &v, &len, err);
+
+	free(v);
+	if (rc == 0)
+		return lsn_fail(err, LSN_EINTERNAL, "zstd dictionary %s was stored by another "
+		    "writer meanwhile", (const char *)ctx + 5);
+	return rc == LSN_ENOTFOUND ? 0 : rc;
 }
 
 struct sample_set {
@@ -314,7 +333,9 @@ store_dict_train(store *st, lsn_err *err)
 		goto out;
 
 	lsn_put_be32(idb, id);
-	if ((rc = store_batch_new(st, &b, err)) != 0 ||
+	if ((rc = store_batch_new(st, &b, err)) == 0)
+		store_batch_check(b, dict_absent, name);
+	if (rc != 0 ||
 	    (rc = store__batch_put_meta_raw(b, name, sealed, sealed_len, err)) != 0 ||
 	    (rc = store__batch_put_meta_raw(b, M_DICT_CURRENT, idb, 4, err)) != 0 ||
 	    (rc = store_batch_commit(b, err)) != 0)

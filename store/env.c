@@ -1535,6 +1535,40 @@ store_info_get(store_snap *sn, store_info *info, lsn_err *err)
 	return 0;
 }
 
+/*
+ * What store_open() read of the writers' state, read again now that this
+ * process holds the writer lock: the writer it waited for has committed
+ * since.  With the values of before, an ingest that had waited reused the
+ * other's batch number (its posting blocks went over the other's, and
+ * stored reports dropped out of search) and trained a zstd dictionary
+ * under the other's dictionary's id (the other's records no longer
+ * opened).  Counters only move forward; dictionaries are added.
+ */
+static int
+reload_counters(store *st, lsn_err *err)
+{
+	MDB_txn *txn = NULL;
+	MDB_val v;
+	uint64_t serial = 0, batch = 0;
+	int rc;
+
+	if ((rc = store__txn_begin(st, MDB_RDONLY, &txn, err)) != 0)
+		return rc;
+	if (meta_get(txn, st->meta, M_NEXT_SERIAL, &v) == 0 && v.mv_size == 8)
+		serial = lsn_get_be64(v.mv_data);
+	if (meta_get(txn, st->meta, "next-batch", &v) == 0 && v.mv_size == 8)
+		batch = lsn_get_be64(v.mv_data);
+	pthread_mutex_lock(&st->pool_lock);
+	if (serial > st->next_serial)
+		st->next_serial = serial;
+	if (batch > st->next_batch)
+		st->next_batch = batch;
+	pthread_mutex_unlock(&st->pool_lock);
+	rc = store__dict_load_all(st, txn, err);
+	store__txn_end(st, txn, 0);
+	return rc;
+}
+
 int
 store_lock_writer(store *st, lsn_err *err)
 {
@@ -1554,5 +1588,5 @@ store_lock_writer(store *st, lsn_err *err)
 		}
 	}
 	st->writer_fd = fd;
-	return 0;
+	return reload_counters(st, err);
 }

@@ -65,4 +65,34 @@ done
 run L --as off audit verify
 expect_rc 0 "the audit chain verifies after concurrent appends"
 
+# Two writers: an ingest that opened the store while another ran waits for
+# it, then reads the store's counters and dictionaries again.  It used what
+# it had read at open: the other's batch number (its posting blocks went
+# over the other's, and stored reports dropped out of search) and, once the
+# store reached the 1,000 records that train a zstd dictionary, the other's
+# dictionary id (the other's records no longer opened).  Found by helper-14.
+W=$T/two
+WL() { "$LIAISON" --store "$W" "$@"; }
+WL --as off init --country USA >/dev/null 2>&1
+WL --as off principal add ana --country USA --clearance TS --usgov --role analyst >/dev/null
+awk 'BEGIN { for (i = 1; i <= 1200; i++) {
+  printf "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\" id=\"SMALL-%05d\" ism:resourceElement=\"true\" ism:createDate=\"2024-03-%02d\" ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"NF\">\n", i, 1 + i % 28
+  printf "<title ism:classification=\"U\" ism:ownerProducer=\"USA\">Spot report %d</title>\n<date>2024-03-%02d</date>\n<body>\n", i, 1 + i % 28
+  printf "<p ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"NF\">Vehicle movement near grid %d, heading %d.</p>\n</body>\n</report>\n", (i * 7919) % 100000, (i * 37) % 360 } }' >"$T/small"
+(sleep 2; cat "$T/small") | WL --as ana ingest --quiet - 2>"$T/a.err" &
+a=$!
+sleep 1
+WL --as ana ingest --quiet "$LSN_SRCDIR/samples" 2>"$T/b.err"; brc=$?
+wait "$a"; arc=$?
+check "a second ingest waits for the first, then stores its own" test "$arc" -eq 0 -a "$brc" -eq 0
+n=$(WL info --json | sed -E 's/.*"records":([0-9]+).*/\1/')
+check "...both runs' reports are stored" test "$n" -eq $((1200 + $(find "$LSN_SRCDIR/samples" -name "*.xml" | wc -l)))
+check "...and every one of them is found" \
+    test "$(WL --as ana query --json --limit 100000 'NOT zzqqxxjj' | grep -c '"id"')" -eq "$n"
+bad=0
+for i in 1 100 200 300 400 500 600 700 800 900 1000 1100 1200; do
+	WL --as ana get "$(printf 'SMALL-%05d' $i)" >/dev/null 2>&1 || bad=$((bad + 1))
+done
+check "...and opens (13 of the first run's, over the dictionary it trained)" test "$bad" -eq 0
+
 plan_done
