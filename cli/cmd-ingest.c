@@ -211,19 +211,28 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	rc = ingest_run(st, data, parser, (const char *const *)argv + optind,
 	    (size_t)(argc - optind), &io, &sum, &err);
 	clear_progress(&o);
-	if (rc != 0) {
-		rc = cli_error(ctx, rc, "ingest: %s", err.msg);
-		goto out;
-	}
+	/* The summary also when the run stopped (an I/O error): what was
+	 * reported stored is, the rest of what was read is reported not
+	 * stored, and "error" says why input after it was not read. */
 	if (o.json) {
 		fclose(o.rejects);
 		o.rejects = NULL;
 		printf("{\"stored\":%llu,\"duplicates\":%llu,\"rejected\":%llu,"
-		       "\"bytes\":%llu,\"seconds\":%.3f,\"rejections\":[%s]}\n",
+		       "\"bytes\":%llu,\"seconds\":%.3f,\"rejections\":[%s]",
 		    (unsigned long long)sum.stored, (unsigned long long)sum.duplicates,
 		    (unsigned long long)sum.rejected, (unsigned long long)sum.bytes,
 		    elapsed(&o.start), o.rejects_buf ? o.rejects_buf : "");
-	} else if (!o.quiet) {
+		if (rc != 0) {
+			fputs(",\"error\":", stdout);
+			lsn_json_fputs(stdout, err.msg);
+		}
+		fputs("}\n", stdout);
+	}
+	if (rc != 0) {
+		rc = cli_error(ctx, rc, "ingest: %s", err.msg);
+		goto out;
+	}
+	if (!o.json && !o.quiet) {
 		double t = elapsed(&o.start);
 		fprintf(stderr, "ingest: %llu stored, %llu already there, %llu rejected "
 				"(%.1f MB in %.2f s, %.0f docs/s)\n",

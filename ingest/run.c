@@ -688,6 +688,7 @@ struct pending {
 	struct job *job;
 	int status;
 	char *reason;
+	int in_batch; /* a duplicate or clash of a report pending in this batch */
 };
 
 #define MONTHS 256 /* month words' blinds the writer keeps: 21 years */
@@ -947,6 +948,17 @@ report(struct writer *w, struct pending *p)
 		w->sum->rejected++;
 	if (o->on_result != NULL)
 		o->on_result(o->ctx, &res);
+}
+
+/* Report job j, which a failed commit left unstored, and free it. */
+static void
+report_unstored(struct writer *w, struct job *j)
+{
+	struct pending p = { j, INGEST_REJECTED,
+		(char *)"not stored: the run stopped when the store could not be written", 0 };
+
+	report(w, &p);
+	job_free(j);
 }
 
 static void
@@ -1464,9 +1476,12 @@ done:
 			w->head_len = 0;
 			w->nrecent = 0;
 		}
-		/* Nothing of this batch landed: say so for each document. */
+		/* Nothing of this batch landed: say so for each document, and
+		 * for each that was a duplicate or clash of one of them (it
+		 * was called already there: a caller may have taken that for
+		 * stored). */
 		for (size_t i = 0; i < w->npend; i++) {
-			if (w->pend[i].status != INGEST_STORED)
+			if (w->pend[i].status != INGEST_STORED && !w->pend[i].in_batch)
 				continue;
 			w->pend[i].status = INGEST_REJECTED;
 			free(w->pend[i].reason);
@@ -1495,6 +1510,7 @@ pending_add(struct writer *w, struct job *j, int status, const char *reason, lsn
 	w->pend[w->npend].job = j;
 	w->pend[w->npend].status = status;
 	w->pend[w->npend].reason = reason ? strdup(reason) : NULL;
+	w->pend[w->npend].in_batch = 0;
 	w->npend++;
 	return 0;
 }
@@ -1528,7 +1544,7 @@ seconds_since(const struct timespec *t)
  * 2 different content, 3 a stored report with this id whose label cannot be
  * read; a negative lsn_status when the store cannot be read at all. */
 static int
-existing(struct writer *w, struct job *j, lsn_err *err)
+existing(struct writer *w, struct job *j, int *in_batch, lsn_err *err)
 {
 	int rc;
 	const uint8_t *label;
@@ -1536,11 +1552,14 @@ existing(struct writer *w, struct job *j, lsn_err *err)
 	ingest_rlabel v;
 	struct timespec t;
 
+	*in_batch = 0;
 	if (w->nids > 0) {
 		size_t i = id_slot(w, j->id);
-		if (w->ids[i] != 0)
+		if (w->ids[i] != 0) {
+			*in_batch = 1;
 			return memcmp(w->pend[w->ids[i] - 1].job->fingerprint, j->fingerprint,
 				   STORE_BLIND_LEN) == 0 ? 1 : 2;
+		}
 	}
 	if (w->sn == NULL) {
 		if ((rc = store_snap_begin(w->r->st, &w->sn, err)) != 0)
@@ -1651,7 +1670,7 @@ month_blind(struct writer *w, uint32_t date)
 static int
 take(struct writer *w, struct job *j, lsn_err *err)
 {
-	int rc, same;
+	int rc, same, in_batch;
 
 	w->done_docs++;
 	w->done_bytes += j->bytes;
@@ -1661,12 +1680,14 @@ take(struct writer *w, struct job *j, lsn_err *err)
 			return rc;
 		return pending_add(w, j, INGEST_REJECTED, j->err.msg, err);
 	}
-	if ((same = existing(w, j, err)) < 0)
+	if ((same = existing(w, j, &in_batch, err)) < 0)
 		return same;
 	if (same == 1) {
-		if ((rc = audit_job(w, j, "SUCCESS", "identical content already stored", err)) != 0)
+		if ((rc = audit_job(w, j, "SUCCESS", "identical content already stored", err)) != 0 ||
+		    (rc = pending_add(w, j, INGEST_DUPLICATE, NULL, err)) != 0)
 			return rc;
-		return pending_add(w, j, INGEST_DUPLICATE, NULL, err);
+		w->pend[w->npend - 1].in_batch = in_batch;
+		return 0;
 	}
 	if (same >= 2) {
 		char msg[400];
@@ -1674,9 +1695,11 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		    "different content: nothing was overwritten" : "a stored report %s "
 		    "cannot be read (corrupted?): nothing was overwritten", j->id);
 		j->line = 0;
-		if ((rc = audit_job(w, j, "FAILURE", msg, err)) != 0)
+		if ((rc = audit_job(w, j, "FAILURE", msg, err)) != 0 ||
+		    (rc = pending_add(w, j, INGEST_REJECTED, msg, err)) != 0)
 			return rc;
-		return pending_add(w, j, INGEST_REJECTED, msg, err);
+		w->pend[w->npend - 1].in_batch = in_batch;
+		return 0;
 	}
 	/* Stored: the record, its postings and its audit entry.  Each
 	 * posting names its portion's marking entry and the report's date. */
@@ -1931,9 +1954,10 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 				rc = commit(&w, err);
 		}
 		if (rc != 0) {
-			/* Taken off the queue but never stored. */
+			/* Taken off the queue but never stored: each still gets its
+			 * result (k is past the one that failed). */
 			for (; k < ngot; k++)
-				job_free(got[k]);
+				report_unstored(&w, got[k]);
 			break;
 		}
 		if (idle && (rc = commit(&w, err)) != 0)
@@ -1967,9 +1991,11 @@ out:
 	if (rc == 0 && r.tail == r.head && r.inflight != 0)
 		rc = lsn_fail(err, LSN_EINTERNAL, "internal: %zu bytes still counted in flight",
 		    r.inflight);
-	/* After a failure: what is left in the queue was never stored. */
+	/* After a failure: what is left in the queue was never stored, and is
+	 * reported so (the input not read by then is in no result: the
+	 * caller says the run stopped). */
 	for (uint64_t i = r.tail; i < r.head; i++)
-		job_free(r.ring[i % QUEUE]);
+		report_unstored(&w, r.ring[i % QUEUE]);
 	pending_clear(&w);
 	store_snap_end(w.sn);
 	store_batch_free(w.b);
