@@ -640,22 +640,29 @@ static const char *const heads[NCOL] = { "SEQ", "TIME", "PRINCIPAL", "ACTION",
 #define MAX_OBJECTS_SHOWN 3
 
 /*
- * Print (f not NULL) or measure s: control characters become '?' so that
- * a hostile report id or query text cannot forge table lines or drive the
- * terminal.  Returns the width in characters (UTF-8 aware).
+ * Print (f not NULL) or measure s: control characters (C0, DEL and C1, as
+ * lsn_clean) and bytes of no valid UTF-8 character become '?' so that a
+ * hostile report id, file name or query text cannot forge table lines or
+ * drive the terminal (C1's CSI is an escape on its own).  Returns the width
+ * in characters.
  */
 static size_t
 cell_put(FILE *f, const char *s)
 {
+	char *c = strdup(s);
 	size_t w = 0;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		int c = *p < 0x20 || *p == 0x7f ? '?' : *p;
-		if (f != NULL)
-			fputc(c, f);
+	if (c == NULL) /* out of memory: nothing of s rather than raw s */
+		c = strdup("?");
+	if (c == NULL)
+		return 0;
+	lsn_clean(c);
+	for (const unsigned char *p = (const unsigned char *)c; *p; p++)
 		if ((*p & 0xc0) != 0x80)
 			w++;
-	}
+	if (f != NULL)
+		fputs(c, f);
+	free(c);
 	return w;
 }
 

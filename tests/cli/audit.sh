@@ -109,6 +109,17 @@ check "...one object per line" test "$(wc -l <"$T/out")" -eq 1
 expect_out '^\{"seq":[0-9]+,"time":"[^"]+","principal":"ana","action":"CREATE","outcome":"SUCCESS","objects":\["IIR-2024-0003"\],"reason":null,"detail":"[^"]*IIR-2024-0003.xml","hits":null,"withheld":null,"mac":"[0-9a-f]{64}"\}$' \
 	"...with the export's fields"
 
+# A file name holding C1 controls (CSI U+009B, NEL U+0085) reached the
+# officer's terminal through the table; ingest's own messages showed '?'.
+# Found by helper-13.
+mkdir "$T/c1"
+cp "$LSN_SRCDIR/samples/IIR-2024-0001.xml" "$T/c1/a$(printf '\302\233')2J$(printf '\302\205')x.xml"
+L --as ana ingest --quiet "$T/c1" >/dev/null 2>&1
+run L --as officer1 audit show
+check "a C1 control in a file name is not written to the officer's terminal" \
+	test "$(LC_ALL=C tr -cd '\233\205' <"$T/out" | wc -c)" -eq 0
+check "...it is shown as ?" grep -q 'a??2J??x.xml' "$T/out"
+
 # ---- only officers ----
 a0=$(count audit_entries)
 run L --as ana audit show
