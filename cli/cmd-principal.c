@@ -427,7 +427,7 @@ run_add(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	struct still still;
 	store_audit_event ev;
 	const char *obj[1];
-	char roles[32];
+	char roles[32], granted[1200];
 	lsn_err err;
 	int rc, level;
 
@@ -462,6 +462,13 @@ run_add(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	still = (struct still){ .data = data, .actor = acl_principal_name(me), .name = o.name,
 		.absent = 1 };
 	ev = event(ctx, me, "CREATE", "SUCCESS", obj, 1);
+	/* What was granted: the officer's decision, which the log keeps. */
+	snprintf(granted, sizeof(granted), "granted country %s, clearance %s, roles %s, "
+	    "accesses %s, groups %s, %s", acl_principal_country(p), acl_level_name(level),
+	    cli_role_names(acl_principal_roles(p), roles, sizeof(roles)),
+	    or_dash(acl_principal_accesses(p)), or_dash(acl_principal_groups(p)),
+	    acl_principal_usgov(p) ? "US government" : "not US government");
+	ev.reason = granted;
 	if ((rc = write_principal(ctx, st, p, &ev, &still)) != 0)
 		goto out;
 	printf("added principal %s: country %s, clearance %s, roles %s\n", o.name,

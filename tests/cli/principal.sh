@@ -151,6 +151,14 @@ expect_err 'officer2 is the last enabled officer' "...and is told why"
 run L --as officer2 principal show officer2
 expect_out '^status: enabled$' "...and stays enabled"
 
+# ---- what an add granted is in its audit entry ----
+# The entry said only "principal add": a U partner and a TS officer with
+# every access left the same line.  Found by helper-13.
+run L --as officer2 principal add granted1 --country GBR --clearance S --sci SI,TK --groups J2
+run L --as officer2 audit show --report granted1
+expect_out 'CREATE +SUCCESS .*granted country GBR, clearance S, roles partner, accesses SI TK, groups J2, not US government' \
+	"an add's audit entry says what it granted"
+
 # ---- audit counts ----
 a0=$(count audit_entries)
 run L --as officer2 principal list
