@@ -94,13 +94,45 @@ cli_audit(struct cli_ctx *ctx, store *st, const store_audit_event *ev)
  * "liaison: MSG".  Returns 77, or the audit failure's status: a refusal
  * that cannot be recorded is reported as that failure.
  */
+/*
+ * The command as typed from its name on ("principal disable off", "ingest
+ * /srv/feed"), at most cap - 1 bytes ("..." when cut): what a refused
+ * principal tried to do, for the officers.  The command's name alone when
+ * the line is not known.
+ */
+static const char *
+command_line(const struct cli_ctx *ctx, char *buf, size_t cap)
+{
+	size_t first = strcspn(ctx->cmd_path, " "), n = 0;
+	int i = 1;
+
+	if (ctx->argv == NULL)
+		return ctx->cmd_path;
+	while (ctx->argv[i] != NULL && (strlen(ctx->argv[i]) != first ||
+					   strncmp(ctx->argv[i], ctx->cmd_path, first) != 0))
+		i++;
+	if (ctx->argv[i] == NULL)
+		return ctx->cmd_path;
+	buf[0] = '\0';
+	for (; ctx->argv[i] != NULL; i++) {
+		int w = snprintf(buf + n, cap - n, "%s%s", n ? " " : "", ctx->argv[i]);
+		if (w < 0 || (size_t)w >= cap - n) {
+			memcpy(buf + (cap > 4 ? cap - 4 : 0), "...", cap > 4 ? 4 : 0);
+			break;
+		}
+		n += (size_t)w;
+	}
+	return buf;
+}
+
 static int
 refuse(struct cli_ctx *ctx, store *st, const char *name, const char *reason,
     const char *msg)
 {
+	char line[1024];
 	store_audit_event ev = { .principal = name, .action = "ACCESS_DECISION",
-		.outcome = "DENY", .reason = reason, .detail = ctx->cmd_path,
-		.hits = -1, .withheld = -1 };
+		.outcome = "DENY", .reason = reason,
+		.detail = command_line(ctx, line, sizeof(line)), .hits = -1, .withheld = -1 };
 	store_batch *b = NULL;
 	lsn_err err;
 	int rc;

@@ -70,6 +70,16 @@ check "...and only DENY or FAILURE entries" \
 run L --as officer1 audit show --denied --principal gbr1 --action ACCESS_DECISION
 check "filters combine" test "$rc" -eq 0 -a "$(rows)" -eq 1
 
+# A refusal names what was tried: "principal disable officer1", not
+# "principal disable" alone.  Found by helper-13.
+L --as gbr1 principal disable officer1 >/dev/null 2>&1
+L --as gbr1 ingest "$LSN_SRCDIR/samples/IIR-2024-0001.xml" >/dev/null 2>&1
+run L --as officer1 audit show --denied
+expect_out ' gbr1 +ACCESS_DECISION +DENY +- +- +lacks role officer \(principal disable officer1\)$' \
+	"a refused command's entry names its target"
+expect_out ' gbr1 +ACCESS_DECISION +DENY +- +- +lacks role analyst \(ingest [^ ]*IIR-2024-0001.xml\)$' \
+	"...and the paths a refused ingest named"
+
 # Time filters: dates, and exact times taken from the log itself.
 run L --as officer1 audit show --since 2999-01-01
 check "--since in the future: nothing" test "$rc" -eq 0 -a "$(rows)" -eq 0
