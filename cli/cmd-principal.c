@@ -407,6 +407,18 @@ write_principal(struct cli_ctx *ctx, store *st, const acl_principal *p,
 	return rc != 0 ? cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg) : 0;
 }
 
+/* Audit ev (a FAILURE) with reason why, then report why with status. */
+static int
+refuse_add(struct cli_ctx *ctx, store *st, store_audit_event *ev, int status, const char *why)
+{
+	int rc;
+
+	ev->reason = why;
+	if ((rc = cli_audit(ctx, st, ev)) != 0)
+		return rc;
+	return cli_error(ctx, status, "%s: %s", ctx->cmd_path, why);
+}
+
 /* A clearance: a level, but never R (RESTRICTED is not a US clearance). */
 static int
 parse_level(const char *s)
@@ -435,17 +447,21 @@ run_add(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		return rc;
 	if ((rc = begin(ctx, &data, &st, &me)) != 0)
 		goto out;
-	/* Only an officer learns what is wrong with the request. */
+	/* Only an officer learns what is wrong with the request; the log
+	 * keeps the refusal (FAILURE) as it keeps the add. */
+	obj[0] = o.name;
+	ev = event(ctx, me, "CREATE", "FAILURE", obj, cli_name_valid(o.name) ? 1 : 0);
 	if ((level = parse_level(o.clearance)) == 0) {
-		rc = cli_error(ctx, LSN_EINPUT, "%s: clearance must be U, C, S or TS, not '%.20s'",
-		    ctx->cmd_path, o.clearance);
+		snprintf(err.msg, sizeof(err.msg), "clearance must be U, C, S or TS, not '%.20s'",
+		    o.clearance);
+		rc = refuse_add(ctx, st, &ev, LSN_EINPUT, err.msg);
 		goto out;
 	}
 	if (o.bad_role != NULL) {
-		rc = cli_error(ctx, LSN_EINPUT,
-		    "%s: unknown role '%.*s' (analyst, partner or officer)", ctx->cmd_path,
+		snprintf(err.msg, sizeof(err.msg), "unknown role '%.*s' (analyst, partner or officer)",
 		    (int)(strcspn(o.bad_role, ",") > 20 ? 20 : strcspn(o.bad_role, ",")),
 		    o.bad_role);
+		rc = refuse_add(ctx, st, &ev, LSN_EINPUT, err.msg);
 		goto out;
 	}
 	if (o.roles == 0)
@@ -455,7 +471,7 @@ run_add(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		.clearance = level, .accesses = o.sci, .usgov = o.usgov,
 		.groups = o.groups, .roles = o.roles };
 	if ((rc = acl_principal_new(&p, data, &spec, &err)) != 0) {
-		rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg);
+		rc = refuse_add(ctx, st, &ev, rc, err.msg);
 		goto out;
 	}
 	obj[0] = acl_principal_name(p);

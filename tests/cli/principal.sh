@@ -99,6 +99,9 @@ expect_err "clearance must be U, C, S or TS, not 'Q'" "...naming the value"
 run L --as officer1 principal add ghost3 --country GBR --clearance S --role admin
 expect_rc 65 "an unknown role is refused"
 expect_err "unknown role 'admin'" "...naming the role"
+run L --as officer1 audit show --denied
+check "...and each of the three refusals is audited as a FAILURE, with its reason" \
+	test "$(grep -c -E 'CREATE +FAILURE .* ghost[123] +(unknown country .ZZZ.|clearance must be|unknown role .admin.)' "$T/out")" -eq 3
 run L --as officer1 principal add ghost4 --clearance S
 expect_rc 64 "add without --country is a usage error"
 
