@@ -891,6 +891,29 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 			    "ISM-AEA-FRD: %s needs FRD beside it (CAPCO 2016 FRD SIGMA: "
 			    "\"Requires FRD\")", t);
 	}
+	/* The templates' "Relationship(s) to Other Markings" (CAPCO 2016). */
+	for (int i = 0; i < m->aea.n; i++) {
+		const char *t = m->aea.t[i];
+		int family = strcmp(t, "RD") == 0 || strcmp(t, "FRD") == 0 ||
+		    strcmp(t, "TFNI") == 0;
+		int subset = strncmp(t, "RD-", 3) == 0 || strncmp(t, "FRD-", 4) == 0;
+		if (family && m->cls < ACL_LEVEL_C)
+			return lsn_fail(err, LSN_EINPUT,
+			    "ISM-AEA-LEVEL: %s is used only with TOP SECRET, SECRET or "
+			    "CONFIDENTIAL (CAPCO 2016 %s)", t, t);
+		if (subset && m->cls < ACL_LEVEL_S)
+			return lsn_fail(err, LSN_EINPUT,
+			    "ISM-AEA-LEVEL: %s is used only with TOP SECRET or SECRET (CAPCO 2016 "
+			    "CNWDI and SIGMA)", t);
+	}
+	if ((N(DS) || N(SBU) || N(SBU_NF)) && m->cls != ACL_LEVEL_U)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-NONIC-U: %s is used only with UNCLASSIFIED (CAPCO 2016 %s)",
+		    N(DS) ? "LIMDIS" : N(SBU) ? "SBU" : "SBU NOFORN",
+		    N(DS) ? "LIMDIS" : N(SBU) ? "SBU" : "SBU NOFORN");
+	if (N(XD) && N(ND))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-NONIC-XD-ND: EXDIS and NODIS cannot be used together (CAPCO 2016 EXDIS)");
 	if ((N(ND) || N(XD)) && !D(NF))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-NONIC-NF: %s requires NOFORN (CAPCO 2016 H.9)",

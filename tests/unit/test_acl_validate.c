@@ -117,6 +117,26 @@ test_acl_validate__sigma_cnwdi_need_their_family(void **state)
 	    "ISM-AEA-FRD");
 }
 
+/* The templates' "Relationship(s) to Other Markings" (CAPCO 2016). */
+static void
+test_acl_validate__template_relationships(void **state)
+{
+	(void)state;
+	ok("classification=U " US "nonICmarkings=SBU");
+	bad("classification=S " US "nonICmarkings=SBU", "ISM-NONIC-U");
+	bad("classification=C " US "nonICmarkings=DS", "ISM-NONIC-U");
+	bad("classification=S " US "nonICmarkings=SBU-NF disseminationControls=NF", "ISM-NONIC-U");
+	bad("classification=U " US "nonICmarkings=\"XD ND\" disseminationControls=NF",
+	    "ISM-NONIC-XD-ND");
+	ok("classification=C " US "atomicEnergyMarkings=RD disseminationControls=NF");
+	bad("classification=U " US "atomicEnergyMarkings=RD disseminationControls=NF",
+	    "ISM-AEA-LEVEL");
+	bad("classification=U " US "atomicEnergyMarkings=TFNI", "ISM-AEA-LEVEL");
+	bad("classification=C " US "atomicEnergyMarkings=\"RD RD-CNWDI\" disseminationControls=NF",
+	    "ISM-AEA-LEVEL");
+	ok("classification=U " US "atomicEnergyMarkings=UCNI");
+}
+
 static void
 test_acl_validate__r_only_non_us(void **state)
 {
@@ -213,6 +233,7 @@ main(void)
 		cmocka_unit_test(test_acl_validate__oc_and_eyes_need_c),
 		cmocka_unit_test(test_acl_validate__hcs_kdk_nd_xd_need_nf),
 		cmocka_unit_test(test_acl_validate__sigma_cnwdi_need_their_family),
+		cmocka_unit_test(test_acl_validate__template_relationships),
 		cmocka_unit_test(test_acl_validate__r_only_non_us),
 		cmocka_unit_test(test_acl_validate__joint_owners_in_rel),
 		cmocka_unit_test(test_acl_validate__classification_and_owner_required),

@@ -621,14 +621,15 @@ test_fix_banner_keeps_unmarked_text(void **state)
 	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
 	    "unmarked <p ism:classification=\"S\" ism:ownerProducer=\"USA\" "
 	    "ism:disseminationControls=\"NF\">nf</p></doc>\n";
-	/* A banner's precedence drops LIMDIS beside SECRET, but access still
-	 * needs what LIMDIS asks (US government): the unmarked text keeps it
-	 * (it was SECRET alone, for any US reader cleared S). */
-	static const char limdis[] =
+	/* A banner's precedence drops DOE UCNI beside SECRET, but access still
+	 * needs what UCNI asks: the unmarked text keeps it (it was SECRET
+	 * alone, for any US reader cleared S). */
+	static const char ucni[] =
 	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"D\" ism:resourceElement=\"true\"\n"
-	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\" ism:nonICmarkings=\"DS\">\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\" ism:atomicEnergyMarkings=\"UCNI\">\n"
 	    "unmarked <p ism:classification=\"S\" ism:ownerProducer=\"USA\">s</p></doc>\n";
-	/* FOUO is UNCLASSIFIED only: no one marking keeps U//FOUO and SECRET. */
+	/* FOUO is UNCLASSIFIED only (as LIMDIS and SBU are): no one marking
+	 * keeps U//FOUO and SECRET. */
 	static const char fouo[] =
 	    "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"F\" ism:resourceElement=\"true\"\n"
 	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"FOUO\">\n"
@@ -667,11 +668,11 @@ test_fix_banner_keeps_unmarked_text(void **state)
 	free(r);
 	ingest_doc_free(d);
 
-	if (parse_text(p, limdis, &fix, &d, &line, &err) != 0)
+	if (parse_text(p, ucni, &fix, &d, &line, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_true(d->banner_fixed);
 	assert_int_equal(acl_marking_render(&r, d->portions[0].marking, ACL_BANNER, &err), 0);
-	assert_string_equal(r, "SECRET//LIMDIS");
+	assert_string_equal(r, "SECRET//DOE UCNI");
 	free(r);
 	ingest_doc_free(d);
 
