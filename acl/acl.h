@@ -213,17 +213,6 @@ int acl_marking_validate(const acl_marking *m, lsn_err *err);
 int acl_rollup(acl_marking **out, const acl_data *data,
     const acl_marking *const *portions, size_t n, lsn_err *err);
 
-/*
- * As acl_rollup(), but without the templates' precedence: every control of
- * every input is kept (a classified result keeps FOUO, LIMDIS, SBU, UCNI;
- * RD keeps FRD beside it).  A banner drops those because the classification
- * protects them, but access still needs what they ask (ISM.ACES), so a
- * marking that text takes from several (unmarked text under --fix-banner)
- * must lose none of them.
- */
-int acl_rollup_keep(acl_marking **out, const acl_data *data,
-    const acl_marking *const *portions, size_t n, lsn_err *err);
-
 /* ------------------------------------------------------------------ */
 /* Principals.                                                         */
 

@@ -183,10 +183,9 @@ same_owners(const acl_marking *a, const acl_marking *b)
 	    memcmp(a->owners.v, b->owners.v, (size_t)a->owners.n * sizeof(a->owners.v[0])) == 0;
 }
 
-/* precedence 0: acl_rollup_keep(). */
-static int
-rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, size_t n,
-    int precedence, lsn_err *err)
+int
+acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, size_t n,
+    lsn_err *err)
 {
 	acl_marking *r = NULL;
 	const acl_marking **part = NULL;
@@ -264,8 +263,7 @@ rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, size_t
 	 * standards README). */
 	if (r->cls == ACL_LEVEL_R && acl__clist_has(&r->owners, d->usa))
 		r->cls = ACL_LEVEL_C;
-	if (precedence)
-		aea_precedence(&r->aea, r->cls > ACL_LEVEL_U);
+	aea_precedence(&r->aea, r->cls > ACL_LEVEL_U);
 	/* OC-USGOV survives only if every OC portion has it (CAPCO 2016 H.8). */
 	if (!oc_all_usgov)
 		r->dissem &= ~BIT(OC_USGOV);
@@ -384,8 +382,7 @@ rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, size_t
 		r->rel.n = 0;
 		r->disp.n = 0;
 	}
-	if (precedence)
-		control_precedence(r, nf);
+	control_precedence(r, nf);
 	acl__toks_sort(&r->sci);
 	acl__toks_sort(&r->sar);
 	{
@@ -402,18 +399,4 @@ out:
 	free(lists);
 	acl_marking_free(r);
 	return rc;
-}
-
-int
-acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, size_t n,
-    lsn_err *err)
-{
-	return rollup(out, d, p, n, 1, err);
-}
-
-int
-acl_rollup_keep(acl_marking **out, const acl_data *d, const acl_marking *const *p,
-    size_t n, lsn_err *err)
-{
-	return rollup(out, d, p, n, 0, err);
 }

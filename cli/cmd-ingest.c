@@ -25,7 +25,7 @@ static const struct cli_opt opts[] = {
 	    "one JSON object per document as its fate is final, then a summary object" },
 	{ "quiet", 0, O_QUIET, NULL, "print nothing but errors" },
 	{ "fix-banner", 0, O_FIX, NULL,
-	    "store the computed roll-up when a banner does not match its portions (never lowering unmarked text)" },
+	    "store the computed roll-up when a banner does not match its portions (not with unmarked text, which keeps the written banner)" },
 	{ "threads", 1, O_THREADS, "N", "worker threads (default: the number of CPUs)" },
 	{ "batch", 1, O_BATCH, "N", "at most N documents per write transaction (default 2000)" },
 	{ "max-doc-size", 1, O_MAXDOC, "BYTES", "largest document accepted (default 16 MiB)" },

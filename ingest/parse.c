@@ -1499,13 +1499,15 @@ check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
 		goto out;
 	}
 	/*
-	 * --fix-banner: the computed banner.  Unmarked text had the written
-	 * banner as its only marking, so where there is some, it is never
-	 * lowered: it takes the roll-up of the written and computed banners
-	 * that keeps every control of both (acl_rollup_keep: a banner's
-	 * precedence drops controls access still needs), and so does the
-	 * banner; an invalid
-	 * written banner leaves it no marking to keep, and is refused.
+	 * --fix-banner: the computed banner.  Unmarked text has the written
+	 * banner as its only marking, so where there is some, the banner is
+	 * fixed only upwards of nothing: a written banner at least as high as
+	 * its portions (their roll-up with it is the written one) stands, and
+	 * the text keeps it; any other is refused, since no marking computed
+	 * from two others is sure to ask all that each asks (a roll-up drops
+	 * LIMDIS beside SECRET, turns JOINT into FGI, ORCON-USGOV beside
+	 * ORCON into ORCON: each let a reader the written banner denied read
+	 * the text).
 	 */
 	size_t inherited = 0;
 	for (size_t i = 0; i < d->nportions; i++)
@@ -1513,6 +1515,7 @@ check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
 	if (inherited > 0) {
 		const acl_marking *both[2] = { d->banner, computed };
 		acl_marking *up = NULL;
+		int stands;
 		if (acl_marking_validate(d->banner, NULL) != 0) {
 			rc = lsn_fail(b->err, LSN_EINPUT, "banner %s is invalid, and %zu unmarked "
 			    "portion%s would take it: mark %s (--fix-banner cannot)",
@@ -1520,23 +1523,18 @@ check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
 			    inherited == 1 ? "it" : "them");
 			goto out;
 		}
-		if ((rc = acl_rollup_keep(&up, b->data, both, 2, b->err)) != 0)
+		if ((rc = acl_rollup(&up, b->data, both, 2, b->err)) != 0)
 			goto out;
-		if (acl_marking_validate(up, NULL) != 0) {
-			/* U//FOUO text under a SECRET roll-up: no one valid
-			 * marking holds both, and the text may lose neither. */
-			acl_marking_free(up);
-			rc = lsn_fail(b->err, LSN_EINPUT, "banner %s is not the roll-up of its "
-			    "portions, %s, and no one marking keeps what both ask for the %zu "
-			    "unmarked portion%s that take%s it: mark %s (--fix-banner cannot)",
-			    have ? have : "?", want, inherited, inherited == 1 ? "" : "s",
-			    inherited == 1 ? "s" : "", inherited == 1 ? "it" : "them");
-			goto out;
-		}
-		acl_marking_free(computed);
-		computed = up;
-		if (acl_marking_equal(computed, d->banner))
+		stands = acl_marking_equal(up, d->banner);
+		acl_marking_free(up);
+		if (stands)
 			goto out; /* the written banner stands: unmarked text holds it */
+		rc = lsn_fail(b->err, LSN_EINPUT, "banner %s is not the roll-up of its portions, "
+		    "%s, and %zu unmarked portion%s take%s it as %s marking: mark %s (--fix-banner "
+		    "cannot)", have ? have : "?", want, inherited, inherited == 1 ? "" : "s",
+		    inherited == 1 ? "s" : "", inherited == 1 ? "its" : "their",
+		    inherited == 1 ? "it" : "them");
+		goto out;
 	}
 	d->old_banner = have;
 	have = NULL;
@@ -1544,14 +1542,6 @@ check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
 	acl_marking_free(d->banner);
 	d->banner = computed;
 	computed = NULL;
-	for (size_t i = 0; i < d->nportions; i++) {
-		if (!d->portions[i].inherited)
-			continue;
-		acl_marking_free(d->portions[i].marking);
-		d->portions[i].marking = NULL;
-		if ((rc = acl_marking_dup(&d->portions[i].marking, d->banner, b->err)) != 0)
-			goto out;
-	}
 out:
 	acl_marking_free(computed);
 	free(want);

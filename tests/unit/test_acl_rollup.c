@@ -224,38 +224,6 @@ static const struct rcase precedence[] = {
 	    "UNCLASSIFIED//FOUO/REL TO USA, GBR" },
 };
 
-/* acl_rollup_keep: the templates' drops are a banner's, not access's. */
-static void
-test_acl_rollup__keep_loses_no_control(void **state)
-{
-	static const struct {
-		const char *a, *b, *want;
-	} cases[] = {
-		{ "UNCLASSIFIED//SBU", "(S)", "SECRET//SBU" },
-		{ "UNCLASSIFIED//LIMDIS", "(S)", "SECRET//LIMDIS" },
-		{ "UNCLASSIFIED//DOE UCNI", "(S)", "SECRET//DOE UCNI" },
-		{ "SECRET//RD//NOFORN", "(S//FRD//NF)", "SECRET//RD/FRD//NOFORN" },
-		{ "UNCLASSIFIED//FOUO", "(U//PR)", "UNCLASSIFIED//FOUO/PROPIN" },
-	};
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const acl_marking *p[2] = { t_parse(cases[i].a), t_parse(cases[i].b) };
-		acl_marking *r = NULL, *banner = NULL;
-		lsn_err err;
-		assert_int_equal(acl_rollup_keep(&r, T_data, p, 2, &err), 0);
-		if (strcmp(t_banner(r), cases[i].want) != 0)
-			fail_msg("%s + %s: got '%s', want '%s'", cases[i].a, cases[i].b,
-			    t_banner(r), cases[i].want);
-		/* the banner roll-up of the same drops the control */
-		assert_int_equal(acl_rollup(&banner, T_data, p, 2, &err), 0);
-		assert_string_not_equal(t_banner(banner), cases[i].want);
-		acl_marking_free(banner);
-		acl_marking_free(r);
-		acl_marking_free((acl_marking *)p[0]);
-		acl_marking_free((acl_marking *)p[1]);
-	}
-}
-
 static void
 test_acl_rollup__exclude_from_rollup_honoured(void **state)
 {
@@ -301,7 +269,6 @@ main(void)
 	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
 		tests[n++] = (struct CMUnitTest){ other[i].name, run_case, NULL, NULL,
 			(void *)&other[i] };
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_rollup__keep_loses_no_control);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_rollup__exclude_from_rollup_honoured);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_acl_rollup__no_portion_is_an_error);
 	return _cmocka_run_group_tests("acl_rollup", tests, n, t_setup, t_teardown);
