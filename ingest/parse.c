@@ -1023,45 +1023,36 @@ struct verr {
  * BLUEHERON inside the ministry' is not accepted by the pattern
  * '[A-Z]{3}'"): a portion's text, which the message takes to the terminal,
  * the JSON summary and the audit log that every officer reads, whatever
- * the portion's marking.  Keep what names the schema (the quoted text after
- * "Element ", "attribute ", "facet ", "type ", "pattern ", "of ", and the
- * members of a set {...}) and replace any other quoted text with "...".
+ * the portion's marking.  The value starts after "The value '" or, in
+ * "Element 'x': 'value' is not a valid value ...", after "': '"; it ends
+ * at the last "' is ", "' has " or "' does " (the text may hold quotes of
+ * its own, and only libxml2's own words follow it).  It becomes "...";
+ * with no end found, all after its start goes.  The whole message is
+ * redacted before it is cut to fit (a cut value has no end).
  */
 static void
-redact_values(char *msg)
+redact_values(const char *msg, char *out, size_t cap)
 {
-	static const char *const keep_after[] = { "Element ", "attribute ", "facet ", "type ",
-		"pattern ", "of ", NULL };
-	char out[sizeof(((struct verr *)0)->msg)];
-	size_t o = 0, i = 0, len = strlen(msg);
-	int in_set = 0;
+	static const char *const ends[] = { "' is ", "' has ", "' does ", NULL };
+	const char *a = strstr(msg, "The value '"), *b = strstr(msg, "': '"), *start, *end = NULL;
 
-	while (i < len && o + 6 < sizeof(out)) {
-		const char *close;
-		int keep = in_set;
-		if (msg[i] == '{' || msg[i] == '}')
-			in_set = msg[i] == '{';
-		if (msg[i] != '\'' || (close = strchr(msg + i + 1, '\'')) == NULL) {
-			out[o++] = msg[i++];
-			continue;
-		}
-		for (int k = 0; keep_after[k] && !keep; k++) {
-			size_t kl = strlen(keep_after[k]);
-			keep = i >= kl && memcmp(msg + i - kl, keep_after[k], kl) == 0;
-		}
-		size_t qlen = (size_t)(close - msg) + 1 - i;
-		if (keep) {
-			size_t n = qlen < sizeof(out) - 1 - o ? qlen : sizeof(out) - 1 - o;
-			memcpy(out + o, msg + i, n);
-			o += n;
-		} else {
-			memcpy(out + o, "'...'", 5);
-			o += 5;
-		}
-		i += qlen;
+	if (a != NULL)
+		a += strlen("The value '");
+	if (b != NULL)
+		b += strlen("': '");
+	start = a == NULL ? b : b == NULL ? a : a < b ? a : b;
+	if (start == NULL) {
+		snprintf(out, cap, "%s", msg);
+		return;
 	}
-	out[o] = '\0';
-	memcpy(msg, out, o + 1);
+	for (int k = 0; ends[k] != NULL; k++)
+		for (const char *p = start; (p = strstr(p, ends[k])) != NULL; p++)
+			if (end == NULL || p > end)
+				end = p;
+	if (end == NULL)
+		snprintf(out, cap, "%.*s...' (the rest withheld)", (int)(start - msg), msg);
+	else
+		snprintf(out, cap, "%.*s...%s", (int)(start - msg), msg, end);
 }
 
 static void
@@ -1074,8 +1065,7 @@ schema_error(void *ctx, xmlErrorPtr e)
 		return;
 	v->set = 1;
 	v->line = (unsigned)e->line;
-	snprintf(v->msg, sizeof(v->msg), "%s", e->message ? e->message : "invalid");
-	redact_values(v->msg);
+	redact_values(e->message ? e->message : "invalid", v->msg, sizeof(v->msg));
 	n = strlen(v->msg);
 	while (n > 0 && (v->msg[n - 1] == '\n' || v->msg[n - 1] == ' '))
 		v->msg[--n] = '\0';

@@ -226,9 +226,19 @@ schema-value.xml does not match schemas/report.xsd: .*The value '\.\.\.' is not 
 EOF_LIST
 # libxml2's validator quoted the refused value: a TOP SECRET//HCS portion's
 # text went to stderr, the JSON summary and the audit log every officer reads.
-run L --as ana ingest --json "$LSN_SRCDIR/tests/bad-input/schema-value.xml"
+# The same with a quote in the text (the redaction stopped at it) and with a
+# text long enough that libxml2's message was cut inside it (no end quote
+# left): found by helper-15.
+sed "s/Source BLUEHERON inside the ministry/The minister's source BLUEHERON meets weekly/" \
+	"$LSN_SRCDIR/tests/bad-input/schema-value.xml" >"$T/value-quote.xml"
+sed "s/Source BLUEHERON inside the ministry/$(printf 'Source BLUEHERON inside the ministry %.0s' \
+	1 2 3 4 5 6 7 8 9 10)/" "$LSN_SRCDIR/tests/bad-input/schema-value.xml" >"$T/value-long.xml"
+run L --as ana ingest --json "$LSN_SRCDIR/tests/bad-input/schema-value.xml" \
+	"$T/value-quote.xml" "$T/value-long.xml"
 check "a refused value's text is in no message" sh -c "! grep -q BLUEHERON '$T/out' '$T/err'"
 check "...nor in the audit log" sh -c "! '$LIAISON' --store '$S' --as off audit export | grep -q BLUEHERON"
+check "...and each is still refused by the pattern" \
+	test "$(grep -c "The value '\.\.\.' is not accepted by the pattern" "$T/err")" -eq 3
 
 # Made here rather than kept in the tree: a 100 MB document and one nested
 # 100,000 deep.
