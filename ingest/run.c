@@ -955,10 +955,28 @@ static void
 report_unstored(struct writer *w, struct job *j)
 {
 	struct pending p = { j, INGEST_REJECTED,
-		(char *)"not stored: the run stopped when the store could not be written", 0 };
+		(char *)"not stored: the run stopped before it was stored", 0 };
 
 	report(w, &p);
 	job_free(j);
+}
+
+static void pending_clear(struct writer *w);
+
+/* Report the pending batch, which will not be committed, as not stored
+ * (its duplicates of its own documents too), and clear it. */
+static void
+unstored_batch(struct writer *w)
+{
+	for (size_t i = 0; i < w->npend; i++) {
+		if (w->pend[i].status == INGEST_STORED || w->pend[i].in_batch) {
+			w->pend[i].status = INGEST_REJECTED;
+			free(w->pend[i].reason);
+			w->pend[i].reason = strdup("not stored: the run stopped before it was stored");
+		}
+		report(w, &w->pend[i]);
+	}
+	pending_clear(w);
 }
 
 static void
@@ -1946,16 +1964,22 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 
 		if (ngot == 0 && !idle)
 			break; /* everything written */
+		struct job *failed = NULL;
 		for (k = 0; k < ngot && rc == 0; k++) {
 			if ((rc = take(&w, got[k], err)) != 0)
-				job_free(got[k]);
+				failed = got[k];
 			else if (w.npend >= batch_docs || w.bytes >= batch_bytes || w.docs >= w.dict_wait ||
 			    (input_ended && tail_commit(w.npend, left + (ngot - k - 1))))
 				rc = commit(&w, err);
 		}
 		if (rc != 0) {
-			/* Taken off the queue but never stored: each still gets its
-			 * result (k is past the one that failed). */
+			/* Never stored, each still gets its result, in input
+			 * order: the batch a take() failed in (a failed commit
+			 * reported its own), the job it failed on, and those taken
+			 * after (k is past the one that failed). */
+			unstored_batch(&w);
+			if (failed != NULL)
+				report_unstored(&w, failed);
 			for (; k < ngot; k++)
 				report_unstored(&w, got[k]);
 			break;
