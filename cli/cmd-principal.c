@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acl/acl.h"
 #include "cli/cli.h"
@@ -337,6 +338,23 @@ recheck(void *vctx, store_snap *sn, lsn_err *err)
 			return lsn_fail(err, LSN_EEXISTS, "principal %s already exists", c->name);
 		}
 		if (rc != LSN_ENOTFOUND)
+			return rc;
+		/* Nor one that differs only in case: "Ana" beside "ana" would
+		 * pass for the other in a listing or the audit log. */
+		struct plist l = { .data = c->data };
+		const char *clash = NULL;
+		if ((rc = store_principal_iter(sn, collect, &l, &l.err)) != 0)
+			*err = l.err;
+		for (size_t i = 0; rc == 0 && i < l.n && clash == NULL; i++)
+			if (strcasecmp(acl_principal_name(l.v[i]), c->name) == 0)
+				clash = acl_principal_name(l.v[i]);
+		if (clash != NULL) {
+			c->failed = 1; /* a reason, not an I/O error */
+			rc = lsn_fail(err, LSN_EEXISTS, "principal %s already exists as %s (names "
+			    "differing only in case would pass for each other)", c->name, clash);
+		}
+		plist_free(&l);
+		if (rc != 0)
 			return rc;
 	}
 	if (c->enabled) {

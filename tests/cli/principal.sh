@@ -89,6 +89,11 @@ expect_rc 73 "adding an existing name exits 73"
 expect_err '^liaison: principal add: principal partner1 already exists$' "...with one line"
 run L --as officer1 principal show --json partner1
 expect_out '"country":"GBR","clearance":"S"' "...and the existing record is untouched"
+# A name that differs only in case would pass for the other in a listing or
+# the audit log ("Partner1" an officer beside the partner).  Found by helper-13.
+run L --as officer1 principal add Partner1 --country USA --clearance TS --role officer
+expect_rc 73 "a name differing only in case from an existing one is refused"
+expect_err 'principal Partner1 already exists as partner1' "...naming the other"
 
 run L --as officer1 principal add ghost1 --country ZZZ --clearance S
 expect_rc 65 "an unknown country is refused"
