@@ -1077,9 +1077,17 @@ malformed(xmlParserCtxtPtr ctxt, unsigned depth_cap, unsigned *line, lsn_err *er
 {
 	xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
 	char msg[300] = "malformed XML";
+	const char *ent;
 
 	if (e != NULL && e->message != NULL) {
-		snprintf(msg, sizeof(msg), "%s", e->message);
+		/* "Entity 'BLUEHERON' not defined": the name is a word of the
+		 * text (a reference in a portion), which the message would take
+		 * to the audit log; an XML name holds no quote. */
+		if ((ent = strstr(e->message, "Entity '")) != NULL && strchr(ent + 8, '\'') != NULL)
+			snprintf(msg, sizeof(msg), "%.*s...%s", (int)(ent + 8 - e->message), e->message,
+			    strchr(ent + 8, '\''));
+		else
+			snprintf(msg, sizeof(msg), "%s", e->message);
 		for (size_t n = strlen(msg); n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ');)
 			msg[--n] = '\0';
 		*line = (unsigned)e->line;
