@@ -877,11 +877,15 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 			return lsn_fail(err, LSN_EINPUT,
 			    "ISM-SCI-NF: %s requires NOFORN (CAPCO 2016 H.4)", m->sci.t[i]);
 	}
-	/* A SIGMA or CNWDI is a subset of its family, written beside it (the
+	/* The templates' "Relationship(s) to Other Markings" (CAPCO 2016).  A
+	 * SIGMA or CNWDI is a subset of its family, written beside it (the
 	 * banner "RD-SIGMA 20" is RD and RD-SG-20): alone, RD-SG-20 rendered
 	 * as RD but never required the RD access. */
 	for (int i = 0; i < m->aea.n; i++) {
 		const char *t = m->aea.t[i];
+		int family = strcmp(t, "RD") == 0 || strcmp(t, "FRD") == 0 ||
+		    strcmp(t, "TFNI") == 0;
+		int subset = strncmp(t, "RD-", 3) == 0 || strncmp(t, "FRD-", 4) == 0;
 		if (strncmp(t, "RD-", 3) == 0 && !acl__toks_has(&m->aea, "RD"))
 			return lsn_fail(err, LSN_EINPUT,
 			    "ISM-AEA-RD: %s needs RD beside it (CAPCO 2016 CNWDI and SIGMA: "
@@ -890,13 +894,6 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 			return lsn_fail(err, LSN_EINPUT,
 			    "ISM-AEA-FRD: %s needs FRD beside it (CAPCO 2016 FRD SIGMA: "
 			    "\"Requires FRD\")", t);
-	}
-	/* The templates' "Relationship(s) to Other Markings" (CAPCO 2016). */
-	for (int i = 0; i < m->aea.n; i++) {
-		const char *t = m->aea.t[i];
-		int family = strcmp(t, "RD") == 0 || strcmp(t, "FRD") == 0 ||
-		    strcmp(t, "TFNI") == 0;
-		int subset = strncmp(t, "RD-", 3) == 0 || strncmp(t, "FRD-", 4) == 0;
 		if (family && m->cls < ACL_LEVEL_C)
 			return lsn_fail(err, LSN_EINPUT,
 			    "ISM-AEA-LEVEL: %s is used only with TOP SECRET, SECRET or "

@@ -92,18 +92,6 @@ union_clist(struct acl__clist *to, const struct acl__clist *from)
 		acl__clist_add(to, from->v[i]);
 }
 
-/* Whether t holds a token of the family ("RD": RD, RD-CNWDI, RD-SG-n). */
-static int
-has_family(const struct acl__toks *t, const char *fam)
-{
-	size_t n = strlen(fam);
-
-	for (int i = 0; i < t->n; i++)
-		if (strncmp(t->t[i], fam, n) == 0 && (t->t[i][n] == '\0' || t->t[i][n] == '-'))
-			return 1;
-	return 0;
-}
-
 /*
  * AEA precedence (CAPCO 2016 marking templates, section 6): RD over FRD
  * and TFNI, FRD over TFNI; with RD, every SIGMA number goes under
@@ -115,7 +103,8 @@ static void
 aea_precedence(struct acl__toks *t, int classified)
 {
 	struct acl__toks out = { 0 };
-	int rd = has_family(t, "RD"), frd = has_family(t, "FRD");
+	/* (validation puts RD beside any RD-x, FRD beside any FRD-x) */
+	int rd = acl__toks_has(t, "RD"), frd = acl__toks_has(t, "FRD");
 	char sg[ACL__TOKLEN];
 
 	for (int i = 0; i < t->n; i++) {
@@ -164,10 +153,8 @@ control_precedence(acl_marking *r, int nf)
 	}
 	if (r->nonic & N(ND))
 		r->nonic &= ~N(XD);
-	if (r->nonic & (N(XD) | N(ND))) {
+	if (r->nonic & (N(XD) | N(ND)))
 		r->nonic &= ~(N(SBU) | N(SBU_NF));
-		r->dissem &= ~BIT(FOUO);
-	}
 	if (r->nonic & N(SBU_NF))
 		r->nonic &= ~N(SBU);
 	if (r->nonic & N(LES_NF))
