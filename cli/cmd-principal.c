@@ -167,30 +167,41 @@ begin(struct cli_ctx *ctx, acl_data **data, store **st, acl_principal **me)
 	return cli_as_principal(ctx, *st, *data, ACL_ROLE_OFFICER, me);
 }
 
-/*
- * Read and decode the principal name.  Returns 0 with *out set, or
- * LSN_ENOTFOUND / another status with the reason in err.
- */
+/* Read and decode one principal in sn: 0, LSN_ENOTFOUND, another status. */
 static int
-load_one(store *st, const acl_data *data, const char *name, acl_principal **out,
+snap_principal(store_snap *sn, const acl_data *data, const char *name, acl_principal **out,
     lsn_err *err)
 {
-	store_snap *sn = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	lsn_err why;
 	int rc;
 
 	*out = NULL;
-	if ((rc = store_snap_begin(st, &sn, err)) != 0)
+	if ((rc = store_principal_get(sn, name, &buf, &len, err)) != 0)
 		return rc;
-	rc = store_principal_get(sn, name, &buf, &len, err);
-	store_snap_end(sn);
-	if (rc == LSN_ENOTFOUND)
-		return lsn_fail(err, rc, "no principal %s", name);
-	if (rc == 0 && (rc = acl_principal_decode(out, data, buf, len, &why)) != 0)
+	if ((rc = acl_principal_decode(out, data, buf, len, &why)) != 0)
 		lsn_fail(err, rc, "principal %s: %.400s", name, why.msg);
 	lsn_wipe_free(buf, len);
+	return rc;
+}
+
+/*
+ * Read and decode the principal name in a snapshot of its own.  Returns 0
+ * with *out set, or LSN_ENOTFOUND / another status with the reason in err.
+ */
+static int
+load_one(store *st, const acl_data *data, const char *name, acl_principal **out,
+    lsn_err *err)
+{
+	store_snap *sn = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_snap_begin(st, &sn, err)) != 0)
+		return rc;
+	rc = snap_principal(sn, data, name, out, err);
+	store_snap_end(sn);
 	return rc;
 }
 
@@ -294,30 +305,17 @@ enabled_officer(const acl_principal *p)
 	return (acl_principal_roles(p) & ACL_ROLE_OFFICER) && !acl_principal_disabled(p);
 }
 
-/* Read and decode one principal in sn: 0, LSN_ENOTFOUND, another status. */
-static int
-snap_principal(store_snap *sn, const acl_data *data, const char *name, acl_principal **out,
-    lsn_err *err)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	lsn_err why;
-	int rc;
-
-	*out = NULL;
-	if ((rc = store_principal_get(sn, name, &buf, &len, err)) != 0)
-		return rc;
-	if ((rc = acl_principal_decode(out, data, buf, len, &why)) != 0)
-		lsn_fail(err, rc, "principal %s: %.400s", name, why.msg);
-	lsn_wipe_free(buf, len);
-	return rc;
-}
+/* The check said no: c->failed tells a reason from an I/O error. */
+#define REFUSE(status, ...) (c->failed = 1, lsn_fail(err, (status), __VA_ARGS__))
 
 static int
 recheck(void *vctx, store_snap *sn, lsn_err *err)
 {
 	struct still *c = vctx;
+	struct plist l = { .data = c->data };
 	acl_principal *p = NULL;
+	const char *clash = NULL;
+	size_t officers = 0;
 	int rc, ok;
 
 	rc = snap_principal(sn, c->data, c->actor, &p, err);
@@ -325,36 +323,15 @@ recheck(void *vctx, store_snap *sn, lsn_err *err)
 	acl_principal_free(p);
 	if (rc != 0 && rc != LSN_ENOTFOUND && rc != LSN_EINPUT)
 		return rc;
-	if (!ok) {
-		c->failed = 1; /* a reason, not an I/O error */
-		return lsn_fail(err, LSN_EDENIED, "%s is no longer an enabled officer", c->actor);
-	}
+	if (!ok)
+		return REFUSE(LSN_EDENIED, "%s is no longer an enabled officer", c->actor);
 	if (c->absent) {
 		rc = snap_principal(sn, c->data, c->name, &p, err);
 		acl_principal_free(p);
 		/* Never overwrite, even a record this data cannot decode. */
-		if (rc == 0 || rc == LSN_EINPUT) {
-			c->failed = 1; /* a reason, not an I/O error */
-			return lsn_fail(err, LSN_EEXISTS, "principal %s already exists", c->name);
-		}
+		if (rc == 0 || rc == LSN_EINPUT)
+			return REFUSE(LSN_EEXISTS, "principal %s already exists", c->name);
 		if (rc != LSN_ENOTFOUND)
-			return rc;
-		/* Nor one that differs only in case: "Ana" beside "ana" would
-		 * pass for the other in a listing or the audit log. */
-		struct plist l = { .data = c->data };
-		const char *clash = NULL;
-		if ((rc = store_principal_iter(sn, collect, &l, &l.err)) != 0)
-			*err = l.err;
-		for (size_t i = 0; rc == 0 && i < l.n && clash == NULL; i++)
-			if (strcasecmp(acl_principal_name(l.v[i]), c->name) == 0)
-				clash = acl_principal_name(l.v[i]);
-		if (clash != NULL) {
-			c->failed = 1; /* a reason, not an I/O error */
-			rc = lsn_fail(err, LSN_EEXISTS, "principal %s already exists as %s (names "
-			    "differing only in case would pass for each other)", c->name, clash);
-		}
-		plist_free(&l);
-		if (rc != 0)
 			return rc;
 	}
 	if (c->enabled) {
@@ -363,30 +340,47 @@ recheck(void *vctx, store_snap *sn, lsn_err *err)
 		acl_principal_free(p);
 		if (rc != 0)
 			return rc;
-		if (!ok) {
-			c->failed = 1; /* a reason, not an I/O error */
-			return lsn_fail(err, LSN_EINPUT, "principal %s is already disabled", c->name);
-		}
+		if (!ok)
+			return REFUSE(LSN_EINPUT, "principal %s is already disabled", c->name);
 	}
-	if (c->other_officer) {
-		struct plist l = { .data = c->data };
-		size_t officers = 0;
-		if ((rc = store_principal_iter(sn, collect, &l, &l.err)) != 0)
-			*err = l.err;
-		for (size_t i = 0; i < l.n; i++)
-			if (enabled_officer(l.v[i]) && strcmp(acl_principal_name(l.v[i]), c->name) != 0)
-				officers++;
-		plist_free(&l);
-		if (rc != 0)
-			return rc;
-		/* A store with no enabled officer could never be managed again. */
-		if (officers == 0) {
-			c->failed = 1; /* a reason, not an I/O error */
-			return lsn_fail(err, LSN_EINPUT,
-			    "%s is the last enabled officer: add another officer first", c->name);
-		}
+	if (!c->absent && !c->other_officer)
+		return 0;
+	if ((rc = store_principal_iter(sn, collect, &l, &l.err)) != 0) {
+		*err = l.err;
+		goto out;
 	}
-	return 0;
+	for (size_t i = 0; i < l.n; i++) {
+		const char *name = acl_principal_name(l.v[i]);
+		/* add: nor one that differs only in case ("Ana" beside "ana"
+		 * would pass for the other in a listing or the audit log) */
+		if (c->absent && clash == NULL && strcasecmp(name, c->name) == 0)
+			clash = name;
+		if (enabled_officer(l.v[i]) && strcmp(name, c->name) != 0)
+			officers++;
+	}
+	if (clash != NULL)
+		rc = REFUSE(LSN_EEXISTS, "principal %s already exists as %s (names differing only "
+		    "in case would pass for each other)", c->name, clash);
+	/* disable: a store with no enabled officer could never be managed again */
+	else if (c->other_officer && officers == 0)
+		rc = REFUSE(LSN_EINPUT, "%s is the last enabled officer: add another officer first",
+		    c->name);
+out:
+	plist_free(&l);
+	return rc;
+}
+#undef REFUSE
+
+/* Audit ev (a FAILURE) with reason why, then report why with status. */
+static int
+refuse(struct cli_ctx *ctx, store *st, store_audit_event *ev, int status, const char *why)
+{
+	int rc;
+
+	ev->reason = why;
+	if ((rc = cli_audit(ctx, st, ev)) != 0)
+		return rc;
+	return cli_error(ctx, status, "%s: %s", ctx->cmd_path, why);
 }
 
 /*
@@ -414,27 +408,10 @@ write_principal(struct cli_ctx *ctx, store *st, const acl_principal *p,
 	store_batch_free(b);
 	free(enc);
 	if (rc != 0 && c->failed) {
-		int status = rc;
 		ev->outcome = "FAILURE";
-		ev->reason = err.msg;
-		if ((rc = cli_audit(ctx, st, ev)) == 0)
-			rc = status;
-		else
-			return rc;
+		return refuse(ctx, st, ev, rc, err.msg);
 	}
 	return rc != 0 ? cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg) : 0;
-}
-
-/* Audit ev (a FAILURE) with reason why, then report why with status. */
-static int
-refuse_add(struct cli_ctx *ctx, store *st, store_audit_event *ev, int status, const char *why)
-{
-	int rc;
-
-	ev->reason = why;
-	if ((rc = cli_audit(ctx, st, ev)) != 0)
-		return rc;
-	return cli_error(ctx, status, "%s: %s", ctx->cmd_path, why);
 }
 
 /* A clearance: a level, but never R (RESTRICTED is not a US clearance). */
@@ -472,14 +449,14 @@ run_add(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	if ((level = parse_level(o.clearance)) == 0) {
 		snprintf(err.msg, sizeof(err.msg), "clearance must be U, C, S or TS, not '%.20s'",
 		    o.clearance);
-		rc = refuse_add(ctx, st, &ev, LSN_EINPUT, err.msg);
+		rc = refuse(ctx, st, &ev, LSN_EINPUT, err.msg);
 		goto out;
 	}
 	if (o.bad_role != NULL) {
 		snprintf(err.msg, sizeof(err.msg), "unknown role '%.*s' (analyst, partner or officer)",
 		    (int)(strcspn(o.bad_role, ",") > 20 ? 20 : strcspn(o.bad_role, ",")),
 		    o.bad_role);
-		rc = refuse_add(ctx, st, &ev, LSN_EINPUT, err.msg);
+		rc = refuse(ctx, st, &ev, LSN_EINPUT, err.msg);
 		goto out;
 	}
 	if (o.roles == 0)
@@ -489,7 +466,7 @@ run_add(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		.clearance = level, .accesses = o.sci, .usgov = o.usgov,
 		.groups = o.groups, .roles = o.roles };
 	if ((rc = acl_principal_new(&p, data, &spec, &err)) != 0) {
-		rc = refuse_add(ctx, st, &ev, rc, err.msg);
+		rc = refuse(ctx, st, &ev, rc, err.msg);
 		goto out;
 	}
 	obj[0] = acl_principal_name(p);
