@@ -90,11 +90,6 @@ cli_audit(struct cli_ctx *ctx, store *st, const store_audit_event *ev)
 }
 
 /*
- * Audit a refusal of name (ACCESS_DECISION, DENY, reason) and print it as
- * "liaison: MSG".  Returns 77, or the audit failure's status: a refusal
- * that cannot be recorded is reported as that failure.
- */
-/*
  * The command as typed from its name on ("principal disable off", "ingest
  * /srv/feed"), at most cap - 1 bytes ("..." when cut): what a refused
  * principal tried to do, for the officers.  The command's name alone when
@@ -125,6 +120,11 @@ command_line(const struct cli_ctx *ctx, char *buf, size_t cap)
 	return buf;
 }
 
+/*
+ * Audit a refusal of name (ACCESS_DECISION, DENY, reason) and print it as
+ * "liaison: MSG".  Returns 77, or the audit failure's status: a refusal
+ * that cannot be recorded is reported as that failure.
+ */
 static int
 refuse(struct cli_ctx *ctx, store *st, const char *name, const char *reason,
     const char *msg)
