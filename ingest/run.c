@@ -950,7 +950,7 @@ report(struct writer *w, struct pending *p)
 		o->on_result(o->ctx, &res);
 }
 
-/* Report job j, which a failed commit left unstored, and free it. */
+/* Report job j, which a stopped run never stored, and free it. */
 static void
 report_unstored(struct writer *w, struct job *j)
 {
@@ -963,19 +963,27 @@ report_unstored(struct writer *w, struct job *j)
 
 static void pending_clear(struct writer *w);
 
-/* Report the pending batch, which will not be committed, as not stored
- * (its duplicates of its own documents too), and clear it. */
+/* The pending batch will not land: each document to be stored is not, and
+ * so is each duplicate or clash of one of them (it was called already
+ * there: a caller may have taken that for stored). */
 static void
-unstored_batch(struct writer *w)
+mark_unstored(struct writer *w, const char *reason)
 {
 	for (size_t i = 0; i < w->npend; i++) {
-		if (w->pend[i].status == INGEST_STORED || w->pend[i].in_batch) {
-			w->pend[i].status = INGEST_REJECTED;
-			free(w->pend[i].reason);
-			w->pend[i].reason = strdup("not stored: the run stopped before it was stored");
-		}
-		report(w, &w->pend[i]);
+		if (w->pend[i].status != INGEST_STORED && !w->pend[i].in_batch)
+			continue;
+		w->pend[i].status = INGEST_REJECTED;
+		free(w->pend[i].reason);
+		w->pend[i].reason = strdup(reason);
 	}
+}
+
+/* Report the pending batch's results, in input order, and clear it. */
+static void
+report_pending(struct writer *w)
+{
+	for (size_t i = 0; i < w->npend; i++)
+		report(w, &w->pend[i]);
 	pending_clear(w);
 }
 
@@ -1494,21 +1502,9 @@ done:
 			w->head_len = 0;
 			w->nrecent = 0;
 		}
-		/* Nothing of this batch landed: say so for each document, and
-		 * for each that was a duplicate or clash of one of them (it
-		 * was called already there: a caller may have taken that for
-		 * stored). */
-		for (size_t i = 0; i < w->npend; i++) {
-			if (w->pend[i].status != INGEST_STORED && !w->pend[i].in_batch)
-				continue;
-			w->pend[i].status = INGEST_REJECTED;
-			free(w->pend[i].reason);
-			w->pend[i].reason = strdup("not stored: the store could not be written");
-		}
+		mark_unstored(w, "not stored: the store could not be written");
 	}
-	for (size_t i = 0; i < w->npend; i++)
-		report(w, &w->pend[i]);
-	pending_clear(w);
+	report_pending(w);
 	return rc;
 }
 
@@ -1977,7 +1973,8 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 			 * order: the batch a take() failed in (a failed commit
 			 * reported its own), the job it failed on, and those taken
 			 * after (k is past the one that failed). */
-			unstored_batch(&w);
+			mark_unstored(&w, "not stored: the run stopped before it was stored");
+			report_pending(&w);
 			if (failed != NULL)
 				report_unstored(&w, failed);
 			for (; k < ngot; k++)
