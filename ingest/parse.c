@@ -1019,56 +1019,65 @@ struct verr {
 };
 
 /*
- * libxml2's validator quotes the value it refused ("The value 'Source
- * BLUEHERON inside the ministry' is not accepted by the pattern
- * '[A-Z]{3}'"): a portion's text, which the message takes to the terminal,
- * the JSON summary and the audit log that every officer reads, whatever
- * the portion's marking.  The value starts after "The value '" or, in
- * "Element 'x': 'value' is not a valid value ...", after "': '"; it ends
- * at the last "' is ", "' has " or "' does " (the text may hold quotes of
- * its own, and only libxml2's own words follow it).  It becomes "...";
- * with no end found, all after its start goes.  The whole message is
- * redacted before it is cut to fit (a cut value has no end).
+ * libxml2's message, fit for our own (one line, at most cap - 1 bytes)
+ * with the document's text taken out: its messages quote text that would
+ * go to the terminal, the JSON summary and the audit log that every
+ * officer reads, whatever the portion's marking.
+ *   - The validator quotes the value it refused ("The value 'Source
+ *     BLUEHERON inside the ministry' is not accepted by the pattern
+ *     '[A-Z]{3}'", "Element 'x': 'value' is not a valid value ..."): the
+ *     value starts after "The value '" or "': '" and ends at the last
+ *     "' is ", "' has " or "' does " (the text may hold quotes of its own,
+ *     and only libxml2's own words follow it); with no end found, all
+ *     after its start goes.
+ *   - The parser names an undefined entity ("Entity 'BLUEHERON' not
+ *     defined"), a word of the text where the reference was; an XML name
+ *     holds no quote.
+ * Either becomes "...".  The whole message is redacted before it is cut to
+ * fit (a cut value has no end).
  */
 static void
-redact_values(const char *msg, char *out, size_t cap)
+libxml_message(const char *msg, char *out, size_t cap)
 {
 	static const char *const ends[] = { "' is ", "' has ", "' does ", NULL };
-	const char *a = strstr(msg, "The value '"), *b = strstr(msg, "': '"), *start, *end = NULL;
+	const char *a = strstr(msg, "The value '"), *b = strstr(msg, "': '");
+	const char *ent = strstr(msg, "Entity '"), *start, *end = NULL;
+	size_t n;
 
 	if (a != NULL)
 		a += strlen("The value '");
 	if (b != NULL)
 		b += strlen("': '");
 	start = a == NULL ? b : b == NULL ? a : a < b ? a : b;
-	if (start == NULL) {
-		snprintf(out, cap, "%s", msg);
-		return;
+	if (start != NULL) {
+		for (int k = 0; ends[k] != NULL; k++)
+			for (const char *p = start; (p = strstr(p, ends[k])) != NULL; p++)
+				if (end == NULL || p > end)
+					end = p;
+	} else if (ent != NULL) {
+		start = ent + strlen("Entity '");
+		end = strchr(start, '\'');
 	}
-	for (int k = 0; ends[k] != NULL; k++)
-		for (const char *p = start; (p = strstr(p, ends[k])) != NULL; p++)
-			if (end == NULL || p > end)
-				end = p;
-	if (end == NULL)
+	if (start == NULL)
+		snprintf(out, cap, "%s", msg);
+	else if (end == NULL)
 		snprintf(out, cap, "%.*s...' (the rest withheld)", (int)(start - msg), msg);
 	else
 		snprintf(out, cap, "%.*s...%s", (int)(start - msg), msg, end);
+	for (n = strlen(out); n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ');)
+		out[--n] = '\0';
 }
 
 static void
 schema_error(void *ctx, xmlErrorPtr e)
 {
 	struct verr *v = ctx;
-	size_t n;
 
 	if (v->set || e == NULL)
 		return;
 	v->set = 1;
 	v->line = (unsigned)e->line;
-	redact_values(e->message ? e->message : "invalid", v->msg, sizeof(v->msg));
-	n = strlen(v->msg);
-	while (n > 0 && (v->msg[n - 1] == '\n' || v->msg[n - 1] == ' '))
-		v->msg[--n] = '\0';
+	libxml_message(e->message ? e->message : "invalid", v->msg, sizeof(v->msg));
 }
 
 /* A document that is not well formed: libxml2's reason, at its line. */
@@ -1077,19 +1086,9 @@ malformed(xmlParserCtxtPtr ctxt, unsigned depth_cap, unsigned *line, lsn_err *er
 {
 	xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
 	char msg[300] = "malformed XML";
-	const char *ent;
 
 	if (e != NULL && e->message != NULL) {
-		/* "Entity 'BLUEHERON' not defined": the name is a word of the
-		 * text (a reference in a portion), which the message would take
-		 * to the audit log; an XML name holds no quote. */
-		if ((ent = strstr(e->message, "Entity '")) != NULL && strchr(ent + 8, '\'') != NULL)
-			snprintf(msg, sizeof(msg), "%.*s...%s", (int)(ent + 8 - e->message), e->message,
-			    strchr(ent + 8, '\''));
-		else
-			snprintf(msg, sizeof(msg), "%s", e->message);
-		for (size_t n = strlen(msg); n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ');)
-			msg[--n] = '\0';
+		libxml_message(e->message, msg, sizeof(msg));
 		*line = (unsigned)e->line;
 	}
 	if (strstr(msg, "Excessive depth") != NULL)
