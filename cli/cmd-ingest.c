@@ -205,6 +205,7 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	o.progress = !o.quiet && !o.json && isatty(2);
 	clock_gettime(CLOCK_MONOTONIC, &o.start);
 	io.principal = acl_principal_name(who);
+	io.reader = who;
 	io.on_result = on_result;
 	io.on_progress = on_progress;
 	io.ctx = &o;

@@ -846,6 +846,17 @@ typedef struct ingest_result {
 
 typedef struct ingest_opts {
 	const char *principal;   /* who ingests: recorded in the audit log */
+	/*
+	 * Who ingests, to decide with: a document with a portion this
+	 * principal may not read (acl_decide, then its need-to-know
+	 * expression) is rejected, naming the portion and the rule, before
+	 * the store is consulted.  Handling a report above one's accesses is
+	 * a spill, and a principal that may read all it ingests learns
+	 * nothing from "duplicate" against "different content" that it could
+	 * not read.  NULL (in-process callers that ingest for everyone, such
+	 * as the bench): no check.
+	 */
+	const acl_principal *reader;
 	ingest_parse_opts parse;
 	unsigned threads;        /* worker threads; 0: number of CPUs */
 	size_t batch_docs;       /* 0: INGEST_BATCH_DOCS */

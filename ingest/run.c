@@ -429,6 +429,36 @@ index_doc(ingest_terms *tm, const ingest_doc *d, struct job *j)
 	return 0;
 }
 
+/*
+ * Whether principal p may ingest document d: it may read every portion
+ * (ingest_opts.reader).  0, or LSN_EDENIED naming the first portion it may
+ * not read, its marking and the rule (*line: that portion's).
+ */
+static int
+may_ingest(const acl_principal *p, const ingest_doc *d, unsigned *line, lsn_err *err)
+{
+	for (size_t i = 0; i < d->nportions; i++) {
+		const ingest_portion *q = &d->portions[i];
+		struct acl_decision dec;
+		const char *why = NULL;
+		char *mark = NULL;
+		if (acl_decide(p, q->marking, &dec) == ACL_DENY)
+			why = acl_reason_text(dec.reason);
+		else if (q->ntk != NULL && acl_ntk_check(p, q->ntk, NULL) != 1)
+			why = acl_reason_text(ACL_R_NTK);
+		if (why == NULL)
+			continue;
+		acl_marking_render(&mark, q->marking, ACL_PORTION, NULL);
+		*line = q->line;
+		lsn_fail(err, LSN_EDENIED, "%s may not ingest a report it may not read: "
+		    "portion %zu %s: %s", acl_principal_name(p), i + 1,
+		    mark ? mark : "?", why);
+		free(mark);
+		return LSN_EDENIED;
+	}
+	return 0;
+}
+
 /* A job between prepare() and seal(): its document and record. */
 struct prepared {
 	ingest_doc *d;
@@ -466,6 +496,9 @@ prepare(struct run *r, ingest_terms *tm, struct job *j, struct prepared *p)
 		j->rc = lsn_fail(&j->err, LSN_EINTERNAL, "out of memory");
 		goto out;
 	}
+	if (r->opts->reader != NULL &&
+	    (j->rc = may_ingest(r->opts->reader, d, &j->line, &j->err)) != 0)
+		goto out;
 	if (d->banner_fixed) {
 		char *now = NULL, note[600];
 		acl_marking_render(&now, d->banner, ACL_BANNER, NULL);

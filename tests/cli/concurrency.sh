@@ -10,7 +10,7 @@ S=$T/store
 L() { "$LIAISON" --store "$S" "$@"; }
 L --as off init --country USA >/dev/null 2>&1
 L --as off principal add ana --country USA --clearance TS --usgov --role analyst \
-	--sci SI,TK,HCS --groups J2,OPS,PLANS,CI,INVEST >/dev/null
+	$SAMPLES_ACCESS >/dev/null
 
 sample_stream 10 "$T/stream" K
 grep -o 'id="K[^"]*"' "$T/stream" | sed 's/id="\(.*\)"/\1/' >"$T/order"
@@ -74,7 +74,8 @@ expect_rc 0 "the audit chain verifies after concurrent appends"
 W=$T/two
 WL() { "$LIAISON" --store "$W" "$@"; }
 WL --as off init --country USA >/dev/null 2>&1
-WL --as off principal add ana --country USA --clearance TS --usgov --role analyst >/dev/null
+WL --as off principal add ana --country USA --clearance TS --usgov --role analyst \
+	$SAMPLES_ACCESS >/dev/null
 awk 'BEGIN { for (i = 1; i <= 1200; i++) {
   printf "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\" id=\"SMALL-%05d\" ism:resourceElement=\"true\" ism:createDate=\"2024-03-%02d\" ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"NF\">\n", i, 1 + i % 28
   printf "<title ism:classification=\"U\" ism:ownerProducer=\"USA\">Spot report %d</title>\n<date>2024-03-%02d</date>\n<body>\n", i, 1 + i % 28

@@ -9,7 +9,7 @@ KILLS=${CRASH_KILLS:-20}
 S=$T/store
 L() { "$LIAISON" --store "$S" "$@"; }
 L --as off init --country USA >/dev/null 2>&1
-L --as off principal add ana --country USA --clearance TS --usgov --role analyst --sci SI,TK,HCS >/dev/null
+L --as off principal add ana --country USA --clearance TS --usgov --role analyst $SAMPLES_ACCESS >/dev/null
 
 # 1,260 documents in one stream: the native samples 30 times under new ids.
 sample_stream 30 "$T/stream"

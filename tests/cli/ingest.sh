@@ -12,7 +12,8 @@ records() { L info --json | sed -n 's/.*"records":\([0-9]*\).*/\1/p'; }
 good() { sed "s/IIR-2024-0001/$1/" "$LSN_SRCDIR/samples/IIR-2024-0001.xml" >"$T/$1.xml"; }
 
 L --as off init --country USA >/dev/null 2>&1
-L --as off principal add ana --country USA --clearance TS --usgov --role analyst >/dev/null
+L --as off principal add ana --country USA --clearance TS --usgov --role analyst \
+	$SAMPLES_ACCESS >/dev/null
 L --as off principal add gbr --country GBR --clearance S --role partner >/dev/null
 
 nsamples=$(find "$LSN_SRCDIR/samples" -name '*.xml' | wc -l)
@@ -42,6 +43,7 @@ expect_err 'IIR-2024-0001 is already stored with different content: nothing was 
 	"...saying nothing was overwritten"
 run L --as ana ingest --json "$LSN_SRCDIR/samples/IIR-2024-0001.xml"
 expect_out '"status":"duplicate"' "...and the stored report is still the original"
+
 
 # A partner may not ingest; neither may an unknown principal.
 good GBR-TRY
@@ -277,15 +279,17 @@ entry_ids() { # the stored marking entry numbers, one per line (0 is the index h
 	mdb_dump -s postings "$S" | sed -n 's/^ 0000000000000000\([0-9a-f]\{8\}\)0\{56\}$/\1/p' |
 		grep -v '^00000000$'
 }
+# j78 ingests them: ana is outside J7 and J8, and ingest refuses what its
+# principal may not read.
 L --as off principal add j78 --country USA --clearance TS --usgov --groups J7,J8 \
 	--role analyst >/dev/null
 access IIR-2024-0001 J7 # an id already stored: rejected after numbering
 access GAP-B J8
-run L --as ana ingest --quiet --threads 1 "$T/IIR-2024-0001-J7.xml" "$T/GAP-B-J8.xml"
+run L --as j78 ingest --quiet --threads 1 "$T/IIR-2024-0001-J7.xml" "$T/GAP-B-J8.xml"
 expect_err 'IIR-2024-0001 is already stored with different content' \
 	"a rejected report's new marking entry is numbered but not stored"
 access GAP-C J7
-run L --as ana ingest --quiet "$T/GAP-C-J7.xml"
+run L --as j78 ingest --quiet "$T/GAP-C-J7.xml"
 expect_rc 0 "the next ingest loads entries with a gap in their numbers"
 if command -v mdb_dump >/dev/null 2>&1; then
 	ids=$(entry_ids | while read -r h; do printf '%d\n' "0x$h"; done)
@@ -402,5 +406,38 @@ else
 	check "...whose heap is then not advised either" test "$advised" -eq 0
 	expect_out "\"stored\":1,\"duplicates\":0,\"rejected\":0" "...and which ingests as well"
 fi
+
+# A report with a portion its principal may not read is refused before the
+# store is consulted: handling it is a spill, and "duplicate" against
+# "different content" would have confirmed a guess of a stored report the
+# principal may not read (and "stored" against either, that its id is
+# free).  So a copy of a stored report, a changed copy and a copy under a
+# new id all get one answer, naming the portion and the rule.
+L --as off principal add nosi --country USA --clearance TS --usgov --role analyst >/dev/null
+cp "$LSN_SRCDIR/samples/IIR-2024-0007.xml" "$T/guess-same.xml"
+sed 's/increased sharply/rose a little/' "$LSN_SRCDIR/samples/IIR-2024-0007.xml" >"$T/guess-diff.xml"
+sed 's/IIR-2024-0007/GUESS-NEW/' "$LSN_SRCDIR/samples/IIR-2024-0007.xml" >"$T/guess-new.xml"
+for g in same diff new; do
+	run L --as nosi ingest --quiet "$T/guess-$g.xml"
+	expect_rc 65 "a report its principal may not all read is refused ($g)"
+	expect_err "guess-$g.xml:[0-9]+: nosi may not ingest a report it may not read: portion 2 \(TS//SI//REL TO USA, FVEY\): missing an SCI, SAP, ACCM or AEA access" \
+		"...naming the portion and the rule ($g)"
+	sed "s/guess-$g/guess/" "$T/err" >"$T/guess-$g.err"
+done
+check "...in the same words for a copy, a changed copy and a new id" \
+	sh -c "cmp -s '$T/guess-same.err' '$T/guess-diff.err' && cmp -s '$T/guess-same.err' '$T/guess-new.err'"
+run L --as ana get GUESS-NEW
+expect_rc 66 "...and nothing is stored for it"
+good NOSI-OK
+run L --as nosi ingest --json "$T/guess-new.xml" "$T/NOSI-OK.xml"
+expect_out '"stored":1,"duplicates":0,"rejected":1' "...while a report it may read in the same run is stored"
+run L --as off audit show --json --report GUESS-NEW
+expect_out '"outcome":"FAILURE".*may not ingest a report it may not read' \
+	"...and the refusal is audited with its reason"
+sed 's/lsn:access="[^"]*"/lsn:access="J9"/; s/IIR-2025-0005/NTK-J9/' \
+	"$LSN_SRCDIR/samples/IIR-2025-0005.xml" >"$T/ntk-j9.xml"
+run L --as ana ingest --quiet "$T/ntk-j9.xml"
+expect_err 'ana may not ingest a report it may not read: portion [0-9]+ .*need-to-know expression not satisfied' \
+	"a need-to-know expression its principal fails refuses the report too"
 
 plan_done

@@ -14,7 +14,7 @@
 S=$T/store
 L() { "$LIAISON" --store "$S" "$@"; }
 L --as off init --country USA >/dev/null 2>&1
-L --as off principal add ana --country USA --clearance TS --usgov --role analyst --sci SI,TK,HCS >/dev/null
+L --as off principal add ana --country USA --clearance TS --usgov --role analyst $SAMPLES_ACCESS >/dev/null
 
 sample_stream 30 "$T/stream"
 total=$(grep -c '<?xml' "$T/stream")
@@ -82,7 +82,7 @@ expect_rc 0 "a report of the failed batch opens once stored"
 S2=$T/store2
 "$LIAISON" --store "$S2" --as off init --country USA >/dev/null 2>&1
 "$LIAISON" --store "$S2" --as off principal add ana --country USA --clearance TS --usgov \
-	--role analyst --sci SI,TK,HCS >/dev/null
+	--role analyst $SAMPLES_ACCESS >/dev/null
 sed 's/three vehicle convoys/four vehicle convoys/' "$LSN_SRCDIR/samples/IIR-2024-0001.xml" \
 	>"$T/changed.xml"
 cat "$LSN_SRCDIR/samples/IIR-2024-0001.xml" "$LSN_SRCDIR/samples/IIR-2024-0001.xml" \
@@ -105,7 +105,7 @@ if unshare -rm mount -t tmpfs -o size=64k tmpfs "$T/small" 2>/dev/null; then
 	run unshare -rm sh -c "mount -t tmpfs -o size=3m tmpfs \"$T/small\" &&
 		\"$LIAISON\" --store \"$T/small/s\" --as off init --country USA >/dev/null 2>&1 &&
 		\"$LIAISON\" --store \"$T/small/s\" --as off principal add ana --country USA \
-			--clearance TS --usgov --role analyst --sci SI,TK,HCS >/dev/null &&
+			--clearance TS --usgov --role analyst $SAMPLES_ACCESS >/dev/null &&
 		exec \"$LIAISON\" --store \"$T/small/s\" --as ana ingest --batch 7 - <\"$T/stream\""
 	expect_rc 74 "a full disk stops ingest with exit 74"
 	check "...and the message says the file system is full, not only 'Input/output error'" \

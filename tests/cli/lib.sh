@@ -14,6 +14,11 @@ LIAISON_SCHEMA_DIR="${LIAISON_SCHEMA_DIR:-$LSN_SRCDIR/schemas}"
 export LIAISON_SCHEMA_DIR
 unset LIAISON_STORE LIAISON_KEY_FILE LIAISON_PRINCIPAL
 
+# What an analyst must hold to ingest every bundled sample: ingest refuses
+# a report with a portion its principal may not read (SCI, NATO read-on,
+# need-to-know groups), besides clearance TS and --usgov.
+SAMPLES_ACCESS="--sci SI,TK,HCS,NATO-TS --groups J2,OPS,PLANS,CI,INVEST"
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/liaison-test.XXXXXX")
 trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 _n=0

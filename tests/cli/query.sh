@@ -9,6 +9,10 @@ L --as off init --country USA >/dev/null 2>&1
 L --as off principal add ana --country USA --clearance TS --usgov --role analyst --sci SI,TK,HCS >/dev/null
 L --as off principal add gbr --country GBR --clearance S --role partner >/dev/null
 L --as off principal add deu --country DEU --clearance S --role partner >/dev/null
+# feed ingests the samples: ana may not read all of them (ingest refuses
+# what its principal may not read).
+L --as off principal add feed --country USA --clearance TS --usgov --role analyst \
+	$SAMPLES_ACCESS >/dev/null
 
 # A report nothing of which is releasable to GBR, ingested later.
 cat >"$T/secret.xml" <<'XML'
@@ -29,7 +33,7 @@ run L --as gbr get NF-ONLY-1
 cp "$T/out" "$T/missing.out"; cp "$T/err" "$T/missing.err"; missing_rc=$rc
 expect_rc 66 "get of a missing report exits 66"
 
-L --as ana ingest --quiet "$LSN_SRCDIR/samples" "$T/secret.xml"
+L --as feed ingest --quiet "$LSN_SRCDIR/samples" "$T/secret.xml"
 
 run L --as gbr get NF-ONLY-1
 check "get of an unreleasable report exits as for a missing one" test "$rc" -eq "$missing_rc"

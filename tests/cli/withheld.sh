@@ -18,7 +18,11 @@ L --as off init --country USA --clearance TS >/dev/null 2>&1
 L --as off principal add ana --country USA --clearance TS --usgov --role analyst \
 	--sci SI,TK,HCS --groups J2,OPS >/dev/null
 L --as off principal add gbr --country GBR --clearance S --role partner >/dev/null
-L --as ana ingest --quiet "$LSN_SRCDIR/samples"
+# feed ingests them: ana may not read them all, and ingest refuses what
+# its principal may not read.
+L --as off principal add feed --country USA --clearance TS --usgov --role analyst \
+	$SAMPLES_ACCESS >/dev/null
+L --as feed ingest --quiet "$LSN_SRCDIR/samples"
 
 # query_as WHO QUERY: run WHO's query (stdout, stderr and status as run()
 # keeps them), then put the READ entries of WHO that it added, as JSON
