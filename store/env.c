@@ -269,6 +269,29 @@ store__open_recent(store *st, MDB_txn *txn, unsigned f)
 	return rc == MDB_NOTFOUND && !(f & MDB_CREATE) ? 0 : rc;
 }
 
+/*
+ * LMDB met a page it cannot make sense of (a damaged file: a page zeroed or
+ * overwritten) and is about to abort().  Say so in liaison's own words, as
+ * any corrupted store is reported (exit 65, integrity failure), instead of
+ * LMDB's assertion and a SIGABRT.  Nothing more can be done in this
+ * process: LMDB's state is not to be trusted, so no transaction is
+ * committed (a report not yet reported stored is not stored, as after a
+ * crash).  Core dumps are off (cli/liaison.c), and the process's memory
+ * goes with it.  write(2), not stdio: another thread may hold its lock.
+ */
+static void
+on_lmdb_assert(MDB_env *env, const char *msg)
+{
+	const store *st = mdb_env_get_userctx(env);
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "liaison: %s: the store is corrupted (a damaged "
+	    "page: %s): restore it from a backup\n", st != NULL ? st->dir : "store", msg);
+
+	if (n > 0)
+		(void)!write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	_exit(65);
+}
+
 /* Open the LMDB environment and its named databases. */
 static int
 env_open(store *st, int create, lsn_err *err)
@@ -278,6 +301,8 @@ env_open(store *st, int create, lsn_err *err)
 
 	if ((rc = mdb_env_create(&st->env)) != 0)
 		return store__lmdb_err(err, rc, "cannot create LMDB environment");
+	mdb_env_set_userctx(st->env, st);
+	mdb_env_set_assert(st->env, on_lmdb_assert); /* EINVAL without assertions */
 	mdb_env_set_maxdbs(st->env, 9 + 2 * STORE_MERGE_SLICES);
 	mdb_env_set_mapsize(st->env, st->opts.map_size);
 	rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
