@@ -1,11 +1,15 @@
 /*
  * cli/cmd-info.c - liaison info: what the store is, without reading any
- * report: format, key source, sizes and counts.
+ * report: format, key source, sizes and counts.  Officers only: the counts
+ * are of everything stored (reports and audit entries a partner may not
+ * see; a query that passed over withheld postings adds an audit entry), and
+ * DESIGN.md section 4 tells a principal no count of what it may not read.
  */
 #include "config.h"
 
 #include <stdio.h>
 
+#include "acl/acl.h"
 #include "cli/cli.h"
 #include "store/store.h"
 
@@ -22,6 +26,8 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	const char *arg;
 	store *st = NULL;
 	store_snap *sn = NULL;
+	acl_data *data = NULL;
+	acl_principal *me = NULL;
 	store_info in;
 	lsn_err err;
 	int c, rc, json = 0;
@@ -33,8 +39,11 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		return 64;
 	if (optind < argc)
 		return cli_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
-	if ((rc = cli_store_open(ctx, &st)) != 0)
+	if ((rc = cli_acl_load(ctx, &data)) != 0)
 		return rc;
+	if ((rc = cli_store_open(ctx, &st)) != 0 ||
+	    (rc = cli_as_principal(ctx, st, data, ACL_ROLE_OFFICER, &me)) != 0)
+		goto out;
 	if ((rc = store_snap_begin(st, &sn, &err)) != 0 ||
 	    (rc = store_info_get(sn, &in, &err)) != 0) {
 		rc = cli_error(ctx, rc, "info: %s", err.msg);
@@ -73,11 +82,13 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	rc = 0;
 out:
 	store_snap_end(sn);
+	acl_principal_free(me);
 	store_close(st);
+	acl_data_free(data);
 	return rc;
 }
 
 const struct cli_cmd cli_cmd_info = {
-	"info", NULL, "describe the store: format, key source, counts and sizes",
+	"info", NULL, "describe the store: format, key source, counts and sizes (officer only)",
 	opts, run,
 };

@@ -8,7 +8,7 @@
 S=$T/store
 L() { "$LIAISON" --store "$S" "$@"; }
 # count KEY: a number from `info --json` (audit_entries, ...).
-count() { L info --json | sed -E "s/.*\"$1\":([0-9]+).*/\\1/"; }
+count() { L --as officer1 info --json | sed -E "s/.*\"$1\":([0-9]+).*/\\1/"; }
 # rows: the data lines of the last `audit show` table (without its header).
 rows() { tail -n +2 "$T/out" | wc -l | tr -d ' '; }
 skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $1"; }

@@ -25,7 +25,7 @@ while read -r delay; do
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	grep '"status":"stored"' "$T/run$i.json" | sed 's/.*"id":"\([^"]*\)".*/\1/' >>"$T/stored"
-	run L info
+	run L --as off info
 	expect_rc 0 "kill $i after ${delay}s: the store opens"
 done <"$T/delays"
 
@@ -51,7 +51,7 @@ check "...and nothing was half-stored: the stream ingests in full" \
 # batches), which the next ingest finished; a report whose postings were
 # lost would be missing here, one whose postings were merged twice would
 # be counted twice.
-records=$(L info --json | sed -n 's/.*"records":\([0-9]*\).*/\1/p')
+records=$(L --as off info --json | sed -n 's/.*"records":\([0-9]*\).*/\1/p')
 found=$(L --as ana query --json --limit 100000 'NOT zzqqxxjj' | grep -c '"id"')
 check "a query of every report finds each stored report once ($found of $records)" \
 	test "$found" -eq "$records"

@@ -7,7 +7,7 @@
 
 S=$T/store
 L() { "$LIAISON" --store "$S" "$@"; }
-records() { L info --json | sed -n 's/.*"records":\([0-9]*\).*/\1/p'; }
+records() { L --as off info --json | sed -n 's/.*"records":\([0-9]*\).*/\1/p'; }
 # good ID: a valid report with a fresh id, written to $T/ID.xml
 good() { sed "s/IIR-2024-0001/$1/" "$LSN_SRCDIR/samples/IIR-2024-0001.xml" >"$T/$1.xml"; }
 
@@ -25,7 +25,7 @@ check "...one JSON line per document plus the summary" \
 	test "$(wc -l <"$T/out")" -eq $((nsamples + 1))
 # Most of a batch's words are rare: their blocks go into packs, which info
 # counts apart, and a word of one sample only is found through its pack.
-packs=$(L info --json | sed -n 's/.*"posting_packs":\([0-9]*\).*/\1/p')
+packs=$(L --as off info --json | sed -n 's/.*"posting_packs":\([0-9]*\).*/\1/p')
 check "...its rare words' blocks packed" test "${packs:-0}" -gt 0
 run L --as ana query --json 'accountant'
 expect_out '"id":"IIR-2024-0005"' "...and a word of one sample is found in its pack"

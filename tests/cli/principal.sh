@@ -8,7 +8,9 @@
 S=$T/store
 L() { "$LIAISON" --store "$S" "$@"; }
 # count KEY: a number from `info --json` (principals, audit_entries).
-count() { L info --json | sed -E "s/.*\"$1\":([0-9]+).*/\\1/"; }
+# info is an officer's: $OFF, officer1 until it is disabled.
+OFF=officer1
+count() { L --as "$OFF" info --json | sed -E "s/.*\"$1\":([0-9]+).*/\\1/"; }
 
 # ---- init and its officer ----
 run "$LIAISON" --store "$S" init --country USA
@@ -151,6 +153,7 @@ expect_err 'partner1 may not run principal list: the principal is disabled' "...
 
 run L --as officer2 principal disable officer1
 expect_rc 0 "one officer may disable another while one stays enabled"
+OFF=officer2
 run L --as officer1 principal list
 expect_rc 77 "...after which the disabled officer is refused"
 run L --as officer2 principal disable officer2

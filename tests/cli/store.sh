@@ -16,9 +16,21 @@ expect_rc 0 "init creates a store"
 check "the key file is 32 bytes" test "$(wc -c <"$K")" -eq 32
 check "the key file has mode 0600" test "$(stat -c %a "$K")" = 600
 check "the store directory has mode 0700" test "$(stat -c %a "$S")" = 700
-run "$LIAISON" --store "$S" info
+run "$LIAISON" --store "$S" --as officer1 info
 expect_rc 0 "the new store opens with its key file"
 expect_out '^records +0$' "a new store holds no records"
+# info counts everything stored (reports, audit entries): officers only,
+# as a partner may not learn a count of what it may not read.
+"$LIAISON" --store "$S" --as officer1 principal add gbr1 --country GBR --clearance S >/dev/null
+"$LIAISON" --store "$S" --as officer1 principal add ana1 --country USA --clearance TS --usgov >/dev/null
+for who in gbr1 ana1; do
+	run "$LIAISON" --store "$S" --as "$who" info
+	expect_rc 77 "info is refused to $who (not an officer)"
+	expect_err "^liaison: $who may not run info: it needs the officer role$" "...in one line"
+	check "...and prints no count" test ! -s "$T/out"
+done
+run "$LIAISON" --store "$S" info
+expect_rc 64 "info without --as is a usage error"
 
 cp "$K" "$T/key.before"
 run "$LIAISON" --as officer1 --store "$S" init --country USA
@@ -34,11 +46,11 @@ check "...leaving the key file unchanged" cmp -s "$K" "$T/key.before"
 check "...and creating no store" test ! -e "$T/other"
 
 head -c 32 /dev/urandom >"$T/wrong.key"; chmod 600 "$T/wrong.key"
-run "$LIAISON" --store "$S" --key-file "$T/wrong.key" info
+run "$LIAISON" --store "$S" --key-file "$T/wrong.key" --as officer1 info
 expect_rc 77 "a wrong key exits 77"
 expect_err '^liaison: wrong key for the store at ' "...with a one-line wrong key error"
 
-run "$LIAISON" --store "$T/missing" info
+run "$LIAISON" --store "$T/missing" --as officer1 info
 expect_rc 66 "a missing store exits 66"
 expect_err '^liaison: no store at ' "...with one line"
 
@@ -46,26 +58,26 @@ run "$LIAISON" info
 expect_rc 64 "no store given is a usage error"
 
 mkdir "$T/plain-dir"
-run "$LIAISON" --store "$T/plain-dir" info
+run "$LIAISON" --store "$T/plain-dir" --as officer1 info
 expect_rc 66 "a directory that is not a store exits 66"
 expect_err 'is not a liaison store$' "...and says it is not a liaison store"
 
 head -c 31 /dev/urandom >"$T/short.key"; chmod 600 "$T/short.key"
-run "$LIAISON" --store "$S" --key-file "$T/short.key" info
+run "$LIAISON" --store "$S" --key-file "$T/short.key" --as officer1 info
 expect_rc 65 "a key file of the wrong size exits 65"
 expect_err 'has 31 bytes, a liaison key file has 32$' "...and names the sizes"
 
-run "$LIAISON" --store "$S" --key-file "$T/nokey" info
+run "$LIAISON" --store "$S" --key-file "$T/nokey" --as officer1 info
 expect_rc 66 "a missing key file exits 66"
 
 chmod 644 "$K"
-run "$LIAISON" --store "$S" info
+run "$LIAISON" --store "$S" --as officer1 info
 expect_rc 0 "a key file readable by others still opens the store"
 expect_err 'warning: key file .* is accessible by group or others \(mode 0644\)' "...with a warning"
 chmod 600 "$K"
 
 ln -s "$K" "$T/link.key"
-run "$LIAISON" --store "$S" --key-file "$T/link.key" info
+run "$LIAISON" --store "$S" --key-file "$T/link.key" --as officer1 info
 expect_rc 77 "a key file that is a symbolic link is refused"
 
 # Passphrase stores.
@@ -73,13 +85,13 @@ PW='correct horse battery staple'; export PW
 run "$LIAISON" --as officer1 --store "$T/pass" --passphrase-env PW init --country USA
 expect_rc 0 "init with a passphrase"
 check "...creates no key file" test ! -e "$T/pass.key"
-run "$LIAISON" --store "$T/pass" --passphrase-env PW info
+run "$LIAISON" --store "$T/pass" --passphrase-env PW --as officer1 info
 expect_rc 0 "the passphrase opens the store"
 expect_out 'passphrase \(Argon2id' "...which says it is passphrase-keyed"
-PW='correct horse battery stapl' run "$LIAISON" --store "$T/pass" --passphrase-env PW info
+PW='correct horse battery stapl' run "$LIAISON" --store "$T/pass" --passphrase-env PW --as officer1 info
 expect_rc 77 "a wrong passphrase exits 77"
 expect_err 'wrong key' "...as a wrong key"
-run "$LIAISON" --store "$T/pass" info
+run "$LIAISON" --store "$T/pass" --as officer1 info
 expect_rc 77 "a passphrase store opened without a passphrase is refused"
 EMPTY= ; export EMPTY
 run "$LIAISON" --as officer1 --store "$T/empty" --passphrase-env EMPTY init --country USA
@@ -92,13 +104,13 @@ expect_rc 64 "an unset passphrase variable is a usage error"
 # Damaged files.
 cp -r "$S" "$T/trunc"; cp "$K" "$T/trunc.key"
 head -c 8192 "$S/data.mdb" >"$T/trunc/data.mdb"
-run "$LIAISON" --store "$T/trunc" info
+run "$LIAISON" --store "$T/trunc" --as officer1 info
 expect_rc 65 "a truncated data.mdb exits 65"
 expect_err 'truncated|corrupted' "...saying the store is damaged"
 
 cp -r "$S" "$T/garbage"; cp "$K" "$T/garbage.key"
 head -c 65536 /dev/urandom >"$T/garbage/data.mdb"
-run "$LIAISON" --store "$T/garbage" info
+run "$LIAISON" --store "$T/garbage" --as officer1 info
 expect_rc 65 "a data.mdb of random bytes exits 65"
 expect_err 'corrupted or not a liaison store' "...saying so in one line"
 
@@ -137,7 +149,7 @@ store_with_format() {
 
 # A store written by a newer liaison: format 3 in meta.
 store_with_format newer 00000003
-run "$LIAISON" --store "$T/newer" info
+run "$LIAISON" --store "$T/newer" --as officer1 info
 expect_rc 65 "a newer store format is refused"
 expect_err 'format 3, newer than the 2 this liaison reads' "...saying why"
 
@@ -145,7 +157,7 @@ expect_err 'format 3, newer than the 2 this liaison reads' "...saying why"
 # to do (test_store covers one that also lacks the records database, as a
 # real format 1 store does: lmdb-utils 0.9.24 has no mdb_drop).
 store_with_format older 00000001
-run "$LIAISON" --store "$T/older" info
+run "$LIAISON" --store "$T/older" --as officer1 info
 expect_rc 65 "a store of format 1 is refused"
 expect_err 'format 1, which keeps reports by id; this liaison reads format 2 only: ingest the reports again into a new store' "...saying why and what to do"
 
