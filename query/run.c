@@ -132,6 +132,16 @@ entry_loaded(void *ctx, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* store_index_entry_get's callback when only whether it is there counts. */
+static int
+entry_exists(void *ctx, const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
 /* Room for entry number id in es's tables; 0 or -1. */
 static int
 entries_room(query__entries *es, uint32_t id)
@@ -162,6 +172,11 @@ query__entry_load(query__entries *es, uint32_t id, lsn_err *err)
 	int rc = LSN_EINPUT;
 
 	if (id == 0)
+		goto bad;
+	/* A number past the tables is read before they grow to it: a damaged
+	 * label's made them grow towards 2^32 entries (gigabytes). */
+	if (id >= es->n && (rc = store_index_entry_get(es->sn, id, entry_exists, NULL,
+	    err)) != 0)
 		goto bad;
 	if (entries_room(es, id) != 0) {
 		lsn_fail(err, LSN_EINTERNAL, "out of memory");
