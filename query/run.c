@@ -1650,7 +1650,11 @@ date_str(uint32_t d, char out[16])
 
 /* The hit's title: "(untitled)" when the report has none (a generic
  * document may not), the placeholder when it may not be read, else its
- * text, from the one segment that holds it (*own set to free). */
+ * text, from the one segment that holds it (*own set to free).  A generic
+ * document's unreadable title is "(untitled)" too: its title is optional,
+ * so the placeholder would tell that an unreadable one exists.  (A native
+ * report always has one; a generic document is one with a portion of
+ * kind INGEST_OTHER.) */
 static int
 hit_title(struct run *r, struct cand *c, const char **title, char **own)
 {
@@ -1667,6 +1671,9 @@ hit_title(struct run *r, struct cand *c, const char **title, char **own)
 	if (i == c->v.nportions)
 		return 0;
 	if (!c->readable[i]) {
+		for (size_t j = 0; j < c->v.nportions; j++)
+			if (c->kinds[j] == INGEST_OTHER)
+				return 0; /* generic: "(untitled)" */
 		*title = WITHHELD_TITLE;
 		return 0;
 	}

@@ -113,7 +113,9 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 	}
 	if ((rc = query__open(sn, data, serial, id, label, ll, &v, readable, NULL, &d, err)) != 0)
 		goto out;
-	/* Keep what may be read; a title that may not becomes a placeholder. */
+	/* Keep what may be read; a title that may not becomes a placeholder,
+	 * in a native report, which always has one (a generic document's is
+	 * optional: the placeholder would tell that an unreadable one exists). */
 	for (size_t i = 0; i < d->nportions; i++) {
 		ingest_portion *pt = &d->portions[i];
 		if (readable[i]) {
@@ -121,7 +123,7 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 			continue;
 		}
 		(*withheld)++;
-		if (kinds[i] == INGEST_TITLE && !title_withheld) {
+		if (kinds[i] == INGEST_TITLE && !title_withheld && !d->generic) {
 			title_withheld = 1;
 			memset(pt, 0, sizeof(*pt));
 			pt->kind = INGEST_TITLE;

@@ -209,6 +209,30 @@ L --as gbr get NF-ONLY-1 >/dev/null 2>&1
 after=$(L --as off info --json | sed -n 's/.*"audit_entries":\([0-9]*\).*/\1/p')
 check "an empty query and a denied get are both audited" test "$after" -eq $((before + 2))
 
+# A generic document's title is optional: one GBR may not read must look
+# exactly like none (the placeholder told that an unreadable one exists).
+NF='ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF"'
+RG='ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR"'
+gen_title() { # ID TITLE-ELEMENT
+	printf '<?xml version="1.0"?>\n<doc xmlns:ism="urn:us:gov:ic:ism" id="%s" ism:resourceElement="true" ism:createDate="2024-04-04" %s>%s<para %s>Readable gnupara %s.</para></doc>\n' \
+		"$1" "$RG" "$2" "$RG" "$1" >"$T/$1.xml"
+}
+gen_title GEN-NFTITLE "<title $NF>Secret title</title>"
+gen_title GEN-NOTITLE ""
+sed -i "s/ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"REL\" ism:releasableTo=\"USA GBR\">/$NF>/" "$T/GEN-NFTITLE.xml"
+L --as feed ingest --quiet --fix-banner "$T/GEN-NFTITLE.xml" "$T/GEN-NOTITLE.xml"
+run L --as gbr query --json gnupara
+expect_out '"id":"GEN-NFTITLE","title":"\(untitled\)"' \
+	"a generic document's unreadable title is shown as none"
+expect_out '"id":"GEN-NOTITLE","title":"\(untitled\)"' "...as for one that has none"
+for f in text json xml; do
+	run L --as gbr get --format $f GEN-NFTITLE
+	sed 's/GEN-NFTITLE/GEN-X/g' "$T/out" >"$T/nf.$f"
+	run L --as gbr get --format $f GEN-NOTITLE
+	sed 's/GEN-NOTITLE/GEN-X/g' "$T/out" >"$T/no.$f"
+	check "...and get --format $f shows the two alike" cmp -s "$T/nf.$f" "$T/no.$f"
+done
+
 # A store whose postings have another layout (here: its layout record
 # removed, as in a store written before layouts were recorded) is refused
 # with a clear message by query and ingest alike, not misread.
