@@ -230,13 +230,17 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		goto out;
 	}
 	struct search s = { st, data, who, q, qo };
-	/* The answer reads only the readable portions' postings; it knows the
-	 * withheld count only when it passed none of the others over. */
+	/* The answer reads only the readable portions' postings.  Its entry
+	 * leaves the withheld count to the second, always: were the count
+	 * there when the answer passed nothing over, and a second entry (its
+	 * search and its durable commit) only otherwise, the number of
+	 * fdatasync calls, and the time before exit, would tell the principal
+	 * whether its words are in portions it may not read. */
 	rc = search_run(&s, 0, on_hit, &o, &res, &err);
 	ev.outcome = rc == 0 ? "SUCCESS" : "FAILURE";
 	ev.reason = rc == 0 ? NULL : err.msg;
 	ev.hits = (int64_t)res.returned;
-	ev.withheld = res.withheld_known ? (int64_t)res.withheld : -1;
+	ev.withheld = -1;
 	/* Nothing is shown before its audit entry is written (else exit 74). */
 	if (cli_audit(ctx, st, &ev) != 0) {
 		rc = 74;
@@ -255,7 +259,7 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		rc = cli_error(ctx, LSN_EIO, "%s: cannot write the output", ctx->cmd_path);
 	/* Counted even when the answer could not be written: the query was
 	 * audited as answered, and its entry still lacks the count. */
-	if (!res.withheld_known && audit_withheld(ctx, &s, ev) != 0)
+	if (audit_withheld(ctx, &s, ev) != 0)
 		rc = 74;
 out:
 	kept_free(&o);

@@ -202,12 +202,13 @@ check "the analyst counts more reports than GBR" test "$a_out" -gt "$g_out"
 run L --as ana stats
 expect_out '^classification$' "stats prints a table"
 
-# Every query and get is audited, including the empty and the denied ones.
+# Every query and get is audited, including the empty and the denied ones
+# (a query in two entries: its answer's, then its withheld count's).
 before=$(L --as off info --json | sed -n 's/.*"audit_entries":\([0-9]*\).*/\1/p')
 L --as gbr query nothingmatchesthis >/dev/null
 L --as gbr get NF-ONLY-1 >/dev/null 2>&1
 after=$(L --as off info --json | sed -n 's/.*"audit_entries":\([0-9]*\).*/\1/p')
-check "an empty query and a denied get are both audited" test "$after" -eq $((before + 2))
+check "an empty query and a denied get are both audited" test "$after" -eq $((before + 3))
 
 # A generic document's title is optional: one GBR may not read must look
 # exactly like none (the placeholder told that an unreadable one exists).

@@ -64,19 +64,25 @@ check "...the query's: 2 hits, withheld null" \
 check "...then the count's: 1 withheld" \
 	entry 2 "$E\"reason\":\"$NOTE\",\"detail\":\"GLASSHORN OR BRAMBLEGATE\",\"hits\":null,\"withheld\":1,"
 
-# A word found nowhere passes nothing over: one entry, withheld 0.
+# A word found nowhere passes nothing over, and is audited the same way:
+# two entries, the count's 0.  (One entry, and one durable commit fewer,
+# told GBR that GLASSHORN is in a portion it may not read.)
 query_as gbr nothingmatchesthis
 expect_rc 0 "a partner's query for a word found nowhere exits 0"
-check "...and leaves one READ entry" test "$(added)" -eq 1
-check "...with 0 hits and 0 withheld" \
-	entry 1 "$E\"reason\":null,\"detail\":\"nothingmatchesthis\",\"hits\":0,\"withheld\":0,"
+check "...and leaves two READ entries, as for a word it may not read" test "$(added)" -eq 2
+check "...the query's: 0 hits, withheld null" \
+	entry 1 "$E\"reason\":null,\"detail\":\"nothingmatchesthis\",\"hits\":0,\"withheld\":null,"
+check "...then the count's: 0 withheld" \
+	entry 2 "$E\"reason\":\"$NOTE\",\"detail\":\"nothingmatchesthis\",\"hits\":null,\"withheld\":0,"
 
 # A principal who may read every portion the word occurs in.
 query_as ana convoy
 expect_rc 0 "a cleared principal's query exits 0"
 check "...prints its two hits" test "$(wc -l <"$T/out")" -eq 2
-check "...and leaves one READ entry" test "$(added)" -eq 1
-check "...with 2 hits and 0 withheld" entry 1 \
-	'"principal":"ana","action":"READ","outcome":"SUCCESS","objects":\[\],"reason":null,"detail":"convoy","hits":2,"withheld":0,'
+check "...and leaves two READ entries" test "$(added)" -eq 2
+check "...the query's: 2 hits" entry 1 \
+	'"principal":"ana","action":"READ","outcome":"SUCCESS","objects":\[\],"reason":null,"detail":"convoy","hits":2,"withheld":null,'
+check "...the count's: 0 withheld" entry 2 \
+	"\"principal\":\"ana\",\"action\":\"READ\",\"outcome\":\"SUCCESS\",\"objects\":\\[\\],\"reason\":\"$NOTE\",\"detail\":\"convoy\",\"hits\":null,\"withheld\":0,"
 
 plan_done
