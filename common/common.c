@@ -130,9 +130,31 @@ lsn_ct_memcmp(const void *a, const void *b, size_t n)
 	return d != 0;
 }
 
+/*
+ * Whether the valid UTF-8 character p[0..n) is one that reorders or breaks
+ * lines where it is shown: U+2028 and U+2029 (line and paragraph
+ * separators, which JavaScript and Python's splitlines() take for line
+ * ends), and the bidirectional controls U+061C, U+200E, U+200F,
+ * U+202A-U+202E and U+2066-U+2069 (a right-to-left override reorders
+ * what follows it on a terminal).  C1 controls are C2 80-9F, tested apart.
+ */
+static int
+layout_char(const unsigned char *p, size_t n)
+{
+	if (n == 2)
+		return p[0] == 0xd8 && p[1] == 0x9c;
+	if (n != 3 || p[0] != 0xe2)
+		return 0;
+	return (p[1] == 0x80 && ((p[2] >= 0xa8 && p[2] <= 0xae) || p[2] == 0x8e ||
+		   p[2] == 0x8f)) ||
+	    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
+}
+
 /* The JSON for the character at p: in *piece (*len bytes), *adv bytes of
  * s.  A byte that begins no valid UTF-8 sequence (a file name can hold
- * any) is U+FFFD, so that the output stays JSON. */
+ * any) is U+FFFD, so that the output stays JSON; a C1 control or a
+ * layout_char() is escaped (\u0085, \u2028), so that no reader splits a
+ * line at it or shows it reordered. */
 static void
 json_piece(const unsigned char *p, char tmp[8], const char **piece, size_t *len, size_t *adv)
 {
@@ -162,6 +184,13 @@ json_piece(const unsigned char *p, char tmp[8], const char **piece, size_t *len,
 			*len = 1;
 			return;
 		} else if ((*adv = utf8_len(p)) != 0) {
+			if ((*adv == 2 && p[0] == 0xc2 && p[1] < 0xa0) || layout_char(p, *adv)) {
+				unsigned cp = *adv == 2 ? ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu)
+				    : ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+				snprintf(tmp, 8, "\\u%04x", cp);
+				*len = strlen(tmp);
+				return;
+			}
 			*piece = (const char *)p;
 			*len = *adv;
 			return;
@@ -220,7 +249,8 @@ lsn_json_fputs(FILE *f, const char *s)
 
 /* How many bytes of s are one character a terminal may be shown (*n of
  * them), or 0 for *n bytes that must not be: C0 and C1 controls (U+0080-
- * U+009F: C2 80-9F), DEL, and a byte that begins no valid UTF-8 sequence. */
+ * U+009F: C2 80-9F), DEL, a layout_char(), and a byte that begins no valid
+ * UTF-8 sequence. */
 static int
 safe_char(const unsigned char *p, size_t *n)
 {
@@ -229,7 +259,7 @@ safe_char(const unsigned char *p, size_t *n)
 		*n = 1;
 		return 0;
 	}
-	return !(*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] < 0xa0));
+	return !(*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] < 0xa0) || layout_char(p, *n));
 }
 
 void

@@ -59,6 +59,12 @@ test_json(void **state)
 		{ "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd" }, /* a surrogate */
 		{ "\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd" }, /* past U+10FFFF */
 		{ "\xe2\x82", "\\ufffd\\ufffd" },         /* cut short */
+		/* What a reader takes for a line end, or reorders: escaped. */
+		{ "a\xc2\x85" "b", "a\\u0085b" },              /* NEL, a C1 control */
+		{ "\xc2\x9b" "2J", "\\u009b2J" },              /* the C1 CSI */
+		{ "x\xe2\x80\xa8y\xe2\x80\xa9z", "x\\u2028y\\u2029z" },
+		{ "\xe2\x80\xae" "cba \xe2\x81\xa6 \xd8\x9c", "\\u202ecba \\u2066 \\u061c" },
+		{ "\xe2\x80\xa7 \xe2\x80\xaf", "\xe2\x80\xa7 \xe2\x80\xaf" }, /* beside them: text */
 	};
 
 	(void)state;
@@ -87,6 +93,9 @@ test_terminal(void **state)
 		{ "x\xc2\x9b" "1m", "x?1m", "x??1m" }, /* U+009B, the C1 CSI */
 		{ "\xff\xc3", "??", "??" },
 		{ "\xc2\xa0nbsp", "\xc2\xa0nbsp", "\xc2\xa0nbsp" }, /* U+00A0 is text */
+		/* a right-to-left override, a line separator: one '?' a byte */
+		{ "f\xe2\x80\xae" "exe.txt", "f?exe.txt", "f???exe.txt" },
+		{ "a\xe2\x80\xa8" "b", "a?b", "a???b" },
 	};
 
 	(void)state;
