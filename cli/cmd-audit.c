@@ -921,6 +921,11 @@ run_verify(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **arg
 		status = LSN_EINPUT;
 		snprintf(why, sizeof(why), "the chain breaks at entry %" PRIu64 ": it was "
 		    "edited, deleted, reordered or inserted", bad);
+	} else if (head == 0) {
+		/* init writes the first entry: a log without one lost them all. */
+		status = LSN_EINPUT;
+		snprintf(why, sizeof(why), "the log holds no entry, and init writes one: every "
+		    "entry was removed");
 	} else if (o.has_head && o.head_seq > head) {
 		status = LSN_EINPUT;
 		snprintf(why, sizeof(why), "the log ends at entry %" PRIu64 ", before the "

@@ -160,6 +160,7 @@ store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx
 	uint8_t kb[8], aad[STORE__ID_LEN + 8 + ENTRY_HDR], *plain = NULL;
 	size_t plen = 0;
 	store_audit_entry e;
+	uint64_t expect = from_seq;
 	int rc, op = MDB_SET_RANGE;
 
 	lsn_put_be64(kb, from_seq);
@@ -174,6 +175,15 @@ store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx
 			goto out;
 		}
 		e.seq = lsn_get_be64(k.mv_data);
+		/* Entries follow one another: a gap is an entry removed, which
+		 * show and export must not pass over as if the log were whole
+		 * (from_seq is an entry's, or past the last). */
+		if (e.seq != expect) {
+			rc = lsn_fail(err, LSN_EINPUT, "audit entry %llu is missing (the log was "
+			    "edited: audit verify says where)", (unsigned long long)expect);
+			goto out;
+		}
+		expect++;
 		e.time_us = lsn_get_be64((uint8_t *)v.mv_data + 1);
 		plen = v.mv_size - ENTRY_MIN;
 		if ((plain = malloc(plen ? plen : 1)) == NULL) {

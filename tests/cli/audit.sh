@@ -270,6 +270,19 @@ if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; t
 	run "$LIAISON" --store "$T/edit" --as officer1 audit show
 	expect_rc 65 "an edited entry also fails authentication in show"
 	expect_err 'audit entry 5 fails authentication' "...naming it"
+	# A deleted entry is a gap that show and export do not pass over (they
+	# jumped from 4 to 6, exit 0).
+	run "$LIAISON" --store "$T/del" --as officer1 audit show
+	expect_rc 65 "a deleted entry stops show too"
+	expect_err 'audit entry 5 is missing' "...naming it"
+	run "$LIAISON" --store "$T/del" --as officer1 audit export
+	expect_rc 65 "...and export"
+	# No entry at all: init writes the first, so all were removed.
+	tamper empty trunc 0
+	run "$LIAISON" --store "$T/empty" --as officer1 audit verify
+	expect_rc 65 "an emptied log does not verify as whole"
+	expect_err 'the log holds no entry, and init writes one: every entry was removed' \
+		"...saying every entry was removed"
 
 	# Truncation: the remaining chain is whole; only a noted head shows it.
 	run L --as officer1 audit verify
@@ -290,7 +303,7 @@ if command -v mdb_dump >/dev/null 2>&1 && command -v mdb_load >/dev/null 2>&1; t
 	run "$LIAISON" --store "$T/trunc" --as officer1 audit verify --head "$head1"
 	expect_rc 0 "...while an older head, before the cut, still verifies"
 else
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24; do
 		skip "mdb_dump/mdb_load (lmdb-utils) not installed"
 	done
 fi
