@@ -120,6 +120,10 @@ job_free(struct job *j)
 static int
 produce(struct run *r, struct job *j)
 {
+	/* Its serial now, in input order (one reader produces): taken as
+	 * sealing finished, it ordered same-date reports by how long each took
+	 * to parse and seal, portions a reader may not see included. */
+	j->serial = store_serial_take(r->st);
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop && (r->head - r->tail == QUEUE ||
 			       (r->inflight > INFLIGHT_BYTES && r->head != r->tail))) {

@@ -190,6 +190,19 @@ store_sealed_free(store_sealed *s)
 	free(s);
 }
 
+uint64_t
+store_serial_take(store *st)
+{
+	uint64_t s;
+
+	/* Serials are never reused, even when a commit fails (DESIGN: a stale
+	 * posting must never point at another report). */
+	pthread_mutex_lock(&st->pool_lock);
+	s = st->next_serial++;
+	pthread_mutex_unlock(&st->pool_lock);
+	return s;
+}
+
 int
 store_seal_record(store *st, const char *id, const store_seg *segs, size_t nseg,
     const void *label, size_t label_len, store_sealed **out, uint64_t *serial,
@@ -207,11 +220,7 @@ store_seal_record(store *st, const char *id, const store_seg *segs, size_t nseg,
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
 	s->id_len = strlen(id);
-	/* Serials are never reused, even when a commit fails (DESIGN: a stale
-	 * posting must never point at another report). */
-	pthread_mutex_lock(&st->pool_lock);
-	s->serial = st->next_serial++;
-	pthread_mutex_unlock(&st->pool_lock);
+	s->serial = serial != NULL && *serial != 0 ? *serial : store_serial_take(st);
 	rc = store__seal(st, 'r', id, s->id_len, s->serial, label, label_len, segs,
 	    nseg, &s->rec, &s->rec_len, err);
 	if (rc != 0) {
@@ -242,11 +251,14 @@ store_batch_put_record(store_batch *b, const char *id, const store_seg *segs,
     lsn_err *err)
 {
 	store_sealed *s = NULL;
+	uint64_t taken = 0; /* store_seal_record takes one */
 	int rc;
 
 	if ((rc = store_seal_record(b->st, id, segs, nseg, label, label_len, &s,
-		 serial, err)) != 0)
+		 &taken, err)) != 0)
 		return rc;
+	if (serial != NULL)
+		*serial = taken;
 	return store_batch_put_sealed(b, s, err);
 }
 

@@ -469,14 +469,20 @@ int store_batch_put_record(store_batch *b, const char *id,
 
 /*
  * Seal a record outside any batch (thread-safe: ingest's workers do this),
- * for store_batch_put_sealed() later.  The serial number is taken now, in
- * *serial (may be NULL).  *out owned by the caller until put.
+ * for store_batch_put_sealed() later, under serial number *serial: one
+ * store_serial_take() gave, or, when *serial is 0, one taken now (and set
+ * in *serial).  *out owned by the caller until put.
  * Returns as store_batch_put_record().
  */
 typedef struct store_sealed store_sealed;
 int store_seal_record(store *st, const char *id, const store_seg *segs,
     size_t nseg, const void *label, size_t label_len, store_sealed **out,
     uint64_t *serial, lsn_err *err);
+/* Take the next serial number (thread-safe; never given again, whether or
+ * not a record is stored under it).  Serials order reports of one date
+ * ("ingest order"), so a caller that seals in parallel takes them in the
+ * order of its input, not as sealing finishes. */
+uint64_t store_serial_take(store *st);
 void store_sealed_free(store_sealed *s);
 
 /* Queue a sealed record; takes ownership of s, also on failure. */

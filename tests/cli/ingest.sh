@@ -440,4 +440,29 @@ run L --as ana ingest --quiet "$T/ntk-j9.xml"
 expect_err 'ana may not ingest a report it may not read: portion [0-9]+ .*need-to-know expression not satisfied' \
 	"a need-to-know expression its principal fails refuses the report too"
 
+# Reports of one date are ordered by ingest order, which is input order:
+# serials were taken as sealing finished, so a report with a long portion
+# came out "older" than the short ones read after it (and with a NOFORN
+# annex, a partner's page of hits depended on a portion it may not read).
+mkdir "$T/order"
+i=1
+while [ $i -le 16 ]; do
+	n=$(printf '%02d' $i)
+	sed -e "s/IIR-2024-0005/ORDER-$n/" -e 's/2024-02-27/2019-05-05/g' \
+		"$LSN_SRCDIR/samples/IIR-2024-0005.xml" | awk -v annex=$((i % 2)) '
+		annex && /<\/body>/ {
+			printf "<p ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\"REL\" ism:releasableTo=\"USA GBR\">"
+			for (k = 0; k < 6000; k++) printf "annex%d words of the annex ", k
+			print "</p>"
+		}
+		{ print }' >"$T/order/r$n.xml"
+	i=$((i + 1))
+done
+run L --as ana ingest --quiet --threads 2 "$T/order"
+expect_rc 0 "16 reports of one date, every other with a long portion, ingest"
+run L --as ana query --limit 100 date:2019-05-05
+check "...and come out newest first in input order (16 down to 1)" \
+	test "$(grep -o 'ORDER-[0-9]*' "$T/out" | tr '\n' ' ')" = \
+	"ORDER-16 ORDER-15 ORDER-14 ORDER-13 ORDER-12 ORDER-11 ORDER-10 ORDER-09 ORDER-08 ORDER-07 ORDER-06 ORDER-05 ORDER-04 ORDER-03 ORDER-02 ORDER-01 "
+
 plan_done
