@@ -277,18 +277,22 @@ store__open_recent(store *st, MDB_txn *txn, unsigned f)
  * process: LMDB's state is not to be trusted, so no transaction is
  * committed (a report not yet reported stored is not stored, as after a
  * crash).  Core dumps are off (cli/liaison.c), and the process's memory
- * goes with it.  write(2), not stdio: another thread may hold its lock.
+ * goes with it.  write(2), not stdio: another thread may hold its lock
+ * (lsn_clean allocates nothing).
  */
 static void
 on_lmdb_assert(MDB_env *env, const char *msg)
 {
 	const store *st = mdb_env_get_userctx(env);
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "liaison: %s: the store is corrupted (a damaged "
-	    "page: %s): restore it from a backup\n", st != NULL ? st->dir : "store", msg);
+	size_t n;
 
-	if (n > 0)
-		(void)!write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	snprintf(line, sizeof(line) - 1, "liaison: %s: the store is corrupted (a damaged "
+	    "page: %s): restore it from a backup", st != NULL ? st->dir : "store", msg);
+	lsn_clean(line); /* the directory is the user's: no control reaches the terminal */
+	n = strlen(line);
+	line[n++] = '\n';
+	(void)!write(2, line, n);
 	_exit(65);
 }
 
