@@ -830,6 +830,125 @@ acl_marking_rel_covers(const acl_marking *m, const char *code, lsn_err *err)
 	return rel_covers(m->data, &m->rel, c);
 }
 
+/*
+ * SCI controls (CAPCO 2016 Register section 4 and the control systems'
+ * templates, "Relationship(s) to Other Markings").  A token matches the
+ * first rule that names it or, by a rule ending in '-', its system or
+ * compartment: a sub-compartment takes its compartment's rule.
+ */
+#define LV(x) ACL_LEVEL_##x
+#define DB(x) (1u << ACL__D_##x)
+static const struct sci_rule {
+	const char *tok;  /* a token, or a prefix ending in '-' */
+	int min;          /* the lowest classification it is used with */
+	unsigned need;    /* dissemination controls it requires */
+	int no_usgov;     /* not with ORCON-USGOV */
+	const char *tmpl; /* its template */
+} sci_rules[] = {
+	{ "SI-G", LV(TS), DB(OC), 1, "GAMMA" },
+	{ "SI-G-", LV(TS), DB(OC), 1, "GAMMA [SUB-COMPARTMENT]" },
+	{ "SI-", LV(TS), 0, 0, "SI-[COMPARTMENT], SI-ECRU, SI-NONBOOK" },
+	{ "SI", LV(C), 0, 0, "SPECIAL INTELLIGENCE" },
+	{ "TK-BLFH", LV(TS), DB(NF), 0, "BLUEFISH" },
+	{ "TK-BLFH-", LV(TS), DB(NF), 0, "BLUEFISH [SUB-COMPARTMENT]" },
+	{ "TK-IDIT", LV(S), DB(NF), 0, "IDITAROD" },
+	{ "TK-IDIT-", LV(S), DB(NF), 0, "IDITAROD [SUB-COMPARTMENT]" },
+	{ "TK-KAND", LV(S), DB(NF), 0, "KANDIK" },
+	{ "TK-KAND-", LV(S), DB(NF), 0, "KANDIK [SUB-COMPARTMENT]" },
+	{ "TK-", LV(S), 0, 0, "TALENT KEYHOLE" },
+	{ "TK", LV(S), 0, 0, "TALENT KEYHOLE" },
+	{ "HCS-O", LV(S), DB(OC) | DB(NF), 1, "OPERATIONS" },
+	{ "HCS-O-", LV(S), DB(OC) | DB(NF), 1, "OPERATIONS" },
+	{ "HCS-P", LV(S), DB(NF), 0, "PRODUCT" },
+	{ "HCS-P-", LV(TS), DB(OC) | DB(NF), 1, "PRODUCT [SUB-COMPARTMENT]" },
+	{ "HCS-", LV(S), DB(NF), 0, "HCS" },
+	{ "HCS", LV(C), DB(NF), 0, "HCS (legacy: classified information only)" },
+	{ "RSV-", LV(S), 0, 0, "RESERVE-[COMPARTMENT]" },
+	{ "RSV", LV(S), 0, 0, "RESERVE" },
+	{ "KDK-", LV(S), DB(NF), 0, "TALENT KEYHOLE (legacy KLONDIKE)" },
+	{ "KDK", LV(S), DB(NF), 0, "TALENT KEYHOLE (legacy KLONDIKE)" },
+	{ "EL-", LV(C), 0, 0, "SCI (classified information only)" },
+	{ "EL", LV(C), 0, 0, "SCI (classified information only)" },
+};
+#undef LV
+#undef DB
+
+static const struct sci_rule *
+sci_rule_of(const char *tok)
+{
+	for (size_t i = 0; i < sizeof(sci_rules) / sizeof(sci_rules[0]); i++) {
+		const char *r = sci_rules[i].tok;
+		size_t n = strlen(r);
+		if (r[n - 1] == '-' ? strncmp(tok, r, n) == 0 : strcmp(tok, r) == 0)
+			return &sci_rules[i];
+	}
+	return NULL; /* acl__sci_valid() knows no other system */
+}
+
+static const char *
+levels_from(int min)
+{
+	return min >= ACL_LEVEL_TS ? "TOP SECRET" :
+	    min >= ACL_LEVEL_S ? "TOP SECRET or SECRET" : "TOP SECRET, SECRET or CONFIDENTIAL";
+}
+
+/*
+ * Each SCI token within its levels, with the controls it requires, and
+ * written with what it is part of: SI-G-ABCD with SI-G and SI, as a banner
+ * parses ("SI-G ABCD"), so that reading it requires each of those accesses
+ * ("Requires SI", "Requires TK-BLFH").  RESERVE holds nothing of its own:
+ * it is used only with a compartment.
+ */
+static int
+sci_validate(const acl_marking *m, lsn_err *err)
+{
+	char parent[64];
+
+	for (int i = 0; i < m->sci.n; i++) {
+		const char *t = m->sci.t[i], *dash = strrchr(t, '-');
+		const struct sci_rule *r = sci_rule_of(t);
+
+		if (dash != NULL) {
+			size_t n = (size_t)(dash - t);
+			if (n >= sizeof(parent))
+				return lsn_fail(err, LSN_EINPUT, "ISM-SCI: an SCI control too long");
+			memcpy(parent, t, n);
+			parent[n] = '\0';
+			if (!acl__toks_has(&m->sci, parent))
+				return lsn_fail(err, LSN_EINPUT,
+				    "ISM-SCI-PARENT: %s needs %s beside it (CAPCO 2016 Register "
+				    "section 4: a compartment is written with its control system)",
+				    t, parent);
+		}
+		if (r == NULL)
+			continue;
+		if (m->cls < r->min)
+			return lsn_fail(err, LSN_EINPUT,
+			    "ISM-SCI-LEVEL: %s is used only with %s (CAPCO 2016 %s)", t,
+			    levels_from(r->min), r->tmpl);
+		if ((r->need & (1u << ACL__D_NF)) && !D(NF))
+			return lsn_fail(err, LSN_EINPUT,
+			    "ISM-SCI-NF: %s requires NOFORN (CAPCO 2016 %s)", t, r->tmpl);
+		if ((r->need & (1u << ACL__D_OC)) && !D(OC))
+			return lsn_fail(err, LSN_EINPUT,
+			    "ISM-SCI-OC: %s requires ORCON (CAPCO 2016 %s)", t, r->tmpl);
+		if (r->no_usgov && D(OC_USGOV))
+			return lsn_fail(err, LSN_EINPUT,
+			    "ISM-SCI-OC-USGOV: %s may not be used with ORCON-USGOV (CAPCO 2016 %s)",
+			    t, r->tmpl);
+		if (strcmp(t, "RSV") == 0) {
+			int comp = 0;
+			for (int j = 0; j < m->sci.n; j++)
+				comp |= strncmp(m->sci.t[j], "RSV-", 4) == 0;
+			if (!comp)
+				return lsn_fail(err, LSN_EINPUT,
+				    "ISM-SCI-RSV: RSV is used only with a compartment (CAPCO 2016 "
+				    "RESERVE)");
+		}
+	}
+	return 0;
+}
+
 int
 acl_marking_validate(const acl_marking *m, lsn_err *err)
 {
@@ -871,12 +990,16 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 	if (D(EYES) && m->cls < ACL_LEVEL_C)
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-EYES-CLASSIFIED: EYES ONLY needs CONFIDENTIAL or higher (CAPCO 2016 H.8 EYES)");
-	for (int i = 0; i < m->sci.n; i++) {
-		if ((strncmp(m->sci.t[i], "HCS", 3) == 0 || strncmp(m->sci.t[i], "KDK", 3) == 0) &&
-		    !D(NF))
-			return lsn_fail(err, LSN_EINPUT,
-			    "ISM-SCI-NF: %s requires NOFORN (CAPCO 2016 H.4)", m->sci.t[i]);
-	}
+	if (sci_validate(m, err) != 0)
+		return LSN_EINPUT;
+	if (m->sar.n > 0 && m->cls < ACL_LEVEL_C)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-SAR-LEVEL: SAR is used only with TOP SECRET, SECRET or CONFIDENTIAL "
+		    "(CAPCO 2016 SPECIAL ACCESS REQUIRED)");
+	if ((D(IMC) || D(RS)) && m->cls < ACL_LEVEL_S)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-DISSEM-LEVEL: %s is used only with TOP SECRET or SECRET (CAPCO 2016 %s)",
+		    D(IMC) ? "IMCON" : "RSEN", D(IMC) ? "CONTROLLED IMAGERY" : "RISK SENSITIVE");
 	/* The templates' "Relationship(s) to Other Markings" (CAPCO 2016).  A
 	 * SIGMA or CNWDI is a subset of its family, written beside it (the
 	 * banner "RD-SIGMA 20" is RD and RD-SG-20): alone, RD-SG-20 rendered

@@ -216,6 +216,7 @@ unknown-namespace.xml not a liaison report and no element carries ism:resourceEl
 missing-markings.xml does not match schemas/report.xsd: .*classification.* is required
 blank-paragraph.xml <p> has no text: a portion must not be blank
 contradictory-markings.xml ISM-REL-EYES-NF
+sci-level.xml ISM-SCI-LEVEL: SI-G is used only with TOP SECRET
 banner-mismatch.xml does not equal the roll-up of its portions
 unknown-country.xml unknown country or tetragraph 'ZZX'
 bad-date.xml ism:createDate .*2024-02-30.* is not a date: YYYY-MM-DD, a day that exists

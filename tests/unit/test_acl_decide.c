@@ -54,7 +54,7 @@ static const struct row rows[] = {
 	    { { A }, { A }, { A }, { V }, { D(NOT_RELEASABLE) } } },
 	{ "test_acl_decide__sci_all_of", "TOP SECRET//SI/TK//REL TO USA, GBR",
 	    { { A }, { A }, { A }, { D(CLEARANCE) }, { D(CLEARANCE) } } },
-	{ "test_acl_decide__sci_missing_compartment", "TOP SECRET//SI-G ABCD//NOFORN",
+	{ "test_acl_decide__sci_missing_compartment", "TOP SECRET//SI-G ABCD//ORCON/NOFORN",
 	    { { D(ACCESS) }, { D(ACCESS) }, { D(ACCESS) }, { D(CLEARANCE) }, { D(CLEARANCE) } } },
 	{ "test_acl_decide__joint_owner_countries", "//JOINT SECRET DEU USA//REL TO USA, DEU",
 	    { { A }, { A }, { D(JOINT) }, { A }, { D(JOINT) } } },

@@ -176,19 +176,19 @@ test_acl_label__decisions_equal_marking_decisions(void **state)
 static void
 test_acl_label__encoding_is_stable(void **state)
 {
-	acl_marking *m = t_parse("TOP SECRET//SI-G ABCD/TK//REL TO USA, GBR, FVEY");
+	acl_marking *m = t_parse("TOP SECRET//SI-G ABCD/TK//ORCON/REL TO USA, GBR, FVEY");
 	uint8_t label[ACL_LABEL_SIZE];
 	char hex[2 * 32 + 1];
 	lsn_err err;
 
 	(void)state;
 	assert_int_equal(acl_label_build(label, m, &err), 0);
-	/* Header: 'L', version 2, TS, flags 8 (caveated), dissem REL (bit 7), non-IC 0,
+	/* Header: 'L', version 2, TS, flags 8 (caveated), dissem OC (bit 2) and REL (bit 7), non-IC 0,
 	 * non-US 0, registry id, 4 accesses.  A change here breaks sealed
 	 * records: bump ACL_LABEL_VERSION instead. */
 	for (int i = 0; i < 16; i++)
 		sprintf(hex + 2 * i, "%02x", label[i]);
-	assert_string_equal(hex, "4c02050800800000" "8ed44cfe04000000");
+	assert_string_equal(hex, "4c02050800840000" "8ed44cfe04000000");
 	/* releasableTo bitset: USA (index 0), GBR and FVEY bits set. */
 	assert_int_equal(label[16] & 1, 1);
 	acl_marking_free(m);

@@ -137,6 +137,66 @@ test_acl_validate__template_relationships(void **state)
 	ok("classification=U " US "atomicEnergyMarkings=UCNI");
 }
 
+/* The SCI control systems' templates (CAPCO 2016): levels, the controls
+ * each requires, and a compartment written with its system. */
+static void
+test_acl_validate__sci_levels_and_requirements(void **state)
+{
+	(void)state;
+	/* SPECIAL INTELLIGENCE: classified; its compartments TOP SECRET */
+	ok("classification=C " US "SCIcontrols=SI");
+	bad("classification=U " US "SCIcontrols=SI", "ISM-SCI-LEVEL");
+	bad("classification=R ownerProducer=GBR SCIcontrols=SI", "ISM-SCI-LEVEL");
+	ok("classification=TS " US "SCIcontrols=\"SI SI-NK\"");
+	bad("classification=S " US "SCIcontrols=\"SI SI-NK\"", "ISM-SCI-LEVEL");
+	bad("classification=S " US "SCIcontrols=\"SI SI-ECRU\"", "ISM-SCI-LEVEL");
+	/* GAMMA: TOP SECRET, ORCON, not ORCON-USGOV */
+	ok("classification=TS " US "SCIcontrols=\"SI SI-G SI-G-ABCD\" disseminationControls=OC");
+	bad("classification=S " US "SCIcontrols=\"SI SI-G\" disseminationControls=\"OC NF\"",
+	    "ISM-SCI-LEVEL");
+	bad("classification=TS " US "SCIcontrols=\"SI SI-G\" disseminationControls=NF",
+	    "ISM-SCI-OC");
+	bad("classification=TS " US "SCIcontrols=\"SI SI-G SI-G-ABCD\" "
+	    "disseminationControls=\"OC OC-USGOV\"", "ISM-SCI-OC-USGOV");
+	/* TALENT KEYHOLE: SECRET; BLUEFISH TOP SECRET; its compartments NOFORN */
+	ok("classification=S " US "SCIcontrols=TK");
+	bad("classification=C " US "SCIcontrols=TK", "ISM-SCI-LEVEL");
+	ok("classification=S " US "SCIcontrols=\"TK TK-IDIT TK-IDIT-ABC\" disseminationControls=NF");
+	bad("classification=S " US "SCIcontrols=\"TK TK-KAND\"", "ISM-SCI-NF");
+	bad("classification=S " US "SCIcontrols=\"TK TK-BLFH\" disseminationControls=NF",
+	    "ISM-SCI-LEVEL");
+	ok("classification=TS " US "SCIcontrols=\"TK TK-BLFH\" disseminationControls=NF");
+	/* HCS: legacy HCS classified; HCS-O ORCON and NOFORN; HCS-P's
+	 * sub-compartments TOP SECRET */
+	ok("classification=C " US "SCIcontrols=HCS disseminationControls=NF");
+	ok("classification=S " US "SCIcontrols=\"HCS HCS-O\" disseminationControls=\"OC NF\"");
+	bad("classification=S " US "SCIcontrols=\"HCS HCS-O\" disseminationControls=NF",
+	    "ISM-SCI-OC");
+	bad("classification=C " US "SCIcontrols=\"HCS HCS-P\" disseminationControls=NF",
+	    "ISM-SCI-LEVEL");
+	ok("classification=S " US "SCIcontrols=\"HCS HCS-P\" disseminationControls=NF");
+	bad("classification=S " US "SCIcontrols=\"HCS HCS-P HCS-P-ABCDEF\" "
+	    "disseminationControls=\"OC NF\"", "ISM-SCI-LEVEL");
+	bad("classification=TS " US "SCIcontrols=\"HCS HCS-P HCS-P-ABCDEF\" "
+	    "disseminationControls=NF", "ISM-SCI-OC");
+	/* RESERVE: SECRET, and only with a compartment */
+	ok("classification=S " US "SCIcontrols=\"RSV RSV-ABC\"");
+	bad("classification=S " US "SCIcontrols=RSV", "ISM-SCI-RSV");
+	bad("classification=C " US "SCIcontrols=\"RSV RSV-ABC\"", "ISM-SCI-LEVEL");
+	/* a compartment with what it is part of, or it would require less */
+	bad("classification=TS " US "SCIcontrols=SI-G disseminationControls=OC",
+	    "ISM-SCI-PARENT");
+	bad("classification=TS " US "SCIcontrols=\"SI SI-G-ABCD\" disseminationControls=OC",
+	    "ISM-SCI-PARENT");
+	bad("classification=S " US "SCIcontrols=RSV-ABC", "ISM-SCI-PARENT");
+	/* SAR classified; IMCON and RSEN SECRET */
+	ok("classification=C " US "SARIdentifier=ABC");
+	bad("classification=U " US "SARIdentifier=ABC", "ISM-SAR-LEVEL");
+	ok("classification=S " US "disseminationControls=\"IMC NF\"");
+	bad("classification=C " US "disseminationControls=\"IMC NF\"", "ISM-DISSEM-LEVEL");
+	bad("classification=C " US "disseminationControls=RS", "ISM-DISSEM-LEVEL");
+}
+
 static void
 test_acl_validate__r_only_non_us(void **state)
 {
@@ -234,6 +294,7 @@ main(void)
 		cmocka_unit_test(test_acl_validate__hcs_kdk_nd_xd_need_nf),
 		cmocka_unit_test(test_acl_validate__sigma_cnwdi_need_their_family),
 		cmocka_unit_test(test_acl_validate__template_relationships),
+		cmocka_unit_test(test_acl_validate__sci_levels_and_requirements),
 		cmocka_unit_test(test_acl_validate__r_only_non_us),
 		cmocka_unit_test(test_acl_validate__joint_owners_in_rel),
 		cmocka_unit_test(test_acl_validate__classification_and_owner_required),
