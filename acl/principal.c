@@ -146,6 +146,15 @@ acl_principal_new(acl_principal **out, const acl_data *data,
 		goto out;
 	}
 	p->clearance = spec->clearance;
+	/* US government affiliation is a US person's (ISM.ACES 5.6.4, 5.7): a
+	 * partner holding it read ORCON-USGOV, DSEN, LIMDIS and LES portions
+	 * released to its country, and NATO UNCLASSIFIED without a read-on. */
+	if (spec->usgov && p->country != data->usa) {
+		rc = lsn_fail(err, LSN_EINPUT,
+		    "US government affiliation (--usgov) is for a USA principal only, not %s",
+		    data->e[p->country].code);
+		goto out;
+	}
 	p->usgov = spec->usgov ? 1 : 0;
 	p->roles = spec->roles & (ACL_ROLE_ANALYST | ACL_ROLE_PARTNER | ACL_ROLE_OFFICER);
 	p->disabled = spec->disabled ? 1 : 0;

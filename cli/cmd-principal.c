@@ -32,7 +32,7 @@ static const struct cli_opt add_opts[] = {
 	{ "country", 1, O_COUNTRY, "CCC", "country of affiliation, a registry trigraph (required)" },
 	{ "clearance", 1, O_CLEARANCE, "LEVEL", "U, C, S or TS (required)" },
 	{ "sci", 1, O_SCI, "A,B", "SCI controls, SAR-PROGRAM, ACCM-NICKNAME, AEA, NATO-x and NATO-ATOMAL read-ons held" },
-	{ "usgov", 0, O_USGOV, NULL, "the principal is US government" },
+	{ "usgov", 0, O_USGOV, NULL, "the principal is US government (USA only)" },
 	{ "groups", 1, O_GROUPS, "G,H", "need-to-know groups" },
 	{ "role", 1, O_ROLE, "ROLE",
 	    "analyst, partner or officer; repeatable (default: analyst for USA, else partner)" },

@@ -106,9 +106,15 @@ expect_err "clearance must be U, C, S or TS, not 'Q'" "...naming the value"
 run L --as officer1 principal add ghost3 --country GBR --clearance S --role admin
 expect_rc 65 "an unknown role is refused"
 expect_err "unknown role 'admin'" "...naming the role"
+# US government affiliation is a US person's: a GBR principal holding it
+# read ORCON-USGOV, LES and LIMDIS portions released to GBR.
+run L --as officer1 principal add ghost6 --country GBR --clearance S --usgov
+expect_rc 65 "--usgov for a non-US principal is refused"
+expect_err '^liaison: principal add: US government affiliation \(--usgov\) is for a USA principal only, not GBR$' \
+	"...in one line naming the country"
 run L --as officer1 audit show --denied
-check "...and each of the three refusals is audited as a FAILURE, with its reason" \
-	test "$(grep -c -E 'CREATE +FAILURE .* ghost[123] +(unknown country .ZZZ.|clearance must be|unknown role .admin.)' "$T/out")" -eq 3
+check "...and each of the four refusals is audited as a FAILURE, with its reason" \
+	test "$(grep -c -E 'CREATE +FAILURE .* ghost[1236] +(unknown country .ZZZ.|clearance must be|unknown role .admin.|US government affiliation)' "$T/out")" -eq 4
 run L --as officer1 principal add ghost4 --clearance S
 expect_rc 64 "add without --country is a usage error"
 
@@ -118,7 +124,7 @@ expect_rc 77 "an analyst may not add principals"
 expect_err '^liaison: analyst1 may not run principal add: it needs the officer role$' \
 	"...and is told so in one line"
 check "...and the refusal is audited" test "$(count audit_entries)" -eq $((a0 + 1))
-for g in ghost1 ghost2 ghost3 ghost4 ghost5; do
+for g in ghost1 ghost2 ghost3 ghost4 ghost5 ghost6; do
 	run L --as officer1 principal show "$g"
 	expect_rc 66 "...no principal $g was left behind"
 done

@@ -96,6 +96,31 @@ test_acl_principal__bad_fields_rejected(void **state)
 	assert_null(p);
 }
 
+/* US government affiliation is a US person's: a GBR principal holding it
+ * read ORCON-USGOV, LES and LIMDIS portions released to GBR, and NATO
+ * UNCLASSIFIED without a read-on. */
+static void
+test_acl_principal__usgov_only_for_usa(void **state)
+{
+	struct acl_principal_spec s = { .name = "bob", .country = "GBR",
+		.clearance = ACL_LEVEL_S, .usgov = 1 };
+	acl_principal *p = NULL;
+	lsn_err err;
+
+	(void)state;
+	assert_int_equal(acl_principal_new(&p, T_data, &s, &err), LSN_EINPUT);
+	assert_null(p);
+	assert_non_null(strstr(err.msg, "--usgov"));
+	assert_non_null(strstr(err.msg, "GBR"));
+	s.usgov = 0;
+	assert_int_equal(acl_principal_new(&p, T_data, &s, &err), 0);
+	acl_principal_free(p);
+	s.country = "USA";
+	s.usgov = 1;
+	assert_int_equal(acl_principal_new(&p, T_data, &s, &err), 0);
+	acl_principal_free(p);
+}
+
 int
 main(void)
 {
@@ -103,6 +128,7 @@ main(void)
 		cmocka_unit_test(test_acl_principal__encode_decode_round_trip),
 		cmocka_unit_test(test_acl_principal__malformed_encodings_rejected),
 		cmocka_unit_test(test_acl_principal__bad_fields_rejected),
+		cmocka_unit_test(test_acl_principal__usgov_only_for_usa),
 	};
 	return cmocka_run_group_tests(tests, t_setup, t_teardown);
 }
