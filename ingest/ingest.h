@@ -60,6 +60,8 @@ typedef struct ingest_portion {
 	char *ntk;           /* need-to-know expression (lsn:access) or NULL */
 	unsigned line;       /* line in the source */
 	int inherited;       /* 1: unmarked, took the banner's marking */
+	int view_only;       /* in a reader's view (query_get): DISPLAY ONLY for
+	                      * it, to be viewed, not exported */
 } ingest_portion;
 
 typedef struct ingest_doc {

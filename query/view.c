@@ -119,6 +119,7 @@ query_get(store *st, const acl_data *data, const acl_principal *p, const char *i
 	for (size_t i = 0; i < d->nportions; i++) {
 		ingest_portion *pt = &d->portions[i];
 		if (readable[i]) {
+			pt->view_only = readable[i] == 2;
 			d->portions[k++] = *pt;
 			continue;
 		}
@@ -367,6 +368,13 @@ json_fn(FILE *f, const ingest_doc *v, const acl_marking *b)
 	json_str(f, v->date);
 	fputs(",\"banner\":", f);
 	json_str(f, banner);
+	/* As a query's hit: DISPLAY ONLY for the reader, on the view and on
+	 * each such portion. */
+	for (size_t i = 0; i < v->nportions; i++)
+		if (v->portions[i].view_only) {
+			fputs(",\"display_only\":true", f);
+			break;
+		}
 	fputs(",\"portions\":[", f);
 	for (size_t i = 0; i < v->nportions; i++) {
 		const ingest_portion *p = &v->portions[i];
@@ -379,6 +387,8 @@ json_fn(FILE *f, const ingest_doc *v, const acl_marking *b)
 			fputs("null", f);
 		fputs(",\"text\":", f);
 		json_str(f, p->text);
+		if (p->view_only)
+			fputs(",\"display_only\":true", f);
 		fputc('}', f);
 		free(pm);
 	}

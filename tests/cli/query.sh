@@ -80,6 +80,32 @@ check "...and carries the recomputed banner as ISM attributes" \
 run L --as gbr get --format json IIR-2024-0002
 expect_out '^\{"id":"IIR-2024-0002","date":"2024-01-22","banner":"SECRET//REL TO USA, FVEY","portions":\[' "the JSON view"
 
+# DISPLAY ONLY: the JSON view says which portions GBR may view, not export,
+# as query --json says it of a hit.
+cat >"$T/disp.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<report xmlns="urn:liaison:report:1" xmlns:ism="urn:us:gov:ic:ism" id="DISP-1"
+        ism:resourceElement="true" ism:createDate="2024-03-03"
+        ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="DISPLAYONLY" ism:displayOnlyTo="GBR">
+  <title ism:classification="U" ism:ownerProducer="USA">Lanternfish crossing</title>
+  <date>2024-03-03</date>
+  <body>
+    <p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR">Released lanternfish paragraph.</p>
+    <p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="DISPLAYONLY" ism:displayOnlyTo="GBR">Viewed lanternfish paragraph.</p>
+  </body>
+</report>
+XML
+run L --as feed ingest --quiet "$T/disp.xml"
+expect_rc 0 "a report with a DISPLAY ONLY GBR portion is stored"
+run L --as gbr get --format json DISP-1
+expect_out '"display_only":true,"portions":\[' "get --format json: the view is DISPLAY ONLY for GBR"
+expect_out '"text":"Viewed lanternfish paragraph.","display_only":true\}' "...and so is its DISPLAY ONLY portion"
+check "...and only that one" test "$(grep -o '"display_only":true' "$T/out" | wc -l)" -eq 2
+run L --as gbr query --json lanternfish
+expect_out '"id":"DISP-1".*"display_only":true' "...as query --json says of the hit"
+run L --as ana get --format json DISP-1
+check "...and not for a US government reader" sh -c "! grep -q display_only '$T/out'"
+
 # A title the partner may not read.
 cat >"$T/title.xml" <<'XML'
 <?xml version="1.0" encoding="UTF-8"?>

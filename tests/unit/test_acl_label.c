@@ -124,7 +124,9 @@ random_principal(void)
 			strcat(a, acc[i]);
 			strcat(a, " ");
 		}
-	return t_principal(c, lv[pick(4)], a, (int)pick(2), NULL);
+	int level = lv[pick(4)], usgov = (int)pick(2);
+	/* US government affiliation is a USA principal's only */
+	return t_principal(c, level, a, usgov && strcmp(c, "USA") == 0, NULL);
 }
 
 static void
