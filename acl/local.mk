@@ -24,13 +24,15 @@ tests_unit_test_acl_render_LDADD = $(LSN_TEST_LIBS)
 tests_unit_test_acl_validate_SOURCES = tests/unit/test_acl_validate.c tests/unit/test_acl_util.h
 tests_unit_test_acl_validate_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_acl_validate_LDADD = $(LSN_TEST_LIBS)
-tests_unit_test_acl_rollup_SOURCES = tests/unit/test_acl_rollup.c tests/unit/test_acl_util.h
+tests_unit_test_acl_rollup_SOURCES = tests/unit/test_acl_rollup.c tests/unit/test_acl_util.h \
+	tests/unit/test_acl_random.h
 tests_unit_test_acl_rollup_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_acl_rollup_LDADD = $(LSN_TEST_LIBS)
 tests_unit_test_acl_decide_SOURCES = tests/unit/test_acl_decide.c tests/unit/test_acl_util.h
 tests_unit_test_acl_decide_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_acl_decide_LDADD = $(LSN_TEST_LIBS)
-tests_unit_test_acl_label_SOURCES = tests/unit/test_acl_label.c tests/unit/test_acl_util.h
+tests_unit_test_acl_label_SOURCES = tests/unit/test_acl_label.c tests/unit/test_acl_util.h \
+	tests/unit/test_acl_random.h
 tests_unit_test_acl_label_CFLAGS = $(LSN_TEST_CFLAGS)
 tests_unit_test_acl_label_LDADD = $(LSN_TEST_LIBS)
 tests_unit_test_acl_access_SOURCES = tests/unit/test_acl_access.c tests/unit/test_acl_util.h

@@ -967,6 +967,16 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 	if (D(RELIDO) && D(NF))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-RELIDO-NF: RELIDO may not be used with NOFORN (CAPCO 2016 H.8)");
+	/* LES NOFORN and SBU NOFORN "may not be released or disclosed to
+	 * foreign persons": in a banner they are NOFORN (CAPCO 2016 D.2
+	 * Table 3), so beside a release marking in one portion they made a
+	 * JOINT portion whose own banner (JOINT with NOFORN) broke
+	 * ISM-JOINT-REL: a report that could not be stored. */
+	if ((N(LES_NF) || N(SBU_NF)) && (D(REL) || D(EYES) || D(RELIDO) || D(DISPLAYONLY)))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-NONIC-NF-REL: %s may not be used with REL TO, EYES ONLY, RELIDO or "
+		    "DISPLAY ONLY (CAPCO 2016 %s)", N(LES_NF) ? "LES NOFORN" : "SBU NOFORN",
+		    N(LES_NF) ? "LES NOFORN" : "SBU NOFORN");
 	if ((D(REL) || D(EYES)) != (m->rel.n > 0) /* both as 0 or 1 */)
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-REL-LIST: REL (or EYES) is present exactly when releasableTo is "

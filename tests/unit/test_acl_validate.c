@@ -135,6 +135,15 @@ test_acl_validate__template_relationships(void **state)
 	bad("classification=C " US "atomicEnergyMarkings=\"RD RD-CNWDI\" disseminationControls=NF",
 	    "ISM-AEA-LEVEL");
 	ok("classification=U " US "atomicEnergyMarkings=UCNI");
+	/* LES NOFORN and SBU NOFORN are NOFORN: not beside a release marking */
+	ok("classification=U " US "nonICmarkings=LES-NF");
+	ok("classification=U " US "nonICmarkings=LES disseminationControls=REL releasableTo=\"USA GBR\"");
+	bad("classification=U " US "nonICmarkings=LES-NF disseminationControls=REL "
+	    "releasableTo=\"USA GBR\"", "ISM-NONIC-NF-REL");
+	bad("classification=U " US "nonICmarkings=SBU-NF disseminationControls=DISPLAYONLY "
+	    "displayOnlyTo=AFG", "ISM-NONIC-NF-REL");
+	bad("classification=S " US "nonICmarkings=LES-NF disseminationControls=RELIDO",
+	    "ISM-NONIC-NF-REL");
 }
 
 /* The SCI control systems' templates (CAPCO 2016): levels, the controls
