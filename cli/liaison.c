@@ -104,8 +104,11 @@ cli_next_opt(const struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
 	lo[n++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
 	lo[n] = (struct option){ NULL, 0, NULL, 0 };
 
+	/* Options may follow the arguments (GNU order): "query convoy --json"
+	 * took "--json" for a word to search, and "get ID --format json" for a
+	 * second id.  "--" ends the options. */
 	opterr = 0;
-	c = getopt_long(argc, argv, "+", lo, NULL);
+	c = getopt_long(argc, argv, ":", lo, NULL);
 	*arg = optarg;
 	switch (c) {
 	case -1:
@@ -116,17 +119,21 @@ cli_next_opt(const struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc,
 	case OPT_VERSION:
 		printf("liaison %s\n", PACKAGE_VERSION);
 		exit(0);
+	case ':': {
+		const char *name = "?";
+		for (const struct cli_opt *o = cmd->opts; o && o->name; o++)
+			if (o->id == optopt)
+				name = o->name;
+		cli_usage_error(ctx, "option --%s needs an argument", name);
+		return -1;
+	}
 	case '?':
-	case ':':
-		if (optopt != 0 && optopt < OPT_HELP) {
-			const char *name = "?";
-			for (const struct cli_opt *o = cmd->opts; o && o->name; o++)
-				if (o->id == optopt)
-					name = o->name;
-			cli_usage_error(ctx, "option --%s needs an argument", name);
-		} else {
+		/* optopt is the letter of an unknown short option, 0 for an
+		 * unknown long one (then the last argument read). */
+		if (optopt > 0 && optopt < 128)
+			cli_usage_error(ctx, "unknown option '-%c'", optopt);
+		else
 			cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
-		}
 		return -1;
 	default:
 		return c;

@@ -106,6 +106,22 @@ expect_out '"id":"DISP-1".*"display_only":true' "...as query --json says of the 
 run L --as ana get --format json DISP-1
 check "...and not for a US government reader" sh -c "! grep -q display_only '$T/out'"
 
+# Options may follow the arguments: "--json" after the query was searched
+# for as a word (no hits, exit 0), and "get ID --format json" was taken for
+# a second id.  Found by helper-20.
+run L --as gbr query lanternfish --json
+expect_out '^\{"id":"DISP-1"' "an option after the query text is an option"
+run L --as gbr query lanternfish --limit
+expect_rc 64 "...and one missing its argument is a usage error"
+expect_err "option --limit needs an argument" "...saying so"
+run L --as gbr get DISP-1 --format json
+expect_out '^\{"id":"DISP-1"' "get ID --format json: the option after the id"
+run L --as gbr query -- --json
+expect_rc 0 "after --, a word that looks like an option is searched for"
+run L --as gbr query -x lanternfish
+expect_rc 64 "an unknown short option is a usage error"
+expect_err "unknown option '-x'" "...named as such (it was 'option --? needs an argument')"
+
 # A title the partner may not read.
 cat >"$T/title.xml" <<'XML'
 <?xml version="1.0" encoding="UTF-8"?>
