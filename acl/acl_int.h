@@ -120,6 +120,14 @@ int acl__sar_valid(const char *tok);
 int acl__aea_valid(const char *tok);
 int acl__accm_valid(const char *tok);
 int acl__caveated(const acl_marking *m);
+/* A JOINT marking: ism:joint, or several owners the United States among
+ * them ("the US is always a JOINT marking owner/producer", CAPCO 2016
+ * JOINT; the ISM peer case JOINT has no ism:joint).  Several owners without
+ * it are foreign information from several sources: (//CAN GBR S). */
+int acl__is_joint(const acl_marking *m);
+/* Whether an EYES ONLY list may name entry idx: USA, a Second Party
+ * partner (AUS, CAN, GBR, NZL) or a tetragraph (CAPCO 2016 EYES ONLY). */
+int acl__eyes_may_name(const acl_data *d, int idx);
 /* The access names a marking requires (SCI as is, SAR as "SAR-x", AEA). */
 int acl__required_access(const acl_marking *m, struct acl__toks *out);
 

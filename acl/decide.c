@@ -128,7 +128,7 @@ acl_decide(const acl_principal *p, const acl_marking *m, struct acl_decision *ou
 	const acl_data *d = m->data;
 	struct acl__toks req;
 	unsigned ds = m->dissem, ni = m->nonic;
-	int joint = m->joint || m->owners.n > 1;
+	int joint = acl__is_joint(m);
 	int usa, nato_in, nato_only;
 
 	if (p->disabled)
@@ -281,7 +281,7 @@ acl_label_build(uint8_t out[ACL_LABEL_SIZE], const acl_marking *m, lsn_err *err)
 	out[0] = 'L';
 	out[1] = ACL_LABEL_VERSION;
 	out[2] = (uint8_t)m->cls;
-	out[3] = (uint8_t)(((m->joint || m->owners.n > 1) ? F_JOINT : 0) |
+	out[3] = (uint8_t)((acl__is_joint(m) ? F_JOINT : 0) |
 	    (nato_own(m) ? F_NATO_ONLY : 0) |
 	    (nato_in ? F_NATO_IN : 0) |
 	    (acl__caveated(m) ? F_CAVEATED : 0));

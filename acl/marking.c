@@ -152,6 +152,25 @@ acl__clist_has(const struct acl__clist *l, int idx)
 }
 
 int
+acl__eyes_may_name(const acl_data *d, int idx)
+{
+	static const char *const second[] = { "USA", "AUS", "CAN", "GBR", "NZL" };
+
+	if (d->e[idx].is_group)
+		return 1;
+	for (size_t i = 0; i < sizeof(second) / sizeof(second[0]); i++)
+		if (strcmp(d->e[idx].code, second[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+acl__is_joint(const acl_marking *m)
+{
+	return m->joint || (m->owners.n > 1 && acl__clist_has(&m->owners, m->data->usa));
+}
+
+int
 acl__toks_has(const struct acl__toks *t, const char *s)
 {
 	for (int i = 0; i < t->n; i++)
@@ -312,10 +331,13 @@ acl__aea_valid(const char *tok)
 			return 1;
 	if ((strncmp(tok, "RD-SG-", 6) == 0 && (sg = tok + 6)) ||
 	    (strncmp(tok, "FRD-SG-", 7) == 0 && (sg = tok + 7))) {
+		/* SIGMA 14, 15, 18 and 20, and the obsolete 1-5 and 9-13 that
+		 * information at rest may still carry (CAPCO 2016 SIGMA). */
 		size_t n = strlen(sg);
-		return n >= 1 && n <= 2 && word_ok(sg, n, 2, 0) &&
+		int v = atoi(sg);
+		return n >= 1 && n <= 2 && word_ok(sg, n, 2, 0) && sg[0] != '0' &&
 		    isdigit((unsigned char)sg[0]) && isdigit((unsigned char)sg[n - 1]) &&
-		    atoi(sg) >= 1 && atoi(sg) <= 99;
+		    ((v >= 1 && v <= 5) || (v >= 9 && v <= 15) || v == 18 || v == 20);
 	}
 	return 0;
 }
@@ -738,7 +760,7 @@ int
 acl_marking_equal(const acl_marking *a, const acl_marking *b)
 {
 	return a->cls == b->cls && clist_eq(&a->owners, &b->owners) &&
-	    (a->joint || a->owners.n > 1) == (b->joint || b->owners.n > 1) &&
+	    acl__is_joint(a) == acl__is_joint(b) &&
 	    toks_eq(&a->sci, &b->sci) && toks_eq(&a->sar, &b->sar) &&
 	    toks_eq(&a->aea, &b->aea) && toks_eq(&a->accm, &b->accm) &&
 	    clist_eq(&a->fgi_open, &b->fgi_open) &&
@@ -967,6 +989,16 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 	if (D(RELIDO) && D(NF))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-RELIDO-NF: RELIDO may not be used with NOFORN (CAPCO 2016 H.8)");
+	/* The templates' "Cannot be used with" (CAPCO 2016 NOFORN, RELIDO,
+	 * ORCON, ORCON-USGOV, DISPLAY ONLY). */
+	if (D(DISPLAYONLY) && (D(NF) || D(RELIDO)))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-DISPLAYONLY-NF-RELIDO: DISPLAY ONLY may not be used with %s (CAPCO "
+		    "2016 DISPLAY ONLY)", D(NF) ? "NOFORN" : "RELIDO");
+	if (D(RELIDO) && (D(OC) || D(OC_USGOV)))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-OC-RELIDO: %s may not be used with RELIDO (CAPCO 2016 %s)",
+		    D(OC_USGOV) ? "ORCON-USGOV" : "ORCON", D(OC_USGOV) ? "ORCON-USGOV" : "ORCON");
 	/* LES NOFORN and SBU NOFORN "may not be released or disclosed to
 	 * foreign persons": in a banner they are NOFORN (CAPCO 2016 D.2
 	 * Table 3), so beside a release marking in one portion they made a
@@ -984,6 +1016,24 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 	if (m->rel.n > 0 && !acl__clist_has(&m->rel, d->usa))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-REL-USA: releasableTo must include USA (CAPCO 2016 Register note **)");
+	if (m->rel.n == 1)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-REL-LIST: REL TO (or EYES ONLY) names USA and at least one other "
+		    "country or tetragraph (CAPCO 2016 REL TO [USA, LIST])");
+	/* EYES ONLY is for the Second Party partners (CAPCO 2016 Register
+	 * section 8 and EYES ONLY); a tetragraph stays (the ISM peer case
+	 * USA/AUS/NATO EYES ONLY), and decide releases it only to the
+	 * Five Eyes trigraphs it names. */
+	if (D(EYES))
+		for (int i = 0; i < m->rel.n; i++)
+			if (!acl__eyes_may_name(d, m->rel.v[i]))
+				return lsn_fail(err, LSN_EINPUT,
+				    "ISM-EYES-LIST: EYES ONLY names USA and the Second Party partners "
+				    "(AUS, CAN, GBR, NZL), not %s (CAPCO 2016 EYES ONLY)",
+				    d->e[m->rel.v[i]].code);
+	if (acl__clist_has(&m->fgi_open, d->usa) || acl__clist_has(&m->fgi_prot, d->usa))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-FGI-USA: FGI names the foreign sources, not USA (CAPCO 2016 FGI)");
 	if (!!D(DISPLAYONLY) != (m->disp.n > 0))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-DISPLAYONLY-LIST: DISPLAYONLY is present exactly when displayOnlyTo "
@@ -1055,7 +1105,15 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 	if (m->joint && m->owners.n < 2)
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-JOINT-OWNERS: JOINT needs two or more owners (CAPCO 2016 H.3)");
-	if (m->joint || m->owners.n > 1) {
+	if (m->joint && !usowned)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-JOINT-USA: USA is always a JOINT owner (CAPCO 2016 JOINT); foreign "
+		    "information from several countries is written without JOINT, as "
+		    "(//CAN GBR S)");
+	if (acl__is_joint(m) && D(EYES))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-JOINT-EYES: JOINT requires REL TO, not EYES ONLY (CAPCO 2016 JOINT)");
+	if (acl__is_joint(m)) {
 		for (int i = 0; i < m->owners.n; i++)
 			if (!rel_covers(d, &m->rel, m->owners.v[i]))
 				return lsn_fail(err, LSN_EINPUT,

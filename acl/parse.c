@@ -25,6 +25,7 @@ struct pctx {
 	size_t n;
 	int portion;
 	int rel_short, eyes_short;
+	int wrote_oc, wrote_oc_usgov; /* the words, not the attributes */
 	size_t errpos;
 	lsn_err *err;
 };
@@ -252,27 +253,35 @@ classification(struct pctx *c, size_t b, size_t e, int nonus)
 	if (starts(c, b, e, "FGI "))
 		return fail_at(c, b, "concealed-source FGI classification (//FGI level) is not "
 		    "supported; name the country");
-	{
-		size_t j = b;
+	/* COUNTRY [COUNTRY...] LEVEL: one foreign owner, or several (CAPCO
+	 * 2016 FGI: "(//CAN GBR S)", with multiple foreign sources). */
+	for (size_t w = b;;) {
+		size_t j = w;
 		int idx;
 
 		while (j < e && c->s[j] != ' ')
 			j++;
 		if (j >= e)
-			return fail_at(c, b, "expected a non-US classification: COUNTRY LEVEL, "
-			    "NATO or JOINT");
-		if ((idx = lookup(c, b, j)) < 0)
-			return fail_at(c, b, "unknown country or tetragraph '%.*s'", (int)(j - b),
-			    c->s + b);
-		if ((lv = level_word(c, j + 1, e)) == 0)
-			return fail_at(c, j + 1, "expected a classification level after %.*s",
-			    (int)(j - b), c->s + b);
+			return w == b ? fail_at(c, b, "expected a non-US classification: COUNTRY "
+					    "LEVEL, NATO or JOINT")
+				      : fail_at(c, w, "expected a classification level");
+		if ((idx = lookup(c, w, j)) < 0)
+			return w == b ? fail_at(c, w, "unknown country or tetragraph '%.*s'",
+					    (int)(j - w), c->s + w)
+				      : fail_at(c, w, "expected a classification level, or a "
+					    "country: not '%.*s'", (int)(j - w), c->s + w);
 		if (idx == c->d->usa)
-			return fail_at(c, b, "a US classification is written without //USA");
-		m->cls = lv;
+			return fail_at(c, w, w == b ? "a US classification is written without "
+			    "//USA" : "USA beside other owners is JOINT: //JOINT LEVEL ... USA");
+		if (acl__clist_has(&m->owners, idx))
+			return fail_at(c, w, "owner '%.*s' given twice", (int)(j - w), c->s + w);
 		acl__clist_add(&m->owners, idx);
+		if ((lv = level_word(c, j + 1, e)) != 0) {
+			m->cls = lv;
+			return 0;
+		}
+		w = j + 1;
 	}
-	return 0;
 }
 
 /* ---- control markings ---- */
@@ -473,6 +482,14 @@ item(struct pctx *c, size_t b, size_t e)
 			continue;
 		switch (w->kind) {
 		case 'D':
+			/* ISM writes ORCON-USGOV as "OC OC-USGOV"; on the page
+			 * the two are never written together (CAPCO 2016
+			 * ORCON), and taken together ORCON was dropped. */
+			c->wrote_oc |= w->bit == ACL__D_OC;
+			c->wrote_oc_usgov |= w->bit == ACL__D_OC_USGOV;
+			if (c->wrote_oc && c->wrote_oc_usgov)
+				return fail_at(c, b, "ORCON and ORCON-USGOV are not written together "
+				    "(CAPCO 2016 ORCON): ORCON-USGOV is ORCON for US government only");
 			m->dissem |= 1u << w->bit;
 			if (w->bit == ACL__D_OC_USGOV)
 				m->dissem |= 1u << ACL__D_OC;

@@ -163,7 +163,7 @@ acl_marking_render(char **out, const acl_marking *m, enum acl_form form,
 	struct acl__buf b = { 0 };
 	struct cat c;
 	int usonly = m->owners.n == 1 && m->owners.v[0] == d->usa;
-	int joint = m->joint || m->owners.n > 1;
+	int joint = acl__is_joint(m);
 
 	*out = NULL;
 	if (m->cls == ACL_LEVEL_NONE || m->owners.n == 0)
@@ -186,13 +186,22 @@ acl_marking_render(char **out, const acl_marking *m, enum acl_form form,
 			acl__buf_putc(&b, ' ');
 			acl__buf_put(&b, codes[i]);
 		}
-	} else if (m->owners.v[0] == d->nato) {
+	} else if (m->owners.n == 1 && m->owners.v[0] == d->nato) {
 		acl__buf_put(&b, "//");
 		acl__buf_put(&b, portion ? nato_abbr[m->cls] : nato_word[m->cls]);
 	} else {
+		/* One foreign owner, or several: (//CAN GBR S), CAPCO 2016
+		 * FGI, "with multiple foreign sources". */
+		const char *codes[ACL__MAXREG];
+
+		for (int i = 0; i < m->owners.n; i++)
+			codes[i] = d->e[m->owners.v[i]].code;
+		qsort(codes, (size_t)m->owners.n, sizeof(codes[0]), cmp_code);
 		acl__buf_put(&b, "//");
-		acl__buf_put(&b, d->e[m->owners.v[0]].code);
-		acl__buf_putc(&b, ' ');
+		for (int i = 0; i < m->owners.n; i++) {
+			acl__buf_put(&b, codes[i]);
+			acl__buf_putc(&b, ' ');
+		}
 		acl__buf_put(&b, portion ? level_abbr[m->cls] : level_word[m->cls]);
 	}
 	/* Non-US (NATO) controls follow the non-US classification. */

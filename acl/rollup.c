@@ -235,7 +235,7 @@ acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, si
 	 * FGI bullet). */
 	if (!mixed_owner) {
 		r->owners = first->owners;
-		r->joint = first->joint || first->owners.n > 1;
+		r->joint = acl__is_joint(first);
 	} else {
 		acl__clist_add(&r->owners, d->usa);
 		for (size_t i = 0; i < n; i++) {
@@ -293,17 +293,49 @@ acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, si
 		} else if (none > 0) {
 			/* rules 12, 16, 17, 19: FD&R mixed with unmarked portions */
 			nf = 1;
-		} else if (relido_only == np) {
-			r->dissem |= BIT(RELIDO); /* rule 24 */
+		} else if (relido > 0 && with_disp > 0 && with_rel < np) {
+			/* rule 18: RELIDO beside DISPLAY ONLY without REL TO (with
+			 * REL TO on every portion, rule 27 below: a JOINT
+			 * document's portions all carry one, and its banner
+			 * cannot be NOFORN) */
+			nf = 1;
+		} else if (relido == np && relido_only > 0) {
+			/* rule 24: RELIDO on every portion is carried to the
+			 * banner, and with it no NOFORN (the manual's own page:
+			 * (S//RELIDO) with (S//REL TO USA, AUS, CAN/RELIDO) is
+			 * SECRET//RELIDO); a REL TO list on some portions only
+			 * does not carry. */
+			r->dissem |= BIT(RELIDO);
 		} else if (relido_only > 0) {
-			nf = 1; /* rules 10, 18 */
+			nf = 1; /* rule 10 */
 		} else if (with_rel == np) {
 			/* rules 9, 13, 21, 22, 23 */
 			size_t k = 0;
 			for (size_t i = 0; i < np; i++)
 				lists[k++] = &part[i]->rel;
 			intersect(d, lists, (int)k, &r->rel);
-			if (!acl__clist_has(&r->rel, d->usa) || r->rel.n < 2) {
+			if (eyes == np) {
+				/* EYES ONLY releases to the trigraphs it names, and
+				 * to no member of a tetragraph (ISM.ACES 5.6.10): the
+				 * common list is what every portion names, unexpanded
+				 * (USA/AUS/NATO with USA/AUS/NZL/NSG is USA/AUS, not
+				 * also the CAN and GBR that NATO and NSG share). */
+				struct acl__clist keep = { 0 };
+				for (int i = 0; i < part[0]->rel.n; i++) {
+					int v = part[0]->rel.v[i], all = 1;
+					for (size_t j = 1; j < np && all; j++)
+						all = acl__clist_has(&part[j]->rel, v);
+					if (all)
+						acl__clist_add(&keep, v);
+				}
+				r->rel = keep;
+			}
+			if ((!acl__clist_has(&r->rel, d->usa) || r->rel.n < 2) && relido == np) {
+				/* rule 24 over rule 9: no common list, RELIDO on
+				 * every portion: RELIDO, not NOFORN */
+				r->rel.n = 0;
+				r->dissem |= BIT(RELIDO);
+			} else if (!acl__clist_has(&r->rel, d->usa) || r->rel.n < 2) {
 				nf = 1;
 			} else {
 				r->dissem |= eyes == np ? BIT(EYES) : BIT(REL);

@@ -107,8 +107,9 @@ static const struct row rows[] = {
 	/* EYES ONLY releases to the Five Eyes trigraphs it names (ISM.ACES
 	 * 5.6.10): not to another country it names, nor through a tetragraph
 	 * (DEU read both, GBR the second, as if they were REL TO). */
-	{ "test_acl_decide__eyes_only_names_five_eyes_only", "SECRET//USA/DEU EYES ONLY",
-	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
+	/* USA/DEU EYES ONLY is refused (ISM-EYES-LIST, test_acl_validate). */
+	{ "test_acl_decide__eyes_only_names_five_eyes_only", "SECRET//USA/GBR EYES ONLY",
+	    { { A }, { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
 	{ "test_acl_decide__eyes_only_expands_no_tetragraph", "SECRET//USA/AUS/NATO EYES ONLY",
 	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
 };

@@ -33,8 +33,10 @@ static const char *const groups[] = { "FVEY", "NATO", "TEYE", "ACGU", "GFNX", "F
 #define NC (sizeof(countries) / sizeof(countries[0]))
 #define NG (sizeof(groups) / sizeof(groups[0]))
 
+/* A list of countries and tetragraphs; an EYES ONLY list names the Second
+ * Party partners (the first 5 countries) and tetragraphs. */
 static inline void
-add_list(char *buf, size_t len, const char *name, int with_usa)
+add_list(char *buf, size_t len, const char *name, int with_usa, int eyes)
 {
 	char v[256] = "";
 	unsigned n = 1 + pick(4);
@@ -42,7 +44,7 @@ add_list(char *buf, size_t len, const char *name, int with_usa)
 	if (with_usa)
 		strcat(v, "USA ");
 	for (unsigned i = 0; i < n; i++) {
-		strcat(v, pick(3) ? countries[pick(NC)] : groups[pick(NG)]);
+		strcat(v, pick(3) ? countries[pick(eyes ? 5 : NC)] : groups[pick(NG)]);
 		strcat(v, " ");
 	}
 	snprintf(buf + strlen(buf), len - strlen(buf), " %s=\"%s\"", name, v);
@@ -81,15 +83,15 @@ t_random_marking(void)
 		strcat(ds, "NF ");
 	if (fdr == 2 || fdr == 5) {
 		strcat(ds, "REL ");
-		add_list(a, sizeof(a), "releasableTo", 1);
+		add_list(a, sizeof(a), "releasableTo", 1, 0);
 	}
 	if (fdr == 3) {
 		strcat(ds, "EYES ");
-		add_list(a, sizeof(a), "releasableTo", 1);
+		add_list(a, sizeof(a), "releasableTo", 1, 1);
 	}
 	if (fdr == 4 || fdr == 5) {
 		strcat(ds, "DISPLAYONLY ");
-		add_list(a, sizeof(a), "displayOnlyTo", 0);
+		add_list(a, sizeof(a), "displayOnlyTo", 0, 0);
 	}
 	snprintf(a + strlen(a), sizeof(a) - strlen(a), " disseminationControls=\"%s\"", ds);
 	if (pick(3) == 0)

@@ -104,6 +104,9 @@ test_acl_parse__lenient_case_spaces_abbreviations(void **state)
 	check_normalises("SECRET//ORCON-USGOV/NOFORN", "SECRET//ORCON-USGOV/NOFORN");
 	check_normalises("TOP SECRET//HCS-P ABCDEF//NOFORN", "TOP SECRET//HCS-P ABCDEF//NOFORN");
 	check_normalises("SECRET//SBU NOFORN", "SECRET//SBU NOFORN");
+	/* several foreign sources, not JOINT (CAPCO 2016 FGI) */
+	check_normalises("(//CAN GBR S)", "//CAN GBR SECRET");
+	check_normalises("(//DEU CAN S//REL TO USA, CAN, DEU)", "//CAN DEU SECRET//REL TO USA, CAN, DEU");
 }
 
 static void
@@ -149,6 +152,10 @@ test_acl_parse__rejects_with_position_and_reason(void **state)
 		{ "//JOINT SECRET USA", 15, "two or more owners" },
 		{ "SECRET//SI-", 11, "compartment" },
 		{ "SECRET//RD-SIGMA 999", 17, "SIGMA" },
+		/* ORCON was dropped: ISM writes ORCON-USGOV as OC OC-USGOV */
+		{ "SECRET//ORCON/ORCON-USGOV", 14, "not written together" },
+		{ "//GBR USA S", 6, "JOINT" },
+		{ "//CAN GBR SECRETX", 10, "classification level" },
 		/* Two lists were merged, the least restrictive reading. */
 		{ "SECRET//REL TO USA, AUS/REL TO USA, GBR", 24, "a second REL TO list" },
 		{ "SECRET//REL TO USA, GBR//REL TO USA, AUS", 25, "a second REL TO list" },
@@ -178,6 +185,8 @@ test_acl_attrs__unknown_tokens_rejected(void **state)
 		"disseminationControls=NOFORM",
 		"SCIcontrols=ZZ",
 		"atomicEnergyMarkings=RD-SG-100",
+		"atomicEnergyMarkings=RD-SG-7", /* SIGMA 14, 15, 18, 20; 1-5, 9-13 obsolete */
+		"atomicEnergyMarkings=FRD-SG-99",
 		"nonICmarkings=FOO",
 		"nonUSControls=SECRET",
 		"bogusAttribute=1",

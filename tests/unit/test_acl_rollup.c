@@ -98,6 +98,17 @@ static const struct rcase table3[] = {
 	    "SECRET//REL TO USA, GBR" },
 	{ "test_acl_rollup__table3_rule_24_relido_on_all",
 	    { "(S//RELIDO)", "(C//RELIDO)", NULL }, "SECRET//RELIDO" },
+	/* The manual's page under RELIDO: "carried forward to the banner
+	 * line because it appears on all portions... NOFORN would not be
+	 * added" (helper-19; it was NOFORN, and the manual's banner refused). */
+	{ "test_acl_rollup__table3_rule_24_relido_on_all_one_with_rel",
+	    { "(S//RELIDO)", "(S//REL TO USA, AUS, CAN/RELIDO)", NULL }, "SECRET//RELIDO" },
+	{ "test_acl_rollup__table3_rule_24_relido_on_all_no_common_rel",
+	    { "(S//REL TO USA, AUS/RELIDO)", "(S//REL TO USA, CAN/RELIDO)", NULL },
+	    "SECRET//RELIDO" },
+	/* Rule 18 with a REL TO beside the RELIDO (it was DISPLAY ONLY IRQ). */
+	{ "test_acl_rollup__table3_rule_18_rel_relido_with_display_only",
+	    { "(S//REL TO USA, IRQ/RELIDO)", "(S//DISPLAY ONLY IRQ)", NULL }, NF_BANNER },
 	{ "test_acl_rollup__table3_rule_25_display_only_common",
 	    { "(S//DISPLAY ONLY AFG, IRQ)", "(S//DISPLAY ONLY AFG)", NULL },
 	    "SECRET//DISPLAY ONLY AFG" },
@@ -113,6 +124,16 @@ static const struct rcase table3[] = {
 static const struct rcase other[] = {
 	{ "test_acl_rollup__classification_is_max",
 	    { "(U)", "(C//NF)", "(TS//NF)", NULL }, "TOP SECRET//NOFORN" },
+	/* Foreign information from several sources (CAPCO 2016 FGI,
+	 * "(//CAN GBR S)"): not JOINT; beside a US portion, FGI of each. */
+	{ "test_acl_rollup__several_foreign_owners_keep_their_marking",
+	    { "(//CAN GBR S//REL TO USA, CAN, GBR)", "(//CAN GBR C//REL TO USA, CAN, GBR)", NULL },
+	    "//CAN GBR SECRET//REL TO USA, CAN, GBR" },
+	{ "test_acl_rollup__several_foreign_owners_beside_us_are_fgi",
+	    { "(//CAN GBR S)", "(S//NF)", NULL }, "SECRET//FGI CAN GBR//NOFORN" },
+	{ "test_acl_rollup__eyes_common_countries_are_second_party_only",
+	    { "(S//USA/AUS/NATO EYES ONLY)", "(C//USA/AUS/NZL/NSG EYES ONLY)", NULL },
+	    "SECRET//USA/AUS EYES ONLY" },
 	{ "test_acl_rollup__r_portion_becomes_c_in_us_banner",
 	    { "(//GBR R)", "(U)", NULL }, "CONFIDENTIAL//FGI GBR" },
 	{ "test_acl_rollup__sci_sap_aea_union",

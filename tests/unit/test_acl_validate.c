@@ -206,6 +206,40 @@ test_acl_validate__sci_levels_and_requirements(void **state)
 	bad("classification=C " US "disseminationControls=RS", "ISM-DISSEM-LEVEL");
 }
 
+/* The templates' "Cannot be used with", JOINT's owners and lists (CAPCO
+ * 2016; found by helper-19 against the manual's templates). */
+static void
+test_acl_validate__fdr_joint_and_fgi_rules(void **state)
+{
+	(void)state;
+	bad("classification=S " US "disseminationControls=\"NF DISPLAYONLY\" displayOnlyTo=IRQ",
+	    "ISM-DISPLAYONLY-NF-RELIDO");
+	bad("classification=S " US "disseminationControls=\"RELIDO DISPLAYONLY\" "
+	    "displayOnlyTo=IRQ", "ISM-DISPLAYONLY-NF-RELIDO");
+	ok("classification=S " US "disseminationControls=\"REL RELIDO\" releasableTo=\"USA GBR\"");
+	bad("classification=S " US "disseminationControls=\"OC RELIDO\"", "ISM-OC-RELIDO");
+	bad("classification=S " US "disseminationControls=\"OC OC-USGOV RELIDO\"",
+	    "ISM-OC-RELIDO");
+	bad("classification=S " US "disseminationControls=REL releasableTo=USA", "ISM-REL-LIST");
+	ok("classification=S " US "disseminationControls=EYES releasableTo=\"USA GBR NZL\"");
+	ok("classification=S " US "disseminationControls=EYES releasableTo=\"USA AUS NATO\"");
+	bad("classification=S " US "disseminationControls=EYES releasableTo=\"USA DEU\"",
+	    "ISM-EYES-LIST");
+	bad("classification=S " US "FGIsourceOpen=USA", "ISM-FGI-USA");
+	/* JOINT: USA always among the owners, and REL TO, not EYES */
+	ok("classification=S ownerProducer=\"USA CAN\" joint=true disseminationControls=REL "
+	   "releasableTo=\"USA CAN\"");
+	bad("classification=S ownerProducer=\"CAN GBR\" joint=true disseminationControls=REL "
+	    "releasableTo=\"USA CAN GBR\"", "ISM-JOINT-USA");
+	bad("classification=S ownerProducer=\"USA CAN\" joint=true disseminationControls=EYES "
+	    "releasableTo=\"USA CAN\"", "ISM-JOINT-EYES");
+	/* several foreign owners without USA: foreign information, not
+	 * JOINT, and no REL TO needed (CAPCO 2016 FGI: (//CAN GBR S)) */
+	ok("classification=S ownerProducer=\"CAN GBR\"");
+	/* SIGMA 14, 15, 18, 20 and the obsolete 1-5, 9-13 */
+	ok("classification=S " US "atomicEnergyMarkings=\"RD RD-SG-13\" disseminationControls=NF");
+}
+
 static void
 test_acl_validate__r_only_non_us(void **state)
 {
@@ -304,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_acl_validate__sigma_cnwdi_need_their_family),
 		cmocka_unit_test(test_acl_validate__template_relationships),
 		cmocka_unit_test(test_acl_validate__sci_levels_and_requirements),
+		cmocka_unit_test(test_acl_validate__fdr_joint_and_fgi_rules),
 		cmocka_unit_test(test_acl_validate__r_only_non_us),
 		cmocka_unit_test(test_acl_validate__joint_owners_in_rel),
 		cmocka_unit_test(test_acl_validate__classification_and_owner_required),
