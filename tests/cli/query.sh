@@ -106,6 +106,26 @@ expect_out '"id":"DISP-1".*"display_only":true' "...as query --json says of the 
 run L --as ana get --format json DISP-1
 check "...and not for a US government reader" sh -c "! grep -q display_only '$T/out'"
 
+# Foreign information from several sources, not JOINT (CAPCO 2016 FGI,
+# "(//CAN DEU S//REL TO USA, CAN, DEU)"): it was taken for JOINT, which no
+# US reader owns, so not even a US analyst could ingest it.  Helper-19.
+cat >"$T/fgi.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<doc xmlns:ism="urn:us:gov:ic:ism" ism:resourceElement="true" ism:createDate="2024-03-04"
+     ism:classification="S" ism:ownerProducer="CAN DEU" ism:disseminationControls="REL" ism:releasableTo="USA CAN DEU">
+  <title ism:classification="S" ism:ownerProducer="CAN DEU" ism:disseminationControls="REL" ism:releasableTo="USA CAN DEU">Ferrymoss combined assessment</title>
+  <p ism:classification="S" ism:ownerProducer="CAN DEU" ism:disseminationControls="REL" ism:releasableTo="USA CAN DEU">Ferrymoss paragraph from two partners.</p>
+</doc>
+XML
+run L --as feed ingest --json "$T/fgi.xml"
+expect_out '"status":"stored"' "a report of two foreign owners (not JOINT) is stored by a US analyst"
+run L --as ana query ferrymoss
+expect_out '//CAN DEU SECRET//REL TO USA, CAN, DEU' "...a US reader finds it, under its foreign banner"
+run L --as deu query ferrymoss
+expect_out 'Ferrymoss combined assessment' "...and so does DEU, named in its REL TO"
+run L --as gbr query ferrymoss
+check "...but not GBR" test ! -s "$T/out"
+
 # Options may follow the arguments: "--json" after the query was searched
 # for as a word (no hits, exit 0), and "get ID --format json" was taken for
 # a second id.  Found by helper-20.
