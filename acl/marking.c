@@ -1031,6 +1031,14 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 				    "ISM-EYES-LIST: EYES ONLY names USA and the Second Party partners "
 				    "(AUS, CAN, GBR, NZL), not %s (CAPCO 2016 EYES ONLY)",
 				    d->e[m->rel.v[i]].code);
+	/* ATOMAL, BALK and BOHEMIA are NATO's: on a marking whose NATO
+	 * source is not named, no NATO read-on was required and the ATOMAL
+	 * read-on alone opened SECRET//ATOMAL (helper-19). */
+	if (m->nonus != 0 && !(d->nato >= 0 && (acl__clist_has(&m->owners, d->nato) ||
+	    acl__clist_has(&m->fgi_open, d->nato))))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-NONUS-NATO: ATOMAL, BALK and BOHEMIA mark NATO information: NATO "
+		    "must be an owner or a named FGI source (CAPCO 2016 FGI NATO)");
 	if (acl__clist_has(&m->fgi_open, d->usa) || acl__clist_has(&m->fgi_prot, d->usa))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-FGI-USA: FGI names the foreign sources, not USA (CAPCO 2016 FGI)");

@@ -71,7 +71,8 @@ test_acl_label__decisions_equal_marking_decisions(void **state)
 	}
 	print_message("valid %zu, allowed %zu, view-only %zu of 100000\n", valid, allowed, viewed);
 	/* The generator must exercise every outcome, or the test proves little. */
-	assert_true(valid > 20000);
+	/* about a fifth of the random markings keep every rule */
+	assert_true(valid > 15000);
 	assert_true(allowed > 1000);
 	assert_true(viewed > 100);
 	for (int i = 0; i < 64; i++)

@@ -65,7 +65,7 @@ t_random_marking(void)
 	static const char *const aea[] = { "RD", "FRD", "DCNI", "RD-CNWDI", "UCNI" };
 	static const char *const nonic[] = { "DS", "XD", "ND", "SBU", "SBU-NF", "LES", "LES-NF",
 		"SSI", "ACCM-TEA_LEAF" };
-	static const char *const nonus[] = { "ATOMAL", "BALK", "BOHEMIA" };
+	static const char *const nonus_[] = { "ATOMAL", "BALK", "BOHEMIA" };
 	char a[2048], ds[256] = "";
 	acl_marking *m = NULL;
 	lsn_err err;
@@ -104,11 +104,16 @@ t_random_marking(void)
 		    aea[pick(5)]);
 	if (pick(6) == 0)
 		snprintf(a + strlen(a), sizeof(a) - strlen(a), " nonICmarkings=%s", nonic[pick(9)]);
-	if (pick(8) == 0)
-		snprintf(a + strlen(a), sizeof(a) - strlen(a), " nonUSControls=%s", nonus[pick(3)]);
+	/* NATO's controls mostly on NATO information (FGI NATO otherwise) */
+	int nonus = pick(8) == 0, fgi_nato = nonus && !strstr(owners[own], "NATO") && pick(4);
+	if (nonus)
+		snprintf(a + strlen(a), sizeof(a) - strlen(a), " nonUSControls=%s", nonus_[pick(3)]);
 	if (pick(10) == 0)
-		snprintf(a + strlen(a), sizeof(a) - strlen(a), " %s=%s",
-		    pick(2) ? "FGIsourceOpen" : "FGIsourceProtected", countries[1 + pick(NC - 1)]);
+		snprintf(a + strlen(a), sizeof(a) - strlen(a), " %s=\"%s%s\"",
+		    fgi_nato || pick(2) ? "FGIsourceOpen" : "FGIsourceProtected",
+		    countries[1 + pick(NC - 1)], fgi_nato ? " NATO" : "");
+	else if (fgi_nato)
+		strcat(a, " FGIsourceOpen=NATO");
 	if (acl_marking_from_attrs(&m, T_data, a, &err) != 0)
 		fail_msg("generator made bad attributes '%s': %s", a, err.msg);
 	return m;

@@ -226,6 +226,12 @@ test_acl_validate__fdr_joint_and_fgi_rules(void **state)
 	bad("classification=S " US "disseminationControls=EYES releasableTo=\"USA DEU\"",
 	    "ISM-EYES-LIST");
 	bad("classification=S " US "FGIsourceOpen=USA", "ISM-FGI-USA");
+	/* NATO's controls on NATO information only */
+	ok("classification=S ownerProducer=NATO nonUSControls=ATOMAL");
+	ok("classification=S " US "FGIsourceOpen=NATO nonUSControls=ATOMAL disseminationControls=NF");
+	bad("classification=S " US "nonUSControls=ATOMAL disseminationControls=NF",
+	    "ISM-NONUS-NATO");
+	bad("classification=S ownerProducer=GBR nonUSControls=BOHEMIA", "ISM-NONUS-NATO");
 	/* JOINT: USA always among the owners, and REL TO, not EYES */
 	ok("classification=S ownerProducer=\"USA CAN\" joint=true disseminationControls=REL "
 	   "releasableTo=\"USA CAN\"");
