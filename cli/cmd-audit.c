@@ -21,6 +21,11 @@
  * Decrypted payloads live only in per-entry buffers that are wiped; the
  * output stream's buffer is ours and is wiped after the last flush.
  *
+ * show and export walk the log with store_audit_iter(), which recomputes
+ * the chain as verify does (over every entry, filtered out or not) and
+ * stops at the first break: they print the entries before it, then the
+ * break in verify's words, and exit 65.
+ *
  * Exit status: 0 ok, 64 usage, 65 the chain is broken or does not extend
  * --head (or an entry fails authentication), 73 OUT exists, 74 I/O,
  * 77 not an enabled officer.
@@ -70,13 +75,14 @@ static int run_verify(struct cli_ctx *, const struct cli_cmd *, int, char **);
 static int run_export(struct cli_ctx *, const struct cli_cmd *, int, char **);
 
 static const struct cli_cmd sub_show = { "show", NULL,
-	"print audit entries as a table, filtered (officer only)", show_opts, run_show };
+	"print audit entries as a table, filtered, up to a break in the chain (officer only)",
+	show_opts, run_show };
 static const struct cli_cmd sub_verify = { "verify", NULL,
 	"recompute the audit chain and print its head SEQ:MAC (officer only)",
 	verify_opts, run_verify };
 static const struct cli_cmd sub_export = { "export", "[OUT]",
-	"write audit entries as JSON Lines to OUT (mode 0600) or stdout (officer only)",
-	export_opts, run_export };
+	"write audit entries as JSON Lines to OUT (mode 0600) or stdout, up to a break in "
+	"the chain (officer only)", export_opts, run_export };
 
 static const struct cli_cmd *const subs[] = { &sub_show, &sub_verify, &sub_export,
 	NULL };
@@ -867,7 +873,10 @@ run_show(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 			wk.mode = MODE_MEASURE;
 			rc = store_audit_iter(sn, 1, visit, &wk, &wk.err);
 		}
-		if (rc == 0) {
+		/* A break stops both passes at the same entry of the one
+		 * snapshot: print the entries before it, as --json and export
+		 * do, and report it after them. */
+		if (rc == 0 || rc == LSN_EINPUT) {
 			for (int c = 0; c < NCOL; c++)
 				printf("%-*s%s", c + 1 < NCOL ? (int)wk.w[c] : 0, heads[c],
 				    c + 1 < NCOL ? "  " : "\n");
@@ -918,9 +927,9 @@ run_verify(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **arg
 		goto out;
 	}
 	if (bad != 0) {
+		/* The store's words, which show and export print too. */
 		status = LSN_EINPUT;
-		snprintf(why, sizeof(why), "the chain breaks at entry %" PRIu64 ": it was "
-		    "edited, deleted, reordered or inserted", bad);
+		snprintf(why, sizeof(why), "%s", err.msg);
 	} else if (head == 0) {
 		/* init writes the first entry: a log without one lost them all. */
 		status = LSN_EINPUT;

@@ -33,31 +33,34 @@ store__audit_genesis(store *st, uint8_t mac[STORE_MAC_LEN])
 	    STORE__ID_LEN, mac);
 }
 
-/* mac over (seq, prev, body), with h (keyed, reset here) or a fresh handle */
-static int
-chain_mac(store *st, gcry_md_hd_t h, uint64_t seq, const uint8_t prev[STORE_MAC_LEN],
+/* The audit MAC key in a new keyed handle, or NULL (no memory). */
+static gcry_md_hd_t
+mac_handle(store *st)
+{
+	gcry_md_hd_t h = NULL;
+
+	if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
+	    gcry_md_setkey(h, st->keys->audit_mac, STORE_KEY_LEN)) {
+		gcry_md_close(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* mac over (seq, prev, body), with h (from mac_handle(); reset here) */
+static void
+chain_mac(gcry_md_hd_t h, uint64_t seq, const uint8_t prev[STORE_MAC_LEN],
     const uint8_t *body, size_t body_len, uint8_t out[STORE_MAC_LEN])
 {
-	gcry_md_hd_t own = NULL;
 	uint8_t sb[8];
 
-	if (h != NULL) {
-		gcry_md_reset(h); /* keeps the key */
-	} else if (gcry_md_open(&own, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
-	    gcry_md_setkey(own, st->keys->audit_mac, STORE_KEY_LEN)) {
-		gcry_md_close(own);
-		return LSN_EINTERNAL;
-	} else {
-		h = own;
-	}
+	gcry_md_reset(h); /* keeps the key */
 	lsn_put_be64(sb, seq);
 	gcry_md_write(h, CHAIN_LABEL, sizeof(CHAIN_LABEL) - 1);
 	gcry_md_write(h, sb, 8);
 	gcry_md_write(h, prev, STORE_MAC_LEN);
 	gcry_md_write(h, body, body_len);
 	memcpy(out, gcry_md_read(h, GCRY_MD_SHA256), STORE_MAC_LEN);
-	gcry_md_close(own);
-	return 0;
 }
 
 /* The writer's keyed handles, opened with the first entry it appends (only
@@ -65,14 +68,8 @@ chain_mac(store *st, gcry_md_hd_t h, uint64_t seq, const uint8_t prev[STORE_MAC_
 static int
 writer_handles(store *st)
 {
-	if (st->audit_mac_h == NULL &&
-	    (gcry_md_open(&st->audit_mac_h, GCRY_MD_SHA256,
-		 GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
-		gcry_md_setkey(st->audit_mac_h, st->keys->audit_mac, STORE_KEY_LEN))) {
-		gcry_md_close(st->audit_mac_h);
-		st->audit_mac_h = NULL;
+	if (st->audit_mac_h == NULL && (st->audit_mac_h = mac_handle(st)) == NULL)
 		return LSN_EINTERNAL;
-	}
 	if (st->audit_gcm_h == NULL &&
 	    (gcry_cipher_open(&st->audit_gcm_h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM,
 		 GCRY_CIPHER_SECURE) ||
@@ -141,55 +138,81 @@ store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
 	entry_aad(st, seq, e, aad);
 	if (writer_handles(st) != 0 ||
 	    store__aead_seal(st->audit_gcm_h, &st->audit_nonces, aad, sizeof(aad), payload, len,
-		e + ENTRY_HDR) != 0 ||
-	    chain_mac(st, st->audit_mac_h, seq, prev, e, elen - STORE_MAC_LEN,
-		e + elen - STORE_MAC_LEN) != 0)
+		e + ENTRY_HDR) != 0) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "cannot seal an audit entry");
+		goto out;
+	}
+	chain_mac(st->audit_mac_h, seq, prev, e, elen - STORE_MAC_LEN, e + elen - STORE_MAC_LEN);
 out:
 	mdb_cursor_close(c);
 	return rc;
 }
 
-int
-store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx,
+/*
+ * The one walk over the log that verify, show and export share: from entry
+ * 1, recompute each entry's chain MAC and, for entries at or after from_seq
+ * when fn is not NULL, decrypt the entry and hand it to fn.  An entry is
+ * handed over only once its MAC verifies, so a reader never gets an entry
+ * past a break, and the chain is checked over every entry whether or not
+ * the caller wants it (a filter, a later from_seq).  Stops at the first
+ * break: *bad_seq is the entry expected there, and the status LSN_EINPUT.
+ * head_seq and head_mac receive the last entry that verified (0 and the
+ * genesis MAC before the first).
+ */
+static int
+chain_walk(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx,
+    uint64_t *bad_seq, uint64_t *head_seq, uint8_t head_mac[STORE_MAC_LEN],
     lsn_err *err)
 {
 	store *st = sn->st;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	uint8_t kb[8], aad[STORE__ID_LEN + 8 + ENTRY_HDR], *plain = NULL;
+	gcry_md_hd_t h = NULL;
+	uint8_t prev[STORE_MAC_LEN], mac[STORE_MAC_LEN];
+	uint8_t aad[STORE__ID_LEN + 8 + ENTRY_HDR], *plain = NULL;
 	size_t plen = 0;
 	store_audit_entry e;
-	uint64_t expect = from_seq;
-	int rc, op = MDB_SET_RANGE;
+	uint64_t expect = 1;
+	int rc, op = MDB_FIRST;
 
-	lsn_put_be64(kb, from_seq);
-	k.mv_size = 8;
-	k.mv_data = kb;
-	if ((rc = mdb_cursor_open(sn->txn, st->audit, &c)) != 0)
-		return store__lmdb_err(err, rc, "reading the audit log");
+	*bad_seq = 0;
+	store__audit_genesis(st, prev);
+	/* One keyed handle for the walk rather than one per entry; the
+	 * writer's belongs to the write transaction, and readers run beside it. */
+	if ((h = mac_handle(st)) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "cannot compute a MAC");
+		goto out;
+	}
+	if ((rc = mdb_cursor_open(sn->txn, st->audit, &c)) != 0) {
+		rc = store__lmdb_err(err, rc, "reading the audit log");
+		goto out;
+	}
 	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
 		op = MDB_NEXT;
-		if (k.mv_size != 8 || v.mv_size < ENTRY_MIN) {
-			rc = lsn_fail(err, LSN_EINPUT, "the audit log is corrupted");
-			goto out;
+		e.seq = k.mv_size == 8 ? lsn_get_be64(k.mv_data) : 0;
+		/* A gap or a strange key: the expected entry is missing. */
+		if (e.seq != expect || v.mv_size < ENTRY_MIN) {
+			*bad_seq = expect;
+			break;
 		}
-		e.seq = lsn_get_be64(k.mv_data);
-		/* Entries follow one another: a gap is an entry removed, which
-		 * show and export must not pass over as if the log were whole
-		 * (from_seq is an entry's, or past the last). */
-		if (e.seq != expect) {
-			rc = lsn_fail(err, LSN_EINPUT, "audit entry %llu is missing (the log was "
-			    "edited: audit verify says where)", (unsigned long long)expect);
-			goto out;
+		chain_mac(h, e.seq, prev, v.mv_data, v.mv_size - STORE_MAC_LEN, mac);
+		if (lsn_ct_memcmp(mac, (uint8_t *)v.mv_data + v.mv_size - STORE_MAC_LEN,
+			STORE_MAC_LEN) != 0) {
+			*bad_seq = e.seq;
+			break;
 		}
+		memcpy(prev, mac, STORE_MAC_LEN);
 		expect++;
+		if (fn == NULL || e.seq < from_seq)
+			continue;
 		e.time_us = lsn_get_be64((uint8_t *)v.mv_data + 1);
 		plen = v.mv_size - ENTRY_MIN;
 		if ((plain = malloc(plen ? plen : 1)) == NULL) {
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 			goto out;
 		}
+		/* The chain held, so the entry is as written; GCM still binds
+		 * its payload to its number and to this store. */
 		entry_aad(st, e.seq, v.mv_data, aad);
 		if (store__aead_open(st->keys->audit_enc, aad, sizeof(aad),
 			(uint8_t *)v.mv_data + ENTRY_HDR, v.mv_size - ENTRY_HDR - STORE_MAC_LEN,
@@ -198,7 +221,7 @@ store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx
 			    (unsigned long long)e.seq);
 			goto out;
 		}
-		memcpy(e.mac, (uint8_t *)v.mv_data + v.mv_size - STORE_MAC_LEN, STORE_MAC_LEN);
+		memcpy(e.mac, mac, STORE_MAC_LEN);
 		e.payload = plain;
 		e.payload_len = plen;
 		rc = fn(ctx, &e);
@@ -207,61 +230,38 @@ store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx
 		if (rc != 0)
 			goto out;
 	}
-	rc = rc == MDB_NOTFOUND ? 0 : store__lmdb_err(err, rc, "reading the audit log");
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		rc = store__lmdb_err(err, rc, "reading the audit log");
+		goto out;
+	}
+	rc = 0;
+	if (*bad_seq != 0)
+		rc = lsn_fail(err, LSN_EINPUT, "the chain breaks at entry %llu: it was "
+		    "edited, deleted, reordered or inserted", (unsigned long long)*bad_seq);
 out:
+	*head_seq = expect - 1;
+	memcpy(head_mac, prev, STORE_MAC_LEN);
 	lsn_wipe_free(plain, plen);
 	mdb_cursor_close(c);
+	gcry_md_close(h);
 	return rc;
+}
+
+int
+store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx,
+    lsn_err *err)
+{
+	uint8_t head_mac[STORE_MAC_LEN];
+	uint64_t bad, head;
+
+	return chain_walk(sn, from_seq, fn, ctx, &bad, &head, head_mac, err);
 }
 
 int
 store_audit_verify(store_snap *sn, uint64_t *bad_seq, uint64_t *head_seq,
     uint8_t head_mac[STORE_MAC_LEN], lsn_err *err)
 {
-	store *st = sn->st;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	uint8_t prev[STORE_MAC_LEN], mac[STORE_MAC_LEN];
-	uint64_t expect = 1, seq;
-	int rc, op = MDB_FIRST;
-
-	*bad_seq = 0;
-	store__audit_genesis(st, prev);
-	if ((rc = mdb_cursor_open(sn->txn, st->audit, &c)) != 0)
-		return store__lmdb_err(err, rc, "reading the audit log");
-	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
-		op = MDB_NEXT;
-		seq = k.mv_size == 8 ? lsn_get_be64(k.mv_data) : 0;
-		/* A gap or a strange key: the expected entry is missing. */
-		if (seq != expect || v.mv_size < ENTRY_MIN) {
-			*bad_seq = expect;
-			break;
-		}
-		if (chain_mac(st, NULL, seq, prev, v.mv_data, v.mv_size - STORE_MAC_LEN, mac) != 0) {
-			rc = lsn_fail(err, LSN_EINTERNAL, "cannot compute a MAC");
-			goto out;
-		}
-		if (lsn_ct_memcmp(mac, (uint8_t *)v.mv_data + v.mv_size - STORE_MAC_LEN,
-			STORE_MAC_LEN) != 0) {
-			*bad_seq = seq;
-			break;
-		}
-		memcpy(prev, mac, STORE_MAC_LEN);
-		expect++;
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		rc = store__lmdb_err(err, rc, "reading the audit log");
-		goto out;
-	}
-	*head_seq = expect - 1;
-	memcpy(head_mac, prev, STORE_MAC_LEN);
-	rc = 0;
-	if (*bad_seq != 0)
-		rc = lsn_fail(err, LSN_EINPUT, "audit entry %llu is edited, missing, "
-		    "reordered or inserted", (unsigned long long)*bad_seq);
-out:
-	mdb_cursor_close(c);
-	return rc;
+	return chain_walk(sn, 1, NULL, NULL, bad_seq, head_seq, head_mac, err);
 }
 
 int

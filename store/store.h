@@ -409,8 +409,14 @@ typedef struct store_audit_entry {
 
 /*
  * Call fn for each audit entry with seq >= from_seq, decrypted, in order.
- * fn returns 0 to continue.  Returns 0, LSN_EINPUT (an entry fails
- * authentication), or fn's value.
+ * The chain is recomputed from entry 1 as store_audit_verify() does, over
+ * the entries before from_seq too, and an entry reaches fn only once its
+ * MAC verifies: the walk stops at the first entry that is edited, missing,
+ * reordered or inserted, after fn has had the ones before it.  e->mac is
+ * the entry's verified chain MAC.  fn returns 0 to continue.
+ * Returns 0, LSN_EINPUT (the chain breaks: err says "the chain breaks at
+ * entry N: ...", as store_audit_verify's; or an entry fails decryption),
+ * LSN_EIO, LSN_EINTERNAL, or fn's value.
  */
 typedef int (*store_audit_fn)(void *ctx, const store_audit_entry *e);
 int store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn,
@@ -423,7 +429,8 @@ int store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn,
  *   head_seq, head_mac: receive the last entry's sequence and MAC
  *             (0 and the genesis MAC for an empty log).
  * Returns 0 when the chain verifies, LSN_EINPUT when it does not (bad_seq
- * set), LSN_EIO.
+ * set; err says "the chain breaks at entry N: it was edited, deleted,
+ * reordered or inserted"), LSN_EIO, LSN_EINTERNAL.
  */
 int store_audit_verify(store_snap *sn, uint64_t *bad_seq, uint64_t *head_seq,
     uint8_t head_mac[STORE_MAC_LEN], lsn_err *err);

@@ -2355,19 +2355,51 @@ swap_entries_3_4(MDB_txn *txn, MDB_dbi dbi)
 }
 
 static void
-tamper(void **state, void (*edit)(MDB_txn *, MDB_dbi), uint64_t want_bad)
+flip_mac_entry3(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t kb[8], copy[256];
+	MDB_val k = key_of(3, kb), v;
+
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - 1] ^= 1; /* its chain MAC: the ciphertext still opens */
+	v.mv_data = copy;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+}
+
+/*
+ * Damage entry 3 of five with edit: verify names it, and the iterator
+ * hands over entries 1 and 2 and then stops with the same words, also when
+ * asked to start past the damage (it checks the chain from entry 1).
+ */
+static void
+tamper(void **state, void (*edit)(MDB_txn *, MDB_dbi))
 {
 	struct fx *f = *state;
+	store_snap *sn = NULL;
+	char out[256] = "";
+	lsn_err err;
 
 	audit_entries(f->st, 5);
 	assert_int_equal(verify(f->st, NULL), 0);
 	raw_audit(f->st, edit);
-	assert_int_equal(verify(f->st, NULL), want_bad);
+	assert_int_equal(verify(f->st, NULL), 3);
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_audit_iter(sn, 1, collect_audit, out, &err), LSN_EINPUT);
+	assert_string_equal(out, "e1;e2;");
+	assert_string_equal(err.msg, "the chain breaks at entry 3: it was edited, "
+	    "deleted, reordered or inserted");
+	out[0] = '\0';
+	assert_int_equal(store_audit_iter(sn, 4, collect_audit, out, &err), LSN_EINPUT);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(err.msg, "breaks at entry 3:"));
+	store_snap_end(sn);
 }
 
-static void test_store_audit__edit_named(void **s) { tamper(s, edit_entry3, 3); }
-static void test_store_audit__delete_named(void **s) { tamper(s, delete_entry3, 3); }
-static void test_store_audit__swap_named(void **s) { tamper(s, swap_entries_3_4, 3); }
+static void test_store_audit__edit_named(void **s) { tamper(s, edit_entry3); }
+static void test_store_audit__mac_edit_named(void **s) { tamper(s, flip_mac_entry3); }
+static void test_store_audit__delete_named(void **s) { tamper(s, delete_entry3); }
+static void test_store_audit__swap_named(void **s) { tamper(s, swap_entries_3_4); }
 
 /* Search a file for a byte string. */
 static int
@@ -2484,6 +2516,7 @@ main(void)
 		T(test_store_batch__check_reads_the_commit_not_a_snapshot),
 		T(test_store_audit__chain_appends_reads_and_verifies),
 		T(test_store_audit__edit_named),
+		T(test_store_audit__mac_edit_named),
 		T(test_store_audit__delete_named),
 		T(test_store_audit__swap_named),
 		T(test_store_files__hold_no_plaintext),
