@@ -200,7 +200,11 @@ cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s %s: ", ctx->prog, ctx->cmd_path ? ctx->cmd_path : "");
+	/* liaison: <what>: <why>, as every other error (DESIGN.md section 9) */
+	if (ctx->cmd_path != NULL && ctx->cmd_path[0] != '\0')
+		fprintf(stderr, "%s: %s: ", ctx->prog, ctx->cmd_path);
+	else
+		fprintf(stderr, "%s: ", ctx->prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

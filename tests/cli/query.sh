@@ -140,7 +140,8 @@ run L --as gbr query -- --json
 expect_rc 0 "after --, a word that looks like an option is searched for"
 run L --as gbr query -x lanternfish
 expect_rc 64 "an unknown short option is a usage error"
-expect_err "unknown option '-x'" "...named as such (it was 'option --? needs an argument')"
+expect_err "^liaison: query: unknown option '-x' \\(try --help\\)$" \
+	"...named as such, in liaison: <what>: <why> (it was 'liaison query: option --? needs an argument')"
 
 # A title the partner may not read.
 cat >"$T/title.xml" <<'XML'
