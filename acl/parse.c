@@ -25,6 +25,7 @@ struct pctx {
 	size_t n;
 	int portion;
 	int rel_short, eyes_short;
+	int joint_short; /* (//JOINT S//REL): the owners are the banner's */
 	int wrote_oc, wrote_oc_usgov; /* the words, not the attributes */
 	size_t errpos;
 	lsn_err *err;
@@ -242,6 +243,12 @@ classification(struct pctx *c, size_t b, size_t e, int nonus)
 			return fail_at(c, i, "expected a JOINT classification level");
 		m->cls = lv;
 		m->joint = 1;
+		if (le >= e && c->portion) {
+			/* the portion shorthand (CAPCO 2016 JOINT: "(//JOINT
+			 * S//REL)" under its banner) */
+			c->joint_short = 1;
+			return 0;
+		}
 		if (le >= e)
 			return fail_at(c, le, "JOINT needs its owner countries");
 		if (countries(c, le + 1, e, &m->owners, "JOINT") != 0)
@@ -734,6 +741,15 @@ acl_marking_parse(acl_marking **out, const acl_data *data, const char *text,
 		if ((rc = category(c, cb, ce)) != 0)
 			goto out;
 		i = ce;
+	}
+	if (c->joint_short) {
+		if (banner == NULL || !acl__is_joint(banner)) {
+			rc = fail_at(c, b, "JOINT needs its owner countries (the portion shorthand "
+			    "(//JOINT LEVEL) needs a JOINT banner)");
+			goto out;
+		}
+		for (int k = 0; k < banner->owners.n; k++)
+			acl__clist_add(&c->m->owners, banner->owners.v[k]);
 	}
 	if (c->rel_short || c->eyes_short) {
 		if (banner == NULL || banner->rel.n == 0) {

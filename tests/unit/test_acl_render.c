@@ -124,6 +124,21 @@ test_acl_parse__rel_shorthand_needs_banner(void **state)
 	acl_marking_free(m);
 	assert_int_equal(acl_marking_parse(&m, T_data, "SECRET//REL", b, NULL, &err), LSN_EINPUT);
 	acl_marking_free(b);
+	/* (//JOINT S//REL) takes the owners and the list from its JOINT
+	 * banner (CAPCO 2016 JOINT's examples; it was refused: helper-19). */
+	b = t_parse("//JOINT SECRET CAN GBR USA//REL TO USA, CAN, GBR");
+	assert_int_equal(acl_marking_parse(&m, T_data, "(//JOINT S//REL)", b, NULL, &err), 0);
+	assert_string_equal(t_banner(m), "//JOINT SECRET CAN GBR USA//REL TO USA, CAN, GBR");
+	acl_marking_free(m);
+	m = NULL;
+	acl_marking_free(b);
+	b = t_parse("SECRET//REL TO USA, GBR");
+	assert_int_equal(acl_marking_parse(&m, T_data, "(//JOINT S//REL)", b, NULL, &err),
+	    LSN_EINPUT);
+	assert_non_null(strstr(err.msg, "JOINT banner"));
+	assert_int_equal(acl_marking_parse(&m, T_data, "//JOINT SECRET", b, NULL, &err),
+	    LSN_EINPUT);
+	acl_marking_free(b);
 }
 
 struct bad {
