@@ -568,6 +568,9 @@ item(struct pctx *c, size_t b, size_t e)
 		if ((sys = sci_system(c, b, se)) != NULL)
 			return hier(c, b, e, sys, "SCIcontrols");
 	}
+	if (starts(c, b, e, "SIGMA "))
+		return fail_at(c, b, "SIGMA is written RD-SIGMA # or FRD-SIGMA # (it needs RD or "
+		    "FRD), not as a nickname");
 	/* Last resort: an ACCM nickname ("TEA LEAF"), unless it looks like a
 	 * mistyped registered marking: a typo must not silently become a
 	 * nickname (NOFORM is rejected, not an ACCM). */
@@ -579,10 +582,21 @@ item(struct pctx *c, size_t b, size_t e)
 			if (!(isupper((unsigned char)c->s[i]) || isdigit((unsigned char)c->s[i]) ||
 			    c->s[i] == ' '))
 				return fail_at(c, b, "unknown marking '%.*s'", (int)(e - b), c->s + b);
-		for (int i = 0; near_words[i]; i++)
-			if (lev(c->s + b, e - b, near_words[i], strlen(near_words[i])) <= 2)
+		for (int i = 0; near_words[i]; i++) {
+			size_t d = lev(c->s + b, e - b, near_words[i], strlen(near_words[i]));
+			/* CNWDI, SIGMA: a word of another marking, out of place
+			 * ("did you mean CNWDI?" for CNWDI said nothing) */
+			if (d == 0 && (eq(c, b, e, "CNWDI") || eq(c, b, e, "SIGMA")))
+				return fail_at(c, b, "%s is written as part of RD (RD-%s), and "
+				    "needs RD", near_words[i], eq(c, b, e, "CNWDI") ? "CNWDI" :
+				    "SIGMA #");
+			if (d == 0)
+				return fail_at(c, b, "'%.*s' is not a marking in this place",
+				    (int)(e - b), c->s + b);
+			if (d <= 2)
 				return fail_at(c, b, "unknown marking '%.*s' (did you mean %s?)",
 				    (int)(e - b), c->s + b, near_words[i]);
+		}
 		if (e - b + 6 > sizeof(tok))
 			return fail_at(c, b, "unknown marking '%.*s'", (int)(e - b), c->s + b);
 		k = (size_t)snprintf(tok, sizeof(tok), "ACCM-");

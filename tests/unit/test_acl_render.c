@@ -170,6 +170,9 @@ test_acl_parse__rejects_with_position_and_reason(void **state)
 		/* ORCON was dropped: ISM writes ORCON-USGOV as OC OC-USGOV */
 		{ "SECRET//ORCON/ORCON-USGOV", 14, "not written together" },
 		{ "//GBR USA S", 6, "JOINT" },
+		/* a word of another marking: "did you mean CNWDI?" for CNWDI */
+		{ "SECRET//CNWDI", 8, "RD-CNWDI" },
+		{ "SECRET//SIGMA 20", 8, "RD-SIGMA" },
 		{ "//CAN GBR SECRETX", 10, "classification level" },
 		/* Two lists were merged, the least restrictive reading. */
 		{ "SECRET//REL TO USA, AUS/REL TO USA, GBR", 24, "a second REL TO list" },
