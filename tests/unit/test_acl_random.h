@@ -54,8 +54,9 @@ static inline acl_marking *
 t_random_marking(void)
 {
 	static const char *const cls[] = { "U", "R", "C", "S", "TS" };
+	/* several foreign owners without USA: foreign information, not JOINT */
 	static const char *const owners[] = { "USA", "USA", "USA", "GBR", "NATO", "DEU USA",
-		"USA NATO", "CAN GBR USA" };
+		"USA NATO", "CAN GBR USA", "CAN GBR", "DEU FRA NATO" };
 	static const char *const dissem[] = { "RS", "FOUO", "OC", "OC-USGOV", "IMC", "PR",
 		"RELIDO", "DSEN", "FISA" };
 	/* SCI as written: a compartment with its system (SI-G with SI) */
@@ -71,7 +72,7 @@ t_random_marking(void)
 	lsn_err err;
 	unsigned fdr = pick(7);
 
-	unsigned own = pick(8);
+	unsigned own = pick(10);
 	snprintf(a, sizeof(a), "classification=%s ownerProducer=\"%s\"%s", cls[pick(5)],
 	    owners[own], strchr(owners[own], ' ') && pick(2) ? " joint=true" : "");
 	for (int i = 0; i < 9; i++)
