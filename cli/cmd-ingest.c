@@ -184,6 +184,12 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		return 64;
 	if (optind >= argc)
 		return cli_usage_error(ctx, "nothing to ingest: give files, directories or -");
+	/* Standard input is read to its end once: a second - would find
+	 * nothing and be rejected as an empty document under the first's
+	 * name. */
+	for (int i = optind, seen = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0 && seen++)
+			return cli_usage_error(ctx, "- (standard input) is given more than once");
 	/* Before the store, the key and the input are touched: the process may
 	 * start again from main() with glibc's heap on huge pages, and it
 	 * keeps the memory it frees for the next batch (common/heap.c). */

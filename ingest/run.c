@@ -358,13 +358,18 @@ emit_stdin_doc(struct run *r, const char *buf, size_t len, unsigned num, int ove
 struct stdin_split {
 	struct run *r;
 	unsigned num;
+	size_t bytes; /* all that was read */
 };
 
 static ssize_t
 read_fd0(void *ctx, char *buf, size_t n)
 {
-	(void)ctx;
-	return read(0, buf, n);
+	struct stdin_split *sp = ctx;
+	ssize_t got = read(0, buf, n);
+
+	if (got > 0)
+		sp->bytes += (size_t)got;
+	return got;
 }
 
 static int
@@ -383,7 +388,14 @@ read_stdin(struct run *r)
 	ingest_stream_io io = { .read = read_fd0, .emit = emit_split, .ctx = &sp,
 		.cap = max_doc(r), .chunk = READ_CHUNK };
 
-	return ingest_stream_split(&io, "standard input", &r->read_err);
+	int rc = ingest_stream_split(&io, "standard input", &r->read_err);
+
+	/* Nothing but white space, or nothing at all (an upstream command
+	 * that failed): rejected as an empty file is, and the run fails,
+	 * rather than a run of no documents that looks like success. */
+	if (rc == 0 && sp.num == 0)
+		rc = emit_stdin_doc(r, "", 0, 1, 0, sp.bytes, 1);
+	return rc;
 }
 
 static void *

@@ -174,6 +174,29 @@ expect_out "\"bytes\":$(wc -c <"$T/chunked")," "...and the summary counts every 
 run L --as ana query --json 'chunkword96'
 expect_out '"id":"CHUNK-B"' "...whose words are all indexed"
 
+# Standard input with no document on it (an upstream command that failed,
+# or printed only white space) is rejected as an empty file is: it was a
+# run of no documents, exit 0, that looked like success.
+before=$(records)
+run sh -c "printf '' | \"$LIAISON\" --store \"$S\" --as ana ingest -"
+expect_rc 65 "empty standard input is rejected"
+check "...counted as a rejection" grep -q '^ingest: 0 stored, 0 already there, 1 rejected' "$T/err"
+run sh -c "printf '' | \"$LIAISON\" --store \"$S\" --as ana ingest --quiet -"
+expect_err '^liaison: stdin#1: empty document$' "...as an empty document, in one line"
+run sh -c "printf ' \\n\\t\\n' | \"$LIAISON\" --store \"$S\" --as ana ingest --json -"
+expect_rc 65 "standard input of white space only is rejected"
+expect_out '"source":"stdin#1","id":null,"status":"rejected","reason":"empty document"' \
+	"...as an empty document"
+expect_out '"rejected":1,"bytes":4,' "...counting the bytes it read"
+check "...and nothing is stored" test "$(records)" -eq "$before"
+run L --as off audit show --json --denied
+check "...and each is audited as a failed ingest" \
+	test "$(grep -c '"action":"CREATE","outcome":"FAILURE".*"reason":"empty document","detail":"stdin#1"' "$T/out")" -eq 3
+good STDIN-TWICE
+run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest - - <\"$T/STDIN-TWICE.xml\""
+expect_rc 64 "- given twice is a usage error (the second found standard input empty)"
+expect_err "^liaison ingest: - \\(standard input\\) is given more than once \\(try --help\\)\$" "...said in one line"
+
 # --fix-banner.
 run L --as ana ingest "$LSN_SRCDIR/tests/bad-input/banner-mismatch.xml"
 expect_rc 65 "a banner that does not match its portions is rejected"
