@@ -82,8 +82,8 @@ typedef struct ingest_parser ingest_parser;
 
 /*
  * Load the report schema (report.xsd from $LIAISON_SCHEMA_DIR, else
- * $LIAISON_DATA_DIR, else the installed data directory) for parsing with
- * data.
+ * $LIAISON_DATA_DIR, else the installed data directory: the first that is
+ * set, and no other) for parsing with data.
  * Returns 0, LSN_ENOTFOUND (no schema), LSN_EINTERNAL.
  */
 int ingest_parser_new(ingest_parser **out, const acl_data *data,

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -137,15 +138,21 @@ ingest_parser_new(ingest_parser **out, const acl_data *data, lsn_err *err)
 	*out = NULL;
 	ingest__xml_mem_setup();
 	quiet_libxml();
-	/* $LIAISON_SCHEMA_DIR, else $LIAISON_DATA_DIR, else the installed copy. */
-	for (size_t i = 0; i < 3 && f == NULL; i++) {
-		if (dirs[i] == NULL || dirs[i][0] == '\0')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], SCHEMA_FILE);
-		f = fopen(path, "r");
-	}
-	if (f == NULL)
-		return lsn_fail(err, LSN_ENOTFOUND, "cannot open the report schema %s", path);
+	/* $LIAISON_SCHEMA_DIR, else $LIAISON_DATA_DIR, else the installed
+	 * copy: the first that is set is the only one looked in, as for the
+	 * marking data.  Falling back past a directory the user named used a
+	 * schema they did not choose, and the error named the installed path
+	 * instead of theirs. */
+	size_t i = 0;
+	while (i < 2 && (dirs[i] == NULL || dirs[i][0] == '\0'))
+		i++;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dirs[i], SCHEMA_FILE) >=
+	    sizeof(path))
+		return lsn_fail(err, LSN_ENOTFOUND, "cannot open the report schema %s/%s: %s",
+		    dirs[i], SCHEMA_FILE, strerror(ENAMETOOLONG));
+	if ((f = fopen(path, "r")) == NULL)
+		return lsn_fail(err, LSN_ENOTFOUND, "cannot open the report schema %s: %s", path,
+		    strerror(errno));
 	fclose(f);
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");

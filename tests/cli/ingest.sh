@@ -56,6 +56,14 @@ expect_rc 64 "ingest without --as is a usage error"
 run L --as ana ingest "$T/does-not-exist.xml"
 expect_rc 66 "a path that does not exist exits 66"
 check "...and nothing was ingested" test "$(records)" -eq "$nsamples"
+# A schema directory that does not hold report.xsd is the one named, and
+# not looked past: the message named the installed copy, tried last.
+good SCHEMA-TRY
+run env LIAISON_SCHEMA_DIR="$T/noschema" "$LIAISON" --store "$S" --as ana ingest "$T/SCHEMA-TRY.xml"
+expect_rc 66 "a schema directory without report.xsd exits 66"
+expect_err "^liaison: ingest: cannot open the report schema $T/noschema/report.xsd: No such file or directory\$" \
+	"...naming the path it tried"
+check "...and nothing was ingested" test "$(records)" -eq "$nsamples"
 
 # Inputs that cannot be read are rejected, each with its reason, and the
 # run goes on: a FIFO given as a path (opening it waited for a writer for
