@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -393,6 +394,31 @@ dir_has_store(const char *dir)
 	return stat(path, &sb) == 0;
 }
 
+/* Whether directory dir holds no entry but . and ..: 1, 0, or -1 (errno
+ * set) when it cannot be read. */
+static int
+dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int empty = 1;
+
+	if (d == NULL)
+		return -1;
+	errno = 0;
+	while (empty && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	if (empty && errno != 0) {
+		int e2 = errno;
+		closedir(d);
+		errno = e2;
+		return -1;
+	}
+	closedir(d);
+	return empty;
+}
+
 int
 store_create(store **out, const char *dir, const store_keysrc *ks,
     const store_opts *opts, lsn_err *err)
@@ -401,13 +427,30 @@ store_create(store **out, const char *dir, const store_keysrc *ks,
 	MDB_txn *txn = NULL;
 	char *kf = NULL, path[4096];
 	uint8_t kdf[KDF_LEN] = { 0 }, fmt[4], serial[8];
-	int rc, made_dir = 0, made_key = 0;
+	struct stat sb;
+	mode_t old_mode = 0;
+	int rc, made_dir = 0, made_key = 0, dir_existed = 0, set_mode = 0, empty;
 
 	*out = NULL;
 	if ((rc = store_init(err)) != 0)
 		return rc;
 	if (dir_has_store(dir))
 		return lsn_fail(err, LSN_EEXISTS, "%s already holds a store", dir);
+	/* Only a new or an empty directory: the store's files went in beside
+	 * whatever a directory held, and kept its mode (0755 for one made by
+	 * mkdir), so others could list and read them. */
+	if (stat(dir, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode))
+			return lsn_fail(err, LSN_EEXISTS, "%s exists and is not a directory", dir);
+		if ((empty = dir_is_empty(dir)) < 0)
+			return lsn_fail(err, LSN_EIO, "cannot read %s: %s", dir, strerror(errno));
+		if (!empty)
+			return lsn_fail(err, LSN_EEXISTS,
+			    "%s exists and is not empty: a store is made in a new or empty directory",
+			    dir);
+		dir_existed = 1;
+		old_mode = sb.st_mode & 07777;
+	}
 	if ((st = store_alloc(dir, opts)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	gcry_randomize(st->store_id, STORE__ID_LEN, GCRY_STRONG_RANDOM);
@@ -435,9 +478,18 @@ store_create(store **out, const char *dir, const store_keysrc *ks,
 			goto out;
 		made_key = 1;
 	}
-	if (mkdir(dir, 0700) == 0)
+	if (dir_existed) {
+		/* The mode a new one is made with (mkdir(2) applies the umask
+		 * too, which only takes bits away). */
+		if (chmod(dir, 0700) != 0) {
+			rc = lsn_fail(err, LSN_EIO, "cannot set the mode of %s: %s", dir,
+			    strerror(errno));
+			goto out;
+		}
+		set_mode = old_mode != 0700;
+	} else if (mkdir(dir, 0700) == 0) {
 		made_dir = 1;
-	else if (errno != EEXIST) {
+	} else {
 		rc = lsn_fail(err, LSN_EIO, "cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}
@@ -477,6 +529,8 @@ out:
 		}
 		if (made_dir)
 			rmdir(dir);
+		if (set_mode)
+			chmod(dir, old_mode);
 		if (made_key)
 			unlink(kf);
 		store_close(st);

@@ -118,7 +118,8 @@ int store_map_one_page_faults(store *st, int on);
 
 /*
  * Create a new store in directory dir (created with mode 0700 if missing;
- * it must not already hold a store) and its master key:
+ * an existing one must be an empty directory, and its mode is set to 0700)
+ * and its master key:
  *   - with ks->passphrase: derive the key with Argon2id under a random salt
  *     and keep the salt and cost parameters in meta;
  *   - otherwise create the key file with O_EXCL|O_NOFOLLOW, mode 0600, from
@@ -127,8 +128,8 @@ int store_map_one_page_faults(store *st, int on);
  * On failure nothing created by this call is left behind.
  *
  * out:  receives the open store, to be closed with store_close().
- * Returns 0, LSN_EEXISTS (a store or key file is already there),
- * LSN_EINPUT (empty passphrase), LSN_EIO.
+ * Returns 0, LSN_EEXISTS (a store or key file is already there, or dir
+ * is not an empty directory), LSN_EINPUT (empty passphrase), LSN_EIO.
  */
 int store_create(store **out, const char *dir, const store_keysrc *ks,
     const store_opts *opts, lsn_err *err);

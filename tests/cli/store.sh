@@ -45,6 +45,29 @@ expect_err 'key file .* already exists: refusing to overwrite it' "...and says w
 check "...leaving the key file unchanged" cmp -s "$K" "$T/key.before"
 check "...and creating no store" test ! -e "$T/other"
 
+# An existing directory: only an empty one, whose mode becomes 0700 (a
+# store went in beside other files, and kept a mkdir's 0755).
+mkdir "$T/full"; echo keep >"$T/full/precious.txt"
+run "$LIAISON" --as officer1 --store "$T/full" init --country USA
+expect_rc 73 "init into a directory that is not empty is refused"
+expect_err "^liaison: $T/full exists and is not empty: a store is made in a new or empty directory\$" \
+	"...in one line naming it"
+check "...putting no store beside its files" test ! -e "$T/full/data.mdb"
+check "...and writing no key file" test ! -e "$T/full.key"
+echo x >"$T/afile"
+run "$LIAISON" --as officer1 --store "$T/afile" init --country USA
+expect_rc 73 "init onto a file is refused"
+expect_err "^liaison: $T/afile exists and is not a directory\$" "...saying so"
+mkdir "$T/bare"; chmod 755 "$T/bare"
+run "$LIAISON" --as officer1 --store "$T/bare" init --country USA
+expect_rc 0 "init into an existing empty directory"
+check "...sets its mode to 0700" test "$(stat -c %a "$T/bare")" = 700
+check "...and writes its key file" test "$(wc -c <"$T/bare.key")" -eq 32
+mkdir "$T/kept"; chmod 755 "$T/kept"; cp "$K" "$T/kept.key"
+run "$LIAISON" --as officer1 --store "$T/kept" init --country USA
+expect_rc 73 "init into an empty directory whose key file exists is refused"
+check "...leaving the directory's mode as it was" test "$(stat -c %a "$T/kept")" = 755
+
 head -c 32 /dev/urandom >"$T/wrong.key"; chmod 600 "$T/wrong.key"
 run "$LIAISON" --store "$S" --key-file "$T/wrong.key" --as officer1 info
 expect_rc 77 "a wrong key exits 77"
