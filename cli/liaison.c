@@ -34,7 +34,7 @@ enum { G_STORE = 1, G_KEYFILE, G_AS, G_PASSENV, G_PASSPROMPT, G_HELP, G_VERSION 
 static const struct cli_opt global_opts[] = {
 	{ "store", 1, G_STORE, "DIR", "store directory (default $LIAISON_STORE)" },
 	{ "key-file", 1, G_KEYFILE, "FILE",
-	    "master key file (default $LIAISON_KEY_FILE, else DIR.key)" },
+	    "master key file (default $LIAISON_KEY_FILE, else DIR.key; not with a passphrase)" },
 	{ "passphrase-env", 1, G_PASSENV, "VAR",
 	    "derive the master key from the passphrase in environment VAR" },
 	{ "passphrase", 0, G_PASSPROMPT, NULL,
@@ -262,7 +262,7 @@ main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { .prog = "liaison", .argv = argv };
 	struct option lo[10];
-	int n = 0, c;
+	int n = 0, c, key_file_opt = 0;
 
 	no_core_dumps();
 	ctx.store_dir = getenv("LIAISON_STORE");
@@ -284,6 +284,7 @@ main(int argc, char **argv)
 			break;
 		case G_KEYFILE:
 			ctx.key_file = optarg;
+			key_file_opt = 1;
 			break;
 		case G_AS:
 			ctx.principal = optarg;
@@ -305,6 +306,20 @@ main(int argc, char **argv)
 			    argv[optind - 1]);
 			return 64;
 		}
+	}
+	/* A store is keyed by a key file or by a passphrase, never both: the
+	 * key file given beside a passphrase was ignored without a word.
+	 * LIAISON_KEY_FILE, a default, gives way to a passphrase option. */
+	if (key_file_opt && (ctx.passphrase_env != NULL || ctx.passphrase_prompt)) {
+		fprintf(stderr, "liaison: --key-file and %s cannot be given together: a store "
+				"is keyed by one or the other (try --help)\n",
+		    ctx.passphrase_env != NULL ? "--passphrase-env" : "--passphrase");
+		return 64;
+	}
+	if (ctx.passphrase_env != NULL && ctx.passphrase_prompt) {
+		fprintf(stderr, "liaison: --passphrase-env and --passphrase cannot be given "
+				"together (try --help)\n");
+		return 64;
 	}
 	if (optind >= argc) {
 		global_usage(stderr);

@@ -116,6 +116,22 @@ expect_rc 77 "a wrong passphrase exits 77"
 expect_err 'wrong key' "...as a wrong key"
 run "$LIAISON" --store "$T/pass" --as officer1 info
 expect_rc 77 "a passphrase store opened without a passphrase is refused"
+# A key file and a passphrase on one command line: refused (the key file
+# was ignored without a word).  LIAISON_KEY_FILE gives way to a passphrase
+# option, as a default does.
+run "$LIAISON" --store "$T/both" --key-file "$T/both.key" --passphrase-env PW --as officer1 \
+	init --country USA
+expect_rc 64 "--key-file with --passphrase-env is a usage error"
+expect_err '^liaison: --key-file and --passphrase-env cannot be given together: a store is keyed by one or the other \(try --help\)$' \
+	"...naming both in one line"
+check "...and creates nothing" test ! -e "$T/both" -a ! -e "$T/both.key"
+run "$LIAISON" --store "$T/pass" --key-file "$K" --passphrase --as officer1 info
+expect_rc 64 "--key-file with --passphrase is a usage error"
+expect_err '^liaison: --key-file and --passphrase cannot be given together' "...naming both"
+run "$LIAISON" --store "$T/pass" --passphrase-env PW --passphrase --as officer1 info
+expect_rc 64 "--passphrase-env with --passphrase is a usage error"
+LIAISON_KEY_FILE=$T/wrong.key run "$LIAISON" --store "$T/pass" --passphrase-env PW --as officer1 info
+expect_rc 0 "LIAISON_KEY_FILE gives way to --passphrase-env"
 EMPTY= ; export EMPTY
 run "$LIAISON" --as officer1 --store "$T/empty" --passphrase-env EMPTY init --country USA
 expect_rc 65 "an empty passphrase is refused"
