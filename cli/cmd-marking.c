@@ -41,6 +41,11 @@ static const struct cli_opt render_opts[] = {
 	DATA_OPTS,
 	{ NULL, 0, 0, NULL, NULL },
 };
+static const struct cli_opt check_opts[] = {
+	{ "json", 0, O_JSON, NULL, "print one JSON object a problem, then the result" },
+	DATA_OPTS,
+	{ NULL, 0, 0, NULL, NULL },
+};
 static const struct cli_opt decide_opts[] = {
 	{ "country", 1, O_COUNTRY, "CCC", "the reader's country trigraph (required)" },
 	{ "clearance", 1, O_CLEARANCE, "LEVEL", "U, C, S or TS (required)" },
@@ -69,7 +74,7 @@ static const struct cli_cmd sub_rollup = { "rollup", "FILE",
 	run_rollup };
 static const struct cli_cmd sub_check = { "check", "FILE",
 	"validate every portion of an ISM XML file and its banner against the roll-up",
-	render_opts, run_check };
+	check_opts, run_check };
 static const struct cli_cmd sub_decide = { "decide", "BANNER",
 	"explain the access decision for a reader and a marking (exit 77: denied)",
 	decide_opts, run_decide };
@@ -302,6 +307,39 @@ out:
 
 /* ---- XML ---- */
 
+/* What read_xml does with a marking it cannot read: stop at it (rollup),
+ * or report it and go on (check), as text or as JSON. */
+enum { REPORT_NONE, REPORT_TEXT, REPORT_JSON };
+
+/* One problem check found: "FILE:LINE: <ELEM>: PROBLEM", or as JSON
+ * {"file","line","element","problem"} (line 0 and elem NULL: the whole
+ * file's, null in JSON). */
+static void
+report_problem(int report, const char *file, long line, const char *elem, const char *msg)
+{
+	if (report == REPORT_JSON) {
+		fputs("{\"file\":", stdout);
+		lsn_json_fputs(stdout, file);
+		if (line > 0)
+			printf(",\"line\":%ld,\"element\":", line);
+		else
+			fputs(",\"line\":null,\"element\":", stdout);
+		if (elem != NULL)
+			lsn_json_fputs(stdout, elem);
+		else
+			fputs("null", stdout);
+		fputs(",\"problem\":", stdout);
+		lsn_json_fputs(stdout, msg);
+		fputs("}\n", stdout);
+	} else if (elem != NULL) {
+		printf("%s:%ld: <%s>: %s\n", file, line, elem, msg);
+	} else if (line > 0) {
+		printf("%s:%ld: %s\n", file, line, msg);
+	} else {
+		printf("%s: %s\n", file, msg);
+	}
+}
+
 struct xdoc {
 	xmlDocPtr doc;
 	acl_marking **m;  /* every marked element */
@@ -347,13 +385,13 @@ collect(struct cli_ctx *ctx, const char *file, acl_data *d, xmlNodePtr n,
 					v ? (const char *)v : "", &err) != 0) {
 					ok = 0;
 					x->bad++;
-					if (report)
-						printf("%s:%ld: <%s>: %s\n", file, xmlGetLineNo(n),
+					if (report != REPORT_NONE)
+						report_problem(report, file, xmlGetLineNo(n),
 						    (const char *)n->name, err.msg);
 				}
 				xmlFree(v);
 			}
-			if (!ok && !report) {
+			if (!ok && report == REPORT_NONE) {
 				acl_marking_free(m);
 				return cli_error(ctx, LSN_EINPUT, "%s: %s:%ld: %s", ctx->cmd_path, file,
 				    xmlGetLineNo(n), err.msg);
@@ -504,7 +542,7 @@ run_rollup(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **arg
 		return cli_usage_error(ctx, "expected one FILE");
 	if ((rc = load_data(ctx, &o, &d)) != 0)
 		return rc;
-	if ((rc = read_xml(ctx, argv[optind], d, &x, 0)) != 0 ||
+	if ((rc = read_xml(ctx, argv[optind], d, &x, REPORT_NONE)) != 0 ||
 	    (rc = rollup_of(ctx, d, &x, &r)) != 0)
 		goto out;
 	rc = print_marking(ctx, r, o.json);
@@ -523,9 +561,9 @@ run_check(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv
 	acl_marking *r = NULL;
 	struct xdoc x = { 0 };
 	const char *file;
-	char *want = NULL, *have = NULL;
+	char *want = NULL, *have = NULL, *msg = NULL;
 	lsn_err err;
-	int rc, bad;
+	int rc, bad, report;
 
 	if ((rc = get_opts(ctx, self, argc, argv, &o)) != 0)
 		return rc;
@@ -534,16 +572,18 @@ run_check(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv
 	file = argv[optind];
 	if ((rc = load_data(ctx, &o, &d)) != 0)
 		return rc;
-	if ((rc = read_xml(ctx, file, d, &x, 1)) != 0)
+	report = o.json ? REPORT_JSON : REPORT_TEXT;
+	if ((rc = read_xml(ctx, file, d, &x, report)) != 0)
 		goto out;
 	bad = x.bad;
 	for (size_t i = 0; i < x.n; i++)
 		if (acl_marking_validate(x.m[i], &err) != 0) {
-			printf("%s:%ld: <%s>: %s\n", file, x.line[i], x.elem[i], err.msg);
+			report_problem(report, file, x.line[i], x.elem[i], err.msg);
 			bad++;
 		}
 	if (x.resource < 0) {
-		printf("%s: no element has ism:resourceElement=\"true\"\n", file);
+		report_problem(report, file, 0, NULL,
+		    "no element has ism:resourceElement=\"true\"");
 		bad++;
 	} else if (bad == 0) {
 		if ((rc = rollup_of(ctx, d, &x, &r)) != 0)
@@ -554,20 +594,45 @@ run_check(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv
 				rc = cli_error(ctx, LSN_EINPUT, "%s: %s", ctx->cmd_path, err.msg);
 				goto out;
 			}
-			printf("%s:%ld: banner %s does not equal the roll-up of its portions %s "
-			       "(CAPCO 2016 D.2)\n", file, x.line[x.resource], have, want);
+			if (asprintf(&msg, "banner %s does not equal the roll-up of its portions %s "
+					   "(CAPCO 2016 D.2)", have, want) < 0) {
+				msg = NULL;
+				rc = cli_error(ctx, LSN_EINTERNAL, "%s: out of memory", ctx->cmd_path);
+				goto out;
+			}
+			/* As text: FILE:LINE: banner ... (no element), as before. */
+			report_problem(report, file, x.line[x.resource],
+			    report == REPORT_JSON ? x.elem[x.resource] : NULL, msg);
 			bad++;
 		}
+	}
+	if (report == REPORT_JSON) {
+		/* The result, last: the banner as written, when it could be
+		 * read (null: none, or one with problems of its own). */
+		free(have);
+		have = NULL;
+		if (x.resource >= 0)
+			acl_marking_render(&have, x.m[x.resource], ACL_BANNER, &err);
+		fputs("{\"file\":", stdout);
+		lsn_json_fputs(stdout, file);
+		printf(",\"ok\":%s,\"problems\":%d,\"banner\":", bad ? "false" : "true", bad);
+		if (have != NULL)
+			lsn_json_fputs(stdout, have);
+		else
+			fputs("null", stdout);
+		fputs("}\n", stdout);
 	}
 	if (bad) {
 		rc = cli_error(ctx, LSN_EINPUT, "%s: %s: %d problem%s", ctx->cmd_path, file, bad,
 		    bad == 1 ? "" : "s");
 		goto out;
 	}
-	if (acl_marking_render(&have, x.m[x.resource], ACL_BANNER, &err) == 0)
+	if (report == REPORT_TEXT &&
+	    acl_marking_render(&have, x.m[x.resource], ACL_BANNER, &err) == 0)
 		printf("%s: ok: %s\n", file, have);
 	rc = 0;
 out:
+	free(msg);
 	free(want);
 	free(have);
 	acl_marking_free(r);

@@ -110,6 +110,22 @@ run $M check "$T/bad2.xml"
 expect_rc 65 "check: invalid portion exits 65"
 expect_out ':(9|10): <p>: ISM-REL-EYES-NF' "check: file, line, element, rule"
 
+# check --json: one object a problem, then the result (it printed text).
+run $M check --json "$T/doc.xml"
+expect_rc 0 "check --json: consistent file passes"
+check "check --json: only the result, ok, with its banner" test "$(cat "$T/out")" = \
+	"{\"file\":\"$T/doc.xml\",\"ok\":true,\"problems\":0,\"banner\":\"SECRET//REL TO USA, AUS, GBR\"}"
+run $M check --json "$T/bad2.xml"
+expect_rc 65 "check --json: invalid portion exits 65"
+expect_out "^\\{\"file\":\"$T/bad2.xml\",\"line\":(9|10),\"element\":\"p\",\"problem\":\"ISM-REL-EYES-NF: [^\"]*\"\\}\$" \
+	"check --json: the problem's file, line, element and rule"
+check "check --json: one line a problem, then the result" sh -c \
+	"test \$(wc -l <'$T/out') -eq 2 && tail -n 1 '$T/out' | grep -q '^{\"file\":\"[^\"]*\",\"ok\":false,\"problems\":1,\"banner\":\"SECRET//REL TO USA, AUS, GBR\"}\$'"
+expect_err '^liaison: marking check: .*bad2.xml: 1 problem$' "check --json: the one-line summary on stderr still"
+run $M check --json "$T/bad.xml"
+expect_out '"line":[0-9]+,"element":"report","problem":"banner SECRET//REL TO USA, GBR does not equal the roll-up of its portions SECRET//REL TO USA, AUS, GBR \(CAPCO 2016 D.2\)"' \
+	"check --json: a banner that is not the roll-up names the resource element"
+
 cat >"$T/xxe.xml" <<'XML'
 <?xml version="1.0"?>
 <!DOCTYPE r [ <!ENTITY x SYSTEM "file:///etc/passwd"> ]>
