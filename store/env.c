@@ -556,8 +556,10 @@ store_open(store **out, const char *dir, const store_keysrc *ks,
 		return rc;
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return lsn_fail(err, LSN_ENOTFOUND, "no store at %s", dir);
+	/* No data.mdb: nothing is there (66), as for a missing directory; "not
+	 * a liaison store" (65) is for a data.mdb that is not ours. */
 	if (!dir_has_store(dir))
-		return lsn_fail(err, LSN_ENOTFOUND, "%s is not a liaison store", dir);
+		return lsn_fail(err, LSN_ENOTFOUND, "no store at %s: it holds no data.mdb", dir);
 	if ((st = store_alloc(dir, opts)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	if ((rc = env_open(st, 0, err)) != 0)

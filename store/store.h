@@ -137,7 +137,8 @@ int store_create(store **out, const char *dir, const store_keysrc *ks,
 /*
  * Open an existing store.  The key is checked against meta's key check
  * value before any record is read or anything is written.
- * Returns 0, LSN_ENOTFOUND (no store at dir, or no key file),
+ * Returns 0, LSN_ENOTFOUND (no store at dir: no directory, or no data.mdb
+ * in it; or no key file),
  * LSN_EDENIED (wrong key), LSN_EINPUT (not a liaison store, corrupted,
  * key file of the wrong size, format version newer than this build),
  * LSN_EIO.

@@ -80,10 +80,23 @@ expect_err '^liaison: no store at ' "...with one line"
 run "$LIAISON" info
 expect_rc 64 "no store given is a usage error"
 
+# A directory without data.mdb is no store (66), key file or not; a
+# data.mdb that is not ours is not a liaison store (65).  The first said
+# "is not a liaison store" with 66, which liaison-info(1) gives 65.
 mkdir "$T/plain-dir"
 run "$LIAISON" --store "$T/plain-dir" --as officer1 info
 expect_rc 66 "a directory that is not a store exits 66"
-expect_err 'is not a liaison store$' "...and says it is not a liaison store"
+expect_err "^liaison: no store at $T/plain-dir: it holds no data.mdb\$" "...and says there is no store there"
+cp "$K" "$T/plain-dir.key"
+run "$LIAISON" --store "$T/plain-dir" --as officer1 info
+expect_rc 66 "...with a key file beside it too"
+expect_err "^liaison: no store at $T/plain-dir: it holds no data.mdb\$" "...saying the same"
+mkdir "$T/foreign"; cp "$K" "$T/foreign.key"
+printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n 61\n 62\nDATA=END\n' |
+	mdb_load -s foo "$T/foreign" 2>"$T/load.err"
+run "$LIAISON" --store "$T/foreign" --as officer1 info
+expect_rc 65 "an LMDB environment that is not a liaison store exits 65"
+expect_err "^liaison: $T/foreign is not a liaison store\$" "...saying so in one line"
 
 head -c 31 /dev/urandom >"$T/short.key"; chmod 600 "$T/short.key"
 run "$LIAISON" --store "$S" --key-file "$T/short.key" --as officer1 info
