@@ -61,7 +61,7 @@ acl_reason_text(int r)
 	case ACL_R_NOT_RELEASABLE:
 		return "not releasable to the principal's country (ISM.ACES 2.2.4, Tables 30, 32, 36)";
 	case ACL_R_NTK:
-		return "need-to-know expression not satisfied (DESIGN.md section 4 rule 5)";
+		return "need-to-know expression not satisfied (the portion's lsn:access over the principal's groups)";
 	default:
 		return "unknown reason";
 	}

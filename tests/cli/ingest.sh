@@ -203,7 +203,7 @@ check "...and each is audited as a failed ingest" \
 good STDIN-TWICE
 run sh -c "\"$LIAISON\" --store \"$S\" --as ana ingest - - <\"$T/STDIN-TWICE.xml\""
 expect_rc 64 "- given twice is a usage error (the second found standard input empty)"
-expect_err "^liaison ingest: - \\(standard input\\) is given more than once \\(try --help\\)\$" "...said in one line"
+expect_err "^liaison: ingest: - \\(standard input\\) is given more than once \\(try --help\\)\$" "...said in one line"
 
 # --fix-banner.
 run L --as ana ingest "$LSN_SRCDIR/tests/bad-input/banner-mismatch.xml"
