@@ -673,16 +673,15 @@ run_decide(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **arg
 		rc = cli_error(ctx, LSN_EINPUT, "%s: %s", ctx->cmd_path, err.msg);
 		goto out;
 	}
-	acl_decide(p, m, &dec);
-	if (dec.verdict != ACL_DENY && o.access) {
-		ntk = acl_ntk_check(p, o.access, &err);
-		if (ntk < 0) {
-			rc = cli_error(ctx, LSN_EUSAGE, "%s: --access: %s", ctx->cmd_path, err.msg);
-			goto out;
-		}
-		if (ntk == 0)
-			dec = (struct acl_decision){ ACL_DENY, ACL_R_NTK };
+	/* The expression is checked whatever the marking decides: a malformed
+	 * one was reported only when the marking allowed. */
+	if (o.access && (ntk = acl_ntk_check(p, o.access, &err)) < 0) {
+		rc = cli_error(ctx, LSN_EUSAGE, "%s: --access: %s", ctx->cmd_path, err.msg);
+		goto out;
 	}
+	acl_decide(p, m, &dec);
+	if (dec.verdict != ACL_DENY && ntk == 0)
+		dec = (struct acl_decision){ ACL_DENY, ACL_R_NTK };
 	if (o.json) {
 		printf("{\"decision\":\"%s\",\"reason\":", verdicts[dec.verdict]);
 		lsn_json_fputs(stdout, acl_reason_text(dec.reason));

@@ -68,6 +68,12 @@ expect_out '^\{"decision":"view",.*"export":false\}$' "decide --json: view, no e
 run $M decide --country USA --clearance S --usgov --groups J2 --access 'J2&OPS' 'SECRET//NOFORN'
 expect_rc 77 "decide: need-to-know expression false denies"
 
+# A malformed expression is refused whatever the marking decides (it was
+# reported only when the marking allowed; helper-22).
+run $M decide --country GBR --clearance S --access 'OPS AND' 'SECRET//NOFORN'
+expect_rc 64 "decide: a malformed --access is a usage error even where the marking denies"
+expect_err "^liaison: marking decide: --access: " "...said in one line"
+
 run $M decide --country GBR 'SECRET'
 expect_rc 64 "decide: --clearance required"
 
