@@ -914,6 +914,50 @@ levels_from(int min)
 	    min >= ACL_LEVEL_S ? "TOP SECRET or SECRET" : "TOP SECRET, SECRET or CONFIDENTIAL";
 }
 
+/* Every character of s is an upper-case letter, or (alnum) a digit. */
+static int
+all_of(const char *s, int alnum)
+{
+	for (; *s; s++)
+		if (!(isupper((unsigned char)*s) || (alnum && isdigit((unsigned char)*s))))
+			return 0;
+	return 1;
+}
+
+/* The names a compartment or sub-compartment of parent takes (CAPCO 2016,
+ * the templates' "Authorized Banner Line Marking Title"), in words. */
+static const char *
+sci_name_rule(const char *parent)
+{
+	if (strcmp(parent, "RSV") == 0)
+		return "RESERVE-[COMPARTMENT]: 3 letters or digits";
+	if (strcmp(parent, "SI") == 0)
+		return "SI-[COMPARTMENT]: 2-3 letters, or G, ECRU, NK; never a type such as ECI";
+	if (strcmp(parent, "SI-G") == 0)
+		return "GAMMA [SUB-COMPARTMENT]: 4 letters";
+	return "[SUB-COMPARTMENT]: up to 6 letters or digits";
+}
+
+static int
+sci_name_ok(const char *parent, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strcmp(name, "ECI") == 0)
+		return 0; /* a type indicator, never written (CAPCO 2016 SCI) */
+	if (strcmp(parent, "RSV") == 0)
+		return n == 3 && all_of(name, 1);
+	if (strcmp(parent, "SI") == 0)
+		return strcmp(name, "G") == 0 || strcmp(name, "ECRU") == 0 ||
+		    strcmp(name, "NK") == 0 || (n >= 2 && n <= 3 && all_of(name, 0));
+	if (strcmp(parent, "SI-G") == 0)
+		return n == 4 && all_of(name, 0);
+	if (strcmp(parent, "TK-BLFH") == 0 || strcmp(parent, "TK-IDIT") == 0 ||
+	    strcmp(parent, "TK-KAND") == 0 || strcmp(parent, "HCS-P") == 0)
+		return n >= 1 && n <= 6 && all_of(name, 1);
+	return 1; /* no template says more */
+}
+
 /*
  * Each SCI token within its levels, with the controls it requires, and
  * written with what it is part of: SI-G-ABCD with SI-G and SI, as a banner
@@ -942,6 +986,10 @@ sci_validate(const acl_marking *m, lsn_err *err)
 				    "section 4: a compartment is written with its control system)",
 				    t, parent);
 		}
+		if (dash != NULL && !sci_name_ok(parent, dash + 1))
+			return lsn_fail(err, LSN_EINPUT,
+			    "ISM-SCI-NAME: %s: %s is not a name %s takes (CAPCO 2016 %s)", t,
+			    dash + 1, parent, sci_name_rule(parent));
 		if (r == NULL)
 			continue;
 		if (m->cls < r->min)

@@ -198,6 +198,16 @@ test_acl_validate__sci_levels_and_requirements(void **state)
 	bad("classification=TS " US "SCIcontrols=\"SI SI-G-ABCD\" disseminationControls=OC",
 	    "ISM-SCI-PARENT");
 	bad("classification=S " US "SCIcontrols=RSV-ABC", "ISM-SCI-PARENT");
+	/* compartment names (helper-19): RSV 3, SI 2-3 letters, GAMMA's 4
+	 * letters, BLUEFISH's and HCS-P's up to 6; no ECI */
+	bad("classification=S " US "SCIcontrols=\"RSV RSV-ABCD\"", "ISM-SCI-NAME");
+	bad("classification=TS " US "SCIcontrols=\"SI SI-A\"", "ISM-SCI-NAME");
+	bad("classification=TS " US "SCIcontrols=\"SI SI-ECI\"", "ISM-SCI-NAME");
+	bad("classification=TS " US "SCIcontrols=\"SI SI-G SI-G-ABC\" disseminationControls=OC",
+	    "ISM-SCI-NAME");
+	bad("classification=TS " US "SCIcontrols=\"HCS HCS-P HCS-P-ABCDEFG\" "
+	    "disseminationControls=\"OC NF\"", "ISM-SCI-NAME");
+	ok("classification=TS " US "SCIcontrols=\"SI SI-ABC\"");
 	/* SAR classified; IMCON and RSEN SECRET */
 	ok("classification=C " US "SARIdentifier=ABC");
 	bad("classification=U " US "SARIdentifier=ABC", "ISM-SAR-LEVEL");
