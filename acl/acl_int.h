@@ -125,8 +125,11 @@ int acl__caveated(const acl_marking *m);
  * JOINT; the ISM peer case JOINT has no ism:joint).  Several owners without
  * it are foreign information from several sources: (//CAN GBR S). */
 int acl__is_joint(const acl_marking *m);
+/* Whether entry idx is a Second Party partner: AUS, CAN, GBR or NZL, the
+ * Five Eyes but USA (ISM.ACES 5.6.10). */
+int acl__second_party(const acl_data *d, int idx);
 /* Whether an EYES ONLY list may name entry idx: USA, a Second Party
- * partner (AUS, CAN, GBR, NZL) or a tetragraph (CAPCO 2016 EYES ONLY). */
+ * partner or a tetragraph (CAPCO 2016 EYES ONLY). */
 int acl__eyes_may_name(const acl_data *d, int idx);
 /* The access names a marking requires (SCI as is, SAR as "SAR-x", AEA). */
 int acl__required_access(const acl_marking *m, struct acl__toks *out);

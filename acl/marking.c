@@ -152,16 +152,20 @@ acl__clist_has(const struct acl__clist *l, int idx)
 }
 
 int
-acl__eyes_may_name(const acl_data *d, int idx)
+acl__second_party(const acl_data *d, int idx)
 {
-	static const char *const second[] = { "USA", "AUS", "CAN", "GBR", "NZL" };
+	static const char *const second[] = { "AUS", "CAN", "GBR", "NZL" };
 
-	if (d->e[idx].is_group)
-		return 1;
 	for (size_t i = 0; i < sizeof(second) / sizeof(second[0]); i++)
-		if (strcmp(d->e[idx].code, second[i]) == 0)
+		if (idx >= 0 && strcmp(d->e[idx].code, second[i]) == 0)
 			return 1;
 	return 0;
+}
+
+int
+acl__eyes_may_name(const acl_data *d, int idx)
+{
+	return d->e[idx].is_group || idx == d->usa || acl__second_party(d, idx);
 }
 
 int
@@ -854,42 +858,34 @@ acl_marking_rel_covers(const acl_marking *m, const char *code, lsn_err *err)
 
 /*
  * SCI controls (CAPCO 2016 Register section 4 and the control systems'
- * templates, "Relationship(s) to Other Markings").  A token matches the
- * first rule that names it or, by a rule ending in '-', its system or
- * compartment: a sub-compartment takes its compartment's rule.
+ * templates, "Relationship(s) to Other Markings").  A token takes the first
+ * rule that covers it: a rule "X" covers X and its compartments and
+ * sub-compartments (X-...), a rule "X-" only those, so the more particular
+ * rules come first.
  */
 #define LV(x) ACL_LEVEL_##x
 #define DB(x) (1u << ACL__D_##x)
 static const struct sci_rule {
-	const char *tok;  /* a token, or a prefix ending in '-' */
+	const char *tok;  /* a token, or "X-" for X's compartments only */
 	int min;          /* the lowest classification it is used with */
 	unsigned need;    /* dissemination controls it requires */
 	int no_usgov;     /* not with ORCON-USGOV */
 	const char *tmpl; /* its template */
 } sci_rules[] = {
 	{ "SI-G", LV(TS), DB(OC), 1, "GAMMA" },
-	{ "SI-G-", LV(TS), DB(OC), 1, "GAMMA [SUB-COMPARTMENT]" },
 	{ "SI-", LV(TS), 0, 0, "SI-[COMPARTMENT], SI-ECRU, SI-NONBOOK" },
 	{ "SI", LV(C), 0, 0, "SPECIAL INTELLIGENCE" },
 	{ "TK-BLFH", LV(TS), DB(NF), 0, "BLUEFISH" },
-	{ "TK-BLFH-", LV(TS), DB(NF), 0, "BLUEFISH [SUB-COMPARTMENT]" },
 	{ "TK-IDIT", LV(S), DB(NF), 0, "IDITAROD" },
-	{ "TK-IDIT-", LV(S), DB(NF), 0, "IDITAROD [SUB-COMPARTMENT]" },
 	{ "TK-KAND", LV(S), DB(NF), 0, "KANDIK" },
-	{ "TK-KAND-", LV(S), DB(NF), 0, "KANDIK [SUB-COMPARTMENT]" },
-	{ "TK-", LV(S), 0, 0, "TALENT KEYHOLE" },
 	{ "TK", LV(S), 0, 0, "TALENT KEYHOLE" },
 	{ "HCS-O", LV(S), DB(OC) | DB(NF), 1, "OPERATIONS" },
-	{ "HCS-O-", LV(S), DB(OC) | DB(NF), 1, "OPERATIONS" },
-	{ "HCS-P", LV(S), DB(NF), 0, "PRODUCT" },
 	{ "HCS-P-", LV(TS), DB(OC) | DB(NF), 1, "PRODUCT [SUB-COMPARTMENT]" },
+	{ "HCS-P", LV(S), DB(NF), 0, "PRODUCT" },
 	{ "HCS-", LV(S), DB(NF), 0, "HCS" },
 	{ "HCS", LV(C), DB(NF), 0, "HCS (legacy: classified information only)" },
-	{ "RSV-", LV(S), 0, 0, "RESERVE-[COMPARTMENT]" },
 	{ "RSV", LV(S), 0, 0, "RESERVE" },
-	{ "KDK-", LV(S), DB(NF), 0, "TALENT KEYHOLE (legacy KLONDIKE)" },
 	{ "KDK", LV(S), DB(NF), 0, "TALENT KEYHOLE (legacy KLONDIKE)" },
-	{ "EL-", LV(C), 0, 0, "SCI (classified information only)" },
 	{ "EL", LV(C), 0, 0, "SCI (classified information only)" },
 };
 #undef LV
@@ -901,7 +897,8 @@ sci_rule_of(const char *tok)
 	for (size_t i = 0; i < sizeof(sci_rules) / sizeof(sci_rules[0]); i++) {
 		const char *r = sci_rules[i].tok;
 		size_t n = strlen(r);
-		if (r[n - 1] == '-' ? strncmp(tok, r, n) == 0 : strcmp(tok, r) == 0)
+		if (strncmp(tok, r, n) == 0 &&
+		    (r[n - 1] == '-' || tok[n] == '\0' || tok[n] == '-'))
 			return &sci_rules[i];
 	}
 	return NULL; /* acl__sci_valid() knows no other system */

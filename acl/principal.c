@@ -159,10 +159,8 @@ acl_principal_new(acl_principal **out, const acl_data *data,
 	p->roles = spec->roles & (ACL_ROLE_ANALYST | ACL_ROLE_PARTNER | ACL_ROLE_OFFICER);
 	p->disabled = spec->disabled ? 1 : 0;
 	memcpy(p->reach, data->e[p->country].reach, sizeof(p->reach));
-	/* ISM.ACES 5.6.10: EYES ONLY names USA and these Five Eyes trigraphs. */
-	static const char *const fvey[] = { "AUS", "CAN", "GBR", "NZL" };
-	for (size_t k = 0; k < sizeof(fvey) / sizeof(fvey[0]); k++)
-		p->five_eyes |= p->country == acl__lookup(data, fvey[k], 3);
+	/* ISM.ACES 5.6.10: EYES ONLY names USA and the Second Party partners. */
+	p->five_eyes = acl__second_party(data, p->country);
 	if ((rc = split(spec->accesses, &acc, &nacc, err)) != 0)
 		goto out;
 	for (size_t i = 0; i < nacc; i++) {

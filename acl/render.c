@@ -66,6 +66,23 @@ cmp_code(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The owners' codes in alphabetical order, separated by spaces (JOINT's
+ * list, and several foreign owners'). */
+static void
+put_owners(struct acl__buf *b, const acl_data *d, const struct acl__clist *owners)
+{
+	const char *codes[ACL__MAXREG];
+
+	for (int i = 0; i < owners->n; i++)
+		codes[i] = d->e[owners->v[i]].code;
+	qsort(codes, (size_t)owners->n, sizeof(codes[0]), cmp_code);
+	for (int i = 0; i < owners->n; i++) {
+		if (i > 0)
+			acl__buf_putc(b, ' ');
+		acl__buf_put(b, codes[i]);
+	}
+}
+
 /* Underscores in program names are spaces on the page. */
 static void
 put_spaced(struct acl__buf *b, const char *s, size_t n)
@@ -175,33 +192,19 @@ acl_marking_render(char **out, const acl_marking *m, enum acl_form form,
 	if (usonly) {
 		acl__buf_put(&b, portion ? level_abbr[m->cls] : level_word[m->cls]);
 	} else if (joint) {
-		const char *codes[ACL__MAXREG];
-
-		for (int i = 0; i < m->owners.n; i++)
-			codes[i] = d->e[m->owners.v[i]].code;
-		qsort(codes, (size_t)m->owners.n, sizeof(codes[0]), cmp_code);
 		acl__buf_put(&b, "//JOINT ");
 		acl__buf_put(&b, portion ? level_abbr[m->cls] : level_word[m->cls]);
-		for (int i = 0; i < m->owners.n; i++) {
-			acl__buf_putc(&b, ' ');
-			acl__buf_put(&b, codes[i]);
-		}
+		acl__buf_putc(&b, ' ');
+		put_owners(&b, d, &m->owners);
 	} else if (m->owners.n == 1 && m->owners.v[0] == d->nato) {
 		acl__buf_put(&b, "//");
 		acl__buf_put(&b, portion ? nato_abbr[m->cls] : nato_word[m->cls]);
 	} else {
 		/* One foreign owner, or several: (//CAN GBR S), CAPCO 2016
 		 * FGI, "with multiple foreign sources". */
-		const char *codes[ACL__MAXREG];
-
-		for (int i = 0; i < m->owners.n; i++)
-			codes[i] = d->e[m->owners.v[i]].code;
-		qsort(codes, (size_t)m->owners.n, sizeof(codes[0]), cmp_code);
 		acl__buf_put(&b, "//");
-		for (int i = 0; i < m->owners.n; i++) {
-			acl__buf_put(&b, codes[i]);
-			acl__buf_putc(&b, ' ');
-		}
+		put_owners(&b, d, &m->owners);
+		acl__buf_putc(&b, ' ');
 		acl__buf_put(&b, portion ? level_abbr[m->cls] : level_word[m->cls]);
 	}
 	/* Non-US (NATO) controls follow the non-US classification. */
