@@ -321,7 +321,8 @@ int acl_decide(const acl_principal *p, const acl_marking *m,
  * A label is ACL_LABEL_SIZE bytes, format version ACL_LABEL_VERSION:
  * classification, control bitmasks, bitsets over the registry for
  * releasableTo, displayOnlyTo and ownerProducer (as written, tetragraphs
- * not expanded), and up to ACL_LABEL_MAX_ACCESS hashed SCI/SAP/AEA
+ * not expanded; a concealed owner, FGI, is the bit after the registry's
+ * codes, which no principal reaches), and up to ACL_LABEL_MAX_ACCESS hashed SCI/SAP/AEA
  * requirements.  It binds the registry id, not the membership: membership
  * is applied at decision time, so a newer membership file takes effect for
  * old labels.  A label built with another registry denies (ACL_R_DATA).

@@ -32,6 +32,7 @@ struct acl_data {
 	uint16_t slot[ACL__SLOTS]; /* code hash -> entry index + 1 (0: empty) */
 	int usa;  /* index of USA */
 	int nato; /* index of NATO, -1 if absent */
+	int fgi;  /* concealed FGI: index n, past the registry (data.c) */
 	uint32_t registry_id;
 	char version[160];
 };

@@ -226,10 +226,10 @@ load_registry(acl_data *d, const char *text, const char *path, lsn_err *err)
 		if (acl__lookup(d, v, (size_t)(ve - v)) >= 0)
 			return lsn_fail(err, LSN_EINPUT, "%s:%d: duplicate code %.*s", path,
 			    line, (int)(ve - v), v);
-		if (d->n == ACL__MAXREG)
+		if (d->n == ACL__MAXREG - 1) /* the last bit is concealed FGI's */
 			return lsn_fail(err, LSN_EINPUT,
 			    "%s: more than %d codes: the label format cannot hold them",
-			    path, ACL__MAXREG);
+			    path, ACL__MAXREG - 1);
 		memcpy(d->e[d->n].code, v, (size_t)(ve - v));
 		d->e[d->n].code[ve - v] = '\0';
 		/* A group is anything that is not a three-letter code; three-letter
@@ -375,6 +375,15 @@ acl_data_load(acl_data **out, const char *registry_path,
 		goto out;
 	}
 	acl__sha256(ids.p, ids.n, h);
+	/* Concealed FGI (CAPCO 2016 FGI: "//FGI S", "SECRET//FGI"; ISM's
+	 * ownerProducer and FGIsourceProtected token FGI): an owner and a
+	 * source that is no country.  It sits after the registry, outside
+	 * its lookup table and its id, so that no list but those two takes
+	 * it (the marking parsers add it by name) and no principal reaches
+	 * it: a partner reads such a portion only through its release
+	 * markings. */
+	d->fgi = d->n;
+	memcpy(d->e[d->fgi].code, "FGI", 4);
 	d->registry_id = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
 	    (uint32_t)h[2] << 8 | h[3];
 	snprintf(d->version, sizeof(d->version),

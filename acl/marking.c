@@ -422,6 +422,13 @@ tok_cb(acl_marking *m, const char *name, const char *tok, lsn_err *err)
 {
 	int i;
 
+	/* The token FGI, a concealed source, is an owner and a protected
+	 * source (ISM CVEs), in no other list. */
+	if (strcmp(tok, "FGI") == 0 && (strcmp(name, "ownerProducer") == 0 ||
+	    strcmp(name, "FGIsourceProtected") == 0)) {
+		acl__clist_add(name[0] == 'o' ? &m->owners : &m->fgi_prot, m->data->fgi);
+		return 0;
+	}
 	if (strcmp(name, "ownerProducer") == 0)
 		return add_country(m, &m->owners, name, tok, err);
 	if (strcmp(name, "FGIsourceOpen") == 0)
@@ -1087,6 +1094,31 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 	if (acl__clist_has(&m->fgi_open, d->usa) || acl__clist_has(&m->fgi_prot, d->usa))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-FGI-USA: FGI names the foreign sources, not USA (CAPCO 2016 FGI)");
+	/* Concealed FGI: "//FGI S" is ownerProducer and FGIsourceProtected
+	 * FGI, "S//FGI" FGIsourceProtected FGI (ISM rules ID-00099, -00219
+	 * and -00217; CAPCO 2016 FGI). */
+	if (acl__clist_has(&m->owners, d->fgi)) {
+		if (m->owners.n > 1)
+			return lsn_fail(err, LSN_EINPUT,
+			    "ISM-FGI-OWNER: a concealed source (//FGI) is the only owner, "
+			    "not beside named ones (ISM ownerProducer; CAPCO 2016 FGI)");
+		if (!acl__clist_has(&m->fgi_prot, d->fgi))
+			return lsn_fail(err, LSN_EINPUT,
+			    "ISM-FGI-PROTECTED: ownerProducer FGI needs FGIsourceProtected FGI "
+			    "(ISM; CAPCO 2016 FGI)");
+	}
+	if (acl__clist_has(&m->fgi_prot, d->fgi) && m->fgi_prot.n > 1)
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-FGI-ONLY: FGIsourceProtected FGI is its only value (ISM)");
+	/* "Do not mix concealed FGI ... with acknowledged FGI ... within
+	 * the same portion" (CAPCO 2016 FGI); a banner names what its
+	 * portions hold, and shows "FGI" alone. */
+	if (!m->resource && m->fgi_prot.n > 0 &&
+	    (m->fgi_open.n > 0 || m->owners.n != 1 ||
+		(m->owners.v[0] != d->usa && m->owners.v[0] != d->fgi)))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-FGI-MIX: a portion does not mix a concealed FGI source with named "
+		    "ones or foreign owners (CAPCO 2016 FGI)");
 	if (!!D(DISPLAYONLY) != (m->disp.n > 0))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-DISPLAYONLY-LIST: DISPLAYONLY is present exactly when displayOnlyTo "

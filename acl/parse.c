@@ -257,9 +257,17 @@ classification(struct pctx *c, size_t b, size_t e, int nonus)
 			return fail_at(c, le + 1, "JOINT needs two or more owners");
 		return 0;
 	}
-	if (starts(c, b, e, "FGI "))
-		return fail_at(c, b, "concealed-source FGI classification (//FGI level) is not "
-		    "supported; name the country");
+	if (starts(c, b, e, "FGI ")) {
+		/* Concealed source (CAPCO 2016 FGI: "(//FGI TS)"): ISM's
+		 * ownerProducer and FGIsourceProtected FGI. */
+		if ((lv = level_word(c, b + 4, e)) == 0)
+			return fail_at(c, b + 4, "expected a classification level after //FGI "
+			    "(a concealed source names no country)");
+		m->cls = lv;
+		acl__clist_add(&m->owners, c->d->fgi);
+		acl__clist_add(&m->fgi_prot, c->d->fgi);
+		return 0;
+	}
 	/* COUNTRY [COUNTRY...] LEVEL: one foreign owner, or several (CAPCO
 	 * 2016 FGI: "(//CAN GBR S)", with multiple foreign sources). */
 	for (size_t w = b;;) {
@@ -541,11 +549,9 @@ item(struct pctx *c, size_t b, size_t e)
 	}
 	if (starts(c, b, e, "FGI") || starts(c, b, e, "FOREIGN GOVERNMENT INFORMATION")) {
 		size_t lb = b + (c->s[b + 1] == 'G' ? 3 : 30);
-		if (lb == e) {
-			/* Concealed sources: the model needs a country; record none
-			 * we cannot name.  Deny-by-default holds: FGI does not grant. */
-			return fail_at(c, b, "FGI without countries (concealed source) cannot "
-			    "be represented; name the source countries");
+		if (lb == e) { /* concealed sources: FGIsourceProtected FGI */
+			acl__clist_add(&m->fgi_prot, c->d->fgi);
+			return 0;
 		}
 		if (c->s[lb] != ' ')
 			return fail_at(c, b, "unknown marking '%.*s'", (int)(e - b), c->s + b);

@@ -226,9 +226,12 @@ acl_marking_render(char **out, const acl_marking *m, enum acl_form form,
 		cat_item(&c, portion ? "UCNI" : "DOE UCNI");
 	if (acl__toks_has(&m->aea, "TFNI"))
 		cat_item(&c, "TFNI");
-	/* FGI (Register section 7): concealed sources show "FGI" alone. */
+	/* FGI (Register section 7): concealed sources show "FGI" alone; a
+	 * concealed owner's portion has said it already ("//FGI S"). */
 	cat_begin(&b, &c);
-	if (m->fgi_prot.n > 0) {
+	if (m->owners.n == 1 && m->owners.v[0] == d->fgi) {
+		/* nothing more */
+	} else if (m->fgi_prot.n > 0) {
 		cat_item(&c, "FGI");
 	} else if (m->fgi_open.n > 0) {
 		struct acl__buf item = { 0 };

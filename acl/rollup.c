@@ -233,7 +233,10 @@ acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, si
 	/* Owners: one owner set for all portions keeps it (non-US, NATO,
 	 * JOINT); a mixture is a US document carrying FGI (CAPCO 2016 D.2,
 	 * FGI bullet). */
-	if (!mixed_owner) {
+	/* A concealed source's portions make a US document with FGI (CAPCO
+	 * 2016 FGI: "TOP SECRET//FGI"), as a mixture does: no banner names
+	 * FGI as its owner. */
+	if (!mixed_owner && !acl__clist_has(&first->owners, d->fgi)) {
 		r->owners = first->owners;
 		r->joint = acl__is_joint(first);
 	} else {
@@ -243,8 +246,18 @@ acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, si
 				continue;
 			for (int k = 0; k < p[i]->owners.n; k++)
 				if (p[i]->owners.v[k] != d->usa)
-					acl__clist_add(&r->fgi_open, p[i]->owners.v[k]);
+					acl__clist_add(p[i]->owners.v[k] == d->fgi ? &r->fgi_prot
+										   : &r->fgi_open,
+					    p[i]->owners.v[k]);
 		}
+	}
+	/* Concealed FGI anywhere: FGIsourceProtected FGI alone (ISM rule
+	 * ID-00217), and the banner shows "FGI" with no source (CAPCO 2016
+	 * FGI: "the most restrictive form"); the named sources stay in
+	 * FGIsourceOpen, as ISM rolls each attribute up. */
+	if (acl__clist_has(&r->fgi_prot, d->fgi)) {
+		r->fgi_prot.n = 0;
+		acl__clist_add(&r->fgi_prot, d->fgi);
 	}
 	/* An R portion becomes C in a US banner (CAPCO 2016 Register 1;
 	 * standards README). */
@@ -254,7 +267,6 @@ acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, si
 	/* OC-USGOV survives only if every OC portion has it (CAPCO 2016 H.8). */
 	if (!oc_all_usgov)
 		r->dissem &= ~BIT(OC_USGOV);
-	/* Concealed FGI anywhere: the banner shows "FGI" alone (CAPCO 2016 D.2). */
 
 	/* ---- FD&R: CAPCO 2016 Table 3 ---- */
 	for (size_t i = 0; i < np; i++) {

@@ -80,6 +80,30 @@ check "...and carries the recomputed banner as ISM attributes" \
 run L --as gbr get --format json IIR-2024-0002
 expect_out '^\{"id":"IIR-2024-0002","date":"2024-01-22","banner":"SECRET//REL TO USA, FVEY","portions":\[' "the JSON view"
 
+# Foreign government information whose source is concealed (samples
+# IIR-2025-0019, -0020): its portions go to a partner only through their
+# REL TO, the views' banners say "FGI" without naming it, and a word of a
+# concealed NOFORN portion reaches no partner.
+run L --as gbr query --json withheld
+expect_out '"id":"IIR-2025-0020"' "a concealed source's REL TO USA, GBR words reach GBR"
+check "...but not those of its NOFORN portion (IIR-2025-0019)" \
+	sh -c "! grep -q IIR-2025-0019 '$T/out'"
+run L --as deu query --json withheld
+check "...and none reach DEU" test ! -s "$T/out"
+run L --as gbr get IIR-2025-0020
+check "GBR's view of it: every portion, the source unnamed" \
+	sh -c "head -n 1 '$T/out' | grep -qx 'SECRET//FGI//REL TO USA, GBR' &&
+		test \$(grep -c '^(//FGI S//REL TO USA, GBR) ' '$T/out') -eq 2"
+run L --as deu get IIR-2025-0019
+check "DEU's view of the report with DEU and concealed portions: the DEU portion released back" \
+	sh -c "head -n 1 '$T/out' | grep -qx 'CONFIDENTIAL//FGI DEU//REL TO USA, CAN, DEU' &&
+		grep -q '^(//DEU C//REL TO USA, CAN, DEU) ' '$T/out'"
+check "...and nothing of the concealed source's or the NOFORN ones" \
+	sh -c "! grep -q -e 'rail siding' -e '(//FGI' -e 'textile plant in Ostrovo as the end user' '$T/out'"
+run L --as feed get IIR-2025-0019
+check "the analyst's view: the banner says FGI alone" \
+	sh -c "head -n 1 '$T/out' | grep -qx 'SECRET//FGI//NOFORN' && grep -q '^(//FGI S//NF) ' '$T/out'"
+
 # DISPLAY ONLY: the JSON view says which portions GBR may view, not export,
 # as query --json says it of a hit.
 cat >"$T/disp.xml" <<'XML'
@@ -198,7 +222,7 @@ check "...and not stored" test "$(wc -l <"$T/out")" -eq 1
 for r in 2024-12-01..2025-01-31 2000-01-01..2030-12-31; do
 	run L --as ana query --json "Lanternwick date:$r"
 	check "date:$r finds the calendar date" grep -q '"id":"GOODDATE-1"' "$T/out"
-	run L --as ana query --json "date:$r"
+	run L --as ana query --json --limit 1000 "date:$r"
 	check "...and so does date:$r alone" grep -q '"id":"GOODDATE-1"' "$T/out"
 done
 # A view larger than stdio's buffer comes out whole, in every format: the

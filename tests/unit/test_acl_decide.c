@@ -81,6 +81,17 @@ static const struct row rows[] = {
 	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
 	{ "test_acl_decide__foreign_owned_with_rel", "//GBR SECRET//REL TO USA, GBR",
 	    { { A }, { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
+	/* A concealed source (ownerProducer FGI) is foreign information no
+	 * partner owns: only its release markings release it, and no
+	 * principal's country is FGI. */
+	{ "test_acl_decide__concealed_fgi_needs_rel", "(//FGI S)",
+	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
+	{ "test_acl_decide__concealed_fgi_unclassified_needs_rel", "(//FGI U)",
+	    { { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
+	{ "test_acl_decide__concealed_fgi_with_rel", "(//FGI S//REL TO USA, GBR)",
+	    { { A }, { A }, { A }, { D(NOT_RELEASABLE) }, { D(NOT_RELEASABLE) } } },
+	{ "test_acl_decide__concealed_fgi_in_us_portion", "SECRET//FGI//REL TO USA, NATO",
+	    { { A }, { A }, { A }, { A }, { D(NOT_RELEASABLE) } } },
 	{ "test_acl_decide__oc_usgov", "SECRET//ORCON-USGOV/NOFORN",
 	    { { A }, { D(NOFORN) }, { D(NOFORN) }, { D(NOFORN) }, { D(NOFORN) } } },
 	{ "test_acl_decide__eyes_only", "SECRET//USA/GBR EYES ONLY",

@@ -56,7 +56,7 @@ t_random_marking(void)
 	static const char *const cls[] = { "U", "R", "C", "S", "TS" };
 	/* several foreign owners without USA: foreign information, not JOINT */
 	static const char *const owners[] = { "USA", "USA", "USA", "GBR", "NATO", "DEU USA",
-		"USA NATO", "CAN GBR USA", "CAN GBR", "DEU FRA NATO" };
+		"USA NATO", "CAN GBR USA", "CAN GBR", "DEU FRA NATO", "FGI" };
 	static const char *const dissem[] = { "RS", "FOUO", "OC", "OC-USGOV", "IMC", "PR",
 		"RELIDO", "DSEN", "FISA" };
 	/* SCI as written: a compartment with its system (SI-G with SI) */
@@ -72,7 +72,7 @@ t_random_marking(void)
 	lsn_err err;
 	unsigned fdr = pick(7);
 
-	unsigned own = pick(10);
+	unsigned own = pick(11);
 	snprintf(a, sizeof(a), "classification=%s ownerProducer=\"%s\"%s", cls[pick(5)],
 	    owners[own], strchr(owners[own], ' ') && pick(2) ? " joint=true" : "");
 	for (int i = 0; i < 9; i++)
@@ -109,7 +109,11 @@ t_random_marking(void)
 	int nonus = pick(8) == 0, fgi_nato = nonus && !strstr(owners[own], "NATO") && pick(4);
 	if (nonus)
 		snprintf(a + strlen(a), sizeof(a) - strlen(a), " nonUSControls=%s", nonus_[pick(3)]);
-	if (pick(10) == 0)
+	/* a concealed source: "//FGI S" (its protected source mostly given,
+	 * as ISM requires), "S//FGI" */
+	if (strcmp(owners[own], "FGI") == 0 ? pick(4) != 0 : pick(20) == 0)
+		strcat(a, " FGIsourceProtected=FGI");
+	else if (pick(10) == 0)
 		snprintf(a + strlen(a), sizeof(a) - strlen(a), " %s=\"%s%s\"",
 		    fgi_nato || pick(2) ? "FGIsourceOpen" : "FGIsourceProtected",
 		    countries[1 + pick(NC - 1)], fgi_nato ? " NATO" : "");

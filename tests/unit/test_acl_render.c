@@ -107,6 +107,12 @@ test_acl_parse__lenient_case_spaces_abbreviations(void **state)
 	/* several foreign sources, not JOINT (CAPCO 2016 FGI) */
 	check_normalises("(//CAN GBR S)", "//CAN GBR SECRET");
 	check_normalises("(//DEU CAN S//REL TO USA, CAN, DEU)", "//CAN DEU SECRET//REL TO USA, CAN, DEU");
+	/* concealed sources (CAPCO 2016 FGI's examples; they were refused) */
+	check_normalises("(//FGI TS)", "//FGI TOP SECRET");
+	check_normalises("(//FGI S//NF)", "//FGI SECRET//NOFORN");
+	check_normalises("(TS//FGI)", "TOP SECRET//FGI");
+	check_normalises("SECRET//FOREIGN GOVERNMENT INFORMATION//NOFORN", "SECRET//FGI//NOFORN");
+	check_normalises("(//FGI S//REL TO USA, GBR)", "//FGI SECRET//REL TO USA, GBR");
 }
 
 static void
@@ -174,6 +180,10 @@ test_acl_parse__rejects_with_position_and_reason(void **state)
 		{ "SECRET//CNWDI", 8, "RD-CNWDI" },
 		{ "SECRET//SIGMA 20", 8, "RD-SIGMA" },
 		{ "//CAN GBR SECRETX", 10, "classification level" },
+		/* a concealed source names no country, and is no named one's */
+		{ "//FGI DEU SECRET", 6, "names no country" },
+		{ "//DEU FGI SECRET", 6, "classification level, or a country" },
+		{ "SECRET//REL TO USA, FGI", 20, "unknown country" },
 		/* Two lists were merged, the least restrictive reading. */
 		{ "SECRET//REL TO USA, AUS/REL TO USA, GBR", 24, "a second REL TO list" },
 		{ "SECRET//REL TO USA, GBR//REL TO USA, AUS", 25, "a second REL TO list" },

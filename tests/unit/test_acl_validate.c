@@ -304,6 +304,45 @@ test_acl_validate__unknown_country_rejected_on_input(void **state)
 	assert_non_null(strstr(err.msg, "QQQ"));
 }
 
+/* Concealed FGI (ISM rules ID-00099, -00219, -00217; CAPCO 2016 FGI):
+ * the token FGI as the only owner, with FGIsourceProtected FGI; FGI
+ * alone in FGIsourceProtected; not mixed with named sources in a
+ * portion; and no other list takes it. */
+static void
+test_acl_validate__concealed_fgi(void **state)
+{
+	acl_marking *m = NULL;
+	lsn_err err;
+
+	(void)state;
+	ok("classification=S ownerProducer=FGI FGIsourceProtected=FGI");
+	ok("classification=S ownerProducer=FGI FGIsourceProtected=FGI "
+	   "disseminationControls=REL releasableTo=\"USA GBR\"");
+	ok("classification=S " US "FGIsourceProtected=FGI disseminationControls=NF");
+	ok("classification=S " US "FGIsourceProtected=DEU");
+	bad("classification=S ownerProducer=\"GBR FGI\" FGIsourceProtected=FGI",
+	    "ISM-FGI-OWNER");
+	bad("classification=S ownerProducer=\"USA FGI\" joint=true FGIsourceProtected=FGI "
+	    "disseminationControls=REL releasableTo=\"USA GBR\"", "ISM-FGI-OWNER");
+	bad("classification=S ownerProducer=FGI", "ISM-FGI-PROTECTED");
+	bad("classification=S ownerProducer=FGI FGIsourceProtected=DEU", "ISM-FGI-PROTECTED");
+	bad("classification=S " US "FGIsourceProtected=\"DEU FGI\"", "ISM-FGI-ONLY");
+	bad("classification=S " US "FGIsourceProtected=FGI FGIsourceOpen=DEU", "ISM-FGI-MIX");
+	bad("classification=S ownerProducer=DEU FGIsourceProtected=FGI", "ISM-FGI-MIX");
+	bad("classification=S ownerProducer=NATO FGIsourceProtected=FGI", "ISM-FGI-MIX");
+	/* a banner names its portions' sources, and shows "FGI" alone */
+	ok("classification=S " US "FGIsourceProtected=FGI FGIsourceOpen=DEU "
+	   "resourceElement=true");
+	const char *const elsewhere[] = { "releasableTo=\"USA FGI\"", "displayOnlyTo=FGI",
+		"FGIsourceOpen=FGI" };
+	for (size_t i = 0; i < sizeof(elsewhere) / sizeof(elsewhere[0]); i++) {
+		char a[128];
+		snprintf(a, sizeof(a), "classification=S ownerProducer=USA %s", elsewhere[i]);
+		assert_int_equal(acl_marking_from_attrs(&m, T_data, a, &err), LSN_EINPUT);
+		assert_non_null(strstr(err.msg, "'FGI'"));
+	}
+}
+
 static void *
 hold_and_let_go(void *arg)
 {
@@ -359,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_acl_validate__joint_owners_in_rel),
 		cmocka_unit_test(test_acl_validate__classification_and_owner_required),
 		cmocka_unit_test(test_acl_validate__unknown_country_rejected_on_input),
+		cmocka_unit_test(test_acl_validate__concealed_fgi),
 		cmocka_unit_test(test_acl_marking__dup_shares_and_a_shared_marking_cannot_change),
 	};
 	return cmocka_run_group_tests(tests, t_setup, t_teardown);
