@@ -1110,15 +1110,19 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 	if (acl__clist_has(&m->fgi_prot, d->fgi) && m->fgi_prot.n > 1)
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-FGI-ONLY: FGIsourceProtected FGI is its only value (ISM)");
-	/* "Do not mix concealed FGI ... with acknowledged FGI ... within
-	 * the same portion" (CAPCO 2016 FGI); a banner names what its
-	 * portions hold, and shows "FGI" alone. */
-	if (!m->resource && m->fgi_prot.n > 0 &&
-	    (m->fgi_open.n > 0 || m->owners.n != 1 ||
-		(m->owners.v[0] != d->usa && m->owners.v[0] != d->fgi)))
-		return lsn_fail(err, LSN_EINPUT,
-		    "ISM-FGI-MIX: a portion does not mix a concealed FGI source with named "
-		    "ones or foreign owners (CAPCO 2016 FGI)");
+	/* "Do not mix concealed FGI, e.g., (//FGI S//REL TO USA, ACGU) with
+	 * acknowledged FGI, e.g., (//GBR S//NF) within the same portion"
+	 * (CAPCO 2016 FGI): a foreign portion is the one or the other.  A
+	 * US portion (and a banner) commingling both is marked "S//FGI",
+	 * the most restrictive form: its named sources stay in
+	 * FGIsourceOpen, shown by no rendering. */
+	if (m->fgi_prot.n > 0)
+		for (int i = 0; i < m->owners.n; i++)
+			if (m->owners.v[i] != d->usa &&
+			    (m->owners.v[i] != d->fgi || m->fgi_open.n > 0))
+				return lsn_fail(err, LSN_EINPUT,
+				    "ISM-FGI-MIX: a foreign portion is either a concealed source "
+				    "(//FGI) or named ones, not both (CAPCO 2016 FGI)");
 	if (!!D(DISPLAYONLY) != (m->disp.n > 0))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-DISPLAYONLY-LIST: DISPLAYONLY is present exactly when displayOnlyTo "

@@ -104,6 +104,19 @@ run L --as feed get IIR-2025-0019
 check "the analyst's view: the banner says FGI alone" \
 	sh -c "head -n 1 '$T/out' | grep -qx 'SECRET//FGI//NOFORN' && grep -q '^(//FGI S//NF) ' '$T/out'"
 
+# An XML view is a report: the analyst's view of the report mixing a
+# concealed and a named source, and GBR's of the concealed one, ingest into
+# another store as they are (an unmarked originator carries the banner's
+# marking in the view, which names DEU and conceals the other source).
+R="$T/views"
+"$LIAISON" --store "$R" --as off init --country USA >/dev/null 2>&1
+"$LIAISON" --store "$R" --as off principal add ana --country USA --clearance TS --usgov \
+	--role analyst $SAMPLES_ACCESS >/dev/null
+L --as feed get --format xml IIR-2025-0019 >"$T/view-0019.xml"
+L --as gbr get --format xml IIR-2025-0020 >"$T/view-0020.xml"
+run "$LIAISON" --store "$R" --as ana ingest --json "$T/view-0019.xml" "$T/view-0020.xml"
+expect_out '"stored":2,"duplicates":0,"rejected":0' "XML views with concealed FGI ingest as reports"
+
 # DISPLAY ONLY: the JSON view says which portions GBR may view, not export,
 # as query --json says it of a hit.
 cat >"$T/disp.xml" <<'XML'

@@ -327,10 +327,12 @@ test_acl_validate__concealed_fgi(void **state)
 	bad("classification=S ownerProducer=FGI", "ISM-FGI-PROTECTED");
 	bad("classification=S ownerProducer=FGI FGIsourceProtected=DEU", "ISM-FGI-PROTECTED");
 	bad("classification=S " US "FGIsourceProtected=\"DEU FGI\"", "ISM-FGI-ONLY");
-	bad("classification=S " US "FGIsourceProtected=FGI FGIsourceOpen=DEU", "ISM-FGI-MIX");
+	bad("classification=S ownerProducer=FGI FGIsourceProtected=FGI FGIsourceOpen=DEU",
+	    "ISM-FGI-MIX");
 	bad("classification=S ownerProducer=DEU FGIsourceProtected=FGI", "ISM-FGI-MIX");
 	bad("classification=S ownerProducer=NATO FGIsourceProtected=FGI", "ISM-FGI-MIX");
-	/* a banner names its portions' sources, and shows "FGI" alone */
+	/* a US portion or a banner commingling both shows "FGI" alone */
+	ok("classification=S " US "FGIsourceProtected=FGI FGIsourceOpen=DEU");
 	ok("classification=S " US "FGIsourceProtected=FGI FGIsourceOpen=DEU "
 	   "resourceElement=true");
 	const char *const elsewhere[] = { "releasableTo=\"USA FGI\"", "displayOnlyTo=FGI",
