@@ -10,6 +10,10 @@
 #include "query/internal.h"
 
 #define WITHHELD_TITLE "[title withheld]"
+/* An XML view's placeholders where the schema wants an element that the
+ * view does not hold: a generic document's title, any paragraph. */
+#define UNTITLED "[no title]"
+#define NO_PARAGRAPH "[no paragraph in this view]"
 
 /* The one answer for "missing" and "not yours to read". */
 static int
@@ -305,7 +309,8 @@ xml_portion(FILE *f, const char *el, const ingest_portion *p)
 	fprintf(f, "  <%s", el);
 	if (p->marking != NULL)
 		xml_marking(f, p->marking);
-	else /* the withheld title: unclassified placeholder, kept out of roll-up */
+	else /* a placeholder (a withheld title, UNTITLED, NO_PARAGRAPH):
+	      * unclassified, kept out of the roll-up */
 		fputs(" ism:classification=\"U\" ism:ownerProducer=\"USA\" "
 		      "ism:excludeFromRollup=\"true\"", f);
 	if (p->ntk != NULL) {
@@ -330,10 +335,21 @@ xml_fn(FILE *f, const ingest_doc *v, const acl_marking *b)
 		fprintf(f, " ism:createDate=\"%s\"", v->date);
 	xml_marking(f, b);
 	fputs(">\n", f);
-	/* Schema order: title, originator, date, country*, keywords, body. */
+	/* Schema order: title, originator, date, country*, keywords, body.
+	 * The schema wants a title, which a generic document may lack, or
+	 * hold unreadable (no placeholder says so, above): the same one for
+	 * both, so that a valid report tells neither. */
+	int titled = 0;
 	for (size_t i = 0; i < v->nportions; i++)
-		if (v->portions[i].kind == INGEST_TITLE)
+		if (v->portions[i].kind == INGEST_TITLE) {
 			xml_portion(f, "title", &v->portions[i]);
+			titled = 1;
+		}
+	if (!titled) {
+		const ingest_portion untitled = { .kind = INGEST_TITLE, .text = (char *)UNTITLED,
+			.text_len = sizeof(UNTITLED) - 1 };
+		xml_portion(f, "title", &untitled);
+	}
 	for (size_t i = 0; i < v->nportions; i++)
 		if (v->portions[i].kind == INGEST_ORIGINATOR)
 			xml_portion(f, "originator", &v->portions[i]);
@@ -344,12 +360,23 @@ xml_fn(FILE *f, const ingest_doc *v, const acl_marking *b)
 	for (size_t i = 0; i < v->nportions; i++)
 		if (v->portions[i].kind == INGEST_KEYWORDS)
 			xml_portion(f, "keywords", &v->portions[i]);
+	/* The schema wants a paragraph too, which a view of the title alone
+	 * lacks: a placeholder as for the title (every native report has
+	 * one, so it tells nothing). */
+	int paras = 0;
 	fputs("  <body>\n", f);
 	for (size_t i = 0; i < v->nportions; i++)
 		if (v->portions[i].kind == INGEST_PARA || v->portions[i].kind == INGEST_OTHER) {
 			fputs("  ", f);
 			xml_portion(f, "p", &v->portions[i]);
+			paras = 1;
 		}
+	if (!paras) {
+		const ingest_portion none = { .kind = INGEST_PARA, .text = (char *)NO_PARAGRAPH,
+			.text_len = sizeof(NO_PARAGRAPH) - 1 };
+		fputs("  ", f);
+		xml_portion(f, "p", &none);
+	}
 	fputs("  </body>\n</report>\n", f);
 	return 0;
 }

@@ -116,6 +116,20 @@ L --as feed get --format xml IIR-2025-0019 >"$T/view-0019.xml"
 L --as gbr get --format xml IIR-2025-0020 >"$T/view-0020.xml"
 run "$LIAISON" --store "$R" --as ana ingest --json "$T/view-0019.xml" "$T/view-0020.xml"
 expect_out '"stored":2,"duplicates":0,"rejected":0' "XML views with concealed FGI ingest as reports"
+# So does the analyst's view of every sample, and every view is valid
+# against the schema, GBR's too: a generic document's had no <title>.
+mkdir "$T/vw"
+for f in "$LSN_SRCDIR"/samples/*.xml "$LSN_SRCDIR"/samples/generic/*.xml; do
+	id=$(sed -n 's/.* id="\([^"]*\)".*/\1/p' "$f" | head -n 1)
+	L --as feed get --format xml "$id" >"$T/vw/$id.xml"
+	L --as gbr get --format xml "$id" >"$T/vw/gbr-$id.xml" 2>/dev/null || rm -f "$T/vw/gbr-$id.xml"
+done
+check "every sample's XML view, the analyst's and GBR's, is valid against report.xsd" \
+	sh -c "xmllint --noout --schema '$LSN_SRCDIR/schemas/report.xsd' '$T'/vw/*.xml 2>/dev/null"
+rm -f "$T"/vw/gbr-*.xml "$T/vw/IIR-2025-0019.xml" "$T/vw/IIR-2025-0020.xml"
+n=$(ls "$T/vw" | wc -l)
+run "$LIAISON" --store "$R" --as ana ingest --json "$T/vw"
+expect_out "\"stored\":$n,\"duplicates\":0,\"rejected\":0" "...and the analyst's views ingest as reports ($n)"
 
 # DISPLAY ONLY: the JSON view says which portions GBR may view, not export,
 # as query --json says it of a hit.
