@@ -158,6 +158,15 @@ int acl_marking_rel_covers(const acl_marking *m, const char *code, lsn_err *err)
 /* 1 when a and b carry the same access-relevant attributes, else 0. */
 int acl_marking_equal(const acl_marking *a, const acl_marking *b);
 
+/*
+ * The first attribute in which a (as written) and b (as computed) differ,
+ * for a message about two markings that render alike (JOINT's joint
+ * attribute, for one, shows in no banner): " (ism:NAME: written \"x\",
+ * computed \"y\")" in out[size], or "" when none differs.
+ */
+void acl_marking_difference(char *out, size_t size, const acl_marking *a,
+    const acl_marking *b);
+
 /* 1 when a and b are the same in every attribute of the model (what
  * acl_marking_get_attr renders), else 0. */
 int acl_marking_identical(const acl_marking *a, const acl_marking *b);

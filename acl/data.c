@@ -223,6 +223,9 @@ load_registry(acl_data *d, const char *text, const char *path, lsn_err *err)
 			return lsn_fail(err, LSN_EINPUT, "%s:%d: malformed line", path, line);
 		if (!valid_code(v, (size_t)(ve - v)))
 			goto next;
+		if (ve - v == 3 && memcmp(v, "FGI", 3) == 0) /* concealed FGI's, below */
+			return lsn_fail(err, LSN_EINPUT, "%s:%d: FGI is not a country code: "
+			    "ISM reserves it for a concealed source", path, line);
 		if (acl__lookup(d, v, (size_t)(ve - v)) >= 0)
 			return lsn_fail(err, LSN_EINPUT, "%s:%d: duplicate code %.*s", path,
 			    line, (int)(ve - v), v);

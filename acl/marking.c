@@ -787,12 +787,34 @@ acl_marking_identical(const acl_marking *a, const acl_marking *b)
 	    a->exclude == b->exclude && a->resource == b->resource;
 }
 
-/* Any control marking at all (ISM-Rollup 2.2: "caveated"). */
+void
+acl_marking_difference(char *out, size_t size, const acl_marking *a, const acl_marking *b)
+{
+	const char *const *names = acl_attr_names();
+
+	if (size > 0)
+		out[0] = '\0';
+	for (size_t i = 0; names[i] != NULL && size > 0 && out[0] == '\0'; i++) {
+		char *x = NULL, *y = NULL;
+		if (acl_marking_get_attr(&x, a, names[i], NULL) == 0 &&
+		    acl_marking_get_attr(&y, b, names[i], NULL) == 0 && strcmp(x, y) != 0)
+			snprintf(out, size, " (ism:%s: written \"%s\", computed \"%s\")",
+			    names[i], x, y);
+		free(x);
+		free(y);
+	}
+}
+
+/* Any control marking at all, or an owner other than the United States
+ * alone, whose portion is FGI in a US banner (ISM-Rollup 2.2: "caveated";
+ * "(//DEU U)" beside REL TO portions kept their release in the banner,
+ * though it went to no partner, while "(U//FGI DEU)" made it NOFORN). */
 int
 acl__caveated(const acl_marking *m)
 {
 	return m->sci.n || m->sar.n || m->aea.n || m->accm.n || m->dissem ||
-	    m->nonic || m->nonus || m->fgi_open.n || m->fgi_prot.n;
+	    m->nonic || m->nonus || m->fgi_open.n || m->fgi_prot.n ||
+	    m->owners.n != 1 || m->owners.v[0] != m->data->usa;
 }
 
 int
@@ -1087,7 +1109,8 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 	 * source is not named, no NATO read-on was required and the ATOMAL
 	 * read-on alone opened SECRET//ATOMAL (helper-19). */
 	if (m->nonus != 0 && !(d->nato >= 0 && (acl__clist_has(&m->owners, d->nato) ||
-	    acl__clist_has(&m->fgi_open, d->nato))))
+	    acl__clist_has(&m->fgi_open, d->nato))) &&
+	    !(m->resource && acl__clist_has(&m->fgi_prot, d->fgi))) /* a banner names no source */
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-NONUS-NATO: ATOMAL, BALK and BOHEMIA mark NATO information: NATO "
 		    "must be an owner or a named FGI source (CAPCO 2016 FGI NATO)");
@@ -1107,22 +1130,23 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 			    "ISM-FGI-PROTECTED: ownerProducer FGI needs FGIsourceProtected FGI "
 			    "(ISM; CAPCO 2016 FGI)");
 	}
-	if (acl__clist_has(&m->fgi_prot, d->fgi) && m->fgi_prot.n > 1)
+	/* A protected source named in FGIsourceProtected ("DEU") showed in
+	 * every XML view, a partner's too, where the banner said "FGI";
+	 * ISM.ACES (Table 23) leaves any value but FGI to the data owner. */
+	if (m->fgi_prot.n > 0 && (m->fgi_prot.n > 1 || m->fgi_prot.v[0] != d->fgi))
 		return lsn_fail(err, LSN_EINPUT,
-		    "ISM-FGI-ONLY: FGIsourceProtected FGI is its only value (ISM)");
+		    "ISM-FGI-ONLY: FGIsourceProtected is FGI alone: a concealed source is "
+		    "not named (ISM; ISM.ACES Table 23)");
 	/* "Do not mix concealed FGI, e.g., (//FGI S//REL TO USA, ACGU) with
 	 * acknowledged FGI, e.g., (//GBR S//NF) within the same portion"
-	 * (CAPCO 2016 FGI): a foreign portion is the one or the other.  A
-	 * US portion (and a banner) commingling both is marked "S//FGI",
-	 * the most restrictive form: its named sources stay in
-	 * FGIsourceOpen, shown by no rendering. */
-	if (m->fgi_prot.n > 0)
-		for (int i = 0; i < m->owners.n; i++)
-			if (m->owners.v[i] != d->usa &&
-			    (m->owners.v[i] != d->fgi || m->fgi_open.n > 0))
-				return lsn_fail(err, LSN_EINPUT,
-				    "ISM-FGI-MIX: a foreign portion is either a concealed source "
-				    "(//FGI) or named ones, not both (CAPCO 2016 FGI)");
+	 * (CAPCO 2016 FGI): a concealed source goes with no named one, as a
+	 * foreign owner or in FGIsourceOpen; a banner holding both kinds
+	 * shows "FGI" alone, the most restrictive form (acl_rollup). */
+	if (m->fgi_prot.n > 0 && (m->fgi_open.n > 0 || m->owners.n != 1 ||
+	    (m->owners.v[0] != d->usa && m->owners.v[0] != d->fgi)))
+		return lsn_fail(err, LSN_EINPUT,
+		    "ISM-FGI-MIX: a concealed FGI source goes with no named one, as an owner "
+		    "or in FGIsourceOpen (CAPCO 2016 FGI)");
 	if (!!D(DISPLAYONLY) != (m->disp.n > 0))
 		return lsn_fail(err, LSN_EINPUT,
 		    "ISM-DISPLAYONLY-LIST: DISPLAYONLY is present exactly when displayOnlyTo "

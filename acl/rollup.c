@@ -251,14 +251,12 @@ acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, si
 					    p[i]->owners.v[k]);
 		}
 	}
-	/* Concealed FGI anywhere: FGIsourceProtected FGI alone (ISM rule
-	 * ID-00217), and the banner shows "FGI" with no source (CAPCO 2016
-	 * FGI: "the most restrictive form"); the named sources stay in
-	 * FGIsourceOpen, as ISM rolls each attribute up. */
-	if (acl__clist_has(&r->fgi_prot, d->fgi)) {
-		r->fgi_prot.n = 0;
-		acl__clist_add(&r->fgi_prot, d->fgi);
-	}
+	/* Concealed FGI anywhere: "only the FGI marking without the source
+	 * trigraph(s)" (CAPCO 2016 FGI, the most restrictive form), in the
+	 * attributes too, so that the banner is what "SECRET//FGI" parses to
+	 * and no XML view of it names a source. */
+	if (r->fgi_prot.n > 0)
+		r->fgi_open.n = 0;
 	/* An R portion becomes C in a US banner (CAPCO 2016 Register 1;
 	 * standards README). */
 	if (r->cls == ACL_LEVEL_R && acl__clist_has(&r->owners, d->usa))

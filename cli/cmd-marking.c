@@ -594,8 +594,11 @@ run_check(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv
 				rc = cli_error(ctx, LSN_EINPUT, "%s: %s", ctx->cmd_path, err.msg);
 				goto out;
 			}
-			if (asprintf(&msg, "banner %s does not equal the roll-up of its portions %s "
-					   "(CAPCO 2016 D.2)", have, want) < 0) {
+			char diff[256] = "";
+			if (strcmp(have, want) == 0)
+				acl_marking_difference(diff, sizeof(diff), x.m[x.resource], r);
+			if (asprintf(&msg, "banner %s does not equal the roll-up of its portions %s"
+					   "%s (CAPCO 2016 D.2)", have, want, diff) < 0) {
 				msg = NULL;
 				rc = cli_error(ctx, LSN_EINTERNAL, "%s: out of memory", ctx->cmd_path);
 				goto out;

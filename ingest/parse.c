@@ -1497,9 +1497,12 @@ check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
 	if (acl_marking_render(&have, d->banner, ACL_BANNER, NULL) != 0)
 		have = strdup("(invalid)");
 	if (!o->fix_banner) {
+		char diff[256] = "";
+		if (have != NULL && strcmp(have, want) == 0)
+			acl_marking_difference(diff, sizeof(diff), d->banner, computed);
 		rc = lsn_fail(b->err, LSN_EINPUT, "banner %s does not equal the roll-up of "
-		    "its portions, %s (--fix-banner stores the computed one)",
-		    have ? have : "?", want);
+		    "its portions, %s%s (--fix-banner stores the computed one)",
+		    have ? have : "?", want, diff);
 		goto out;
 	}
 	/*

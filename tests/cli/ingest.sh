@@ -248,7 +248,7 @@ missing-markings.xml does not match schemas/report.xsd: .*classification.* is re
 blank-paragraph.xml <p> has no text: a portion must not be blank
 contradictory-markings.xml ISM-REL-EYES-NF
 sci-level.xml ISM-SCI-LEVEL: SI-G is used only with TOP SECRET
-fgi-mixed.xml ISM-FGI-MIX: a foreign portion is either a concealed source \(//FGI\) or named ones, not both
+fgi-mixed.xml ISM-FGI-MIX: a concealed FGI source goes with no named one
 banner-mismatch.xml does not equal the roll-up of its portions
 unknown-country.xml unknown country or tetragraph 'ZZX'
 bad-date.xml ism:createDate .*2024-02-30.* is not a date: YYYY-MM-DD, a day that exists

@@ -179,4 +179,15 @@ expect_err '^liaison: marking rollup: .*malformed XML' "rollup: one-line message
 run $M rollup "$T/missing.xml"
 expect_rc 66 "rollup: missing file exits 66"
 
+# A newer registry may not bring the code FGI: ISM keeps it for a concealed
+# source, which no list but ownerProducer and FGIsourceProtected holds and
+# no principal's country is (with one, REL TO USA, FGI released a
+# concealed source's portion to a principal of country FGI: helper-24).
+cp "$LSN_SRCDIR/data/ismcat_2022_CVEnumISMCATRelTo.csv" "$T/reg.csv"
+printf '"(U) ","FGI","(U) ","Concealed",\n' >>"$T/reg.csv"
+run $M decide --registry "$T/reg.csv" --country FGI --clearance TS '(//FGI S//REL TO USA, FGI)'
+expect_rc 65 "a registry holding FGI is refused"
+expect_err "reg.csv:[0-9]*: FGI is not a country code: ISM reserves it for a concealed source" \
+	"...saying why, with its line"
+
 plan_done

@@ -180,6 +180,17 @@ static const struct rcase other[] = {
 	{ "test_acl_rollup__concealed_fgi_keeps_a_common_release",
 	    { "(U)", "(//FGI S//REL TO USA, GBR)", "(S//FGI//REL TO USA, GBR)", NULL },
 	    "SECRET//FGI//REL TO USA, GBR" },
+	/* A foreign owner is a caveat (ISM-Rollup 2.2): an unclassified
+	 * foreign portion without a release marking goes to no partner, so
+	 * the banner cannot keep the others' REL TO; it did for (//DEU U),
+	 * not for (U//FGI DEU). */
+	{ "test_acl_rollup__foreign_unclassified_is_caveated",
+	    { "(//DEU U)", "(S//REL TO USA, GBR)", NULL }, "SECRET//FGI DEU//NOFORN" },
+	{ "test_acl_rollup__concealed_unclassified_is_caveated",
+	    { "(//FGI U)", "(S//REL TO USA, GBR)", NULL }, "SECRET//FGI//NOFORN" },
+	{ "test_acl_rollup__foreign_unclassified_with_the_release_keeps_it",
+	    { "(//DEU U//REL TO USA, GBR)", "(S//REL TO USA, GBR)", NULL },
+	    "SECRET//FGI DEU//REL TO USA, GBR" },
 	{ "test_acl_rollup__nato_only_document_stays_nato",
 	    { "(//NS)", "(//NC)", NULL }, "//NATO SECRET" },
 	{ "test_acl_rollup__joint_document_stays_joint",
@@ -277,8 +288,9 @@ test_acl_rollup__exclude_from_rollup_honoured(void **state)
 }
 
 /* The roll-up's attributes with a concealed source: FGIsourceProtected
- * FGI alone (ISM rule ID-00217), the named sources kept in FGIsourceOpen
- * (each attribute rolls up), the owner the United States. */
+ * FGI, no named source (CAPCO 2016 FGI: "only the FGI marking without
+ * the source trigraph(s)"), the owner the United States; it is what its
+ * banner parses to. */
 static void
 test_acl_rollup__concealed_fgi_attributes(void **state)
 {
@@ -290,20 +302,23 @@ test_acl_rollup__concealed_fgi_attributes(void **state)
 	(void)state;
 	p[0] = t_parse("(//FGI S//NF)");
 	p[1] = t_parse("(//DEU C//NF)");
-	p[2] = t_attrs("classification=C ownerProducer=USA FGIsourceProtected=GBR "
-		       "disseminationControls=NF");
+	p[2] = t_parse("(C//FGI GBR//NF)");
 	assert_int_equal(acl_rollup(&r, T_data, p, 3, &err), 0);
 	assert_int_equal(acl_marking_get_attr(&v, r, "FGIsourceProtected", &err), 0);
 	assert_string_equal(v, "FGI");
 	free(v);
 	assert_int_equal(acl_marking_get_attr(&v, r, "FGIsourceOpen", &err), 0);
-	assert_string_equal(v, "DEU");
+	assert_string_equal(v, "");
 	free(v);
 	assert_int_equal(acl_marking_get_attr(&v, r, "ownerProducer", &err), 0);
 	assert_string_equal(v, "USA");
 	free(v);
 	assert_string_equal(t_banner(r), "SECRET//FGI//NOFORN");
 	assert_int_equal(acl_marking_validate(r, &err), 0);
+	acl_marking *back = t_parse(t_banner(r));
+	acl_marking_set_attr(back, "resourceElement", "true", &err);
+	assert_true(acl_marking_equal(back, r));
+	acl_marking_free(back);
 	for (int i = 0; i < 3; i++)
 		acl_marking_free((acl_marking *)p[i]);
 	acl_marking_free(r);

@@ -319,7 +319,8 @@ test_acl_validate__concealed_fgi(void **state)
 	ok("classification=S ownerProducer=FGI FGIsourceProtected=FGI "
 	   "disseminationControls=REL releasableTo=\"USA GBR\"");
 	ok("classification=S " US "FGIsourceProtected=FGI disseminationControls=NF");
-	ok("classification=S " US "FGIsourceProtected=DEU");
+	/* a named protected source showed in every XML view */
+	bad("classification=S " US "FGIsourceProtected=DEU", "ISM-FGI-ONLY");
 	bad("classification=S ownerProducer=\"GBR FGI\" FGIsourceProtected=FGI",
 	    "ISM-FGI-OWNER");
 	bad("classification=S ownerProducer=\"USA FGI\" joint=true FGIsourceProtected=FGI "
@@ -331,10 +332,15 @@ test_acl_validate__concealed_fgi(void **state)
 	    "ISM-FGI-MIX");
 	bad("classification=S ownerProducer=DEU FGIsourceProtected=FGI", "ISM-FGI-MIX");
 	bad("classification=S ownerProducer=NATO FGIsourceProtected=FGI", "ISM-FGI-MIX");
-	/* a US portion or a banner commingling both shows "FGI" alone */
-	ok("classification=S " US "FGIsourceProtected=FGI FGIsourceOpen=DEU");
-	ok("classification=S " US "FGIsourceProtected=FGI FGIsourceOpen=DEU "
-	   "resourceElement=true");
+	bad("classification=S " US "FGIsourceProtected=FGI FGIsourceOpen=DEU", "ISM-FGI-MIX");
+	bad("classification=S " US "FGIsourceProtected=FGI FGIsourceOpen=DEU "
+	    "resourceElement=true", "ISM-FGI-MIX");
+	/* a banner with a concealed source names none, NATO's for ATOMAL
+	 * neither; a portion does */
+	ok("classification=S " US "FGIsourceProtected=FGI nonUSControls=ATOMAL "
+	   "resourceElement=true disseminationControls=NF");
+	bad("classification=S " US "FGIsourceProtected=FGI nonUSControls=ATOMAL "
+	    "disseminationControls=NF", "ISM-NONUS-NATO");
 	const char *const elsewhere[] = { "releasableTo=\"USA FGI\"", "displayOnlyTo=FGI",
 		"FGIsourceOpen=FGI" };
 	for (size_t i = 0; i < sizeof(elsewhere) / sizeof(elsewhere[0]); i++) {
@@ -343,6 +349,26 @@ test_acl_validate__concealed_fgi(void **state)
 		assert_int_equal(acl_marking_from_attrs(&m, T_data, a, &err), LSN_EINPUT);
 		assert_non_null(strstr(err.msg, "'FGI'"));
 	}
+}
+
+/* Two markings that render alike are told apart by the attribute that
+ * differs (a banner refusal quoted two equal banners: helper-24). */
+static void
+test_acl_marking__difference_names_the_attribute(void **state)
+{
+	acl_marking *a = t_attrs("classification=S " US "disseminationControls=OC-USGOV");
+	acl_marking *b = t_attrs("classification=S " US "disseminationControls=\"OC OC-USGOV\"");
+	char out[128];
+
+	(void)state;
+	assert_string_equal(t_banner(a), t_banner(b));
+	acl_marking_difference(out, sizeof(out), a, b);
+	assert_string_equal(out, " (ism:disseminationControls: written \"OC-USGOV\", "
+				 "computed \"OC OC-USGOV\")");
+	acl_marking_difference(out, sizeof(out), a, a);
+	assert_string_equal(out, "");
+	acl_marking_free(a);
+	acl_marking_free(b);
 }
 
 static void *
@@ -401,6 +427,7 @@ main(void)
 		cmocka_unit_test(test_acl_validate__classification_and_owner_required),
 		cmocka_unit_test(test_acl_validate__unknown_country_rejected_on_input),
 		cmocka_unit_test(test_acl_validate__concealed_fgi),
+		cmocka_unit_test(test_acl_marking__difference_names_the_attribute),
 		cmocka_unit_test(test_acl_marking__dup_shares_and_a_shared_marking_cannot_change),
 	};
 	return cmocka_run_group_tests(tests, t_setup, t_teardown);
