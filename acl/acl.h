@@ -222,6 +222,16 @@ int acl_marking_validate(const acl_marking *m, lsn_err *err);
 int acl_rollup(acl_marking **out, const acl_data *data,
     const acl_marking *const *portions, size_t n, lsn_err *err);
 
+/*
+ * The banner of a view: the roll-up of every portion it shows,
+ * excludeFromRollup ignored, so that the banner above a reader's portions
+ * covers each of them (an excluded TOP SECRET//NOFORN portion sat under
+ * SECRET//REL TO USA, GBR; a reader whose readable portions were all
+ * excluded got no view, and no stats or broad query either: helper-25).
+ */
+int acl_rollup_view(acl_marking **out, const acl_data *data,
+    const acl_marking *const *portions, size_t n, lsn_err *err);
+
 /* ------------------------------------------------------------------ */
 /* Principals.                                                         */
 

@@ -170,8 +170,26 @@ same_owners(const acl_marking *a, const acl_marking *b)
 	    memcmp(a->owners.v, b->owners.v, (size_t)a->owners.n * sizeof(a->owners.v[0])) == 0;
 }
 
+static int rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p,
+    size_t n, int all, lsn_err *err);
+
 int
 acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, size_t n,
+    lsn_err *err)
+{
+	return rollup(out, d, p, n, 0, err);
+}
+
+int
+acl_rollup_view(acl_marking **out, const acl_data *d, const acl_marking *const *p,
+    size_t n, lsn_err *err)
+{
+	return rollup(out, d, p, n, 1, err);
+}
+
+/* all: excludeFromRollup ignored (a view's banner). */
+static int
+rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, size_t n, int all,
     lsn_err *err)
 {
 	acl_marking *r = NULL;
@@ -192,7 +210,7 @@ acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, si
 	for (size_t i = 0; i < n; i++) {
 		const acl_marking *m = p[i];
 
-		if (m->exclude) /* ISM excludeFromRollup */
+		if (m->exclude && !all) /* ISM excludeFromRollup */
 			continue;
 		if (m->cls == ACL_LEVEL_NONE || m->owners.n == 0) {
 			rc = lsn_fail(err, LSN_EINPUT,
@@ -242,7 +260,7 @@ acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, si
 	} else {
 		acl__clist_add(&r->owners, d->usa);
 		for (size_t i = 0; i < n; i++) {
-			if (p[i]->exclude)
+			if (p[i]->exclude && !all)
 				continue;
 			for (int k = 0; k < p[i]->owners.n; k++)
 				if (p[i]->owners.v[k] != d->usa)
@@ -332,10 +350,10 @@ acl_rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, si
 				 * also the CAN and GBR that NATO and NSG share). */
 				struct acl__clist keep = { 0 };
 				for (int i = 0; i < part[0]->rel.n; i++) {
-					int v = part[0]->rel.v[i], all = 1;
-					for (size_t j = 1; j < np && all; j++)
-						all = acl__clist_has(&part[j]->rel, v);
-					if (all)
+					int v = part[0]->rel.v[i], every = 1;
+					for (size_t j = 1; j < np && every; j++)
+						every = acl__clist_has(&part[j]->rel, v);
+					if (every)
 						acl__clist_add(&keep, v);
 				}
 				r->rel = keep;

@@ -295,7 +295,7 @@ query__view_banner(query__entries *es, const ingest_rlabel *v, const uint8_t *re
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	memcpy(mo->ids, ids, k * sizeof(*ids));
 	mo->n = k;
-	if ((rc = acl_rollup(&mo->m, es->data, ms, k, err)) != 0) {
+	if ((rc = acl_rollup_view(&mo->m, es->data, ms, k, err)) != 0) {
 		mo->m = NULL;
 		return rc;
 	}

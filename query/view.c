@@ -38,7 +38,7 @@ doc_banner(const acl_data *data, const ingest_doc *d, acl_marking **out, lsn_err
 	for (size_t i = 0; i < d->nportions && n < INGEST_MAX_PORTIONS; i++)
 		if (d->portions[i].marking != NULL)
 			m[n++] = d->portions[i].marking;
-	return acl_rollup(out, data, m, n, err);
+	return acl_rollup_view(out, data, m, n, err);
 }
 
 /* The markings stats decoded, for the entries they belong to: the view's
@@ -292,7 +292,11 @@ xml_marking(FILE *f, const acl_marking *m)
 
 	for (size_t i = 0; names[i] != NULL; i++) {
 		char *val = NULL;
-		if (strcmp(names[i], "resourceElement") == 0)
+		/* A view's banner covers every portion it shows
+		 * (acl_rollup_view): none is written as excluded, so that the
+		 * view ingests under the banner it shows. */
+		if (strcmp(names[i], "resourceElement") == 0 ||
+		    strcmp(names[i], "excludeFromRollup") == 0)
 			continue;
 		if (acl_marking_get_attr(&val, m, names[i], NULL) == 0 && val[0] != '\0') {
 			fprintf(f, " ism:%s=\"", names[i]);

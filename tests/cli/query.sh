@@ -131,6 +131,38 @@ n=$(ls "$T/vw" | wc -l)
 run "$LIAISON" --store "$R" --as ana ingest --json "$T/vw"
 expect_out "\"stored\":$n,\"duplicates\":0,\"rejected\":0" "...and the analyst's views ingest as reports ($n)"
 
+# ism:excludeFromRollup keeps a portion out of the stored banner's roll-up
+# (ISM), not out of a view's: the banner above a reader's portions covers
+# each of them.  A TOP SECRET//NOFORN portion sat under SECRET//REL TO USA,
+# GBR in the analyst's view, and a reader whose readable portions were all
+# excluded got an error from get, and from stats and any broad query, for
+# the whole store (helper-25).
+cat >"$T/ex1.xml" <<'XML'
+<doc xmlns:ism="urn:us:gov:ic:ism" id="EXCL-1" ism:resourceElement="true" ism:createDate="2025-01-09" ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR">
+<p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR">Excluderel paragraph.</p>
+<p ism:classification="TS" ism:ownerProducer="USA" ism:disseminationControls="NF" ism:excludeFromRollup="true">Excludenf paragraph.</p></doc>
+XML
+cat >"$T/ex2.xml" <<'XML'
+<doc xmlns:ism="urn:us:gov:ic:ism" id="EXCL-2" ism:resourceElement="true" ism:createDate="2025-01-10" ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF">
+<title ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR" ism:excludeFromRollup="true">Excludetitle</title>
+<p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF">Excludenf two.</p></doc>
+XML
+run L --as feed ingest --quiet "$T/ex1.xml" "$T/ex2.xml"
+expect_rc 0 "reports with excluded portions are stored"
+run L --as feed get EXCL-1
+check "the analyst's view of an excluded TS//NF portion: the banner covers it" \
+	sh -c "head -n 1 '$T/out' | grep -qx 'TOP SECRET//NOFORN'"
+run L --as gbr get EXCL-2
+check "GBR's view of a report whose readable portions are all excluded: a view" \
+	sh -c "test $rc -eq 0 && head -n 1 '$T/out' | grep -qx 'SECRET//REL TO USA, GBR'"
+run L --as gbr stats
+expect_rc 0 "...and GBR's stats still work"
+run L --as gbr query --json --limit 1000 'NOT zzqqxxjj'
+expect_out '"id":"EXCL-2"' "...and its broad queries"
+L --as feed get --format xml EXCL-1 >"$R-excl.xml" 2>/dev/null
+run "$LIAISON" --store "$R" --as ana ingest --json "$R-excl.xml"
+expect_out '"stored":1,' "...and the analyst's XML view ingests under the banner it shows"
+
 # DISPLAY ONLY: the JSON view says which portions GBR may view, not export,
 # as query --json says it of a hit.
 cat >"$T/disp.xml" <<'XML'

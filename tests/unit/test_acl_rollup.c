@@ -283,6 +283,15 @@ test_acl_rollup__exclude_from_rollup_honoured(void **state)
 	assert_int_equal(acl_rollup(&r, T_data, p, 2, &err), 0);
 	assert_string_equal(t_banner(r), "SECRET//REL TO USA, GBR");
 	acl_marking_free(r);
+	/* A view's banner covers every portion it shows, excluded or not,
+	 * and a view of excluded portions only has one. */
+	assert_int_equal(acl_rollup_view(&r, T_data, p, 2, &err), 0);
+	assert_string_equal(t_banner(r), "TOP SECRET//NOFORN");
+	acl_marking_free(r);
+	assert_int_equal(acl_rollup(&r, T_data, p + 1, 1, &err), LSN_EINPUT);
+	assert_int_equal(acl_rollup_view(&r, T_data, p + 1, 1, &err), 0);
+	assert_string_equal(t_banner(r), "TOP SECRET//NOFORN");
+	acl_marking_free(r);
 	acl_marking_free((acl_marking *)p[0]);
 	acl_marking_free((acl_marking *)p[1]);
 }
