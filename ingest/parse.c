@@ -1206,9 +1206,9 @@ out:
 
 /* ---- generic ISM documents: a tree ---- */
 
-/* Add n as a portion of kind: marked, under its marking, with the text of
- * its descendants outside nested marked elements; else under the banner's
- * marking, with its own text children's text only. */
+/* Add n as a portion of kind, with the text of its descendants outside
+ * nested marked elements: marked, under its marking; else under the
+ * banner's. */
 static int
 tree_portion(struct build *b, xmlNodePtr n, int kind, int marked)
 {
@@ -1220,10 +1220,10 @@ tree_portion(struct build *b, xmlNodePtr n, int kind, int marked)
 	int rc;
 
 	b->line = src.line;
-	src.len = own_text(n, NULL, !marked);
+	src.len = own_text(n, NULL, 0);
 	if ((src.text = malloc(src.len + 1)) == NULL)
 		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
-	own_text(n, src.text, !marked);
+	own_text(n, src.text, 0);
 	src.text[src.len] = '\0';
 	if (marked) {
 		if ((rc = node_attrs(n, &marking, b->err)) != 0) {
@@ -1353,10 +1353,16 @@ check_element(struct build *b, xmlNodePtr n, int portion, int is_res)
  * Generic ISM document: portions are the marked elements in document
  * order.  Text outside every portion is a portion too, under the banner's
  * marking (deny by default, as for a native report's unmarked
- * originator): an unmarked element's own text, and the resource
- * element's own text between its children.  Nothing is dropped, and
- * nothing unmarked is shown to a reader the banner does not admit.  (An
- * unmarked element's child elements are visited on their own.)
+ * originator): an unmarked element that has text of its own, with its
+ * unmarked descendants' text flowing into it as into a marked element's
+ * ("at <place>the pier</place> at noon" is one sentence), and so under
+ * its lsn:access; the resource element likewise.  An unmarked element
+ * with no text of its own (a container) leaves its children to be
+ * portions of their own.  Nothing is dropped, and nothing unmarked is
+ * shown to a reader the banner does not admit.  (Unmarked text split
+ * into one portion per element lost its order, and an lsn:access on an
+ * unmarked element covered its own text and not its children's, which
+ * every partner read: helper-25.)
  */
 static int
 walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *titled)
@@ -1373,6 +1379,7 @@ walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *tit
 		if (own) {
 			if ((rc = tree_portion(b, n, INGEST_OTHER, 0)) != 0)
 				return rc;
+			here = 1; /* its unmarked descendants are in it */
 		} else if (n != res && has_marking(n)) {
 			int kind = INGEST_OTHER;
 			if (!*titled && xmlStrcasecmp(n->name, BAD_CAST "title") == 0) {
@@ -1386,9 +1393,9 @@ walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *tit
 			/* Its marking is the banner; its own text is in no
 			 * portion, even inside a marked ancestor (whose text
 			 * leaves out every marked element's). */
-			if (!blank_text(n) && (rc = tree_portion(b, n, INGEST_OTHER, 0)) != 0)
+			here = !blank_text(n);
+			if (here && (rc = tree_portion(b, n, INGEST_OTHER, 0)) != 0)
 				return rc;
-			here = 0;
 		}
 		if ((rc = walk_generic(b, n->children, res, here, titled)) != 0)
 			return rc;

@@ -131,6 +131,25 @@ n=$(ls "$T/vw" | wc -l)
 run "$LIAISON" --store "$R" --as ana ingest --json "$T/vw"
 expect_out "\"stored\":$n,\"duplicates\":0,\"rejected\":0" "...and the analyst's views ingest as reports ($n)"
 
+# A generic document's unmarked text: an element with text of its own is
+# one portion with its unmarked children's text in it, in order, and under
+# its lsn:access (the children's text came out as portions of their own,
+# after the parent's, and free of its need-to-know: helper-25).
+cat >"$T/mixed.xml" <<'XML'
+<msg xmlns:ism="urn:us:gov:ic:ism" xmlns:lsn="urn:liaison:report:1" id="MIXED-1" ism:resourceElement="true" ism:createDate="2025-01-09" ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR">
+<note>Meet the courier at <place>the north pier</place> at <time>noon</time> on Friday.</note>
+<section lsn:access="J2">Quorvane section <para>quorvanechild paragraph</para></section>
+<p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR">Bring the ledger.</p></msg>
+XML
+run L --as feed ingest --quiet "$T/mixed.xml"
+expect_rc 0 "a generic document with mixed content is stored"
+run L --as feed query --json '"at the north pier at noon"'
+expect_out '"id":"MIXED-1"' "...its unmarked sentence stays whole: a phrase across the inline elements finds it"
+run L --as gbr query --json quorvanechild
+check "...and an unmarked element's lsn:access covers its children's text" test ! -s "$T/out"
+run L --as feed query --json quorvanechild
+expect_out '"id":"MIXED-1"' "...which a reader with the group finds"
+
 # ism:excludeFromRollup keeps a portion out of the stored banner's roll-up
 # (ISM), not out of a view's: the banner above a reader's portions covers
 # each of them.  A TOP SECRET//NOFORN portion sat under SECRET//REL TO USA,
