@@ -1310,14 +1310,28 @@ looks_like(const xmlChar *uri, const char *ns)
 	return u[k] == '\0' && strcmp((const char *)uri, ns) != 0;
 }
 
+/* uri is another version or variant of the namespace ns (prefix):
+ * "urn:us:gov:ic:ism:v2" for ISM, "urn:liaison:report" for liaison's. */
+static int
+variant_of(const xmlChar *uri, const char *prefix, const char *ns)
+{
+	const char *u = (const char *)uri;
+
+	while (*u == ' ' || *u == '\t' || *u == '\n' || *u == '\r')
+		u++;
+	return strncasecmp(u, prefix, strlen(prefix)) == 0 && strcmp((const char *)uri, ns) != 0;
+}
+
 /*
  * What would make a marking or a need-to-know on n go unseen is refused,
  * never ignored (a partner would read what the writer meant to keep from
- * it): a marking attribute in no namespace, or in one that is the ISM or
- * liaison namespace but for case or spaces; a marking attribute without
- * ism:classification; an lsn:access on the resource element (is_res) or
- * on an element that is not a portion (portion: 1 when n's text is a
- * portion of its own, under its access).
+ * it): a marking attribute in no namespace, or in a variant of the ISM
+ * namespace (case, spaces, another version: urn:us:gov:ic:ism:v2); an
+ * access attribute in a variant of the liaison namespace, or in none on a
+ * marked element; a marking attribute without ism:classification; an
+ * lsn:access on the resource element (is_res) or on an element that is
+ * not a portion (portion: 1 when n's text is a portion of its own, under
+ * its access).
  */
 static int
 check_element(struct build *b, xmlNodePtr n, int portion, int is_res)
@@ -1327,16 +1341,22 @@ check_element(struct build *b, xmlNodePtr n, int portion, int is_res)
 	b->line = (unsigned)xmlGetLineNo(n);
 	for (xmlAttrPtr a = n->properties; a != NULL; a = a->next) {
 		const char *an = (const char *)a->name;
+		int ism = marking_attr(an) != NULL || strcmp(an, "classification") == 0;
 		if (a->ns == NULL) {
-			if (marking_attr(an) != NULL || strcmp(an, "classification") == 0)
+			if (ism)
 				return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has an attribute %s in no "
 				    "namespace: an ISM marking is in %s", name, an, ISM_NS);
+			if (strcmp(an, "access") == 0 && has_marking(n))
+				return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has an attribute access in "
+				    "no namespace: a need-to-know is lsn:access, in %s", name, LSN_NS);
 			continue;
 		}
-		if (looks_like(a->ns->href, ISM_NS) || looks_like(a->ns->href, LSN_NS))
+		if (looks_like(a->ns->href, ISM_NS) || looks_like(a->ns->href, LSN_NS) ||
+		    (ism && variant_of(a->ns->href, "urn:us:gov:ic:ism", ISM_NS)) ||
+		    (strcmp(an, "access") == 0 && variant_of(a->ns->href, "urn:liaison", LSN_NS)))
 			return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has %s in namespace \"%.60s\", "
 			    "not %s", name, an, (const char *)a->ns->href,
-			    looks_like(a->ns->href, ISM_NS) ? ISM_NS : LSN_NS);
+			    strcmp(an, "access") == 0 ? LSN_NS : ISM_NS);
 		if (!has_marking(n) && strcmp((const char *)a->ns->href, ISM_NS) == 0 &&
 		    marking_attr(an) != NULL)
 			return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has ism:%s but no "

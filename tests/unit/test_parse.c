@@ -574,6 +574,17 @@ test_unseen_markings(void **state)
 	    "<span> has lsn:access but is not a portion of its own", 2);
 	refused_doc(p, G_OPEN ">\n<section lsn:access=\"OPS\"><h>b</h></section><p " G_U ">a</p></doc>",
 	    "<section> has lsn:access but is not a portion of its own", 2);
+	/* Another version of either namespace, and a need-to-know in none:
+	 * each was ignored, and a partner read what it marked (helper-25). */
+	refused_doc(p, G_OPEN " xmlns:i=\"urn:us:gov:ic:ism:v2\">\n<p " G_U ">a <span "
+	    "i:classification=\"S\" i:disseminationControls=\"NF\">b</span></p></doc>",
+	    "<span> has classification in namespace \"urn:us:gov:ic:ism:v2\", not urn:us:gov:ic:ism",
+	    2);
+	refused_doc(p, G_OPEN " xmlns:l=\"urn:liaison:report\">\n<p " G_U " l:access=\"J2\">a</p>"
+	    "</doc>", "<p> has access in namespace \"urn:liaison:report\", not urn:liaison:report:1",
+	    2);
+	refused_doc(p, G_OPEN ">\n<p " G_U " access=\"J2\">a</p></doc>",
+	    "<p> has an attribute access in no namespace: a need-to-know is lsn:access", 2);
 
 	static const char native[] =
 	    "<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\"\n"
