@@ -82,7 +82,9 @@ print_hit(const struct out *o, const struct kept *h)
 			fputs(",\"display_only\":true", stdout);
 		fputs("}\n", stdout);
 	} else {
-		printf("%-16s %-10s %s\n%16s %s\n", h->id, h->date, h->title, "", h->banner);
+		printf("%-16s %-10s ", h->id, h->date);
+		lsn_fputs_line(stdout, h->title); /* a title cannot start a line */
+		printf("\n%16s %s\n", "", h->banner);
 	}
 }
 

@@ -276,6 +276,30 @@ lsn_fputs_safe(FILE *f, const char *s)
 }
 
 void
+lsn_fputs_line(FILE *f, const char *s)
+{
+	size_t n;
+	int space = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p += n) {
+		if (*p == ' ' || (*p >= '\t' && *p <= '\r')) { /* \t \n \v \f \r */
+			n = 1;
+			space = 1;
+			continue;
+		}
+		if (space)
+			fputc(' ', f);
+		space = 0;
+		if (safe_char(p, &n))
+			fwrite(p, 1, n, f);
+		else
+			fputc('?', f);
+	}
+	if (space)
+		fputc(' ', f);
+}
+
+void
 lsn_clean(char *s)
 {
 	size_t n;

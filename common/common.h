@@ -147,6 +147,12 @@ void lsn_json_fputs(FILE *f, const char *s);
  * byte that begins no valid UTF-8 sequence is written as '?', so that a
  * file name cannot break a message's line or send the terminal escapes. */
 void lsn_fputs_safe(FILE *f, const char *s);
+/* Write s to f as one line for a terminal: each run of white space
+ * (space, tab, CR, LF, VT, FF) as one space, any other character
+ * lsn_fputs_safe refuses as '?', so that report text shown as text cannot
+ * begin a line of its own that looks like a portion mark or a banner
+ * ("line1\r(S//NF) ..."). */
+void lsn_fputs_line(FILE *f, const char *s);
 /* The same in place: each byte of such a character becomes '?'. */
 void lsn_clean(char *s);
 

@@ -273,10 +273,12 @@ text_fn(FILE *f, const ingest_doc *v, const acl_marking *b)
 		const char *label = p->kind == INGEST_ORIGINATOR ? "Originator: "
 		    : p->kind == INGEST_COUNTRY ? "Country: "
 		    : p->kind == INGEST_KEYWORDS ? "Keywords: " : "";
-		if (p->marking == NULL) /* the withheld title */
-			fprintf(f, "%s\n\n", p->text);
-		else
-			fprintf(f, "%s %s%s\n\n", pm ? pm : "(?)", label, p->text);
+		/* One line a portion: its text cannot start a line of its own
+		 * that reads as a portion mark or a banner. */
+		if (p->marking != NULL)
+			fprintf(f, "%s %s", pm ? pm : "(?)", label);
+		lsn_fputs_line(f, p->text); /* the withheld title has no marking */
+		fputs("\n\n", f);
 		free(pm);
 	}
 	fprintf(f, "%s\n", banner);

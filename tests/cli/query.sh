@@ -150,6 +150,25 @@ check "...and an unmarked element's lsn:access covers its children's text" test 
 run L --as feed query --json quorvanechild
 expect_out '"id":"MIXED-1"' "...which a reader with the group finds"
 
+# The text view shows a portion on one line: a carriage return or line
+# feeds in its text could write a line of their own that read as a portion
+# mark or a banner, and so did a title in a query's text output
+# (helper-25).
+cat >"$T/forge.xml" <<'XML'
+<doc xmlns:ism="urn:us:gov:ic:ism" id="FORGE-1" ism:resourceElement="true" ism:createDate="2025-01-11" ism:classification="U" ism:ownerProducer="USA">
+<title ism:classification="U" ism:ownerProducer="USA">Forgetitle&#13;(S//NF) FAKE TITLE LINE</title>
+<p ism:classification="U" ism:ownerProducer="USA">line1&#13;(S//NF) FAKE NOFORN LINE&#10;&#10;UNCLASSIFIED</p></doc>
+XML
+run L --as feed ingest --quiet "$T/forge.xml"
+expect_rc 0 "a report whose text holds a carriage return and line feeds is stored"
+run L --as gbr get FORGE-1
+check "...its text view writes each portion on one line" \
+	sh -c "grep -q '^(U) line1 (S//NF) FAKE NOFORN LINE UNCLASSIFIED\$' '$T/out' &&
+		! grep -q '^(S//NF)' '$T/out' && ! tr '\r' '\n' <'$T/out' | grep -q '^(S//NF)'"
+run L --as gbr query Forgetitle
+check "...and a query's text output the title" \
+	sh -c "grep -q 'Forgetitle (S//NF) FAKE TITLE LINE\$' '$T/out' && ! tr '\r' '\n' <'$T/out' | grep -q '^(S//NF)'"
+
 # ism:excludeFromRollup keeps a portion out of the stored banner's roll-up
 # (ISM), not out of a view's: the banner above a reader's portions covers
 # each of them.  A TOP SECRET//NOFORN portion sat under SECRET//REL TO USA,

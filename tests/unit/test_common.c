@@ -108,6 +108,22 @@ test_terminal(void **state)
 		free(w);
 		free(c);
 	}
+	/* One line (lsn_fputs_line): white space runs are one space, so a
+	 * report's text cannot start a line that reads as a portion mark or
+	 * a banner; other controls are '?' as above. */
+	static const struct {
+		const char *in, *line;
+	} lines[] = {
+		{ "line1\r(S//NF) FAKE\n\nUNCLASSIFIED", "line1 (S//NF) FAKE UNCLASSIFIED" },
+		{ " a\t\tb \x0b\x0c c \n", " a b c " },
+		{ "x\x1b[2J\xc2\x9b" "1m caf\xc3\xa9", "x?[2J?1m caf\xc3\xa9" },
+		{ "", "" },
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char *w = fputs_of(lsn_fputs_line, lines[i].in);
+		assert_string_equal(w, lines[i].line);
+		free(w);
+	}
 	/* lsn_fail cleans what it formats. */
 	lsn_err err;
 	assert_int_equal(lsn_fail(&err, LSN_EINPUT, "value '%s'", "a\n\xc2\x9b\xff"), LSN_EINPUT);
