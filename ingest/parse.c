@@ -1488,6 +1488,32 @@ max_depth(xmlNodePtr n, unsigned depth, unsigned cap)
 	return m;
 }
 
+/*
+ * A generic document's blank portion (a marked element whose text is all
+ * in the marked elements inside it) has marked the banner (check_banner)
+ * but holds nothing to read: it is not stored.  Stored, a (U) section
+ * around NOFORN paragraphs listed the report to every partner, its white
+ * space telling how many elements were withheld (helper-25).
+ */
+static int
+drop_blank(struct build *b)
+{
+	ingest_doc *d = b->doc;
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->nportions; i++) {
+		if (blank(d->portions[i].text, d->portions[i].text_len))
+			ingest_portion_clear(&d->portions[i]);
+		else
+			d->portions[k++] = d->portions[i];
+	}
+	d->nportions = k;
+	if (k == 0)
+		return lsn_fail(b->err, LSN_EINPUT, "no portion has text: every marked element "
+		    "is blank");
+	return 0;
+}
+
 /* Roll the portions up and hold the banner to it. */
 static int
 check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
@@ -1623,7 +1649,8 @@ generic_parse(struct build *b, const char *buf, size_t len, const ingest_parse_o
 		goto out;
 	}
 	find_resource(root, &res, &count);
-	if ((rc = check_banner(b, o, res ? (unsigned)xmlGetLineNo(res) : 1)) != 0)
+	if ((rc = check_banner(b, o, res ? (unsigned)xmlGetLineNo(res) : 1)) != 0 ||
+	    (rc = drop_blank(b)) != 0)
 		*line = b->line;
 out:
 	if (doc != NULL)

@@ -150,6 +150,26 @@ check "...and an unmarked element's lsn:access covers its children's text" test 
 run L --as feed query --json quorvanechild
 expect_out '"id":"MIXED-1"' "...which a reader with the group finds"
 
+# A marked element whose text is all in the marked elements inside it
+# marks the banner, and is no portion: stored, a (U) section around NOFORN
+# paragraphs listed the report to every partner (helper-25).
+cat >"$T/blank.xml" <<'XML'
+<doc xmlns:ism="urn:us:gov:ic:ism" id="BLANKSEC-1" ism:resourceElement="true" ism:createDate="2025-01-12" ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF"><section ism:classification="U" ism:ownerProducer="USA">
+  <p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF">Blanksec one.</p>
+  <p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="NF">Blanksec two.</p>
+</section></doc>
+XML
+run L --as feed ingest --quiet "$T/blank.xml"
+expect_rc 0 "a generic report with a blank (U) container is stored"
+run L --as gbr get BLANKSEC-1
+check "...and is none of GBR's: exactly as a missing report" \
+	sh -c "test $rc -eq $missing_rc && cmp -s '$T/out' '$T/missing.out'"
+run L --as gbr query --json --limit 1000 'date:2025-01-12'
+check "...not even a date: hit" sh -c "! grep -q BLANKSEC-1 '$T/out'"
+run L --as feed get --format json BLANKSEC-1
+check "...while the analyst reads its two paragraphs and no blank portion" \
+	sh -c "test \$(grep -o '\"kind\"' '$T/out' | wc -l) -eq 2"
+
 # The text view shows a portion on one line: a carriage return or line
 # feeds in its text could write a line of their own that read as a portion
 # mark or a banner, and so did a title in a query's text output
