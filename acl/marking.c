@@ -496,6 +496,18 @@ acl_marking_set_attr(acl_marking *m, const char *name, const char *value,
 	for (i = 0; ignored_attrs[i]; i++)
 		if (strcmp(name, ignored_attrs[i]) == 0)
 			return 0;
+	/* A single token or an xs:boolean, white space around it allowed
+	 * (XML Schema's collapse): " S " and " true " were refused, and so
+	 * the reports carrying them (helper-25).  Lists skip it already. */
+	char one[16];
+	size_t lead = strspn(value, " \t\n\r"), len = strlen(value + lead);
+	while (len > 0 && strchr(" \t\n\r", value[lead + len - 1]) != NULL)
+		len--;
+	if (len < sizeof(one) && (lead > 0 || value[lead + len] != '\0')) {
+		memcpy(one, value + lead, len);
+		one[len] = '\0';
+		value = one;
+	}
 	if (strcmp(name, "classification") == 0) {
 		for (i = 1; i <= 5; i++)
 			if (strcmp(value, levels[i]) == 0) {

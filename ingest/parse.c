@@ -1259,6 +1259,17 @@ valid_id(const char *s)
 	return 1;
 }
 
+/* An xs:boolean that is true: "true" or "1", white space around it
+ * allowed ("1" and " true " found no resource element: helper-25). */
+static int
+xs_true(const char *v)
+{
+	size_t lead = strspn(v, " \t\n\r"), n = strcspn(v + lead, " \t\n\r");
+
+	return v[lead + n + strspn(v + lead + n, " \t\n\r")] == '\0' &&
+	    ((n == 4 && memcmp(v + lead, "true", 4) == 0) || (n == 1 && v[lead] == '1'));
+}
+
 /* Find the resource element (exactly one) below n. */
 static int
 find_resource(xmlNodePtr n, xmlNodePtr *found, int *count)
@@ -1269,7 +1280,7 @@ find_resource(xmlNodePtr n, xmlNodePtr *found, int *count)
 		xmlAttrPtr a = ns_attr(n, ISM_NS, "resourceElement");
 		if (a != NULL) {
 			char *v = attr_value(a);
-			if (v != NULL && strcmp(v, "true") == 0) {
+			if (v != NULL && xs_true(v)) {
 				if (*count == 0)
 					*found = n;
 				(*count)++;
@@ -1539,6 +1550,11 @@ check_banner(struct build *b, const ingest_parse_opts *o, unsigned line)
 	for (size_t i = 0; i < d->nportions; i++)
 		if (!d->portions[i].inherited)
 			parts[n++] = d->portions[i].marking;
+	if (n == 0) { /* it said "no portion takes part in the roll-up" */
+		free(parts);
+		return lsn_fail(b->err, LSN_EINPUT, "no marked portion: an element other than "
+		    "the resource element must carry ism:classification");
+	}
 	rc = acl_rollup(&computed, b->data, parts, n, b->err);
 	free(parts);
 	if (rc != 0)

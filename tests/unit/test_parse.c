@@ -585,6 +585,11 @@ test_unseen_markings(void **state)
 	    2);
 	refused_doc(p, G_OPEN ">\n<p " G_U " access=\"J2\">a</p></doc>",
 	    "<p> has an attribute access in no namespace: a need-to-know is lsn:access", 2);
+	/* No marked portion, or none with text (it said "no portion takes
+	 * part in the roll-up", of a document with no excluded one). */
+	refused_doc(p, G_OPEN ">Hello <a>x</a></doc>",
+	    "no marked portion: an element other than the resource element must carry", 1);
+	refused_doc(p, G_OPEN ">\n<p " G_U "> </p></doc>", "no portion has text", 1);
 
 	static const char native[] =
 	    "<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\"\n"
@@ -612,6 +617,22 @@ test_unseen_markings(void **state)
 	assert_int_equal(d->nportions, 2);
 	assert_string_equal(d->portions[0].ntk, "J2");
 	assert_true(d->portions[0].inherited);
+	ingest_doc_free(d);
+	/* An xs:boolean "1" or " true ", a token with white space around it:
+	 * valid ISM values, whose reports were refused (helper-25). */
+	d = NULL;
+	if (parse_text(p, "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"B\" ism:resourceElement=\"1\" "
+	    "ism:classification=\" S \" ism:ownerProducer=\" USA \" ism:disseminationControls=\"NF\">"
+	    "<p ism:classification=\"S\" ism:ownerProducer=\"USA\" ism:disseminationControls=\" NF\" "
+	    "ism:excludeFromRollup=\" false \">a</p></doc>", NULL, &d, &line, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(d->nportions, 1);
+	assert_int_equal(acl_marking_level(d->banner), ACL_LEVEL_S);
+	ingest_doc_free(d);
+	d = NULL;
+	if (parse_text(p, "<doc xmlns:ism=\"urn:us:gov:ic:ism\" id=\"B\" ism:resourceElement=\" true\n\" "
+	    G_U "><p " G_U ">a</p></doc>", NULL, &d, &line, &err) != 0)
+		fail_msg("%s", err.msg);
 	ingest_doc_free(d);
 }
 
