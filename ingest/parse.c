@@ -619,7 +619,7 @@ add_portion(struct build *b, struct portion_src *src)
 
 	b->line = src->line;
 	if (d->nportions == INGEST_MAX_PORTIONS) {
-		rc = lsn_fail(b->err, LSN_EINPUT, "more than %d marked portions",
+		rc = lsn_fail(b->err, LSN_EINPUT, "more than %d portions",
 		    INGEST_MAX_PORTIONS);
 		goto fail;
 	}
@@ -1457,19 +1457,21 @@ build_generic(struct build *b, xmlNodePtr root, const char *fallback_id)
 	if ((rc = element_marking(b->data, res, &d->banner, b->err)) != 0)
 		return rc;
 	/* An id in no namespace: f:id is another attribute. */
+	int named = 0; /* the id is the file name's */
 	if ((a = xmlHasNsProp(res, BAD_CAST "id", NULL)) != NULL ||
 	    (a = xmlHasNsProp(root, BAD_CAST "id", NULL)) != NULL)
 		d->id = attr_value(a);
 	else if (fallback_id != NULL)
-		d->id = strdup(fallback_id);
+		d->id = strdup(fallback_id), named = 1;
 	else
 		return lsn_fail(b->err, LSN_EINPUT, "a generic ISM document needs an id "
 		    "attribute on its resource element");
 	if (d->id == NULL)
 		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
 	if (!valid_id(d->id))
-		return lsn_fail(b->err, LSN_EINPUT, "id \"%.80s\" is not 1-64 letters, "
-		    "digits and . _ : -", d->id);
+		return lsn_fail(b->err, LSN_EINPUT, "id \"%.80s\"%s is not 1-64 letters, "
+		    "digits and . _ : -%s", d->id, named ? " (the file name: no id attribute)" : "",
+		    named ? "; give the resource element an id" : "");
 	if ((a = ns_attr(res, ISM_NS, "createDate")) != NULL) {
 		char *v = attr_value(a);
 		rc = v == NULL ? lsn_fail(b->err, LSN_EINTERNAL, "out of memory") :
