@@ -1270,7 +1270,8 @@ xs_true(const char *v)
 	    ((n == 4 && memcmp(v + lead, "true", 4) == 0) || (n == 1 && v[lead] == '1'));
 }
 
-/* Find the resource element (exactly one) below n. */
+/* Find the resource element (exactly one) below n: found[0], and the
+ * second in found[1] when there are more. */
 static int
 find_resource(xmlNodePtr n, xmlNodePtr *found, int *count)
 {
@@ -1281,8 +1282,8 @@ find_resource(xmlNodePtr n, xmlNodePtr *found, int *count)
 		if (a != NULL) {
 			char *v = attr_value(a);
 			if (v != NULL && xs_true(v)) {
-				if (*count == 0)
-					*found = n;
+				if (*count < 2) /* the first, then the one too many */
+					found[*count] = n;
 				(*count)++;
 			}
 			free(v);
@@ -1438,17 +1439,20 @@ static int
 build_generic(struct build *b, xmlNodePtr root, const char *fallback_id)
 {
 	ingest_doc *d = b->doc;
-	xmlNodePtr res = NULL;
+	xmlNodePtr found[2] = { NULL, NULL }, res;
 	xmlAttrPtr a;
 	int count = 0, titled = 0, rc;
 
-	find_resource(root, &res, &count);
+	find_resource(root, found, &count);
+	res = found[0];
 	if (count == 0)
 		return lsn_fail(b->err, LSN_EINPUT, "not a liaison report and no element "
 		    "carries ism:resourceElement=\"true\"");
-	if (count > 1)
-		return lsn_fail(b->err, LSN_EINPUT,
-		    "%d elements carry ism:resourceElement=\"true\"; one may", count);
+	if (count > 1) {
+		b->line = (unsigned)xmlGetLineNo(found[1]);
+		return lsn_fail(b->err, LSN_EINPUT, "%d elements carry ism:resourceElement="
+		    "\"true\"; one may (the second: <%.60s>)", count, (const char *)found[1]->name);
+	}
 	b->line = (unsigned)xmlGetLineNo(res);
 	d->generic = 1;
 	if (!has_marking(res))
@@ -1634,7 +1638,7 @@ generic_parse(struct build *b, const char *buf, size_t len, const ingest_parse_o
 {
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc = NULL;
-	xmlNodePtr root, res = NULL;
+	xmlNodePtr root, res = NULL, found[2] = { NULL, NULL };
 	lsn_err *err = b->err;
 	int count = 0, rc;
 
@@ -1666,7 +1670,8 @@ generic_parse(struct build *b, const char *buf, size_t len, const ingest_parse_o
 		*line = b->line;
 		goto out;
 	}
-	find_resource(root, &res, &count);
+	find_resource(root, found, &count);
+	res = found[0];
 	if ((rc = check_banner(b, o, res ? (unsigned)xmlGetLineNo(res) : 1)) != 0 ||
 	    (rc = drop_blank(b)) != 0)
 		*line = b->line;

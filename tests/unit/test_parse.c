@@ -590,6 +590,10 @@ test_unseen_markings(void **state)
 	refused_doc(p, G_OPEN ">Hello <a>x</a></doc>",
 	    "no marked portion: an element other than the resource element must carry", 1);
 	refused_doc(p, G_OPEN ">\n<p " G_U "> </p></doc>", "no portion has text", 1);
+	/* Two resource elements: the line of the second (it gave none). */
+	refused_doc(p, "<r xmlns:ism=\"urn:us:gov:ic:ism\" id=\"T\">\n<a ism:resourceElement=\"true\" "
+	    G_U "/>\n<b ism:resourceElement=\"1\" " G_U ">y</b></r>",
+	    "2 elements carry ism:resourceElement=\"true\"; one may (the second: <b>)", 3);
 
 	static const char native[] =
 	    "<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\"\n"
