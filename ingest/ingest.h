@@ -74,6 +74,11 @@ typedef struct ingest_doc {
 	char *old_banner;    /* the banner as written, when fixed */
 	ingest_portion *portions;
 	size_t nportions;
+	/* A generic document's blank marked elements (containers): in the
+	 * banner's roll-up and in whether a principal may ingest it (it may
+	 * read every marked element), not stored. */
+	ingest_portion *blanks;
+	size_t nblanks;
 } ingest_doc;
 
 /* Parser state shared by threads: the compiled schema, the marking data,

@@ -207,6 +207,9 @@ ingest_doc_free(ingest_doc *d)
 	for (size_t i = 0; i < d->nportions; i++)
 		ingest_portion_clear(&d->portions[i]);
 	free(d->portions);
+	for (size_t i = 0; i < d->nblanks; i++)
+		ingest_portion_clear(&d->blanks[i]);
+	free(d->blanks);
 	acl_marking_free(d->banner);
 	free(d->old_banner);
 	free(d->id);
@@ -587,11 +590,34 @@ portion_marking(struct build *b, const struct attrs *a, ingest_portion *p)
 }
 
 /* Nothing but XML white space (space, tab, CR, LF). */
+/* The length of the white space or invisible format character at p (of
+ * n bytes), or 0: XML's four, and Unicode's (no-break and other spaces,
+ * zero-width ones, line and paragraph separators, the BOM), so that a
+ * portion of U+00A0 or U+200B is as blank as one of spaces (helper-26). */
+static size_t
+space_len(const unsigned char *p, size_t n)
+{
+	if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		return 1;
+	if (n >= 2 && p[0] == 0xc2 && p[1] == 0xa0) /* U+00A0 */
+		return 2;
+	if (n < 3)
+		return 0;
+	if ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) ||	/* U+1680 */
+	    (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e) ||	/* U+180E */
+	    (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8f || (p[2] >= 0xa8 && p[2] <= 0xaf))) ||
+	    (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0x9f && p[2] <= 0xa4) ||
+	    (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||	/* U+3000 */
+	    (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))	/* U+FEFF */
+		return 3;
+	return 0;
+}
+
 static int
 blank(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+	for (size_t i = 0, n; i < len; i += n)
+		if ((n = space_len((const unsigned char *)s + i, len - i)) == 0)
 			return 0;
 	return 1;
 }
@@ -1210,13 +1236,11 @@ out:
  * nested marked elements: marked, under its marking; else under the
  * banner's. */
 static int
-tree_portion(struct build *b, xmlNodePtr n, int kind, int marked)
+tree_portion(struct build *b, xmlNodePtr n, int kind, int marked, const char *ntk)
 {
 	struct attrs marking = { 0 };
 	struct portion_src src = { .kind = kind, .element = (const char *)n->name,
-		.line = (unsigned)xmlGetLineNo(n) };
-	xmlAttrPtr ntk = ns_attr(n, LSN_NS, "access");
-	char *access = NULL;
+		.line = (unsigned)xmlGetLineNo(n), .ntk = ntk };
 	int rc;
 
 	b->line = src.line;
@@ -1232,15 +1256,41 @@ tree_portion(struct build *b, xmlNodePtr n, int kind, int marked)
 		}
 		src.marking = &marking;
 	}
-	if (ntk != NULL && (src.ntk = access = attr_value(ntk)) == NULL) {
-		lsn_wipe_free(src.text, src.len);
-		attrs_free(&marking);
-		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
-	}
 	rc = add_portion(b, &src);
 	attrs_free(&marking);
-	free(access);
 	return rc;
+}
+
+/*
+ * The need-to-know of what is inside n: n's lsn:access and every
+ * ancestor's (anc), all required ("(A)&(B)").  *out is NULL for none, anc
+ * itself when n has none, else malloc'd (*owned set).  An lsn:access on
+ * an ancestor covered nothing marked inside it, and on a blank container
+ * nothing at all: a partner without the group read what it held
+ * (helper-26).
+ */
+static int
+inner_ntk(struct build *b, xmlNodePtr n, const char *anc, const char **out, char **owned)
+{
+	xmlAttrPtr a = ns_attr(n, LSN_NS, "access");
+	char *v;
+
+	*out = anc;
+	*owned = NULL;
+	if (a == NULL)
+		return 0;
+	if ((v = attr_value(a)) == NULL)
+		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
+	if (anc != NULL) {
+		char *both = NULL;
+		if (asprintf(&both, "(%s)&(%s)", anc, v) < 0)
+			both = NULL;
+		free(v);
+		if ((v = both) == NULL)
+			return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
+	}
+	*out = *owned = v;
+	return 0;
 }
 
 static int
@@ -1299,9 +1349,9 @@ blank_text(xmlNodePtr n)
 	for (xmlNodePtr c = n->children; c != NULL; c = c->next) {
 		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
 			continue;
-		for (const unsigned char *t = c->content; t && *t; t++)
-			if (*t != ' ' && *t != '\t' && *t != '\n' && *t != '\r')
-				return 0;
+		if (c->content != NULL &&
+		    !blank((const char *)c->content, strlen((const char *)c->content)))
+			return 0;
 	}
 	return 1;
 }
@@ -1340,13 +1390,14 @@ variant_of(const xmlChar *uri, const char *prefix, const char *ns)
  * it): a marking attribute in no namespace, or in a variant of the ISM
  * namespace (case, spaces, another version: urn:us:gov:ic:ism:v2); an
  * access attribute in a variant of the liaison namespace, or in none on a
- * marked element; a marking attribute without ism:classification; an
- * lsn:access on the resource element (is_res) or on an element that is
- * not a portion (portion: 1 when n's text is a portion of its own, under
- * its access).
+ * portion, and any other attribute in liaison's; a marking attribute
+ * without ism:classification; an lsn:access on the resource element
+ * (is_res) or on an element whose text is part of another portion
+ * (inside, and not a portion: 1 when n's text is a portion of its own).
+ * An lsn:access elsewhere restricts every portion inside the element too.
  */
 static int
-check_element(struct build *b, xmlNodePtr n, int portion, int is_res)
+check_element(struct build *b, xmlNodePtr n, int portion, int inside, int is_res)
 {
 	const char *name = (const char *)n->name;
 
@@ -1358,11 +1409,15 @@ check_element(struct build *b, xmlNodePtr n, int portion, int is_res)
 			if (ism)
 				return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has an attribute %s in no "
 				    "namespace: an ISM marking is in %s", name, an, ISM_NS);
-			if (strcmp(an, "access") == 0 && has_marking(n))
+			if (strcmp(an, "access") == 0 && portion)
 				return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has an attribute access in "
 				    "no namespace: a need-to-know is lsn:access, in %s", name, LSN_NS);
 			continue;
 		}
+		/* lsn:Access, lsn:acces: a need-to-know mistyped went unseen */
+		if (strcmp((const char *)a->ns->href, LSN_NS) == 0 && strcmp(an, "access") != 0)
+			return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has an unknown attribute %s in "
+			    "%s: the need-to-know is lsn:access", name, an, LSN_NS);
 		if (looks_like(a->ns->href, ISM_NS) || looks_like(a->ns->href, LSN_NS) ||
 		    (ism && variant_of(a->ns->href, "urn:us:gov:ic:ism", ISM_NS)) ||
 		    (strcmp(an, "access") == 0 && variant_of(a->ns->href, "urn:liaison", LSN_NS)))
@@ -1374,10 +1429,10 @@ check_element(struct build *b, xmlNodePtr n, int portion, int is_res)
 			return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has ism:%s but no "
 			    "ism:classification: a marking needs one", name, an);
 	}
-	if (ns_attr(n, LSN_NS, "access") != NULL && (is_res || !portion))
+	if (ns_attr(n, LSN_NS, "access") != NULL && (is_res || (inside && !portion)))
 		return lsn_fail(b->err, LSN_EINPUT, is_res ? "<%.60s> is the resource element: "
 		    "lsn:access belongs on the portions it restricts" : "<%.60s> has lsn:access "
-		    "but is not a portion of its own: put it on a marked element", name);
+		    "but its text is part of another portion: put it on a marked element", name);
 	return 0;
 }
 
@@ -1397,20 +1452,24 @@ check_element(struct build *b, xmlNodePtr n, int portion, int is_res)
  * every partner read: helper-25.)
  */
 static int
-walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *titled)
+walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, const char *anc,
+    int *titled)
 {
-	int rc;
+	int rc = 0;
 
-	for (; n != NULL; n = n->next) {
+	for (; n != NULL && rc == 0; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
 		int here = marked;
 		int own = !marked && !has_marking(n) && !blank_text(n);
-		if ((rc = check_element(b, n, own || (n != res && has_marking(n)), n == res)) != 0)
+		const char *ntk;
+		char *owned;
+		if ((rc = check_element(b, n, own || (n != res && has_marking(n)), marked,
+			 n == res)) != 0 ||
+		    (rc = inner_ntk(b, n, anc, &ntk, &owned)) != 0)
 			return rc;
 		if (own) {
-			if ((rc = tree_portion(b, n, INGEST_OTHER, 0)) != 0)
-				return rc;
+			rc = tree_portion(b, n, INGEST_OTHER, 0, ntk);
 			here = 1; /* its unmarked descendants are in it */
 		} else if (n != res && has_marking(n)) {
 			int kind = INGEST_OTHER;
@@ -1418,21 +1477,21 @@ walk_generic(struct build *b, xmlNodePtr n, xmlNodePtr res, int marked, int *tit
 				kind = INGEST_TITLE;
 				*titled = 1;
 			}
-			if ((rc = tree_portion(b, n, kind, 1)) != 0)
-				return rc;
+			rc = tree_portion(b, n, kind, 1, ntk);
 			here = 1;
 		} else if (n == res) {
 			/* Its marking is the banner; its own text is in no
 			 * portion, even inside a marked ancestor (whose text
 			 * leaves out every marked element's). */
 			here = !blank_text(n);
-			if (here && (rc = tree_portion(b, n, INGEST_OTHER, 0)) != 0)
-				return rc;
+			if (here)
+				rc = tree_portion(b, n, INGEST_OTHER, 0, ntk);
 		}
-		if ((rc = walk_generic(b, n->children, res, here, titled)) != 0)
-			return rc;
+		if (rc == 0)
+			rc = walk_generic(b, n->children, res, here, ntk, titled);
+		free(owned);
 	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -1484,7 +1543,7 @@ build_generic(struct build *b, xmlNodePtr root, const char *fallback_id)
 		if (rc != 0)
 			return rc;
 	}
-	return walk_generic(b, root, res, 0, &titled);
+	return walk_generic(b, root, res, 0, NULL, &titled);
 }
 
 /* The deepest level of an element in the sibling list n, at level depth
@@ -1508,7 +1567,8 @@ max_depth(xmlNodePtr n, unsigned depth, unsigned cap)
 /*
  * A generic document's blank portion (a marked element whose text is all
  * in the marked elements inside it) has marked the banner (check_banner)
- * but holds nothing to read: it is not stored.  Stored, a (U) section
+ * but holds nothing to read: it is not stored (d->blanks keeps it for
+ * the ingesting principal's check).  Stored, a (U) section
  * around NOFORN paragraphs listed the report to every partner, its white
  * space telling how many elements were withheld (helper-25).
  */
@@ -1516,11 +1576,15 @@ static int
 drop_blank(struct build *b)
 {
 	ingest_doc *d = b->doc;
-	size_t k = 0;
+	size_t k = 0, nb = 0;
 
+	for (size_t i = 0; i < d->nportions; i++)
+		nb += blank(d->portions[i].text, d->portions[i].text_len);
+	if (nb > 0 && (d->blanks = calloc(nb, sizeof(*d->blanks))) == NULL)
+		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
 	for (size_t i = 0; i < d->nportions; i++) {
 		if (blank(d->portions[i].text, d->portions[i].text_len))
-			ingest_portion_clear(&d->portions[i]);
+			d->blanks[d->nblanks++] = d->portions[i]; /* may_ingest reads them */
 		else
 			d->portions[k++] = d->portions[i];
 	}

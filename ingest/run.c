@@ -453,8 +453,12 @@ index_doc(ingest_terms *tm, const ingest_doc *d, struct job *j)
 static int
 may_ingest(const acl_principal *p, const ingest_doc *d, unsigned *line, lsn_err *err)
 {
-	for (size_t i = 0; i < d->nportions; i++) {
-		const ingest_portion *q = &d->portions[i];
+	/* The stored portions, then the blank marked elements (containers):
+	 * dropped before this check, one let an analyst without SI store what
+	 * a TS//SI//NF container held (helper-26). */
+	for (size_t i = 0; i < d->nportions + d->nblanks; i++) {
+		const ingest_portion *q = i < d->nportions ? &d->portions[i]
+							   : &d->blanks[i - d->nportions];
 		struct acl_decision dec;
 		const char *why = NULL;
 		char *mark = NULL;
@@ -467,8 +471,9 @@ may_ingest(const acl_principal *p, const ingest_doc *d, unsigned *line, lsn_err 
 		acl_marking_render(&mark, q->marking, ACL_PORTION, NULL);
 		*line = q->line;
 		lsn_fail(err, LSN_EDENIED, "%s may not ingest a report it may not read: "
-		    "portion %zu %s: %s", acl_principal_name(p), i + 1,
-		    mark ? mark : "?", why);
+		    "%s %zu %s: %s", acl_principal_name(p),
+		    i < d->nportions ? "portion" : "blank marked element",
+		    i < d->nportions ? i + 1 : i - d->nportions + 1, mark ? mark : "?", why);
 		free(mark);
 		return LSN_EDENIED;
 	}

@@ -164,9 +164,9 @@ out:
 
 /* ---- renderings ---- */
 
-/* Write text into f with XML escapes. */
+/* Write text into f with XML escapes (attr: an attribute's value). */
 static void
-xml_text(FILE *f, const char *s)
+xml_escaped(FILE *f, const char *s, int attr)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -174,9 +174,26 @@ xml_text(FILE *f, const char *s)
 		case '>': fputs("&gt;", f); break;
 		case '&': fputs("&amp;", f); break;
 		case '"': fputs("&quot;", f); break;
+		/* a parser reads a raw CR as LF, and a tab or LF in an
+		 * attribute as a space: kept as they are */
+		case '\r': fputs("&#13;", f); break;
+		case '\t': fputs("&#9;", f); break;
+		case '\n': fputs(attr ? "&#10;" : "\n", f); break;
 		default: fputc(*s, f);
 		}
 	}
+}
+
+static void
+xml_text(FILE *f, const char *s)
+{
+	xml_escaped(f, s, 0);
+}
+
+static void
+xml_attr(FILE *f, const char *s)
+{
+	xml_escaped(f, s, 1);
 }
 
 static void
@@ -302,7 +319,7 @@ xml_marking(FILE *f, const acl_marking *m)
 			continue;
 		if (acl_marking_get_attr(&val, m, names[i], NULL) == 0 && val[0] != '\0') {
 			fprintf(f, " ism:%s=\"", names[i]);
-			xml_text(f, val);
+			xml_attr(f, val);
 			fputc('"', f);
 		}
 		free(val);
@@ -321,7 +338,7 @@ xml_portion(FILE *f, const char *el, const ingest_portion *p)
 		      "ism:excludeFromRollup=\"true\"", f);
 	if (p->ntk != NULL) {
 		fputs(" lsn:access=\"", f);
-		xml_text(f, p->ntk);
+		xml_attr(f, p->ntk);
 		fputc('"', f);
 	}
 	fputc('>', f);
@@ -335,7 +352,7 @@ xml_fn(FILE *f, const ingest_doc *v, const acl_marking *b)
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
 	fputs("<report xmlns=\"urn:liaison:report:1\" xmlns:lsn=\"urn:liaison:report:1\" "
 	      "xmlns:ism=\"urn:us:gov:ic:ism\" id=\"", f);
-	xml_text(f, v->id);
+	xml_attr(f, v->id);
 	fputs("\" ism:resourceElement=\"true\"", f);
 	if (v->date[0])
 		fprintf(f, " ism:createDate=\"%s\"", v->date);

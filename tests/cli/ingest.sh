@@ -255,7 +255,7 @@ bad-date.xml ism:createDate .*2024-02-30.* is not a date: YYYY-MM-DD, a day that
 partial-marking.xml <originator> has ism:disseminationControls but no ism:classification: a marking needs one
 duplicate-attribute.xml malformed XML: Namespaced Attribute classification in 'urn:us:gov:ic:ism' redefined
 lookalike-namespace.xml <span> has classification in namespace .*URN:US:GOV:IC:ISM.*, not urn:us:gov:ic:ism
-misplaced-access.xml <span> has lsn:access but is not a portion of its own
+misplaced-access.xml <span> has lsn:access but its text is part of another portion
 duplicate-id.xml report IIR-2024-0001 is already stored with different content: nothing was overwritten
 schema-value.xml does not match schemas/report.xsd: .*The value '\.\.\.' is not accepted by the pattern '\[A-Z\]\{3\}'
 EOF_LIST

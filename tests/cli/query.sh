@@ -170,6 +170,32 @@ run L --as feed get --format json BLANKSEC-1
 check "...while the analyst reads its two paragraphs and no blank portion" \
 	sh -c "test \$(grep -o '\"kind\"' '$T/out' | wc -l) -eq 2"
 
+# An lsn:access restricts every portion inside its element: on a blank
+# marked container, or around marked elements, it restricted nothing
+# (helper-26); a mistyped one is refused; and the ingesting principal must
+# be able to read a blank container's marking too, though it is not stored.
+cat >"$T/ntkin.xml" <<'XML'
+<doc xmlns:ism="urn:us:gov:ic:ism" xmlns:lsn="urn:liaison:report:1" id="NTKIN-1" ism:resourceElement="true" ism:createDate="2025-01-13" ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR">
+<sec ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR" lsn:access="J2"> <p ism:classification="S" ism:ownerProducer="USA" ism:disseminationControls="REL" ism:releasableTo="USA GBR">Kontained paragraph.</p> </sec>
+<p ism:classification="U" ism:ownerProducer="USA">Kontainer public.</p></doc>
+XML
+run L --as feed ingest --quiet "$T/ntkin.xml"
+expect_rc 0 "a generic report with lsn:access on a container is stored"
+run L --as gbr query --json kontained
+check "...and the container's need-to-know covers the marked paragraph inside it" test ! -s "$T/out"
+run L --as feed query --json kontained
+expect_out '"id":"NTKIN-1"' "...which a reader with the group finds"
+sed 's/lsn:access=/lsn:Access=/; s/NTKIN-1/NTKIN-2/' "$T/ntkin.xml" >"$T/ntkin2.xml"
+run L --as feed ingest --quiet "$T/ntkin2.xml"
+expect_err 'ntkin2.xml:2: <sec> has an unknown attribute Access in urn:liaison:report:1' \
+	"a mistyped lsn:access is refused, not ignored"
+L --as off principal add nosci --country USA --clearance TS --usgov --role analyst >/dev/null
+sed 's/ism:disseminationControls="REL" ism:releasableTo="USA GBR" lsn:access="J2"/ism:SCIcontrols="SI" ism:disseminationControls="NF"/; s/NTKIN-1/NTKIN-3/' \
+	"$T/ntkin.xml" | sed '1s/ism:disseminationControls="REL" ism:releasableTo="USA GBR"/ism:SCIcontrols="SI" ism:disseminationControls="NF"/' >"$T/ntkin3.xml"
+run L --as nosci ingest --quiet "$T/ntkin3.xml"
+expect_err 'nosci may not ingest a report it may not read: blank marked element 1 \(TS//SI//NF\)|nosci may not ingest a report it may not read: blank marked element 1 \(S//SI//NF\)' \
+	"an analyst may not ingest what a blank container it may not read holds"
+
 # The text view shows a portion on one line: a carriage return or line
 # feeds in its text could write a line of their own that read as a portion
 # mark or a banner, and so did a title in a query's text output

@@ -571,9 +571,9 @@ test_unseen_markings(void **state)
 	refused_doc(p, G_OPEN " lsn:access=\"J2\">\n<p " G_U ">a</p></doc>",
 	    "<doc> is the resource element: lsn:access belongs on the portions", 1);
 	refused_doc(p, G_OPEN ">\n<p " G_U ">a <span lsn:access=\"OPS\">b</span></p></doc>",
-	    "<span> has lsn:access but is not a portion of its own", 2);
-	refused_doc(p, G_OPEN ">\n<section lsn:access=\"OPS\"><h>b</h></section><p " G_U ">a</p></doc>",
-	    "<section> has lsn:access but is not a portion of its own", 2);
+	    "<span> has lsn:access but its text is part of another portion", 2);
+	refused_doc(p, G_OPEN ">\n<p " G_U " lsn:Access=\"J2\">a</p></doc>",
+	    "<p> has an unknown attribute Access in urn:liaison:report:1", 2);
 	/* Another version of either namespace, and a need-to-know in none:
 	 * each was ignored, and a partner read what it marked (helper-25). */
 	refused_doc(p, G_OPEN " xmlns:i=\"urn:us:gov:ic:ism:v2\">\n<p " G_U ">a <span "
@@ -621,6 +621,20 @@ test_unseen_markings(void **state)
 	assert_int_equal(d->nportions, 2);
 	assert_string_equal(d->portions[0].ntk, "J2");
 	assert_true(d->portions[0].inherited);
+	ingest_doc_free(d);
+	/* An lsn:access restricts every portion inside its element too, all
+	 * of them required: on a container (marked and blank, or unmarked)
+	 * it covered nothing (helper-26). */
+	d = NULL;
+	if (parse_text(p, G_OPEN ">\n<section lsn:access=\"OPS\"><h " G_U ">b</h>"
+	    "<div " G_U " lsn:access=\"CI\">&#160;<p " G_U " lsn:access=\"J2\">c</p>&#x200B;</div></section>"
+	    "<p " G_U ">d</p></doc>", NULL, &d, &line, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(d->nportions, 3); /* the blank div (U+00A0, U+200B) is no portion */
+	assert_int_equal(d->nblanks, 1);
+	assert_string_equal(d->portions[0].ntk, "OPS");
+	assert_string_equal(d->portions[1].ntk, "((OPS)&(CI))&(J2)");
+	assert_null(d->portions[2].ntk);
 	ingest_doc_free(d);
 	/* An xs:boolean "1" or " true ", a token with white space around it:
 	 * valid ISM values, whose reports were refused (helper-25). */
