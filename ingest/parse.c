@@ -1522,13 +1522,15 @@ build_generic(struct build *b, xmlNodePtr root, const char *fallback_id)
 	/* An id in no namespace: f:id is another attribute. */
 	int named = 0; /* the id is the file name's */
 	if ((a = xmlHasNsProp(res, BAD_CAST "id", NULL)) != NULL ||
-	    (a = xmlHasNsProp(root, BAD_CAST "id", NULL)) != NULL)
+	    (a = xmlHasNsProp(root, BAD_CAST "id", NULL)) != NULL) {
 		d->id = attr_value(a);
-	else if (fallback_id != NULL)
-		d->id = strdup(fallback_id), named = 1;
-	else
+	} else if (fallback_id != NULL) {
+		d->id = strdup(fallback_id);
+		named = 1;
+	} else {
 		return lsn_fail(b->err, LSN_EINPUT, "a generic ISM document needs an id "
 		    "attribute on its resource element");
+	}
 	if (d->id == NULL)
 		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
 	if (!valid_id(d->id))

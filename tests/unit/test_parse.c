@@ -590,6 +590,18 @@ test_unseen_markings(void **state)
 	refused_doc(p, G_OPEN ">Hello <a>x</a></doc>",
 	    "no marked portion: an element other than the resource element must carry", 1);
 	refused_doc(p, G_OPEN ">\n<p " G_U "> </p></doc>", "no portion has text", 1);
+	/* An id taken from the file name says so when it is refused. */
+	{
+		ingest_parse_opts o = { .fallback_id = "my file" };
+		ingest_doc *d = NULL;
+		unsigned line;
+		lsn_err err;
+		assert_int_equal(parse_text(p, "<doc xmlns:ism=\"urn:us:gov:ic:ism\" "
+		    "ism:resourceElement=\"true\" " G_U "><p " G_U ">a</p></doc>", &o, &d, &line,
+		    &err), LSN_EINPUT);
+		assert_non_null(strstr(err.msg, "id \"my file\" (the file name: no id attribute)"));
+		assert_null(d);
+	}
 	/* Two resource elements: the line of the second (it gave none). */
 	refused_doc(p, "<r xmlns:ism=\"urn:us:gov:ic:ism\" id=\"T\">\n<a ism:resourceElement=\"true\" "
 	    G_U "/>\n<b ism:resourceElement=\"1\" " G_U ">y</b></r>",
