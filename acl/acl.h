@@ -160,8 +160,8 @@ int acl_marking_equal(const acl_marking *a, const acl_marking *b);
 
 /*
  * The first attribute in which a (as written) and b (as computed) differ,
- * for a message about two markings that render alike (JOINT's joint
- * attribute, for one, shows in no banner): " (ism:NAME: written \"x\",
+ * for a message about two markings that render alike (OC-USGOV and "OC
+ * OC-USGOV" both show ORCON-USGOV): " (ism:NAME: written \"x\",
  * computed \"y\")" in out[size], or "" when none differs.
  */
 void acl_marking_difference(char *out, size_t size, const acl_marking *a,

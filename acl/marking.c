@@ -1152,8 +1152,8 @@ acl_marking_validate(const acl_marking *m, lsn_err *err)
 	/* "Do not mix concealed FGI, e.g., (//FGI S//REL TO USA, ACGU) with
 	 * acknowledged FGI, e.g., (//GBR S//NF) within the same portion"
 	 * (CAPCO 2016 FGI): a concealed source goes with no named one, as a
-	 * foreign owner or in FGIsourceOpen; a banner holding both kinds
-	 * shows "FGI" alone, the most restrictive form (acl_rollup). */
+	 * foreign owner or in FGIsourceOpen; the roll-up of portions of
+	 * both kinds names none, the most restrictive form (acl_rollup). */
 	if (m->fgi_prot.n > 0 && (m->fgi_open.n > 0 || m->owners.n != 1 ||
 	    (m->owners.v[0] != d->usa && m->owners.v[0] != d->fgi)))
 		return lsn_fail(err, LSN_EINPUT,

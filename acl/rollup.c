@@ -250,10 +250,8 @@ rollup(acl_marking **out, const acl_data *d, const acl_marking *const *p, size_t
 	}
 	/* Owners: one owner set for all portions keeps it (non-US, NATO,
 	 * JOINT); a mixture is a US document carrying FGI (CAPCO 2016 D.2,
-	 * FGI bullet). */
-	/* A concealed source's portions make a US document with FGI (CAPCO
-	 * 2016 FGI: "TOP SECRET//FGI"), as a mixture does: no banner names
-	 * FGI as its owner. */
+	 * FGI bullet), and so are a concealed source's portions ("TOP
+	 * SECRET//FGI"): no banner names FGI as its owner. */
 	if (!mixed_owner && !acl__clist_has(&first->owners, d->fgi)) {
 		r->owners = first->owners;
 		r->joint = acl__is_joint(first);

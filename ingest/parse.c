@@ -589,7 +589,6 @@ portion_marking(struct build *b, const struct attrs *a, ingest_portion *p)
 	return 0;
 }
 
-/* Nothing but XML white space (space, tab, CR, LF). */
 /* The length of the white space or invisible format character at p (of
  * n bytes), or 0: XML's four, and Unicode's (no-break and other spaces,
  * zero-width ones, line and paragraph separators, the BOM), so that a
@@ -613,6 +612,7 @@ space_len(const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Nothing but white space and invisible format characters (space_len). */
 static int
 blank(const char *s, size_t len)
 {
@@ -1418,12 +1418,12 @@ check_element(struct build *b, xmlNodePtr n, int portion, int inside, int is_res
 		if (strcmp((const char *)a->ns->href, LSN_NS) == 0 && strcmp(an, "access") != 0)
 			return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has an unknown attribute %s in "
 			    "%s: the need-to-know is lsn:access", name, an, LSN_NS);
-		if (looks_like(a->ns->href, ISM_NS) || looks_like(a->ns->href, LSN_NS) ||
-		    (ism && variant_of(a->ns->href, "urn:us:gov:ic:ism", ISM_NS)) ||
+		int near_ism = looks_like(a->ns->href, ISM_NS) ||
+		    (ism && variant_of(a->ns->href, "urn:us:gov:ic:ism", ISM_NS));
+		if (near_ism || looks_like(a->ns->href, LSN_NS) ||
 		    (strcmp(an, "access") == 0 && variant_of(a->ns->href, "urn:liaison", LSN_NS)))
 			return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has %s in namespace \"%.60s\", "
-			    "not %s", name, an, (const char *)a->ns->href,
-			    strcmp(an, "access") == 0 ? LSN_NS : ISM_NS);
+			    "not %s", name, an, (const char *)a->ns->href, near_ism ? ISM_NS : LSN_NS);
 		if (!has_marking(n) && strcmp((const char *)a->ns->href, ISM_NS) == 0 &&
 		    marking_attr(an) != NULL)
 			return lsn_fail(b->err, LSN_EINPUT, "<%.60s> has ism:%s but no "

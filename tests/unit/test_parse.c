@@ -583,6 +583,11 @@ test_unseen_markings(void **state)
 	refused_doc(p, G_OPEN " xmlns:l=\"urn:liaison:report\">\n<p " G_U " l:access=\"J2\">a</p>"
 	    "</doc>", "<p> has access in namespace \"urn:liaison:report\", not urn:liaison:report:1",
 	    2);
+	/* A case variant of liaison's namespace is named as such, whatever
+	 * the attribute (it was named the ISM one for any but access). */
+	refused_doc(p, G_OPEN " xmlns:l=\"URN:LIAISON:REPORT:1\">\n<p " G_U " l:foo=\"x\">a</p>"
+	    "</doc>", "<p> has foo in namespace \"URN:LIAISON:REPORT:1\", not urn:liaison:report:1",
+	    2);
 	refused_doc(p, G_OPEN ">\n<p " G_U " access=\"J2\">a</p></doc>",
 	    "<p> has an attribute access in no namespace: a need-to-know is lsn:access", 2);
 	/* No marked portion, or none with text (it said "no portion takes
