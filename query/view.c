@@ -376,7 +376,8 @@ xml_fn(FILE *f, const ingest_doc *v, const acl_marking *b)
 	for (size_t i = 0; i < v->nportions; i++)
 		if (v->portions[i].kind == INGEST_ORIGINATOR)
 			xml_portion(f, "originator", &v->portions[i]);
-	fprintf(f, "  <date>%s</date>\n", v->date[0] ? v->date : "1970-01-01");
+	if (v->date[0]) /* an undated report's view has none (no false date) */
+		fprintf(f, "  <date>%s</date>\n", v->date);
 	for (size_t i = 0; i < v->nportions; i++)
 		if (v->portions[i].kind == INGEST_COUNTRY)
 			xml_portion(f, "country", &v->portions[i]);

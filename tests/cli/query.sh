@@ -130,6 +130,25 @@ rm -f "$T"/vw/gbr-*.xml "$T/vw/IIR-2025-0019.xml" "$T/vw/IIR-2025-0020.xml"
 n=$(ls "$T/vw" | wc -l)
 run "$LIAISON" --store "$R" --as ana ingest --json "$T/vw"
 expect_out "\"stored\":$n,\"duplicates\":0,\"rejected\":0" "...and the analyst's views ingest as reports ($n)"
+# An undated report (a generic document without ism:createDate): its XML
+# view has no <date> (it said 1970-01-01, which a re-ingest stored as the
+# report's date: helper-26), and the view ingests as an undated report.
+cat >"$T/undated.xml" <<'XML'
+<doc xmlns:ism="urn:us:gov:ic:ism" id="UNDATED-1" ism:resourceElement="true" ism:classification="U" ism:ownerProducer="USA">
+<p ism:classification="U" ism:ownerProducer="USA">Undated quillwort note.</p>
+</doc>
+XML
+L --as feed ingest --quiet "$T/undated.xml"
+L --as feed get --format xml UNDATED-1 >"$R-undated.xml"
+check "an undated report's XML view has no date element" sh -c "! grep -q '<date>' '$R-undated.xml'"
+check "...and is valid against report.xsd" \
+	sh -c "xmllint --noout --schema '$LSN_SRCDIR/schemas/report.xsd' '$R-undated.xml' 2>/dev/null"
+run "$LIAISON" --store "$R" --as ana ingest --json "$R-undated.xml"
+expect_out '"stored":1,' "...and ingests"
+run "$LIAISON" --store "$R" --as ana query --json 'date:1970-01-01..2099-12-31 AND quillwort'
+check "...as an undated report (no date query finds it)" test ! -s "$T/out"
+run "$LIAISON" --store "$R" --as ana query --json quillwort
+expect_out '"id":"UNDATED-1"' "...which a word query finds"
 
 # A generic document's unmarked text: an element with text of its own is
 # one portion with its unmarked children's text in it, in order, and under

@@ -367,6 +367,24 @@ test_report_dates(void **state)
 	/* Control characters are not echoed into the one-line message. */
 	refused(p, generic, "2024-01-09&#10;x", "\"2024-01-09?x\"", 3);
 
+	/* A native report may leave its date out, as a generic document may:
+	 * it is undated (the XML view of an undated report has no <date>, so
+	 * that it is itself a valid report, and does not get a false one). */
+	static const char undated[] =
+	    "<?xml version=\"1.0\"?>\n"
+	    "<report xmlns=\"urn:liaison:report:1\" xmlns:ism=\"urn:us:gov:ic:ism\"\n"
+	    "  id=\"UNDATED\" ism:resourceElement=\"true\"\n"
+	    "  ism:classification=\"U\" ism:ownerProducer=\"USA\">\n"
+	    "  <title ism:classification=\"U\" ism:ownerProducer=\"USA\">Undated</title>\n"
+	    "  <body><p ism:classification=\"U\" ism:ownerProducer=\"USA\">Text.</p></body>\n"
+	    "</report>\n";
+	ingest_doc *d = NULL;
+	unsigned line;
+	lsn_err err;
+	if (ingest_parse(p, undated, sizeof(undated) - 1, NULL, &d, &line, &err) != 0)
+		fail_msg("%s at line %u", err.msg, line);
+	assert_string_equal(d->date, "");
+	ingest_doc_free(d);
 }
 
 /* Parse doc (NUL-terminated) with opts; the result, *d and *line set. */
