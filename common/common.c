@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -102,6 +103,15 @@ lsn_wipe_free(void *p, size_t n)
 	if (p == NULL)
 		return;
 	lsn_wipe(p, n);
+	free(p);
+}
+
+void
+lsn_wipe_free_block(void *p)
+{
+	if (p == NULL)
+		return;
+	lsn_wipe(p, malloc_usable_size(p));
 	free(p);
 }
 

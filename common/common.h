@@ -57,6 +57,11 @@ void lsn_wipe(void *p, size_t n);
 /* lsn_wipe(p, n) then free(p).  NULL is a no-op. */
 void lsn_wipe_free(void *p, size_t n);
 
+/* Free a malloc'd block, all of it wiped first (malloc_usable_size): for
+ * a library's allocations, whose sizes its free hook is not told (libxml2,
+ * zstd).  NULL is a no-op. */
+void lsn_wipe_free_block(void *p);
+
 /*
  * calloc(n, size) for a table that is read before it is written (an
  * open-addressing table's slots, a filter's bits): every page is written

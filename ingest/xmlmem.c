@@ -70,10 +70,7 @@ static pthread_key_t arena_key;
 static void
 wipe_free(void *p)
 {
-	if (p != NULL) {
-		explicit_bzero(p, malloc_usable_size(p));
-		free(p);
-	}
+	lsn_wipe_free_block(p);
 }
 
 static void *

@@ -49,7 +49,8 @@ dict_add(store *st, uint32_t id, const void *buf, size_t len)
 		goto out;
 	memcpy(d->raw, buf, len);
 	d->raw_len = len;
-	if ((d->ddict = ZSTD_createDDict_byReference(d->raw, len)) == NULL) {
+	if ((d->ddict = ZSTD_createDDict_advanced(d->raw, len, ZSTD_dlm_byRef, ZSTD_dct_auto,
+		 store__zstd_mem)) == NULL) {
 		lsn_wipe_free(d->raw, len);
 		d->raw = NULL;
 		goto out;
@@ -99,9 +100,9 @@ cdict_new(const uint8_t *raw, size_t len)
 	};
 
 	if (ZSTD_isError(ZSTD_checkCParams(cp)))
-		return ZSTD_createCDict_byReference(raw, len, STORE__ZSTD_LEVEL);
+		cp = ZSTD_getCParams(STORE__ZSTD_LEVEL, 0, len);
 	return ZSTD_createCDict_advanced(raw, len, ZSTD_dlm_byRef, ZSTD_dct_auto, cp,
-	    ZSTD_defaultCMem);
+	    store__zstd_mem);
 }
 
 ZSTD_CDict *

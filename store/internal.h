@@ -282,6 +282,15 @@ int store__dict_load_all(store *st, MDB_txn *txn, lsn_err *err);
 struct store__dict *store__dict_find(store *st, uint32_t id);
 /* d's compression dictionary, made on first use; NULL when out of memory. */
 ZSTD_CDict *store__dict_cdict(store *st, struct store__dict *d);
+
+/* zstd contexts whose memory is wiped as zstd frees it (store/zmem.c):
+ * their workspaces hold the text they last handled.  Dictionaries take
+ * store__zstd_mem too (with ZSTD_STATIC_LINKING_ONLY defined). */
+ZSTD_CCtx *store__zstd_cctx(void);
+ZSTD_DCtx *store__zstd_dctx(void);
+#ifdef ZSTD_STATIC_LINKING_ONLY
+extern const ZSTD_customMem store__zstd_mem;
+#endif
 void store__dict_free_all(store *st);
 void store__maybe_train(store *st);
 

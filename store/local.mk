@@ -1,6 +1,7 @@
 # store/: the encrypted LMDB store (records, postings, principals, audit).
 libliaison_a_SOURCES += store/store.h store/internal.h store/keys.c \
-	store/seal.c store/env.c store/map.c store/batch.c store/dict.c store/audit.c
+	store/seal.c store/env.c store/map.c store/batch.c store/dict.c store/audit.c \
+	store/zmem.c
 
 check_PROGRAMS += tests/unit/test_store
 TESTS += tests/unit/test_store

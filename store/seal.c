@@ -38,8 +38,8 @@ store__scratch_get(store *st)
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->cctx = ZSTD_createCCtx();
-	s->dctx = ZSTD_createDCtx();
+	s->cctx = store__zstd_cctx();
+	s->dctx = store__zstd_dctx();
 	s->dkey = gcry_malloc_secure(STORE_KEY_LEN);
 	s->keypool = gcry_malloc_secure(STORE__KEYPOOL * STORE_KEY_LEN);
 	if (s->cctx == NULL || s->dctx == NULL || s->dkey == NULL || s->keypool == NULL ||
