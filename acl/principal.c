@@ -156,6 +156,16 @@ acl_principal_new(acl_principal **out, const acl_data *data,
 		goto out;
 	}
 	p->usgov = spec->usgov ? 1 : 0;
+	/* An officer reads the audit log, which is not filtered by reader: it
+	 * names every report, withheld or not, and every principal's query
+	 * text, and an officer makes principals.  A partner holding the role
+	 * read through it what its country may not (helper-28). */
+	if ((spec->roles & ACL_ROLE_OFFICER) && p->country != data->usa) {
+		rc = lsn_fail(err, LSN_EINPUT,
+		    "the officer role is for a USA principal only, not %s (the audit log it "
+		    "reads names every report)", data->e[p->country].code);
+		goto out;
+	}
 	p->roles = spec->roles & (ACL_ROLE_ANALYST | ACL_ROLE_PARTNER | ACL_ROLE_OFFICER);
 	p->disabled = spec->disabled ? 1 : 0;
 	memcpy(p->reach, data->e[p->country].reach, sizeof(p->reach));

@@ -27,6 +27,14 @@ expect_rc 65 "init with an unknown officer country is refused"
 expect_err "unknown country 'ZZZ'" "...naming the country"
 check "...and creates nothing" test ! -e "$S" -a ! -e "$S.key"
 
+# An officer reads the unfiltered audit log: a USA principal only.  A
+# GBR officer, or a GBR partner given the role too, read the ids of
+# reports withheld from GBR and could make a US TS principal (helper-28).
+run "$LIAISON" --store "$S" --as officer1 init --country GBR
+expect_rc 65 "init with a non-USA officer is refused"
+expect_err "the officer role is for a USA principal only, not GBR" "...saying why"
+check "...and creates nothing" test ! -e "$S" -a ! -e "$S.key"
+
 run "$LIAISON" --store "$S" --as 'bad name' init --country USA
 expect_rc 65 "init with a malformed officer name is refused"
 check "...and creates nothing" test ! -e "$S" -a ! -e "$S.key"
@@ -52,12 +60,18 @@ expect_out '^added principal analyst1: country USA, clearance TS, roles analyst$
 run L --as officer1 principal add partner1 --country GBR --clearance S
 expect_rc 0 "an officer adds a British partner"
 expect_out 'roles partner$' "...who defaults to the partner role"
-run L --as officer1 principal add officer2 --country AUS --clearance S --role officer \
+run L --as officer1 principal add aus-officer --country AUS --clearance S --role officer
+expect_rc 65 "the officer role is refused to a non-USA principal"
+expect_err "the officer role is for a USA principal only, not AUS" "...saying why"
+run L --as officer1 principal add gbr-both --country GBR --clearance S --role partner \
+	--role officer
+expect_rc 65 "...and to a partner"
+run L --as officer1 principal add officer2 --country USA --clearance S --role officer \
 	--role analyst
 expect_rc 0 "an officer adds a second officer with two --role options"
 expect_out 'roles analyst,officer$' "...holding both roles"
 check "the principal count rose to 4" test "$(count principals)" -eq 4
-check "...with one audit entry per add" test "$(count audit_entries)" -eq $((a0 + 3))
+check "...with one audit entry per add, refused or not" test "$(count audit_entries)" -eq $((a0 + 5))
 
 # ---- list and show ----
 run L --as officer1 principal list
