@@ -166,6 +166,12 @@ int store__keyfile_create(const char *path, uint8_t key[STORE_KEY_LEN],
     lsn_err *err);
 int store__keyfile_read(const char *path, uint8_t key[STORE_KEY_LEN],
     const store_opts *opts, lsn_err *err);
+/* The Argon2id costs accepted (RFC 9106 allows more; a store never needs
+ * it, and a damaged meta must not make a command crash or run for ever). */
+#define STORE__ARGON2_MIN_PASSES 1
+#define STORE__ARGON2_MAX_PASSES 64
+#define STORE__ARGON2_MIN_KIB 8
+#define STORE__ARGON2_MAX_KIB (4 << 20) /* 4 GiB */
 int store__argon2id(const char *pass, size_t len, const uint8_t *salt,
     unsigned long passes, unsigned long mem_kib, uint8_t key[STORE_KEY_LEN],
     lsn_err *err);

@@ -150,7 +150,9 @@ store__keyfile_read(const char *path, uint8_t key[STORE_KEY_LEN],
 	ssize_t n;
 	uint8_t extra;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named as the key file would block the open for
+	 * ever before fstat could refuse it (helper-28). */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return lsn_fail(err, LSN_ENOTFOUND, "no key file %s", path);
@@ -199,6 +201,15 @@ store__argon2id(const char *pass, size_t len, const uint8_t *salt,
 
 	if (len == 0)
 		return lsn_fail(err, LSN_EINPUT, "the passphrase is empty");
+	/* The cost is read from the store's meta, which a damaged or edited
+	 * file may hold anything in: libgcrypt crashed on 2^63 KiB and ran
+	 * for ever on 2^32 passes (helper-28). */
+	if (passes < STORE__ARGON2_MIN_PASSES || passes > STORE__ARGON2_MAX_PASSES ||
+	    mem_kib < STORE__ARGON2_MIN_KIB || mem_kib > STORE__ARGON2_MAX_KIB)
+		return lsn_fail(err, LSN_EINPUT, "Argon2id cost of %lu passes and %lu KiB is "
+		    "out of range (%d-%d passes, %d KiB-%d GiB): the store's meta is damaged",
+		    passes, mem_kib, STORE__ARGON2_MIN_PASSES, STORE__ARGON2_MAX_PASSES,
+		    STORE__ARGON2_MIN_KIB, STORE__ARGON2_MAX_KIB >> 20);
 	ge = gcry_kdf_open(&hd, GCRY_KDF_ARGON2, GCRY_KDF_ARGON2ID, param, 4,
 	    pass, len, salt, STORE__SALT_LEN, NULL, 0, NULL, 0);
 	if (!ge)

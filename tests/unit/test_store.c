@@ -383,6 +383,86 @@ test_store_keys__passphrase_roundtrip_and_wrong_passphrase(void **state)
 	rm_store(dir, "");
 }
 
+/* Set a passphrase store's Argon2id cost in its meta, as a damaged or
+ * edited file may hold it. */
+static void
+set_kdf_cost(const char *dir, uint64_t passes, uint64_t kib)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 3, (void *)"kdf" }, v;
+	uint8_t kdf[1 + STORE__SALT_LEN + 16];
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_int_equal(v.mv_size, sizeof(kdf));
+	memcpy(kdf, v.mv_data, sizeof(kdf));
+	lsn_put_be64(kdf + 1 + STORE__SALT_LEN, passes);
+	lsn_put_be64(kdf + 1 + STORE__SALT_LEN + 8, kib);
+	v.mv_data = kdf;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* The Argon2id cost read from meta is checked before libgcrypt gets it:
+ * 2^63 KiB crashed every command and 2^32 passes hung it (helper-28). */
+static void
+test_store_keys__argon2_cost_out_of_range_refused(void **state)
+{
+	struct fx *f = *state;
+	char dir[300];
+	store_opts opts = { .kdf_memory_kib = 1024, .kdf_passes = 1 };
+	store_keysrc ks = { .passphrase = "correct horse", .passphrase_len = 13 };
+	store *st = NULL;
+	lsn_err err;
+
+	snprintf(dir, sizeof(dir), "%s.cost", f->dir);
+	assert_int_equal(store_create(&st, dir, &ks, &opts, &err), 0);
+	store_close(st);
+	st = NULL;
+	set_kdf_cost(dir, 0xffffffffu, 1024);
+	alarm(60); /* a hang fails the test */
+	assert_int_equal(store_open(&st, dir, &ks, NULL, &err), LSN_EINPUT);
+	alarm(0);
+	assert_non_null(strstr(err.msg, "out of range"));
+	assert_null(st);
+	set_kdf_cost(dir, 1, UINT64_C(0x7fffffffffffffff));
+	assert_int_equal(store_open(&st, dir, &ks, NULL, &err), LSN_EINPUT);
+	assert_non_null(strstr(err.msg, "the store's meta is damaged"));
+	set_kdf_cost(dir, 1, 1024);
+	assert_int_equal(store_open(&st, dir, &ks, NULL, &err), 0);
+	store_close(st);
+	rm_store(dir, "");
+	opts.kdf_passes = STORE__ARGON2_MAX_PASSES + 1; /* and at creation */
+	assert_int_equal(store_create(&st, dir, &ks, &opts, &err), LSN_EINPUT);
+	assert_null(st);
+}
+
+/* A FIFO named as the key file is refused, not waited on for ever. */
+static void
+test_store_keys__fifo_key_file_refused(void **state)
+{
+	struct fx *f = *state;
+	char fifo[320];
+	store_keysrc ks = { .key_file = fifo };
+	store *st = NULL;
+	lsn_err err;
+
+	snprintf(fifo, sizeof(fifo), "%s.fifo", f->key);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(20); /* a hang fails the test */
+	assert_int_equal(store_open(&st, f->dir, &ks, NULL, &err), LSN_EINPUT);
+	alarm(0);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	unlink(fifo);
+}
+
 static void
 test_store_keys__empty_passphrase_rejected(void **state)
 {
@@ -2489,6 +2569,8 @@ main(void)
 		T(test_store_keys__wrong_key_file_denied),
 		T(test_store_keys__passphrase_roundtrip_and_wrong_passphrase),
 		T(test_store_keys__empty_passphrase_rejected),
+		T(test_store_keys__argon2_cost_out_of_range_refused),
+		T(test_store_keys__fifo_key_file_refused),
 		T(test_store_keys__key_file_never_overwritten),
 		T(test_store_batch__map_grows_from_tiny),
 		T(test_store_batch__commit_releases_mapped_pages),
