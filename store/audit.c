@@ -114,7 +114,14 @@ store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
 	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
 		return rc;
 	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == MDB_NOTFOUND && !st->created) {
+		/* Entry 1 is the store's creation, written with it: a log
+		 * emptied since would otherwise start again, and verify pass
+		 * (helper-28).  Nothing is done without an entry. */
+		rc = lsn_fail(err, LSN_EINPUT, "the audit log holds no entry, though the "
+		    "store was created with one: it was removed");
+		goto out;
+	} else if (rc == MDB_NOTFOUND) {
 		store__audit_genesis(st, prev);
 	} else if (rc != 0) {
 		goto out;
@@ -124,6 +131,12 @@ store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
 	} else {
 		seq = lsn_get_be64(k.mv_data);
 		memcpy(prev, (uint8_t *)v.mv_data + v.mv_size - STORE_MAC_LEN, STORE_MAC_LEN);
+		/* Times never go back in the log: a clock stepped (or set)
+		 * back gives the last entry's time, so that "audit show
+		 * --since" cannot pass over an entry (helper-28). */
+		uint64_t last = lsn_get_be64((uint8_t *)v.mv_data + 1);
+		if (time_us < last)
+			time_us = last;
 	}
 	seq++;
 	lsn_put_be64(kb, seq);

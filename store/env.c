@@ -514,6 +514,7 @@ store_create(store **out, const char *dir, const store_keysrc *ks,
 		rc = store__lmdb_err(err, rc, dir);
 		goto out;
 	}
+	st->created = 1;
 	*out = st;
 	st = NULL;
 out:

@@ -101,6 +101,7 @@ struct store {
 	 * per slice, the recent ones'. */
 	MDB_dbi packs, recent_packs[STORE_MERGE_SLICES];
 	int no_records; /* a layout 1 store: no records database */
+	int created;    /* made by store_create: only it writes audit entry 1 */
 	int have_recent; /* recent is open (a store made before it has none) */
 #define STORE__RECENT(st, term) ((st)->recent[(term)[0] >> 4])
 #define STORE__RECENT_PACKS(st, term) ((st)->recent_packs[(term)[0] >> 4])

@@ -2481,6 +2481,68 @@ static void test_store_audit__mac_edit_named(void **s) { tamper(s, flip_mac_entr
 static void test_store_audit__delete_named(void **s) { tamper(s, delete_entry3); }
 static void test_store_audit__swap_named(void **s) { tamper(s, swap_entries_3_4); }
 
+static void
+drop_audit(MDB_txn *txn, MDB_dbi dbi)
+{
+	assert_int_equal(mdb_drop(txn, dbi, 0), 0);
+}
+
+/* Entry 1 is written with the store: a log emptied since is refused, not
+ * started again from entry 1 (after which verify passed: helper-28). */
+static void
+test_store_audit__emptied_log_refuses_entries(void **state)
+{
+	struct fx *f = *state;
+	store_batch *b = NULL;
+	lsn_err err;
+
+	audit_entries(f->st, 2);
+	assert_int_equal(reopen(f, NULL), 0);
+	audit_entries(f->st, 1); /* a store opened again appends */
+	raw_audit(f->st, drop_audit);
+	assert_int_equal(reopen(f, NULL), 0);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_audit(b, 2000, "x", 1, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), LSN_EINPUT);
+	assert_non_null(strstr(err.msg, "the audit log holds no entry"));
+	store_batch_free(b);
+	assert_int_equal(verify(f->st, NULL), 0); /* nothing was written */
+}
+
+static int
+collect_times(void *ctx, const store_audit_entry *e)
+{
+	char *out = ctx;
+	char t[32];
+
+	snprintf(t, sizeof(t), "%llu;", (unsigned long long)e->time_us);
+	strcat(out, t);
+	return 0;
+}
+
+/* A time before the last entry's is written as the last entry's. */
+static void
+test_store_audit__times_never_go_back(void **state)
+{
+	struct fx *f = *state;
+	store_batch *b = NULL;
+	store_snap *sn = NULL;
+	char out[256] = "";
+	uint64_t t[] = { 5000, 1000, 7000, 6999 };
+	lsn_err err;
+
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+		assert_int_equal(store_batch_audit(b, t[i], "x", 1, &err), 0);
+		assert_int_equal(store_batch_commit(b, &err), 0);
+		store_batch_free(b);
+	}
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_int_equal(store_audit_iter(sn, 1, collect_times, out, &err), 0);
+	store_snap_end(sn);
+	assert_string_equal(out, "5000;5000;7000;7000;");
+}
+
 /* Search a file for a byte string. */
 static int
 file_contains(const char *path, const char *needle)
@@ -2601,6 +2663,8 @@ main(void)
 		T(test_store_audit__mac_edit_named),
 		T(test_store_audit__delete_named),
 		T(test_store_audit__swap_named),
+		T(test_store_audit__emptied_log_refuses_entries),
+		T(test_store_audit__times_never_go_back),
 		T(test_store_files__hold_no_plaintext),
 #undef T
 	};
