@@ -644,6 +644,7 @@ enum { C_SEQ, C_TIME, C_PRINCIPAL, C_ACTION, C_OUTCOME, C_HITS, C_OBJECTS, C_DET
 static const char *const heads[NCOL] = { "SEQ", "TIME", "PRINCIPAL", "ACTION",
 	"OUTCOME", "HITS/WITHHELD", "OBJECTS", "REASON (DETAIL)" };
 #define MAX_OBJECTS_SHOWN 3
+#define MAX_OBJECT_WIDTH 64 /* characters of one object shown, then "..." */
 
 /*
  * Print (f not NULL) or measure s: control characters (C0, DEL and C1, as
@@ -653,23 +654,31 @@ static const char *const heads[NCOL] = { "SEQ", "TIME", "PRINCIPAL", "ACTION",
  * in characters.
  */
 static size_t
-cell_put(FILE *f, const char *s)
+cell_put_max(FILE *f, const char *s, size_t max)
 {
-	char *c = strdup(s);
-	size_t w = 0;
+	size_t n = strlen(s), w = 0;
+	char *c = malloc(n + 4); /* room for the "..." of a cut */
 
 	if (c == NULL) /* out of memory: nothing of s rather than raw s */
-		c = strdup("?");
-	if (c == NULL)
-		return 0;
+		return f != NULL ? (fputs("?", f), 1) : 1;
+	memcpy(c, s, n + 1);
 	lsn_clean(c);
-	for (const unsigned char *p = (const unsigned char *)c; *p; p++)
-		if ((*p & 0xc0) != 0x80)
-			w++;
+	for (unsigned char *p = (unsigned char *)c; *p; p++)
+		if ((*p & 0xc0) != 0x80 && ++w > max) { /* cut at a character */
+			strcpy((char *)p, "...");
+			w += 2;
+			break;
+		}
 	if (f != NULL)
 		fputs(c, f);
 	free(c);
 	return w;
+}
+
+static size_t
+cell_put(FILE *f, const char *s)
+{
+	return cell_put_max(f, s, SIZE_MAX);
 }
 
 /* Print or measure cell c of entry e; returns its width. */
@@ -709,7 +718,7 @@ cell(FILE *f, int c, const store_audit_entry *e, const struct ev *ev)
 			return cell_put(f, "-");
 		for (size_t i = 0; i < ev->nobjects && i < MAX_OBJECTS_SHOWN;
 		     i++, o += strlen(o) + 1)
-			w += (i ? cell_put(f, ",") : 0) + cell_put(f, o);
+			w += (i ? cell_put(f, ",") : 0) + cell_put_max(f, o, MAX_OBJECT_WIDTH);
 		if (ev->nobjects > MAX_OBJECTS_SHOWN) {
 			snprintf(buf, sizeof(buf), ",+%zu more", ev->nobjects - MAX_OBJECTS_SHOWN);
 			w += cell_put(f, buf);

@@ -48,6 +48,10 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage_error(ctx, "give exactly one report id");
 	id = argv[optind];
+	/* No stored id is longer; a longer one padded every row of the
+	 * officer's audit table to its width (helper-28). */
+	if (id[0] == '\0' || strlen(id) > STORE_MAX_ID)
+		return cli_usage_error(ctx, "a report id is 1 to %d bytes", STORE_MAX_ID);
 	if ((rc = cli_store_open(ctx, &st)) != 0)
 		return rc;
 	if ((rc = cli_acl_load(ctx, &data)) != 0)

@@ -130,6 +130,20 @@ check "a C1 control in a file name is not written to the officer's terminal" \
 	test "$(LC_ALL=C tr -cd '\233\205' <"$T/out" | wc -c)" -eq 0
 check "...it is shown as ?" grep -q 'a??2J??x.xml' "$T/out"
 
+# A partner's get of a very long id padded every row of the officer's
+# table to its width (120 KB a row: helper-28).  No id is longer than 255
+# bytes, so get refuses it; a long id that may exist is cut in the table.
+long=$(printf '%0300d' 0)
+run L --as gbr1 get "$long"
+expect_rc 64 "get of an id longer than any stored id is a usage error"
+expect_err 'a report id is 1 to 255 bytes' "...saying so"
+long=$(printf 'X%0199d' 0)
+L --as gbr1 get "$long" >/dev/null 2>&1
+run L --as officer1 audit show --principal gbr1
+expect_out "X0{63}\.\.\." "an object is cut after 64 characters in the table"
+check "...so the columns stay narrow (the header is padded to them)" \
+	test "$(head -n 1 "$T/out" | awk '{ print length($0) }')" -lt 200
+
 # ---- only officers ----
 a0=$(count audit_entries)
 run L --as ana audit show
