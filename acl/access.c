@@ -109,12 +109,18 @@ utf8(const unsigned char *s, size_t n, uint32_t *cp)
 /*
  * Code points an authorization may not hold: controls, the replacement
  * character (a decoding failure upstream), non-characters, and the
- * unassigned U+0378-U+0379 and U+0380-U+0383 that the peer's vectors use.
+ * unassigned U+0378-U+0379 and U+0380-U+0383 that the peer's vectors use;
+ * and the invisible ones that make a group look like another or break the
+ * line it is shown on (helper-28): zero-width and bidirectional controls
+ * (U+200B-U+200F, U+202A-U+202E, U+2060-U+2064, U+2066-U+2069), the line
+ * and paragraph separators U+2028-U+2029, U+FEFF and the soft hyphen.
  */
 static int
 bad_cp(uint32_t v)
 {
-	return v < 0x20 || (v >= 0x7F && v <= 0x9F) || v == 0xFFFD ||
+	return v < 0x20 || (v >= 0x7F && v <= 0x9F) || v == 0xFFFD || v == 0xAD ||
+	    (v >= 0x200B && v <= 0x200F) || (v >= 0x2028 && v <= 0x202E) ||
+	    (v >= 0x2060 && v <= 0x2064) || (v >= 0x2066 && v <= 0x2069) || v == 0xFEFF ||
 	    (v >= 0xFDD0 && v <= 0xFDEF) || (v & 0xFFFE) == 0xFFFE ||
 	    (v >= 0x378 && v <= 0x379) || (v >= 0x380 && v <= 0x383);
 }

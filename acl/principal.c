@@ -348,24 +348,27 @@ out:
 	return rc;
 }
 
+/* s JSON-escaped as everywhere else (common: controls, U+2028, bidi
+ * controls escaped; invalid UTF-8 as U+FFFD), in quotes. */
 static void
 json_str(struct acl__buf *b, const char *s)
 {
-	acl__buf_putc(b, '"');
-	for (; *s; s++) {
-		char tmp[8];
-		if (*s == '"' || *s == '\\') {
-			acl__buf_putc(b, '\\');
-			acl__buf_putc(b, *s);
-		} else if ((unsigned char)*s < 0x20) {
-			snprintf(tmp, sizeof(tmp), "\\u%04x", (unsigned char)*s);
-			acl__buf_put(b, tmp);
-		} else
-			acl__buf_putc(b, *s);
+	char *e = malloc(lsn_json_escaped_len(s) + 1);
+
+	if (e == NULL) {
+		b->oom = 1;
+		return;
 	}
 	acl__buf_putc(b, '"');
+	lsn_json_escape(e, s);
+	acl__buf_put(b, e);
+	acl__buf_putc(b, '"');
+	free(e);
 }
 
+/* A space-separated list as a JSON array of strings: every item, however
+ * long (a fixed buffer left out a group of 256 bytes or more, which the
+ * text output showed: helper-28). */
 static void
 json_list(struct acl__buf *b, const char *s)
 {
@@ -374,13 +377,16 @@ json_list(struct acl__buf *b, const char *s)
 	acl__buf_putc(b, '[');
 	while (*s) {
 		size_t n = strcspn(s, " ");
-		char tok[ACL__TOKLEN * 4];
-		if (n > 0 && n < sizeof(tok)) {
-			memcpy(tok, s, n);
-			tok[n] = '\0';
+		if (n > 0) {
+			char *tok = strndup(s, n);
+			if (tok == NULL) {
+				b->oom = 1;
+				return;
+			}
 			if (!first)
 				acl__buf_putc(b, ',');
 			json_str(b, tok);
+			free(tok);
 			first = 0;
 		}
 		s += n;

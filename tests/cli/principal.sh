@@ -231,4 +231,18 @@ check "two adds of one name at once: one of them is stored (5 tries)" \
 check "...and the other is audited as a failure, saying why" \
     test "$(printf '%s\n' "$adds" | grep -c 'CREATE .*FAILURE .* m[1-5] .*already exists')" -eq 5
 
+# Groups that break the line they are shown on, or look like another
+# (U+2028, a bidi override, a zero-width space), are refused; a long one is
+# in the JSON as in the text (one of 256 bytes or more was left out of the
+# JSON: helper-28).
+for g in "$(printf 'OPS\342\200\250X')" "$(printf 'OPS\342\200\256X')" "$(printf 'O\342\200\213PS')"; do
+	run L --as "$OFF" principal add oddgroup --country GBR --clearance S --groups "$g"
+	expect_rc 65 "a group holding an invisible or line-breaking character is refused"
+done
+big=$(printf 'G%0299d' 0)
+run L --as "$OFF" principal add biggroup --country GBR --clearance S --groups "$big"
+expect_rc 0 "a group of 300 bytes is accepted"
+run L --as "$OFF" principal show --json biggroup
+expect_out "\"groups\":\[\"$big\"\]" "...and shown in the JSON"
+
 plan_done
