@@ -178,7 +178,10 @@ cli_as_principal(struct cli_ctx *ctx, store *st, const acl_data *data,
 	rc = store_principal_get(sn, name, &buf, &len, &err);
 	store_snap_end(sn);
 	if (rc == LSN_ENOTFOUND) {
-		snprintf(msg, sizeof(msg), "%s: unknown principal %s", ctx->cmd_path, name);
+		/* Told as a disabled one is: whoever runs a command does not
+		 * learn which names exist (helper-28); the log says which. */
+		snprintf(msg, sizeof(msg), "%s: unknown or disabled principal %s",
+		    ctx->cmd_path, name);
 		rc = refuse(ctx, st, name, "unknown principal", msg);
 		goto out;
 	}
@@ -191,8 +194,8 @@ cli_as_principal(struct cli_ctx *ctx, store *st, const acl_data *data,
 		goto out;
 	}
 	if (acl_principal_disabled(p)) {
-		snprintf(msg, sizeof(msg), "%s may not run %s: the principal is disabled",
-		    name, ctx->cmd_path);
+		snprintf(msg, sizeof(msg), "%s: unknown or disabled principal %s",
+		    ctx->cmd_path, name);
 		rc = refuse(ctx, st, name, "principal disabled", msg);
 		goto out;
 	}

@@ -148,7 +148,7 @@ run L --as analyst1 principal list
 expect_rc 77 "an analyst may not list principals"
 run L --as nobody principal list
 expect_rc 77 "an unknown --as is refused"
-expect_err '^liaison: principal list: unknown principal nobody$' "...naming it"
+expect_err '^liaison: principal list: unknown or disabled principal nobody$' "...naming it"
 run L principal list
 expect_rc 64 "no --as is a usage error"
 expect_err 'no principal given: use --as NAME or set LIAISON_PRINCIPAL' "...saying how to give one"
@@ -169,7 +169,7 @@ expect_out '^status: disabled$' "...whose record is kept, marked disabled"
 check "...and still counted" test "$(count principals)" -eq 4
 run L --as partner1 principal list
 expect_rc 77 "a disabled principal is refused"
-expect_err 'partner1 may not run principal list: the principal is disabled' "...saying why"
+expect_err '^liaison: principal list: unknown or disabled principal partner1$' "...told as an unknown one is (which names exist is the log's)"
 
 run L --as officer2 principal disable officer1
 expect_rc 0 "one officer may disable another while one stays enabled"
