@@ -216,6 +216,15 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		if (i + 1 < argc)
 			strcat(text, " ");
 	}
+	/* The entry's detail: the text, and the page asked for when it is not
+	 * the first 20 hits, without which its counts cannot be read (the
+	 * withheld count depends on offset + limit: helper-28). */
+	char *detail = text, *paged = NULL;
+	if ((qo.limit != 20 || qo.offset != 0) &&
+	    asprintf(&paged, "%s [limit %zu, offset %zu]", text, qo.limit, qo.offset) > 0)
+		detail = paged;
+	else
+		paged = NULL;
 	if ((rc = cli_store_open(ctx, &st)) != 0)
 		goto out;
 	if ((rc = cli_acl_load(ctx, &data)) != 0)
@@ -223,7 +232,7 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	if ((rc = cli_as_principal(ctx, st, data, 0, &who)) != 0)
 		goto out;
 	store_audit_event ev = { .principal = acl_principal_name(who), .action = "READ",
-		.detail = text, .hits = -1, .withheld = -1 };
+		.detail = detail, .hits = -1, .withheld = -1 };
 	if ((rc = query_parse(&q, text, &errpos, &err)) != 0) {
 		ev.outcome = "FAILURE";
 		ev.reason = err.msg;
@@ -265,6 +274,8 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		rc = 74;
 out:
 	kept_free(&o);
+	if (paged != NULL)
+		lsn_wipe_free(paged, strlen(paged));
 	lsn_wipe_free(text, len + 1);
 	query_free(q);
 	acl_principal_free(who);

@@ -130,6 +130,13 @@ check "a C1 control in a file name is not written to the officer's terminal" \
 	test "$(LC_ALL=C tr -cd '\233\205' <"$T/out" | wc -c)" -eq 0
 check "...it is shown as ?" grep -q 'a??2J??x.xml' "$T/out"
 
+# A query's page is in its entry: its counts depend on it (helper-28).
+L --as gbr1 query --limit 5 --offset 30 convoy >/dev/null 2>&1
+L --as gbr1 query convoy >/dev/null 2>&1
+run L --as officer1 audit show --principal gbr1 --json
+expect_out '"detail":"convoy \[limit 5, offset 30\]"' "a query's entry names its page"
+expect_out '"detail":"convoy"' "...but for the first 20 hits"
+
 # A partner's get of a very long id padded every row of the officer's
 # table to its width (120 KB a row: helper-28).  No id is longer than 255
 # bytes, so get refuses it; a long id that may exist is cut in the table.
