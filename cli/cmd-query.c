@@ -60,8 +60,10 @@ on_hit(void *ctx, const query_hit *h)
 	k->banner = strdup(h->banner);
 	k->date = strdup(h->date);
 	k->view_only = h->view_only;
-	if (!k->id || !k->title || !k->banner || !k->date)
+	if (!k->id || !k->title || !k->banner || !k->date) { /* wiped, not left */
+		o->n++;
 		return LSN_EINTERNAL;
+	}
 	o->n++;
 	return 0;
 }
@@ -216,6 +218,10 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		if (i + 1 < argc)
 			strcat(text, " ");
 	}
+	/* A query's words can be sensitive: not left for ps(1) and
+	 * /proc/PID/cmdline to show other local users while it runs. */
+	for (int i = optind; i < argc; i++)
+		lsn_wipe(argv[i], strlen(argv[i]));
 	/* The entry's detail: the text, and the page asked for when it is not
 	 * the first 20 hits, without which its counts cannot be read (the
 	 * withheld count depends on offset + limit: helper-28). */

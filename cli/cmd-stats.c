@@ -113,8 +113,8 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	for (size_t i = 0; i < o.n; i++)
 		on_count(&o, o.c[i].dim, o.c[i].key, o.c[i].n);
 out:
-	for (size_t i = 0; i < o.n; i++)
-		free(o.c[i].key);
+	for (size_t i = 0; i < o.n; i++) /* a country key is portion text */
+		lsn_wipe_free(o.c[i].key, strlen(o.c[i].key));
 	free(o.c);
 	acl_principal_free(who);
 	store_close(st);

@@ -83,9 +83,12 @@ keysrc_get(struct cli_ctx *ctx, store_keysrc *ks, char **secret, int confirm)
 		if ((v = getenv(ctx->passphrase_env)) == NULL)
 			return cli_error(ctx, LSN_EUSAGE, "%s: environment variable %s is not set",
 			    ctx->cmd_path, ctx->passphrase_env);
-		if (strlen(v) >= MAX_PASSPHRASE)
+		if (strlen(v) >= MAX_PASSPHRASE) { /* not left in the environment */
+			lsn_wipe((char *)v, strlen(v));
+			unsetenv(ctx->passphrase_env);
 			return cli_error(ctx, LSN_EINPUT, "%s: the passphrase is over %d bytes",
 			    ctx->cmd_path, MAX_PASSPHRASE - 1);
+		}
 		strcpy(*secret, v);
 		lsn_wipe((char *)v, strlen(v));
 		unsetenv(ctx->passphrase_env);

@@ -116,6 +116,19 @@ lsn_wipe_free_block(void *p)
 }
 
 void *
+lsn_wipe_realloc(void *p, size_t old_size, size_t new_size)
+{
+	void *q = malloc(new_size ? new_size : 1);
+
+	if (q == NULL)
+		return NULL;
+	if (p != NULL)
+		memcpy(q, p, old_size < new_size ? old_size : new_size);
+	lsn_wipe_free(p, old_size);
+	return q;
+}
+
+void *
 lsn_table_alloc(size_t n, size_t size)
 {
 	size_t len;

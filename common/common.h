@@ -62,6 +62,12 @@ void lsn_wipe_free(void *p, size_t n);
  * zstd).  NULL is a no-op. */
 void lsn_wipe_free_block(void *p);
 
+/* realloc for a block that holds sensitive bytes: a new block of
+ * new_size with the first min(old_size, new_size) bytes of p, and p
+ * (old_size bytes) wiped and freed; realloc would leave the old copy
+ * unwiped when it moves.  NULL when out of memory (p is then untouched). */
+void *lsn_wipe_realloc(void *p, size_t old_size, size_t new_size);
+
 /*
  * calloc(n, size) for a table that is read before it is written (an
  * open-addressing table's slots, a filter's bits): every page is written

@@ -985,6 +985,8 @@ native_close(struct native *s)
 	s->text[s->len] = '\0';
 	if (field == FIELD_DATE) {
 		native_fail(s, read_date(b, s->field_line, "<date>", s->text, b->doc->date));
+		lsn_wipe(s->text, s->len); /* the buffer is used again, wiped to len */
+		s->len = 0;
 		return;
 	}
 	/* The portion takes the text. */

@@ -310,7 +310,9 @@ ingest_postings_decode(const uint8_t *block, size_t len, ingest_posting **out,
 		size_t cap2 = *cap ? *cap : 256;
 		while (cap2 < *nout + total)
 			cap2 *= 2;
-		if ((o = realloc(*out, cap2 * sizeof(*o))) == NULL)
+		/* The callers wipe what they read (opened index content): so
+		 * is the copy a growth leaves behind. */
+		if ((o = lsn_wipe_realloc(*out, *cap * sizeof(*o), cap2 * sizeof(*o))) == NULL)
 			return LSN_EINTERNAL;
 		*out = o;
 		*cap = cap2;
@@ -845,7 +847,8 @@ ingest_runs_decode(const uint8_t *buf, const uint32_t *end, size_t k, ingest_pos
 	if (ingest_postings_info(buf, end[k - 1], &total, &lo) != 0)
 		return LSN_EINPUT;
 	if (total > *cap) {
-		ingest_posting *o = realloc(*out, total * sizeof(*o));
+		ingest_posting *o = lsn_wipe_realloc(*out, *cap * sizeof(*o),
+		    total * sizeof(*o)); /* no unwiped copy left */
 		if (o == NULL)
 			return LSN_EINTERNAL;
 		*out = o;

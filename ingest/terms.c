@@ -318,9 +318,12 @@ ingest_blinds_free(ingest_blinds *b)
 	if (b == NULL)
 		return;
 	if (b->cur != NULL) {
-		b->cur->current = 0;
-		gen_drop(b->cur); /* a reference still held keeps it (a leak, not a
-				   * use after free) */
+		ingest_words *g = b->cur;
+		g->current = 0;
+		if (g->holders > 0 || g->docs > 0)
+			wtab_reset(&g->tab); /* kept by a reference (a leak, not a use
+					      * after free), but its words wiped */
+		gen_drop(g);
 	}
 	store_blinder_free(b->bl);
 	pthread_mutex_destroy(&b->mu);

@@ -37,11 +37,12 @@ query__node_free(struct query__node *n)
 		return;
 	query__node_free(n->a);
 	query__node_free(n->b);
-	for (size_t i = 0; i < n->nwords; i++)
-		free(n->words[i]);
+	for (size_t i = 0; i < n->nwords; i++) /* a query's words are sensitive */
+		lsn_wipe_free(n->words[i], strlen(n->words[i]));
 	free(n->words);
 	free(n->word_ix);
-	free(n->text);
+	if (n->text != NULL)
+		lsn_wipe_free(n->text, strlen(n->text));
 	free(n);
 }
 
@@ -94,18 +95,25 @@ words_of(struct parser *p, const char *text, size_t len, size_t pos,
 
 	if (lsn_token_init(&tk, text, len) != 0)
 		return lsn_fail(p->err, LSN_EINTERNAL, "no C.UTF-8 locale");
-	while (lsn_token_next(&tk, &w, &wl)) {
+	int oom = 0;
+	while (!oom && lsn_token_next(&tk, &w, &wl)) {
 		if (n->nwords == cap) {
 			cap = cap ? cap * 2 : 4;
 			char **nw = realloc(n->words, cap * sizeof(*nw));
-			if (nw == NULL)
-				return lsn_fail(p->err, LSN_EINTERNAL, "out of memory");
+			if (nw == NULL) {
+				oom = 1;
+				break;
+			}
 			n->words = nw;
 		}
 		if ((n->words[n->nwords] = strndup(w, wl)) == NULL)
-			return lsn_fail(p->err, LSN_EINTERNAL, "out of memory");
-		n->nwords++;
+			oom = 1;
+		else
+			n->nwords++;
 	}
+	lsn_wipe(&tk, sizeof(tk)); /* its buffer holds the last word */
+	if (oom)
+		return lsn_fail(p->err, LSN_EINTERNAL, "out of memory");
 	if (n->nwords == 0)
 		return fail_at(p, pos, "no word to search for here");
 	if (n->nwords > QUERY_MAX_TERMS)

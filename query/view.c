@@ -695,8 +695,8 @@ out:
 	store_snap_end(s->sn);
 	for (size_t i = 0; i < s->cls.len; i++)
 		free(s->cls.key[i]);
-	for (size_t i = 0; i < s->country.len; i++)
-		free(s->country.key[i]);
+	for (size_t i = 0; i < s->country.len; i++) /* portion text */
+		lsn_wipe_free(s->country.key[i], strlen(s->country.key[i]));
 	for (size_t i = 0; i < s->month.len; i++)
 		free(s->month.key[i]);
 	free(s);
