@@ -19,6 +19,7 @@
 
 #include "acl/acl.h"
 #include "cli/cli.h"
+#include "ingest/ingest.h"
 
 #define ISM_NS "urn:us:gov:ic:ism"
 #define MAX_XML (16 * 1024 * 1024)
@@ -437,7 +438,7 @@ read_xml(struct cli_ctx *ctx, const char *file, acl_data *d, struct xdoc *x,
 {
 	FILE *f = NULL;
 	char *buf = NULL;
-	size_t n;
+	size_t n, size = 0;
 	struct stat st;
 	int rc = 0;
 
@@ -457,11 +458,17 @@ read_xml(struct cli_ctx *ctx, const char *file, acl_data *d, struct xdoc *x,
 		    file, MAX_XML);
 		goto out;
 	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+	/* A report file: read straight into buf (no stdio buffer keeps a
+	 * copy), wiped when done, and libxml2's copies wiped as it frees
+	 * them (helper-29). */
+	setvbuf(f, NULL, _IONBF, 0);
+	ingest_xml_mem_wiped();
+	size = (size_t)st.st_size + 1;
+	if ((buf = malloc(size)) == NULL) {
 		rc = cli_error(ctx, LSN_EINTERNAL, "%s: out of memory", ctx->cmd_path);
 		goto out;
 	}
-	n = fread(buf, 1, (size_t)st.st_size + 1, f);
+	n = fread(buf, 1, size, f);
 	if (n > (size_t)st.st_size || n > MAX_XML) {
 		rc = cli_error(ctx, LSN_EINPUT, "%s: %s: file grew while reading", ctx->cmd_path,
 		    file);
@@ -472,8 +479,11 @@ read_xml(struct cli_ctx *ctx, const char *file, acl_data *d, struct xdoc *x,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (x->doc == NULL) {
 		const xmlError *e = xmlGetLastError();
+		char msg[256] = "parse error";
+		if (e != NULL && e->message != NULL) /* no word of the text quoted */
+			ingest_xml_message(strtok(e->message, "\n"), msg, sizeof(msg));
 		rc = cli_error(ctx, LSN_EINPUT, "%s: %s:%d: malformed XML: %s", ctx->cmd_path,
-		    file, e ? e->line : 0, e && e->message ? strtok(e->message, "\n") : "parse error");
+		    file, e ? e->line : 0, msg);
 		goto out;
 	}
 	if (x->doc->intSubset != NULL || x->doc->extSubset != NULL) {
@@ -488,7 +498,7 @@ read_xml(struct cli_ctx *ctx, const char *file, acl_data *d, struct xdoc *x,
 		goto out;
 	}
 out:
-	free(buf);
+	lsn_wipe_free(buf, size);
 	if (f)
 		fclose(f);
 	return rc;

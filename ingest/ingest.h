@@ -157,6 +157,13 @@ void ingest_portion_clear(ingest_portion *p);
  * every byte of it is zero (checked only outside begin/end).
  */
 void ingest__xml_mem_setup(void);
+/* For a command that parses report XML itself (marking check): libxml2
+ * set to wipe every block it frees (ingest__xml_mem_setup, once per
+ * process, before libxml2 is first used), and a libxml2 message with the
+ * report's text it may quote (an attribute value, an entity's name)
+ * withheld, as ingest's messages are, into out (cap bytes). */
+void ingest_xml_mem_wiped(void);
+void ingest_xml_message(const char *msg, char *out, size_t cap);
 void ingest__xml_arena_begin(void);
 void ingest__xml_arena_end(void);
 void ingest__xml_arena_stats(size_t *chunks, size_t *used, int *wiped);

@@ -1071,8 +1071,8 @@ struct verr {
  * Either becomes "...".  The whole message is redacted before it is cut to
  * fit (a cut value has no end).
  */
-static void
-libxml_message(const char *msg, char *out, size_t cap)
+void
+ingest_xml_message(const char *msg, char *out, size_t cap)
 {
 	static const char *const ends[] = { "' is ", "' has ", "' does ", NULL };
 	const char *a = strstr(msg, "The value '"), *b = strstr(msg, "': '");
@@ -1112,7 +1112,7 @@ schema_error(void *ctx, xmlErrorPtr e)
 		return;
 	v->set = 1;
 	v->line = (unsigned)e->line;
-	libxml_message(e->message ? e->message : "invalid", v->msg, sizeof(v->msg));
+	ingest_xml_message(e->message ? e->message : "invalid", v->msg, sizeof(v->msg));
 }
 
 /* A document that is not well formed: libxml2's reason, at its line. */
@@ -1123,7 +1123,7 @@ malformed(xmlParserCtxtPtr ctxt, unsigned depth_cap, unsigned *line, lsn_err *er
 	char msg[300] = "malformed XML";
 
 	if (e != NULL && e->message != NULL) {
-		libxml_message(e->message, msg, sizeof(msg));
+		ingest_xml_message(e->message, msg, sizeof(msg));
 		*line = (unsigned)e->line;
 	}
 	if (strstr(msg, "Excessive depth") != NULL)

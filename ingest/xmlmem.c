@@ -319,6 +319,12 @@ ingest__xml_mem_setup(void)
 }
 
 void
+ingest_xml_mem_wiped(void)
+{
+	ingest__xml_mem_setup();
+}
+
+void
 ingest__xml_arena_begin(void)
 {
 	ingest__xml_mem_setup();
