@@ -568,6 +568,16 @@ out:
 	return rc;
 }
 
+/* The name rule (cli_name_valid) as a failure in *err. */
+static int
+valid_name(const char *name, lsn_err *err)
+{
+	if (cli_name_valid(name))
+		return 0;
+	return lsn_fail(err, LSN_EINPUT,
+	    "a principal name is 1-64 characters of A-Z a-z 0-9 . _ @ -");
+}
+
 static int
 run_show(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 {
@@ -585,17 +595,14 @@ run_show(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 		return rc;
 	if ((rc = begin(ctx, &data, &st, &me)) != 0)
 		goto out;
-	if (!cli_name_valid(o.name)) {
-		rc = cli_error(ctx, LSN_EINPUT,
-		    "%s: a principal name is 1-64 characters of A-Z a-z 0-9 . _ @ -",
-		    ctx->cmd_path);
-		goto out;
-	}
 	obj[0] = o.name;
-	if ((rc = load_one(st, data, o.name, &p, &err)) != 0) {
+	/* A malformed name is refused as a missing one is: audited (add
+	 * audits it too; show and disable did not: helper-28). */
+	if ((rc = valid_name(o.name, &err)) != 0 ||
+	    (rc = load_one(st, data, o.name, &p, &err)) != 0) {
 		int status = rc;
 
-		ev = event(ctx, me, "READ", "FAILURE", obj, 1);
+		ev = event(ctx, me, "READ", "FAILURE", obj, cli_name_valid(o.name) ? 1 : 0);
 		ev.reason = err.msg;
 		if ((rc = cli_audit(ctx, st, &ev)) == 0)
 			rc = cli_error(ctx, status, "%s: %s", ctx->cmd_path, err.msg);
@@ -642,24 +649,22 @@ run_disable(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **ar
 		return rc;
 	if ((rc = begin(ctx, &data, &st, &me)) != 0)
 		goto out;
-	if (!cli_name_valid(o.name)) {
-		rc = cli_error(ctx, LSN_EINPUT,
-		    "%s: a principal name is 1-64 characters of A-Z a-z 0-9 . _ @ -",
-		    ctx->cmd_path);
-		goto out;
-	}
 	obj[0] = o.name;
-	if ((rc = load_one(st, data, o.name, &p, &err)) != 0) {
+	if ((rc = valid_name(o.name, &err)) != 0 ||
+	    (rc = load_one(st, data, o.name, &p, &err)) != 0) {
 		int status = rc;
 
-		ev = event(ctx, me, "MODIFY", "FAILURE", obj, 1);
+		ev = event(ctx, me, "MODIFY", "FAILURE", obj, cli_name_valid(o.name) ? 1 : 0);
 		ev.reason = err.msg;
 		if ((rc = cli_audit(ctx, st, &ev)) == 0)
 			rc = cli_error(ctx, status, "%s: %s", ctx->cmd_path, err.msg);
 		goto out;
 	}
-	if (acl_principal_disabled(p)) {
-		printf("principal %s is already disabled\n", o.name);
+	if (acl_principal_disabled(p)) { /* nothing changes; the request is audited */
+		ev = event(ctx, me, "MODIFY", "SUCCESS", obj, 1);
+		ev.reason = "already disabled: nothing changed";
+		if ((rc = cli_audit(ctx, st, &ev)) == 0)
+			printf("principal %s is already disabled\n", o.name);
 		goto out;
 	}
 	spec = (struct acl_principal_spec){ .name = acl_principal_name(p),

@@ -245,4 +245,17 @@ expect_rc 0 "a group of 300 bytes is accepted"
 run L --as "$OFF" principal show --json biggroup
 expect_out "\"groups\":\[\"$big\"\]" "...and shown in the JSON"
 
+
+# show and disable of a malformed name, and a disable that changes
+# nothing, are audited as add's are (they were not: helper-28).
+a1=$(count audit_entries)
+run L --as "$OFF" principal show 'bad name'
+expect_rc 65 "show of a malformed name is refused"
+run L --as "$OFF" principal disable 'bad name'
+expect_rc 65 "...and so is disable"
+run L --as "$OFF" principal disable partner1
+expect_out 'is already disabled' "a disable of a disabled principal changes nothing"
+check "...and each of the three is audited" test "$(count audit_entries)" -eq $((a1 + 3))
+run L --as "$OFF" audit show --principal "$OFF" --json
+expect_out '"reason":"already disabled: nothing changed"' "...the last saying so"
 plan_done
