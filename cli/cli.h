@@ -25,6 +25,10 @@ struct cli_ctx {
 	int passphrase_prompt;  /* --passphrase: ask on the terminal */
 	const char *cmd_path;   /* "init", "marking parse", ... for messages */
 	char **argv;            /* the whole command line, as main() got it */
+	/* audit show, verify, export: they walk the chain and name where it
+	 * breaks, so a last entry that does not verify does not stop them
+	 * (cli_as_principal); it stops every other command. */
+	int walks_chain;
 };
 
 /* One option of a subcommand.  id is returned by cli_next_opt(). */

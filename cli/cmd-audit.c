@@ -823,6 +823,7 @@ begin(struct cli_ctx *ctx, acl_data **data, store **st, acl_principal **me)
 
 	if ((rc = cli_acl_load(ctx, data)) != 0 || (rc = cli_store_open(ctx, st)) != 0)
 		return rc;
+	ctx->walks_chain = 1;
 	return cli_as_principal(ctx, *st, *data, ACL_ROLE_OFFICER, me);
 }
 

@@ -175,6 +175,18 @@ cli_as_principal(struct cli_ctx *ctx, store *st, const acl_data *data,
 		rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg);
 		goto out;
 	}
+	/* Principals put back from an older copy of the store (a disabled
+	 * principal enabled again) are refused before any is believed, and
+	 * without an entry: an entry would carry their digest, and so pass
+	 * them (helper-28). */
+	int broken = 0;
+	if ((rc = store_principals_check(sn, &broken, &err)) != 0 &&
+	    !(broken && ctx->walks_chain)) {
+		store_snap_end(sn);
+		rc = cli_error(ctx, rc, "%s: %s%s", ctx->cmd_path, err.msg,
+		    broken ? " (liaison audit verify names where)" : "");
+		goto out;
+	}
 	rc = store_principal_get(sn, name, &buf, &len, &err);
 	store_snap_end(sn);
 	if (rc == LSN_ENOTFOUND) {

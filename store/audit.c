@@ -20,9 +20,61 @@
 
 #include "store/internal.h"
 
-#define ENTRY_HDR 9 /* version, time */
-#define ENTRY_MIN (ENTRY_HDR + STORE__NONCE_LEN + STORE__TAG_LEN + STORE_MAC_LEN)
+/* An entry's header: version, time; version 2 adds the digest of the
+ * principals as its commit left them (store__principals_digest), which the
+ * chain MAC covers, so that principals put back from an older copy of the
+ * store do not match the log's last entry (helper-28).  Version 1 entries
+ * (stores written before) have none. */
+#define ENTRY_HDR1 9
+#define ENTRY_HDR2 (9 + STORE_MAC_LEN)
+#define ENTRY_HDR_MAX ENTRY_HDR2
+#define ENTRY_TAIL (STORE__NONCE_LEN + STORE__TAG_LEN + STORE_MAC_LEN)
 #define CHAIN_LABEL "liaison audit v1"
+#define PRINCIPALS_LABEL "liaison principals v1"
+
+/* The header length of an entry of n bytes, 0 when malformed. */
+static size_t
+entry_hdr(const uint8_t *e, size_t n)
+{
+	size_t h = n < 1 ? 0 : e[0] == 1 ? ENTRY_HDR1 : e[0] == 2 ? ENTRY_HDR2 : 0;
+
+	return h != 0 && n >= h + ENTRY_TAIL ? h : 0;
+}
+
+int
+store__principals_digest(store *st, MDB_txn *txn, uint8_t out[STORE_MAC_LEN])
+{
+	gcry_md_hd_t h = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint8_t len[8];
+	int rc, op = MDB_FIRST;
+
+	if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
+	    gcry_md_setkey(h, st->keys->audit_mac, STORE_KEY_LEN)) {
+		gcry_md_close(h);
+		return LSN_EINTERNAL;
+	}
+	gcry_md_write(h, PRINCIPALS_LABEL, sizeof(PRINCIPALS_LABEL) - 1);
+	if ((rc = mdb_cursor_open(txn, st->principals, &c)) != 0)
+		goto out;
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		lsn_put_be32(len, (uint32_t)k.mv_size);
+		lsn_put_be32(len + 4, (uint32_t)v.mv_size);
+		gcry_md_write(h, len, 8);
+		gcry_md_write(h, k.mv_data, k.mv_size);
+		gcry_md_write(h, v.mv_data, v.mv_size);
+	}
+	if (rc == MDB_NOTFOUND) {
+		rc = 0;
+		memcpy(out, gcry_md_read(h, GCRY_MD_SHA256), STORE_MAC_LEN);
+	}
+out:
+	mdb_cursor_close(c);
+	gcry_md_close(h);
+	return rc;
+}
 
 void
 store__audit_genesis(store *st, uint8_t mac[STORE_MAC_LEN])
@@ -90,25 +142,28 @@ store__audit_close(store *st)
 	st->audit_gcm_h = NULL;
 }
 
-/* The GCM AAD of an entry: store id, sequence number, version and time. */
-static void
-entry_aad(store *st, uint64_t seq, const uint8_t *hdr, uint8_t aad[STORE__ID_LEN + 8 + ENTRY_HDR])
+/* The GCM AAD of an entry: store id, sequence number and its header (hl
+ * bytes); its length. */
+static size_t
+entry_aad(store *st, uint64_t seq, const uint8_t *hdr, size_t hl,
+    uint8_t aad[STORE__ID_LEN + 8 + ENTRY_HDR_MAX])
 {
 	memcpy(aad, st->store_id, STORE__ID_LEN);
 	lsn_put_be64(aad + STORE__ID_LEN, seq);
-	memcpy(aad + STORE__ID_LEN + 8, hdr, ENTRY_HDR);
+	memcpy(aad + STORE__ID_LEN + 8, hdr, hl);
+	return STORE__ID_LEN + 8 + hl;
 }
 
 int
 store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
-    const void *payload, size_t len, lsn_err *err)
+    const uint8_t digest[STORE_MAC_LEN], const void *payload, size_t len, lsn_err *err)
 {
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	uint8_t prev[STORE_MAC_LEN], kb[8], aad[STORE__ID_LEN + 8 + ENTRY_HDR];
+	uint8_t prev[STORE_MAC_LEN], kb[8], aad[STORE__ID_LEN + 8 + ENTRY_HDR_MAX];
 	uint8_t *e;
 	uint64_t seq = 0;
-	size_t elen = ENTRY_MIN + len;
+	size_t elen = ENTRY_HDR2 + ENTRY_TAIL + len, alen;
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
@@ -125,7 +180,7 @@ store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
 		store__audit_genesis(st, prev);
 	} else if (rc != 0) {
 		goto out;
-	} else if (k.mv_size != 8 || v.mv_size < ENTRY_MIN) {
+	} else if (k.mv_size != 8 || entry_hdr(v.mv_data, v.mv_size) == 0) {
 		rc = lsn_fail(err, LSN_EINPUT, "the audit log's last entry is corrupted");
 		goto out;
 	} else {
@@ -146,12 +201,13 @@ store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
 	if ((rc = mdb_cursor_put(c, &k, &v, MDB_APPEND | MDB_RESERVE)) != 0)
 		goto out;
 	e = v.mv_data;
-	e[0] = 1;
+	e[0] = 2;
 	lsn_put_be64(e + 1, time_us);
-	entry_aad(st, seq, e, aad);
+	memcpy(e + ENTRY_HDR1, digest, STORE_MAC_LEN);
+	alen = entry_aad(st, seq, e, ENTRY_HDR2, aad);
 	if (writer_handles(st) != 0 ||
-	    store__aead_seal(st->audit_gcm_h, &st->audit_nonces, aad, sizeof(aad), payload, len,
-		e + ENTRY_HDR) != 0) {
+	    store__aead_seal(st->audit_gcm_h, &st->audit_nonces, aad, alen, payload, len,
+		e + ENTRY_HDR2) != 0) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "cannot seal an audit entry");
 		goto out;
 	}
@@ -182,8 +238,8 @@ chain_walk(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx,
 	MDB_val k, v;
 	gcry_md_hd_t h = NULL;
 	uint8_t prev[STORE_MAC_LEN], mac[STORE_MAC_LEN];
-	uint8_t aad[STORE__ID_LEN + 8 + ENTRY_HDR], *plain = NULL;
-	size_t plen = 0;
+	uint8_t aad[STORE__ID_LEN + 8 + ENTRY_HDR_MAX], *plain = NULL;
+	size_t plen = 0, hl, alen;
 	store_audit_entry e;
 	uint64_t expect = 1;
 	int rc, op = MDB_FIRST;
@@ -204,7 +260,7 @@ chain_walk(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx,
 		op = MDB_NEXT;
 		e.seq = k.mv_size == 8 ? lsn_get_be64(k.mv_data) : 0;
 		/* A gap or a strange key: the expected entry is missing. */
-		if (e.seq != expect || v.mv_size < ENTRY_MIN) {
+		if (e.seq != expect || (hl = entry_hdr(v.mv_data, v.mv_size)) == 0) {
 			*bad_seq = expect;
 			break;
 		}
@@ -219,16 +275,16 @@ chain_walk(store_snap *sn, uint64_t from_seq, store_audit_fn fn, void *ctx,
 		if (fn == NULL || e.seq < from_seq)
 			continue;
 		e.time_us = lsn_get_be64((uint8_t *)v.mv_data + 1);
-		plen = v.mv_size - ENTRY_MIN;
+		plen = v.mv_size - hl - ENTRY_TAIL;
 		if ((plain = malloc(plen ? plen : 1)) == NULL) {
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 			goto out;
 		}
 		/* The chain held, so the entry is as written; GCM still binds
 		 * its payload to its number and to this store. */
-		entry_aad(st, e.seq, v.mv_data, aad);
-		if (store__aead_open(st->keys->audit_enc, aad, sizeof(aad),
-			(uint8_t *)v.mv_data + ENTRY_HDR, v.mv_size - ENTRY_HDR - STORE_MAC_LEN,
+		alen = entry_aad(st, e.seq, v.mv_data, hl, aad);
+		if (store__aead_open(st->keys->audit_enc, aad, alen,
+			(uint8_t *)v.mv_data + hl, v.mv_size - hl - STORE_MAC_LEN,
 			plain) != 0) {
 			rc = lsn_fail(err, LSN_EINPUT, "audit entry %llu fails authentication",
 			    (unsigned long long)e.seq);
@@ -278,6 +334,76 @@ store_audit_verify(store_snap *sn, uint64_t *bad_seq, uint64_t *head_seq,
 }
 
 int
+store_principals_check(store_snap *sn, int *last_broken, lsn_err *err)
+{
+	store *st = sn->st;
+	MDB_cursor *c = NULL;
+	MDB_val k, v, pk, pv;
+	gcry_md_hd_t h = NULL;
+	uint8_t prev[STORE_MAC_LEN], mac[STORE_MAC_LEN], now[STORE_MAC_LEN];
+	uint64_t seq;
+	int rc;
+
+	*last_broken = 0;
+	if ((rc = mdb_cursor_open(sn->txn, st->audit, &c)) != 0)
+		return store__lmdb_err(err, rc, "reading the audit log");
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == MDB_NOTFOUND) { /* a log emptied is refused at its next entry */
+		rc = 0;
+		goto out;
+	}
+	if (rc != 0) {
+		rc = store__lmdb_err(err, rc, "reading the audit log");
+		goto out;
+	}
+	if (k.mv_size != 8 || entry_hdr(v.mv_data, v.mv_size) == 0) {
+		*last_broken = 1;
+		rc = lsn_fail(err, LSN_EINPUT, "the audit log's last entry is corrupted");
+		goto out;
+	}
+	if (((const uint8_t *)v.mv_data)[0] == 1) /* written before digests */
+		goto out;
+	/* The entry is as written (its MAC, from the one before it), so its
+	 * digest is the one its commit computed. */
+	seq = lsn_get_be64(k.mv_data);
+	if (seq == 1) {
+		store__audit_genesis(st, prev);
+	} else if ((rc = mdb_cursor_get(c, &pk, &pv, MDB_PREV)) != 0 || pk.mv_size != 8 ||
+	    lsn_get_be64(pk.mv_data) != seq - 1 || pv.mv_size < STORE_MAC_LEN) {
+		*last_broken = 1;
+		rc = lsn_fail(err, LSN_EINPUT, "the audit log breaks before its last entry");
+		goto out;
+	} else {
+		memcpy(prev, (uint8_t *)pv.mv_data + pv.mv_size - STORE_MAC_LEN, STORE_MAC_LEN);
+	}
+	if ((h = mac_handle(st)) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "cannot compute a MAC");
+		goto out;
+	}
+	chain_mac(h, seq, prev, v.mv_data, v.mv_size - STORE_MAC_LEN, mac);
+	if (lsn_ct_memcmp(mac, (uint8_t *)v.mv_data + v.mv_size - STORE_MAC_LEN,
+		STORE_MAC_LEN) != 0) {
+		*last_broken = 1;
+		rc = lsn_fail(err, LSN_EINPUT, "the audit log's last entry (%llu) does not "
+		    "verify: it was edited, deleted, reordered or inserted",
+		    (unsigned long long)seq);
+		goto out;
+	}
+	if ((rc = store__principals_digest(st, sn->txn, now)) != 0) {
+		rc = store__lmdb_err(err, rc, "reading principals");
+		goto out;
+	}
+	if (lsn_ct_memcmp(now, (uint8_t *)v.mv_data + ENTRY_HDR1, STORE_MAC_LEN) != 0)
+		rc = lsn_fail(err, LSN_EINPUT, "the principals do not match the audit log "
+		    "(entry %llu): they were changed outside liaison, perhaps put back from "
+		    "an older copy of the store", (unsigned long long)seq);
+out:
+	gcry_md_close(h);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int
 store_audit_entry_mac(store_snap *sn, uint64_t seq, uint8_t mac[STORE_MAC_LEN],
     lsn_err *err)
 {
@@ -297,7 +423,7 @@ store_audit_entry_mac(store_snap *sn, uint64_t seq, uint8_t mac[STORE_MAC_LEN],
 		    (unsigned long long)seq);
 	if (rc != 0)
 		return store__lmdb_err(err, rc, "reading the audit log");
-	if (v.mv_size < ENTRY_MIN)
+	if (entry_hdr(v.mv_data, v.mv_size) == 0)
 		return lsn_fail(err, LSN_EINPUT, "audit entry %llu is corrupted",
 		    (unsigned long long)seq);
 	memcpy(mac, (uint8_t *)v.mv_data + v.mv_size - STORE_MAC_LEN, STORE_MAC_LEN);

@@ -678,7 +678,7 @@ merge_slice(store_batch *b, MDB_txn *txn, const struct op *o)
 
 /* Apply one op in txn.  Returns 0, an LMDB error code, or an lsn_status. */
 static int
-apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
+apply(store_batch *b, MDB_txn *txn, const struct op *o, const uint8_t *digest, lsn_err *err)
 {
 	store *st = b->st;
 	MDB_val k = { o->key_len, o->key }, v = { o->val_len, o->val }, old;
@@ -755,7 +755,7 @@ apply(store_batch *b, MDB_txn *txn, const struct op *o, lsn_err *err)
 	case OP_META:
 		return mdb_put(txn, st->meta, &k, &v, 0);
 	case OP_AUDIT:
-		return store__audit_apply(st, txn, o->serial, o->val, o->val_len, err);
+		return store__audit_apply(st, txn, o->serial, digest, o->val, o->val_len, err);
 	}
 	return LSN_EINTERNAL;
 }
@@ -812,8 +812,20 @@ store_batch_commit(store_batch *b, lsn_err *err)
 				break;
 			}
 		}
+		/* The audit entries last, each with the digest of the
+		 * principals as this commit leaves them (one for the batch). */
+		uint8_t digest[STORE_MAC_LEN];
+		int audits = 0;
 		for (size_t i = 0; i < b->n && rc == 0; i++)
-			rc = apply(b, txn, &b->ops[i], err);
+			if (b->ops[i].type == OP_AUDIT)
+				audits = 1;
+			else
+				rc = apply(b, txn, &b->ops[i], NULL, err);
+		if (rc == 0 && audits)
+			rc = store__principals_digest(st, txn, digest);
+		for (size_t i = 0; i < b->n && rc == 0 && audits; i++)
+			if (b->ops[i].type == OP_AUDIT)
+				rc = apply(b, txn, &b->ops[i], digest, err);
 		if (rc == 0 && b->max_serial != 0) {
 			MDB_val cur;
 			/* next-serial only moves forward. */

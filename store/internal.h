@@ -354,7 +354,10 @@ int store__batch_put_meta_raw(store_batch *b, const char *name,
 
 /* audit.c */
 int store__audit_apply(store *st, MDB_txn *txn, uint64_t time_us,
-    const void *payload, size_t len, lsn_err *err);
+    const uint8_t digest[STORE_MAC_LEN], const void *payload, size_t len, lsn_err *err);
+/* The keyed digest of every principal record in txn, which each audit
+ * entry written by a commit carries (store/audit.c).  0 or an LMDB code. */
+int store__principals_digest(store *st, MDB_txn *txn, uint8_t out[STORE_MAC_LEN]);
 void store__audit_genesis(store *st, uint8_t mac[STORE_MAC_LEN]);
 /* Close the audit writer's handles (store_close). */
 void store__audit_close(store *st);

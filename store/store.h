@@ -434,6 +434,17 @@ int store_audit_iter(store_snap *sn, uint64_t from_seq, store_audit_fn fn,
  * set; err says "the chain breaks at entry N: it was edited, deleted,
  * reordered or inserted"), LSN_EIO, LSN_EINTERNAL.
  */
+/*
+ * The principals are as the audit log's last entry says its commit left
+ * them (its digest of them, under the chain's MAC): 0; LSN_EINPUT when
+ * they are not (a principal record put back from an older copy of the
+ * store would enable a disabled principal again), and LSN_EINPUT with
+ * *last_broken set when the last entry does not verify against the one
+ * before it (then nothing is known of the principals; audit verify names
+ * the first broken entry).  A store whose last entry was written before
+ * entries carried the digest passes.
+ */
+int store_principals_check(store_snap *sn, int *last_broken, lsn_err *err);
 int store_audit_verify(store_snap *sn, uint64_t *bad_seq, uint64_t *head_seq,
     uint8_t head_mac[STORE_MAC_LEN], lsn_err *err);
 

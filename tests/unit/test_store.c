@@ -2414,6 +2414,24 @@ delete_entry3(MDB_txn *txn, MDB_dbi dbi)
 }
 
 static void
+edit_last_mac(MDB_txn *txn, MDB_dbi dbi)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t kb[8], copy[1024];
+
+	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_LAST), 0);
+	memcpy(kb, k.mv_data, 8);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - 1] ^= 1;
+	k.mv_data = kb;
+	v.mv_data = copy;
+	mdb_cursor_close(c);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+}
+
+static void
 swap_entries_3_4(MDB_txn *txn, MDB_dbi dbi)
 {
 	uint8_t k3b[8], k4b[8], c3[256], c4[256];
@@ -2485,6 +2503,82 @@ static void
 drop_audit(MDB_txn *txn, MDB_dbi dbi)
 {
 	assert_int_equal(mdb_drop(txn, dbi, 0), 0);
+}
+
+/* Raw LMDB: the sealed principal record of name, read or written. */
+static size_t
+raw_principal(store *st, const char *name, uint8_t *buf, size_t cap, int write, size_t len)
+{
+	MDB_txn *txn;
+	MDB_val k = { strlen(name), (void *)name }, v;
+
+	assert_int_equal(mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &txn), 0);
+	if (write) {
+		v.mv_size = len;
+		v.mv_data = buf;
+		assert_int_equal(mdb_put(txn, st->principals, &k, &v, 0), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+		return len;
+	}
+	assert_int_equal(mdb_get(txn, st->principals, &k, &v), 0);
+	assert_true(v.mv_size <= cap);
+	memcpy(buf, v.mv_data, v.mv_size);
+	mdb_txn_abort(txn);
+	return v.mv_size;
+}
+
+static int
+principals_check(store *st, int *broken)
+{
+	store_snap *sn = NULL;
+	lsn_err err;
+	int rc;
+
+	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
+	rc = store_principals_check(sn, broken, &err);
+	store_snap_end(sn);
+	return rc;
+}
+
+/* Each audit entry carries the digest of the principals its commit left:
+ * a principal record put back from an older copy of the store (a disabled
+ * principal enabled again) no longer matches the log's last entry, and a
+ * last entry that does not verify is told apart (helper-28). */
+static void
+test_store_audit__principals_bound_to_the_log(void **state)
+{
+	struct fx *f = *state;
+	store_batch *b = NULL;
+	uint8_t old[512], cur[512];
+	size_t olen, clen;
+	int broken = -1;
+	lsn_err err;
+
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	assert_int_equal(store_batch_put_principal(b, "alice", "enabled", 7, &err), 0);
+	assert_int_equal(store_batch_audit(b, 1000, "add alice", 9, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_int_equal(principals_check(f->st, &broken), 0);
+	olen = raw_principal(f->st, "alice", old, sizeof(old), 0, 0);
+	assert_int_equal(store_batch_put_principal(b, "alice", "disabled", 8, &err), 0);
+	assert_int_equal(store_batch_audit(b, 2000, "disable alice", 13, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_int_equal(principals_check(f->st, &broken), 0);
+	audit_entries(f->st, 2); /* later entries carry the same digest */
+	assert_int_equal(principals_check(f->st, &broken), 0);
+	/* Put back: refused, and not as a broken log. */
+	clen = raw_principal(f->st, "alice", cur, sizeof(cur), 0, 0);
+	raw_principal(f->st, "alice", old, 0, 1, olen);
+	assert_int_equal(principals_check(f->st, &broken), LSN_EINPUT);
+	assert_int_equal(broken, 0);
+	/* As it was: passes again. */
+	raw_principal(f->st, "alice", cur, 0, 1, clen);
+	assert_int_equal(principals_check(f->st, &broken), 0);
+	/* A last entry whose MAC is changed: told as such. */
+	raw_audit(f->st, edit_last_mac);
+	assert_int_equal(principals_check(f->st, &broken), LSN_EINPUT);
+	assert_int_equal(broken, 1);
+	store_batch_free(b);
 }
 
 /* Entry 1 is written with the store: a log emptied since is refused, not
@@ -2664,6 +2758,7 @@ main(void)
 		T(test_store_audit__delete_named),
 		T(test_store_audit__swap_named),
 		T(test_store_audit__emptied_log_refuses_entries),
+		T(test_store_audit__principals_bound_to_the_log),
 		T(test_store_audit__times_never_go_back),
 		T(test_store_files__hold_no_plaintext),
 #undef T
