@@ -16,6 +16,19 @@
 #include <stdint.h>
 #include <string.h>
 
+/* 1 in a build with AddressSanitizer: gcc defines __SANITIZE_ADDRESS__,
+ * clang (the fuzz build) says so through __has_feature only. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LSN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LSN_ASAN 1
+#endif
+#endif
+#ifndef LSN_ASAN
+#define LSN_ASAN 0
+#endif
+
 typedef enum lsn_status {
 	LSN_OK = 0,
 	LSN_ENOTFOUND = -1, /* no such store, report, principal: exit 66 */

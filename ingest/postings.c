@@ -914,7 +914,7 @@ ingest_postings_interleave(ingest_posting *p, size_t *ends, size_t k, ingest_pos
 	size_t n = k ? ends[k - 1] : 0;
 	ingest_posting *a = p, *b;
 
-	if (k <= 1)
+	if (k <= 1 || n == 0) /* nothing to order (and p may be NULL) */
 		return 0;
 	if (*tcap < n) {
 		ingest_posting *t = malloc(n * sizeof(*t));
@@ -962,9 +962,11 @@ ingest_block_decode(const uint8_t *block, size_t len, ingest_posting **p, size_t
 		rc = LSN_EINTERNAL;
 	for (size_t i = 0; i < nd && rc == 0; i++) {
 		size_t k = *n;
-		if ((rc = ingest_postings_decode(block + d[i].at, d[i].len, p, n, cap)) == 0)
-			for (; k < *n; k++)
-				(*p)[k].audience = d[i].audience;
+		if ((rc = ingest_postings_decode(block + d[i].at, d[i].len, p, n, cap)) == 0 &&
+		    *n == k)
+			rc = LSN_EINPUT; /* a run of no postings: the encoder writes none */
+		for (; rc == 0 && k < *n; k++)
+			(*p)[k].audience = d[i].audience;
 		if (ends != NULL)
 			ends[i] = *n - from;
 	}

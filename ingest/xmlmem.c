@@ -35,7 +35,7 @@
 
 #include "ingest/ingest.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if LSN_ASAN /* common.h; with clang's too, which the fuzz build uses */
 #include <sanitizer/asan_interface.h>
 #define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))

@@ -22,7 +22,7 @@ fuzz:
 	@test -n "$(CLANG)" || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  echo "== fuzzing $$t for $(FUZZ_SECONDS)s"; \
-	  $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -I$(top_srcdir) -I$(top_builddir) \
+	  $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I$(top_srcdir) -I$(top_builddir) \
 	    -DLSN_DATADIR='"$(abs_top_srcdir)/data"' \
 	    $(LMDB_CFLAGS) $(GCRYPT_CFLAGS) $(XML_CFLAGS) $(ZSTD_CFLAGS) \
 	    -o fuzz-$$t $(top_srcdir)/tests/fuzz/fuzz-$$t.c \

@@ -142,7 +142,7 @@ test_heap__table_pages_are_written_up_front(void **state)
  * free), and freeing it did not give the heap's top back to the kernel.
  * Not under AddressSanitizer, whose allocator is its own (and a skipped
  * cmocka test reads as a failure to automake's TAP driver). */
-#if !defined(__SANITIZE_ADDRESS__)
+#if !LSN_ASAN
 static void
 test_heap__kept_after_a_batch_is_freed(void **state)
 {
@@ -175,7 +175,7 @@ main(void)
 		cmocka_unit_test(test_hugepages__not_when_advice_changes_nothing),
 		cmocka_unit_test(test_hugepages__thp_mode_is_the_bracketed_word),
 		cmocka_unit_test(test_heap__table_pages_are_written_up_front),
-#if !defined(__SANITIZE_ADDRESS__)
+#if !LSN_ASAN
 		cmocka_unit_test(test_heap__kept_after_a_batch_is_freed),
 #endif
 	};

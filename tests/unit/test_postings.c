@@ -552,6 +552,11 @@ test_postings__merge_is_the_encoders_block(void **state)
 	uint8_t *empty = encode_block(all, 0, &len, &ends, &nends);
 	assert_int_equal(ingest_block_decode(empty, len, &out, &n, &cap), 0);
 	assert_int_equal(n, 0);
+	/* Two inline runs of no postings each (which the encoder never
+	 * writes): refused; they were interleaved from a NULL array
+	 * (undefined behaviour, found by helper-27's fuzzing). */
+	static const uint8_t hollow[] = { 0x02, 0x43, 0x00, 0x01, 0x33, 0x00, 0x01, 0x00, 0x00 };
+	assert_int_equal(ingest_block_decode(hollow, sizeof(hollow), &out, &n, &cap), LSN_EINPUT);
 	free(empty);
 	free(ends);
 	free(out);
