@@ -256,6 +256,11 @@ struct acl_principal_spec {
 	int disabled;          /* 1: every decision denies */
 };
 
+/* A principal name: 1 to 64 of A-Z a-z 0-9 . _ @ - (the rule, and the
+ * words every refusal of a name uses). */
+#define ACL_PRINCIPAL_NAME_RULE "a principal name is 1-64 characters of A-Z a-z 0-9 . _ @ -"
+int acl_principal_name_valid(const char *name);
+
 /*
  * Build a principal, resolved against data.  LSN_EINPUT on a bad name,
  * unknown country, bad clearance or token.  *out owned by the caller.

@@ -21,8 +21,8 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int
-name_ok(const char *s)
+int
+acl_principal_name_valid(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
@@ -126,9 +126,8 @@ acl_principal_new(acl_principal **out, const acl_data *data,
 	int rc = 0;
 
 	*out = NULL;
-	if (!name_ok(spec->name))
-		return lsn_fail(err, LSN_EINPUT,
-		    "principal name must be 1-64 characters of A-Z a-z 0-9 . _ @ -");
+	if (!acl_principal_name_valid(spec->name))
+		return lsn_fail(err, LSN_EINPUT, "%s", ACL_PRINCIPAL_NAME_RULE);
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	p->data = data;

@@ -574,8 +574,7 @@ valid_name(const char *name, lsn_err *err)
 {
 	if (cli_name_valid(name))
 		return 0;
-	return lsn_fail(err, LSN_EINPUT,
-	    "a principal name is 1-64 characters of A-Z a-z 0-9 . _ @ -");
+	return lsn_fail(err, LSN_EINPUT, "%s", ACL_PRINCIPAL_NAME_RULE);
 }
 
 static int

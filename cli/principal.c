@@ -33,15 +33,7 @@ cli_acl_load(struct cli_ctx *ctx, acl_data **out)
 int
 cli_name_valid(const char *name)
 {
-	size_t n = name != NULL ? strlen(name) : 0;
-
-	/* The rule acl_principal_new() applies, checked before any lookup. */
-	if (n == 0 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)name[i]) || strchr("._@-", name[i]) != NULL))
-			return 0;
-	return 1;
+	return acl_principal_name_valid(name); /* checked before any lookup */
 }
 
 const char *
@@ -170,7 +162,7 @@ cli_as_principal(struct cli_ctx *ctx, store *st, const acl_data *data,
 		    "no principal given: use --as NAME or set LIAISON_PRINCIPAL");
 	if (!cli_name_valid(name))
 		return cli_usage_error(ctx,
-		    "--as: a principal name is 1-64 characters of A-Z a-z 0-9 . _ @ -");
+		    "--as: %s", ACL_PRINCIPAL_NAME_RULE);
 	if ((rc = store_snap_begin(st, &sn, &err)) != 0) {
 		rc = cli_error(ctx, rc, "%s: %s", ctx->cmd_path, err.msg);
 		goto out;
