@@ -41,40 +41,6 @@ entry_hdr(const uint8_t *e, size_t n)
 	return h != 0 && n >= h + ENTRY_TAIL ? h : 0;
 }
 
-int
-store__principals_digest(store *st, MDB_txn *txn, uint8_t out[STORE_MAC_LEN])
-{
-	gcry_md_hd_t h = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	uint8_t len[8];
-	int rc, op = MDB_FIRST;
-
-	if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) ||
-	    gcry_md_setkey(h, st->keys->audit_mac, STORE_KEY_LEN)) {
-		gcry_md_close(h);
-		return LSN_EINTERNAL;
-	}
-	gcry_md_write(h, PRINCIPALS_LABEL, sizeof(PRINCIPALS_LABEL) - 1);
-	if ((rc = mdb_cursor_open(txn, st->principals, &c)) != 0)
-		goto out;
-	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
-		op = MDB_NEXT;
-		lsn_put_be32(len, (uint32_t)k.mv_size);
-		lsn_put_be32(len + 4, (uint32_t)v.mv_size);
-		gcry_md_write(h, len, 8);
-		gcry_md_write(h, k.mv_data, k.mv_size);
-		gcry_md_write(h, v.mv_data, v.mv_size);
-	}
-	if (rc == MDB_NOTFOUND) {
-		rc = 0;
-		memcpy(out, gcry_md_read(h, GCRY_MD_SHA256), STORE_MAC_LEN);
-	}
-out:
-	mdb_cursor_close(c);
-	gcry_md_close(h);
-	return rc;
-}
 
 void
 store__audit_genesis(store *st, uint8_t mac[STORE_MAC_LEN])
@@ -100,6 +66,38 @@ mac_handle(store *st)
 }
 
 /* mac over (seq, prev, body), with h (from mac_handle(); reset here) */
+int
+store__principals_digest(store *st, MDB_txn *txn, uint8_t out[STORE_MAC_LEN])
+{
+	gcry_md_hd_t h;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint8_t len[8];
+	int rc, op = MDB_FIRST;
+
+	if ((h = mac_handle(st)) == NULL)
+		return LSN_EINTERNAL;
+	gcry_md_write(h, PRINCIPALS_LABEL, sizeof(PRINCIPALS_LABEL) - 1);
+	if ((rc = mdb_cursor_open(txn, st->principals, &c)) != 0)
+		goto out;
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		lsn_put_be32(len, (uint32_t)k.mv_size);
+		lsn_put_be32(len + 4, (uint32_t)v.mv_size);
+		gcry_md_write(h, len, 8);
+		gcry_md_write(h, k.mv_data, k.mv_size);
+		gcry_md_write(h, v.mv_data, v.mv_size);
+	}
+	if (rc == MDB_NOTFOUND) {
+		rc = 0;
+		memcpy(out, gcry_md_read(h, GCRY_MD_SHA256), STORE_MAC_LEN);
+	}
+out:
+	mdb_cursor_close(c);
+	gcry_md_close(h);
+	return rc;
+}
+
 static void
 chain_mac(gcry_md_hd_t h, uint64_t seq, const uint8_t prev[STORE_MAC_LEN],
     const uint8_t *body, size_t body_len, uint8_t out[STORE_MAC_LEN])
