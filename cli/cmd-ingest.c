@@ -27,7 +27,7 @@ static const struct cli_opt opts[] = {
 	{ "fix-banner", 0, O_FIX, NULL,
 	    "store the computed roll-up when a banner does not match its portions (not with unmarked text, which keeps the written banner)" },
 	{ "threads", 1, O_THREADS, "N", "worker threads (default: the number of CPUs)" },
-	{ "batch", 1, O_BATCH, "N", "at most N documents per write transaction (default 2000)" },
+	{ "batch", 1, O_BATCH, "N", "at most N documents per write transaction (default 4000)" },
 	{ "max-doc-size", 1, O_MAXDOC, "BYTES", "largest document accepted (default 16 MiB)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
@@ -169,7 +169,7 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 			io.threads = (unsigned)v;
 			break;
 		case O_BATCH:
-			if (cli_parse_long(ctx, "batch", arg, 1, 1000000, &v) != 0)
+			if (cli_parse_long(ctx, "batch", arg, 1, INGEST_MAX_BATCH_DOCS, &v) != 0)
 				return 64;
 			io.batch_docs = (size_t)v;
 			break;

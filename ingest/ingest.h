@@ -31,7 +31,8 @@
 #define INGEST_MAX_DOC (16u << 20)    /* bytes in one document */
 #define INGEST_MAX_DEPTH 64           /* element nesting */
 #define INGEST_MAX_PORTIONS 4096      /* marked portions in one report */
-#define INGEST_BATCH_DOCS 2000        /* documents per write transaction */
+#define INGEST_BATCH_DOCS 4000        /* documents per write transaction */
+#define INGEST_MAX_BATCH_DOCS 1000000 /* the most ingest_opts.batch_docs may be */
 #define INGEST_BATCH_BYTES (64u << 20) /* input bytes per write transaction */
 
 #define INGEST_DATE_LEN 10 /* a report's date: YYYY-MM-DD */
@@ -618,13 +619,20 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
 
 /*
  * Each ingest batch writes its own posting blocks, one per word, with the
- * recent batches' (store.h, "Merges"); the commit after this many
- * recent batches merges them into one, so a query reads one block a word
- * for them, not one a batch.  At 2,000 reports a batch, a store of
+ * recent batches' (store.h, "Merges"); the commit after
+ * ingest_merge_after(batch size) recent batches merges them into one, so a
+ * query reads one block a word for them, not one a batch: INGEST_MERGE_BATCHES,
+ * or fewer (not under 2) when that many batches of the run's size would hold
+ * more than INGEST_MERGE_REPORTS reports, so that a merge's memory (a slice
+ * of its batches' blocks) does not grow with the batch size.  A store of
  * 1,000,000 reports then has about 31 merged batches and at most 16 recent
- * ones to read, not 500.
+ * ones to read (8 at 4,000 reports a batch), not 250-500.
  */
 #define INGEST_MERGE_BATCHES 16
+#define INGEST_MERGE_REPORTS 32000
+/* INGEST_MERGE_REPORTS, which tests lower. */
+extern size_t ingest__merge_reports;
+size_t ingest_merge_after(size_t batch_docs);
 
 /* Read the head: *h malloc'd (NULL and *len 0 when the store has none).
  * Returns 0, LSN_EINPUT (malformed or fails authentication), LSN_EIO. */

@@ -596,16 +596,19 @@ writer_ready(const struct run *r)
 struct word_order;
 struct rep;
 /* A batch's posting as commit() buckets it by word: its report (an index
- * into the batch's reports, which hold serial and date), portion and
- * entry; the share that encodes the word's block fills in the rest. */
-struct bucketed {
-	uint32_t rep, portion, entry;
-};
+ * into the batch's reports, which hold serial, date and where their
+ * portions' entries are) above its portion (BUCKET_PORTION_BITS); the
+ * share that encodes the word's block fills in the rest. */
+typedef uint32_t bucketed;
+#define BUCKET_PORTION_BITS 12
+_Static_assert(INGEST_MAX_PORTIONS <= 1u << BUCKET_PORTION_BITS, "a portion index fits");
+_Static_assert(INGEST_MAX_BATCH_DOCS < 1u << (32 - BUCKET_PORTION_BITS), "a report index fits");
 struct build_task {
 	const struct word_order *order;
 	size_t from, to;
-	const struct bucketed *run;
+	const bucketed *run;
 	const struct rep *reps;
+	const uint32_t *pent;   /* the reports' portions' entries */
 	const uint32_t *aud_of; /* entry -> its audience */
 	ingest_posting *gather; /* a word's postings, whole, for the encoder */
 	size_t cap_gather;
@@ -718,6 +721,10 @@ worker_main(void *arg)
  * holds each report's serial and date).  At commit the list is bucketed by
  * word (a counting sort) and the words are sorted once: sorting every
  * posting by its 32-byte blind form cost more than the rest of the writer.
+ * A posting's marking entry is its portion's, kept once a portion (pent),
+ * not once a posting: with the bucketed copy (4 bytes a posting) a batch's
+ * postings take 12 bytes each, not 24, which is most of what a batch of
+ * 4,000 reports needs more than one of 2,000.
  */
 struct word_acc {
 	uint8_t blind[STORE_BLIND_LEN];
@@ -728,14 +735,15 @@ struct word_acc {
 struct posting_ref {
 	uint32_t word;
 	uint32_t portion;
-	uint32_t entry;
 };
 
-/* A stored report of the batch: its postings are post[start, start + n). */
+/* A stored report of the batch: its postings are post[start, start + n),
+ * its portions' marking entries pent[pent, pent + its portions). */
 struct rep {
 	uint64_t serial;
 	uint32_t date;
 	uint32_t start, n;
+	uint32_t pent;
 };
 
 struct pending {
@@ -764,14 +772,17 @@ struct writer {
 	size_t npost, cap_post;
 	struct rep *reps;
 	size_t nreps, cap_reps;
+	uint32_t *pent;    /* the stored reports' portions' marking entries */
+	size_t npent, cap_pent;
 	uint8_t *head;     /* the index head (ingest.h), as this run leaves it */
 	size_t head_len;
 	uint64_t merged_upto; /* batches after it are recent (store.h) */
 	size_t nrecent;       /* recent batches that hold blocks */
+	size_t merge_after;   /* merge once this many are (ingest_merge_after) */
 	unsigned slices_done;    /* of the merge into merging (0: none) */
 	uint64_t merging;
 	store_batch *mb;         /* a merge's slice */
-	struct bucketed *run; /* commit's postings by word, kept between batches */
+	bucketed *run; /* commit's postings by word, kept between batches */
 	size_t cap_run;
 	struct word_order *order; /* commit's words in blind order, kept too */
 	size_t cap_order;
@@ -1053,6 +1064,7 @@ pending_clear(struct writer *w)
 	w->bytes = 0;
 	w->npost = 0;
 	w->nreps = 0;
+	w->npent = 0;
 	w->nwords = 0;
 	if (w->slots != NULL)
 		memset(w->slots, 0, w->nslots * sizeof(*w->slots));
@@ -1113,7 +1125,7 @@ build(struct build_task *t)
 		 * the pseudo-words after, in portion order too), a word's postings
 		 * are in block order: the encoder checks it.  (An insertion sort
 		 * that found nothing to move took 2% of a 10k ingest's CPU.) */
-		const struct bucketed *b = t->run + wa->start - wa->n; /* start moved past it */
+		const bucketed *b = t->run + wa->start - wa->n; /* start moved past it */
 		size_t blen = 0, nends = 0;
 		if (wa->n > t->cap_gather) {
 			lsn_wipe_free(t->gather, t->cap_gather * sizeof(*t->gather));
@@ -1126,11 +1138,12 @@ build(struct build_task *t)
 		}
 		for (size_t k = 0; k < wa->n; k++) {
 			ingest_posting *g = &t->gather[k];
-			g->serial = t->reps[b[k].rep].serial;
-			g->date = t->reps[b[k].rep].date;
-			g->portion = b[k].portion;
-			g->entry = b[k].entry;
-			g->audience = t->aud_of[b[k].entry];
+			const struct rep *rp = &t->reps[b[k] >> BUCKET_PORTION_BITS];
+			g->serial = rp->serial;
+			g->date = rp->date;
+			g->portion = b[k] & ((1u << BUCKET_PORTION_BITS) - 1);
+			g->entry = t->pent[rp->pent + g->portion];
+			g->audience = t->aud_of[g->entry];
 		}
 		t->rc = ingest_block_encode(t->gather, wa->n, t->scratch, &t->block, &t->cap_block,
 		    &blen, &t->ends, &t->cap_ends, &nends, &t->err);
@@ -1174,6 +1187,7 @@ build_blocks(struct writer *w, const struct word_order *order, lsn_err *err)
 		t->to = i + 1;
 		t->run = w->run;
 		t->reps = w->reps;
+		t->pent = w->pent;
 		t->aud_of = w->aud_of;
 		t->number = number;
 		from = i + 1;
@@ -1359,7 +1373,7 @@ merge_share(struct build_task *t)
 }
 
 /*
- * Once INGEST_MERGE_BATCHES recent batches hold blocks (or a merge was
+ * Once merge_after recent batches hold blocks (or a merge was
  * left unfinished), merge them before this commit's own blocks, slice by
  * slice of the terms (store.h), each slice's blocks built in shares by
  * the writer and the free workers and committed on its own.  The first
@@ -1374,7 +1388,7 @@ maybe_merge(struct writer *w, lsn_err *err)
 	uint64_t serial, ns = 0;
 	int rc = 0;
 
-	if (w->merging == 0 && w->nrecent < INGEST_MERGE_BATCHES)
+	if (w->merging == 0 && w->nrecent < w->merge_after)
 		return 0;
 	if (w->mb == NULL && (rc = store_batch_new(r->st, &w->mb, err)) != 0)
 		return rc;
@@ -1452,12 +1466,22 @@ maybe_merge(struct writer *w, lsn_err *err)
 	return rc;
 }
 
+size_t ingest__merge_reports = INGEST_MERGE_REPORTS;
+
+size_t
+ingest_merge_after(size_t batch_docs)
+{
+	size_t n = ingest__merge_reports / (batch_docs ? batch_docs : 1);
+
+	return n < 2 ? 2 : n > INGEST_MERGE_BATCHES ? INGEST_MERGE_BATCHES : n;
+}
+
 /* Add the batch's postings, one block per word, and commit everything. */
 static int
 commit(struct writer *w, lsn_err *err)
 {
 	const acl_data *data = w->r->data;
-	struct bucketed *run;
+	bucketed *run;
 	int rc = 0;
 
 	store_snap_end(w->sn); /* no snapshot may be held across a commit */
@@ -1507,10 +1531,7 @@ commit(struct writer *w, lsn_err *err)
 			if (i + 8 < to)
 				__builtin_prefetch(&run[w->words[w->post[i + 8].word].start], 1);
 			struct word_acc *wa = &w->words[w->post[i].word];
-			run[wa->start].rep = (uint32_t)r;
-			run[wa->start].portion = w->post[i].portion;
-			run[wa->start].entry = w->post[i].entry;
-			wa->start++;
+			run[wa->start++] = (uint32_t)r << BUCKET_PORTION_BITS | w->post[i].portion;
 		}
 	}
 	sort_words(w->words, w->nwords, order, w->buckets);
@@ -1690,8 +1711,8 @@ audit_job(struct writer *w, struct job *j, const char *outcome, const char *reas
 	return rc;
 }
 
-/* A posting of word in portion of the report being taken (its entry from
- * portion_entry[]); 0, or -1 when out of memory. */
+/* A posting of word in portion of the report being taken; 0, or -1 when
+ * out of memory. */
 static int
 add_posting(struct writer *w, uint32_t word, uint32_t portion)
 {
@@ -1706,7 +1727,6 @@ add_posting(struct writer *w, uint32_t word, uint32_t portion)
 	w->words[word].n++;
 	w->post[w->npost].word = word;
 	w->post[w->npost].portion = portion;
-	w->post[w->npost].entry = w->portion_entry[portion];
 	w->npost++;
 	return 0;
 }
@@ -1804,11 +1824,24 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		w->reps = p;
 		w->cap_reps = cap;
 	}
+	if (w->cap_pent - w->npent < v.nportions) {
+		size_t cap = w->cap_pent ? w->cap_pent : 16384;
+		while (cap - w->npent < v.nportions)
+			cap *= 2;
+		uint32_t *p = realloc(w->pent, cap * sizeof(*p));
+		if (p == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		w->pent = p;
+		w->cap_pent = cap;
+	}
+	memcpy(w->pent + w->npent, w->portion_entry, v.nportions * sizeof(*w->pent));
 	w->reps[w->nreps].serial = j->serial;
 	w->reps[w->nreps].date = v.date;
 	w->reps[w->nreps].start = (uint32_t)w->npost;
 	w->reps[w->nreps].n = 0; /* set once its postings are in */
+	w->reps[w->nreps].pent = (uint32_t)w->npent;
 	w->nreps++;
+	w->npent += v.nportions;
 	/* Each word by its number: the blind form is looked up (word_index)
 	 * once a batch, not once a report. */
 	if (ingest_words_number(j->words) != w->num_gen) {
@@ -1908,6 +1941,8 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	pthread_t reader, workers[16];
 	unsigned nworkers = opts->threads;
 	size_t batch_docs = opts->batch_docs ? opts->batch_docs : INGEST_BATCH_DOCS;
+	if (batch_docs > INGEST_MAX_BATCH_DOCS) /* a bucketed posting's report index */
+		batch_docs = INGEST_MAX_BATCH_DOCS;
 	size_t batch_bytes = opts->batch_bytes ? opts->batch_bytes : INGEST_BATCH_BYTES;
 	unsigned started = 0;
 	int rc = 0, reader_started = 0;
@@ -1943,6 +1978,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	pthread_cond_init(&r.built, NULL);
 	w.r = &r;
 	w.sum = sum;
+	w.merge_after = ingest_merge_after(batch_docs);
 	w.scan_s_per_id = INGEST_IDFILTER_SCAN_S;
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
 	if ((rc = store_batch_new(st, &w.b, err)) != 0 ||
@@ -2081,6 +2117,7 @@ out:
 	lsn_wipe_free(w.head, w.head_len); /* opened index contents, as the store wipes them */
 	store_batch_free(w.mb);
 	lsn_wipe_free(w.run, w.cap_run * sizeof(*w.run));
+	free(w.pent);
 	free(w.order);
 	free(w.buckets);
 	for (unsigned k = 0; k < BUILD_TASKS; k++) {

@@ -7,6 +7,10 @@
  * a commit held is seen from the results: a stored document is reported
  * only after its commit, so at the first result the store holds exactly
  * the first batch.
+ *
+ * The recent batches' blocks are merged once ingest_merge_after(batch
+ * size) of them hold blocks: 16, or fewer when 16 would hold more than
+ * INGEST_MERGE_REPORTS reports.
  */
 #include "config.h"
 
@@ -44,9 +48,11 @@ on_result(void *ctx, const ingest_result *r)
 }
 
 /* Ingest the samples into a new store of the given dictionary threshold
- * (0: the default), in batches of 1,000; what the first result saw. */
+ * (0: the default), in batches of batch_docs, then let inspect (if not
+ * NULL) look at the store; what the first result saw. */
 static struct seen
-ingest_samples(unsigned dict_threshold, ingest_summary *sum)
+ingest_samples_into(unsigned dict_threshold, size_t batch_docs, void (*inspect)(store *),
+    ingest_summary *sum)
 {
 	char dir[] = "/tmp/lsn-run-XXXXXX", path[300], key[300], samples[600], cmd[400];
 	const char *src = getenv("LSN_SRCDIR"), *paths[1] = { samples };
@@ -55,7 +61,7 @@ ingest_samples(unsigned dict_threshold, ingest_summary *sum)
 	acl_data *data = NULL;
 	ingest_parser *parser = NULL;
 	struct seen s = { 0 };
-	ingest_opts io = { .principal = "test", .batch_docs = 1000, .on_result = on_result,
+	ingest_opts io = { .principal = "test", .batch_docs = batch_docs, .on_result = on_result,
 		.ctx = &s };
 	lsn_err err;
 
@@ -68,6 +74,8 @@ ingest_samples(unsigned dict_threshold, ingest_summary *sum)
 	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
 	assert_int_equal(ingest_parser_new(&parser, data, &err), 0);
 	assert_int_equal(ingest_run(s.st, data, parser, paths, 1, &io, sum, &err), 0);
+	if (inspect != NULL)
+		inspect(s.st);
 	ingest_parser_free(parser);
 	acl_data_free(data);
 	store_close(s.st);
@@ -75,6 +83,73 @@ ingest_samples(unsigned dict_threshold, ingest_summary *sum)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	return s;
+}
+
+static struct seen
+ingest_samples(unsigned dict_threshold, ingest_summary *sum)
+{
+	return ingest_samples_into(dict_threshold, 1000, NULL, sum);
+}
+
+static size_t merges_seen, recent_seen;
+
+/* Count the index head's merged and recent batches that hold blocks. */
+static void
+count_batches(store *st)
+{
+	store_snap *sn;
+	uint8_t *head = NULL;
+	size_t head_len = 0;
+	uint64_t upto;
+	lsn_err err;
+
+	merges_seen = recent_seen = 0;
+	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
+	upto = store_postings_merged_upto(sn);
+	assert_int_equal(ingest_head_read(sn, &head, &head_len, &err), 0);
+	for (uint64_t b = 1; b <= head_len / INGEST_HEAD_ENTRY; b++) {
+		uint32_t d;
+		uint64_t serial;
+		if (ingest_head_get(head, head_len, b, &d, &serial))
+			++*(b <= upto ? &merges_seen : &recent_seen);
+	}
+	free(head);
+	store_snap_end(sn);
+}
+
+static void
+test_run__merge_cadence(void **state)
+{
+	(void)state;
+	/* 16 batches hold at most INGEST_MERGE_REPORTS: every 16; more: as
+	 * many as hold that many reports, but never under 2. */
+	for (size_t b = 1; b <= 2 * INGEST_MERGE_REPORTS; b += b < 64 ? 1 : 997) {
+		size_t n = ingest_merge_after(b);
+		assert_true(n >= 2 && n <= INGEST_MERGE_BATCHES);
+		if (INGEST_MERGE_BATCHES * b <= INGEST_MERGE_REPORTS)
+			assert_int_equal(n, INGEST_MERGE_BATCHES);
+		else if (n > 2)
+			assert_true(n * b <= INGEST_MERGE_REPORTS &&
+			    (n + 1) * b > INGEST_MERGE_REPORTS);
+	}
+	assert_int_equal(ingest_merge_after(INGEST_BATCH_DOCS) * INGEST_BATCH_DOCS,
+	    INGEST_MERGE_REPORTS);
+}
+
+static void
+test_run__merges_after_as_many_reports_whatever_the_batch_size(void **state)
+{
+	ingest_summary sum;
+
+	(void)state;
+	/* Batches of 3 and merges of 12 reports: every 4 batches, where 16
+	 * batches of 3 would never merge the samples' 16 or so batches. */
+	ingest__merge_reports = 12;
+	(void)ingest_samples_into(0, 3, count_batches, &sum);
+	ingest__merge_reports = INGEST_MERGE_REPORTS;
+	assert_true(sum.stored >= 45);
+	assert_true(merges_seen >= 3);
+	assert_true(recent_seen >= 1 && recent_seen <= 4);
 }
 
 static void
@@ -108,6 +183,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run__batch_committed_when_the_dictionary_is_due),
 		cmocka_unit_test(test_run__one_batch_when_no_dictionary_is_due),
+		cmocka_unit_test(test_run__merge_cadence),
+		cmocka_unit_test(test_run__merges_after_as_many_reports_whatever_the_batch_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
