@@ -630,8 +630,10 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
  */
 #define INGEST_MERGE_BATCHES 16
 #define INGEST_MERGE_REPORTS 32000
-/* INGEST_MERGE_REPORTS, which tests lower. */
-extern size_t ingest__merge_reports;
+/* INGEST_MERGE_REPORTS, which tests lower; and the merges ingest ran
+ * beside a batch (in a thread of their own while the next batch's
+ * documents were taken), which tests count. */
+extern size_t ingest__merge_reports, ingest__merges_beside;
 size_t ingest_merge_after(size_t batch_docs);
 
 /* Read the head: *h malloc'd (NULL and *len 0 when the store has none).

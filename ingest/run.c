@@ -779,6 +779,10 @@ struct writer {
 	uint64_t merged_upto; /* batches after it are recent (store.h) */
 	size_t nrecent;       /* recent batches that hold blocks */
 	size_t merge_after;   /* merge once this many are (ingest_merge_after) */
+	pthread_t merger;     /* a merge beside the next batch (merge_main) */
+	int merger_running;
+	int merge_rc;         /* its result, and error */
+	lsn_err merge_err;
 	unsigned slices_done;    /* of the merge into merging (0: none) */
 	uint64_t merging;
 	store_batch *mb;         /* a merge's slice */
@@ -1467,6 +1471,7 @@ maybe_merge(struct writer *w, lsn_err *err)
 }
 
 size_t ingest__merge_reports = INGEST_MERGE_REPORTS;
+size_t ingest__merges_beside;
 
 size_t
 ingest_merge_after(size_t batch_docs)
@@ -1476,9 +1481,49 @@ ingest_merge_after(size_t batch_docs)
 	return n < 2 ? 2 : n > INGEST_MERGE_BATCHES ? INGEST_MERGE_BATCHES : n;
 }
 
-/* Add the batch's postings, one block per word, and commit everything. */
+/*
+ * The merge of the recent batches runs beside the next batch: started
+ * after the commit that makes merge_after batches recent, it reads,
+ * merges and commits its slices while the writer takes that batch's
+ * documents and the workers prepare them, and the next commit waits for
+ * it first (the batch's blocks go to the recent databases it empties).
+ * Inside a commit, as until 2026-12-06, the workers prepared documents
+ * only until the queue was full, then waited for each slice's serial
+ * parts (its read and its commit): a quarter of both cores idle for most
+ * of a second a merge.  Anything the merge touches (mb, merging,
+ * slices_done, merged_upto, nrecent, head, tasks) the writer leaves alone
+ * until merge_join().
+ */
+static void *
+merge_main(void *arg)
+{
+	struct writer *w = arg;
+
+	w->merge_rc = maybe_merge(w, &w->merge_err);
+	return NULL;
+}
+
+/* Wait for the merge beside the batch, if one runs: its result. */
 static int
-commit(struct writer *w, lsn_err *err)
+merge_join(struct writer *w, lsn_err *err)
+{
+	int rc;
+
+	if (!w->merger_running)
+		return 0;
+	pthread_join(w->merger, NULL);
+	w->merger_running = 0;
+	if ((rc = w->merge_rc) != 0 && err != NULL)
+		*err = w->merge_err;
+	w->merge_rc = 0;
+	return rc;
+}
+
+/* Add the batch's postings, one block per word, and commit everything;
+ * with more (documents may follow), start the merge of the recent
+ * batches once they are due, beside the next batch. */
+static int
+commit(struct writer *w, int more, lsn_err *err)
 {
 	const acl_data *data = w->r->data;
 	bucketed *run;
@@ -1486,6 +1531,10 @@ commit(struct writer *w, lsn_err *err)
 
 	store_snap_end(w->sn); /* no snapshot may be held across a commit */
 	w->sn = NULL;
+	/* The merge beside this batch first (the snapshot ended: a merge
+	 * that must grow the map waits for none of the writer's). */
+	if ((rc = merge_join(w, err)) != 0)
+		goto done; /* this batch is not stored: the run stops */
 	if (w->npend == 0)
 		return 0;
 	/* Bucket the postings by word, then walk the words in blind order (so
@@ -1535,6 +1584,8 @@ commit(struct writer *w, lsn_err *err)
 		}
 	}
 	sort_words(w->words, w->nwords, order, w->buckets);
+	/* A merge not started beside a batch (one left by a crash, the first
+	 * batch of a run into recent batches, no thread): here. */
 	if (w->nwords > 0)
 		rc = maybe_merge(w, err);
 	if (rc == 0)
@@ -1563,6 +1614,11 @@ done:
 		rc = store_batch_commit(w->b, err);
 	if (rc == 0)
 		start_training(w);
+	if (rc == 0 && more && (w->merging != 0 || w->nrecent >= w->merge_after) &&
+	    pthread_create(&w->merger, NULL, merge_main, w) == 0) {
+		w->merger_running = 1; /* else the next commit merges, as below */
+		__atomic_add_fetch(&ingest__merges_beside, 1, __ATOMIC_RELAXED);
+	}
 	if (rc == 0 && w->seen != NULL) /* the filter holds what the store holds */
 		for (size_t i = 0; i < w->npend; i++)
 			if (w->pend[i].status == INGEST_STORED)
@@ -2056,7 +2112,8 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 				failed = got[k];
 			else if (w.npend >= batch_docs || w.bytes >= batch_bytes || w.docs >= w.dict_wait ||
 			    (input_ended && tail_commit(w.npend, left + (ngot - k - 1))))
-				rc = commit(&w, err);
+				/* A merge is started only beside documents to come. */
+				rc = commit(&w, !input_ended || left + (ngot - k - 1) > 0, err);
 		}
 		if (rc != 0) {
 			/* Never stored, each still gets its result, in input
@@ -2071,7 +2128,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 				report_unstored(&w, got[k]);
 			break;
 		}
-		if (idle && (rc = commit(&w, err)) != 0)
+		if (idle && (rc = commit(&w, 1, err)) != 0)
 			break;
 		if (opts->on_progress != NULL && seconds_since(&w.last_progress) >= 0.25) {
 			opts->on_progress(opts->ctx, w.done_docs, w.done_bytes);
@@ -2079,8 +2136,14 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 		}
 	}
 	if (rc == 0)
-		rc = commit(&w, err);
+		rc = commit(&w, 0, err);
 out:
+	/* A merge still running (a failed take or commit): it ends on its
+	 * own, its shares built by itself if the workers stop. */
+	if (rc == 0)
+		rc = merge_join(&w, err);
+	else
+		(void)merge_join(&w, NULL);
 	pthread_mutex_lock(&r.mu);
 	if (rc != 0)
 		r.stop = 1;

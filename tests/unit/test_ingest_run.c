@@ -10,7 +10,8 @@
  *
  * The recent batches' blocks are merged once ingest_merge_after(batch
  * size) of them hold blocks: 16, or fewer when 16 would hold more than
- * INGEST_MERGE_REPORTS reports.
+ * INGEST_MERGE_REPORTS reports, in a thread of their own beside the
+ * next batch when documents follow.
  */
 #include "config.h"
 
@@ -144,12 +145,16 @@ test_run__merges_after_as_many_reports_whatever_the_batch_size(void **state)
 	(void)state;
 	/* Batches of 3 and merges of 12 reports: every 4 batches, where 16
 	 * batches of 3 would never merge the samples' 16 or so batches. */
+	size_t beside = ingest__merges_beside;
 	ingest__merge_reports = 12;
 	(void)ingest_samples_into(0, 3, count_batches, &sum);
 	ingest__merge_reports = INGEST_MERGE_REPORTS;
 	assert_true(sum.stored >= 45);
 	assert_true(merges_seen >= 3);
 	assert_true(recent_seen >= 1 && recent_seen <= 4);
+	/* Every merge ran beside the next batch; none was started after the
+	 * last batch of the input (no document follows to go beside it). */
+	assert_int_equal(ingest__merges_beside - beside, merges_seen);
 }
 
 static void
