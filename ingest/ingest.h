@@ -634,6 +634,11 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
  * beside a batch (in a thread of their own while the next batch's
  * documents were taken), which tests count. */
 extern size_t ingest__merge_reports, ingest__merges_beside;
+/* The words the writer keeps from batch to batch (their blind forms, for
+ * the next batch's postings), past which it empties its table:
+ * INGEST_WRITER_WORDS_KEEP, which tests lower. */
+#define INGEST_WRITER_WORDS_KEEP (1u << 18)
+extern size_t ingest__writer_words_keep;
 size_t ingest_merge_after(size_t batch_docs);
 
 /* Read the head: *h malloc'd (NULL and *len 0 when the store has none).

@@ -917,15 +917,16 @@ num_forget(struct writer *w)
  * (most of them, in a Zipf vocabulary) through the word-number cache,
  * without looking its blind form up in the table again: that lookup, two
  * or three cache misses a word and a batch, took 1.9% of a 100k ingest's
- * CPU, on the writer's path.  Past WRITER_WORDS_KEEP words (a vocabulary
+ * CPU, on the writer's path.  Past INGEST_WRITER_WORDS_KEEP words (a vocabulary
  * of ids or numbers) the table is emptied instead, so that it stays
  * bounded.
  */
-#define WRITER_WORDS_KEEP (1u << 18)
+size_t ingest__writer_words_keep = INGEST_WRITER_WORDS_KEEP;
+
 static void
 words_clear(struct writer *w)
 {
-	if (w->nwords > WRITER_WORDS_KEEP) {
+	if (w->nwords > ingest__writer_words_keep) {
 		w->nwords = 0;
 		if (w->slots != NULL)
 			memset(w->slots, 0, w->nslots * sizeof(*w->slots));

@@ -1146,7 +1146,8 @@ count_head(void *ctx, const uint8_t *block, size_t len)
 /*
  * The reference again, on a store of 50 batches of 3 reports, whose recent
  * batches were merged every INGEST_MERGE_BATCHES, and whose blocks are
- * cut in frames of 2 postings: a query opens a few frames at a time until
+ * cut in frames of 2 postings, written by a writer that empties its word
+ * table whenever it holds more than 8 words: a query opens a few frames at a time until
  * offset + limit matches are kept, then up to the worst of them, and
  * reads one block a word for 16 batches.  (Last: the group's teardown
  * closes this store.)
@@ -1163,8 +1164,10 @@ test_query__merged_batches_and_small_frames(void **state)
 	G.nwho = 0;
 	G.batch_docs = 3;
 	ingest__frame_postings = 2;
+	ingest__writer_words_keep = 8; /* the writer's word table emptied every batch */
 	assert_int_equal(setup(NULL), 0);
 	ingest__frame_postings = INGEST_FRAME_POSTINGS;
+	ingest__writer_words_keep = INGEST_WRITER_WORDS_KEEP;
 	assert_int_equal(store_snap_begin(G.st, &sn, &err), 0);
 	/* About 50 batches (a batch may be cut short when input stalls):
 	 * 3 merges, and fewer than 16 recent batches after the last. */
