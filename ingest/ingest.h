@@ -634,6 +634,8 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
  * beside a batch (in a thread of their own while the next batch's
  * documents were taken), which tests count. */
 extern size_t ingest__merge_reports, ingest__merges_beside;
+/* A test's failure: 1 + the merge slice whose commit fails (0: none). */
+extern unsigned ingest__merge_fail_slice;
 /* The words the writer keeps from batch to batch (their blind forms, for
  * the next batch's postings), past which it empties its table:
  * INGEST_WRITER_WORDS_KEEP, which tests lower. */

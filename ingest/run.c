@@ -1406,10 +1406,11 @@ merge_share(struct build_task *t)
 }
 
 /*
- * Once merge_after recent batches hold blocks (or a merge was
- * left unfinished), merge them before this commit's own blocks, slice by
- * slice of the terms (store.h), each slice's blocks built in shares by
- * the writer and the free workers and committed on its own.  The first
+ * Once merge_after recent batches hold blocks (or a merge was left
+ * unfinished), merge them: beside the next batch (merge_main), or, when
+ * none was started, in a commit before its own blocks.  Slice by slice of
+ * the terms (store.h), each slice's blocks built in shares by this thread
+ * and the free workers and committed on its own.  The first
  * slice puts the merge's number on the head with the newest report among
  * the recent batches; the last takes theirs off.
  */
@@ -1482,6 +1483,8 @@ maybe_merge(struct writer *w, lsn_err *err)
 				memset(w->head + INGEST_HEAD_ENTRY * (b - 1), 0, INGEST_HEAD_ENTRY);
 		if (rc == 0)
 			rc = store_batch_put_index_head(w->mb, w->head, w->head_len, err);
+		if (rc == 0 && ingest__merge_fail_slice == slice + 1)
+			rc = lsn_fail(err, LSN_EIO, "merge slice %u: a test's failure", slice);
 		if (rc == 0)
 			rc = store_batch_commit(w->mb, err);
 		if (rc == 0)
@@ -1501,6 +1504,7 @@ maybe_merge(struct writer *w, lsn_err *err)
 
 size_t ingest__merge_reports = INGEST_MERGE_REPORTS;
 size_t ingest__merges_beside;
+unsigned ingest__merge_fail_slice;
 
 size_t
 ingest_merge_after(size_t batch_docs)

@@ -182,6 +182,91 @@ test_run__one_batch_when_no_dictionary_is_due(void **state)
 	assert_int_equal(s.first_count, sum.stored);
 }
 
+/* The results of a run: how many were stored, and how many were said to
+ * be not stored because the store could not be written. */
+struct fates {
+	unsigned stored, unwritten, other;
+};
+
+static void
+on_fate(void *ctx, const ingest_result *r)
+{
+	struct fates *f = ctx;
+
+	if (r->status == INGEST_STORED)
+		f->stored++;
+	else if (r->reason != NULL && strstr(r->reason, "not stored") != NULL)
+		f->unwritten++;
+	else
+		f->other++;
+}
+
+static void
+test_run__a_failed_merge_beside_a_batch_loses_nothing(void **state)
+{
+	char dir[] = "/tmp/lsn-run-XXXXXX", path[300], key[300], samples[600], cmd[400];
+	const char *src = getenv("LSN_SRCDIR"), *paths[1] = { samples };
+	store_keysrc ks = { 0 };
+	acl_data *data = NULL;
+	ingest_parser *parser = NULL;
+	struct fates f1 = { 0 }, f2 = { 0 };
+	ingest_opts io = { .principal = "test", .batch_docs = 3, .on_result = on_fate };
+	ingest_summary sum;
+	store *st = NULL;
+	store_snap *sn;
+	uint64_t into;
+	unsigned done;
+	lsn_err err;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(key, sizeof(key), "%s/s.key", dir);
+	snprintf(samples, sizeof(samples), "%s/samples", src ? src : ".");
+	ks.key_file = key;
+	assert_int_equal(store_create(&st, path, &ks, NULL, &err), 0);
+	assert_int_equal(acl_data_load(&data, NULL, NULL, &err), 0);
+	assert_int_equal(ingest_parser_new(&parser, data, &err), 0);
+
+	/* Merges every 4 batches of 3; the first one's third slice fails, in
+	 * its thread, while the fifth batch is taken: that batch is not
+	 * stored, the run stops, and every report it said was stored is. */
+	ingest__merge_reports = 12;
+	ingest__merge_fail_slice = 3;
+	io.ctx = &f1;
+	assert_int_equal(ingest_run(st, data, parser, paths, 1, &io, &sum, &err), LSN_EIO);
+	ingest__merge_fail_slice = 0;
+	assert_non_null(strstr(err.msg, "merge slice 2"));
+	assert_true(f1.stored >= 4 && f1.stored <= 12);
+	assert_true(f1.unwritten >= 1);
+	assert_int_equal(f1.other, 0);
+	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
+	assert_int_equal(store_record_count(sn), f1.stored);
+	assert_true(store_postings_merging(sn, &into, &done)); /* two slices of it done */
+	assert_int_equal(done, 2);
+	store_snap_end(sn);
+
+	/* The same input again: the merge is finished, the rest stored, what
+	 * was stored found already there. */
+	io.ctx = &f2;
+	assert_int_equal(ingest_run(st, data, parser, paths, 1, &io, &sum, &err), 0);
+	ingest__merge_reports = INGEST_MERGE_REPORTS;
+	assert_int_equal(sum.duplicates, f1.stored);
+	assert_int_equal(f2.unwritten, 0);
+	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
+	assert_int_equal(store_record_count(sn), f1.stored + sum.stored);
+	assert_false(store_postings_merging(sn, &into, &done));
+	store_snap_end(sn);
+	count_batches(st);
+	assert_true(merges_seen >= 3);
+
+	ingest_parser_free(parser);
+	acl_data_free(data);
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -190,6 +275,7 @@ main(void)
 		cmocka_unit_test(test_run__one_batch_when_no_dictionary_is_due),
 		cmocka_unit_test(test_run__merge_cadence),
 		cmocka_unit_test(test_run__merges_after_as_many_reports_whatever_the_batch_size),
+		cmocka_unit_test(test_run__a_failed_merge_beside_a_batch_loses_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
