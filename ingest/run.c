@@ -1532,6 +1532,7 @@ merge_main(void *arg)
 {
 	struct writer *w = arg;
 
+	pthread_setname_np(pthread_self(), "lsn-merge");
 	w->merge_rc = maybe_merge(w, &w->merge_err);
 	return NULL;
 }
