@@ -1843,6 +1843,25 @@ month_blind(struct writer *w, uint32_t date)
 	return m->blind;
 }
 
+/* Array p of *cap elements of size bytes, with room for need of them:
+ * p, or p grown (doubling its capacity, from first); NULL when out of
+ * memory (p and *cap are as they were). */
+static void *
+grow_to(void *p, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap : first;
+	void *n;
+
+	if (p != NULL && need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	if ((n = realloc(p, c * size)) == NULL)
+		return NULL;
+	*cap = c;
+	return n;
+}
+
 /* Take one finished job into the batch.  On failure the job is not
  * pending, and the caller frees it. */
 static int
@@ -1894,36 +1913,20 @@ take(struct writer *w, struct job *j, lsn_err *err)
 			continue;
 		if ((rc = ingest_entries_queue(w->r->entries, w->b, e, &a, err)) != 0)
 			return rc;
-		if (e >= w->cap_aud) {
-			size_t cap = w->cap_aud ? w->cap_aud : 256;
-			while (cap <= e)
-				cap *= 2;
-			uint32_t *n = realloc(w->aud_of, cap * sizeof(*n));
-			if (n == NULL)
-				return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-			w->aud_of = n;
-			w->cap_aud = cap;
-		}
+		uint32_t *ao = grow_to(w->aud_of, &w->cap_aud, (size_t)e + 1, sizeof(*ao), 256);
+		if (ao == NULL)
+			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		w->aud_of = ao;
 		w->aud_of[e] = a;
 	}
-	if (w->nreps == w->cap_reps) {
-		size_t cap = w->cap_reps ? w->cap_reps * 2 : 1024;
-		struct rep *p = realloc(w->reps, cap * sizeof(*p));
-		if (p == NULL)
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		w->reps = p;
-		w->cap_reps = cap;
-	}
-	if (w->cap_pent - w->npent < v.nportions) {
-		size_t cap = w->cap_pent ? w->cap_pent : 16384;
-		while (cap - w->npent < v.nportions)
-			cap *= 2;
-		uint32_t *p = realloc(w->pent, cap * sizeof(*p));
-		if (p == NULL)
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		w->pent = p;
-		w->cap_pent = cap;
-	}
+	struct rep *rp = grow_to(w->reps, &w->cap_reps, w->nreps + 1, sizeof(*rp), 1024);
+	uint32_t *pe = grow_to(w->pent, &w->cap_pent, w->npent + v.nportions, sizeof(*pe), 16384);
+	if (rp != NULL)
+		w->reps = rp;
+	if (pe != NULL)
+		w->pent = pe;
+	if (rp == NULL || pe == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	memcpy(w->pent + w->npent, w->portion_entry, v.nportions * sizeof(*w->pent));
 	w->reps[w->nreps].serial = j->serial;
 	w->reps[w->nreps].date = v.date;
