@@ -41,7 +41,6 @@ entry_hdr(const uint8_t *e, size_t n)
 	return h != 0 && n >= h + ENTRY_TAIL ? h : 0;
 }
 
-
 void
 store__audit_genesis(store *st, uint8_t mac[STORE_MAC_LEN])
 {
@@ -65,7 +64,7 @@ mac_handle(store *st)
 	return h;
 }
 
-/* mac over (seq, prev, body), with h (from mac_handle(); reset here) */
+/* The principals' keyed digest (internal.h). */
 int
 store__principals_digest(store *st, MDB_txn *txn, uint8_t out[STORE_MAC_LEN])
 {
@@ -98,6 +97,7 @@ out:
 	return rc;
 }
 
+/* mac over (seq, prev, body), with h (from mac_handle(); reset here) */
 static void
 chain_mac(gcry_md_hd_t h, uint64_t seq, const uint8_t prev[STORE_MAC_LEN],
     const uint8_t *body, size_t body_len, uint8_t out[STORE_MAC_LEN])
