@@ -636,11 +636,6 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
 extern size_t ingest__merge_reports, ingest__merges_beside;
 /* A test's failure: 1 + the merge slice whose commit fails (0: none). */
 extern unsigned ingest__merge_fail_slice;
-/* Merge slices whose commit had to wait for the next slice's build to
- * end (the map grew, or another commit was under way), which tests count;
- * and a test's way of making them wait so: with n > 0, every nth slice. */
-extern size_t ingest__merge_commits_waited;
-extern unsigned ingest__merge_commits_wait;
 /* The words the writer keeps from batch to batch (their blind forms, for
  * the next batch's postings), past which it empties its table:
  * INGEST_WRITER_WORDS_KEEP, which tests lower. */

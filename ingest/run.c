@@ -792,10 +792,6 @@ struct writer {
 	size_t cap_order;
 	uint32_t *buckets;        /* sort_words' counts, kept too */
 	struct build_task tasks[BUILD_TASKS]; /* commit's shares of the blocks */
-	/* A merge's shares build into these and their tasks' outs in turn: a
-	 * slice's are queued in mb (by reference) until its commit, while the
-	 * next slice's are built (maybe_merge). */
-	store_blocks *other_out[BUILD_TASKS];
 	struct word_acc *words;
 	size_t nwords, cap_words;
 	uint32_t *slots;  /* word index + 1, 0 empty; nslots a power of two */
@@ -1231,12 +1227,13 @@ build_blocks(struct writer *w, const struct word_order *order, size_t nw, lsn_er
 	return run_tasks(w, n, w->b, err);
 }
 
-/* Offer the shares w->tasks[0..n) to the free workers (wait_tasks
- * builds what they have not taken). */
-static void
-post_tasks(struct writer *w, unsigned n)
+/* Build the shares w->tasks[0..n) here and in the free workers, then add
+ * their blocks to batch b in that order. */
+static int
+run_tasks(struct writer *w, unsigned n, store_batch *b, lsn_err *err)
 {
 	struct run *r = w->r;
+	int rc = 0;
 
 	pthread_mutex_lock(&r->mu);
 	r->tasks = w->tasks;
@@ -1245,17 +1242,6 @@ post_tasks(struct writer *w, unsigned n)
 	r->tasks_left = n;
 	if (r->idle_workers > 0)
 		pthread_cond_broadcast(&r->work);
-	pthread_mutex_unlock(&r->mu);
-}
-
-/* Build the posted shares that the workers have not taken, and wait for
- * the last (nothing if none is posted). */
-static void
-wait_tasks(struct writer *w)
-{
-	struct run *r = w->r;
-
-	pthread_mutex_lock(&r->mu);
 	for (struct build_task *t; (t = take_task(r)) != NULL;) {
 		pthread_mutex_unlock(&r->mu);
 		build(t);
@@ -1267,15 +1253,6 @@ wait_tasks(struct writer *w)
 	r->tasks = NULL;
 	r->ntasks = r->next_task = 0;
 	pthread_mutex_unlock(&r->mu);
-}
-
-/* The built shares w->tasks[0..n)'s blocks into b, in that order (or the
- * first one's failure). */
-static int
-collect_tasks(struct writer *w, unsigned n, store_batch *b, lsn_err *err)
-{
-	int rc = 0;
-
 	for (unsigned k = 0; k < n && rc == 0; k++) {
 		if ((rc = w->tasks[k].rc) != 0) {
 			if (err != NULL)
@@ -1285,16 +1262,6 @@ collect_tasks(struct writer *w, unsigned n, store_batch *b, lsn_err *err)
 		}
 	}
 	return rc;
-}
-
-/* Build the shares w->tasks[0..n) here and in the free workers, then add
- * their blocks to batch b in that order. */
-static int
-run_tasks(struct writer *w, unsigned n, store_batch *b, lsn_err *err)
-{
-	post_tasks(w, n);
-	wait_tasks(w);
-	return collect_tasks(w, n, b, err);
 }
 
 /*
@@ -1437,37 +1404,6 @@ merge_share(struct build_task *t)
 	}
 }
 
-/* The shares of slice rs's merge (whole terms each) in w->tasks; their
- * count in *nt. */
-static int
-merge_shares(struct writer *w, const store_recent *rs, unsigned *nt, lsn_err *err)
-{
-	const store_recent_ent *ents = rs->e;
-	size_t n = rs->n, per = n / BUILD_TASKS + 1, from = 0;
-
-	*nt = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i + 1 < n && (i + 1 - from < per || *nt + 1 == BUILD_TASKS ||
-			memcmp(ents[i + 1].key + 8, ents[i].key + 8, STORE_BLIND_LEN) == 0))
-			continue;
-		struct build_task *t = &w->tasks[*nt];
-		store_blocks *o = w->other_out[*nt]; /* the last slice's may be queued */
-		w->other_out[*nt] = t->out;
-		t->out = o;
-		if (t->out == NULL && (t->out = store_blocks_new(w->r->st)) == NULL)
-			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		store_blocks_clear(t->out);
-		t->ents = ents;
-		t->st = w->r->st;
-		t->from = from;
-		t->to = i + 1;
-		t->number = w->merging;
-		from = i + 1;
-		++*nt;
-	}
-	return 0;
-}
-
 /*
  * Once merge_after recent batches hold blocks (or a merge was left
  * unfinished), merge them: beside the next batch (merge_main), or, when
@@ -1476,18 +1412,6 @@ merge_shares(struct writer *w, const store_recent *rs, unsigned *nt, lsn_err *er
  * and the free workers and committed on its own.  The first
  * slice puts the merge's number on the head with the newest report among
  * the recent batches; the last takes theirs off.
- *
- * The slices go through in a pipeline, so that the workers are not left
- * idle by this thread's serial parts (a slice's read and its commit:
- * about half of a merge's time, 2026-12-06): while the workers build
- * slice k, this thread reads slice k + 1, and slice k + 1's shares are
- * offered to them before slice k is committed.  Slice k + 1 is read in a
- * snapshot of its own, held across slice k's commit: where that commit
- * would grow the map (which waits for every snapshot to end), slice
- * k + 1's shares are built and its snapshot ended first.  Where the
- * snapshot cannot be taken without waiting, slice k + 1 is read after the
- * commit, as each slice was before; so it is if reading it ahead fails,
- * which then names the error.
  */
 static int
 maybe_merge(struct writer *w, lsn_err *err)
@@ -1495,10 +1419,7 @@ maybe_merge(struct writer *w, lsn_err *err)
 	struct run *r = w->r;
 	uint32_t date, nd = 0;
 	uint64_t serial, ns = 0;
-	int rc = 0, posted = 0;
-	store_snap *sn = NULL, *next_sn = NULL;
-	store_recent rs = { 0 }, next = { 0 };
-	unsigned nt = 0;
+	int rc = 0;
 
 	if (w->merging == 0 && w->nrecent < w->merge_after)
 		return 0;
@@ -1511,42 +1432,45 @@ maybe_merge(struct writer *w, lsn_err *err)
 			ns = serial;
 		}
 	for (unsigned slice = w->slices_done; slice < STORE_MERGE_SLICES && rc == 0; slice++) {
-		if ((rc = store_batch_merge_slice(w->mb, &w->merging, slice, err)) != 0)
+		store_snap *sn = NULL;
+		store_recent rs = { 0 };
+		store_recent_ent *ents;
+		size_t n, per, from = 0;
+		unsigned nt = 0;
+		if ((rc = store_snap_begin(r->st, &sn, err)) != 0 ||
+		    (rc = store_recent_slice(sn, slice, &rs, err)) != 0 ||
+		    (rc = store_batch_merge_slice(w->mb, &w->merging, slice, err)) != 0) {
+			store_recent_free(&rs);
+			store_snap_end(sn);
 			break;
-		if (!posted) { /* not read ahead */
-			if ((rc = store_snap_begin(r->st, &sn, err)) != 0 ||
-			    (rc = store_recent_slice(sn, slice, &rs, err)) != 0 ||
-			    (rc = merge_shares(w, &rs, &nt, err)) != 0)
+		}
+		ents = rs.e;
+		n = rs.n;
+		per = n / BUILD_TASKS + 1;
+		for (size_t i = 0; i < n; i++) { /* shares of whole terms */
+			if (i + 1 < n && (i + 1 - from < per || nt + 1 == BUILD_TASKS ||
+				memcmp(ents[i + 1].key + 8, ents[i].key + 8, STORE_BLIND_LEN) == 0))
+				continue;
+			struct build_task *t = &w->tasks[nt++];
+			if (t->out == NULL && (t->out = store_blocks_new(r->st)) == NULL) {
+				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 				break;
-			post_tasks(w, nt);
-			posted = 1;
+			}
+			store_blocks_clear(t->out);
+			t->ents = ents;
+			t->st = r->st;
+			t->from = from;
+			t->to = i + 1;
+			t->number = w->merging;
+			from = i + 1;
 		}
-		if (slice + 1 < STORE_MERGE_SLICES &&
-		    store_snap_try_begin(r->st, &next_sn, NULL) == 0 &&
-		    store_recent_slice(next_sn, slice + 1, &next, NULL) != 0) {
-			store_recent_free(&next);
-			store_snap_end(next_sn);
-			next_sn = NULL;
-		}
-		wait_tasks(w);
-		posted = 0;
-		rc = collect_tasks(w, nt, w->mb, err);
+		if (rc == 0)
+			rc = run_tasks(w, nt, w->mb, err);
+		store_snap_end(sn); /* the blocks are copied out (sealed) */
+		store_recent_free(&rs);
 		/* A common word's merge takes megabytes a share: not kept. */
 		for (unsigned k = 0; k < nt; k++)
 			merge_buffers_free(&w->tasks[k]);
-		store_snap_end(sn); /* the blocks are copied out (sealed) */
-		sn = NULL;
-		store_recent_free(&rs);
-		if (rc == 0 && next_sn != NULL) {
-			sn = next_sn;
-			rs = next;
-			next_sn = NULL;
-			memset(&next, 0, sizeof(next));
-			if ((rc = merge_shares(w, &rs, &nt, err)) == 0) {
-				post_tasks(w, nt);
-				posted = 1;
-			}
-		}
 		if (rc == 0 && head_room(w, w->merging) != 0)
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		if (rc == 0 && slice == 0) {
@@ -1560,31 +1484,11 @@ maybe_merge(struct writer *w, lsn_err *err)
 			rc = store_batch_put_index_head(w->mb, w->head, w->head_len, err);
 		if (rc == 0 && ingest__merge_fail_slice == slice + 1)
 			rc = lsn_fail(err, LSN_EIO, "merge slice %u: a test's failure", slice);
-		if (rc == 0 && sn != NULL) {
-			unsigned every = ingest__merge_commits_wait;
-			rc = every > 0 && slice % every == every - 1 ?
-			    1 : store_batch_commit_held(w->mb, err);
-			if (rc == 1) { /* it would wait: no snapshot held */
-				__atomic_add_fetch(&ingest__merge_commits_waited, 1, __ATOMIC_RELAXED);
-				wait_tasks(w);
-				store_snap_end(sn);
-				sn = NULL;
-				rc = 0;
-			}
-		}
-		if (rc == 0 && sn == NULL)
+		if (rc == 0)
 			rc = store_batch_commit(w->mb, err);
 		if (rc == 0)
 			w->slices_done = slice + 1;
 	}
-	if (posted) /* the workers may be reading rs */
-		wait_tasks(w);
-	for (unsigned k = 0; posted && k < nt; k++)
-		merge_buffers_free(&w->tasks[k]);
-	store_snap_end(sn);
-	store_recent_free(&rs);
-	store_snap_end(next_sn);
-	store_recent_free(&next);
 	if (rc == 0) {
 		w->merged_upto = w->merging;
 		w->merging = 0;
@@ -1599,8 +1503,6 @@ maybe_merge(struct writer *w, lsn_err *err)
 
 size_t ingest__merge_reports = INGEST_MERGE_REPORTS;
 size_t ingest__merges_beside;
-size_t ingest__merge_commits_waited;
-unsigned ingest__merge_commits_wait;
 unsigned ingest__merge_fail_slice;
 
 size_t
@@ -2323,7 +2225,6 @@ out:
 		free(w.tasks[k].ends);
 		ingest_block_scratch_free(w.tasks[k].scratch);
 		store_blocks_free(w.tasks[k].out);
-		store_blocks_free(w.other_out[k]);
 		merge_buffers_free(&w.tasks[k]);
 	}
 	free(w.words);

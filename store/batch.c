@@ -777,9 +777,8 @@ grow_map(store *st, lsn_err *err)
 	return 0;
 }
 
-/* store_batch_commit, or with may_grow 0 store_batch_commit_held. */
-static int
-commit_batch(store_batch *b, int may_grow, lsn_err *err)
+int
+store_batch_commit(store_batch *b, lsn_err *err)
 {
 	store *st = b->st;
 	MDB_txn *txn = NULL;
@@ -788,12 +787,7 @@ commit_batch(store_batch *b, int may_grow, lsn_err *err)
 	MDB_val bk = { 10, (void *)"next-batch" }, bv = { 8, nb };
 	int rc;
 
-	/* A caller that holds a snapshot must not wait for another writer:
-	 * that one may be waiting to grow the map, for the snapshot. */
-	if (!may_grow && pthread_mutex_trylock(&st->write_lock) != 0)
-		return 1;
-	if (may_grow)
-		pthread_mutex_lock(&st->write_lock);
+	pthread_mutex_lock(&st->write_lock);
 	for (;;) {
 		if ((rc = store__txn_begin(st, 0, &txn, err)) != 0)
 			break;
@@ -868,10 +862,6 @@ commit_batch(store_batch *b, int may_grow, lsn_err *err)
 			st->have_recent = 0;
 		store__txn_end(st, txn, 0); /* aborts txn if still open */
 		txn = NULL;
-		if (rc == MDB_MAP_FULL && !may_grow) {
-			rc = 1; /* the batch as it was: the caller retries */
-			break;
-		}
 		if (rc == MDB_MAP_FULL) {
 			if ((rc = grow_map(st, err)) != 0)
 				break;
@@ -892,16 +882,4 @@ commit_batch(store_batch *b, int may_grow, lsn_err *err)
 			store__maybe_train(st);
 	}
 	return rc;
-}
-
-int
-store_batch_commit(store_batch *b, lsn_err *err)
-{
-	return commit_batch(b, 1, err);
-}
-
-int
-store_batch_commit_held(store_batch *b, lsn_err *err)
-{
-	return commit_batch(b, 0, err);
 }

@@ -132,21 +132,6 @@ store__txn_begin(store *st, unsigned flags, MDB_txn **txn, lsn_err *err)
 	}
 }
 
-int
-store__txn_try_begin(store *st, unsigned flags, MDB_txn **txn, lsn_err *err)
-{
-	int rc;
-
-	if (pthread_rwlock_tryrdlock(&st->map_lock) != 0)
-		return 1;
-	if ((rc = mdb_txn_begin(st->env, NULL, flags, txn)) == 0)
-		return 0;
-	pthread_rwlock_unlock(&st->map_lock);
-	if (rc == MDB_MAP_RESIZED) /* adopting the size would wait */
-		return 1;
-	return store__lmdb_err(err, rc, "cannot begin a transaction");
-}
-
 void
 store__txn_end(store *st, MDB_txn *txn, int commit_ok)
 {
@@ -670,24 +655,6 @@ store_snap_begin(store *st, store_snap **out, lsn_err *err)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	sn->st = st;
 	if ((rc = store__txn_begin(st, MDB_RDONLY, &sn->txn, err)) != 0) {
-		free(sn);
-		return rc;
-	}
-	*out = sn;
-	return 0;
-}
-
-int
-store_snap_try_begin(store *st, store_snap **out, lsn_err *err)
-{
-	store_snap *sn = calloc(1, sizeof(*sn));
-	int rc;
-
-	*out = NULL;
-	if (sn == NULL)
-		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	sn->st = st;
-	if ((rc = store__txn_try_begin(st, MDB_RDONLY, &sn->txn, err)) != 0) {
 		free(sn);
 		return rc;
 	}

@@ -303,8 +303,6 @@ void store__maybe_train(store *st);
 
 /* env.c */
 int store__txn_begin(store *st, unsigned flags, MDB_txn **txn, lsn_err *err);
-/* As store__txn_begin, or 1 if that would wait for the map lock. */
-int store__txn_try_begin(store *st, unsigned flags, MDB_txn **txn, lsn_err *err);
 void store__txn_end(store *st, MDB_txn *txn, int commit_ok);
 /* Open the recent databases in txn (flags: MDB_CREATE or 0). */
 int store__open_recent(store *st, MDB_txn *txn, unsigned f);

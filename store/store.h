@@ -193,14 +193,6 @@ void store_fingerprint(store *st, const store_seg *segs, size_t nseg,
  * Returns 0, LSN_EIO.
  */
 int store_snap_begin(store *st, store_snap **out, lsn_err *err);
-/*
- * Begin one as store_snap_begin() does, but only if that needs no wait:
- * 1 (and *out NULL) when the map is being grown or is waited for by a
- * grower.  A thread that already holds a snapshot may take a second this
- * way; a second taken by store_snap_begin() could wait for a grower that
- * waits for the first.  Returns 0, 1, LSN_EIO.
- */
-int store_snap_try_begin(store *st, store_snap **out, lsn_err *err);
 void store_snap_end(store_snap *sn);
 /*
  * Mark sn as a bulk reader: it will look up many records by id in no
@@ -704,14 +696,6 @@ size_t store_batch_size(const store_batch *b);
  * LSN_EIO (disk full, ...; nothing was written).
  */
 int store_batch_commit(store_batch *b, lsn_err *err);
-/*
- * As store_batch_commit(), by a thread that holds a snapshot: where that
- * could wait for the snapshot to end (the map must grow, which waits for
- * every snapshot; or another commit is under way, which may be growing
- * it), returns 1 with nothing written and the batch as it was, to be
- * committed again once the snapshot is ended.
- */
-int store_batch_commit_held(store_batch *b, lsn_err *err);
 
 /*
  * Train a zstd dictionary from up to 8,000 segments of the store's records

@@ -101,7 +101,6 @@ static struct {
 	size_t nwho;
 	unsigned seed;
 	size_t batch_docs; /* 0: 70 */
-	size_t map_size;   /* 0: the store's default */
 } G;
 
 static unsigned
@@ -179,8 +178,7 @@ setup(void **state)
 	char kf[400];
 	snprintf(kf, sizeof(kf), "%s/s.key", G.dir);
 	ks.key_file = kf;
-	store_opts so = { .map_size = G.map_size };
-	if (store_create(&G.st, path, &ks, &so, &err) != 0 ||
+	if (store_create(&G.st, path, &ks, NULL, &err) != 0 ||
 	    acl_data_load(&G.data, NULL, NULL, &err) != 0 ||
 	    ingest_parser_new(&parser, G.data, &err) != 0) {
 		fprintf(stderr, "setup: %s\n", err.msg);
@@ -1165,17 +1163,9 @@ test_query__merged_batches_and_small_frames(void **state)
 	assert_int_equal(teardown(NULL), 0);
 	G.nwho = 0;
 	G.batch_docs = 3;
-	/* A map that grows all along (while merges run beside batches), and
-	 * every other merge slice committed after the next one's blocks are
-	 * built rather than while they are (ingest/run.c, maybe_merge). */
-	G.map_size = 64 * 1024;
-	size_t waited = ingest__merge_commits_waited;
-	ingest__merge_commits_wait = 2;
 	ingest__frame_postings = 2;
 	ingest__writer_words_keep = 8; /* the writer's word table emptied every batch */
 	assert_int_equal(setup(NULL), 0);
-	ingest__merge_commits_wait = 0;
-	assert_true(ingest__merge_commits_waited > waited);
 	ingest__frame_postings = INGEST_FRAME_POSTINGS;
 	ingest__writer_words_keep = INGEST_WRITER_WORDS_KEEP;
 	assert_int_equal(store_snap_begin(G.st, &sn, &err), 0);

@@ -632,70 +632,6 @@ test_store_batch__map_grows_from_tiny(void **state)
 	expect_record(f->st, "grow0-000000", data, sizeof(data));
 }
 
-/*
- * A thread that holds a snapshot commits with store_batch_commit_held and
- * takes another with store_snap_try_begin: neither waits where the
- * snapshot could be what it waits for.  A commit that must grow the map
- * (which waits for every snapshot to end) or that finds another commit
- * under way (which may be growing it) returns 1 and leaves the batch as it
- * was, to be committed once the snapshot is ended; a second snapshot is
- * refused while the map is held for growing.
- */
-static void
-test_store_batch__held_commit_and_snapshot_never_wait(void **state)
-{
-	struct fx *f = *state;
-	store_opts opts = { .map_size = 64 * 1024 };
-	uint8_t data[2048];
-	store_batch *b = NULL;
-	store_snap *sn = NULL, *sn2 = NULL;
-	char id[64];
-	lsn_err err;
-
-	gcry_randomize(data, sizeof(data), GCRY_WEAK_RANDOM); /* incompressible */
-	assert_int_equal(reopen(f, &opts), 0);
-	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
-	for (int i = 0; i < 200; i++) { /* 400 KiB: more than the map */
-		snprintf(id, sizeof(id), "held-%06d", i);
-		store_seg seg = { data, sizeof(data) };
-		assert_int_equal(store_batch_put_record(b, id, &seg, 1, "L", 1, NULL, &err), 0);
-	}
-	size_t queued = store_batch_size(b);
-	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_batch_commit_held(b, &err), 1); /* the map must grow */
-	assert_int_equal(store_batch_size(b), queued);
-	/* Another commit under way. */
-	pthread_mutex_lock(&f->st->write_lock);
-	assert_int_equal(store_batch_commit_held(b, &err), 1);
-	pthread_mutex_unlock(&f->st->write_lock);
-	/* A grower holds the map: no second snapshot. */
-	store_snap_end(sn);
-	pthread_rwlock_wrlock(&f->st->map_lock);
-	assert_int_equal(store_snap_try_begin(f->st, &sn2, &err), 1);
-	assert_null(sn2);
-	pthread_rwlock_unlock(&f->st->map_lock);
-	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_snap_try_begin(f->st, &sn2, &err), 0);
-	assert_non_null(sn2);
-	store_snap_end(sn2);
-	store_snap_end(sn);
-	/* No snapshot held: it commits, growing the map. */
-	assert_int_equal(store_batch_commit(b, &err), 0);
-	assert_int_equal(store_batch_size(b), 0);
-	store_batch_free(b);
-	expect_record(f->st, "held-000000", data, sizeof(data));
-	expect_record(f->st, "held-000199", data, sizeof(data));
-	/* And with room in the map, a held commit commits. */
-	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
-	store_seg seg = { data, 16 };
-	assert_int_equal(store_batch_put_record(b, "held-small", &seg, 1, "L", 1, NULL, &err), 0);
-	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_batch_commit_held(b, &err), 0);
-	store_snap_end(sn);
-	store_batch_free(b);
-	expect_record(f->st, "held-small", data, 16);
-}
-
 /* Resident KiB of this process's mapping of the store's data file: every
  * area of it (an madvise over part of it splits it). */
 static long
@@ -2793,7 +2729,6 @@ main(void)
 		T(test_store_keys__fifo_key_file_refused),
 		T(test_store_keys__key_file_never_overwritten),
 		T(test_store_batch__map_grows_from_tiny),
-		T(test_store_batch__held_commit_and_snapshot_never_wait),
 		T(test_store_batch__commit_releases_mapped_pages),
 		T(test_store_batch__bulk_reads_keep_the_map_bounded),
 		T(test_store_map__one_page_faults_map_only_what_is_read),
