@@ -256,7 +256,9 @@ lsn_get_be64(const uint8_t *p)
  *
  * lsn_heap_keep() tells glibc to keep the memory this process frees for
  * its next allocations: no trimming of a heap's top, and blocks under
- * 32 MiB from the heap rather than from mappings of their own.
+ * 32 MiB from the heap rather than from mappings of their own; and to
+ * make a new thread's heap writable 32 MiB at once (with huge pages, when
+ * on) rather than a few pages at a time.
  *
  * lsn_huge_pages_tunables() is the restart's decision: the GLIBC_TUNABLES
  * value to restart with (malloc'd), or NULL for no restart.  thp_mode is

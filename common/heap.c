@@ -1,7 +1,7 @@
 /*
  * common/heap.c - the heap of a bulk process (ingest, the bench).
  *
- * Two settings, made once at the start by lsn_bulk_heap():
+ * Three settings, made once at the start by lsn_bulk_heap():
  *
  * Huge pages.  On a kernel whose transparent huge page mode is "madvise",
  * heap memory gets huge pages only if the C library asks for them, and
@@ -24,6 +24,21 @@
  * touched instead: no trimming below 1 GiB free, and blocks under 32 MiB
  * (glibc's largest threshold) come from the heap.  The peak is what it
  * was; the process does not shrink again before it exits.
+ *
+ * Threads' heaps made whole at once.  A thread other than the main one
+ * allocates from a heap of its own (a glibc arena): 64 MiB of address
+ * space reserved, of which glibc makes writable only what is asked for,
+ * then grows it a few pages at a time (an mprotect each), and advises huge
+ * pages only for the part made writable at the start.  So the workers'
+ * heaps, where documents are parsed, sealed and cut into words, were
+ * touched one 4 KiB page at a time: at 10,000 reports, 17,000 of the
+ * 19,000 page faults were theirs (one arena for every thread took them to
+ * 1,700, but cost more in contention).  Padding the top of a heap by
+ * 32 MiB (M_TOP_PAD) makes a new thread heap's first 32 MiB writable, and
+ * advised, at once; the main heap grows by 32 MiB steps of address space.
+ * On the reference VM (alternated runs): 10,000 reports 10% faster and
+ * 100,000 about 3%, the faults 19,000 to 2,000 and 52,000 to 32,000, for
+ * about 14 MiB more at the peak (1,000,000 reports: 237 against 223 MiB).
  */
 #include "config.h"
 
@@ -39,6 +54,7 @@
 
 #define TUNABLE "glibc.malloc.hugetlb"
 #define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+#define THREAD_HEAP_START (32 << 20) /* a new thread heap's writable start */
 
 extern char **environ;
 
@@ -146,6 +162,9 @@ lsn_heap_keep(void)
 #ifdef M_TRIM_THRESHOLD
 	(void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	(void)mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+#ifdef M_TOP_PAD
+	(void)mallopt(M_TOP_PAD, THREAD_HEAP_START);
 #endif
 }
 

@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_heap.c - the heap of a bulk process: when it restarts
  * itself with glibc's heap on huge pages, and with what GLIBC_TUNABLES;
- * and that, once told to, it keeps the memory it frees.
+ * and that, once told to, it keeps the memory it frees and makes a new
+ * thread's heap writable 32 MiB at once.
  *
  * The restart itself (the exec, and that the new process does not restart
  * again) is checked on the real binary by tests/cli/ingest.sh.
@@ -9,6 +10,7 @@
 #include "config.h"
 
 #include <malloc.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -164,6 +166,70 @@ test_heap__kept_after_a_batch_is_freed(void **state)
 	assert_int_equal(after.arena, held.arena);
 	assert_true(after.fordblks >= batch);
 }
+
+/* The writable mapping holding address p, from /proc/self/maps: its
+ * length into *len and whether it is the main heap ("[heap]") into
+ * *main_heap; 0, or -1 when no mapping holds p writable. */
+static int
+writable_mapping(uintptr_t p, size_t *len, int *main_heap)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int rc = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi;
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3)
+			continue;
+		if (p >= lo && p < hi && perms[1] == 'w') {
+			*len = hi - lo;
+			*main_heap = strstr(line, "[heap]") != NULL;
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+struct first_allocation {
+	int found, main_heap;
+	size_t len;
+};
+
+/* A new thread's first allocation, and the mapping it came from. */
+static void *
+first_allocation(void *arg)
+{
+	struct first_allocation *fa = arg;
+	void *p = malloc(64);
+
+	fa->found = p != NULL && writable_mapping((uintptr_t)p, &fa->len, &fa->main_heap) == 0;
+	free(p);
+	return NULL;
+}
+
+/* A thread's heap (a glibc arena of its own, not the main heap) is made
+ * writable 32 MiB at once, not a few pages at a time as it fills, so that
+ * huge pages can back it from the start (common/heap.c).  Without
+ * lsn_heap_keep its first allocation makes 132 KiB writable. */
+static void
+test_heap__thread_heap_made_writable_at_once(void **state)
+{
+	struct first_allocation fa = { 0, 0, 0 };
+	pthread_t t;
+
+	(void)state;
+	lsn_heap_keep();
+	assert_int_equal(pthread_create(&t, NULL, first_allocation, &fa), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(fa.found);
+	assert_false(fa.main_heap);
+	assert_true(fa.len >= (size_t)32 << 20);
+}
 #endif
 
 int
@@ -177,6 +243,7 @@ main(void)
 		cmocka_unit_test(test_heap__table_pages_are_written_up_front),
 #if !LSN_ASAN
 		cmocka_unit_test(test_heap__kept_after_a_batch_is_freed),
+		cmocka_unit_test(test_heap__thread_heap_made_writable_at_once),
 #endif
 	};
 
