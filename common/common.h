@@ -28,6 +28,20 @@
 #ifndef LSN_ASAN
 #define LSN_ASAN 0
 #endif
+/* 1 in a build with ThreadSanitizer (--enable-sanitizers=thread). */
+#if defined(__SANITIZE_THREAD__)
+#define LSN_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LSN_TSAN 1
+#endif
+#endif
+#ifndef LSN_TSAN
+#define LSN_TSAN 0
+#endif
+/* A sanitizer's allocator takes glibc's place: its heap settings and
+ * statistics are not there to test. */
+#define LSN_OWN_ALLOCATOR (LSN_ASAN || LSN_TSAN)
 
 typedef enum lsn_status {
 	LSN_OK = 0,

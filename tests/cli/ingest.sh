@@ -417,9 +417,9 @@ else
 	held_ingest
 	check "ingest restarts with glibc.malloc.hugetlb=1 in GLIBC_TUNABLES" \
 		has_env GLIBC_TUNABLES=glibc.malloc.hugetlb=1
-	if ldd "$LIAISON" 2>/dev/null | grep -q libasan; then
+	if ldd "$LIAISON" 2>/dev/null | grep -q -e libasan -e libtsan; then
 		skip "...and its heap is advised for huge pages" \
-			"AddressSanitizer's allocator takes glibc's place"
+			"a sanitizer's allocator takes glibc's place"
 	else
 		check "...and its heap is advised for huge pages" test "$advised" -gt 0
 	fi

@@ -142,9 +142,10 @@ test_heap__table_pages_are_written_up_front(void **state)
 /* A batch's worth of memory, freed, stays this process's for the next
  * batch: it came from the heap (not a mapping of its own, unmapped on
  * free), and freeing it did not give the heap's top back to the kernel.
- * Not under AddressSanitizer, whose allocator is its own (and a skipped
- * cmocka test reads as a failure to automake's TAP driver). */
-#if !LSN_ASAN
+ * Not under AddressSanitizer or ThreadSanitizer, whose allocators are
+ * their own (and a skipped cmocka test reads as a failure to automake's
+ * TAP driver). */
+#if !LSN_OWN_ALLOCATOR
 static void
 test_heap__kept_after_a_batch_is_freed(void **state)
 {
@@ -241,7 +242,7 @@ main(void)
 		cmocka_unit_test(test_hugepages__not_when_advice_changes_nothing),
 		cmocka_unit_test(test_hugepages__thp_mode_is_the_bracketed_word),
 		cmocka_unit_test(test_heap__table_pages_are_written_up_front),
-#if !LSN_ASAN
+#if !LSN_OWN_ALLOCATOR
 		cmocka_unit_test(test_heap__kept_after_a_batch_is_freed),
 		cmocka_unit_test(test_heap__thread_heap_made_writable_at_once),
 #endif
