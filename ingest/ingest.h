@@ -636,6 +636,10 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
 extern size_t ingest__merge_reports, ingest__merges_beside;
 /* A test's failure: 1 + the merge slice whose commit fails (0: none). */
 extern unsigned ingest__merge_fail_slice;
+/* Once the input has ended, whether the writer commits its batch of
+ * `pending` documents before the `left` after it, of which `unprepared`
+ * are still the workers' (run.c, where the rule is explained). */
+int ingest__tail_commit(size_t pending, size_t left, size_t unprepared);
 /* The words the writer keeps from batch to batch (their blind forms, for
  * the next batch's postings), past which it empties its table:
  * INGEST_WRITER_WORDS_KEEP, which tests lower. */

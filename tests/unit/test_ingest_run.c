@@ -267,6 +267,23 @@ test_run__a_failed_merge_beside_a_batch_loses_nothing(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* After the input's end, the batch is committed once more only while the
+ * workers have enough left to prepare for the commit to overlap. */
+static void
+test_run__a_commit_before_the_last_documents_only_while_they_are_prepared(void **state)
+{
+	(void)state;
+	/* A full batch and the last 400, still to prepare: commit now. */
+	assert_true(ingest__tail_commit(4000, 400, 400));
+	/* The same 400 prepared already (the input ended during a commit):
+	 * one commit for all of them. */
+	assert_false(ingest__tail_commit(4000, 400, 0));
+	assert_false(ingest__tail_commit(512, 488, 100));
+	/* Too many still to take, or too few pending to be worth a commit. */
+	assert_false(ingest__tail_commit(4000, 2000, 2000));
+	assert_false(ingest__tail_commit(100, 100, 100));
+}
+
 int
 main(void)
 {
@@ -276,6 +293,7 @@ main(void)
 		cmocka_unit_test(test_run__merge_cadence),
 		cmocka_unit_test(test_run__merges_after_as_many_reports_whatever_the_batch_size),
 		cmocka_unit_test(test_run__a_failed_merge_beside_a_batch_loses_nothing),
+		cmocka_unit_test(test_run__a_commit_before_the_last_documents_only_while_they_are_prepared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
