@@ -33,6 +33,7 @@
 #define IDLE_COMMIT_MS 200         /* commit a partial batch when input stalls */
 #define WORKER_WORDS (1u << 17)    /* a worker's dictionary; the run's has 2^18 */
 #define DRAIN 64                   /* finished jobs the writer takes at once */
+#define SPACE_WAKE (QUEUE / 4)     /* free slots that wake a waiting reader */
 #define TAKE 4                     /* jobs a worker takes at once */
 #define BUILD_TASKS 8              /* shares of a commit's posting blocks */
 
@@ -144,6 +145,21 @@ produce(struct run *r, struct job *j)
 		pthread_cond_signal(&r->work);
 	pthread_mutex_unlock(&r->mu);
 	return 0;
+}
+
+/*
+ * Whether the reader, waiting for room in the queue, should be woken: a
+ * quarter of the queue is free (and the bytes in flight allow more), or
+ * the queue is empty.  Woken as soon as one slot was free, it read one
+ * document a drain, and the reader, writer and workers took turns on the
+ * lock and the two cores about once every 20 documents.  Called with
+ * r->mu held.
+ */
+static int
+reader_may_go(const struct run *r)
+{
+	return r->head == r->tail ||
+	    (QUEUE - (r->head - r->tail) >= SPACE_WAKE && r->inflight <= INFLIGHT_BYTES);
 }
 
 static struct job *
@@ -566,7 +582,9 @@ seal(struct run *r, struct job *j, struct prepared *p)
 /*
  * Whether the waiting writer should be woken: the job at the tail is done,
  * and so are the WAKE jobs behind it, or no more will come soon (the
- * workers have nothing queued, or the reader waits for the writer).  A
+ * workers have nothing queued, or the input has ended).  (A reader
+ * waiting for room is not a reason: it waits for a quarter of the queue,
+ * reader_may_go, while the workers still have the rest.)  A
  * writer woken for every document would take the core from a worker each
  * time.  Called with r->mu held.
  */
@@ -579,7 +597,7 @@ writer_ready(const struct run *r)
 
 	if (r->tail == r->head || !r->ring[r->tail % QUEUE]->done)
 		return 0;
-	if (r->next_work == r->head || r->reader_waiting || r->eof)
+	if (r->next_work == r->head || r->eof)
 		return 1;
 	for (i = r->tail; i < r->head && i < r->tail + WAKE; i++)
 		if (!r->ring[i % QUEUE]->done)
@@ -2115,7 +2133,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 				r.inflight -= j->queued;
 			}
 			if (ngot > 0) {
-				if (r.reader_waiting)
+				if (r.reader_waiting && reader_may_go(&r))
 					pthread_cond_signal(&r.space);
 				break;
 			}
