@@ -823,7 +823,9 @@ typedef struct ingest_term {
 
 /*
  * The blinded words of a run, shared by its workers (thread-safe): each
- * word is blinded once however many workers meet it, and numbered.  They
+ * word is blinded once however many workers meet it (by the first worker
+ * to meet it, with its own ingest_terms' key; twice when two meet it at
+ * the same moment, and one of the two is kept), and numbered.  They
  * are kept a generation (ingest_words) at a time, of at most max_words
  * words (0: 262,144); a full one is retired and a new one started.  NULL:
  * out of memory.  Free after every reference to a generation is released;
@@ -831,7 +833,7 @@ typedef struct ingest_term {
  */
 typedef struct ingest_blinds ingest_blinds;
 typedef struct ingest_words ingest_words;
-ingest_blinds *ingest_blinds_new(store *st, size_t max_words);
+ingest_blinds *ingest_blinds_new(size_t max_words);
 void ingest_blinds_free(ingest_blinds *b);
 
 /* The blind form of word number `word` of g, while a reference to g is

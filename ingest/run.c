@@ -2097,7 +2097,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	clock_gettime(CLOCK_MONOTONIC, &w.last_progress);
 	if ((rc = store_batch_new(st, &w.b, err)) != 0 ||
 	    (rc = ingest_entries_load(&r.entries, st, err)) != 0 ||
-	    (rc = (r.blinds = ingest_blinds_new(st, 0)) == NULL
+	    (rc = (r.blinds = ingest_blinds_new(0)) == NULL
 		    ? lsn_fail(err, LSN_EINTERNAL, "out of memory") : 0) != 0 ||
 	    (rc = load_head(st, &w, err)) != 0)
 		goto out;

@@ -311,13 +311,12 @@ gen_drop(ingest_words *g)
 }
 
 ingest_blinds *
-ingest_blinds_new(store *st, size_t max_words)
+ingest_blinds_new(size_t max_words)
 {
 	ingest_blinds *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
 		return NULL;
-	(void)st;
 	pthread_mutex_init(&b->mu, NULL);
 	b->max_words = max_words ? max_words : DEFAULT_WORDS;
 	if ((b->cur = gen_new(b, 0)) == NULL) {
@@ -506,7 +505,7 @@ ingest_terms_new(store *st, ingest_blinds *blinds, size_t max_words)
 		return NULL;
 	t->blinds = blinds;
 	if (blinds == NULL) {
-		t->blinds = ingest_blinds_new(st, max_words);
+		t->blinds = ingest_blinds_new(max_words);
 		t->own_blinds = 1;
 	}
 	if (t->blinds == NULL || wtab_init(&t->tab, max_words) != 0 ||

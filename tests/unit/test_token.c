@@ -541,7 +541,7 @@ worker_main(void *arg)
 static void
 run_workers(size_t shared_words, size_t max_words)
 {
-	ingest_blinds *b = ingest_blinds_new(st, shared_words);
+	ingest_blinds *b = ingest_blinds_new(shared_words);
 	struct worker w[3];
 	pthread_t th[3];
 
@@ -598,7 +598,7 @@ static void
 test_terms__shared_generation_stays_bounded(void **state)
 {
 	enum { MAX = 64, DOCS = 3000, WORDS = 8 };
-	ingest_blinds *b = ingest_blinds_new(st, MAX);
+	ingest_blinds *b = ingest_blinds_new(MAX);
 	ingest_terms *t = ingest_terms_new(st, b, 0);
 	store_blinder *bl = store_blinder_new(st);
 	unsigned seed = 5;
