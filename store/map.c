@@ -84,7 +84,8 @@ store__map_find(store *st, uint8_t **base, size_t *len)
  * the file pages this process maps have grown by STORE__MAP_RESIDENT since
  * the last drop, checked after each commit that stored records and every
  * STORE__MAP_CHECK records put by id or read by id through a bulk reader
- * (store_snap_bulk: ingest's duplicate check).  Dropping the map after
+ * (store_snap_bulk: ingest's duplicate check), every STORE__MAP_CHECK_SMALL
+ * while faults map one page each (below).  Dropping the map after
  * every commit that stored records, as the store did until 2026-12-05,
  * made the next batch fault in again the leaves it shares with this one
  * (a 100,000-report ingest took 141,000 faults against 147,000 and 2.8%
@@ -223,7 +224,10 @@ store__map_check(store *st)
 void
 store__map_reads(store *st, unsigned n)
 {
-	if (__atomic_add_fetch(&st->map_reads, n, __ATOMIC_RELAXED) >= STORE__MAP_CHECK)
+	unsigned every = __atomic_load_n(&st->map_small, __ATOMIC_RELAXED) ?
+	    STORE__MAP_CHECK_SMALL : STORE__MAP_CHECK;
+
+	if (__atomic_add_fetch(&st->map_reads, n, __ATOMIC_RELAXED) >= every)
 		store__map_check(st);
 }
 
