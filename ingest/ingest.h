@@ -823,13 +823,13 @@ typedef struct ingest_term {
 
 /*
  * The blinded words of a run, shared by its workers (thread-safe): each
- * word is blinded once however many workers meet it (by the first worker
- * to meet it, with its own ingest_terms' key; twice when two meet it at
- * the same moment, and one of the two is kept), and numbered.  They
- * are kept a generation (ingest_words) at a time, of at most max_words
- * words (0: 262,144); a full one is retired and a new one started.  NULL:
- * out of memory.  Free after every reference to a generation is released;
- * a generation's words are wiped when it goes.
+ * word is blinded once however many workers meet it (by the first to meet
+ * it, with its own HMAC handle under the index key; more than once only
+ * when several meet it at the same moment, and one blind form is kept),
+ * and numbered.  They are kept a generation (ingest_words) at a time, of
+ * at most max_words words (0: 262,144); a full one is retired and a new
+ * one started.  NULL: out of memory.  Free after every reference to a
+ * generation is released; a generation's words are wiped when it goes.
  */
 typedef struct ingest_blinds ingest_blinds;
 typedef struct ingest_words ingest_words;

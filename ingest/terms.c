@@ -70,7 +70,8 @@ struct wtab {
  * costs far more than its hashing (0.3 µs alone, 0.85 µs with two threads
  * blinding at once), and workers with their own dictionaries blinded
  * every word of the shared vocabulary once each.  Here a word is blinded
- * once for all workers (twice at most, when two meet it at once).
+ * once for all workers (more than once only when several meet it at
+ * the same moment: one blind form is kept, the others wiped).
  *
  * The lock (mu) is held only to look a word up and add it: a worker
  * blinds a new word before it takes the lock to add it (number_of), and
