@@ -14,6 +14,10 @@ put_varint(uint8_t *p, uint64_t v)
 {
 	size_t n = 0;
 
+	if (v < 0x80) { /* most fields: one byte */
+		*p = (uint8_t)v;
+		return 1;
+	}
 	while (v >= 0x80) {
 		p[n++] = (uint8_t)(v | 0x80);
 		v >>= 7;
@@ -178,7 +182,7 @@ tree_replay(struct ltree *t, mkey k)
 static int
 merge_runs(const uint8_t *const *blocks, const size_t *lens, size_t n,
     uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
-    ingest_posting **segp, size_t *segcapp, lsn_err *err)
+    ingest_posting **segp, size_t *segcapp, ingest_posting *first, lsn_err *err)
 {
 	enum { MAXIN = MERGE_MAXIN };
 	ingest_postings_cursor c[MAXIN];
@@ -206,6 +210,8 @@ merge_runs(const uint8_t *const *blocks, const size_t *lens, size_t n,
 			key[i] = mkey_of(&cur[i]);
 	}
 	tree_build(&tree, m, key);
+	if (tree.wkey != 0)
+		*first = cur[tree.win];
 	/* A report at a time: the newest among the blocks' next, all its
 	 * postings (one block holds them), then the winner's next plays. */
 	while (tree.wkey != 0 && rc == 0) {
@@ -363,6 +369,10 @@ struct ingest_block_scratch {
 	uint32_t gen;
 	ingest_posting *seg; /* a merge's segment being put together */
 	size_t segcap;
+	/* A merge's blocks' directories (ingest_block_merge), kept for the
+	 * next: a merge reads one for each of a term's blocks. */
+	ingest_run_ref *dir[MERGE_MAXIN];
+	size_t dircap[MERGE_MAXIN];
 };
 
 ingest_block_scratch *
@@ -385,6 +395,8 @@ ingest_block_scratch_free(ingest_block_scratch *x)
 	free(x->ix);
 	lsn_wipe_free(x->g, x->gcap * sizeof(*x->g));
 	lsn_wipe_free(x->seg, x->segcap * sizeof(*x->seg));
+	for (size_t i = 0; i < MERGE_MAXIN; i++)
+		free(x->dir[i]);
 	free(x);
 }
 
@@ -765,8 +777,7 @@ ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
     size_t *ends_cap, size_t *nends, lsn_err *err)
 {
 	enum { MAXIN = MERGE_MAXIN };
-	ingest_run_ref *d[MAXIN] = { 0 };
-	size_t nd[MAXIN], dcap[MAXIN] = { 0 }, pos[MAXIN] = { 0 }, f0;
+	size_t nd[MAXIN], pos[MAXIN] = { 0 }, f0;
 	ingest_block_scratch *own = NULL;
 	int rc = 0;
 
@@ -774,10 +785,11 @@ ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
 		return lsn_fail(err, LSN_EINTERNAL, "too many blocks to merge");
 	if (x == NULL && (x = own = ingest_block_scratch_new()) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	ingest_run_ref **d = x->dir;
 	struct bscratch t = x->t;
 	t.len = t.ne = t.nr = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = ingest_block_dir(blocks[i], lens[i], 1, &d[i], &dcap[i], &nd[i], &f0);
+		rc = ingest_block_dir(blocks[i], lens[i], 1, &d[i], &x->dircap[i], &nd[i], &f0);
 	if (rc != 0)
 		rc = lsn_fail(err, rc, rc == LSN_EINTERNAL ? "out of memory" :
 		    "a malformed posting block to merge");
@@ -807,22 +819,23 @@ ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
 		/* The merged run's first posting: the newest of theirs. */
 		ingest_postings_cursor c;
 		ingest_posting first;
-		if (k == 1) /* a run of one block: cut as merge_runs would cut it */
+		if (k == 1) { /* a run of one block: cut as merge_runs would cut it */
 			rc = copy_run(rp[0], rl[0], &t, err);
-		else
+			if (rc == 0 &&
+			    (ingest_postings_begin(&c, t.b + at, t.len - at) != 0 ||
+				ingest_postings_next(&c, &first) != 1))
+				rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
+		} else {
 			rc = merge_runs(rp, rl, k, &t.b, &t.cap, &t.len, &t.e, &t.ecap, &t.ne,
-			    &x->seg, &x->segcap, err);
-		if (rc == 0 &&
-		    (ingest_postings_begin(&c, t.b + at, t.len - at) != 0 ||
-			ingest_postings_next(&c, &first) != 1))
-			rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
+			    &x->seg, &x->segcap, &first, err);
+			if (rc == 0 && t.len == at) /* no postings: the encoder writes none */
+				rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
+		}
 		if (rc == 0 && brun_add(&t, aud, at, e0, &first) != 0)
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
 	if (rc == 0 && assemble(&t, buf, cap, len, ends, ends_cap, nends) != 0)
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		free(d[i]);
 	x->t = t; /* its buffers, grown, for the next */
 	ingest_block_scratch_free(own);
 	return rc;
