@@ -25,6 +25,12 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "acl/acl.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
@@ -35,6 +41,10 @@ struct seen {
 	unsigned results;
 };
 
+/* A test's look at the run from its first result (the caller's thread,
+ * with every thread of the run still there), or NULL. */
+static void (*at_first_result)(void);
+
 static void
 on_result(void *ctx, const ingest_result *r)
 {
@@ -42,6 +52,8 @@ on_result(void *ctx, const ingest_result *r)
 	store_snap *sn;
 
 	(void)r;
+	if (s->results == 0 && at_first_result != NULL)
+		at_first_result();
 	if (s->results++ == 0 && store_snap_begin(s->st, &sn, NULL) == 0) {
 		s->first_count = store_record_count(sn);
 		store_snap_end(sn);
@@ -267,6 +279,87 @@ test_run__a_failed_merge_beside_a_batch_loses_nothing(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The niceness of thread tid of this process (its stat's 19th field), or
+ * INT_MIN if it cannot be read; its name in comm. */
+static int
+thread_nice(const char *tid, char *comm, size_t comm_len)
+{
+	char path[300], buf[1024];
+	FILE *f;
+	size_t n;
+	int nice = -1000;
+
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/self/task/%s/comm", tid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(comm, (int)comm_len, f) != NULL)
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1000;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the name in parentheses: state (field 3) ... nice (19). */
+	char *p = strrchr(buf, ')'), *save = NULL;
+	if (p == NULL)
+		return -1000;
+	p = strtok_r(p + 1, " ", &save);
+	for (int field = 3; p != NULL; field++, p = strtok_r(NULL, " ", &save))
+		if (field == 19) {
+			nice = atoi(p);
+			break;
+		}
+	return nice;
+}
+
+static unsigned workers_seen;
+
+/* Every worker runs 5 steps nicer than the caller (at most 19), the
+ * caller as it was. */
+static void
+check_workers_nicer(void)
+{
+	id_t self = (id_t)syscall(SYS_gettid);
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	char comm[64];
+	int mine;
+
+	assert_non_null(d);
+	errno = 0;
+	mine = getpriority(PRIO_PROCESS, self);
+	assert_int_equal(errno, 0);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		int nice = thread_nice(e->d_name, comm, sizeof(comm));
+		if (strcmp(comm, "lsn-worker") == 0) {
+			assert_int_equal(nice, mine + 5 < 19 ? mine + 5 : 19);
+			workers_seen++;
+		} else if ((id_t)atol(e->d_name) == self) {
+			assert_int_equal(nice, mine);
+		}
+	}
+	closedir(d);
+}
+
+static void
+test_run__workers_run_nicer_than_the_caller(void **state)
+{
+	ingest_summary sum;
+
+	(void)state;
+	workers_seen = 0;
+	at_first_result = check_workers_nicer;
+	(void)ingest_samples(0, &sum);
+	at_first_result = NULL;
+	assert_true(sum.stored > 12);
+	assert_true(workers_seen >= 1);
+}
+
 /* After the input's end, the batch is committed once more only while the
  * workers have enough left to prepare for the commit to overlap. */
 static void
@@ -294,6 +387,7 @@ main(void)
 		cmocka_unit_test(test_run__merges_after_as_many_reports_whatever_the_batch_size),
 		cmocka_unit_test(test_run__a_failed_merge_beside_a_batch_loses_nothing),
 		cmocka_unit_test(test_run__a_commit_before_the_last_documents_only_while_they_are_prepared),
+		cmocka_unit_test(test_run__workers_run_nicer_than_the_caller),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
