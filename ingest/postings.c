@@ -395,8 +395,8 @@ ingest_block_scratch_free(ingest_block_scratch *x)
 	free(x->ix);
 	lsn_wipe_free(x->g, x->gcap * sizeof(*x->g));
 	lsn_wipe_free(x->seg, x->segcap * sizeof(*x->seg));
-	for (size_t i = 0; i < MERGE_MAXIN; i++)
-		free(x->dir[i]);
+	for (size_t i = 0; i < MERGE_MAXIN; i++) /* opened blocks' dates and serials */
+		lsn_wipe_free(x->dir[i], x->dircap[i] * sizeof(*x->dir[i]));
 	free(x);
 }
 
@@ -817,9 +817,9 @@ ingest_block_merge(const uint8_t *const *blocks, const size_t *lens, size_t n,
 				next[i] = pos[i] < nd[i] ? d[i][pos[i]].audience : UINT64_MAX;
 			}
 		/* The merged run's first posting: the newest of theirs. */
-		ingest_postings_cursor c;
 		ingest_posting first;
 		if (k == 1) { /* a run of one block: cut as merge_runs would cut it */
+			ingest_postings_cursor c;
 			rc = copy_run(rp[0], rl[0], &t, err);
 			if (rc == 0 &&
 			    (ingest_postings_begin(&c, t.b + at, t.len - at) != 0 ||

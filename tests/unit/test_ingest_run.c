@@ -280,7 +280,7 @@ test_run__a_failed_merge_beside_a_batch_loses_nothing(void **state)
 }
 
 /* The niceness of thread tid of this process (its stat's 19th field), or
- * INT_MIN if it cannot be read; its name in comm. */
+ * -1000 (no niceness is) if it cannot be read; its name in comm. */
 static int
 thread_nice(const char *tid, char *comm, size_t comm_len)
 {
