@@ -66,7 +66,7 @@ struct store__scratch {
 	gcry_md_hd_t blind;     /* HMAC keyed with the index key */
 	gcry_cipher_hd_t pgcm;  /* GCM keyed with the postings key */
 	struct store__nonces nonces; /* records' and posting blocks' */
-	uint8_t *dkey;          /* STORE_KEY_LEN bytes of secure memory */
+	uint8_t *dkey;          /* STORE_KEY_LEN bytes, after keypool's keys */
 	/* Fresh data keys, drawn from the strong RNG STORE__KEYPOOL at a time
 	 * (one 32-byte draw costs about as much as 15 in one call); secure
 	 * memory, each key wiped as it is taken. */

@@ -40,9 +40,12 @@ store__scratch_get(store *st)
 		return NULL;
 	s->cctx = store__zstd_cctx();
 	s->dctx = store__zstd_dctx();
-	s->dkey = gcry_malloc_secure(STORE_KEY_LEN);
-	s->keypool = gcry_malloc_secure(STORE__KEYPOOL * STORE_KEY_LEN);
-	if (s->cctx == NULL || s->dctx == NULL || s->dkey == NULL || s->keypool == NULL ||
+	/* The data key at the end of the key pool's block: no long-lived
+	 * secure block is small enough for the pool's front (keys.c). */
+	s->keypool = gcry_malloc_secure((STORE__KEYPOOL + 1) * STORE_KEY_LEN);
+	if (s->keypool != NULL)
+		s->dkey = s->keypool + STORE__KEYPOOL * STORE_KEY_LEN;
+	if (s->cctx == NULL || s->dctx == NULL || s->keypool == NULL ||
 	    gcry_cipher_open(&s->gcm, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM,
 		GCRY_CIPHER_SECURE) ||
 	    gcry_cipher_open(&s->kw, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP,
@@ -83,12 +86,8 @@ store__scratch_free(struct store__scratch *s)
 	gcry_cipher_close(s->kw);
 	gcry_md_close(s->blind);
 	gcry_cipher_close(s->pgcm);
-	if (s->dkey != NULL) {
-		lsn_wipe(s->dkey, STORE_KEY_LEN);
-		gcry_free(s->dkey);
-	}
-	if (s->keypool != NULL) {
-		lsn_wipe(s->keypool, STORE__KEYPOOL * STORE_KEY_LEN);
+	if (s->keypool != NULL) { /* the data key with it */
+		lsn_wipe(s->keypool, (STORE__KEYPOOL + 1) * STORE_KEY_LEN);
 		gcry_free(s->keypool);
 	}
 	free(s);

@@ -2704,6 +2704,43 @@ test_store_files__hold_no_plaintext(void **state)
 	assert_int_equal(reopen(f, NULL), 0);
 }
 
+/* Short-lived secure blocks (an HMAC's inner digest, 32 bytes) take the
+ * front of libgcrypt's secure pool, ahead of every long-lived one, so that
+ * allocating and freeing them walks no list (store/keys.c): two at once,
+ * again after a blind form was made, and with scratches held. */
+static void
+test_store_keys__short_lived_secure_blocks_take_the_front(void **state)
+{
+	struct fx *f = *state;
+	struct store__scratch *sc[3];
+	uint8_t out[STORE_BLIND_LEN];
+	uint8_t *a, *b, *big;
+
+	for (size_t i = 0; i < 3; i++)
+		assert_non_null(sc[i] = store__scratch_get(f->st));
+	big = gcry_malloc_secure(256);
+	assert_non_null(big);
+	store_blind(f->st, "word", 4, out); /* an HMAC's final step, freed again */
+	a = gcry_malloc_secure(32);
+	b = gcry_malloc_secure(32);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(gcry_is_secure(a) && gcry_is_secure(b));
+	assert_true(a != b);
+	for (size_t k = 0; k < 2; k++) {
+		const uint8_t *p = k ? b : a;
+		assert_true(p < (const uint8_t *)f->st->keys);
+		assert_true(p < big);
+		for (size_t i = 0; i < 3; i++)
+			assert_true(p < sc[i]->keypool);
+	}
+	gcry_free(a);
+	gcry_free(b);
+	gcry_free(big);
+	for (size_t i = 0; i < 3; i++)
+		store__scratch_put(f->st, sc[i]);
+}
+
 int
 main(void)
 {
@@ -2763,6 +2800,7 @@ main(void)
 		T(test_store_audit__principals_bound_to_the_log),
 		T(test_store_audit__times_never_go_back),
 		T(test_store_files__hold_no_plaintext),
+		T(test_store_keys__short_lived_secure_blocks_take_the_front),
 #undef T
 	};
 
