@@ -435,7 +435,9 @@ acl__buf_putn(struct acl__buf *b, const char *s, size_t n)
 	if (b->oom)
 		return;
 	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap * 2 : 64);
+		/* 256 to start: a marking's attribute lines fit, where from 64
+		 * they took three reallocs (ten a report at ingest). */
+		size_t cap = (b->cap ? b->cap * 2 : 256);
 		char *p;
 
 		while (cap < b->n + n + 1)

@@ -260,27 +260,35 @@ ingest_entries_number(ingest_entries *e, int kind, const uint8_t *label,
     const char *ntk, size_t ntk_len, const char *mtext, size_t mlen, uint32_t *id,
     lsn_err *err)
 {
-	uint8_t *bytes;
+	/* Most entries are known already: encoded on the stack to be looked
+	 * up, copied only when new (a malloc and a free a portion before). */
+	uint8_t local[1024], *bytes, *keep;
 	size_t len, i;
 	int rc;
 
-	if ((rc = ingest_entry_encode(kind, label, ntk, ntk_len, mtext, mlen, &bytes, &len, err)) != 0)
+	if ((rc = ingest_entry_encode(kind, label, ntk, ntk_len, mtext, mlen, local,
+		 sizeof(local), &bytes, &len, err)) != 0)
 		return rc;
 	pthread_mutex_lock(&e->mu);
 	if (e->nslots > 0 && e->slots[i = slot_of(e, bytes, len)] != 0) {
 		*id = e->slots[i];
-		free(bytes);
 	} else if (e->n >= UINT32_MAX - 1) {
-		free(bytes);
 		rc = lsn_fail(err, LSN_EINPUT, "the store has too many marking entries");
+	} else if ((keep = bytes != local ? bytes : malloc(len)) == NULL) {
+		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	} else {
+		if (keep != bytes)
+			memcpy(keep, bytes, len);
 		*id = (uint32_t)(e->n + 1);
-		if (add(e, *id, bytes, len, 0) != 0) {
-			free(bytes);
+		if (add(e, *id, keep, len, 0) != 0) {
+			free(keep);
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		}
+		bytes = local; /* kept: not freed below */
 	}
 	pthread_mutex_unlock(&e->mu);
+	if (bytes != local)
+		free(bytes);
 	return rc;
 }
 

@@ -63,6 +63,7 @@ typedef struct ingest_portion {
 	int inherited;       /* 1: unmarked, took the banner's marking */
 	int view_only;       /* in a reader's view (query_get): DISPLAY ONLY for
 	                      * it, to be viewed, not exported */
+	int element_static;  /* element is a string constant: not freed */
 } ingest_portion;
 
 typedef struct ingest_doc {
@@ -683,9 +684,11 @@ typedef struct ingest_entry {
 	const char *marking;    /* marking_len bytes, not NUL-terminated */
 	size_t marking_len;
 } ingest_entry;
+/* An entry's bytes: into buf when they fit in its cap bytes (*out = buf),
+ * else into a new block (*out, the caller's to free). */
 int ingest_entry_encode(int kind, const uint8_t *label, const char *ntk,
-    size_t ntk_len, const char *mtext, size_t mlen, uint8_t **out, size_t *len,
-    lsn_err *err);
+    size_t ntk_len, const char *mtext, size_t mlen, uint8_t *buf, size_t cap,
+    uint8_t **out, size_t *len, lsn_err *err);
 /* View an entry's bytes (e points into buf).  Returns 0, LSN_EINPUT. */
 int ingest_entry_view(const uint8_t *buf, size_t len, ingest_entry *e);
 /* Parse a marking as records and entries store it.  0, LSN_EINPUT,

@@ -190,7 +190,9 @@ ingest_parser_free(ingest_parser *p)
 void
 ingest_portion_clear(ingest_portion *p)
 {
-	free(p->element);
+	if (!p->element_static)
+		free(p->element);
+	p->element_static = 0;
 	lsn_wipe_free(p->text, p->text_len);
 	acl_marking_free(p->marking);
 	free(p->ntk);
@@ -384,28 +386,33 @@ static int
 attrs_marking(const acl_data *data, const struct attrs *a, acl_marking **out, lsn_err *err)
 {
 	acl_marking *m = NULL;
-	const char *s = a->len ? a->s : "";
+	char local[512], *copy = local, *s;
 	int rc;
 
 	*out = NULL;
+	/* One copy of the list, each name and value ended in place (a pair
+	 * of strndup an attribute was a tenth of a report's mallocs). */
+	if (a->len >= sizeof(local) && (copy = malloc(a->len + 1)) == NULL)
+		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
+	if (a->len)
+		memcpy(copy, a->s, a->len);
+	copy[a->len] = '\0';
 	if ((rc = acl_marking_new(&m, data, err)) != 0)
-		return rc;
-	while (*s != '\0') {
-		const char *us = strchr(s, ATTR_US), *rs = strchr(us, ATTR_RS);
-		char *name = strndup(s, (size_t)(us - s));
-		char *v = strndup(us + 1, (size_t)(rs - us - 1));
-		rc = name && v ? acl_marking_set_attr(m, name, v, err) :
-				 lsn_fail(err, LSN_EINTERNAL, "out of memory");
-		free(name);
-		free(v);
-		if (rc != 0) {
+		goto out;
+	for (s = copy; *s != '\0';) {
+		char *us = strchr(s, ATTR_US), *rs = strchr(us, ATTR_RS);
+		*us = *rs = '\0';
+		if ((rc = acl_marking_set_attr(m, s, us + 1, err)) != 0) {
 			acl_marking_free(m);
-			return rc;
+			goto out;
 		}
 		s = rs + 1;
 	}
 	*out = m;
-	return 0;
+out:
+	if (copy != local)
+		free(copy);
+	return rc;
 }
 
 /* ---- tree helpers (generic ISM documents) ---- */
@@ -626,6 +633,7 @@ blank(const char *s, size_t len)
 struct portion_src {
 	int kind;
 	const char *element;
+	int element_static; /* element is a string constant, kept as it is */
 	char *text; /* malloc'd, NUL-terminated; the portion takes it */
 	size_t len;
 	const struct attrs *marking; /* its ism:* attributes; NULL: unmarked */
@@ -667,8 +675,12 @@ add_portion(struct build *b, struct portion_src *src)
 	p->text = src->text;
 	p->text_len = src->len;
 	src->text = NULL;
-	if ((p->element = strdup(src->element)) == NULL)
+	if (src->element_static) { /* a native field's: no copy a portion */
+		p->element = (char *)src->element;
+		p->element_static = 1;
+	} else if ((p->element = strdup(src->element)) == NULL) {
 		return lsn_fail(b->err, LSN_EINTERNAL, "out of memory");
+	}
 	/* report.xsd types the text xs:string: collapsing and counting every
 	 * paragraph as xs:token with minLength 1 was a third of validation. */
 	if (!d->generic && blank(p->text, p->text_len))
@@ -822,7 +834,7 @@ marking_attr(const char *name)
 
 /* The attributes of a start tag: localname, prefix, URI, value, end. */
 static void
-native_open(struct native *s, int field, const xmlChar *name, int nattrs,
+native_open(struct native *s, int field, const char *name, int nattrs,
     const xmlChar **attrs)
 {
 	struct build *b = s->b;
@@ -830,7 +842,7 @@ native_open(struct native *s, int field, const xmlChar *name, int nattrs,
 	s->field = field;
 	s->field_depth = s->depth;
 	s->field_line = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
-	s->field_name = (const char *)name;
+	s->field_name = name; /* a constant */
 	s->len = 0;
 	s->marked = 0;
 	s->marking.len = 0;
@@ -855,7 +867,7 @@ native_open(struct native *s, int field, const xmlChar *name, int nattrs,
 		if (is_ns(a[2], ISM_NS) && marking_attr((const char *)a[0]) != NULL) {
 			b->line = s->field_line;
 			native_fail(s, lsn_fail(b->err, LSN_EINPUT, "<%s> has ism:%s but no "
-			    "ism:classification: a marking needs one", (const char *)name,
+			    "ism:classification: a marking needs one", name,
 			    (const char *)a[0]));
 			return;
 		}
@@ -922,20 +934,22 @@ native_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlCha
 		return;
 	const char *n = (const char *)name;
 	if (s->depth == 2) {
+		/* The names as constants: a portion keeps its element's
+		 * without a copy (field_name). */
 		if (strcmp(n, "title") == 0)
-			native_open(s, INGEST_TITLE, name, nattrs, attrs);
+			native_open(s, INGEST_TITLE, "title", nattrs, attrs);
 		else if (strcmp(n, "originator") == 0)
-			native_open(s, INGEST_ORIGINATOR, name, nattrs, attrs);
+			native_open(s, INGEST_ORIGINATOR, "originator", nattrs, attrs);
 		else if (strcmp(n, "country") == 0)
-			native_open(s, INGEST_COUNTRY, name, nattrs, attrs);
+			native_open(s, INGEST_COUNTRY, "country", nattrs, attrs);
 		else if (strcmp(n, "keywords") == 0)
-			native_open(s, INGEST_KEYWORDS, name, nattrs, attrs);
+			native_open(s, INGEST_KEYWORDS, "keywords", nattrs, attrs);
 		else if (strcmp(n, "date") == 0)
-			native_open(s, FIELD_DATE, name, nattrs, attrs);
+			native_open(s, FIELD_DATE, "date", nattrs, attrs);
 		else if (strcmp(n, "body") == 0)
 			s->in_body = 1;
 	} else if (s->depth == 3 && s->in_body && strcmp(n, "p") == 0) {
-		native_open(s, INGEST_PARA, name, nattrs, attrs);
+		native_open(s, INGEST_PARA, "p", nattrs, attrs);
 	}
 }
 
@@ -990,7 +1004,7 @@ native_close(struct native *s)
 		return;
 	}
 	/* The portion takes the text. */
-	struct portion_src src = { .kind = field, .element = s->field_name,
+	struct portion_src src = { .kind = field, .element = s->field_name, .element_static = 1,
 		.text = s->text, .len = s->len, .marking = s->marked ? &s->marking : NULL,
 		.ntk = s->ntk, .line = s->field_line };
 	s->text = NULL;

@@ -1217,7 +1217,8 @@ ingest_block_view_free(ingest_block_view *v)
 
 int
 ingest_entry_encode(int kind, const uint8_t *label, const char *ntk, size_t ntk_len,
-    const char *mtext, size_t mlen, uint8_t **out, size_t *len, lsn_err *err)
+    const char *mtext, size_t mlen, uint8_t *buf, size_t cap, uint8_t **out, size_t *len,
+    lsn_err *err)
 {
 	uint8_t *b;
 	size_t n = 2 + ACL_LABEL_SIZE + 2 + ntk_len + 4 + mlen;
@@ -1227,7 +1228,7 @@ ingest_entry_encode(int kind, const uint8_t *label, const char *ntk, size_t ntk_
 		return lsn_fail(err, LSN_EINPUT, "need-to-know expression too long");
 	if (mlen > INGEST_ENTRY_MAX_MARKING)
 		return lsn_fail(err, LSN_EINPUT, "marking too long for a marking entry");
-	if ((b = malloc(n)) == NULL)
+	if ((b = n <= cap ? buf : malloc(n)) == NULL)
 		return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	b[0] = INGEST_ENTRY_VERSION;
 	b[1] = (uint8_t)kind;

@@ -275,16 +275,21 @@ ingest_record_build(ingest_record *out, store *st, ingest_entries *entries,
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if ((labels = calloc(np, sizeof(*labels))) == NULL ||
-	    (num = calloc(np, sizeof(*num))) == NULL ||
-	    (seg = calloc(np, sizeof(*seg))) == NULL ||
-	    (first = calloc(np, sizeof(*first))) == NULL ||
-	    (own = calloc(np, 1)) == NULL ||
-	    (mtext = calloc(np, sizeof(*mtext))) == NULL ||
-	    (mlen = calloc(np, sizeof(*mlen))) == NULL) {
+	/* The portions' scratch arrays in one block, each aligned for the
+	 * next (seven callocs a report before). */
+	uint8_t *block = calloc(np, sizeof(*mtext) + sizeof(*mlen) + sizeof(*first) +
+	    sizeof(*num) + sizeof(*seg) + sizeof(*labels) + 1);
+	if (block == NULL) {
 		rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		goto out;
 	}
+	mtext = (char **)(void *)block;
+	mlen = (size_t *)(void *)(mtext + np);
+	first = (size_t *)(void *)(mlen + np);
+	num = (uint32_t *)(void *)(first + np);
+	seg = (uint16_t *)(void *)(num + np);
+	labels = (uint8_t(*)[ACL_LABEL_SIZE])(void *)(seg + np);
+	own = (uint8_t *)(labels + np);
 	/* Each portion: its marking rendered (once per distinct marking), its
 	 * ACL label, its marking entry and its segment: portions of the same
 	 * (label, need-to-know) pair share a segment, which every principal
@@ -377,13 +382,7 @@ out:
 	for (size_t i = 0; own != NULL && i < d->nportions; i++)
 		if (own[i]) /* each distinct text once */
 			lsn_wipe_free(mtext[i], mlen[i]);
-	free(own);
-	free(mtext);
-	free(mlen);
-	free(labels);
-	free(num);
-	free(seg);
-	free(first);
+	free(mtext); /* the block */
 	free(w.p);
 	if (rc != 0)
 		ingest_record_free(out);
