@@ -48,9 +48,17 @@
  * 9.39-10.05 s (5 of 5 alternated runs faster, 7 of 8 in an earlier set;
  * the cores idle 1.4-1.5 against 1.9-2.2 core-seconds); 10,000 reports,
  * 0.89 against 0.90 s (medians of 6).  2 steps did about as well, 1 less,
- * SCHED_BATCH nothing.  An analyst's queries, at their own priority, also
- * go before a bulk ingest's workers. */
-#define WORKER_NICE 5
+ * SCHED_BATCH nothing.  That was 5 steps until 2026-12-07; then 15: a
+ * merge (merge_main) runs beside a batch on a core it shares with a
+ * worker, and at 5 steps it had three quarters of that core, took longer
+ * than the batch, and the writer, its batch full, waited for it while
+ * the workers, their queue full, waited for the writer.  At 15 (a
+ * scheduler weight of 36 against 335, and 1024 at 0) a 100,000-report
+ * CLI ingest left the cores idle 0.9-1.3 core-seconds against 1.1-1.7
+ * (21 alternated pairs, less in all 21; faster in 14, the guest's speed
+ * drifting by a fifth meanwhile); 10,000 reports, no merge, no change.  An analyst's queries, at their own priority, also go before a
+ * bulk ingest's workers. */
+#define WORKER_NICE 15
 
 struct job {
 	char *source;
@@ -1618,12 +1626,8 @@ commit(struct writer *w, int more, lsn_err *err)
 
 	store_snap_end(w->sn); /* no snapshot may be held across a commit */
 	w->sn = NULL;
-	/* The merge beside this batch first (the snapshot ended: a merge
-	 * that must grow the map waits for none of the writer's). */
-	if ((rc = merge_join(w, err)) != 0)
-		goto done; /* this batch is not stored: the run stops */
 	if (w->npend == 0)
-		return 0;
+		return merge_join(w, err);
 	/* Bucket the postings by word, then walk the words in blind order (so
 	 * the batch's keys are written in order, at the end of the tree). */
 	/* Both kept between batches: their pages are faulted in once. */
@@ -1671,6 +1675,12 @@ commit(struct writer *w, int more, lsn_err *err)
 		}
 	}
 	size_t nw = sort_words(w->words, w->nwords, order, w->buckets);
+	/* The merge beside this batch before its blocks (the snapshot ended:
+	 * a merge that must grow the map waits for none of the writer's); the
+	 * postings above are bucketed and their words sorted meanwhile, which
+	 * touches nothing the merge does. */
+	if ((rc = merge_join(w, err)) != 0)
+		goto done; /* this batch is not stored: the run stops */
 	/* A merge not started beside a batch (one left by a crash, the first
 	 * batch of a run into recent batches, no thread): here. */
 	if (nw > 0)
@@ -1691,6 +1701,8 @@ commit(struct writer *w, int more, lsn_err *err)
 		rc = store_batch_put_index_head(w->b, w->head, w->head_len, err);
 	}
 done:
+	if (rc != 0) /* failed before the join: the merge is waited for all the same */
+		(void)merge_join(w, NULL);
 	if (rc == 0)
 		rc = store_batch_put_meta(w->b, "data/acl-version", acl_data_version(data),
 		    strlen(acl_data_version(data)), err);

@@ -317,7 +317,7 @@ thread_nice(const char *tid, char *comm, size_t comm_len)
 
 static unsigned workers_seen;
 
-/* Every worker runs 5 steps nicer than the caller (at most 19), the
+/* Every worker runs 15 steps nicer than the caller (at most 19), the
  * caller as it was. */
 static void
 check_workers_nicer(void)
@@ -337,7 +337,7 @@ check_workers_nicer(void)
 			continue;
 		int nice = thread_nice(e->d_name, comm, sizeof(comm));
 		if (strcmp(comm, "lsn-worker") == 0) {
-			assert_int_equal(nice, mine + 5 < 19 ? mine + 5 : 19);
+			assert_int_equal(nice, mine + 15 < 19 ? mine + 15 : 19);
 			workers_seen++;
 		} else if ((id_t)atol(e->d_name) == self) {
 			assert_int_equal(nice, mine);
