@@ -35,36 +35,17 @@ first_segment(size_t fp)
 	return fp >= 8 ? fp / 8 : 1;
 }
 
-/* A segment's head (five varints) before its body, which was written
- * SEGMENT_HEAD bytes into q and ends at w: returns the segment's end. */
-#define SEGMENT_HEAD 50 /* five varints */
-static uint8_t *
-put_head(uint8_t *q, const uint8_t *w, uint64_t n, uint64_t base, uint32_t last_date,
-    uint64_t last_serial)
-{
-	const uint8_t *body = q + SEGMENT_HEAD;
-	uint8_t head[SEGMENT_HEAD];
-	size_t hl = 0;
-
-	hl += put_varint(head + hl, n);
-	hl += put_varint(head + hl, base);
-	hl += put_varint(head + hl, last_date);
-	hl += put_varint(head + hl, last_serial - base);
-	hl += put_varint(head + hl, (uint64_t)(w - body));
-	memcpy(q, head, hl);
-	memmove(q + hl, body, (size_t)(w - body));
-	return q + hl + (w - body);
-}
-
 /* Encode p[0..n) (whole reports) as one segment at q, which has room for
  * SEGMENT_HEAD + 30 n bytes; returns its end.  The postings are written
  * first, after room for the head, and moved up to it once their length is
  * known. */
+#define SEGMENT_HEAD 50 /* five varints */
 static uint8_t *
 put_segment(uint8_t *q, const ingest_posting *p, size_t n)
 {
 	uint64_t base = UINT64_MAX;
-	uint8_t *w = q + SEGMENT_HEAD;
+	uint8_t head[SEGMENT_HEAD], *body = q + SEGMENT_HEAD, *w = body;
+	size_t hl = 0;
 
 	for (size_t i = 0; i < n; i++)
 		base = p[i].serial < base ? p[i].serial : base;
@@ -78,43 +59,14 @@ put_segment(uint8_t *q, const ingest_posting *p, size_t n)
 		w += put_varint(w, p[i].portion);
 		w += put_varint(w, p[i].entry);
 	}
-	return put_head(q, w, n, base, p[n - 1].date, p[n - 1].serial);
-}
-
-/*
- * A report of a segment a merge puts together: its serial and date, its
- * first posting, and its other postings as the block it came from encoded
- * them (each a 0, its portion, its entry: what put_segment writes for
- * them whatever the segment), copied, not decoded and encoded again.  In
- * a merge of 8 bench batches, encoding each posting again (put_segment)
- * was a fifth of the merge's time.
- */
-struct mrep {
-	uint64_t serial;
-	uint32_t date, portion, entry, n; /* n: its postings */
-	const uint8_t *more;               /* the others' bytes */
-	size_t more_len;
-};
-
-/* Encode reports r[0..nr), of n postings in all, as put_segment would
- * encode their postings (q has the same room). */
-static uint8_t *
-put_segment_reps(uint8_t *q, const struct mrep *r, size_t nr, size_t n)
-{
-	uint64_t base = UINT64_MAX;
-	uint8_t *w = q + SEGMENT_HEAD;
-
-	for (size_t i = 0; i < nr; i++)
-		base = r[i].serial < base ? r[i].serial : base;
-	for (size_t i = 0; i < nr; i++) {
-		w += put_varint(w, 1 + (r[i].serial - base));
-		w += put_varint(w, i == 0 ? r[i].date : r[i - 1].date - r[i].date);
-		w += put_varint(w, r[i].portion);
-		w += put_varint(w, r[i].entry);
-		memcpy(w, r[i].more, r[i].more_len);
-		w += r[i].more_len;
-	}
-	return put_head(q, w, n, base, r[nr - 1].date, r[nr - 1].serial);
+	hl += put_varint(head + hl, n);
+	hl += put_varint(head + hl, base);
+	hl += put_varint(head + hl, p[n - 1].date);
+	hl += put_varint(head + hl, p[n - 1].serial - base);
+	hl += put_varint(head + hl, (uint64_t)(w - body));
+	memcpy(q, head, hl);
+	memmove(q + hl, body, (size_t)(w - body));
+	return q + hl + (w - body);
 }
 
 /* Room for `more` bytes after *len in *buf (grown by doubling). */
@@ -230,17 +182,15 @@ tree_replay(struct ltree *t, mkey k)
 static int
 merge_runs(const uint8_t *const *blocks, const size_t *lens, size_t n,
     uint8_t **buf, size_t *cap, size_t *len, uint32_t **ends, size_t *ends_cap, size_t *nends,
-    struct mrep **segp, size_t *segcapp, ingest_posting *first, lsn_err *err)
+    ingest_posting **segp, size_t *segcapp, ingest_posting *first, lsn_err *err)
 {
 	enum { MAXIN = MERGE_MAXIN };
 	ingest_postings_cursor c[MAXIN];
-	ingest_posting cur[MAXIN];
-	struct mrep *seg = *segp;
+	ingest_posting cur[MAXIN], *seg = *segp;
 	mkey key[MAXIN];
 	struct ltree tree;
 	size_t m = 1;
-	size_t fp = ingest__frame_postings ? ingest__frame_postings : 1, segcap = *segcapp;
-	size_t nseg = 0, nposts = 0; /* the segment's reports, and their postings */
+	size_t fp = ingest__frame_postings ? ingest__frame_postings : 1, nseg = 0, segcap = *segcapp;
 	uint64_t last = 0;
 	int rc = 0, r = 0;
 	size_t e0 = *nends;
@@ -272,51 +222,43 @@ merge_runs(const uint8_t *const *blocks, const size_t *lens, size_t n,
 			break;
 		}
 		/* A segment is written once it is long enough and a report ends. */
-		if (nposts >= (*nends > e0 ? fp : first_segment(fp))) {
-			if (room(buf, cap, *len, SEGMENT_HEAD + nposts * 30) != 0 ||
+		if (nseg >= (*nends > e0 ? fp : first_segment(fp))) {
+			if (room(buf, cap, *len, SEGMENT_HEAD + nseg * 30) != 0 ||
 			    end_room(ends, ends_cap, *nends) != 0) {
 				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 				break;
 			}
-			*len = (size_t)(put_segment_reps(*buf + *len, seg, nseg, nposts) - *buf);
+			*len = (size_t)(put_segment(*buf + *len, seg, nseg) - *buf);
 			(*ends)[(*nends)++] = (uint32_t)*len;
-			nseg = nposts = 0;
+			nseg = 0;
 		}
-		if (nseg == segcap) {
-			size_t sc = segcap ? 2 * segcap : fp + 64;
-			struct mrep *ns = malloc(sc * sizeof(*ns));
-			if (ns == NULL) {
-				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
-				break;
+		do {
+			if (nseg == segcap) {
+				size_t sc = segcap ? 2 * segcap : fp + 64;
+				ingest_posting *ns = malloc(sc * sizeof(*ns));
+				if (ns == NULL) {
+					rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+					break;
+				}
+				if (nseg > 0)
+					memcpy(ns, seg, nseg * sizeof(*ns));
+				lsn_wipe_free(seg, segcap * sizeof(*seg));
+				seg = ns;
+				segcap = sc;
 			}
-			if (nseg > 0)
-				memcpy(ns, seg, nseg * sizeof(*ns));
-			lsn_wipe_free(seg, segcap * sizeof(*seg));
-			seg = ns;
-			segcap = sc;
-		}
-		/* Its first posting is decoded; the cursor is at the others,
-		 * each checked as it is decoded, their bytes kept as they are. */
-		struct mrep *rep = &seg[nseg++];
-		const uint8_t *more_end = c[b].p;
-		*rep = (struct mrep){ serial, cur[b].date, cur[b].portion, cur[b].entry, 1, c[b].p, 0 };
-		while ((r = ingest_postings_next(&c[b], &cur[b])) == 1 && cur[b].serial == serial) {
-			rep->n++;
-			more_end = c[b].p;
-		}
-		if (r < 0)
-			rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
-		rep->more_len = (size_t)(more_end - rep->more);
-		nposts += rep->n;
+			seg[nseg++] = cur[b];
+			if ((r = ingest_postings_next(&c[b], &cur[b])) < 0)
+				rc = lsn_fail(err, LSN_EINPUT, "a malformed posting block to merge");
+		} while (rc == 0 && r == 1 && cur[b].serial == serial);
 		last = serial;
 		tree_replay(&tree, r == 1 ? mkey_of(&cur[b]) : 0);
 	}
 	if (rc == 0 && nseg > 0) {
-		if (room(buf, cap, *len, SEGMENT_HEAD + nposts * 30) != 0 ||
+		if (room(buf, cap, *len, SEGMENT_HEAD + nseg * 30) != 0 ||
 		    end_room(ends, ends_cap, *nends) != 0) {
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		} else {
-			*len = (size_t)(put_segment_reps(*buf + *len, seg, nseg, nposts) - *buf);
+			*len = (size_t)(put_segment(*buf + *len, seg, nseg) - *buf);
 			(*ends)[(*nends)++] = (uint32_t)*len;
 		}
 	}
@@ -425,7 +367,7 @@ struct ingest_block_scratch {
 	uint32_t *mark, *ix;
 	size_t mcap;
 	uint32_t gen;
-	struct mrep *seg;    /* a merge's segment being put together */
+	ingest_posting *seg; /* a merge's segment being put together */
 	size_t segcap;
 	/* A merge's blocks' directories (ingest_block_merge), kept for the
 	 * next: a merge reads one for each of a term's blocks. */
