@@ -56,8 +56,9 @@
  * scheduler weight of 36 against 335, and 1024 at 0) a 100,000-report
  * CLI ingest left the cores idle 0.9-1.3 core-seconds against 1.1-1.7
  * (21 alternated pairs, less in all 21; faster in 14, the guest's speed
- * drifting by a fifth meanwhile); 10,000 reports, no merge, no change.  An analyst's queries, at their own priority, also go before a
- * bulk ingest's workers. */
+ * drifting by a fifth meanwhile); 10,000 reports, no merge, no change.
+ * An analyst's queries, at their own priority, also go before a bulk
+ * ingest's workers. */
 #define WORKER_NICE 15
 
 struct job {
