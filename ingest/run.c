@@ -652,26 +652,38 @@ struct build_task {
 	const struct rep *reps;
 	const uint32_t *pent;   /* the reports' portions' entries */
 	const uint32_t *aud_of; /* entry -> its audience */
-	ingest_posting *gather; /* a word's postings, whole, for the encoder */
-	size_t cap_gather;
 	uint64_t number;     /* the batch's posting batch number */
 	store_blocks *out;
+	/* A share of a merge's slice instead (ents not NULL): recent blocks
+	 * [from, to) of ents, whole terms, merged into batch `number`. */
+	const store_recent_ent *ents;
+	store *st;
+	int rc;
+	lsn_err err;
+};
+
+/*
+ * The buffers a share is built in: the building thread's (the writer's, a
+ * worker's, a merge's), kept from share to share.  Each share had its own
+ * until 2026-12-07: eight sets, each grown to the largest word it met,
+ * where at most three threads build at once.  Per thread, CLI ingests
+ * peaked lower: 10,000 reports 153-165 MiB against 173-175 (three runs
+ * each), 100,000 206-212 against 212-215, 1,000,000 234 against 243.
+ */
+struct share_bufs {
+	ingest_posting *gather; /* a word's postings, whole, for the encoder */
+	size_t cap_gather;
 	uint8_t *block;      /* plaintext of the block being sealed */
 	size_t cap_block;
 	uint32_t *ends;      /* and where its frames end */
 	size_t cap_ends;
 	ingest_block_scratch *scratch; /* the codec's buffers (NULL: none yet) */
-	/* A share of a merge's slice instead (ents not NULL): recent blocks
-	 * [from, to) of ents, whole terms, merged into batch `number`. */
-	const store_recent_ent *ents;
-	store *st;
-	uint8_t **plain;         /* the term's blocks opened */
+	uint8_t **plain;     /* a merge's term's blocks opened */
 	size_t *pcap, *plen, np;
-	int rc;
-	lsn_err err;
 };
+static void share_bufs_free(struct share_bufs *sb);
 
-static void build(struct build_task *t);
+static void build(struct build_task *t, struct share_bufs *sb);
 
 /* Take a share of the current commit, if one is left.  With r->mu held. */
 static struct build_task *
@@ -715,6 +727,7 @@ worker_main(void *arg)
 	ingest_terms *tm = ingest_terms_new(r->st, r->blinds, WORKER_WORDS);
 	struct job *mine[TAKE];
 	struct prepared prep[TAKE];
+	struct share_bufs sb = { 0 };
 	size_t n = 0;
 
 	pthread_setname_np(pthread_self(), "lsn-worker");
@@ -744,7 +757,7 @@ worker_main(void *arg)
 		struct build_task *t = take_task(r);
 		if (t != NULL) { /* the writer waits for it: before documents */
 			pthread_mutex_unlock(&r->mu);
-			build(t);
+			build(t, &sb);
 			pthread_mutex_lock(&r->mu);
 			task_done(r);
 			continue;
@@ -772,6 +785,7 @@ worker_main(void *arg)
 		pthread_cond_signal(&r->done);
 	pthread_mutex_unlock(&r->mu);
 	ingest_terms_free(tm);
+	share_bufs_free(&sb);
 	return NULL;
 }
 
@@ -855,6 +869,7 @@ struct writer {
 	size_t cap_order;
 	uint32_t *buckets;        /* sort_words' counts, kept too */
 	struct build_task tasks[BUILD_TASKS]; /* commit's shares of the blocks */
+	struct share_bufs bufs; /* the writer's, to build shares in */
 	struct word_acc *words;
 	size_t nwords, cap_words;
 	uint32_t *slots;  /* word index + 1, 0 empty; nslots a power of two */
@@ -1201,16 +1216,16 @@ id_add(struct writer *w, size_t k)
 	return 0;
 }
 
-static void merge_share(struct build_task *t);
+static void merge_share(struct build_task *t, struct share_bufs *sb);
 
 static void
-build(struct build_task *t)
+build(struct build_task *t, struct share_bufs *sb)
 {
 	t->rc = 0;
-	if (t->scratch == NULL) /* else (out of memory) the codec's own, a call each */
-		t->scratch = ingest_block_scratch_new();
+	if (sb->scratch == NULL) /* else (out of memory) the codec's own, a call each */
+		sb->scratch = ingest_block_scratch_new();
 	if (t->ents != NULL) {
-		merge_share(t);
+		merge_share(t, sb);
 		return;
 	}
 	for (size_t i = t->from; i < t->to && t->rc == 0; i++) {
@@ -1222,17 +1237,17 @@ build(struct build_task *t)
 		 * that found nothing to move took 2% of a 10k ingest's CPU.) */
 		const bucketed *b = t->run + wa->start - wa->n; /* start moved past it */
 		size_t blen = 0, nends = 0;
-		if (wa->n > t->cap_gather) {
-			lsn_wipe_free(t->gather, t->cap_gather * sizeof(*t->gather));
-			t->cap_gather = wa->n + wa->n / 2;
-			if ((t->gather = malloc(t->cap_gather * sizeof(*t->gather))) == NULL) {
-				t->cap_gather = 0;
+		if (wa->n > sb->cap_gather) {
+			lsn_wipe_free(sb->gather, sb->cap_gather * sizeof(*sb->gather));
+			sb->cap_gather = wa->n + wa->n / 2;
+			if ((sb->gather = malloc(sb->cap_gather * sizeof(*sb->gather))) == NULL) {
+				sb->cap_gather = 0;
 				t->rc = lsn_fail(&t->err, LSN_EINTERNAL, "out of memory");
 				break;
 			}
 		}
 		for (size_t k = 0; k < wa->n; k++) {
-			ingest_posting *g = &t->gather[k];
+			ingest_posting *g = &sb->gather[k];
 			const struct rep *rp = &t->reps[b[k] >> BUCKET_PORTION_BITS];
 			g->serial = rp->serial;
 			g->date = rp->date;
@@ -1240,11 +1255,11 @@ build(struct build_task *t)
 			g->entry = t->pent[rp->pent + g->portion];
 			g->audience = t->aud_of[g->entry];
 		}
-		t->rc = ingest_block_encode(t->gather, wa->n, t->scratch, &t->block, &t->cap_block,
-		    &blen, &t->ends, &t->cap_ends, &nends, &t->err);
+		t->rc = ingest_block_encode(sb->gather, wa->n, sb->scratch, &sb->block,
+		    &sb->cap_block, &blen, &sb->ends, &sb->cap_ends, &nends, &t->err);
 		if (t->rc == 0)
-			t->rc = store_blocks_put(t->out, t->number, wa->blind, t->block, blen,
-			    t->ends, nends, &t->err);
+			t->rc = store_blocks_put(t->out, t->number, wa->blind, sb->block, blen,
+			    sb->ends, nends, &t->err);
 	}
 }
 
@@ -1253,7 +1268,8 @@ build(struct build_task *t)
  * order) in shares of about equal postings that the writer and the free
  * workers build at once, and queue them in the batch in that order.
  */
-static int run_tasks(struct writer *w, unsigned n, store_batch *b, lsn_err *err);
+static int run_tasks(struct writer *w, unsigned n, store_batch *b, struct share_bufs *sb,
+    lsn_err *err);
 
 static int
 build_blocks(struct writer *w, const struct word_order *order, size_t nw, lsn_err *err)
@@ -1287,13 +1303,13 @@ build_blocks(struct writer *w, const struct word_order *order, size_t nw, lsn_er
 		t->number = number;
 		from = i + 1;
 	}
-	return run_tasks(w, n, w->b, err);
+	return run_tasks(w, n, w->b, &w->bufs, err);
 }
 
-/* Build the shares w->tasks[0..n) here and in the free workers, then add
- * their blocks to batch b in that order. */
+/* Build the shares w->tasks[0..n) here (in this thread's buffers, sb) and
+ * in the free workers, then add their blocks to batch b in that order. */
 static int
-run_tasks(struct writer *w, unsigned n, store_batch *b, lsn_err *err)
+run_tasks(struct writer *w, unsigned n, store_batch *b, struct share_bufs *sb, lsn_err *err)
 {
 	struct run *r = w->r;
 	int rc = 0;
@@ -1307,7 +1323,7 @@ run_tasks(struct writer *w, unsigned n, store_batch *b, lsn_err *err)
 		pthread_cond_broadcast(&r->work);
 	for (struct build_task *t; (t = take_task(r)) != NULL;) {
 		pthread_mutex_unlock(&r->mu);
-		build(t);
+		build(t, sb);
 		pthread_mutex_lock(&r->mu);
 		task_done(r);
 	}
@@ -1404,67 +1420,81 @@ head_room(struct writer *w, uint64_t b)
 	return 0;
 }
 
-/* A merge share's buffers, given back after each slice: a common word's
- * blocks take megabytes, and a share keeps the largest it met. */
+/* What a merge share opened and built, given back when it is done: a
+ * common word's blocks take megabytes, and a thread's buffers keep the
+ * largest they met. */
 static void
-merge_buffers_free(struct build_task *t)
+merge_buffers_free(struct share_bufs *sb)
 {
-	for (size_t q = 0; q < t->np; q++)
-		lsn_wipe_free(t->plain[q], t->pcap[q]);
-	free(t->plain);
-	free(t->pcap);
-	free(t->plen);
-	t->np = 0;
-	t->plain = NULL;
-	t->pcap = t->plen = NULL;
-	if (t->cap_block > (1u << 20)) { /* a batch's blocks are smaller */
-		lsn_wipe_free(t->block, t->cap_block);
-		t->block = NULL;
-		t->cap_block = 0;
+	for (size_t q = 0; q < sb->np; q++)
+		lsn_wipe_free(sb->plain[q], sb->pcap[q]);
+	free(sb->plain);
+	free(sb->pcap);
+	free(sb->plen);
+	sb->np = 0;
+	sb->plain = NULL;
+	sb->pcap = sb->plen = NULL;
+	if (sb->cap_block > (1u << 20)) { /* a batch's blocks are smaller */
+		lsn_wipe_free(sb->block, sb->cap_block);
+		sb->block = NULL;
+		sb->cap_block = 0;
 	}
+}
+
+/* Everything a thread's share buffers hold, wiped and freed. */
+static void
+share_bufs_free(struct share_bufs *sb)
+{
+	merge_buffers_free(sb);
+	lsn_wipe_free(sb->block, sb->cap_block);
+	lsn_wipe_free(sb->gather, sb->cap_gather * sizeof(*sb->gather));
+	free(sb->ends);
+	ingest_block_scratch_free(sb->scratch);
+	memset(sb, 0, sizeof(*sb));
 }
 
 /* A merge task: the terms of ents[from, to), opened, merged and sealed
  * into t->out under batch t->number. */
 static void
-merge_share(struct build_task *t)
+merge_share(struct build_task *t, struct share_bufs *sb)
 {
 	for (size_t i = t->from, j; i < t->to && t->rc == 0; i = j) {
 		size_t len = 0, nends = 0;
 		for (j = i + 1; j < t->to &&
 		     memcmp(t->ents[j].key + 8, t->ents[i].key + 8, STORE_BLIND_LEN) == 0;)
 			j++;
-		if (j - i > t->np) {
+		if (j - i > sb->np) {
 			size_t nn = j - i;
-			uint8_t **pp = realloc(t->plain, nn * sizeof(*pp));
-			size_t *pc = pp ? realloc(t->pcap, nn * sizeof(*pc)) : NULL;
-			size_t *pl = pc ? realloc(t->plen, nn * sizeof(*pl)) : NULL;
+			uint8_t **pp = realloc(sb->plain, nn * sizeof(*pp));
+			size_t *pc = pp ? realloc(sb->pcap, nn * sizeof(*pc)) : NULL;
+			size_t *pl = pc ? realloc(sb->plen, nn * sizeof(*pl)) : NULL;
 			if (pp)
-				t->plain = pp;
+				sb->plain = pp;
 			if (pc)
-				t->pcap = pc;
+				sb->pcap = pc;
 			if (pl == NULL) {
 				t->rc = lsn_fail(&t->err, LSN_EINTERNAL, "out of memory");
-				return;
+				break;
 			}
-			t->plen = pl;
-			for (size_t q = t->np; q < nn; q++) {
-				t->plain[q] = NULL;
-				t->pcap[q] = 0;
+			sb->plen = pl;
+			for (size_t q = sb->np; q < nn; q++) {
+				sb->plain[q] = NULL;
+				sb->pcap[q] = 0;
 			}
-			t->np = nn;
+			sb->np = nn;
 		}
 		for (size_t q = i; q < j && t->rc == 0; q++)
-			t->rc = store_block_open(t->st, &t->ents[q], &t->plain[q - i], &t->pcap[q - i],
-			    &t->plen[q - i], &t->err);
+			t->rc = store_block_open(t->st, &t->ents[q], &sb->plain[q - i],
+			    &sb->pcap[q - i], &sb->plen[q - i], &t->err);
 		if (t->rc == 0)
-			t->rc = ingest_block_merge((const uint8_t *const *)t->plain, t->plen, j - i,
-			    t->scratch, &t->block, &t->cap_block, &len, &t->ends, &t->cap_ends, &nends,
-			    &t->err);
+			t->rc = ingest_block_merge((const uint8_t *const *)sb->plain, sb->plen, j - i,
+			    sb->scratch, &sb->block, &sb->cap_block, &len, &sb->ends, &sb->cap_ends,
+			    &nends, &t->err);
 		if (t->rc == 0)
-			t->rc = store_blocks_put(t->out, t->number, t->ents[i].key + 8, t->block, len,
-			    t->ends, nends, &t->err);
+			t->rc = store_blocks_put(t->out, t->number, t->ents[i].key + 8, sb->block,
+			    len, sb->ends, nends, &t->err);
 	}
+	merge_buffers_free(sb);
 }
 
 /*
@@ -1477,7 +1507,7 @@ merge_share(struct build_task *t)
  * the recent batches; the last takes theirs off.
  */
 static int
-maybe_merge(struct writer *w, lsn_err *err)
+maybe_merge(struct writer *w, struct share_bufs *sb, lsn_err *err)
 {
 	struct run *r = w->r;
 	uint32_t date, nd = 0;
@@ -1528,12 +1558,9 @@ maybe_merge(struct writer *w, lsn_err *err)
 			from = i + 1;
 		}
 		if (rc == 0)
-			rc = run_tasks(w, nt, w->mb, err);
+			rc = run_tasks(w, nt, w->mb, sb, err);
 		store_snap_end(sn); /* the blocks are copied out (sealed) */
 		store_recent_free(&rs);
-		/* A common word's merge takes megabytes a share: not kept. */
-		for (unsigned k = 0; k < nt; k++)
-			merge_buffers_free(&w->tasks[k]);
 		if (rc == 0 && head_room(w, w->merging) != 0)
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 		if (rc == 0 && slice == 0) {
@@ -1593,9 +1620,11 @@ static void *
 merge_main(void *arg)
 {
 	struct writer *w = arg;
+	struct share_bufs sb = { 0 };
 
 	pthread_setname_np(pthread_self(), "lsn-merge");
-	w->merge_rc = maybe_merge(w, &w->merge_err);
+	w->merge_rc = maybe_merge(w, &sb, &w->merge_err);
+	share_bufs_free(&sb);
 	return NULL;
 }
 
@@ -1685,7 +1714,7 @@ commit(struct writer *w, int more, lsn_err *err)
 	/* A merge not started beside a batch (one left by a crash, the first
 	 * batch of a run into recent batches, no thread): here. */
 	if (nw > 0)
-		rc = maybe_merge(w, err);
+		rc = maybe_merge(w, &w->bufs, err);
 	if (rc == 0)
 		rc = build_blocks(w, order, nw, err);
 	/* The batch's newest report (the first after the sort) in the head. */
@@ -2295,14 +2324,9 @@ out:
 	lsn_wipe_free(w.pent, w.cap_pent * sizeof(*w.pent)); /* as reps and post */
 	free(w.order);
 	free(w.buckets);
-	for (unsigned k = 0; k < BUILD_TASKS; k++) {
-		lsn_wipe_free(w.tasks[k].block, w.tasks[k].cap_block);
-		lsn_wipe_free(w.tasks[k].gather, w.tasks[k].cap_gather * sizeof(*w.tasks[k].gather));
-		free(w.tasks[k].ends);
-		ingest_block_scratch_free(w.tasks[k].scratch);
+	for (unsigned k = 0; k < BUILD_TASKS; k++)
 		store_blocks_free(w.tasks[k].out);
-		merge_buffers_free(&w.tasks[k]);
-	}
+	share_bufs_free(&w.bufs);
 	free(w.words);
 	free(w.slots);
 	free(w.num);
