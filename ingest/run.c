@@ -794,13 +794,14 @@ worker_main(void *arg)
 /*
  * The batch's postings: a hash table of the distinct words (by their blind
  * form, which is uniformly random: its first 8 bytes are the hash) and a
- * flat list of (word, portion, entry), report after report (struct rep
- * holds each report's serial and date).  At commit the list is bucketed by
+ * flat list of their postings, report after report and portion after
+ * portion (POST_PORTION; struct rep holds each report's serial and date).
+ * At commit the list is bucketed by
  * word (a counting sort) and the words are sorted once: sorting every
  * posting by its 32-byte blind form cost more than the rest of the writer.
  * A posting's marking entry is its portion's, kept once a portion (pent),
  * not once a posting: with the bucketed copy (4 bytes a posting) a batch's
- * postings take 12 bytes each, not 24, which is most of what a batch of
+ * postings take 8 bytes each, not 24, which is most of what a batch of
  * 4,000 reports needs more than one of 2,000.
  */
 struct word_acc {
@@ -809,10 +810,12 @@ struct word_acc {
 	uint32_t start;  /* at commit: its first posting in the bucketed list */
 };
 
-struct posting_ref {
-	uint32_t word;
-	uint32_t portion;
-};
+/* The batch's postings as take() adds them, report after report, portion
+ * after portion: a word's number, each run of one portion's words after
+ * the portion's number with POST_PORTION set.  4 bytes a posting (and one
+ * a run, about 2 a portion) where a (word, portion) pair took 8: the
+ * array of a 4,000-report batch grows to 8 MiB instead of 16. */
+#define POST_PORTION 0x80000000u
 
 /* A stored report of the batch: its postings are post[start, start + n),
  * its portions' marking entries pent[pent, pent + its portions). */
@@ -845,8 +848,10 @@ struct writer {
 	size_t npend, cap_pend;
 	size_t docs;       /* stored documents in the batch */
 	size_t bytes;
-	struct posting_ref *post;
-	size_t npost, cap_post;
+	uint32_t *post;   /* the batch's postings (POST_PORTION) */
+	size_t npost;     /* the postings in it */
+	size_t nstream, cap_post; /* its length (postings and portions), room */
+	uint32_t portion; /* the portion of the report's last posting */
 	struct rep *reps;
 	size_t nreps, cap_reps;
 	uint32_t *pent;    /* the stored reports' portions' marking entries */
@@ -962,6 +967,8 @@ word_index(struct writer *w, const uint8_t *blind)
 	i = slot_of(w, blind);
 	if (w->slots[i] != 0)
 		return w->slots[i] - 1;
+	if (w->nwords >= POST_PORTION) /* a word's number must not look like a portion's */
+		return -1;
 	if (w->nwords == w->cap_words) {
 		size_t cap = w->cap_words ? w->cap_words * 2 : 16384;
 		struct word_acc *p = realloc(w->words, cap * sizeof(*p));
@@ -1176,6 +1183,7 @@ pending_clear(struct writer *w)
 	w->docs = 0;
 	w->bytes = 0;
 	w->npost = 0;
+	w->nstream = 0;
 	w->nreps = 0;
 	w->npent = 0;
 	words_clear(w);
@@ -1694,14 +1702,20 @@ commit(struct writer *w, int more, lsn_err *err)
 		qsort(w->reps, w->nreps, sizeof(*w->reps), cmp_rep);
 	for (size_t r = 0; r < w->nreps; r++) {
 		size_t from = w->reps[r].start, to = from + w->reps[r].n;
+		uint32_t rp = (uint32_t)r << BUCKET_PORTION_BITS;
 		for (size_t i = from; i < to; i++) {
+			uint32_t v = w->post[i];
 			/* Scattered reads and writes: fetch them ahead, as in take(). */
-			if (i + 16 < to)
-				__builtin_prefetch(&w->words[w->post[i + 16].word]);
-			if (i + 8 < to)
-				__builtin_prefetch(&run[w->words[w->post[i + 8].word].start], 1);
-			struct word_acc *wa = &w->words[w->post[i].word];
-			run[wa->start++] = (uint32_t)r << BUCKET_PORTION_BITS | w->post[i].portion;
+			if (i + 16 < to && !(w->post[i + 16] & POST_PORTION))
+				__builtin_prefetch(&w->words[w->post[i + 16]]);
+			if (i + 8 < to && !(w->post[i + 8] & POST_PORTION))
+				__builtin_prefetch(&run[w->words[w->post[i + 8]].start], 1);
+			if (v & POST_PORTION) {
+				rp = (uint32_t)r << BUCKET_PORTION_BITS | (v & ~POST_PORTION);
+				continue;
+			}
+			struct word_acc *wa = &w->words[v];
+			run[wa->start++] = rp;
 		}
 	}
 	size_t nw = sort_words(w->words, w->nwords, order, w->buckets);
@@ -1901,17 +1915,20 @@ audit_job(struct writer *w, struct job *j, const char *outcome, const char *reas
 static int
 add_posting(struct writer *w, uint32_t word, uint32_t portion)
 {
-	if (w->npost == w->cap_post) {
+	if (w->cap_post - w->nstream < 2) {
 		size_t cap = w->cap_post ? w->cap_post * 2 : 65536;
-		struct posting_ref *p = realloc(w->post, cap * sizeof(*p));
+		uint32_t *p = realloc(w->post, cap * sizeof(*p));
 		if (p == NULL)
 			return -1;
 		w->post = p;
 		w->cap_post = cap;
 	}
+	if (portion != w->portion) {
+		w->post[w->nstream++] = POST_PORTION | portion;
+		w->portion = portion;
+	}
 	w->words[word].n++;
-	w->post[w->npost].word = word;
-	w->post[w->npost].portion = portion;
+	w->post[w->nstream++] = word;
 	w->npost++;
 	return 0;
 }
@@ -2025,7 +2042,8 @@ take(struct writer *w, struct job *j, lsn_err *err)
 	}
 	w->reps[w->nreps].serial = j->serial;
 	w->reps[w->nreps].date = v.date;
-	w->reps[w->nreps].start = (uint32_t)w->npost;
+	w->reps[w->nreps].start = (uint32_t)w->nstream;
+	w->portion = POST_PORTION; /* no portion yet: the first posting names its own */
 	w->reps[w->nreps].n = 0; /* set once its postings are in */
 	w->reps[w->nreps].pent = (uint32_t)w->npent;
 	w->nreps++;
@@ -2079,7 +2097,7 @@ take(struct writer *w, struct job *j, lsn_err *err)
 		    (month >= 0 && add_posting(w, (uint32_t)month, (uint32_t)i) != 0))
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
 	}
-	w->reps[w->nreps - 1].n = (uint32_t)(w->npost - w->reps[w->nreps - 1].start);
+	w->reps[w->nreps - 1].n = (uint32_t)(w->nstream - w->reps[w->nreps - 1].start);
 	free(j->terms);
 	j->terms = NULL;
 	free(j->label); /* both held only until here */
