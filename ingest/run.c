@@ -110,10 +110,11 @@ struct run {
 	/* A commit's posting blocks, built in shares by the writer and by
 	 * any worker free to help (before its next document): the writer
 	 * would otherwise build them alone while the queue fills and the
-	 * workers stop.  Set by the writer; taken under mu. */
-	struct build_task *tasks;
-	unsigned ntasks, next_task, tasks_left;
-	pthread_cond_t built; /* the writer waits for the last share */
+	 * workers stop.  And a merge's slice, built the same way by the merge
+	 * thread and the workers meanwhile.  Each set by its thread (run_tasks),
+	 * taken under mu, the commit's first. */
+	struct task_set *sets[2]; /* SET_COMMIT, SET_MERGE; NULL: none */
+	pthread_cond_t built; /* their threads wait for their last share */
 	int eof;     /* the reader has produced everything */
 	int finished; /* the writer has no more shares to hand out */
 	int stop;    /* the writer gave up: everyone stops */
@@ -685,19 +686,34 @@ static void share_bufs_free(struct share_bufs *sb);
 
 static void build(struct build_task *t, struct share_bufs *sb);
 
-/* Take a share of the current commit, if one is left.  With r->mu held. */
+/* A set of shares to build (run_tasks): the commit's or the merge's. */
+struct task_set {
+	struct build_task *t;
+	unsigned n, next, left; /* shares, the next not taken, not built */
+};
+enum { SET_COMMIT, SET_MERGE };
+
+/* Take a share of set k, if one is left, or (k < 0) of any set, the
+ * commit's first; its set in *from.  With r->mu held. */
 static struct build_task *
-take_task(struct run *r)
+take_task(struct run *r, int k, struct task_set **from)
 {
-	return r->next_task < r->ntasks ? &r->tasks[r->next_task++] : NULL;
+	for (int i = k < 0 ? 0 : k; i < (k < 0 ? 2 : k + 1); i++) {
+		struct task_set *ts = r->sets[i];
+		if (ts != NULL && ts->next < ts->n) {
+			*from = ts;
+			return &ts->t[ts->next++];
+		}
+	}
+	return NULL;
 }
 
-/* A share is built.  With r->mu held. */
+/* A share of set ts is built.  With r->mu held. */
 static void
-task_done(struct run *r)
+task_done(struct run *r, struct task_set *ts)
 {
-	if (--r->tasks_left == 0)
-		pthread_cond_signal(&r->built);
+	if (--ts->left == 0) /* the commit's thread, the merge's, or both wait */
+		pthread_cond_broadcast(&r->built);
 }
 
 /* The calling thread `by` steps nicer than it is (up to 19).  On Linux a
@@ -746,20 +762,21 @@ worker_main(void *arg)
 		/* Past the input's end too: the last commits' shares are the
 		 * workers' as well (alone, the writer built the last batch's
 		 * blocks while both cores were free). */
-		while (!r->stop && !r->finished && r->next_work == r->head &&
-		    r->next_task == r->ntasks) {
+		struct task_set *ts = NULL;
+		struct build_task *t;
+		while ((t = take_task(r, -1, &ts)) == NULL && !r->stop && !r->finished &&
+		    r->next_work == r->head) {
 			r->idle_workers++;
 			if (r->writer_waiting && writer_ready(r))
 				pthread_cond_signal(&r->done);
 			pthread_cond_wait(&r->work, &r->mu);
 			r->idle_workers--;
 		}
-		struct build_task *t = take_task(r);
-		if (t != NULL) { /* the writer waits for it: before documents */
+		if (t != NULL) { /* a thread waits for it: before documents */
 			pthread_mutex_unlock(&r->mu);
 			build(t, &sb);
 			pthread_mutex_lock(&r->mu);
-			task_done(r);
+			task_done(r, ts);
 			continue;
 		}
 		if (r->stop || r->next_work == r->head)
@@ -856,18 +873,29 @@ struct writer {
 	size_t nreps, cap_reps;
 	uint32_t *pent;    /* the stored reports' portions' marking entries */
 	size_t npent, cap_pent;
-	uint8_t *head;     /* the index head (ingest.h), as this run leaves it */
+	/* The index head (ingest.h), as this run leaves it: the writer's
+	 * commits and a merge's both change it, each under head_mu from the
+	 * change until its commit is done, so that each commits every
+	 * change committed before it. */
+	uint8_t *head;
 	size_t head_len;
+	pthread_mutex_t head_mu;
+	/* The merge of the recent batches, in a thread of its own (merge_main)
+	 * beside the writer's batches (merge_start).  While it runs, what it
+	 * touches (merged_upto, merging, slices_done, mb, mtasks, merge_rc,
+	 * merge_err) is its own. */
 	uint64_t merged_upto; /* batches after it are recent (store.h) */
-	size_t nrecent;       /* recent batches that hold blocks */
+	uint64_t merging;     /* a merge's number (0: none) */
+	unsigned slices_done; /* of the merge into merging */
+	size_t nrecent;       /* recent batches that hold blocks, after merging */
 	size_t merge_after;   /* merge once this many are (ingest_merge_after) */
-	pthread_t merger;     /* a merge beside the next batch (merge_main) */
+	pthread_t merger;
 	int merger_running;
+	int merge_finished;   /* merge_main is done (atomic) */
 	int merge_rc;         /* its result, and error */
 	lsn_err merge_err;
-	unsigned slices_done;    /* of the merge into merging (0: none) */
-	uint64_t merging;
-	store_batch *mb;         /* a merge's slice */
+	store_batch *mb;      /* a merge's slice */
+	struct build_task mtasks[BUILD_TASKS]; /* its shares */
 	bucketed *run; /* commit's postings by word, kept between batches */
 	size_t cap_run;
 	struct word_order *order; /* commit's words in blind order, kept too */
@@ -1276,8 +1304,8 @@ build(struct build_task *t, struct share_bufs *sb)
  * order) in shares of about equal postings that the writer and the free
  * workers build at once, and queue them in the batch in that order.
  */
-static int run_tasks(struct writer *w, unsigned n, store_batch *b, struct share_bufs *sb,
-    lsn_err *err);
+static int run_tasks(struct run *r, int k, struct build_task *tasks, unsigned n,
+    store_batch *b, struct share_bufs *sb, lsn_err *err);
 
 static int
 build_blocks(struct writer *w, const struct word_order *order, size_t nw, lsn_err *err)
@@ -1311,41 +1339,39 @@ build_blocks(struct writer *w, const struct word_order *order, size_t nw, lsn_er
 		t->number = number;
 		from = i + 1;
 	}
-	return run_tasks(w, n, w->b, &w->bufs, err);
+	return run_tasks(r, SET_COMMIT, w->tasks, n, w->b, &w->bufs, err);
 }
 
-/* Build the shares w->tasks[0..n) here (in this thread's buffers, sb) and
- * in the free workers, then add their blocks to batch b in that order. */
+/* Build the shares tasks[0..n), set k of the run, here (in this thread's
+ * buffers, sb) and in the free workers, then add their blocks to batch b
+ * in that order. */
 static int
-run_tasks(struct writer *w, unsigned n, store_batch *b, struct share_bufs *sb, lsn_err *err)
+run_tasks(struct run *r, int k, struct build_task *tasks, unsigned n, store_batch *b,
+    struct share_bufs *sb, lsn_err *err)
 {
-	struct run *r = w->r;
+	struct task_set set = { tasks, n, 0, n }, *ts;
 	int rc = 0;
 
 	pthread_mutex_lock(&r->mu);
-	r->tasks = w->tasks;
-	r->ntasks = n;
-	r->next_task = 0;
-	r->tasks_left = n;
+	r->sets[k] = &set;
 	if (r->idle_workers > 0)
 		pthread_cond_broadcast(&r->work);
-	for (struct build_task *t; (t = take_task(r)) != NULL;) {
+	for (struct build_task *t; (t = take_task(r, k, &ts)) != NULL;) {
 		pthread_mutex_unlock(&r->mu);
 		build(t, sb);
 		pthread_mutex_lock(&r->mu);
-		task_done(r);
+		task_done(r, ts);
 	}
-	while (r->tasks_left > 0)
+	while (set.left > 0)
 		pthread_cond_wait(&r->built, &r->mu);
-	r->tasks = NULL;
-	r->ntasks = r->next_task = 0;
+	r->sets[k] = NULL;
 	pthread_mutex_unlock(&r->mu);
-	for (unsigned k = 0; k < n && rc == 0; k++) {
-		if ((rc = w->tasks[k].rc) != 0) {
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		if ((rc = tasks[i].rc) != 0) {
 			if (err != NULL)
-				*err = w->tasks[k].err;
+				*err = tasks[i].err;
 		} else {
-			rc = store_batch_add_blocks(b, w->tasks[k].out, err);
+			rc = store_batch_add_blocks(b, tasks[i].out, err);
 		}
 	}
 	return rc;
@@ -1385,7 +1411,8 @@ start_training(struct writer *w)
 }
 
 /* The index head as the store has it (the run holds the writer lock, so
- * only this run changes it), and which batches are recent. */
+ * only this run changes it), and which batches are recent.  With no merge
+ * running. */
 static int
 load_head(store *st, struct writer *w, lsn_err *err)
 {
@@ -1404,10 +1431,10 @@ load_head(store *st, struct writer *w, lsn_err *err)
 	if (!store_postings_merging(sn, &w->merging, &w->slices_done))
 		w->merging = w->slices_done = 0;
 	store_snap_end(sn);
-	w->nrecent = 0;
-	for (uint64_t b = w->merged_upto + 1; b <= w->head_len / INGEST_HEAD_ENTRY; b++)
-		if (b != w->merging)
-			w->nrecent += ingest_head_get(w->head, w->head_len, b, &date, &serial);
+	w->nrecent = 0; /* a merge left unfinished has its own; those after are recent */
+	for (uint64_t b = (w->merging ? w->merging : w->merged_upto) + 1;
+	     b <= w->head_len / INGEST_HEAD_ENTRY; b++)
+		w->nrecent += ingest_head_get(w->head, w->head_len, b, &date, &serial);
 	return rc;
 }
 
@@ -1506,32 +1533,32 @@ merge_share(struct build_task *t, struct share_bufs *sb)
 }
 
 /*
- * Once merge_after recent batches hold blocks (or a merge was left
- * unfinished), merge them: beside the next batch (merge_main), or, when
- * none was started, in a commit before its own blocks.  Slice by slice of
- * the terms (store.h), each slice's blocks built in shares by this thread
- * and the free workers and committed on its own.  The first
- * slice puts the merge's number on the head with the newest report among
- * the recent batches; the last takes theirs off.
+ * Merge the recent batches before w->merging into it (merge_start took
+ * its number): slice by slice of the terms (store.h), each slice's blocks
+ * built in shares by this thread and the free workers and committed on
+ * its own.  The first slice puts the merge's number on the head with the
+ * newest report among its batches; the last takes theirs off.  The
+ * writer's batches committed meanwhile are numbered after it, and stay
+ * recent.
  */
 static int
-maybe_merge(struct writer *w, struct share_bufs *sb, lsn_err *err)
+merge_run(struct writer *w, struct share_bufs *sb, lsn_err *err)
 {
 	struct run *r = w->r;
 	uint32_t date, nd = 0;
 	uint64_t serial, ns = 0;
 	int rc = 0;
 
-	if (w->merging == 0 && w->nrecent < w->merge_after)
-		return 0;
 	if (w->mb == NULL && (rc = store_batch_new(r->st, &w->mb, err)) != 0)
 		return rc;
-	for (uint64_t b = w->merged_upto + 1; b <= w->head_len / INGEST_HEAD_ENTRY; b++)
-		if (b != w->merging && ingest_head_get(w->head, w->head_len, b, &date, &serial) &&
+	pthread_mutex_lock(&w->head_mu);
+	for (uint64_t b = w->merged_upto + 1; b < w->merging; b++)
+		if (ingest_head_get(w->head, w->head_len, b, &date, &serial) &&
 		    (ns == 0 || date > nd || (date == nd && serial > ns))) {
 			nd = date;
 			ns = serial;
 		}
+	pthread_mutex_unlock(&w->head_mu);
 	for (unsigned slice = w->slices_done; slice < STORE_MERGE_SLICES && rc == 0; slice++) {
 		store_snap *sn = NULL;
 		store_recent rs = { 0 };
@@ -1539,7 +1566,7 @@ maybe_merge(struct writer *w, struct share_bufs *sb, lsn_err *err)
 		size_t n, per, from = 0;
 		unsigned nt = 0;
 		if ((rc = store_snap_begin(r->st, &sn, err)) != 0 ||
-		    (rc = store_recent_slice(sn, slice, &rs, err)) != 0 ||
+		    (rc = store_recent_slice(sn, slice, w->merging, &rs, err)) != 0 ||
 		    (rc = store_batch_merge_slice(w->mb, &w->merging, slice, err)) != 0) {
 			store_recent_free(&rs);
 			store_snap_end(sn);
@@ -1552,7 +1579,7 @@ maybe_merge(struct writer *w, struct share_bufs *sb, lsn_err *err)
 			if (i + 1 < n && (i + 1 - from < per || nt + 1 == BUILD_TASKS ||
 				memcmp(ents[i + 1].key + 8, ents[i].key + 8, STORE_BLIND_LEN) == 0))
 				continue;
-			struct build_task *t = &w->tasks[nt++];
+			struct build_task *t = &w->mtasks[nt++];
 			if (t->out == NULL && (t->out = store_blocks_new(r->st)) == NULL) {
 				rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
 				break;
@@ -1566,11 +1593,21 @@ maybe_merge(struct writer *w, struct share_bufs *sb, lsn_err *err)
 			from = i + 1;
 		}
 		if (rc == 0)
-			rc = run_tasks(w, nt, w->mb, sb, err);
+			rc = run_tasks(r, SET_MERGE, w->mtasks, nt, w->mb, sb, err);
 		store_snap_end(sn); /* the blocks are copied out (sealed) */
 		store_recent_free(&rs);
-		if (rc == 0 && head_room(w, w->merging) != 0)
+		if (rc != 0)
+			break;
+		/* The head as the writer's last commit left it, changed and
+		 * committed with no commit of the writer's between; as it was if
+		 * the commit fails. */
+		pthread_mutex_lock(&w->head_mu);
+		size_t saved_len = w->head_len;
+		uint8_t *saved = malloc(saved_len + 1);
+		if (saved == NULL || head_room(w, w->merging) != 0)
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
+		else
+			memcpy(saved, w->head, saved_len);
 		if (rc == 0 && slice == 0) {
 			lsn_put_be32(w->head + INGEST_HEAD_ENTRY * (w->merging - 1), nd);
 			lsn_put_be64(w->head + INGEST_HEAD_ENTRY * (w->merging - 1) + 4, ns);
@@ -1584,6 +1621,12 @@ maybe_merge(struct writer *w, struct share_bufs *sb, lsn_err *err)
 			rc = lsn_fail(err, LSN_EIO, "merge slice %u: a test's failure", slice);
 		if (rc == 0)
 			rc = store_batch_commit(w->mb, err);
+		if (rc != 0 && saved != NULL) {
+			memcpy(w->head, saved, saved_len);
+			memset(w->head + saved_len, 0, w->head_len - saved_len);
+		}
+		pthread_mutex_unlock(&w->head_mu);
+		lsn_wipe_free(saved, saved_len + 1); /* opened index contents */
 		if (rc == 0)
 			w->slices_done = slice + 1;
 	}
@@ -1591,7 +1634,6 @@ maybe_merge(struct writer *w, struct share_bufs *sb, lsn_err *err)
 		w->merged_upto = w->merging;
 		w->merging = 0;
 		w->slices_done = 0;
-		w->nrecent = 0;
 	} else { /* what the failed slice queued goes with it */
 		store_batch_free(w->mb);
 		w->mb = NULL;
@@ -1612,17 +1654,16 @@ ingest_merge_after(size_t batch_docs)
 }
 
 /*
- * The merge of the recent batches runs beside the next batch: started
- * after the commit that makes merge_after batches recent, it reads,
- * merges and commits its slices while the writer takes that batch's
- * documents and the workers prepare them, and the next commit waits for
- * it first (the batch's blocks go to the recent databases it empties).
- * Inside a commit, as until 2026-12-06, the workers prepared documents
- * only until the queue was full, then waited for each slice's serial
- * parts (its read and its commit): a quarter of both cores idle for most
- * of a second a merge.  Anything the merge touches (mb, merging,
- * slices_done, merged_upto, nrecent, head, tasks) the writer leaves alone
- * until merge_join().
+ * The merge of the recent batches runs in a thread of its own, started
+ * by the writer once merge_after batches are recent: it reads, merges and
+ * commits its slices while the writer takes the next batches' documents,
+ * builds their blocks and commits them.  Until 2026-12-07 the next commit
+ * waited for it (its batch's blocks went to the recent databases a slice
+ * emptied): at 1,000,000 reports, 31 merges held the writer 235-760 ms
+ * each, about 18 s of a 136 s ingest.  A slice now empties them of the
+ * merge's batches only (store.h).  Inside a commit, as until 2026-12-06,
+ * the workers prepared documents only until the queue was full, then
+ * waited for each slice's serial parts (its read and its commit).
  */
 static void *
 merge_main(void *arg)
@@ -1631,12 +1672,13 @@ merge_main(void *arg)
 	struct share_bufs sb = { 0 };
 
 	pthread_setname_np(pthread_self(), "lsn-merge");
-	w->merge_rc = maybe_merge(w, &sb, &w->merge_err);
+	w->merge_rc = merge_run(w, &sb, &w->merge_err);
 	share_bufs_free(&sb);
+	__atomic_store_n(&w->merge_finished, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-/* Wait for the merge beside the batch, if one runs: its result. */
+/* Wait for the merge, if one runs: its result. */
 static int
 merge_join(struct writer *w, lsn_err *err)
 {
@@ -1652,20 +1694,54 @@ merge_join(struct writer *w, lsn_err *err)
 	return rc;
 }
 
+/* A merge is due (the writer's view: while one runs, the next). */
+static int
+merge_due(const struct writer *w)
+{
+	return w->nrecent >= w->merge_after || (!w->merger_running && w->merging != 0);
+}
+
+/*
+ * Start the merge that is due, if none runs: a new one's number is taken
+ * first, so that every batch after it is numbered after it (the batch
+ * being taken has none yet).  With no thread, it runs here if `here`,
+ * else is left for the next commit.
+ */
+static int
+merge_start(struct writer *w, int here, lsn_err *err)
+{
+	if (w->merger_running || !merge_due(w))
+		return 0;
+	if (store_batch_number(w->b) != 0)
+		return lsn_fail(err, LSN_EINTERNAL, "a merge started with a batch numbered");
+	if (w->merging == 0) {
+		w->merging = store_merge_number(w->r->st);
+		w->slices_done = 0;
+		w->nrecent = 0; /* they are the merge's */
+	}
+	w->merge_finished = 0;
+	if (pthread_create(&w->merger, NULL, merge_main, w) == 0) {
+		w->merger_running = 1;
+		__atomic_add_fetch(&ingest__merges_beside, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	return here ? merge_run(w, &w->bufs, err) : 0;
+}
+
 /* Add the batch's postings, one block per word, and commit everything;
- * with more (documents may follow), start the merge of the recent
- * batches once they are due, beside the next batch. */
+ * start the merge of the recent batches once they are due, beside this
+ * batch or, with more (documents may follow), the next. */
 static int
 commit(struct writer *w, int more, lsn_err *err)
 {
 	const acl_data *data = w->r->data;
 	bucketed *run;
-	int rc = 0;
+	int rc = 0, head_locked = 0;
 
 	store_snap_end(w->sn); /* no snapshot may be held across a commit */
 	w->sn = NULL;
 	if (w->npend == 0)
-		return merge_join(w, err);
+		return 0;
 	/* Bucket the postings by word, then walk the words in blind order (so
 	 * the batch's keys are written in order, at the end of the tree). */
 	/* Both kept between batches: their pages are faulted in once. */
@@ -1719,21 +1795,26 @@ commit(struct writer *w, int more, lsn_err *err)
 		}
 	}
 	size_t nw = sort_words(w->words, w->nwords, order, w->buckets);
-	/* The merge beside this batch before its blocks (the snapshot ended:
-	 * a merge that must grow the map waits for none of the writer's); the
-	 * postings above are bucketed and their words sorted meanwhile, which
-	 * touches nothing the merge does. */
-	if ((rc = merge_join(w, err)) != 0)
-		goto done; /* this batch is not stored: the run stops */
-	/* A merge not started beside a batch (one left by a crash, the first
-	 * batch of a run into recent batches, no thread): here. */
-	if (nw > 0)
-		rc = maybe_merge(w, &w->bufs, err);
-	if (rc == 0)
-		rc = build_blocks(w, order, nw, err);
-	/* The batch's newest report (the first after the sort) in the head. */
+	/* A merge that failed: this batch is not stored, the run stops.  One
+	 * due while the last still runs waits for it (the merges fall behind
+	 * the batches: the writer waits rather than let recent batches pile
+	 * up), and one not started beside a batch (left by a crash or by the
+	 * run before, or no thread) starts here, beside this one. */
+	if (w->merger_running &&
+	    (w->nrecent >= w->merge_after || __atomic_load_n(&w->merge_finished, __ATOMIC_ACQUIRE)))
+		rc = merge_join(w, err);
+	if (rc == 0 && nw > 0)
+		rc = merge_start(w, 1, err);
+	if (rc != 0)
+		goto done;
+	if ((rc = build_blocks(w, order, nw, err)) != 0)
+		goto done;
+	/* The head, this batch's newest report (the first after the sort) on
+	 * it, changed and committed under head_mu: as merge_run() does. */
 	uint64_t number = store_batch_number(w->b);
-	if (rc == 0 && number > 0 && w->nreps > 0) {
+	pthread_mutex_lock(&w->head_mu);
+	head_locked = 1;
+	if (number > 0 && w->nreps > 0) {
 		size_t hat = INGEST_HEAD_ENTRY * (number - 1);
 		if (head_room(w, number) != 0) {
 			rc = lsn_fail(err, LSN_EINTERNAL, "out of memory");
@@ -1744,9 +1825,6 @@ commit(struct writer *w, int more, lsn_err *err)
 		w->nrecent++;
 		rc = store_batch_put_index_head(w->b, w->head, w->head_len, err);
 	}
-done:
-	if (rc != 0) /* failed before the join: the merge is waited for all the same */
-		(void)merge_join(w, NULL);
 	if (rc == 0)
 		rc = store_batch_put_meta(w->b, "data/acl-version", acl_data_version(data),
 		    strlen(acl_data_version(data)), err);
@@ -1755,13 +1833,13 @@ done:
 		    strlen(INGEST_INDEX_FORMAT), err);
 	if (rc == 0)
 		rc = store_batch_commit(w->b, err);
+done:
+	if (head_locked)
+		pthread_mutex_unlock(&w->head_mu);
 	if (rc == 0)
 		start_training(w);
-	if (rc == 0 && more && (w->merging != 0 || w->nrecent >= w->merge_after) &&
-	    pthread_create(&w->merger, NULL, merge_main, w) == 0) {
-		w->merger_running = 1; /* else the next commit merges, as below */
-		__atomic_add_fetch(&ingest__merges_beside, 1, __ATOMIC_RELAXED);
-	}
+	if (rc == 0 && more)
+		(void)merge_start(w, 0, NULL); /* no thread: the next commit's */
 	if (rc == 0 && w->seen != NULL) /* the filter holds what the store holds */
 		for (size_t i = 0; i < w->npend; i++)
 			if (w->pend[i].status == INGEST_STORED)
@@ -1769,7 +1847,9 @@ done:
 				    strlen(w->pend[i].job->id));
 	if (rc != 0) {
 		lsn_err lerr;
-		/* The head as the store still has it (a merge did not land). */
+		/* The head as the store still has it, once the merge is done
+		 * (the run stops: it is not waited for otherwise). */
+		(void)merge_join(w, NULL);
 		if (load_head(w->r->st, w, &lerr) != 0) {
 			lsn_wipe_free(w->head, w->head_len);
 			w->head = NULL;
@@ -2186,6 +2266,7 @@ ingest_run(store *st, const acl_data *data, ingest_parser *parser,
 	pthread_cond_init(&r.done, NULL);
 	pthread_cond_init(&r.space, NULL);
 	pthread_cond_init(&r.built, NULL);
+	pthread_mutex_init(&w.head_mu, NULL);
 	w.r = &r;
 	w.sum = sum;
 	w.merge_after = ingest_merge_after(batch_docs);
@@ -2342,8 +2423,10 @@ out:
 	lsn_wipe_free(w.pent, w.cap_pent * sizeof(*w.pent)); /* as reps and post */
 	free(w.order);
 	free(w.buckets);
-	for (unsigned k = 0; k < BUILD_TASKS; k++)
+	for (unsigned k = 0; k < BUILD_TASKS; k++) {
 		store_blocks_free(w.tasks[k].out);
+		store_blocks_free(w.mtasks[k].out);
+	}
 	share_bufs_free(&w.bufs);
 	free(w.words);
 	free(w.slots);
@@ -2364,5 +2447,6 @@ out:
 	pthread_cond_destroy(&r.space);
 	pthread_cond_destroy(&r.built);
 	pthread_mutex_destroy(&r.mu);
+	pthread_mutex_destroy(&w.head_mu);
 	return rc;
 }

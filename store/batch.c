@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -513,6 +514,17 @@ store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
 	return put_block(b, key, block, len, err);
 }
 
+uint64_t
+store_merge_number(store *st)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&st->pool_lock);
+	n = st->next_batch++;
+	pthread_mutex_unlock(&st->pool_lock);
+	return n;
+}
+
 int
 store_batch_merge_slice(store_batch *b, uint64_t *into, unsigned slice, lsn_err *err)
 {
@@ -520,11 +532,8 @@ store_batch_merge_slice(store_batch *b, uint64_t *into, unsigned slice, lsn_err 
 
 	if (slice >= STORE_MERGE_SLICES || b->number != 0 || (b->merged != 0 && b->merged != *into))
 		return lsn_fail(err, LSN_EINTERNAL, "a merge slice out of place");
-	if (*into == 0) { /* a new merge: a number above every recent batch */
-		pthread_mutex_lock(&b->st->pool_lock);
-		*into = b->st->next_batch++;
-		pthread_mutex_unlock(&b->st->pool_lock);
-	}
+	if (*into == 0) /* a new merge */
+		*into = store_merge_number(b->st);
 	if ((rc = push(b, OP_MERGE, NULL, 0, NULL, 0, *into, err)) != 0)
 		return rc;
 	b->ops[b->n - 1].off = slice;
@@ -646,10 +655,90 @@ put_serial(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
 }
 
 /*
+ * The entries of a slice's recent database (blocks or packs) of batches
+ * after `after`: committed beside the merge into `after`, they are not
+ * its to empty.  Copied out (sealed: no plaintext) before the database is
+ * emptied and put back after, in key order; a few batches' sixteenths of
+ * a batch's blocks, where walking the merged ones to delete them one by
+ * one would rewrite every leaf they are in.
+ */
+struct kept {
+	uint8_t *buf; /* value length (8), key, value; one after another */
+	size_t len, cap;
+};
+
+static int
+keep_after(MDB_txn *txn, MDB_dbi db, uint64_t after, struct kept *kp)
+{
+	MDB_cursor *c;
+	uint8_t from[8];
+	MDB_val k = { 8, from }, v;
+	int rc;
+
+	lsn_put_be64(from, after + 1);
+	if ((rc = mdb_cursor_open(txn, db, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		size_t need = 8 + k.mv_size + v.mv_size;
+		if (k.mv_size != 8 + STORE_BLIND_LEN) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (kp->len + need > kp->cap) {
+			size_t cap = (kp->len + need) * 2;
+			uint8_t *nb = realloc(kp->buf, cap);
+			if (nb == NULL) {
+				rc = ENOMEM;
+				break;
+			}
+			kp->buf = nb;
+			kp->cap = cap;
+		}
+		lsn_put_be64(kp->buf + kp->len, v.mv_size);
+		memcpy(kp->buf + kp->len + 8, k.mv_data, k.mv_size);
+		memcpy(kp->buf + kp->len + 8 + k.mv_size, v.mv_data, v.mv_size);
+		kp->len += need;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+put_kept(MDB_txn *txn, MDB_dbi db, const struct kept *kp)
+{
+	int rc = 0;
+
+	for (size_t at = 0; at < kp->len && rc == 0;) {
+		MDB_val k = { 8 + STORE_BLIND_LEN, kp->buf + at + 8 };
+		MDB_val v = { lsn_get_be64(kp->buf + at), kp->buf + at + 8 + k.mv_size };
+		rc = mdb_put(txn, db, &k, &v, MDB_APPEND);
+		at += 8 + k.mv_size + v.mv_size;
+	}
+	return rc;
+}
+
+/* Empty db but for its entries of batches after `after`. */
+static int
+empty_upto(MDB_txn *txn, MDB_dbi db, uint64_t after)
+{
+	struct kept kp = { 0 };
+	int rc;
+
+	if ((rc = keep_after(txn, db, after, &kp)) == 0 &&
+	    (rc = mdb_drop(txn, db, 0)) == 0)
+		rc = put_kept(txn, db, &kp);
+	free(kp.buf);
+	return rc;
+}
+
+/*
  * OP_MERGE: slice o->off of the term space has been merged into batch
  * o->serial (its blocks are in this batch): its recent database is
- * emptied, and meta "merging" says so (that number, then the slices
- * done), or after the last slice "merged-upto" moves to it.
+ * emptied of the batches before that number, and meta "merging" says so
+ * (that number, then the slices done), or after the last slice
+ * "merged-upto" moves to it.  Batches after it, committed while the merge
+ * went on, stay recent.
  */
 static int
 merge_slice(store_batch *b, MDB_txn *txn, const struct op *o)
@@ -660,10 +749,10 @@ merge_slice(store_batch *b, MDB_txn *txn, const struct op *o)
 	MDB_val muk = { 11, (void *)"merged-upto" }, muv = { sizeof(mu), mu };
 	int rc;
 
-	/* The slice's recent blocks are all merged: emptied (LMDB walks the
-	 * slice's pages to free them, a sixteenth of the recent ones). */
-	if ((rc = mdb_drop(txn, st->recent[o->off], 0)) != 0 ||
-	    (rc = mdb_drop(txn, st->recent_packs[o->off], 0)) != 0)
+	/* The slice's merged blocks are emptied (LMDB walks the slice's pages
+	 * to free them, a sixteenth of the recent ones). */
+	if ((rc = empty_upto(txn, st->recent[o->off], o->serial)) != 0 ||
+	    (rc = empty_upto(txn, st->recent_packs[o->off], o->serial)) != 0)
 		return rc;
 	if (o->off + 1 < STORE_MERGE_SLICES) {
 		lsn_put_be64(mv, o->serial);

@@ -1130,11 +1130,12 @@ unpack_slice(store_snap *sn, unsigned slice, const store_recent_ent *packs, size
 	return rc;
 }
 
-/* Every entry of db (a slice's recent blocks or packs) onto *e, their
- * keys copied to *keys (malloc'd) if keys is not NULL. */
+/* Every entry of db (a slice's recent blocks or packs) of a batch before
+ * `below` onto *e, their keys copied to *keys (malloc'd) if keys is not
+ * NULL. */
 static int
-list_db(store_snap *sn, MDB_dbi db, store_recent_ent **e, size_t *n, size_t *cap,
-    uint8_t **keys, lsn_err *err)
+list_db(store_snap *sn, MDB_dbi db, uint64_t below, store_recent_ent **e, size_t *n,
+    size_t *cap, uint8_t **keys, lsn_err *err)
 {
 	MDB_cursor *c = NULL;
 	MDB_stat ms;
@@ -1155,6 +1156,10 @@ list_db(store_snap *sn, MDB_dbi db, store_recent_ent **e, size_t *n, size_t *cap
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 8 + STORE_BLIND_LEN) {
 			rc = lsn_fail(err, LSN_EINPUT, "a malformed key among the recent postings");
+			break;
+		}
+		if (lsn_get_be64(k.mv_data) >= below) { /* keys begin with the batch */
+			rc = MDB_NOTFOUND;
 			break;
 		}
 		if (keys != NULL && nk == kcap) { /* a snapshot's count holds */
@@ -1188,7 +1193,8 @@ list_db(store_snap *sn, MDB_dbi db, store_recent_ent **e, size_t *n, size_t *cap
 }
 
 int
-store_recent_slice(store_snap *sn, unsigned slice, store_recent *out, lsn_err *err)
+store_recent_slice(store_snap *sn, unsigned slice, uint64_t below, store_recent *out,
+    lsn_err *err)
 {
 	store_recent_ent *e = NULL, *packs = NULL;
 	size_t cap = 0, n = 0, nblocks, np = 0, pcap = 0;
@@ -1205,10 +1211,10 @@ store_recent_slice(store_snap *sn, unsigned slice, store_recent *out, lsn_err *e
 	 * what is read, which bound it.  The keys are copied, so that the
 	 * sort, which goes from batch to batch, reads none of the map. */
 	store__map_slice(sn->st, 1);
-	rc = list_db(sn, sn->st->recent[slice], &e, &n, &cap, &out->keys, err);
+	rc = list_db(sn, sn->st->recent[slice], below, &e, &n, &cap, &out->keys, err);
 	nblocks = n;
 	if (rc == 0)
-		rc = list_db(sn, sn->st->recent_packs[slice], &packs, &np, &pcap, NULL, err);
+		rc = list_db(sn, sn->st->recent_packs[slice], below, &packs, &np, &pcap, NULL, err);
 	if (rc == 0 && np > 0)
 		rc = unpack_slice(sn, slice, packs, np, &e, &n, &cap, out, err);
 	store__map_slice(sn->st, 0);

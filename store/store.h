@@ -575,20 +575,24 @@ int store_batch_add_blocks(store_batch *b, store_blocks *bl, lsn_err *err);
  * each slice in a batch of its own, which holds no blocks of its own
  * (store_batch_put_postings refuses them), so that its memory is a
  * slice's:
- *   - store_recent_slice() lists the recent blocks of a slice, term by
- *     term, each term's oldest batch first (pointing into the snapshot);
+ *   - its number, above every batch it merges, comes first:
+ *     store_merge_number() (or store_batch_merge_slice with *into 0);
+ *     batches numbered after it may be committed while it goes on, and
+ *     are not its;
+ *   - store_recent_slice(sn, slice, into, ...) lists the recent blocks of
+ *     a slice of the batches before into, term by term, each term's
+ *     oldest batch first (pointing into the snapshot);
  *   - the caller opens them (store_block_open), merges each term's into
  *     one block and puts it with store_blocks_put() under batch number
- *     *into (store_batch_merge_slice gives it, above every recent batch,
- *     with the first slice: pass 0; then the same number);
+ *     into;
  *   - store_batch_merge_slice(b, &into, slice) and store_batch_add_blocks
  *     queue them; the commit records the slices done and empties the
- *     slice's recent database.  After the last, the recent batches hold
- *     no blocks.
+ *     slice's recent databases of the batches before into.  After the
+ *     last, only batches after into hold recent blocks.
  * A reader finds each term's blocks in exactly one place meanwhile: those
  * of a slice done under the merge's number, the others under their
  * batches'.  A merge left unfinished (a crash) is finished by the next
- * (store_postings_merging).
+ * (store_postings_merging), with the same number.
  */
 #define STORE_MERGE_SLICES 16
 typedef struct store_recent_ent {
@@ -604,7 +608,8 @@ typedef struct store_recent {
 	size_t plain_len;
 	uint8_t *keys;      /* the sealed blocks' keys */
 } store_recent;
-int store_recent_slice(store_snap *sn, unsigned slice, store_recent *out, lsn_err *err);
+int store_recent_slice(store_snap *sn, unsigned slice, uint64_t below, store_recent *out,
+    lsn_err *err);
 /* Free what store_recent_slice() gave (the opened blocks wiped). */
 void store_recent_free(store_recent *r);
 /* Open a block found by store_recent_slice() (any thread): as
@@ -612,6 +617,8 @@ void store_recent_free(store_recent *r);
 int store_block_open(store *st, const store_recent_ent *e, uint8_t **buf, size_t *cap,
     size_t *len, lsn_err *err);
 int store_batch_merge_slice(store_batch *b, uint64_t *into, unsigned slice, lsn_err *err);
+/* A new merge's number: above every batch numbered so far (any thread). */
+uint64_t store_merge_number(store *st);
 /* A merge under way: 1 and its number and the slices done, or 0. */
 int store_postings_merging(store_snap *sn, uint64_t *into, unsigned *slices_done);
 

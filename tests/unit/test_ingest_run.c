@@ -213,6 +213,65 @@ on_fate(void *ctx, const ingest_result *r)
 		f->other++;
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The reports the index finds under INGEST_EVERY_REPORT, over every batch
+ * on the head (merged or recent): each stored report, each of its
+ * portions once, however the merges and batches around them went. */
+static void
+assert_every_report_once(store *st)
+{
+	uint8_t every[STORE_BLIND_LEN], *head = NULL, *buf = NULL;
+	size_t head_len = 0, cap = 0, len, n = 0, pcap = 0;
+	uint64_t *serials = NULL, into = 0;
+	unsigned done = 0;
+	int merging;
+	ingest_posting *p = NULL;
+	store_snap *sn;
+	lsn_err err;
+
+	store_blind(st, INGEST_EVERY_REPORT, strlen(INGEST_EVERY_REPORT), every);
+	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
+	merging = store_postings_merging(sn, &into, &done);
+	assert_int_equal(ingest_head_read(sn, &head, &head_len, &err), 0);
+	for (uint64_t b = 1; b <= head_len / INGEST_HEAD_ENTRY; b++) {
+		uint32_t d;
+		uint64_t serial;
+		if (!ingest_head_get(head, head_len, b, &d, &serial))
+			continue;
+		assert_int_equal(store_postings_read_batch(sn, every, b, &buf, &cap, &len, NULL,
+				     NULL, &err), 0);
+		/* A batch on the head has reports; but a merge under way has
+		 * the word's only if its slice is done, and its batches only
+		 * if not. */
+		assert_true(len > 0 || (merging && b > store_postings_merged_upto(sn) && b <= into));
+		if (len > 0)
+			assert_int_equal(ingest_block_decode(buf, len, &p, &n, &pcap), 0);
+	}
+	serials = malloc((n + 1) * sizeof(*serials));
+	assert_non_null(serials);
+	for (size_t i = 0; i < n; i++) /* a posting a portion */
+		serials[i] = p[i].serial << 16 | p[i].portion;
+	qsort(serials, n, sizeof(*serials), cmp_u64);
+	size_t reports = n > 0;
+	for (size_t i = 1; i < n; i++) {
+		assert_true(serials[i] != serials[i - 1]);
+		reports += serials[i] >> 16 != serials[i - 1] >> 16;
+	}
+	assert_int_equal(reports, store_record_count(sn));
+	store_snap_end(sn);
+	free(serials);
+	free(p);
+	free(buf);
+	free(head);
+}
+
 static void
 test_run__a_failed_merge_beside_a_batch_loses_nothing(void **state)
 {
@@ -241,15 +300,17 @@ test_run__a_failed_merge_beside_a_batch_loses_nothing(void **state)
 	assert_int_equal(ingest_parser_new(&parser, data, &err), 0);
 
 	/* Merges every 4 batches of 3; the first one's third slice fails, in
-	 * its thread, while the fifth batch is taken: that batch is not
-	 * stored, the run stops, and every report it said was stored is. */
+	 * its thread, while the next batches are taken and committed (up to
+	 * four, numbered after it, recent): the first commit to begin after
+	 * it is not stored, the run stops, and every report it said was
+	 * stored is, and found once by the index. */
 	ingest__merge_reports = 12;
 	ingest__merge_fail_slice = 3;
 	io.ctx = &f1;
 	assert_int_equal(ingest_run(st, data, parser, paths, 1, &io, &sum, &err), LSN_EIO);
 	ingest__merge_fail_slice = 0;
 	assert_non_null(strstr(err.msg, "merge slice 2"));
-	assert_true(f1.stored >= 4 && f1.stored <= 12);
+	assert_true(f1.stored >= 4 && f1.stored <= 24);
 	assert_true(f1.unwritten >= 1);
 	assert_int_equal(f1.other, 0);
 	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
@@ -257,9 +318,10 @@ test_run__a_failed_merge_beside_a_batch_loses_nothing(void **state)
 	assert_true(store_postings_merging(sn, &into, &done)); /* two slices of it done */
 	assert_int_equal(done, 2);
 	store_snap_end(sn);
+	assert_every_report_once(st);
 
-	/* The same input again: the merge is finished, the rest stored, what
-	 * was stored found already there. */
+	/* The same input again: the merge is finished (beside the batches
+	 * after it), the rest stored, what was stored found already there. */
 	io.ctx = &f2;
 	assert_int_equal(ingest_run(st, data, parser, paths, 1, &io, &sum, &err), 0);
 	ingest__merge_reports = INGEST_MERGE_REPORTS;
@@ -271,6 +333,7 @@ test_run__a_failed_merge_beside_a_batch_loses_nothing(void **state)
 	store_snap_end(sn);
 	count_batches(st);
 	assert_true(merges_seen >= 3);
+	assert_every_report_once(st);
 
 	ingest_parser_free(parser);
 	acl_data_free(data);

@@ -884,7 +884,7 @@ list_slice0(store *st, size_t n, long *faults, long *kib, size_t *leaves)
 	assert_int_equal(mdb_stat(sn->txn, st->recent[0], &ms), 0);
 	*leaves = ms.ms_leaf_pages;
 	*faults = thread_faults();
-	assert_int_equal(store_recent_slice(sn, 0, &rs, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 0, UINT64_MAX, &rs, &err), 0);
 	*faults = thread_faults() - *faults;
 	*kib = map_rss_kib(st) - before;
 	assert_int_equal(rs.n, n);
@@ -1852,7 +1852,7 @@ test_store_postings__merge_slices_read_from_one_place(void **state)
 	}
 	/* Slice 0 holds ta's blocks, oldest batch first; slice 9 tb's. */
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_recent_slice(sn, 0, &rs, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 0, UINT64_MAX, &rs, &err), 0);
 	e = rs.e;
 	n = rs.n;
 	assert_int_equal(n, 3);
@@ -1867,7 +1867,7 @@ test_store_postings__merge_slices_read_from_one_place(void **state)
 		free(buf);
 	}
 	store_recent_free(&rs);
-	assert_int_equal(store_recent_slice(sn, 1, &rs, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 1, UINT64_MAX, &rs, &err), 0);
 	e = rs.e;
 	n = rs.n;
 	assert_int_equal(n, 0);
@@ -1908,7 +1908,7 @@ test_store_postings__merge_slices_read_from_one_place(void **state)
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
 	assert_false(store_postings_merging(sn, &got_into, &done));
 	assert_int_equal(store_postings_merged_upto(sn), into);
-	assert_int_equal(store_recent_slice(sn, 9, &rs, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 9, UINT64_MAX, &rs, &err), 0);
 	e = rs.e;
 	n = rs.n;
 	assert_int_equal(n, 0);
@@ -1926,12 +1926,123 @@ test_store_postings__merge_slices_read_from_one_place(void **state)
 	assert_true(nb[0] > into);
 	assert_string_equal(block_of_batch(f->st, ta, nb[0]), "a4");
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_recent_slice(sn, 0, &rs, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 0, UINT64_MAX, &rs, &err), 0);
 	e = rs.e;
 	n = rs.n;
 	assert_int_equal(n, 1);
 	store_recent_free(&rs);
 	store_snap_end(sn);
+	store_batch_free(b);
+}
+
+/* The recent entries of slice `slice` of batches before `below`. */
+static size_t
+recent_count(store *st, unsigned slice, uint64_t below)
+{
+	store_snap *sn = NULL;
+	store_recent rs = { 0 };
+	size_t n;
+	lsn_err err;
+
+	assert_int_equal(store_snap_begin(st, &sn, &err), 0);
+	assert_int_equal(store_recent_slice(sn, slice, below, &rs, &err), 0);
+	n = rs.n;
+	store_recent_free(&rs);
+	store_snap_end(sn);
+	return n;
+}
+
+/*
+ * Batches committed while a merge goes on (numbered after it) are not
+ * the merge's: a slice's commit empties its recent databases of the
+ * batches before the merge's number only, and the later batches' blocks,
+ * whole or in packs, stay found under their own numbers, before, during
+ * and after the merge, and are listed for the next merge.
+ */
+static void
+test_store_postings__a_merge_keeps_the_batches_after_it(void **state)
+{
+	struct fx *f = *state;
+	uint8_t ta[STORE_BLIND_LEN] = { 0x05 }, tc[STORE_BLIND_LEN] = { 0x06 };
+	uint8_t tb[STORE_BLIND_LEN] = { 0x95 };
+	uint64_t nb[3], into, into2, got;
+	store_batch *b = NULL;
+	store_blocks *bl = store_blocks_new(f->st);
+	store_snap *sn = NULL;
+	unsigned done;
+	lsn_err err;
+
+	memset(ta + 1, 0xaa, sizeof(ta) - 1);
+	memset(tc + 1, 0xcc, sizeof(tc) - 1);
+	memset(tb + 1, 0xbb, sizeof(tb) - 1);
+	assert_non_null(bl);
+	assert_int_equal(store_batch_new(f->st, &b, &err), 0);
+	/* Each batch: ta's block whole, tc's in a pack (small), tb's whole. */
+	for (int i = 0; i < 3; i++) {
+		char a[3] = { 'a', (char)('1' + i), 0 }, c[3] = { 'c', (char)('1' + i), 0 };
+		char bb[3] = { 'b', (char)('1' + i), 0 };
+		if (i == 2) { /* the merge's number is taken before the third */
+			into = store_merge_number(f->st);
+			assert_true(into > nb[1]);
+		}
+		assert_int_equal(store_batch_put_postings(b, ta, a, 2, &err), 0);
+		assert_int_equal(store_batch_put_postings(b, tb, bb, 2, &err), 0);
+		nb[i] = store_batch_postings_number(b);
+		store_blocks_clear(bl);
+		assert_int_equal(store_blocks_put(bl, nb[i], tc, c, 2, NULL, 0, &err), 0);
+		assert_int_equal(store_batch_add_blocks(b, bl, &err), 0);
+		assert_int_equal(store_batch_commit(b, &err), 0);
+	}
+	assert_true(nb[2] > into);
+	/* The merge lists the two batches before it, every block of slice 0. */
+	assert_int_equal(recent_count(f->st, 0, into), 4);
+	assert_int_equal(recent_count(f->st, 0, UINT64_MAX), 6);
+	/* Slice 0 merged: ta and tc of the first two under its number, the
+	 * third batch's where they were. */
+	store_blocks_clear(bl);
+	assert_int_equal(store_batch_merge_slice(b, &into, 0, &err), 0);
+	assert_int_equal(store_blocks_put(bl, into, ta, "A", 1, NULL, 0, &err), 0);
+	assert_int_equal(store_blocks_put(bl, into, tc, "C", 1, NULL, 0, &err), 0);
+	assert_int_equal(store_batch_add_blocks(b, bl, &err), 0);
+	assert_int_equal(store_batch_commit(b, &err), 0);
+	assert_int_equal(recent_count(f->st, 0, into), 0);
+	assert_int_equal(recent_count(f->st, 0, UINT64_MAX), 2);
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(block_of_batch(f->st, ta, nb[i]), "");
+		assert_string_equal(block_of_batch(f->st, tc, nb[i]), "");
+		assert_int_equal(block_of_batch(f->st, tb, nb[i])[1], '1' + i);
+	}
+	assert_string_equal(block_of_batch(f->st, ta, into), "A");
+	assert_string_equal(block_of_batch(f->st, tc, into), "C");
+	assert_string_equal(block_of_batch(f->st, ta, nb[2]), "a3");
+	assert_string_equal(block_of_batch(f->st, tc, nb[2]), "c3");
+	assert_string_equal(block_of_batch(f->st, tb, nb[2]), "b3");
+	/* The other slices (tb's is 9). */
+	for (unsigned s = 1; s < STORE_MERGE_SLICES; s++) {
+		store_blocks_clear(bl);
+		assert_int_equal(store_batch_merge_slice(b, &into, s, &err), 0);
+		if (s == 9) {
+			assert_int_equal(store_blocks_put(bl, into, tb, "B", 1, NULL, 0, &err), 0);
+			assert_int_equal(store_batch_add_blocks(b, bl, &err), 0);
+		}
+		assert_int_equal(store_batch_commit(b, &err), 0);
+	}
+	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
+	assert_false(store_postings_merging(sn, &got, &done));
+	assert_int_equal(store_postings_merged_upto(sn), into);
+	store_snap_end(sn);
+	assert_string_equal(block_of_batch(f->st, tb, nb[1]), "");
+	assert_string_equal(block_of_batch(f->st, tb, into), "B");
+	assert_string_equal(block_of_batch(f->st, ta, nb[2]), "a3");
+	assert_string_equal(block_of_batch(f->st, tc, nb[2]), "c3");
+	assert_string_equal(block_of_batch(f->st, tb, nb[2]), "b3");
+	/* The next merge finds the third batch's, and only them. */
+	into2 = store_merge_number(f->st);
+	assert_true(into2 > nb[2]);
+	assert_int_equal(recent_count(f->st, 0, into2), 2);
+	assert_int_equal(recent_count(f->st, 9, into2), 1);
+	assert_int_equal(recent_count(f->st, 0, nb[2]), 0);
+	store_blocks_free(bl);
 	store_batch_free(b);
 }
 
@@ -2047,7 +2158,7 @@ test_store_postings__small_blocks_packed(void **state)
 	/* The merge's view: every block, term by term, oldest batch first. */
 	for (unsigned s = 0; s < STORE_MERGE_SLICES; s++) {
 		store_recent rs;
-		assert_int_equal(store_recent_slice(sn, s, &rs, &err), 0);
+		assert_int_equal(store_recent_slice(sn, s, UINT64_MAX, &rs, &err), 0);
 		for (size_t e = 0; e < rs.n; e++) {
 			unsigned i = NT, k = lsn_get_be64(rs.e[e].key) == number[1];
 			size_t want;
@@ -2155,7 +2266,7 @@ test_store_postings__slice_in_term_order(void **state)
 		assert_int_equal(store_batch_commit(b, &err), 0);
 	}
 	assert_int_equal(store_snap_begin(f->st, &sn, &err), 0);
-	assert_int_equal(store_recent_slice(sn, 0, &rs, &err), 0);
+	assert_int_equal(store_recent_slice(sn, 0, UINT64_MAX, &rs, &err), 0);
 	e = rs.e;
 	n = rs.n;
 	assert_int_equal(n, (size_t)count);
@@ -2785,6 +2896,7 @@ main(void)
 		T(test_store_postings__blocks_sealed_apart_in_shares),
 		T(test_store_postings__index_head_beside_entries),
 		T(test_store_postings__merge_slices_read_from_one_place),
+		T(test_store_postings__a_merge_keeps_the_batches_after_it),
 		T(test_store_postings__slice_in_term_order),
 		T(test_store_postings__small_blocks_packed),
 		T(test_store_postings__read_into_caller_buffer),
