@@ -1574,9 +1574,15 @@ merge_run(struct writer *w, struct share_bufs *sb, lsn_err *err)
 		}
 		ents = rs.e;
 		n = rs.n;
-		per = n / BUILD_TASKS + 1;
-		for (size_t i = 0; i < n; i++) { /* shares of whole terms */
-			if (i + 1 < n && (i + 1 - from < per || nt + 1 == BUILD_TASKS ||
+		/* Shares of whole terms and about equal bytes: the work, and the
+		 * sealed blocks each share holds until the commit. */
+		size_t total = 0, acc = 0;
+		for (size_t i = 0; i < n; i++)
+			total += ents[i].len;
+		per = total / BUILD_TASKS + 1;
+		for (size_t i = 0; i < n; i++) {
+			acc += ents[i].len;
+			if (i + 1 < n && (acc < per * (nt + 1) || nt + 1 == BUILD_TASKS ||
 				memcmp(ents[i + 1].key + 8, ents[i].key + 8, STORE_BLIND_LEN) == 0))
 				continue;
 			struct build_task *t = &w->mtasks[nt++];

@@ -289,9 +289,13 @@ seal_into(store_blocks *bl, const uint8_t key[8 + STORE_BLIND_LEN], const void *
 		return lsn_fail(err, LSN_EINPUT, "posting block too large");
 	need = klen + STORE__BLOCK_SEALED_LEN(len, nends ? nends : 1);
 	if (bl->cap - bl->len < need) {
-		size_t cap = bl->cap ? bl->cap : 1u << 20;
-		while (cap - bl->len < need)
-			cap *= 2;
+		/* A quarter more than needed, not twice: a set of blocks is
+		 * filled again and again (a share of each batch, of each merge
+		 * slice), so its buffer soon holds the largest, and sixteen of
+		 * them are kept at once (a commit's shares and a merge's). */
+		size_t cap = bl->len + need;
+		cap += cap / 4;
+		cap = cap < (256u << 10) ? 256u << 10 : (cap + 0xffff) & ~(size_t)0xffff;
 		uint8_t *p = realloc(bl->buf, cap);
 		if (p == NULL)
 			return lsn_fail(err, LSN_EINTERNAL, "out of memory");
