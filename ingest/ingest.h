@@ -620,20 +620,21 @@ ingest_postings_next(ingest_postings_cursor *c, ingest_posting *out)
 
 /*
  * Each ingest batch writes its own posting blocks, one per word, with the
- * recent batches' (store.h, "Merges"); the commit after
- * ingest_merge_after(batch size) recent batches merges them into one, so a
+ * recent batches' (store.h, "Merges"); once ingest_merge_after(batch
+ * size) recent batches hold blocks, a merge, in a thread of its own
+ * beside the next batches, merges them into one, so a
  * query reads one block a word for them, not one a batch: INGEST_MERGE_BATCHES,
  * or fewer (not under 2) when that many batches of the run's size would hold
  * more than INGEST_MERGE_REPORTS reports, so that a merge's memory (a slice
  * of its batches' blocks) does not grow with the batch size.  A store of
  * 1,000,000 reports then has about 31 merged batches and at most 16 recent
- * ones to read (8 at 4,000 reports a batch), not 250-500.
+ * ones to read (8 at 4,000 reports a batch), not 250-500.  A batch's
+ * commit waits for a merge only when the next is due before it is done.
  */
 #define INGEST_MERGE_BATCHES 16
 #define INGEST_MERGE_REPORTS 32000
 /* INGEST_MERGE_REPORTS, which tests lower; and the merges ingest ran
- * beside a batch (in a thread of their own while the next batch's
- * documents were taken), which tests count. */
+ * in a thread of their own beside the batches, which tests count. */
 extern size_t ingest__merge_reports, ingest__merges_beside;
 /* A test's failure: 1 + the merge slice whose commit fails (0: none). */
 extern unsigned ingest__merge_fail_slice;

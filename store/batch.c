@@ -676,36 +676,40 @@ keep_after(MDB_txn *txn, MDB_dbi db, uint64_t after, struct kept *kp)
 {
 	MDB_cursor *c;
 	uint8_t from[8];
-	MDB_val k = { 8, from }, v;
+	MDB_val k, v;
 	int rc;
 
 	lsn_put_be64(from, after + 1);
 	if ((rc = mdb_cursor_open(txn, db, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		size_t need = 8 + k.mv_size + v.mv_size;
-		if (k.mv_size != 8 + STORE_BLIND_LEN) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		if (kp->len + need > kp->cap) {
-			size_t cap = (kp->len + need) * 2;
-			uint8_t *nb = realloc(kp->buf, cap);
-			if (nb == NULL) {
-				rc = ENOMEM;
+	/* Measured, then copied: a few megabytes, allocated once. */
+	for (int copy = 0; copy < 2 && rc == 0; copy++) {
+		k.mv_size = 8;
+		k.mv_data = from;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			size_t need = 8 + k.mv_size + v.mv_size;
+			if (k.mv_size != 8 + STORE_BLIND_LEN ||
+			    (copy && kp->len + need > kp->cap)) {
+				rc = MDB_CORRUPTED;
 				break;
 			}
-			kp->buf = nb;
-			kp->cap = cap;
+			if (copy) {
+				lsn_put_be64(kp->buf + kp->len, v.mv_size);
+				memcpy(kp->buf + kp->len + 8, k.mv_data, k.mv_size);
+				memcpy(kp->buf + kp->len + 8 + k.mv_size, v.mv_data, v.mv_size);
+				kp->len += need;
+			} else {
+				kp->cap += need;
+			}
 		}
-		lsn_put_be64(kp->buf + kp->len, v.mv_size);
-		memcpy(kp->buf + kp->len + 8, k.mv_data, k.mv_size);
-		memcpy(kp->buf + kp->len + 8 + k.mv_size, v.mv_data, v.mv_size);
-		kp->len += need;
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+		if (rc == 0 && !copy && kp->cap > 0 && (kp->buf = malloc(kp->cap)) == NULL)
+			rc = ENOMEM;
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc;
 }
 
 static int
