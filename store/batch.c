@@ -493,15 +493,23 @@ store_batch_add_blocks(store_batch *b, store_blocks *bl, lsn_err *err)
 	return rc;
 }
 
+/* A batch's or a merge's number: like serials, never reused. */
+static uint64_t
+take_batch_number(store *st)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&st->pool_lock);
+	n = st->next_batch++;
+	pthread_mutex_unlock(&st->pool_lock);
+	return n;
+}
+
 uint64_t
 store_batch_postings_number(store_batch *b)
 {
-	if (b->number == 0) {
-		/* Like serials, a batch number is never reused. */
-		pthread_mutex_lock(&b->st->pool_lock);
-		b->number = b->st->next_batch++;
-		pthread_mutex_unlock(&b->st->pool_lock);
-	}
+	if (b->number == 0)
+		b->number = take_batch_number(b->st);
 	return b->number;
 }
 
@@ -521,12 +529,7 @@ store_batch_put_postings(store_batch *b, const uint8_t term[STORE_BLIND_LEN],
 uint64_t
 store_merge_number(store *st)
 {
-	uint64_t n;
-
-	pthread_mutex_lock(&st->pool_lock);
-	n = st->next_batch++;
-	pthread_mutex_unlock(&st->pool_lock);
-	return n;
+	return take_batch_number(st);
 }
 
 int
