@@ -15,7 +15,8 @@
  * seeded at random per process, so ids chosen to collide cost lookups,
  * never a wrong answer.  16 bits an id give about 0.24% false positives;
  * a filter is full beyond that and is then built again, twice as large,
- * up to INGEST_IDFILTER_MAX_BITS (16 MiB), past which it only fills up.
+ * up to INGEST_IDFILTER_MAX_BITS (16 MiB), past which it only fills up:
+ * 2 MiB up to about a million ids, 4 up to two, 8 up to four.
  */
 #include "config.h"
 
@@ -113,11 +114,29 @@ add_id(void *ctx, const char *id, size_t len)
 	return 0;
 }
 
+/*
+ * Half as many again as the store holds, at least: the run adds to it.  A
+ * filter is built again when it is full, so a store holds one more id
+ * than the room of the filter before; sized for twice that, the new one
+ * was four times as large, not two (8 MiB from 1,048,577 ids, where 4
+ * do until 2,097,152).
+ */
+uint64_t
+ingest_idfilter_room(uint64_t stored)
+{
+	return stored + stored / 2 + 1;
+}
+
+size_t
+ingest_idfilter_bytes(const ingest_idfilter *f)
+{
+	return (size_t)((f->mask + 1) / 8);
+}
+
 int
 ingest_idfilter_build(ingest_idfilter **out, store_snap *sn, lsn_err *err)
 {
-	/* Room for twice what the store holds: the run adds to it. */
-	int rc = ingest_idfilter_new(out, 2 * store_record_count(sn) + 1);
+	int rc = ingest_idfilter_new(out, ingest_idfilter_room(store_record_count(sn)));
 
 	if (rc != 0)
 		return lsn_fail(err, rc, "out of memory");

@@ -792,9 +792,12 @@ int ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id,
  * ingest_idfilter_new: room for ids ids at INGEST_IDFILTER_BITS_PER_ID bits
  * each, between the two bounds; LSN_EINTERNAL when out of memory.
  * ingest_idfilter_build: one filled from the snapshot's id index (a
- * sequential scan), with room for twice as many; the caller holds the
- * writer lock, so only its own commits add ids after it (it adds them).
+ * sequential scan), with room for ingest_idfilter_room(ids it holds); the
+ * caller holds the writer lock, so only its own commits add ids after it
+ * (it adds them), and frees the filter it had first (a build reads the
+ * store, not the old filter: the two are never held at once).
  * ingest_idfilter_full: past its room and able to grow (build it again).
+ * ingest_idfilter_bytes: the size of its bits.
  * ingest_idfilter_worth_building: whether a writer that has looked up
  * `lookups` ids one by one, in lookup_s seconds, since it last built a
  * filter (or began) should build one now over `stored` ids, scanned at
@@ -808,6 +811,8 @@ int ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id,
 #define INGEST_IDFILTER_SCAN_S 0.5e-6  /* a build's seconds per stored id */
 typedef struct ingest_idfilter ingest_idfilter;
 int ingest_idfilter_new(ingest_idfilter **out, uint64_t ids);
+uint64_t ingest_idfilter_room(uint64_t stored);
+size_t ingest_idfilter_bytes(const ingest_idfilter *f);
 int ingest_idfilter_build(ingest_idfilter **out, store_snap *sn, lsn_err *err);
 void ingest_idfilter_add(ingest_idfilter *f, const char *id, size_t len);
 int ingest_idfilter_may_hold(const ingest_idfilter *f, const char *id, size_t len);

@@ -1941,15 +1941,17 @@ existing(struct writer *w, struct job *j, int *in_batch, lsn_err *err)
 		store_snap_bulk(w->sn); /* ids in any order: keep the map bounded */
 	}
 	if (want_filter(w)) {
-		ingest_idfilter *f = NULL;
 		uint64_t stored = store_record_count(w->sn);
+		/* The old filter goes first: the build reads the store, not
+		 * it, and the two at once added the old one to a long run's
+		 * peak. */
+		ingest_idfilter_free(w->seen);
+		w->seen = NULL;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((rc = ingest_idfilter_build(&f, w->sn, err)) != 0)
+		if ((rc = ingest_idfilter_build(&w->seen, w->sn, err)) != 0)
 			return rc;
 		if (stored >= 65536) /* smaller builds are mostly fixed costs */
 			w->scan_s_per_id = seconds_since(&t) / (double)stored;
-		ingest_idfilter_free(w->seen);
-		w->seen = f;
 		w->lookups = 0;
 		w->lookup_s = 0;
 	}

@@ -115,6 +115,43 @@ test_idfilter__sizes(void **state)
 	ingest_idfilter_free(f);
 }
 
+/* A filter built again because the one before is full is twice its size,
+ * not four times: the store then holds one id more than the old room, and
+ * the new room is half as many again as the store holds. */
+static void
+test_idfilter__built_again_twice_as_large(void **state)
+{
+	uint64_t room = INGEST_IDFILTER_MIN_BITS / INGEST_IDFILTER_BITS_PER_ID;
+	ingest_idfilter *f = NULL, *g = NULL;
+
+	(void)state;
+	/* From the smallest filter to the largest, one build at a time. */
+	assert_int_equal(ingest_idfilter_new(&f, room), 0);
+	assert_int_equal(ingest_idfilter_bytes(f), INGEST_IDFILTER_MIN_BITS / 8);
+	while (ingest_idfilter_bytes(f) < INGEST_IDFILTER_MAX_BITS / 8) {
+		uint64_t held = ingest_idfilter_bytes(f) * 8 / INGEST_IDFILTER_BITS_PER_ID + 1;
+		assert_int_equal(ingest_idfilter_new(&g, ingest_idfilter_room(held)), 0);
+		assert_int_equal(ingest_idfilter_bytes(g), 2 * ingest_idfilter_bytes(f));
+		/* and not full with what the store holds */
+		assert_true(ingest_idfilter_room(held) * INGEST_IDFILTER_BITS_PER_ID <=
+		    ingest_idfilter_bytes(g) * 8);
+		ingest_idfilter_free(f);
+		f = g;
+	}
+	/* Built over a million ids: 4 MiB; over three million: 16, the
+	 * largest, which no count goes past. */
+	ingest_idfilter_free(f);
+	assert_int_equal(ingest_idfilter_new(&f, ingest_idfilter_room(1000000)), 0);
+	assert_int_equal(ingest_idfilter_bytes(f), 4u << 20);
+	ingest_idfilter_free(f);
+	assert_int_equal(ingest_idfilter_new(&f, ingest_idfilter_room(3000000)), 0);
+	assert_int_equal(ingest_idfilter_bytes(f), 16u << 20);
+	ingest_idfilter_free(f);
+	assert_int_equal(ingest_idfilter_new(&f, ingest_idfilter_room(100000000)), 0);
+	assert_int_equal(ingest_idfilter_bytes(f), INGEST_IDFILTER_MAX_BITS / 8);
+	ingest_idfilter_free(f);
+}
+
 /* Rent or buy: build once the lookups have cost what a scan would, never
  * before INGEST_IDFILTER_AFTER lookups, and sooner the dearer they are. */
 static void
@@ -145,6 +182,7 @@ main(void)
 		cmocka_unit_test(test_idfilter__no_false_negatives),
 		cmocka_unit_test(test_idfilter__false_positives_at_room),
 		cmocka_unit_test(test_idfilter__sizes),
+		cmocka_unit_test(test_idfilter__built_again_twice_as_large),
 		cmocka_unit_test(test_idfilter__built_when_lookups_have_cost_a_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
