@@ -325,7 +325,7 @@ int store__map_find(store *st, uint8_t **base, size_t *len);
  * 100,000-report ingest reads /proc/self/statm 1,600 times instead of
  * 25,000 (a merge's listing counts bytes instead: store__map_read_bytes). */
 #define STORE__MAP_CHECK_SMALL 64
-#define STORE__MAP_RESIDENT (16u << 20)
+#define STORE__MAP_RESIDENT (8u << 20)
 void store__map_release(store *st);
 void store__map_check(store *st);
 void store__map_reads(store *st, unsigned n);

@@ -198,7 +198,7 @@ void store_snap_end(store_snap *sn);
  * Mark sn as a bulk reader: it will look up many records by id in no
  * particular order (ingest's check for reports already stored).  Its
  * lookups then count, like records written, toward dropping this process's
- * mapping of the store once the mapped pages have grown by 16 MiB, so that
+ * mapping of the store once the mapped pages have grown by 8 MiB, so that
  * its resident set stays bounded (doc/FORMAT.md section 8).  A query keeps
  * its pages mapped.
  */
