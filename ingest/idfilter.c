@@ -15,8 +15,12 @@
  * seeded at random per process, so ids chosen to collide cost lookups,
  * never a wrong answer.  16 bits an id give about 0.24% false positives;
  * a filter is full beyond that and is then built again, twice as large,
- * up to INGEST_IDFILTER_MAX_BITS (16 MiB), past which it only fills up:
- * 2 MiB up to about a million ids, 4 up to two, 8 up to four.
+ * up to INGEST_IDFILTER_MAX_BITS (8 MiB), past which it only fills up:
+ * 2 MiB up to about a million ids, 4 up to two, 8 from there.  At 16 MiB
+ * (until 2026-12-07), built past 4.2 million ids, it took a 5,000,000-report
+ * ingest's peak from 237 to 255 MiB (the 16 MiB came from new heap);
+ * at 8 MiB its false positives, each an id looked up in the store, are
+ * 0.4% at 5 million ids, 2% at 8, 4% at 10.
  */
 #include "config.h"
 

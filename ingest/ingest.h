@@ -806,7 +806,7 @@ int ingest_entries_queue(ingest_entries *e, store_batch *b, uint32_t id,
 #define INGEST_IDFILTER_PROBES 4
 #define INGEST_IDFILTER_BITS_PER_ID 16
 #define INGEST_IDFILTER_MIN_BITS ((uint64_t)1 << 20) /* 128 KiB */
-#define INGEST_IDFILTER_MAX_BITS ((uint64_t)1 << 27) /* 16 MiB */
+#define INGEST_IDFILTER_MAX_BITS ((uint64_t)1 << 26) /* 8 MiB */
 #define INGEST_IDFILTER_AFTER 256      /* ids looked up before any build */
 #define INGEST_IDFILTER_SCAN_S 0.5e-6  /* a build's seconds per stored id */
 typedef struct ingest_idfilter ingest_idfilter;
