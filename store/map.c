@@ -91,11 +91,11 @@ store__map_find(store *st, uint8_t **base, size_t *len)
  * (a 100,000-report ingest took 141,000 faults against 147,000 and 2.8%
  * less time, 4 alternated pairs, at the same peak; no difference at
  * 1,000,000, where the bound is reached between commits anyway); the
- * bound went from 32 to 16 MiB with it, and to 8 on 2026-12-07, when
- * ingests of 3 and 5 million reports came within a few MiB of the 256 MiB
- * that ingest is held to (these pages were up to 35 MiB of it; 100,000
- * reports took the same time in 5 alternated pairs, 1,000,000 peaked 4 to
- * 6 MiB lower).  A budget in records did not
+ * bound went from 32 to 16 MiB with it, and to 8 on 2026-12-07, when an
+ * ingest of 3 million reports went past the 256 MiB ingest is held to
+ * (these pages were up to 35 MiB of its peak; 100,000 reports took the
+ * same time in 5 alternated pairs, 1,000,000 peaked 4 to 6 MiB lower).  A
+ * budget in records did not
  * bound the bytes: the same 512 lookups mapped 32 MiB or 77 MiB depending
  * on what the kernel maps around a fault.  The next read maps the pages
  * again from the cache (a minor fault).  The check is a pread of
