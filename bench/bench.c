@@ -1301,9 +1301,8 @@ main(int argc, char **argv)
 	FILE *f;
 
 	/* As `liaison ingest` does: the in-process figures are then taken
-	 * with the heap the CLI has (huge pages, memory kept; the CLI runs
-	 * inherit the tunable and keep their memory themselves). */
-	lsn_bulk_heap(argv);
+	 * with the heap the CLI has (memory kept). */
+	lsn_heap_keep();
 	while ((ch = getopt_long(argc, argv, "n:s:l:r:t:h", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':

@@ -190,10 +190,9 @@ run(struct cli_ctx *ctx, const struct cli_cmd *self, int argc, char **argv)
 	for (int i = optind, seen = 0; i < argc; i++)
 		if (strcmp(argv[i], "-") == 0 && seen++)
 			return cli_usage_error(ctx, "- (standard input) is given more than once");
-	/* Before the store, the key and the input are touched: the process may
-	 * start again from main() with glibc's heap on huge pages, and it
-	 * keeps the memory it frees for the next batch (common/heap.c). */
-	lsn_bulk_heap(ctx->argv);
+	/* Before the store, the key and the input are touched: the memory a
+	 * batch frees is kept for the next (common/heap.c). */
+	lsn_heap_keep();
 	if ((rc = cli_store_open(ctx, &st)) != 0)
 		return rc;
 	if ((rc = cli_acl_load(ctx, &data)) != 0)

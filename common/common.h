@@ -260,33 +260,18 @@ lsn_get_be64(const uint8_t *p)
 /*
  * The heap of a bulk process (common/heap.c).
  *
- * lsn_bulk_heap(argv) first executes /proc/self/exe again with argv and
- * glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, when the kernel's
- * transparent huge page mode is madvise, GLIBC_TUNABLES does not already
- * name that tunable, LIAISON_HUGE_PAGES is not "0" and the process is not
- * set-id.  When it does not execute (nothing to do, or the exec failed), it
- * calls lsn_heap_keep() and returns.  Call it before reading input or
- * opening anything.
- *
  * lsn_heap_keep() tells glibc to keep the memory this process frees for
  * its next allocations: no trimming of a heap's top, and blocks under
- * 32 MiB from the heap rather than from mappings of their own; and to
- * make a new thread's heap writable 32 MiB at once (with huge pages, when
- * on) rather than a few pages at a time.
- *
- * lsn_huge_pages_tunables() is the restart's decision: the GLIBC_TUNABLES
- * value to restart with (malloc'd), or NULL for no restart.  thp_mode is
- * what lsn_thp_mode() read.
+ * 32 MiB from the heap rather than from mappings of their own.  Call it
+ * before reading input or opening anything.
  *
  * lsn_thp_mode() writes the kernel's transparent huge page mode ("always",
  * "madvise" or "never", the bracketed word of
  * /sys/kernel/mm/transparent_hugepage/enabled) into out; 0, or -1 with out
- * "" when it cannot be read.
+ * "" when it cannot be read.  The bench names it among the machine's
+ * settings.
  */
-void lsn_bulk_heap(char **argv);
 void lsn_heap_keep(void);
-char *lsn_huge_pages_tunables(const char *tunables, const char *opt_out,
-    const char *thp_mode);
 int lsn_thp_mode(char *out, size_t len);
 
 #endif
